@@ -1,0 +1,202 @@
+//! Reading certificates (DER, PEM, PEM bundles) and the facts certkit prints about them.
+
+use std::path::Path;
+
+use time::OffsetDateTime;
+use x509_parser::extensions::{GeneralName, ParsedExtension};
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+use crate::error::{Error, Result};
+use crate::thumbprint::{Thumbprint, hex_upper};
+
+/// OID of the serverAuth extended key usage.
+pub const EKU_SERVER_AUTH: &str = "1.3.6.1.5.5.7.3.1";
+/// OID of the clientAuth extended key usage.
+pub const EKU_CLIENT_AUTH: &str = "1.3.6.1.5.5.7.3.2";
+/// OID of Microsoft's Document Encryption extended key usage.
+pub const EKU_DOCUMENT_ENCRYPTION: &str = "1.3.6.1.4.1.311.80.1";
+
+/// What certkit needs to know about one certificate.
+#[derive(Clone, Debug)]
+pub struct CertInfo {
+    /// The certificate's DER bytes.
+    pub der: Vec<u8>,
+    /// Subject as `CN=..., O=...`.
+    pub subject: String,
+    /// The subject's first common name, if any.
+    pub cn: Option<String>,
+    /// Issuer as `CN=...`.
+    pub issuer: String,
+    /// Serial number in uppercase hex.
+    pub serial: String,
+    /// Start of validity.
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    pub not_after: OffsetDateTime,
+    /// SHA-1 thumbprint.
+    pub thumbprint: Thumbprint,
+    /// SHA-256 fingerprint in uppercase hex.
+    pub sha256: String,
+    /// Subject alternative names as `DNS:name`, `IP:addr` or `email:addr`.
+    pub sans: Vec<String>,
+    /// Extended key usages as dotted OIDs.
+    pub ekus: Vec<String>,
+    /// basicConstraints CA flag.
+    pub is_ca: bool,
+    /// Subject key identifier.
+    pub subject_key_id: Option<Vec<u8>>,
+    /// Authority key identifier.
+    pub authority_key_id: Option<Vec<u8>>,
+    /// SubjectPublicKeyInfo DER.
+    pub spki_der: Vec<u8>,
+}
+
+impl CertInfo {
+    /// Parses a DER certificate; `origin` names it in errors.
+    pub fn from_der(der: &[u8], origin: &Path) -> Result<Self> {
+        let (rest, cert) = X509Certificate::from_der(der)
+            .map_err(|e| Error::malformed(origin, format!("not a valid X.509 certificate ({e})")))?;
+        if !rest.is_empty() {
+            return Err(Error::malformed(origin, "trailing bytes after the certificate; the file is damaged"));
+        }
+        let mut sans = Vec::new();
+        let mut ekus = Vec::new();
+        let mut is_ca = false;
+        let mut subject_key_id = None;
+        let mut authority_key_id = None;
+        for ext in cert.extensions() {
+            match ext.parsed_extension() {
+                ParsedExtension::SubjectAlternativeName(san) => {
+                    for name in &san.general_names {
+                        match name {
+                            GeneralName::DNSName(d) => sans.push(format!("DNS:{d}")),
+                            GeneralName::RFC822Name(e) => sans.push(format!("email:{e}")),
+                            GeneralName::IPAddress(ip) => sans.push(format!("IP:{}", ip_text(ip))),
+                            other => sans.push(format!("{other}")),
+                        }
+                    }
+                }
+                ParsedExtension::ExtendedKeyUsage(eku) => {
+                    if eku.server_auth {
+                        ekus.push(EKU_SERVER_AUTH.to_string());
+                    }
+                    if eku.client_auth {
+                        ekus.push(EKU_CLIENT_AUTH.to_string());
+                    }
+                    ekus.extend(eku.other.iter().map(|oid| oid.to_id_string()));
+                }
+                ParsedExtension::BasicConstraints(bc) => is_ca = bc.ca,
+                ParsedExtension::SubjectKeyIdentifier(id) => subject_key_id = Some(id.0.to_vec()),
+                ParsedExtension::AuthorityKeyIdentifier(aki) => {
+                    authority_key_id = aki.key_identifier.as_ref().map(|k| k.0.to_vec());
+                }
+                _ => {}
+            }
+        }
+        let cn = cert
+            .subject()
+            .iter_common_name()
+            .next()
+            .and_then(|a| a.as_str().ok())
+            .map(str::to_string);
+        let serial = hex_upper(strip_leading_zeros(cert.raw_serial()));
+        Ok(CertInfo {
+            der: der.to_vec(),
+            subject: cert.subject().to_string(),
+            cn,
+            issuer: cert.issuer().to_string(),
+            serial: if serial.is_empty() { "00".into() } else { serial },
+            not_before: cert.validity().not_before.to_datetime(),
+            not_after: cert.validity().not_after.to_datetime(),
+            thumbprint: Thumbprint::of_der(der),
+            sha256: hex_upper(&openssl::sha::sha256(der)),
+            sans,
+            ekus,
+            is_ca,
+            subject_key_id,
+            authority_key_id,
+            spki_der: cert.public_key().raw.to_vec(),
+        })
+    }
+
+    /// The certificate as PEM text.
+    pub fn pem(&self) -> String {
+        pem_encode("CERTIFICATE", &self.der)
+    }
+
+    /// Whether `now` lies inside the validity period.
+    pub fn is_valid_at(&self, now: OffsetDateTime) -> bool {
+        self.not_before <= now && now <= self.not_after
+    }
+}
+
+fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
+    let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
+    &bytes[first..]
+}
+
+fn ip_text(raw: &[u8]) -> String {
+    match raw.len() {
+        4 => std::net::Ipv4Addr::from(<[u8; 4]>::try_from(raw).unwrap_or_default()).to_string(),
+        16 => std::net::Ipv6Addr::from(<[u8; 16]>::try_from(raw).unwrap_or_default()).to_string(),
+        _ => hex_upper(raw),
+    }
+}
+
+/// PEM-encodes DER with a label, 64 characters a line.
+pub fn pem_encode(label: &str, der: &[u8]) -> String {
+    let b64 = openssl::base64::encode_block(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+/// Reads every certificate in a DER file or a PEM file (one or many `CERTIFICATE` blocks).
+pub fn read_cert_ders(path: &Path) -> Result<Vec<Vec<u8>>> {
+    let bytes = crate::files::read(path)?;
+    if bytes.is_empty() {
+        return Err(Error::malformed(path, "the file is empty"));
+    }
+    if bytes.first() == Some(&0x30) {
+        return Ok(vec![bytes]);
+    }
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Error::malformed(path, "neither a DER certificate nor PEM text"))?;
+    if !text.contains("-----BEGIN") {
+        return Err(Error::malformed(path, "neither a DER certificate nor PEM text"));
+    }
+    let stack = openssl::x509::X509::stack_from_pem(&bytes)
+        .map_err(|_| Error::malformed(path, "damaged PEM: a CERTIFICATE block cannot be read"))?;
+    if stack.is_empty() {
+        return Err(Error::malformed(path, "no CERTIFICATE block in the PEM file"));
+    }
+    stack
+        .iter()
+        .map(|c| c.to_der().map_err(Error::from))
+        .collect()
+}
+
+/// Reads the one certificate of a DER or PEM file (the first of a bundle).
+pub fn read_cert(path: &Path) -> Result<CertInfo> {
+    let ders = read_cert_ders(path)?;
+    CertInfo::from_der(&ders[0], path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_is_malformed_not_a_panic() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("x.cer");
+        std::fs::write(&path, [0x30, 0x82, 0x01]).expect("write");
+        assert!(matches!(read_cert(&path), Err(Error::Malformed { .. })));
+        std::fs::write(&path, "hello").expect("write");
+        assert!(matches!(read_cert(&path), Err(Error::Malformed { .. })));
+    }
+}

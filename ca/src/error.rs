@@ -1,0 +1,145 @@
+//! The one error type of the certkit core, with the exit code each failure maps to.
+
+use std::path::{Path, PathBuf};
+
+/// Everything that can go wrong in certkit. Messages are lower-case, name the file or value, and say what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The user gave a value that cannot be used (bad date, bad name, conflicting options...).
+    #[error("{0}")]
+    BadInput(String),
+    /// A password could not be obtained from its source or the terminal.
+    #[error("{0}")]
+    Secret(String),
+    /// A key file could not be decrypted with the password given.
+    #[error("cannot decrypt {path}: wrong password, or not an encrypted PKCS#8 key; check the password source")]
+    WrongPassword {
+        /// The key file.
+        path: PathBuf,
+    },
+    /// An input file is not what it should be (truncated, wrong format, wrong kind of object).
+    #[error("{path}: {what}")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it and what to do.
+        what: String,
+    },
+    /// A file or folder could not be read or written.
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        /// What was being done ("write", "read", "create folder"...).
+        action: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// An output file exists already; certkit never overwrites.
+    #[error("{path} exists already; certkit never overwrites: move it away or choose another output name")]
+    Exists {
+        /// The file that is in the way.
+        path: PathBuf,
+    },
+    /// The folder holds a CA already.
+    #[error("{dir} already holds a CA ({file} exists); nothing was changed. Use another --dir to create a new CA")]
+    CaExists {
+        /// The CA folder.
+        dir: PathBuf,
+        /// The CA file found there.
+        file: String,
+    },
+    /// The folder holds no CA.
+    #[error("no CA in {dir} ({file} not found); create one with \"certkit-ca init --dir {dir} --cn NAME\"")]
+    NoCa {
+        /// The folder.
+        dir: PathBuf,
+        /// The CA file that is missing.
+        file: String,
+    },
+    /// The CA cannot sign (not a CA, expired, key does not match).
+    #[error("{0}")]
+    CaUnusable(String),
+    /// The CA's inventory is damaged.
+    #[error("inventory {path} line {line}: {what}; restore it from a backup")]
+    Inventory {
+        /// The inventory file.
+        path: PathBuf,
+        /// The 1-based line number.
+        line: usize,
+        /// What is wrong.
+        what: String,
+    },
+    /// A serial, thumbprint or certificate is not in the CA's inventory.
+    #[error("{0}")]
+    NotFound(String),
+    /// The service configuration file cannot be edited as asked.
+    #[error("{path}: {what}")]
+    Cscfg {
+        /// The .cscfg file.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        what: String,
+    },
+    /// A cryptographic library failed.
+    #[error("{0}")]
+    Crypto(String),
+}
+
+/// Shorthand for results with the certkit [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Exit code: 2 for bad usage or bad input (the user can fix the command), 1 for a failed operation.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::BadInput(_)
+            | Error::Secret(_)
+            | Error::WrongPassword { .. }
+            | Error::Malformed { .. }
+            | Error::NoCa { .. }
+            | Error::NotFound(_)
+            | Error::Cscfg { .. } => 2,
+            Error::Io { .. }
+            | Error::Exists { .. }
+            | Error::CaExists { .. }
+            | Error::CaUnusable(_)
+            | Error::Inventory { .. }
+            | Error::Crypto(_) => 1,
+        }
+    }
+
+    /// An I/O error on `path`.
+    pub fn io(action: &'static str, path: &Path, source: std::io::Error) -> Self {
+        Error::Io {
+            action,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// A malformed input file.
+    pub fn malformed(path: &Path, what: impl Into<String>) -> Self {
+        Error::Malformed {
+            path: path.to_path_buf(),
+            what: what.into(),
+        }
+    }
+
+    /// A crypto-library failure, with what was being done.
+    pub fn crypto(doing: &str, err: impl std::fmt::Display) -> Self {
+        Error::Crypto(format!("{doing}: {err}"))
+    }
+}
+
+impl From<openssl::error::ErrorStack> for Error {
+    fn from(err: openssl::error::ErrorStack) -> Self {
+        Error::crypto("openssl", err)
+    }
+}
+
+impl From<rcgen::Error> for Error {
+    fn from(err: rcgen::Error) -> Self {
+        Error::crypto("certificate generation", err)
+    }
+}

@@ -1,0 +1,159 @@
+//! Crash-safe file writing: every file is written to a temporary file in its own folder, flushed to disk and
+//! then moved into place, so a crash leaves the old file or the new one, never half of one.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Mode of private key and PFX files: only the owner may read them.
+pub const PRIVATE: u32 = 0o600;
+/// Mode of certificates and other public files.
+pub const PUBLIC: u32 = 0o644;
+
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+fn staged(path: &Path, bytes: &[u8], mode: u32) -> Result<tempfile::NamedTempFile> {
+    let folder = folder_of(path);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".certkit-")
+        .permissions(fs::Permissions::from_mode(mode))
+        .tempfile_in(folder)
+        .map_err(|e| Error::io("write into", folder, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io("write", path, e))?;
+    tmp.as_file().sync_all().map_err(|e| Error::io("write", path, e))?;
+    Ok(tmp)
+}
+
+fn sync_folder(path: &Path) -> Result<()> {
+    let folder = folder_of(path);
+    File::open(folder)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| Error::io("sync folder", folder, e))
+}
+
+/// Writes a new file atomically; fails with [`Error::Exists`] if `path` exists (never overwrites).
+pub fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    if path.exists() {
+        return Err(Error::Exists { path: path.into() });
+    }
+    let tmp = staged(path, bytes, mode)?;
+    tmp.persist_noclobber(path).map_err(|e| {
+        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::Exists { path: path.into() }
+        } else {
+            Error::io("write", path, e.error)
+        }
+    })?;
+    sync_folder(path)
+}
+
+/// Replaces (or creates) a file atomically, keeping `mode`.
+pub fn replace(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    let tmp = staged(path, bytes, mode)?;
+    tmp.persist(path).map_err(|e| Error::io("write", path, e.error))?;
+    sync_folder(path)
+}
+
+/// Reads a whole file, naming it in the error.
+pub fn read(path: &Path) -> Result<Vec<u8>> {
+    fs::read(path).map_err(|e| Error::io("read", path, e))
+}
+
+/// A set of new files written all or nothing: if one cannot be written, those already written are removed.
+#[derive(Default)]
+pub struct NewFiles {
+    files: Vec<(PathBuf, Vec<u8>, u32)>,
+}
+
+impl NewFiles {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a file to write.
+    pub fn add(&mut self, path: impl Into<PathBuf>, bytes: impl Into<Vec<u8>>, mode: u32) {
+        self.files.push((path.into(), bytes.into(), mode));
+    }
+
+    /// Fails if any of the files exists, without writing anything.
+    pub fn check_free(&self) -> Result<()> {
+        for (path, _, _) in &self.files {
+            if path.exists() {
+                return Err(Error::Exists { path: path.clone() });
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes every file, or none of them. Returns the paths written, in order.
+    pub fn commit(self) -> Result<Vec<PathBuf>> {
+        self.check_free()?;
+        let mut written: Vec<PathBuf> = Vec::new();
+        for (path, bytes, mode) in &self.files {
+            if let Err(err) = write_new(path, bytes, *mode) {
+                remove_all(&written);
+                return Err(err);
+            }
+            written.push(path.clone());
+        }
+        Ok(written)
+    }
+}
+
+/// Removes files written earlier in a step that failed; errors are ignored because the first error is what
+/// the user needs to see.
+pub fn remove_all(paths: &[PathBuf]) {
+    for path in paths {
+        let _ = fs::remove_file(path);
+    }
+}
+
+/// Opens (creating if needed) a file for appending, with `mode` if it is created.
+pub fn open_append(path: &Path, mode: u32) -> Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .read(true)
+        .mode(mode)
+        .open(path)
+        .map_err(|e| Error::io("open", path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_new_refuses_existing_and_sets_mode() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("k.key");
+        write_new(&path, b"one", PRIVATE).expect("first write");
+        let mode = fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert!(matches!(write_new(&path, b"two", PRIVATE), Err(Error::Exists { .. })));
+        assert_eq!(fs::read(&path).expect("read"), b"one");
+    }
+
+    #[test]
+    fn new_files_is_all_or_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let taken = dir.path().join("b");
+        fs::write(&taken, "keep").expect("write");
+        let mut set = NewFiles::new();
+        set.add(dir.path().join("a"), "a", PUBLIC);
+        set.add(&taken, "b", PUBLIC);
+        assert!(set.commit().is_err());
+        assert!(!dir.path().join("a").exists());
+        assert_eq!(fs::read_to_string(&taken).expect("read"), "keep");
+    }
+}

@@ -1,0 +1,80 @@
+//! The certificate profiles certkit issues and the service-configuration lines that go with them.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::thumbprint::Thumbprint;
+
+/// What an end-entity certificate is for (DOMAIN.md section 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// TLS server: EKU serverAuth, SAN DNS names; the `SSL` certificate.
+    Server,
+    /// TLS client, one per person: EKU clientAuth; goes into `AllowedClientCertificateThumbprints`.
+    Client,
+    /// Data encryption: keyEncipherment + dataEncipherment, EKU Document Encryption; `DataEncryptionPrimary`.
+    Encryption,
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Profile::Server => "server",
+            Profile::Client => "client",
+            Profile::Encryption => "encryption",
+        })
+    }
+}
+
+/// `<Certificate name="NAME" thumbprint="T" thumbprintAlgorithm="sha1" />`
+pub fn certificate_line(name: &str, thumbprint: &Thumbprint) -> String {
+    format!(r#"<Certificate name="{name}" thumbprint="{thumbprint}" thumbprintAlgorithm="sha1" />"#)
+}
+
+/// `<Setting name="NAME" value="VALUE" />`
+pub fn setting_line(name: &str, value: &str) -> String {
+    format!(r#"<Setting name="{name}" value="{value}" />"#)
+}
+
+/// The `.cscfg` certificate entry names.
+pub mod names {
+    /// The TLS server certificate entry.
+    pub const SSL: &str = "SSL";
+    /// The CA certificate entry.
+    pub const CA: &str = "CA";
+    /// The data encryption certificate entry.
+    pub const ENCRYPTION: &str = "DataEncryptionPrimary";
+    /// Setting: thumbprints of extra trusted roots.
+    pub const TRUSTED_ROOTS: &str = "AdditionalTrustedRootCertificationAuthorities";
+    /// Setting: comma-separated client thumbprints.
+    pub const ALLOWED_CLIENTS: &str = "AllowedClientCertificateThumbprints";
+    /// Setting: the data encryption certificate's thumbprint.
+    pub const ENCRYPTION_SETTING: &str = "DataEncryptionPrimaryCertificateThumbprint";
+    /// Setting: revocation mode for client certificates.
+    pub const REVOCATION_CHECK: &str = "ClientCertificateRevocationCheck";
+    /// Setting: client certificates for the web app.
+    pub const SETUP_WEBAPP: &str = "SetupWebAppForClientCertificates";
+    /// Setting: client certificates for the web server.
+    pub const SETUP_WEBSERVER: &str = "SetupWebserverForClientCertificates";
+}
+
+/// The ready-to-paste lines for a CA certificate.
+pub fn ca_lines(thumbprint: &Thumbprint) -> [String; 2] {
+    [
+        certificate_line(names::CA, thumbprint),
+        setting_line(names::TRUSTED_ROOTS, &thumbprint.to_string()),
+    ]
+}
+
+impl Profile {
+    /// The ready-to-paste configuration line for a certificate of this profile.
+    pub fn config_line(self, thumbprint: &Thumbprint) -> String {
+        match self {
+            Profile::Server => certificate_line(names::SSL, thumbprint),
+            Profile::Encryption => certificate_line(names::ENCRYPTION, thumbprint),
+            Profile::Client => setting_line(names::ALLOWED_CLIENTS, &thumbprint.to_string()),
+        }
+    }
+}
