@@ -54,10 +54,14 @@ pub struct CertInfo {
 impl CertInfo {
     /// Parses a DER certificate; `origin` names it in errors.
     pub fn from_der(der: &[u8], origin: &Path) -> Result<Self> {
-        let (rest, cert) = X509Certificate::from_der(der)
-            .map_err(|e| Error::malformed(origin, format!("not a valid X.509 certificate ({e})")))?;
+        let (rest, cert) = X509Certificate::from_der(der).map_err(|e| {
+            Error::malformed(origin, format!("not a valid X.509 certificate ({e})"))
+        })?;
         if !rest.is_empty() {
-            return Err(Error::malformed(origin, "trailing bytes after the certificate; the file is damaged"));
+            return Err(Error::malformed(
+                origin,
+                "trailing bytes after the certificate; the file is damaged",
+            ));
         }
         let mut sans = Vec::new();
         let mut ekus = Vec::new();
@@ -105,7 +109,11 @@ impl CertInfo {
             subject: cert.subject().to_string(),
             cn,
             issuer: cert.issuer().to_string(),
-            serial: if serial.is_empty() { "00".into() } else { serial },
+            serial: if serial.is_empty() {
+                "00".into()
+            } else {
+                serial
+            },
             not_before: cert.validity().not_before.to_datetime(),
             not_after: cert.validity().not_after.to_datetime(),
             thumbprint: Thumbprint::of_der(der),
@@ -167,12 +175,18 @@ pub fn read_cert_ders(path: &Path) -> Result<Vec<Vec<u8>>> {
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| Error::malformed(path, "neither a DER certificate nor PEM text"))?;
     if !text.contains("-----BEGIN") {
-        return Err(Error::malformed(path, "neither a DER certificate nor PEM text"));
+        return Err(Error::malformed(
+            path,
+            "neither a DER certificate nor PEM text",
+        ));
     }
     let stack = openssl::x509::X509::stack_from_pem(&bytes)
         .map_err(|_| Error::malformed(path, "damaged PEM: a CERTIFICATE block cannot be read"))?;
     if stack.is_empty() {
-        return Err(Error::malformed(path, "no CERTIFICATE block in the PEM file"));
+        return Err(Error::malformed(
+            path,
+            "no CERTIFICATE block in the PEM file",
+        ));
     }
     stack
         .iter()

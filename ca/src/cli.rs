@@ -17,7 +17,7 @@ use crate::store::{self, CaStore, InitRequest};
 
 /// Create and keep an offline certificate authority.
 #[derive(Debug, Parser)]
-#[command(name = "certkit-ca", version, about, long_about = None)]
+#[command(name = "certkit-ca", version)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -141,7 +141,11 @@ fn init(args: InitArgs) -> Result<()> {
     println!("  subject     {}", cert.subject);
     println!("  key         {} (pathlen {})", created.key, args.pathlen);
     println!("  serial      {}", cert.serial);
-    println!("  valid       {} .. {}", rfc3339(cert.not_before), rfc3339(cert.not_after));
+    println!(
+        "  valid       {} .. {}",
+        rfc3339(cert.not_before),
+        rfc3339(cert.not_after)
+    );
     println!("  thumbprint  {}", cert.thumbprint);
     for file in &created.files {
         println!("  wrote       {}", file.display());
@@ -165,14 +169,19 @@ fn show(args: ShowArgs) -> Result<()> {
     let key = KeyType::of_spki_der(&cert.spki_der)?;
     let entries = ca.entries()?;
     let now = OffsetDateTime::now_utc();
-    let count = |wanted: fn(&Status) -> bool| entries.iter().filter(|e| wanted(&e.status(now))).count();
+    let count =
+        |wanted: fn(&Status) -> bool| entries.iter().filter(|e| wanted(&e.status(now))).count();
     let (valid, revoked, expired) = (
         count(|s| *s == Status::Valid),
         count(|s| matches!(s, Status::Revoked(_))),
         count(|s| *s == Status::Expired),
     );
     let settings = ca.settings()?;
-    let state = if cert.not_after < now { "EXPIRED" } else { "valid" };
+    let state = if cert.not_after < now {
+        "EXPIRED"
+    } else {
+        "valid"
+    };
     if args.json {
         print_json(&json!({
             "dir": args.dir.display().to_string(),
@@ -197,7 +206,11 @@ fn show(args: ShowArgs) -> Result<()> {
     println!("  subject     {}", cert.subject);
     println!("  key         {key}");
     println!("  serial      {}", cert.serial);
-    println!("  valid       {} .. {} ({state})", rfc3339(cert.not_before), rfc3339(cert.not_after));
+    println!(
+        "  valid       {} .. {} ({state})",
+        rfc3339(cert.not_before),
+        rfc3339(cert.not_after)
+    );
     println!("  thumbprint  {}", cert.thumbprint);
     if let Some(url) = &settings.crl_url {
         println!("  CRL URL     {url}");
@@ -222,7 +235,8 @@ fn list(args: ListArgs) -> Result<()> {
         .filter(|e| args.profile.is_none_or(|p| e.issued.profile == p))
         .filter(|e| {
             args.expiring_within.is_none_or(|days| {
-                e.status(now) == Status::Valid && e.issued.not_after <= now + Duration::days(days.into())
+                e.status(now) == Status::Valid
+                    && e.issued.not_after <= now + Duration::days(days.into())
             })
         })
         .collect();

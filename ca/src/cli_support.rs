@@ -40,10 +40,53 @@ pub fn finish(program: &str, result: Result<(), Error>) -> ExitCode {
 
 /// Prints a value as pretty JSON on stdout.
 pub fn print_json(value: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string()));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+    );
 }
 
 /// Paths as display strings, for JSON `files` arrays.
 pub fn path_strings(paths: &[std::path::PathBuf]) -> Vec<String> {
     paths.iter().map(|p| p.display().to_string()).collect()
+}
+
+/// The whole life of a certkit binary: parse the command line (usage errors as one line, exit 2), run, report.
+pub fn main<T: clap::Parser>(program: &str, run: fn(T) -> Result<(), Error>) -> ExitCode {
+    use clap::error::ErrorKind;
+    match T::try_parse() {
+        Ok(cli) => finish(program, run(cli)),
+        Err(err)
+            if matches!(
+                err.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) =>
+        {
+            let _ = err.print();
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!(
+                "{program}: error: {}; see {program} --help",
+                one_line(&err.render().to_string())
+            );
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// clap's message up to its usage block, folded into one line.
+fn one_line(rendered: &str) -> String {
+    let message: Vec<&str> = rendered
+        .lines()
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let joined = message.join(" ");
+    joined
+        .strip_prefix("error: ")
+        .unwrap_or(&joined)
+        .trim_end_matches('.')
+        .to_string()
 }

@@ -36,14 +36,20 @@ pub struct Validity {
 impl Validity {
     /// Resolves a lifetime against the current time; refuses zero days and dates in the past.
     pub fn starting_now(lifetime: Lifetime) -> Result<Self> {
-        let now = OffsetDateTime::now_utc().replace_nanosecond(0).map_err(|e| Error::crypto("clock", e))?;
+        let now = OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .map_err(|e| Error::crypto("clock", e))?;
         let not_after = match lifetime {
             Lifetime::Days(0) => {
-                return Err(Error::BadInput("--days 0 gives a certificate that is never valid; use 1 or more".into()));
+                return Err(Error::BadInput(
+                    "--days 0 gives a certificate that is never valid; use 1 or more".into(),
+                ));
             }
             Lifetime::Days(days) => now + Duration::days(days.into()),
             Lifetime::Until(date) => {
-                let end = date.with_time(Time::from_hms(23, 59, 59).map_err(|e| Error::crypto("time", e))?).assume_utc();
+                let end = date
+                    .with_time(Time::from_hms(23, 59, 59).map_err(|e| Error::crypto("time", e))?)
+                    .assume_utc();
                 if end <= now {
                     return Err(Error::BadInput(format!(
                         "--expires {date} is in the past; give a future date (YYYY-MM-DD)"
@@ -53,7 +59,9 @@ impl Validity {
             }
         };
         if not_after.year() > 9999 {
-            return Err(Error::BadInput("the validity runs past the year 9999; choose fewer days".into()));
+            return Err(Error::BadInput(
+                "the validity runs past the year 9999; choose fewer days".into(),
+            ));
         }
         Ok(Validity {
             not_before: now - BACKDATE,
@@ -65,7 +73,9 @@ impl Validity {
 /// RFC 3339 UTC text, e.g. `2030-12-31T23:59:59Z`.
 pub fn rfc3339(t: OffsetDateTime) -> String {
     t.to_offset(time::UtcOffset::UTC)
-        .format(format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
+        .format(format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+        ))
         .unwrap_or_else(|_| t.to_string())
 }
 
@@ -80,9 +90,13 @@ mod tests {
 
     #[test]
     fn expires_means_end_of_day_utc_and_past_is_refused() {
-        let v = Validity::starting_now(Lifetime::Until(parse_date("2099-03-04").expect("date"))).expect("validity");
+        let v = Validity::starting_now(Lifetime::Until(parse_date("2099-03-04").expect("date")))
+            .expect("validity");
         assert_eq!(rfc3339(v.not_after), "2099-03-04T23:59:59Z");
-        assert!(Validity::starting_now(Lifetime::Until(parse_date("2001-01-01").expect("date"))).is_err());
+        assert!(
+            Validity::starting_now(Lifetime::Until(parse_date("2001-01-01").expect("date")))
+                .is_err()
+        );
         assert!(Validity::starting_now(Lifetime::Days(0)).is_err());
         assert!(parse_date("31/12/2030").is_err());
     }

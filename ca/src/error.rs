@@ -12,7 +12,9 @@ pub enum Error {
     #[error("{0}")]
     Secret(String),
     /// A key file could not be decrypted with the password given.
-    #[error("cannot decrypt {path}: wrong password, or not an encrypted PKCS#8 key; check the password source")]
+    #[error(
+        "cannot open {path}: wrong password; check the password (or its source flag) and try again"
+    )]
     WrongPassword {
         /// The key file.
         path: PathBuf,
@@ -36,13 +38,17 @@ pub enum Error {
         source: std::io::Error,
     },
     /// An output file exists already; certkit never overwrites.
-    #[error("{path} exists already; certkit never overwrites: move it away or choose another output name")]
+    #[error(
+        "{path} exists already; certkit never overwrites: move it away or choose another output name"
+    )]
     Exists {
         /// The file that is in the way.
         path: PathBuf,
     },
     /// The folder holds a CA already.
-    #[error("{dir} already holds a CA ({file} exists); nothing was changed. Use another --dir to create a new CA")]
+    #[error(
+        "{dir} already holds a CA ({file} exists); nothing was changed. Use another --dir to create a new CA"
+    )]
     CaExists {
         /// The CA folder.
         dir: PathBuf,
@@ -50,7 +56,9 @@ pub enum Error {
         file: String,
     },
     /// The folder holds no CA.
-    #[error("no CA in {dir} ({file} not found); create one with \"certkit-ca init --dir {dir} --cn NAME\"")]
+    #[error(
+        "no CA in {dir} ({file} not found); create one with \"certkit-ca init --dir {dir} --cn NAME\""
+    )]
     NoCa {
         /// The folder.
         dir: PathBuf,

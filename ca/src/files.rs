@@ -27,8 +27,11 @@ fn staged(path: &Path, bytes: &[u8], mode: u32) -> Result<tempfile::NamedTempFil
         .permissions(fs::Permissions::from_mode(mode))
         .tempfile_in(folder)
         .map_err(|e| Error::io("write into", folder, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io("write", path, e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io("write", path, e))?;
+    tmp.write_all(bytes)
+        .map_err(|e| Error::io("write", path, e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io("write", path, e))?;
     Ok(tmp)
 }
 
@@ -58,7 +61,8 @@ pub fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
 /// Replaces (or creates) a file atomically, keeping `mode`.
 pub fn replace(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     let tmp = staged(path, bytes, mode)?;
-    tmp.persist(path).map_err(|e| Error::io("write", path, e.error))?;
+    tmp.persist(path)
+        .map_err(|e| Error::io("write", path, e.error))?;
     sync_folder(path)
 }
 
@@ -140,7 +144,10 @@ mod tests {
         write_new(&path, b"one", PRIVATE).expect("first write");
         let mode = fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
-        assert!(matches!(write_new(&path, b"two", PRIVATE), Err(Error::Exists { .. })));
+        assert!(matches!(
+            write_new(&path, b"two", PRIVATE),
+            Err(Error::Exists { .. })
+        ));
         assert_eq!(fs::read(&path).expect("read"), b"one");
     }
 

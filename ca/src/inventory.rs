@@ -196,7 +196,9 @@ pub fn append(path: &Path, events: &[Event]) -> Result<()> {
     drop_torn_tail(&mut file, path)?;
     let mut text = String::new();
     for event in events {
-        text.push_str(&serde_json::to_string(event).map_err(|e| Error::crypto("inventory encoding", e))?);
+        text.push_str(
+            &serde_json::to_string(event).map_err(|e| Error::crypto("inventory encoding", e))?,
+        );
         text.push('\n');
     }
     file.write_all(text.as_bytes())
@@ -206,7 +208,10 @@ pub fn append(path: &Path, events: &[Event]) -> Result<()> {
 
 /// A crash in the middle of an append leaves a last line without its newline: cut it off.
 fn drop_torn_tail(file: &mut File, path: &Path) -> Result<()> {
-    let len = file.metadata().map_err(|e| Error::io("read", path, e))?.len();
+    let len = file
+        .metadata()
+        .map_err(|e| Error::io("read", path, e))?
+        .len();
     if len == 0 {
         return Ok(());
     }
@@ -217,13 +222,18 @@ fn drop_torn_tail(file: &mut File, path: &Path) -> Result<()> {
     if contents.last() == Some(&b'\n') {
         return Ok(());
     }
-    let keep = contents.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    file.set_len(keep as u64).map_err(|e| Error::io("repair", path, e))
+    let keep = contents
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    file.set_len(keep as u64)
+        .map_err(|e| Error::io("repair", path, e))
 }
 
 /// Path of the stored copy of an issued certificate.
 pub fn issued_copy(dir: &Path, serial: &str) -> PathBuf {
-    dir.join(crate::store::ISSUED_DIR).join(format!("{serial}.cer"))
+    dir.join(crate::store::ISSUED_DIR)
+        .join(format!("{serial}.cer"))
 }
 
 #[cfg(test)]

@@ -35,9 +35,15 @@ impl KeyType {
     /// Generates a fresh key pair of this type.
     pub fn generate(self) -> Result<KeyPair> {
         let key = match self {
-            KeyType::Rsa2048 => KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, RsaKeySize::_2048),
-            KeyType::Rsa3072 => KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, RsaKeySize::_3072),
-            KeyType::Rsa4096 => KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, RsaKeySize::_4096),
+            KeyType::Rsa2048 => {
+                KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, RsaKeySize::_2048)
+            }
+            KeyType::Rsa3072 => {
+                KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, RsaKeySize::_3072)
+            }
+            KeyType::Rsa4096 => {
+                KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, RsaKeySize::_4096)
+            }
             KeyType::P256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256),
             KeyType::P384 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384),
         };
@@ -59,7 +65,11 @@ impl KeyType {
     pub fn of_public<T: openssl::pkey::HasPublic>(key: &openssl::pkey::PKeyRef<T>) -> Result<Self> {
         use openssl::nid::Nid;
         use openssl::pkey::Id;
-        let unsupported = || Error::BadInput("unsupported key: certkit handles RSA 2048-4096, P-256 and P-384".into());
+        let unsupported = || {
+            Error::BadInput(
+                "unsupported key: certkit handles RSA 2048-4096, P-256 and P-384".into(),
+            )
+        };
         match key.id() {
             Id::RSA => match key.bits() {
                 2048 => Ok(KeyType::Rsa2048),
@@ -99,13 +109,15 @@ pub fn encrypt_pem(key: &KeyPair, password: &Secret) -> Result<Zeroizing<String>
 
 /// Encrypts PKCS#8 DER as an `ENCRYPTED PRIVATE KEY` PEM.
 pub fn encrypt_pkcs8_der(der: &[u8], password: &Secret) -> Result<Zeroizing<String>> {
-    let info = PrivateKeyInfoRef::try_from(der).map_err(|e| Error::crypto("encoding the key", e))?;
+    let info =
+        PrivateKeyInfoRef::try_from(der).map_err(|e| Error::crypto("encoding the key", e))?;
     let mut salt = [0u8; 16];
     let mut iv = [0u8; 16];
     openssl::rand::rand_bytes(&mut salt)?;
     openssl::rand::rand_bytes(&mut iv)?;
-    let params = pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(KEY_FILE_PBKDF2_ITERATIONS, &salt, iv)
-        .map_err(|e| Error::crypto("key encryption parameters", e))?;
+    let params =
+        pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(KEY_FILE_PBKDF2_ITERATIONS, &salt, iv)
+            .map_err(|e| Error::crypto("key encryption parameters", e))?;
     let encrypted = info
         .encrypt_with_params(params, password.expose().as_bytes())
         .map_err(|e| Error::crypto("encrypting the key", e))?;
@@ -117,7 +129,10 @@ pub fn encrypt_pkcs8_der(der: &[u8], password: &Secret) -> Result<Zeroizing<Stri
 /// Decrypts an `ENCRYPTED PRIVATE KEY` PEM read from `path` into PKCS#8 DER.
 pub fn decrypt_pem_to_der(path: &Path, pem: &str, password: &Secret) -> Result<SecretDocument> {
     let (label, doc) = SecretDocument::from_pem(pem.trim_start()).map_err(|_| {
-        Error::malformed(path, "not a PEM key file; expected an ENCRYPTED PRIVATE KEY written by certkit or openssl")
+        Error::malformed(
+            path,
+            "not a PEM key file; expected an ENCRYPTED PRIVATE KEY written by certkit or openssl",
+        )
     })?;
     match label {
         "ENCRYPTED PRIVATE KEY" => {}
@@ -129,7 +144,10 @@ pub fn decrypt_pem_to_der(path: &Path, pem: &str, password: &Secret) -> Result<S
             ));
         }
         other => {
-            return Err(Error::malformed(path, format!("holds a {other}, not an encrypted private key")));
+            return Err(Error::malformed(
+                path,
+                format!("holds a {other}, not an encrypted private key"),
+            ));
         }
     }
     let info = EncryptedPrivateKeyInfoRef::try_from(doc.as_bytes())
@@ -141,7 +159,9 @@ pub fn decrypt_pem_to_der(path: &Path, pem: &str, password: &Secret) -> Result<S
 /// Reads and decrypts a key file into an rcgen key pair.
 pub fn load_key(path: &Path, password: &Secret) -> Result<KeyPair> {
     let bytes = crate::files::read(path)?;
-    let pem = Zeroizing::new(String::from_utf8(bytes).map_err(|_| Error::malformed(path, "not a PEM text file"))?);
+    let pem = Zeroizing::new(
+        String::from_utf8(bytes).map_err(|_| Error::malformed(path, "not a PEM text file"))?,
+    );
     let der = decrypt_pem_to_der(path, &pem, password)?;
     // A wrong password can still decrypt to garbage that passes the padding check: parsing catches it.
     KeyPair::try_from(der.as_bytes()).map_err(|_| Error::WrongPassword { path: path.into() })
@@ -163,6 +183,9 @@ mod tests {
         let back = load_key(&path, &pw).expect("decrypt");
         assert_eq!(back.public_key_raw(), key.public_key_raw());
         let wrong = Secret::new(Zeroizing::new("not the password".into()));
-        assert!(matches!(load_key(&path, &wrong), Err(Error::WrongPassword { .. })));
+        assert!(matches!(
+            load_key(&path, &wrong),
+            Err(Error::WrongPassword { .. })
+        ));
     }
 }

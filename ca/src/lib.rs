@@ -16,6 +16,7 @@ pub mod error;
 pub mod files;
 pub mod inventory;
 pub mod keys;
+pub mod pfx;
 pub mod profile;
 pub mod secret;
 pub mod store;

@@ -58,19 +58,56 @@ impl FromStr for SecretSource {
             return Ok(SecretSource::Stdin);
         }
         match s.split_once(':') {
-            Some(("pass", _)) => Err("pass:... is refused: a password on the command line is visible in `ps` and \
+            Some(("pass", _)) => Err(
+                "pass:... is refused: a password on the command line is visible in `ps` and \
                  shell history; use env:VAR, file:PATH, fd:N or stdin"
-                .into()),
+                    .into(),
+            ),
             Some(("env", var)) if !var.is_empty() => Ok(SecretSource::Env(var.into())),
             Some(("file", path)) if !path.is_empty() => Ok(SecretSource::File(path.into())),
-            Some(("fd", n)) => n
-                .parse()
-                .map(SecretSource::Fd)
-                .map_err(|_| format!("fd:{n} is not a file descriptor number; use fd:N, e.g. fd:3")),
-            _ => Err(format!(
-                "'{s}' is not a password source; use env:VAR, file:PATH, fd:N or stdin"
-            )),
+            Some(("fd", n)) => n.parse().map(SecretSource::Fd).map_err(|_| {
+                format!("fd:{n} is not a file descriptor number; use fd:N, e.g. fd:3")
+            }),
+            // The value is not repeated: it may be a password typed in the wrong place.
+            _ => Err("that is not a password source; use env:VAR, file:PATH, fd:N or stdin".into()),
         }
+    }
+}
+
+/// clap parser for [`SecretSource`] whose errors never repeat the value given (it may be a password).
+#[derive(Clone, Copy, Debug)]
+pub struct SecretSourceParser;
+
+impl clap::builder::TypedValueParser for SecretSourceParser {
+    type Value = SecretSource;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<SecretSource, clap::Error> {
+        let flag = arg
+            .and_then(|a| a.get_long())
+            .map(|l| format!("--{l}: "))
+            .unwrap_or_default();
+        let refuse = |msg: String| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("{flag}{msg}\n"),
+            )
+        };
+        let text = value
+            .to_str()
+            .ok_or_else(|| refuse("the source is not UTF-8 text".into()))?;
+        text.parse().map_err(refuse)
+    }
+}
+
+impl clap::builder::ValueParserFactory for SecretSource {
+    type Parser = SecretSourceParser;
+    fn value_parser() -> SecretSourceParser {
+        SecretSourceParser
     }
 }
 
@@ -155,7 +192,12 @@ fn check(secret: &Secret, kind: SecretKind, usage: SecretUse) -> Result<()> {
 }
 
 fn read_source(source: &SecretSource, kind: SecretKind) -> Result<Secret> {
-    let unreadable = |why: String| Error::Secret(format!("cannot read the {} from {}: {why}", kind.what, source));
+    let unreadable = |why: String| {
+        Error::Secret(format!(
+            "cannot read the {} from {}: {why}",
+            kind.what, source
+        ))
+    };
     let mut line = Zeroizing::new(String::new());
     match source {
         SecretSource::Env(var) => match std::env::var(var) {
@@ -170,7 +212,8 @@ fn read_source(source: &SecretSource, kind: SecretKind) -> Result<Secret> {
         }
         SecretSource::Fd(n) => {
             // Opening /dev/fd/N reads an inherited descriptor without unsafe code.
-            let file = std::fs::File::open(format!("/dev/fd/{n}")).map_err(|e| unreadable(e.to_string()))?;
+            let file = std::fs::File::open(format!("/dev/fd/{n}"))
+                .map_err(|e| unreadable(e.to_string()))?;
             std::io::BufReader::new(file)
                 .read_line(&mut line)
                 .map_err(|e| unreadable(e.to_string()))?;
@@ -192,12 +235,18 @@ fn prompt(kind: SecretKind, usage: SecretUse) -> Result<Secret> {
     let mut question = dialoguer::Password::with_theme(&theme);
     let label = match usage {
         SecretUse::Existing => format!("Enter the {}", kind.what),
-        SecretUse::New => format!("New {} (at least {MIN_NEW_PASSWORD_CHARS} characters)", kind.what),
+        SecretUse::New => format!(
+            "New {} (at least {MIN_NEW_PASSWORD_CHARS} characters)",
+            kind.what
+        ),
     };
     question = question.with_prompt(label);
     if usage == SecretUse::New {
         question = question
-            .with_confirmation(format!("Repeat the {}", kind.what), "The two entries differ; try again")
+            .with_confirmation(
+                format!("Repeat the {}", kind.what),
+                "The two entries differ; try again",
+            )
             .validate_with(|input: &String| -> Result<(), String> {
                 if input.chars().count() < MIN_NEW_PASSWORD_CHARS {
                     Err(format!("use at least {MIN_NEW_PASSWORD_CHARS} characters"))
@@ -218,11 +267,19 @@ mod tests {
 
     #[test]
     fn sources_parse_and_pass_is_refused() {
-        assert_eq!("env:X".parse::<SecretSource>(), Ok(SecretSource::Env("X".into())));
-        assert_eq!("file:/a/b".parse::<SecretSource>(), Ok(SecretSource::File("/a/b".into())));
+        assert_eq!(
+            "env:X".parse::<SecretSource>(),
+            Ok(SecretSource::Env("X".into()))
+        );
+        assert_eq!(
+            "file:/a/b".parse::<SecretSource>(),
+            Ok(SecretSource::File("/a/b".into()))
+        );
         assert_eq!("fd:3".parse::<SecretSource>(), Ok(SecretSource::Fd(3)));
         assert_eq!("stdin".parse::<SecretSource>(), Ok(SecretSource::Stdin));
-        let refused = "pass:hunter2".parse::<SecretSource>().expect_err("pass: must be refused");
+        let refused = "pass:hunter2"
+            .parse::<SecretSource>()
+            .expect_err("pass: must be refused");
         assert!(refused.contains("visible in `ps`"), "{refused}");
         assert!(!refused.contains("hunter2"));
         assert!("hunter2".parse::<SecretSource>().is_err());
@@ -244,7 +301,8 @@ mod tests {
         let source = SecretSource::File(file);
         let existing = obtain(Some(&source), PFX_PASS, SecretUse::Existing).expect("read");
         assert_eq!(existing.expose(), "short");
-        let err = obtain(Some(&source), PFX_PASS, SecretUse::New).expect_err("short password must be refused");
+        let err = obtain(Some(&source), PFX_PASS, SecretUse::New)
+            .expect_err("short password must be refused");
         assert!(err.to_string().contains("at least 12"), "{err}");
     }
 }

@@ -9,8 +9,8 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
-    PublicKeyData, SerialNumber,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose, PublicKeyData, SerialNumber,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -103,16 +103,19 @@ pub fn check_cn(cn: &str) -> Result<()> {
         )));
     }
     if cn.chars().any(char::is_control) {
-        return Err(Error::BadInput("the common name contains control characters".into()));
+        return Err(Error::BadInput(
+            "the common name contains control characters".into(),
+        ));
     }
     Ok(())
 }
 
 /// Checks a CRL distribution point URL.
 pub fn check_crl_url(url: &str) -> Result<()> {
-    let ok = (url.starts_with("http://") || url.starts_with("https://") || url.starts_with("ldap://"))
-        && url.len() > 8
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    let ok =
+        (url.starts_with("http://") || url.starts_with("https://") || url.starts_with("ldap://"))
+            && url.len() > 8
+            && !url.chars().any(|c| c.is_whitespace() || c.is_control());
     if ok {
         Ok(())
     } else {
@@ -125,7 +128,10 @@ pub fn check_crl_url(url: &str) -> Result<()> {
 /// Fails if `dir` already holds any CA file.
 pub fn check_can_init(dir: &Path) -> Result<()> {
     if dir.exists() && !dir.is_dir() {
-        return Err(Error::BadInput(format!("{} exists and is not a folder", dir.display())));
+        return Err(Error::BadInput(format!(
+            "{} exists and is not a folder",
+            dir.display()
+        )));
     }
     for name in CA_FILES {
         if dir.join(name).exists() {
@@ -187,7 +193,8 @@ fn init_in(req: &InitRequest, password: &Secret, validity: Validity) -> Result<C
     let settings = CaSettings {
         crl_url: req.crl_url.clone(),
     };
-    let settings_json = serde_json::to_vec_pretty(&settings).map_err(|e| Error::crypto("settings", e))?;
+    let settings_json =
+        serde_json::to_vec_pretty(&settings).map_err(|e| Error::crypto("settings", e))?;
 
     let mut set = NewFiles::new();
     set.add(dir.join(CA_KEY), key_pem.as_bytes(), PRIVATE);
@@ -229,13 +236,19 @@ pub struct SigningCa {
 
 impl std::fmt::Debug for SigningCa {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningCa").field("subject", &self.cert.subject).finish_non_exhaustive()
+        f.debug_struct("SigningCa")
+            .field("subject", &self.cert.subject)
+            .finish_non_exhaustive()
     }
 }
 
 impl SigningCa {
     /// Signs certificate parameters for `public_key`.
-    pub fn sign(&self, params: &CertificateParams, public_key: &impl PublicKeyData) -> Result<CertInfo> {
+    pub fn sign(
+        &self,
+        params: &CertificateParams,
+        public_key: &impl PublicKeyData,
+    ) -> Result<CertInfo> {
         let cert = params.signed_by(public_key, &self.issuer)?;
         CertInfo::from_der(cert.der(), Path::new("(new certificate)"))
     }
@@ -279,7 +292,8 @@ impl CaStore {
     pub fn settings(&self) -> Result<CaSettings> {
         let path = self.path(CA_SETTINGS);
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::malformed(&path, format!("damaged settings: {e}"))),
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| Error::malformed(&path, format!("damaged settings: {e}"))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(CaSettings::default()),
             Err(e) => Err(Error::io("read", &path, e)),
         }
@@ -306,7 +320,9 @@ impl CaStore {
         self.check_can_sign(&cert)?;
         let key_type = KeyType::of_spki_der(&cert.spki_der)?;
         let issuer = Issuer::from_ca_cert_der(&cert.der.clone().into(), key)?;
-        if !issuer.key_usages().is_empty() && !issuer.key_usages().contains(&KeyUsagePurpose::KeyCertSign) {
+        if !issuer.key_usages().is_empty()
+            && !issuer.key_usages().contains(&KeyUsagePurpose::KeyCertSign)
+        {
             return Err(Error::CaUnusable(format!(
                 "{} may not sign certificates (no keyCertSign key usage)",
                 self.path(CA_PEM).display()
@@ -354,7 +370,12 @@ impl CaStore {
 
     /// Records an issued certificate: stores a copy under `issued/` and appends it to the log, flushed to disk.
     /// The caller holds the lock.
-    pub fn record_issued(&self, _lock: &StoreLock, cert: &CertInfo, record: IssuedRecord) -> Result<()> {
+    pub fn record_issued(
+        &self,
+        _lock: &StoreLock,
+        cert: &CertInfo,
+        record: IssuedRecord,
+    ) -> Result<()> {
         let issued = self.path(ISSUED_DIR);
         if !issued.is_dir() {
             std::fs::create_dir_all(&issued).map_err(|e| Error::io("create folder", &issued, e))?;

@@ -1,0 +1,143 @@
+//! PKCS#12 (PFX) files in the two profiles Windows and Azure read (DOMAIN.md section 4), built with OpenSSL's
+//! PKCS12 builder. Never RC2: OpenSSL 3 refuses it without the legacy provider.
+
+use std::path::Path;
+
+use openssl::hash::MessageDigest;
+use openssl::nid::Nid;
+use openssl::pkcs12::Pkcs12;
+use openssl::pkey::{PKey, Private};
+use openssl::stack::Stack;
+use openssl::x509::X509;
+
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+/// Iterations for the compat profile: what Windows' Export-PfxCertificate writes.
+pub const COMPAT_ITERATIONS: u32 = 2000;
+/// PBKDF2 and MAC iterations for the modern profile: 50 times the compat work, and with key bag, cert bag and MAC
+/// together (300,000) well inside .NET 9's limits (300,000 per derivation, 1,000,000 in all).
+pub const MODERN_ITERATIONS: u32 = 100_000;
+
+/// How a PFX is protected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PfxProfile {
+    /// 3DES key and certificate bags, HMAC-SHA1 MAC, 2000 iterations: every Windows, Azure Cloud Services, .NET,
+    /// Java, OpenSSL 3.
+    #[default]
+    Compat,
+    /// PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC), HMAC-SHA256 MAC: Windows 10 1709 / Server 2019 and later,
+    /// OpenSSL 3, Java, .NET; NOT Azure Cloud Services.
+    Modern,
+}
+
+impl PfxProfile {
+    /// Its name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            PfxProfile::Compat => "compat",
+            PfxProfile::Modern => "modern",
+        }
+    }
+
+    /// Algorithms and who can read it, for the success message.
+    pub fn description(self) -> &'static str {
+        match self {
+            PfxProfile::Compat => {
+                "3DES (pbeWithSHA1And3-KeyTripleDES-CBC) key and certificate bags, HMAC-SHA1 MAC, 2000 iterations; \
+                 readable by every Windows, Azure Cloud Services, .NET, Java and OpenSSL 3"
+            }
+            PfxProfile::Modern => {
+                "PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) bags, HMAC-SHA256 MAC, 100000 iterations; readable by Windows \
+                 10 1709 / Server 2019 and later, OpenSSL 3, Java and .NET, but NOT by Azure Cloud Services"
+            }
+        }
+    }
+}
+
+/// Builds a PFX holding `key`, `cert` and the `chain` CA certificates, with `friendly_name` on key and
+/// certificate (OpenSSL also sets localKeyID on both, pairing them).
+pub fn build(
+    profile: PfxProfile,
+    key: &PKey<Private>,
+    cert: &X509,
+    chain: &[X509],
+    friendly_name: &str,
+    password: &Secret,
+) -> Result<Vec<u8>> {
+    let mut builder = Pkcs12::builder();
+    builder.name(friendly_name).pkey(key).cert(cert);
+    if !chain.is_empty() {
+        let mut stack = Stack::new()?;
+        for ca in chain {
+            stack.push(ca.clone())?;
+        }
+        builder.ca(stack);
+    }
+    match profile {
+        PfxProfile::Compat => {
+            builder
+                .key_algorithm(Nid::PBE_WITHSHA1AND3_KEY_TRIPLEDES_CBC)
+                .cert_algorithm(Nid::PBE_WITHSHA1AND3_KEY_TRIPLEDES_CBC)
+                .key_iter(COMPAT_ITERATIONS)
+                .mac_iter(COMPAT_ITERATIONS)
+                .mac_md(MessageDigest::sha1());
+        }
+        PfxProfile::Modern => {
+            builder
+                .key_algorithm(Nid::AES_256_CBC)
+                .cert_algorithm(Nid::AES_256_CBC)
+                .key_iter(MODERN_ITERATIONS)
+                .mac_iter(MODERN_ITERATIONS)
+                .mac_md(MessageDigest::sha256());
+        }
+    }
+    let pfx = builder
+        .build2(password.expose())
+        .map_err(|e| Error::crypto("building the PFX", e))?;
+    Ok(pfx.to_der()?)
+}
+
+/// The contents of a PFX file.
+pub struct PfxContents {
+    /// The private key, if the PFX has one.
+    pub key: Option<PKey<Private>>,
+    /// The end-entity certificate, if any.
+    pub cert: Option<X509>,
+    /// Other (CA) certificates.
+    pub chain: Vec<X509>,
+}
+
+/// True if the file starts like a PKCS#12 (a DER SEQUENCE whose first element is INTEGER 3).
+pub fn looks_like_pfx(bytes: &[u8]) -> bool {
+    Pkcs12::from_der(bytes).is_ok()
+}
+
+/// Opens a PFX with its password.
+pub fn read(path: &Path, bytes: &[u8], password: &Secret) -> Result<PfxContents> {
+    let pfx = Pkcs12::from_der(bytes)
+        .map_err(|_| Error::malformed(path, "not a PFX (PKCS#12) file, or damaged"))?;
+    let parsed = pfx.parse2(password.expose()).map_err(|e| {
+        let text = e.to_string();
+        if text.contains("mac verify failure") || text.contains("mac_verify") {
+            Error::WrongPassword { path: path.into() }
+        } else if text.contains("unsupported") {
+            Error::malformed(
+                path,
+                "uses an algorithm OpenSSL 3 will not read (RC2-40 from an old pvk2pfx?); re-export it from Windows with AES or 3DES",
+            )
+        } else {
+            Error::malformed(path, format!("cannot open the PFX: wrong password or damaged file ({text})"))
+        }
+    })?;
+    let chain = parsed
+        .ca
+        .map(|s| s.into_iter().collect())
+        .unwrap_or_default();
+    Ok(PfxContents {
+        key: parsed.pkey,
+        cert: parsed.cert,
+        chain,
+    })
+}

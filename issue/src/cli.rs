@@ -1,0 +1,467 @@
+//! The `certkit-issue` command line.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use certkit_ca::cli_support::{LifetimeArgs, path_strings, print_json};
+use certkit_ca::dates::{Validity, rfc3339};
+use certkit_ca::pfx::{self, PfxProfile};
+use certkit_ca::secret::{self, SecretSource, SecretUse};
+use certkit_ca::store::SigningCa;
+use certkit_ca::{CaStore, Error, KeyType, Profile, Result, Secret};
+use clap::{Parser, Subcommand};
+use rcgen::KeyPair;
+use serde_json::json;
+
+use crate::issuance::{self, Issued, OutputPlan, Signer};
+use crate::leaf::LeafSpec;
+
+/// Default leaf validity: one year, the guide's yearly rotation.
+pub const DEFAULT_LEAF_DAYS: u32 = 365;
+
+/// Issue server, client and encryption certificates.
+#[derive(Debug, Parser)]
+#[command(name = "certkit-issue", version)]
+pub struct Cli {
+    /// What to issue.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// `certkit-issue` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// TLS server certificate (EKU serverAuth), CA-signed or self-signed: the guide's SSL certificate.
+    Server(ServerArgs),
+    /// TLS client certificate (EKU clientAuth), one per person, always CA-signed.
+    Client(ClientArgs),
+    /// Data encryption certificate (EKU Document Encryption): the guide's DataEncryptionPrimary.
+    Encryption(EncryptionArgs),
+    /// Sign a PKCS#10 request (CSR), so the requester's private key never leaves their machine.
+    Sign(SignArgs),
+}
+
+/// Who signs: `--ca DIR` or `--self-signed`.
+#[derive(Debug, Clone, clap::Args)]
+#[group(required = true, multiple = false)]
+pub struct SignerArgs {
+    /// CA folder made by certkit-ca init.
+    #[arg(long, value_name = "DIR")]
+    pub ca: Option<PathBuf>,
+    /// Sign with the certificate's own key (no CA).
+    #[arg(long)]
+    pub self_signed: bool,
+}
+
+/// Options every issuing command shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommonArgs {
+    /// Common name of the subject.
+    #[arg(long, value_name = "NAME")]
+    pub cn: String,
+    /// Output prefix: writes PREFIX.cer (DER), PREFIX.pem, PREFIX.key (and PREFIX.pfx with --pfx).
+    #[arg(long, value_name = "PREFIX")]
+    pub out: PathBuf,
+    /// Validity (default: 365 days; never past the CA's own expiry).
+    #[command(flatten)]
+    pub lifetime: LifetimeArgs,
+    /// Key algorithm (Azure Cloud Services needs RSA).
+    #[arg(long, value_enum, default_value_t = KeyType::Rsa2048)]
+    pub key: KeyType,
+    /// Extra extended key usage OID (repeatable), e.g. 1.3.6.1.5.5.7.3.4.
+    #[arg(long, value_name = "OID")]
+    pub eku: Vec<String>,
+    /// CRL distribution point URL (default: the CA's --crl-url, if any).
+    #[arg(long, value_name = "URL")]
+    pub crl_url: Option<String>,
+    /// Source of the CA key password: env:VAR, file:PATH, fd:N or stdin (default: ask).
+    #[arg(long, value_name = "SOURCE")]
+    pub ca_pass: Option<SecretSource>,
+    /// Source of the new key file's password (default: ask twice).
+    #[arg(long, value_name = "SOURCE")]
+    pub key_pass: Option<SecretSource>,
+    /// Also write PREFIX.pfx (certificate, key and, when CA-signed, the CA).
+    #[arg(long)]
+    pub pfx: bool,
+    /// Source of the new PFX password (default: ask twice).
+    #[arg(long, value_name = "SOURCE", requires = "pfx")]
+    pub pfx_pass: Option<SecretSource>,
+    /// PFX protection profile.
+    #[arg(long = "profile", value_enum, default_value_t = PfxProfile::Compat, requires = "pfx")]
+    pub pfx_profile: PfxProfile,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `certkit-issue server`.
+#[derive(Debug, clap::Args)]
+pub struct ServerArgs {
+    /// Who signs.
+    #[command(flatten)]
+    pub signer: SignerArgs,
+    /// Extra DNS name for the SAN (repeatable; wildcards such as *.cloudapp.net allowed).
+    #[arg(long, value_name = "NAME")]
+    pub dns: Vec<String>,
+    /// IP address for the SAN (repeatable).
+    #[arg(long, value_name = "ADDR")]
+    pub ip: Vec<IpAddr>,
+    /// Shared options.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `certkit-issue client`.
+#[derive(Debug, clap::Args)]
+pub struct ClientArgs {
+    /// CA folder made by certkit-ca init.
+    #[arg(long, value_name = "DIR")]
+    pub ca: PathBuf,
+    /// E-mail address for the SAN.
+    #[arg(long, value_name = "ADDR")]
+    pub email: Option<String>,
+    /// Shared options.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `certkit-issue encryption`.
+#[derive(Debug, clap::Args)]
+pub struct EncryptionArgs {
+    /// Who signs.
+    #[command(flatten)]
+    pub signer: SignerArgs,
+    /// Shared options.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `certkit-issue sign`.
+#[derive(Debug, clap::Args)]
+pub struct SignArgs {
+    /// CA folder made by certkit-ca init.
+    #[arg(long, value_name = "DIR")]
+    pub ca: PathBuf,
+    /// The certificate signing request (PEM or DER).
+    #[arg(long, value_name = "FILE")]
+    pub csr: PathBuf,
+    /// Profile whose extensions the certificate gets (the request's own extensions are ignored).
+    #[arg(long, value_enum)]
+    pub profile: Profile,
+    /// Output prefix: writes PREFIX.cer and PREFIX.pem.
+    #[arg(long, value_name = "PREFIX")]
+    pub out: PathBuf,
+    /// Extra DNS name (server profile; repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub dns: Vec<String>,
+    /// IP address (server profile; repeatable).
+    #[arg(long, value_name = "ADDR")]
+    pub ip: Vec<IpAddr>,
+    /// E-mail address (client profile).
+    #[arg(long, value_name = "ADDR")]
+    pub email: Option<String>,
+    /// Validity (default: 365 days).
+    #[command(flatten)]
+    pub lifetime: LifetimeArgs,
+    /// Extra extended key usage OID (repeatable).
+    #[arg(long, value_name = "OID")]
+    pub eku: Vec<String>,
+    /// CRL distribution point URL (default: the CA's).
+    #[arg(long, value_name = "URL")]
+    pub crl_url: Option<String>,
+    /// Source of the CA key password (default: ask).
+    #[arg(long, value_name = "SOURCE")]
+    pub ca_pass: Option<SecretSource>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs a parsed `certkit-issue` command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Server(a) => issue_new(Profile::Server, a.signer.ca, a.dns, a.ip, None, a.common),
+        Command::Client(a) => issue_new(
+            Profile::Client,
+            Some(a.ca),
+            vec![],
+            vec![],
+            a.email,
+            a.common,
+        ),
+        Command::Encryption(a) => issue_new(
+            Profile::Encryption,
+            a.signer.ca,
+            vec![],
+            vec![],
+            None,
+            a.common,
+        ),
+        Command::Sign(a) => sign_csr(a),
+    }
+}
+
+/// An opened CA and the validity a new certificate gets from it.
+struct CaContext {
+    store: CaStore,
+    crl_url: Option<String>,
+}
+
+fn open_ca(dir: &Path, validity: &Validity, crl_flag: Option<String>) -> Result<CaContext> {
+    let store = CaStore::open(dir)?;
+    let cert = store.cert()?;
+    store.check_can_sign(&cert)?;
+    issuance::check_within_ca(validity.not_after, &cert)?;
+    let crl_url = match crl_flag {
+        Some(url) => Some(url),
+        None => store.settings()?.crl_url,
+    };
+    if let Some(url) = &crl_url {
+        certkit_ca::store::check_crl_url(url)?;
+    }
+    Ok(CaContext { store, crl_url })
+}
+
+fn issue_new(
+    profile: Profile,
+    ca_dir: Option<PathBuf>,
+    dns: Vec<String>,
+    ips: Vec<IpAddr>,
+    email: Option<String>,
+    common: CommonArgs,
+) -> Result<()> {
+    let validity = Validity::starting_now(common.lifetime.lifetime(DEFAULT_LEAF_DAYS))?;
+    let context = match &ca_dir {
+        Some(dir) => Some(open_ca(dir, &validity, common.crl_url.clone())?),
+        None if common.crl_url.is_some() => {
+            return Err(Error::BadInput(
+                "--crl-url needs --ca: a self-signed certificate has no CRL".into(),
+            ));
+        }
+        None => None,
+    };
+    let spec = LeafSpec {
+        profile,
+        cn: common.cn.clone(),
+        dns,
+        ips,
+        email,
+        extra_ekus: common.eku.clone(),
+        key_type: common.key,
+        validity,
+        crl_url: context.as_ref().and_then(|c| c.crl_url.clone()),
+    };
+    spec.validate()?;
+    if profile == Profile::Encryption && !common.key.is_rsa() {
+        eprintln!(
+            "warning: an {} key cannot do key encipherment; Azure Cloud Services wants RSA for DataEncryptionPrimary",
+            common.key
+        );
+    }
+    let plan = OutputPlan {
+        prefix: common.out.clone(),
+        key_password: None,
+        with_pfx: common.pfx,
+    };
+    plan.check_free()?;
+    // Passwords: the CA's first (it may be wrong), then the new ones.
+    let ca_password = match context {
+        Some(_) => Some(secret::obtain(
+            common.ca_pass.as_ref(),
+            secret::CA_PASS,
+            SecretUse::Existing,
+        )?),
+        None => None,
+    };
+    let unlocked = match (&context, &ca_password) {
+        (Some(c), Some(pw)) => Some(c.store.unlock(pw)?),
+        _ => None,
+    };
+    drop(ca_password);
+    let key_password = secret::obtain(common.key_pass.as_ref(), secret::KEY_PASS, SecretUse::New)?;
+    let pfx_password = match common.pfx {
+        true => Some(secret::obtain(
+            common.pfx_pass.as_ref(),
+            secret::PFX_PASS,
+            SecretUse::New,
+        )?),
+        false => None,
+    };
+    let plan = OutputPlan {
+        key_password: Some(key_password),
+        ..plan
+    };
+    let signer = match (&context, &unlocked) {
+        (Some(c), Some(ca)) => Signer::Ca {
+            store: &c.store,
+            ca,
+        },
+        _ => Signer::SelfSigned,
+    };
+    let key = common.key.generate()?;
+    let cert = issuance::sign(&spec, &key, &signer, Some(&key))?;
+    let pfx_bytes = match &pfx_password {
+        Some(pw) => Some(build_pfx(
+            &key,
+            &cert,
+            unlocked.as_ref(),
+            &spec.cn,
+            common.pfx_profile,
+            pw,
+        )?),
+        None => None,
+    };
+    let record = unlocked
+        .as_ref()
+        .map(|_| issuance::record_for(&spec, &cert, None));
+    let files = issuance::write_and_record(&plan, &cert, Some(&key), pfx_bytes, &signer, record)?;
+    let issued = Issued {
+        issuer: unlocked
+            .as_ref()
+            .map_or(cert.subject.clone(), |ca| ca.cert.subject.clone()),
+        self_signed: unlocked.is_none(),
+        cert,
+        files,
+    };
+    report(
+        &issued,
+        profile,
+        common.key,
+        common.pfx.then_some(common.pfx_profile),
+        common.json,
+    );
+    Ok(())
+}
+
+/// Builds the PFX for a freshly issued certificate; the CA certificate goes in as the chain.
+pub fn build_pfx(
+    key: &KeyPair,
+    cert: &certkit_ca::CertInfo,
+    ca: Option<&SigningCa>,
+    friendly_name: &str,
+    profile: PfxProfile,
+    password: &Secret,
+) -> Result<Vec<u8>> {
+    let der = zeroize::Zeroizing::new(key.serialize_der());
+    let pkey = openssl::pkey::PKey::private_key_from_pkcs8(&der)?;
+    let x509 = openssl::x509::X509::from_der(&cert.der)?;
+    let chain = match ca {
+        Some(ca) => vec![openssl::x509::X509::from_der(&ca.cert.der)?],
+        None => vec![],
+    };
+    pfx::build(profile, &pkey, &x509, &chain, friendly_name, password)
+}
+
+fn sign_csr(args: SignArgs) -> Result<()> {
+    let validity = Validity::starting_now(args.lifetime.lifetime(DEFAULT_LEAF_DAYS))?;
+    let context = open_ca(&args.ca, &validity, args.crl_url.clone())?;
+    let request = crate::csr::read(&args.csr)?;
+    let spec = LeafSpec {
+        profile: args.profile,
+        cn: request.cn.clone(),
+        dns: args.dns,
+        ips: args.ip,
+        email: args.email,
+        extra_ekus: args.eku,
+        key_type: request.key_type,
+        validity,
+        crl_url: context.crl_url.clone(),
+    };
+    spec.validate()?;
+    let plan = OutputPlan {
+        prefix: args.out.clone(),
+        key_password: None,
+        with_pfx: false,
+    };
+    plan.check_free()?;
+    let password = secret::obtain(args.ca_pass.as_ref(), secret::CA_PASS, SecretUse::Existing)?;
+    let ca = context.store.unlock(&password)?;
+    drop(password);
+    let signer = Signer::Ca {
+        store: &context.store,
+        ca: &ca,
+    };
+    let cert = issuance::sign(&spec, &request.public_key, &signer, None)?;
+    let record = issuance::record_for(&spec, &cert, None);
+    let files = issuance::write_and_record(&plan, &cert, None, None, &signer, Some(record))?;
+    let issued = Issued {
+        issuer: ca.cert.subject.clone(),
+        self_signed: false,
+        cert,
+        files,
+    };
+    report(&issued, args.profile, request.key_type, None, args.json);
+    Ok(())
+}
+
+/// The ready-to-paste configuration line for a profile, with a sentence saying where it goes.
+pub fn config_hint(profile: Profile) -> &'static str {
+    match profile {
+        Profile::Server => "Service configuration line (the SSL certificate):",
+        Profile::Encryption => "Service configuration line (the data encryption certificate):",
+        Profile::Client => {
+            "Add this thumbprint to AllowedClientCertificateThumbprints (comma-separated), e.g. with \
+             \"certkit-export cscfg --allow\":"
+        }
+    }
+}
+
+/// Prints what was issued, as text or JSON.
+pub fn report(
+    issued: &Issued,
+    profile: Profile,
+    key: KeyType,
+    pfx_profile: Option<PfxProfile>,
+    as_json: bool,
+) {
+    let cert = &issued.cert;
+    let line = profile.config_line(&cert.thumbprint);
+    if as_json {
+        print_json(&json!({
+            "subject": cert.subject,
+            "cn": cert.cn,
+            "serial": cert.serial,
+            "profile": profile.to_string(),
+            "key": key.to_string(),
+            "sans": cert.sans,
+            "ekus": cert.ekus,
+            "issuer": issued.issuer,
+            "self_signed": issued.self_signed,
+            "not_before": rfc3339(cert.not_before),
+            "not_after": rfc3339(cert.not_after),
+            "thumbprint": cert.thumbprint.to_string(),
+            "sha256": cert.sha256,
+            "pfx_profile": pfx_profile.map(PfxProfile::name),
+            "files": path_strings(&issued.files),
+            "config_line": line,
+        }));
+        return;
+    }
+    let by = if issued.self_signed {
+        "self-signed".to_string()
+    } else {
+        format!("signed by {}", issued.issuer)
+    };
+    println!("Issued {profile} certificate ({by})");
+    println!("  subject     {}", cert.subject);
+    if !cert.sans.is_empty() {
+        println!("  SANs        {}", cert.sans.join(", "));
+    }
+    println!("  key         {key}");
+    println!("  serial      {}", cert.serial);
+    println!(
+        "  valid       {} .. {}",
+        rfc3339(cert.not_before),
+        rfc3339(cert.not_after)
+    );
+    println!("  thumbprint  {}", cert.thumbprint);
+    if let Some(p) = pfx_profile {
+        println!("  PFX         {}: {}", p.name(), p.description());
+    }
+    for file in &issued.files {
+        println!("  wrote       {}", file.display());
+    }
+    println!();
+    println!("{}", config_hint(profile));
+    println!("{line}");
+}

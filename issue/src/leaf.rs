@@ -1,0 +1,267 @@
+//! End-entity certificate profiles (DOMAIN.md section 3) turned into rcgen parameters.
+
+use std::net::IpAddr;
+
+use certkit_ca::certinfo::{EKU_CLIENT_AUTH, EKU_DOCUMENT_ENCRYPTION, EKU_SERVER_AUTH};
+use certkit_ca::dates::Validity;
+use certkit_ca::store::random_serial;
+use certkit_ca::{Error, KeyType, Profile, Result};
+use rcgen::{
+    CertificateParams, CrlDistributionPoint, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
+    IsCa, KeyUsagePurpose, SanType,
+};
+
+/// Everything that decides the content of an end-entity certificate.
+#[derive(Clone, Debug)]
+pub struct LeafSpec {
+    /// The profile.
+    pub profile: Profile,
+    /// Subject common name.
+    pub cn: String,
+    /// Extra DNS names (server).
+    pub dns: Vec<String>,
+    /// IP addresses (server).
+    pub ips: Vec<IpAddr>,
+    /// E-mail address (client).
+    pub email: Option<String>,
+    /// Extra extended key usages, dotted OIDs.
+    pub extra_ekus: Vec<String>,
+    /// The subject key's type (decides key usage bits).
+    pub key_type: KeyType,
+    /// Validity.
+    pub validity: Validity,
+    /// CRL distribution point.
+    pub crl_url: Option<String>,
+}
+
+/// Checks a DNS name for a SAN: letters, digits, hyphens, dots; a leading `*.` wildcard is allowed.
+pub fn check_dns_name(name: &str) -> Result<()> {
+    let bare = name.strip_prefix("*.").unwrap_or(name);
+    let ok = !bare.is_empty()
+        && name.len() <= 253
+        && bare.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::BadInput(format!(
+            "'{name}' is not a DNS name; use a host name such as myservice.cloudapp.net (a leading *. is allowed)"
+        )))
+    }
+}
+
+/// Checks an e-mail address for a SAN (ASCII `local@domain`).
+pub fn check_email(email: &str) -> Result<()> {
+    let ok = match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && email.is_ascii()
+                && !email
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || c == ',')
+                && check_dns_name(domain).is_ok()
+                && domain.contains('.')
+        }
+        None => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::BadInput(format!(
+            "'{email}' is not an e-mail address (expected name@example.com)"
+        )))
+    }
+}
+
+/// Parses a dotted OID such as 1.3.6.1.5.5.7.3.4.
+pub fn parse_oid(text: &str) -> Result<Vec<u64>> {
+    let parts: Option<Vec<u64>> = text.split('.').map(|p| p.parse().ok()).collect();
+    match parts {
+        Some(parts) if parts.len() >= 2 && parts[0] <= 2 && (parts[0] == 2 || parts[1] < 40) => {
+            Ok(parts)
+        }
+        _ => Err(Error::BadInput(format!(
+            "'{text}' is not an OID; write it dotted, e.g. 1.3.6.1.5.5.7.3.4"
+        ))),
+    }
+}
+
+fn eku(oid: &str) -> Result<ExtendedKeyUsagePurpose> {
+    Ok(match oid {
+        EKU_SERVER_AUTH => ExtendedKeyUsagePurpose::ServerAuth,
+        EKU_CLIENT_AUTH => ExtendedKeyUsagePurpose::ClientAuth,
+        other => ExtendedKeyUsagePurpose::Other(parse_oid(other)?),
+    })
+}
+
+impl LeafSpec {
+    /// The subject alternative names this spec puts into the certificate, as `DNS:`, `IP:`, `email:` text.
+    pub fn san_texts(&self) -> Vec<String> {
+        self.sans()
+            .iter()
+            .map(|san| match san {
+                SanType::DnsName(d) => format!("DNS:{}", d.as_str()),
+                SanType::IpAddress(ip) => format!("IP:{ip}"),
+                SanType::Rfc822Name(e) => format!("email:{}", e.as_str()),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    }
+
+    fn sans(&self) -> Vec<SanType> {
+        let mut sans = Vec::new();
+        match self.profile {
+            Profile::Server => {
+                let mut names: Vec<&str> = Vec::new();
+                let cn_ip = self.cn.parse::<IpAddr>().ok();
+                if cn_ip.is_none() {
+                    names.push(&self.cn);
+                }
+                for d in &self.dns {
+                    if !names.iter().any(|n| n.eq_ignore_ascii_case(d)) {
+                        names.push(d);
+                    }
+                }
+                for name in names {
+                    if let Ok(ia5) = name.to_string().try_into() {
+                        sans.push(SanType::DnsName(ia5));
+                    }
+                }
+                let mut ips: Vec<IpAddr> = cn_ip.into_iter().collect();
+                for ip in &self.ips {
+                    if !ips.contains(ip) {
+                        ips.push(*ip);
+                    }
+                }
+                sans.extend(ips.into_iter().map(SanType::IpAddress));
+            }
+            Profile::Client => {
+                if let Some(email) = &self.email
+                    && let Ok(ia5) = email.clone().try_into()
+                {
+                    sans.push(SanType::Rfc822Name(ia5));
+                }
+            }
+            Profile::Encryption => {}
+        }
+        sans
+    }
+
+    /// Checks the names and OIDs; run before any key is made or password asked.
+    pub fn validate(&self) -> Result<()> {
+        certkit_ca::store::check_cn(&self.cn)?;
+        if self.profile == Profile::Server {
+            if self.cn.parse::<IpAddr>().is_err() {
+                check_dns_name(&self.cn).map_err(|_| {
+                    Error::BadInput(format!(
+                        "the server --cn '{}' must be a host name (it goes into the SAN, which clients check); \
+                         e.g. --cn myservice.cloudapp.net",
+                        self.cn
+                    ))
+                })?;
+            }
+            for d in &self.dns {
+                check_dns_name(d)?;
+            }
+        } else if !self.dns.is_empty() || !self.ips.is_empty() {
+            return Err(Error::BadInput(format!(
+                "--dns and --ip are for server certificates, not {}",
+                self.profile
+            )));
+        }
+        if let Some(email) = &self.email {
+            if self.profile != Profile::Client {
+                return Err(Error::BadInput("--email is for client certificates".into()));
+            }
+            check_email(email)?;
+        }
+        for oid in &self.extra_ekus {
+            parse_oid(oid)?;
+        }
+        Ok(())
+    }
+
+    /// The rcgen parameters: RFC 5280 profile with SKI, AKI, critical basicConstraints CA:FALSE and keyUsage.
+    pub fn params(&self) -> Result<CertificateParams> {
+        self.validate()?;
+        let mut params = CertificateParams::default();
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, self.cn.as_str());
+        params.distinguished_name = dn;
+        params.is_ca = IsCa::ExplicitNoCa;
+        params.serial_number = Some(random_serial()?);
+        params.not_before = self.validity.not_before;
+        params.not_after = self.validity.not_after;
+        params.use_authority_key_identifier_extension = true;
+        params.subject_alt_names = self.sans();
+        params.key_usages = key_usages(self.profile, self.key_type);
+        let profile_eku = match self.profile {
+            Profile::Server => EKU_SERVER_AUTH,
+            Profile::Client => EKU_CLIENT_AUTH,
+            Profile::Encryption => EKU_DOCUMENT_ENCRYPTION,
+        };
+        params.insert_extended_key_usage(eku(profile_eku)?);
+        for oid in &self.extra_ekus {
+            params.insert_extended_key_usage(eku(oid)?);
+        }
+        if let Some(url) = &self.crl_url {
+            params.crl_distribution_points = vec![CrlDistributionPoint {
+                uris: vec![url.clone()],
+            }];
+        }
+        Ok(params)
+    }
+}
+
+/// keyUsage per profile: RSA keys encipher keys (TLS RSA key exchange, CMS); EC keys never do, they sign
+/// (ECDHE handshakes) or agree on keys (ECDH-based encryption).
+pub fn key_usages(profile: Profile, key: KeyType) -> Vec<KeyUsagePurpose> {
+    use KeyUsagePurpose::*;
+    match (profile, key.is_rsa()) {
+        (Profile::Server | Profile::Client, true) => vec![DigitalSignature, KeyEncipherment],
+        (Profile::Server | Profile::Client, false) => vec![DigitalSignature],
+        (Profile::Encryption, true) => vec![KeyEncipherment, DataEncipherment],
+        (Profile::Encryption, false) => vec![KeyAgreement],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_names_and_wildcards() {
+        assert!(check_dns_name("myservice.cloudapp.net").is_ok());
+        assert!(check_dns_name("*.cloudapp.net").is_ok());
+        assert!(check_dns_name("my service").is_err());
+        assert!(check_dns_name("a.*.net").is_err());
+        assert!(check_dns_name("-bad.net").is_err());
+    }
+
+    #[test]
+    fn emails_and_oids() {
+        assert!(check_email("alice@example.com").is_ok());
+        assert!(check_email("alice").is_err());
+        assert!(check_email("alice@localhost").is_err());
+        assert_eq!(
+            parse_oid("1.3.6.1.4.1.311.80.1").expect("oid"),
+            vec![1, 3, 6, 1, 4, 1, 311, 80, 1]
+        );
+        assert!(parse_oid("serverAuth").is_err());
+        assert!(parse_oid("1").is_err());
+    }
+
+    #[test]
+    fn ec_keys_never_get_encipherment() {
+        for profile in [Profile::Server, Profile::Client, Profile::Encryption] {
+            let usages = key_usages(profile, KeyType::P256);
+            assert!(!usages.contains(&KeyUsagePurpose::KeyEncipherment));
+            assert!(!usages.contains(&KeyUsagePurpose::DataEncipherment));
+        }
+    }
+}

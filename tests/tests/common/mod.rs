@@ -1,0 +1,357 @@
+//! Test harness: a temporary workspace, the built certkit binaries, and the independent peers
+//! (openssl CLI, Java keytool, Python cryptography) that check what they wrote.
+#![allow(dead_code, missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub const CA_PW: &str = "ca password 0123";
+pub const KEY_PW: &str = "key password 0123";
+pub const PFX_PW: &str = "pfx password 0123";
+
+/// Folder of the built binaries: the parent of `deps/` that holds this test executable.
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .to_path_buf()
+}
+
+/// A built certkit binary; tells how to build it when it is missing.
+pub fn bin(name: &str) -> PathBuf {
+    let path = bin_dir().join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/test.sh (it builds the binaries before testing)",
+        path.display()
+    );
+    path
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub fn new() -> Self {
+        Env {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// A certkit command in the temp folder, with the test passwords in CA_PW, KEY_PW, PFX_PW and no terminal.
+    pub fn cmd(&self, bin: &str) -> Command {
+        let mut cmd = Command::new(self::bin(bin));
+        cmd.current_dir(self.dir.path())
+            .env("CA_PW", CA_PW)
+            .env("KEY_PW", KEY_PW)
+            .env("PFX_PW", PFX_PW)
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    pub fn run(&self, bin: &str, args: &[&str]) -> Output {
+        self.cmd(bin).args(args).output().expect("run certkit")
+    }
+
+    /// Runs and asserts success; returns stdout.
+    pub fn ok(&self, bin: &str, args: &[&str]) -> String {
+        let out = self.run(bin, args);
+        assert!(
+            out.status.success(),
+            "{bin} {args:?} failed ({:?}):\n{}{}",
+            out.status.code(),
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+    }
+
+    /// Runs and asserts failure with `code`; returns stderr.
+    pub fn fails(&self, bin: &str, args: &[&str], code: i32) -> String {
+        let out = self.run(bin, args);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{bin} {args:?} should exit {code}:\n{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        let err = text(&out.stderr);
+        assert_eq!(
+            err.trim().lines().count(),
+            1,
+            "error should be one line: {err}"
+        );
+        err
+    }
+
+    pub fn json(&self, bin: &str, args: &[&str]) -> serde_json::Value {
+        serde_json::from_str(&self.ok(bin, args)).expect("JSON output")
+    }
+
+    /// `certkit-ca init` with default options into `dir`.
+    pub fn init_ca(&self, dir: &str) -> serde_json::Value {
+        self.json(
+            "certkit-ca",
+            &[
+                "init",
+                "--dir",
+                dir,
+                "--cn",
+                "Test CA",
+                "--ca-pass",
+                "env:CA_PW",
+                "--json",
+            ],
+        )
+    }
+
+    /// Issues a client certificate from the CA in `ca`.
+    pub fn client(&self, ca: &str, cn: &str, out: &str) -> serde_json::Value {
+        self.json(
+            "certkit-issue",
+            &[
+                "client",
+                "--ca",
+                ca,
+                "--cn",
+                cn,
+                "--out",
+                out,
+                "--ca-pass",
+                "env:CA_PW",
+                "--key-pass",
+                "env:KEY_PW",
+                "--json",
+            ],
+        )
+    }
+
+    /// Runs a peer tool in the temp folder; returns its output.
+    pub fn tool(&self, program: &str, args: &[&str]) -> Output {
+        Command::new(program)
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("CA_PW", CA_PW)
+            .env("KEY_PW", KEY_PW)
+            .env("PFX_PW", PFX_PW)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("{program} is required for these tests (scripts/test.sh installs it): {e}")
+            })
+    }
+
+    pub fn openssl(&self, args: &[&str]) -> Output {
+        self.tool("openssl", args)
+    }
+
+    /// openssl must succeed; returns stdout + stderr.
+    pub fn openssl_ok(&self, args: &[&str]) -> String {
+        let out = self.openssl(args);
+        assert!(
+            out.status.success(),
+            "openssl {args:?} failed:\n{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        format!("{}{}", text(&out.stdout), text(&out.stderr))
+    }
+
+    /// The certificate's extensions and fields as `openssl x509 -text` prints them.
+    pub fn x509_text(&self, pem: &str) -> String {
+        self.openssl_ok(&["x509", "-in", pem, "-noout", "-text"])
+    }
+
+    /// SHA-1 fingerprint by the openssl CLI, without colons.
+    pub fn openssl_thumbprint(&self, cert: &str) -> String {
+        let inform = if cert.ends_with(".cer") { "DER" } else { "PEM" };
+        let out = self.openssl_ok(&[
+            "x509",
+            "-in",
+            cert,
+            "-inform",
+            inform,
+            "-noout",
+            "-fingerprint",
+            "-sha1",
+        ]);
+        out.trim()
+            .rsplit('=')
+            .next()
+            .expect("fingerprint")
+            .replace(':', "")
+    }
+
+    /// Names of the files in a folder (sorted), to show nothing was written.
+    pub fn listing(&self, rel: &str) -> Vec<String> {
+        let mut names: Vec<String> = match std::fs::read_dir(self.path(rel)) {
+            Ok(entries) => entries
+                .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                .collect(),
+            Err(_) => vec![],
+        };
+        names.sort();
+        names
+    }
+
+    pub fn read(&self, rel: &str) -> Vec<u8> {
+        std::fs::read(self.path(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
+    }
+}
+
+/// Asserts that `haystack` contains every needle.
+pub fn assert_contains(haystack: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(
+            haystack.contains(needle),
+            "expected {needle:?} in:\n{haystack}"
+        );
+    }
+}
+
+/// The text of one extension block in `openssl x509 -text` output: its header line and value lines.
+pub fn extension(text: &str, name: &str) -> Option<String> {
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if line.trim_start().starts_with(name) {
+            let value = lines.next().unwrap_or("").trim().to_string();
+            return Some(format!("{} | {}", line.trim(), value));
+        }
+    }
+    None
+}
+
+/// Path of a peer script in tests/peers.
+pub fn peer(name: &str) -> String {
+    format!("{}/peers/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// Result of one TLS 1.2 mutual-auth handshake between `openssl s_server` and `openssl s_client`.
+pub struct Handshake {
+    pub ok: bool,
+    pub client_output: String,
+    pub server_output: String,
+}
+
+/// Runs `openssl s_server -tls1_2 -Verify 1 -verify_return_error` with the server certificate and key, trusting
+/// `server_ca` for clients, and `openssl s_client -tls1_2` with the client certificate and key, trusting
+/// `client_ca`; succeeds when the request gets the server's answer. Extra server arguments (e.g. a CRL) go in
+/// `server_extra`. Key passwords are read from $KEY_PW.
+pub fn tls12_handshake(
+    env: &Env,
+    server: (&str, &str),
+    server_ca: &str,
+    client: (&str, &str),
+    client_ca: &str,
+    server_extra: &[&str],
+) -> Handshake {
+    use std::io::Write;
+    let port = free_port().to_string();
+    let mut args = vec![
+        "s_server",
+        "-accept",
+        &port,
+        "-naccept",
+        "1",
+        "-tls1_2",
+        "-www",
+        "-cert",
+        server.0,
+        "-key",
+        server.1,
+        "-pass",
+        "env:KEY_PW",
+        "-CAfile",
+        server_ca,
+        "-Verify",
+        "1",
+        "-verify_return_error",
+    ];
+    args.extend_from_slice(server_extra);
+    let mut srv = Command::new("openssl")
+        .args(&args)
+        .current_dir(env.dir.path())
+        .env("KEY_PW", KEY_PW)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("openssl s_server is required");
+    // s_server prints ACCEPT once it listens; a probe connection would use up -naccept 1.
+    let mut srv_stdout = std::io::BufReader::new(srv.stdout.take().expect("stdout"));
+    let mut banner = String::new();
+    loop {
+        let mut line = String::new();
+        let n = std::io::BufRead::read_line(&mut srv_stdout, &mut line).expect("read s_server");
+        banner.push_str(&line);
+        assert!(n > 0, "s_server exited before listening: {banner}");
+        if line.starts_with("ACCEPT") {
+            break;
+        }
+    }
+    let connect = format!("127.0.0.1:{port}");
+    let mut cli = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &connect,
+            "-tls1_2",
+            "-cert",
+            client.0,
+            "-key",
+            client.1,
+            "-pass",
+            "env:KEY_PW",
+            "-CAfile",
+            client_ca,
+            "-verify_return_error",
+            "-ign_eof",
+        ])
+        .current_dir(env.dir.path())
+        .env("KEY_PW", KEY_PW)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("openssl s_client");
+    cli.stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"GET / HTTP/1.0\r\n\r\n")
+        .expect("write");
+    let client_out = cli.wait_with_output().expect("s_client");
+    let _ = srv.kill();
+    let mut rest = String::new();
+    let _ = std::io::Read::read_to_string(&mut srv_stdout, &mut rest);
+    let server_out = srv.wait_with_output().expect("s_server");
+    let client_output = format!("{}{}", text(&client_out.stdout), text(&client_out.stderr));
+    let server_output = format!("{banner}{rest}{}", text(&server_out.stderr));
+    let ok = client_out.status.success()
+        && client_output.contains("HTTP/1.0 200 ok")
+        && client_output.contains("Verify return code: 0 (ok)");
+    Handshake {
+        ok,
+        client_output,
+        server_output,
+    }
+}
