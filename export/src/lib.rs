@@ -1,0 +1,9 @@
+//! certkit-export: the pvk2pfx, certificate-export and thumbprint-copying steps of the guide.
+//!
+//! Invariants: a PFX is written only after the key is proven to match its certificate, in a profile
+//! Windows/Azure reads (never RC2); a thumbprint is always SHA-1 over the DER in 40 uppercase hex digits;
+//! no output file is overwritten, and a failure leaves none behind.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod sources;

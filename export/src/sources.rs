@@ -1,0 +1,137 @@
+//! Reading certificates and keys from the files a user has: DER, PEM, PEM bundles, PFX, encrypted keys.
+
+use std::path::Path;
+
+use certkit_ca::secret::{self, SecretSource, SecretUse};
+use certkit_ca::{CertInfo, Error, Result, Secret, certinfo, files, keys, pfx};
+use openssl::pkey::{PKey, Private};
+use openssl::x509::X509;
+
+/// Asks for the PFX password at most once per run, however many PFX files are read.
+pub struct PfxPassword<'a> {
+    source: Option<&'a SecretSource>,
+    cached: Option<Secret>,
+}
+
+impl<'a> PfxPassword<'a> {
+    /// A password from `source` (or the terminal), fetched on first use.
+    pub fn new(source: Option<&'a SecretSource>) -> Self {
+        PfxPassword {
+            source,
+            cached: None,
+        }
+    }
+
+    /// The password.
+    pub fn get(&mut self) -> Result<&Secret> {
+        if self.cached.is_none() {
+            self.cached = Some(secret::obtain(
+                self.source,
+                secret::PFX_PASS,
+                SecretUse::Existing,
+            )?);
+        }
+        self.cached
+            .as_ref()
+            .ok_or_else(|| Error::Secret("no PFX password".into()))
+    }
+}
+
+/// The certificates of a file: the end-entity certificate first, then any others (chain).
+pub struct CertFile {
+    /// The main certificate.
+    pub cert: CertInfo,
+    /// Other certificates in the file.
+    pub others: Vec<CertInfo>,
+    /// The private key, for a PFX that holds one.
+    pub key: Option<PKey<Private>>,
+}
+
+/// Reads a DER, PEM (bundle) or PFX file.
+pub fn read_cert_file(path: &Path, password: &mut PfxPassword<'_>) -> Result<CertFile> {
+    let bytes = files::read(path)?;
+    if pfx::looks_like_pfx(&bytes) {
+        let contents = pfx::read(path, &bytes, password.get()?)?;
+        let mut others = contents
+            .chain
+            .iter()
+            .map(|c| CertInfo::from_der(&c.to_der()?, path))
+            .collect::<Result<Vec<_>>>()?;
+        // Without a key OpenSSL cannot pair the certificate, so it lands among the others: take the end-entity one.
+        let cert = match contents.cert {
+            Some(cert) => CertInfo::from_der(&cert.to_der()?, path)?,
+            None => {
+                let index = others.iter().position(|c| !c.is_ca).unwrap_or(0);
+                if others.is_empty() {
+                    return Err(Error::malformed(path, "the PFX holds no certificate"));
+                }
+                others.remove(index)
+            }
+        };
+        return Ok(CertFile {
+            cert,
+            others,
+            key: contents.key,
+        });
+    }
+    let ders = certinfo::read_cert_ders(path)?;
+    let mut all = ders
+        .iter()
+        .map(|d| CertInfo::from_der(d, path))
+        .collect::<Result<Vec<_>>>()?;
+    let cert = all.remove(0);
+    Ok(CertFile {
+        cert,
+        others: all,
+        key: None,
+    })
+}
+
+/// Decrypts an encrypted PKCS#8 key file into an OpenSSL key.
+pub fn read_key(path: &Path, password: &Secret) -> Result<PKey<Private>> {
+    let bytes = files::read(path)?;
+    let pem = zeroize::Zeroizing::new(
+        String::from_utf8(bytes).map_err(|_| Error::malformed(path, "not a PEM key file"))?,
+    );
+    let der = keys::decrypt_pem_to_der(path, &pem, password)?;
+    PKey::private_key_from_pkcs8(der.as_bytes())
+        .map_err(|_| Error::WrongPassword { path: path.into() })
+}
+
+/// Fails unless `key` is the private key of `cert`.
+pub fn check_pair(
+    key: &PKey<Private>,
+    cert: &CertInfo,
+    key_path: &Path,
+    cert_path: &Path,
+) -> Result<()> {
+    if key.public_key_to_der()? != cert.spki_der {
+        return Err(Error::BadInput(format!(
+            "{} is not the key of {} ({}); give the key file that was made with this certificate",
+            key_path.display(),
+            cert_path.display(),
+            cert.subject
+        )));
+    }
+    Ok(())
+}
+
+/// An OpenSSL certificate from DER.
+pub fn x509(cert: &CertInfo) -> Result<X509> {
+    Ok(X509::from_der(&cert.der)?)
+}
+
+/// The certificate among `others` that issued `cert` (subject matches issuer and its key verifies the signature).
+pub fn find_issuer<'a>(cert: &CertInfo, others: &'a [CertInfo]) -> Result<Option<&'a CertInfo>> {
+    let child = x509(cert)?;
+    for candidate in others {
+        if candidate.subject != cert.issuer {
+            continue;
+        }
+        let key = x509(candidate)?.public_key()?;
+        if child.verify(&key).unwrap_or(false) {
+            return Ok(Some(candidate));
+        }
+    }
+    Ok(None)
+}
