@@ -399,3 +399,51 @@ impl CaStore {
         crate::certinfo::read_cert(&inventory::issued_copy(&self.dir, serial))
     }
 }
+
+/// Finds an issued certificate by serial (hex), SHA-1 thumbprint, or certificate file (DER or PEM).
+pub fn find_entry(store: &CaStore, reference: &str) -> Result<Entry> {
+    let entries = store.entries()?;
+    let path = Path::new(reference);
+    let (wanted, label) = if path.is_file() {
+        let cert = crate::certinfo::read_cert(path)?;
+        (
+            Wanted::Thumbprint(cert.thumbprint),
+            format!("the certificate in {reference}"),
+        )
+    } else if let Ok(t) = crate::thumbprint::Thumbprint::parse(reference) {
+        (Wanted::Thumbprint(t), format!("thumbprint {t}"))
+    } else {
+        let serial: String = reference
+            .chars()
+            .filter(|c| *c != ':' && !c.is_whitespace())
+            .collect::<String>()
+            .to_uppercase();
+        if serial.is_empty() || !serial.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(Error::BadInput(format!(
+                "'{reference}' is not a serial number, a thumbprint or a certificate file"
+            )));
+        }
+        (
+            Wanted::Serial(serial.trim_start_matches('0').to_string()),
+            format!("serial {serial}"),
+        )
+    };
+    entries
+        .into_iter()
+        .find(|e| match &wanted {
+            Wanted::Thumbprint(t) => e.issued.thumbprint == *t,
+            Wanted::Serial(s) => e.issued.serial.trim_start_matches('0') == s,
+        })
+        .ok_or_else(|| {
+            Error::NotFound(format!(
+                "{label} is not in the inventory of {}; see \"certkit-ca list --dir {}\"",
+                store.dir().display(),
+                store.dir().display()
+            ))
+        })
+}
+
+enum Wanted {
+    Thumbprint(crate::thumbprint::Thumbprint),
+    Serial(String),
+}

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use certkit_ca::cli_support::print_json;
+use certkit_ca::cscfg::Cscfg;
 use certkit_ca::dates::rfc3339;
 use certkit_ca::files::{self, PRIVATE, PUBLIC};
 use certkit_ca::pfx::{self, PfxProfile};
@@ -32,6 +33,67 @@ pub enum Command {
     Cer(CerArgs),
     /// Print SHA-1 thumbprints, plain or as ready-to-paste configuration lines.
     Thumbprint(ThumbprintArgs),
+    /// Put thumbprints and settings into a ServiceConfiguration.cscfg, changing only those values.
+    Cscfg(CscfgArgs),
+}
+
+/// Values of ClientCertificateRevocationCheck (X509RevocationMode names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RevocationCheck {
+    /// No revocation check (the service's default).
+    #[value(name = "NoCheck")]
+    NoCheck,
+    /// Check online (needs a CRL distribution point, see certkit-ca crl).
+    #[value(name = "Online")]
+    Online,
+    /// Check against cached CRLs.
+    #[value(name = "Offline")]
+    Offline,
+}
+
+/// On or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    /// Client certificates required.
+    On,
+    /// Client certificate authentication turned off.
+    Off,
+}
+
+/// `certkit-export cscfg`.
+#[derive(Debug, clap::Args)]
+pub struct CscfgArgs {
+    /// The service configuration file to update in place (the previous version is kept as FILE.bak).
+    #[arg(long, value_name = "FILE.cscfg")]
+    pub file: PathBuf,
+    /// TLS server certificate: sets <Certificate name="SSL">.
+    #[arg(long, value_name = "CERT")]
+    pub ssl: Option<PathBuf>,
+    /// CA certificate: sets <Certificate name="CA"> and AdditionalTrustedRootCertificationAuthorities.
+    #[arg(long, value_name = "CERT")]
+    pub ca: Option<PathBuf>,
+    /// Data encryption certificate: sets <Certificate name="DataEncryptionPrimary"> (and the
+    /// DataEncryptionPrimaryCertificateThumbprint setting where a role has it).
+    #[arg(long, value_name = "CERT")]
+    pub encryption: Option<PathBuf>,
+    /// Add a client certificate (file or thumbprint) to AllowedClientCertificateThumbprints (repeatable).
+    #[arg(long, value_name = "CERT|THUMBPRINT")]
+    pub allow: Vec<String>,
+    /// Remove a client certificate (file or thumbprint, pasted from Windows is fine) (repeatable).
+    #[arg(long, value_name = "CERT|THUMBPRINT")]
+    pub disallow: Vec<String>,
+    /// Set ClientCertificateRevocationCheck.
+    #[arg(long, value_enum)]
+    pub revocation_check: Option<RevocationCheck>,
+    /// Turn client-certificate authentication on or off (off also points the CA entry at the SSL certificate).
+    #[arg(long, value_enum, conflicts_with = "ca")]
+    pub client_auth: Option<Switch>,
+    /// Print a unified diff of what would change and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Source of the PFX password, for certificates given as PFX files (default: ask).
+    #[arg(long, value_name = "SOURCE")]
+    pub pfx_pass: Option<SecretSource>,
 }
 
 /// `certkit-export pfx`.
@@ -135,6 +197,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Pfx(a) => export_pfx(a),
         Command::Cer(a) => export_cer(a),
         Command::Thumbprint(a) => thumbprints(a),
+        Command::Cscfg(a) => update_cscfg(a),
     }
 }
 
@@ -360,6 +423,145 @@ fn thumbprints(args: ThumbprintArgs) -> Result<()> {
                 .collect();
             print_json(&serde_json::Value::Array(rows));
         }
+    }
+    Ok(())
+}
+
+/// A certificate file's thumbprint, or a typed/pasted thumbprint.
+fn resolve_thumbprint(reference: &str, password: &mut PfxPassword<'_>) -> Result<Thumbprint> {
+    let path = Path::new(reference);
+    if path.is_file() {
+        return Ok(sources::read_cert_file(path, password)?.cert.thumbprint);
+    }
+    Thumbprint::parse(reference).map_err(|_| {
+        Error::BadInput(format!(
+            "'{}' is neither a certificate file nor a SHA-1 thumbprint (40 hex digits)",
+            reference.trim()
+        ))
+    })
+}
+
+fn update_cscfg(args: CscfgArgs) -> Result<()> {
+    let mut password = PfxPassword::new(args.pfx_pass.as_ref());
+    let mut thumb_of = |path: &Option<PathBuf>| -> Result<Option<Thumbprint>> {
+        match path {
+            Some(p) => Ok(Some(
+                sources::read_cert_file(p, &mut password)?.cert.thumbprint,
+            )),
+            None => Ok(None),
+        }
+    };
+    let ssl = thumb_of(&args.ssl)?;
+    let ca = thumb_of(&args.ca)?;
+    let encryption = thumb_of(&args.encryption)?;
+    let allow = args
+        .allow
+        .iter()
+        .map(|r| resolve_thumbprint(r, &mut password))
+        .collect::<Result<Vec<_>>>()?;
+    let disallow = args
+        .disallow
+        .iter()
+        .map(|r| resolve_thumbprint(r, &mut password))
+        .collect::<Result<Vec<_>>>()?;
+    if ssl.is_none()
+        && ca.is_none()
+        && encryption.is_none()
+        && allow.is_empty()
+        && disallow.is_empty()
+        && args.revocation_check.is_none()
+        && args.client_auth.is_none()
+    {
+        return Err(Error::BadInput(
+            "nothing to change: give --ssl, --ca, --encryption, --allow, --disallow, --revocation-check or --client-auth".into(),
+        ));
+    }
+    let mut file = Cscfg::load(&args.file)?;
+    if let Some(t) = ssl {
+        file.set_certificate(names::SSL, &t)?;
+    }
+    if let Some(t) = ca {
+        file.set_certificate(names::CA, &t)?;
+        file.set_setting(names::TRUSTED_ROOTS, &t.to_string(), true)?;
+    }
+    if let Some(t) = encryption {
+        file.set_certificate(names::ENCRYPTION, &t)?;
+        file.set_setting(names::ENCRYPTION_SETTING, &t.to_string(), false)?;
+    }
+    if !allow.is_empty() || !disallow.is_empty() {
+        for t in file.edit_allowed_clients(&allow, &disallow)? {
+            eprintln!(
+                "note: {t} was not in {}; nothing to remove",
+                names::ALLOWED_CLIENTS
+            );
+        }
+    }
+    if let Some(mode) = args.revocation_check {
+        let value = match mode {
+            RevocationCheck::NoCheck => "NoCheck",
+            RevocationCheck::Online => "Online",
+            RevocationCheck::Offline => "Offline",
+        };
+        file.set_setting(names::REVOCATION_CHECK, value, true)?;
+    }
+    if let Some(switch) = args.client_auth {
+        let value = if switch == Switch::On {
+            "true"
+        } else {
+            "false"
+        };
+        file.set_setting(names::SETUP_WEBAPP, value, true)?;
+        file.set_setting(names::SETUP_WEBSERVER, value, true)?;
+        if switch == Switch::Off {
+            // The guide: with client authentication off, the CA entry takes the SSL certificate's thumbprint.
+            let ssl_thumb = match ssl {
+                Some(t) => t,
+                None => {
+                    let current = file.certificate(names::SSL)?.ok_or_else(|| {
+                        Error::BadInput(
+                            "--client-auth off needs the SSL certificate: give --ssl CERT".into(),
+                        )
+                    })?;
+                    Thumbprint::parse(&current)?
+                }
+            };
+            file.set_certificate(names::CA, &ssl_thumb)?;
+        }
+    }
+    for change in file.changes() {
+        let show = |v: &str| {
+            if v.is_empty() {
+                "(empty)".to_string()
+            } else {
+                v.to_string()
+            }
+        };
+        println!(
+            "Role \"{}\": {}: {} -> {}",
+            change.role,
+            change.what,
+            show(&change.old),
+            show(&change.new)
+        );
+    }
+    if file.changes().is_empty() {
+        println!(
+            "{} is already up to date; nothing written",
+            args.file.display()
+        );
+        return Ok(());
+    }
+    if args.dry_run {
+        print!("{}", file.diff());
+        println!("Dry run: nothing written");
+        return Ok(());
+    }
+    if let Some(backup) = file.save()? {
+        println!(
+            "Wrote {} (previous version in {})",
+            args.file.display(),
+            backup.display()
+        );
     }
     Ok(())
 }

@@ -39,6 +39,47 @@ pub enum Command {
     Encryption(EncryptionArgs),
     /// Sign a PKCS#10 request (CSR), so the requester's private key never leaves their machine.
     Sign(SignArgs),
+    /// Renew a certificate the CA issued: new key, same subject, SANs, profile and EKUs. The old one stays
+    /// valid (and listed) until it is revoked.
+    Renew(RenewArgs),
+}
+
+/// `certkit-issue renew`.
+#[derive(Debug, clap::Args)]
+pub struct RenewArgs {
+    /// CA folder made by certkit-ca init.
+    #[arg(long, value_name = "DIR")]
+    pub ca: PathBuf,
+    /// The certificate to renew: its serial, its SHA-1 thumbprint, or the certificate file.
+    #[arg(value_name = "SERIAL|THUMBPRINT|CERTFILE")]
+    pub certificate: String,
+    /// Output prefix: writes PREFIX.cer, PREFIX.pem, PREFIX.key (and PREFIX.pfx with --pfx).
+    #[arg(long, value_name = "PREFIX")]
+    pub out: PathBuf,
+    /// Validity (default: 365 days).
+    #[command(flatten)]
+    pub lifetime: LifetimeArgs,
+    /// Key algorithm (default: the old certificate's).
+    #[arg(long, value_enum)]
+    pub key: Option<KeyType>,
+    /// Source of the CA key password (default: ask).
+    #[arg(long, value_name = "SOURCE")]
+    pub ca_pass: Option<SecretSource>,
+    /// Source of the new key file's password (default: ask twice).
+    #[arg(long, value_name = "SOURCE")]
+    pub key_pass: Option<SecretSource>,
+    /// Also write PREFIX.pfx (certificate, key and the CA).
+    #[arg(long)]
+    pub pfx: bool,
+    /// Source of the new PFX password (default: ask twice).
+    #[arg(long, value_name = "SOURCE", requires = "pfx")]
+    pub pfx_pass: Option<SecretSource>,
+    /// PFX protection profile.
+    #[arg(long = "profile", value_enum, default_value_t = PfxProfile::Compat, requires = "pfx")]
+    pub pfx_profile: PfxProfile,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Who signs: `--ca DIR` or `--self-signed`.
@@ -198,6 +239,7 @@ pub fn run(cli: Cli) -> Result<()> {
             a.common,
         ),
         Command::Sign(a) => sign_csr(a),
+        Command::Renew(a) => renew(a),
     }
 }
 
@@ -391,6 +433,135 @@ fn sign_csr(args: SignArgs) -> Result<()> {
         files,
     };
     report(&issued, args.profile, request.key_type, None, args.json);
+    Ok(())
+}
+
+fn renew(args: RenewArgs) -> Result<()> {
+    let validity = Validity::starting_now(args.lifetime.lifetime(DEFAULT_LEAF_DAYS))?;
+    let context = open_ca(&args.ca, &validity, None)?;
+    let old = certkit_ca::store::find_entry(&context.store, &args.certificate)?;
+    if let Some(revoked) = &old.revoked {
+        return Err(Error::BadInput(format!(
+            "{} ({}) was revoked ({}); issue a new certificate instead of renewing it",
+            old.issued.serial, old.issued.subject, revoked.reason
+        )));
+    }
+    let record = &old.issued;
+    let (mut dns, mut ips, mut email) = (Vec::new(), Vec::new(), None);
+    for san in &record.sans {
+        match san.split_once(':') {
+            Some(("DNS", name)) => dns.push(name.to_string()),
+            Some(("IP", ip)) => ips.push(ip.parse().map_err(|_| {
+                Error::BadInput(format!("recorded SAN {san} is not an IP address"))
+            })?),
+            Some(("email", addr)) => email = Some(addr.to_string()),
+            _ => {
+                return Err(Error::BadInput(format!(
+                    "recorded SAN {san} cannot be renewed by certkit"
+                )));
+            }
+        }
+    }
+    let key_type = args.key.unwrap_or(record.key);
+    let spec = LeafSpec {
+        profile: record.profile,
+        cn: record.cn.clone(),
+        dns,
+        ips,
+        email,
+        extra_ekus: record.extra_ekus.clone(),
+        key_type,
+        validity,
+        crl_url: record.crl_url.clone().or(context.crl_url.clone()),
+    };
+    spec.validate()?;
+    let plan = OutputPlan {
+        prefix: args.out.clone(),
+        key_password: None,
+        with_pfx: args.pfx,
+    };
+    plan.check_free()?;
+    let ca_password = secret::obtain(args.ca_pass.as_ref(), secret::CA_PASS, SecretUse::Existing)?;
+    let ca = context.store.unlock(&ca_password)?;
+    drop(ca_password);
+    let key_password = secret::obtain(args.key_pass.as_ref(), secret::KEY_PASS, SecretUse::New)?;
+    let pfx_password = match args.pfx {
+        true => Some(secret::obtain(
+            args.pfx_pass.as_ref(),
+            secret::PFX_PASS,
+            SecretUse::New,
+        )?),
+        false => None,
+    };
+    let plan = OutputPlan {
+        key_password: Some(key_password),
+        ..plan
+    };
+    let signer = Signer::Ca {
+        store: &context.store,
+        ca: &ca,
+    };
+    let key = key_type.generate()?;
+    let cert = issuance::sign(&spec, &key, &signer, Some(&key))?;
+    let pfx_bytes = match &pfx_password {
+        Some(pw) => Some(build_pfx(
+            &key,
+            &cert,
+            Some(&ca),
+            &spec.cn,
+            args.pfx_profile,
+            pw,
+        )?),
+        None => None,
+    };
+    let new_record = issuance::record_for(&spec, &cert, Some(record.serial.clone()));
+    let files = issuance::write_and_record(
+        &plan,
+        &cert,
+        Some(&key),
+        pfx_bytes,
+        &signer,
+        Some(new_record),
+    )?;
+    if args.json {
+        print_json(&json!({
+            "subject": cert.subject,
+            "serial": cert.serial,
+            "profile": record.profile.to_string(),
+            "key": key_type.to_string(),
+            "sans": cert.sans,
+            "not_before": rfc3339(cert.not_before),
+            "not_after": rfc3339(cert.not_after),
+            "thumbprint": cert.thumbprint.to_string(),
+            "renewal_of": record.serial,
+            "old_thumbprint": record.thumbprint.to_string(),
+            "old_not_after": rfc3339(record.not_after),
+            "files": path_strings(&files),
+            "config_line": record.profile.config_line(&cert.thumbprint),
+        }));
+        return Ok(());
+    }
+    println!("Renewed {} ({})", record.serial, record.subject);
+    println!(
+        "  old thumbprint  {} (valid until {}, stays valid until revoked)",
+        record.thumbprint,
+        rfc3339(record.not_after)
+    );
+    println!("  new thumbprint  {}", cert.thumbprint);
+    println!();
+    let issued = Issued {
+        issuer: ca.cert.subject.clone(),
+        self_signed: false,
+        cert,
+        files,
+    };
+    report(
+        &issued,
+        record.profile,
+        key_type,
+        args.pfx.then_some(args.pfx_profile),
+        false,
+    );
     Ok(())
 }
 

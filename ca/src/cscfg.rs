@@ -1,0 +1,356 @@
+//! Editing a service configuration file (`ServiceConfiguration.cscfg`) in place.
+//!
+//! The XML is read with a real parser (roxmltree) only to find the byte ranges of the attribute values to
+//! change; the new values are spliced into the original text, so comments, whitespace, attribute order,
+//! other roles and the XML declaration stay byte for byte. Saving is atomic and keeps `FILE.bak`.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::files;
+use crate::profile::names;
+use crate::thumbprint::Thumbprint;
+
+/// The .cscfg XML namespace.
+pub const NAMESPACE: &str =
+    "http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceConfiguration";
+
+/// One value that changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    /// The role's name.
+    pub role: String,
+    /// What changed, e.g. `Certificate "SSL" thumbprint`.
+    pub what: String,
+    /// Old value.
+    pub old: String,
+    /// New value.
+    pub new: String,
+}
+
+/// A .cscfg file being edited.
+pub struct Cscfg {
+    path: PathBuf,
+    original: String,
+    text: String,
+    changes: Vec<Change>,
+}
+
+/// Where an attribute value sits, and what it says.
+struct Spot {
+    role: String,
+    range: std::ops::Range<usize>,
+    value: String,
+}
+
+fn escape(value: &str) -> String {
+    value
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+impl Cscfg {
+    /// Reads and checks a .cscfg: well-formed XML whose root is `ServiceConfiguration` in the .cscfg namespace.
+    pub fn load(path: &Path) -> Result<Self> {
+        let bytes = files::read(path)?;
+        let text = String::from_utf8(bytes).map_err(|_| Error::Cscfg {
+            path: path.into(),
+            what: "not UTF-8 text; save it as UTF-8".into(),
+        })?;
+        let cscfg = Cscfg {
+            path: path.into(),
+            original: text.clone(),
+            text,
+            changes: Vec::new(),
+        };
+        cscfg.parse()?;
+        Ok(cscfg)
+    }
+
+    fn error(&self, what: impl Into<String>) -> Error {
+        Error::Cscfg {
+            path: self.path.clone(),
+            what: what.into(),
+        }
+    }
+
+    fn parse(&self) -> Result<roxmltree::Document<'_>> {
+        let doc = roxmltree::Document::parse(&self.text)
+            .map_err(|e| self.error(format!("malformed XML ({e}); fix the file and try again")))?;
+        let root = doc.root_element();
+        if root.tag_name().name() != "ServiceConfiguration"
+            || root.tag_name().namespace() != Some(NAMESPACE)
+        {
+            return Err(self.error(format!(
+                "not a service configuration: the root element must be <ServiceConfiguration xmlns=\"{NAMESPACE}\">"
+            )));
+        }
+        Ok(doc)
+    }
+
+    /// Attribute `attr` of every `<group><element name="name">` in every role.
+    fn spots(&self, group: &str, element: &str, name: &str, attr: &str) -> Result<Vec<Spot>> {
+        let doc = self.parse()?;
+        let mut spots = Vec::new();
+        let is = |n: &roxmltree::Node, local: &str| {
+            n.is_element()
+                && n.tag_name().name() == local
+                && n.tag_name().namespace() == Some(NAMESPACE)
+        };
+        for role in doc.root_element().children().filter(|n| is(n, "Role")) {
+            let role_name = role.attribute("name").unwrap_or("(unnamed)").to_string();
+            for holder in role.children().filter(|n| is(n, group)) {
+                for node in holder
+                    .children()
+                    .filter(|n| is(n, element) && n.attribute("name") == Some(name))
+                {
+                    let found = node
+                        .attributes()
+                        .find(|a| a.name() == attr && a.namespace().is_none());
+                    match found {
+                        Some(a) => spots.push(Spot {
+                            role: role_name.clone(),
+                            range: a.range_value(),
+                            value: a.value().to_string(),
+                        }),
+                        None => {
+                            return Err(self.error(format!(
+                                "<{element} name=\"{name}\"> in role \"{role_name}\" has no {attr} attribute; add {attr}=\"\" to it"
+                            )));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(spots)
+    }
+
+    /// Sets an attribute at every spot to `new(old)`; returns how many places exist.
+    fn rewrite(
+        &mut self,
+        spots: Vec<Spot>,
+        what: &str,
+        new: impl Fn(&str) -> Result<String>,
+    ) -> Result<usize> {
+        let count = spots.len();
+        let mut edits = Vec::new();
+        for spot in spots {
+            let value = new(&spot.value)?;
+            if value != spot.value {
+                self.changes.push(Change {
+                    role: spot.role,
+                    what: what.to_string(),
+                    old: spot.value,
+                    new: value.clone(),
+                });
+                edits.push((spot.range, escape(&value)));
+            }
+        }
+        edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
+        for (range, value) in edits {
+            self.text.replace_range(range, &value);
+        }
+        Ok(count)
+    }
+
+    /// Sets `<Certificate name="NAME" thumbprint=... thumbprintAlgorithm="sha1">` in every role that has it.
+    pub fn set_certificate(&mut self, name: &str, thumbprint: &Thumbprint) -> Result<()> {
+        let spots = self.spots("Certificates", "Certificate", name, "thumbprint")?;
+        if spots.is_empty() {
+            return Err(self.error(format!(
+                "no role has <Certificate name=\"{name}\">; add it to the role's <Certificates> section first"
+            )));
+        }
+        let value = thumbprint.to_string();
+        self.rewrite(spots, &format!("Certificate \"{name}\" thumbprint"), |_| {
+            Ok(value.clone())
+        })?;
+        let algorithms = self.spots("Certificates", "Certificate", name, "thumbprintAlgorithm")?;
+        self.rewrite(
+            algorithms,
+            &format!("Certificate \"{name}\" thumbprintAlgorithm"),
+            |_| Ok("sha1".into()),
+        )?;
+        Ok(())
+    }
+
+    /// The thumbprint of `<Certificate name="NAME">` in the first role that has one.
+    pub fn certificate(&self, name: &str) -> Result<Option<String>> {
+        Ok(self
+            .spots("Certificates", "Certificate", name, "thumbprint")?
+            .into_iter()
+            .map(|s| s.value)
+            .next())
+    }
+
+    /// Updates `<Setting name="NAME" value=...>` in every role that has it with `new(old)`. With `required`, a
+    /// setting that no role has is an error.
+    pub fn update_setting(
+        &mut self,
+        name: &str,
+        required: bool,
+        new: impl Fn(&str) -> Result<String>,
+    ) -> Result<usize> {
+        let spots = self.spots("ConfigurationSettings", "Setting", name, "value")?;
+        if spots.is_empty() && required {
+            return Err(self.error(format!(
+                "no role has <Setting name=\"{name}\">; add it to the role's <ConfigurationSettings> first"
+            )));
+        }
+        self.rewrite(spots, &format!("Setting \"{name}\""), new)
+    }
+
+    /// Sets a setting to a fixed value (see [`Cscfg::update_setting`]).
+    pub fn set_setting(&mut self, name: &str, value: &str, required: bool) -> Result<usize> {
+        self.update_setting(name, required, |_| Ok(value.to_string()))
+    }
+
+    /// Adds `allow` to and removes `disallow` from `AllowedClientCertificateThumbprints` in every role that has
+    /// it. Order is kept; nothing is added twice. Returns the thumbprints in `disallow` that were not listed.
+    pub fn edit_allowed_clients(
+        &mut self,
+        allow: &[Thumbprint],
+        disallow: &[Thumbprint],
+    ) -> Result<Vec<Thumbprint>> {
+        let absent = std::cell::RefCell::new(disallow.to_vec());
+        let path = self.path.clone();
+        self.update_setting(names::ALLOWED_CLIENTS, true, |old| {
+            let mut list = parse_allow_list(old).map_err(|what| Error::Cscfg {
+                path: path.clone(),
+                what,
+            })?;
+            let before = list.clone();
+            for t in allow {
+                if !list.contains(t) {
+                    list.push(*t);
+                }
+            }
+            absent.borrow_mut().retain(|t| !list.contains(t));
+            list.retain(|t| !disallow.contains(t));
+            if list == before {
+                return Ok(old.to_string());
+            }
+            Ok(list
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(","))
+        })?;
+        Ok(absent.into_inner())
+    }
+
+    /// The changes made so far.
+    pub fn changes(&self) -> &[Change] {
+        &self.changes
+    }
+
+    /// A unified diff between the file on disk and the edited text.
+    pub fn diff(&self) -> String {
+        let name = self.path.display().to_string();
+        similar::TextDiff::from_lines(&self.original, &self.text)
+            .unified_diff()
+            .context_radius(2)
+            .header(&name, &format!("{name} (edited)"))
+            .to_string()
+    }
+
+    /// Writes the edited file atomically after saving the previous version as `FILE.bak`. Does nothing when
+    /// nothing changed. Returns the backup path if it wrote.
+    pub fn save(&self) -> Result<Option<PathBuf>> {
+        if self.text == self.original {
+            return Ok(None);
+        }
+        self.parse()?;
+        let current = files::read(&self.path)?;
+        if current != self.original.as_bytes() {
+            return Err(
+                self.error("changed on disk while certkit was editing it; run the command again")
+            );
+        }
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&self.path)
+            .map_err(|e| Error::io("read", &self.path, e))?
+            .permissions()
+            .mode()
+            & 0o777;
+        let mut backup = self.path.as_os_str().to_owned();
+        backup.push(".bak");
+        let backup = PathBuf::from(backup);
+        files::replace(&backup, self.original.as_bytes(), mode)?;
+        files::replace(&self.path, self.text.as_bytes(), mode)?;
+        Ok(Some(backup))
+    }
+}
+
+/// Parses a comma-separated allow-list, normalising each entry (spaces, U+200E, colons, case).
+pub fn parse_allow_list(value: &str) -> std::result::Result<Vec<Thumbprint>, String> {
+    let mut list = Vec::new();
+    for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let t = Thumbprint::parse(entry).map_err(|_| {
+            format!("AllowedClientCertificateThumbprints holds '{entry}', which is not a SHA-1 thumbprint; fix it by hand first")
+        })?;
+        if !list.contains(&t) {
+            list.push(t);
+        }
+    }
+    Ok(list)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXTURE: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<!-- keep me -->
+<ServiceConfiguration serviceName="S" xmlns="http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceConfiguration">
+  <Role name="Web">
+    <ConfigurationSettings>
+      <Setting   value="" name="AllowedClientCertificateThumbprints"/>
+    </ConfigurationSettings>
+    <Certificates>
+      <Certificate name="SSL" thumbprint="0000000000000000000000000000000000000000" thumbprintAlgorithm="sha1" />
+    </Certificates>
+  </Role>
+</ServiceConfiguration>
+"#;
+
+    fn load(text: &str) -> (tempfile::TempDir, Cscfg) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.cscfg");
+        std::fs::write(&path, text).expect("write");
+        let c = Cscfg::load(&path).expect("load");
+        (dir, c)
+    }
+
+    #[test]
+    fn only_the_value_bytes_change() {
+        let (_dir, mut c) = load(FIXTURE);
+        let t = Thumbprint::of_der(b"x");
+        c.set_certificate("SSL", &t).expect("set");
+        c.edit_allowed_clients(&[t, t], &[]).expect("allow");
+        let expected = FIXTURE
+            .replace("0000000000000000000000000000000000000000", &t.to_string())
+            .replace(r#"value="""#, &format!(r#"value="{t}""#));
+        assert_eq!(c.text, expected);
+        assert_eq!(c.changes().len(), 2);
+    }
+
+    #[test]
+    fn missing_entries_and_wrong_namespace_are_errors() {
+        let (_dir, mut c) = load(FIXTURE);
+        assert!(c.set_certificate("CA", &Thumbprint::of_der(b"x")).is_err());
+        assert!(
+            c.set_setting("ClientCertificateRevocationCheck", "Online", true)
+                .is_err()
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("bad.cscfg");
+        std::fs::write(&path, FIXTURE.replace("2008/10", "2009/10")).expect("write");
+        assert!(Cscfg::load(&path).is_err());
+        std::fs::write(&path, "<ServiceConfiguration").expect("write");
+        assert!(Cscfg::load(&path).is_err());
+    }
+}
