@@ -11,6 +11,7 @@ need keytool "apt-get install default-jre-headless"
 need python3 "apt-get install python3"
 python3 -c 'import cryptography' 2>/dev/null || { echo "scripts/test.sh: Python cryptography is required (pip install cryptography)" >&2; exit 1; }
 need script "apt-get install bsdutils"
+need jq "apt-get install jq (used by scripts/rotate-client-certs.sh)"
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

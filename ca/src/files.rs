@@ -68,7 +68,12 @@ pub fn replace(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
 
 /// Reads a whole file, naming it in the error.
 pub fn read(path: &Path) -> Result<Vec<u8>> {
-    fs::read(path).map_err(|e| Error::io("read", path, e))
+    fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            Error::BadInput(format!("{} not found; check the file name", path.display()))
+        }
+        _ => Error::io("read", path, e),
+    })
 }
 
 /// A set of new files written all or nothing: if one cannot be written, those already written are removed.

@@ -1,0 +1,405 @@
+//! `certkit-issue renew`, and the two shell scripts (the guide's setup flow and client rotation) run for real.
+
+mod common;
+
+use common::*;
+
+fn script(env: &Env, name: &str, args: &[&str]) -> std::process::Output {
+    let path = format!(
+        "{}/scripts/{name}",
+        env!("CARGO_MANIFEST_DIR").trim_end_matches("/tests")
+    );
+    let search = format!(
+        "{}:{}",
+        bin_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    std::process::Command::new("bash")
+        .arg(path)
+        .args(args)
+        .current_dir(env.dir.path())
+        .env("PATH", search)
+        .env("CA_PW", CA_PW)
+        .env("KEY_PW", KEY_PW)
+        .env("PFX_PW", PFX_PW)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("bash")
+}
+
+fn ok_script(env: &Env, name: &str, args: &[&str]) -> String {
+    // make sure the binaries exist before a script looks for them on PATH
+    bin("certkit-ca");
+    let out = script(env, name, args);
+    assert!(
+        out.status.success(),
+        "{name} failed:\n{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+const PASSES: [&str; 6] = [
+    "--ca-pass",
+    "env:CA_PW",
+    "--key-pass",
+    "env:KEY_PW",
+    "--pfx-pass",
+    "env:PFX_PW",
+];
+
+#[test]
+fn renew_keeps_subject_sans_profile_and_ekus_with_a_new_key() {
+    let env = Env::new();
+    env.init_ca("pki");
+    env.ok(
+        "certkit-issue",
+        &[
+            "server",
+            "--ca",
+            "pki",
+            "--cn",
+            "svc.example.com",
+            "--dns",
+            "*.example.com",
+            "--ip",
+            "10.1.2.3",
+            "--eku",
+            "1.3.6.1.5.5.7.3.2",
+            "--days",
+            "30",
+            "--out",
+            "old",
+            "--ca-pass",
+            "env:CA_PW",
+            "--key-pass",
+            "env:KEY_PW",
+        ],
+    );
+    let old_thumb = env.openssl_thumbprint("old.pem");
+    let serial = env.json("certkit-ca", &["list", "--dir", "pki", "--json"])[0]["serial"]
+        .as_str()
+        .expect("serial")
+        .to_string();
+    let out = env.ok(
+        "certkit-issue",
+        &[
+            "renew",
+            "--ca",
+            "pki",
+            &serial,
+            "--out",
+            "new",
+            "--ca-pass",
+            "env:CA_PW",
+            "--key-pass",
+            "env:KEY_PW",
+        ],
+    );
+    let new_thumb = env.openssl_thumbprint("new.pem");
+    assert_contains(
+        &out,
+        &[
+            &format!("old thumbprint  {old_thumb}"),
+            &format!("new thumbprint  {new_thumb}"),
+        ],
+    );
+    let (old, new) = (env.x509_text("old.pem"), env.x509_text("new.pem"));
+    for ext in [
+        "X509v3 Subject Alternative Name",
+        "X509v3 Extended Key Usage",
+        "X509v3 Key Usage",
+        "X509v3 Basic Constraints",
+    ] {
+        assert_eq!(extension(&old, ext), extension(&new, ext), "{ext}");
+    }
+    assert_contains(
+        &new,
+        &[
+            "Subject: CN = svc.example.com",
+            "DNS:*.example.com",
+            "IP Address:10.1.2.3",
+            "TLS Web Server Authentication, TLS Web Client Authentication",
+        ],
+    );
+    assert_ne!(
+        env.openssl_ok(&["x509", "-in", "old.pem", "-noout", "-pubkey"]),
+        env.openssl_ok(&["x509", "-in", "new.pem", "-noout", "-pubkey"])
+    );
+    let list = env.json("certkit-ca", &["list", "--dir", "pki", "--json"]);
+    assert_eq!(list.as_array().expect("array").len(), 2);
+    assert_eq!(list[0]["renewal_of"], serial.as_str());
+    assert_eq!(
+        list[1]["status"], "valid",
+        "the old certificate stays valid"
+    );
+    // By thumbprint and by certificate file too.
+    let by_thumb = env.json(
+        "certkit-issue",
+        &[
+            "renew",
+            "--ca",
+            "pki",
+            &new_thumb,
+            "--out",
+            "newer",
+            "--ca-pass",
+            "env:CA_PW",
+            "--key-pass",
+            "env:KEY_PW",
+            "--json",
+        ],
+    );
+    assert_eq!(by_thumb["old_thumbprint"], new_thumb.as_str());
+    let by_file = env.json(
+        "certkit-issue",
+        &[
+            "renew",
+            "--ca",
+            "pki",
+            "newer.cer",
+            "--out",
+            "newest",
+            "--ca-pass",
+            "env:CA_PW",
+            "--key-pass",
+            "env:KEY_PW",
+            "--json",
+        ],
+    );
+    assert_eq!(by_file["old_thumbprint"], by_thumb["thumbprint"]);
+    let err = env.fails(
+        "certkit-issue",
+        &[
+            "renew",
+            "--ca",
+            "pki",
+            "ABCDEF",
+            "--out",
+            "x",
+            "--ca-pass",
+            "env:CA_PW",
+            "--key-pass",
+            "env:KEY_PW",
+        ],
+        2,
+    );
+    assert_contains(&err, &["serial ABCDEF is not in the inventory"]);
+}
+
+#[test]
+fn splitmerge_setup_runs_the_whole_guide() {
+    let env = Env::new();
+    let template = format!(
+        "{}/../examples/ServiceConfiguration.cscfg",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::write(env.path("people.txt"), "Alice Smith\r\nBob Jones\n\n").expect("write");
+    let mut args = vec![
+        "--dir",
+        "deploy",
+        "--service",
+        "svc.cloudapp.net",
+        "--people-file",
+        "people.txt",
+        "--cscfg-template",
+        &template,
+    ];
+    args.extend_from_slice(&PASSES);
+    ok_script(&env, "splitmerge-setup.sh", &args);
+    for file in [
+        "deploy/upload/ssl.pfx",
+        "deploy/upload/encryption.pfx",
+        "deploy/upload/ca.cer",
+        "deploy/clients/alice-smith.pfx",
+        "deploy/clients/bob-jones.pfx",
+    ] {
+        assert!(env.path(file).exists(), "{file} missing");
+    }
+    assert_eq!(
+        env.read("deploy/upload/ca.cer"),
+        env.read("deploy/ca/ca.cer")
+    );
+    let out = env.tool(
+        "python3",
+        &[&peer("cscfg_read.py"), "deploy/ServiceConfiguration.cscfg"],
+    );
+    let cfg: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let web = &cfg["SplitMergeWeb"];
+    assert_eq!(
+        web["certificates"]["SSL"][0],
+        env.openssl_thumbprint("deploy/keys/ssl.pem").as_str()
+    );
+    assert_eq!(
+        web["certificates"]["CA"][0],
+        env.openssl_thumbprint("deploy/ca/ca.pem").as_str()
+    );
+    let enc = env.openssl_thumbprint("deploy/keys/encryption.pem");
+    assert_eq!(
+        cfg["SplitMergeWorker"]["certificates"]["DataEncryptionPrimary"][0],
+        enc.as_str()
+    );
+    assert_eq!(
+        web["settings"]["DataEncryptionPrimaryCertificateThumbprint"],
+        enc.as_str()
+    );
+    let allowed = format!(
+        "{},{}",
+        env.openssl_thumbprint("deploy/keys/client-alice-smith.pem"),
+        env.openssl_thumbprint("deploy/keys/client-bob-jones.pem")
+    );
+    assert_eq!(
+        web["settings"]["AllowedClientCertificateThumbprints"],
+        allowed.as_str()
+    );
+    // The client PFX carries the CA and opens in Python cryptography.
+    let check = env.tool(
+        "python3",
+        &[&peer("pfx_check.py"), "deploy/clients/alice-smith.pfx"],
+    );
+    let view: serde_json::Value = serde_json::from_slice(&check.stdout).expect("json");
+    assert_eq!(view["key_matches"], true);
+    assert_eq!(view["subject"], "CN=Alice Smith");
+    // Running it again into the same folder refuses (the CA exists) and changes nothing.
+    let cscfg = env.read("deploy/ServiceConfiguration.cscfg");
+    let mut again = vec![
+        "--dir",
+        "deploy",
+        "--service",
+        "svc.cloudapp.net",
+        "--people",
+        "Carol",
+        "--cscfg",
+        "deploy/ServiceConfiguration.cscfg",
+    ];
+    again.extend_from_slice(&PASSES);
+    assert!(!script(&env, "splitmerge-setup.sh", &again).status.success());
+    assert_eq!(env.read("deploy/ServiceConfiguration.cscfg"), cscfg);
+}
+
+#[test]
+fn rotation_is_idempotent_and_keeps_old_thumbprints_until_retire() {
+    let env = Env::new();
+    env.init_ca("pki");
+    std::fs::copy(
+        format!(
+            "{}/../examples/ServiceConfiguration.cscfg",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+        env.path("svc.cscfg"),
+    )
+    .expect("copy");
+    for (cn, days) in [("alice", "10"), ("bob", "20"), ("carol", "300")] {
+        env.ok(
+            "certkit-issue",
+            &[
+                "client",
+                "--ca",
+                "pki",
+                "--cn",
+                cn,
+                "--days",
+                days,
+                "--key",
+                "p256",
+                "--out",
+                cn,
+                "--ca-pass",
+                "env:CA_PW",
+                "--key-pass",
+                "env:KEY_PW",
+            ],
+        );
+        env.ok(
+            "certkit-export",
+            &[
+                "cscfg",
+                "--file",
+                "svc.cscfg",
+                "--allow",
+                &format!("{cn}.cer"),
+            ],
+        );
+    }
+    let allowed = |env: &Env| -> Vec<String> {
+        let out = env.tool("python3", &[&peer("cscfg_read.py"), "svc.cscfg"]);
+        let cfg: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        cfg["SplitMergeWeb"]["settings"]["AllowedClientCertificateThumbprints"]
+            .as_str()
+            .expect("list")
+            .split(',')
+            .map(String::from)
+            .collect()
+    };
+    let old: Vec<String> = ["alice", "bob", "carol"]
+        .iter()
+        .map(|c| env.openssl_thumbprint(&format!("{c}.pem")))
+        .collect();
+    let mut args = vec![
+        "--ca",
+        "pki",
+        "--cscfg",
+        "svc.cscfg",
+        "--out-dir",
+        "renewed",
+        "--within",
+        "30",
+    ];
+    args.extend_from_slice(&PASSES);
+    let first = ok_script(&env, "rotate-client-certs.sh", &args);
+    assert_contains(
+        &first,
+        &[
+            "2 certificate(s) renewed",
+            "renewed CN=alice",
+            "renewed CN=bob",
+        ],
+    );
+    let after_first = allowed(&env);
+    assert_eq!(after_first.len(), 5, "{after_first:?}");
+    assert_eq!(
+        &after_first[..3],
+        &old[..],
+        "old thumbprints are kept, in order"
+    );
+    let pfx_files: Vec<String> = env
+        .listing("renewed")
+        .into_iter()
+        .filter(|n| n.ends_with(".pfx"))
+        .collect();
+    assert_eq!(pfx_files.len(), 2, "{pfx_files:?}");
+    for pfx in &pfx_files {
+        let view: serde_json::Value = serde_json::from_slice(
+            &env.tool(
+                "python3",
+                &[&peer("pfx_check.py"), &format!("renewed/{pfx}")],
+            )
+            .stdout,
+        )
+        .expect("json");
+        assert_eq!(view["key_matches"], true);
+        assert!(after_first.contains(&view["thumbprint"].as_str().expect("t").to_string()));
+    }
+    // Second run: nothing renewed, file byte-identical.
+    let before = env.read("svc.cscfg");
+    let second = ok_script(&env, "rotate-client-certs.sh", &args);
+    assert_contains(&second, &["0 certificate(s) renewed", "already up to date"]);
+    assert_eq!(env.read("svc.cscfg"), before);
+    assert_eq!(
+        env.json("certkit-ca", &["list", "--dir", "pki", "--json"])
+            .as_array()
+            .expect("a")
+            .len(),
+        5
+    );
+    // --retire removes exactly the superseded thumbprints; again, nothing changes.
+    args.push("--retire");
+    ok_script(&env, "rotate-client-certs.sh", &args);
+    let retired = allowed(&env);
+    assert_eq!(retired.len(), 3, "{retired:?}");
+    assert!(!retired.contains(&old[0]) && !retired.contains(&old[1]) && retired.contains(&old[2]));
+    let before = env.read("svc.cscfg");
+    ok_script(&env, "rotate-client-certs.sh", &args);
+    assert_eq!(env.read("svc.cscfg"), before);
+}
