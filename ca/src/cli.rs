@@ -7,9 +7,10 @@ use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
 use crate::cli_support::{LifetimeArgs, path_strings, print_json};
+use crate::cscfg::Cscfg;
 use crate::dates::rfc3339;
 use crate::error::Result;
-use crate::inventory::{Entry, Status};
+use crate::inventory::{Entry, RevocationReason, Status};
 use crate::keys::KeyType;
 use crate::profile::{self, Profile};
 use crate::secret::{self, SecretSource, SecretUse};
@@ -33,6 +34,53 @@ pub enum Command {
     Show(ShowArgs),
     /// List the certificates the CA issued, newest first.
     List(ListArgs),
+    /// Revoke a certificate (a lost laptop, a person who left); optionally remove it from a .cscfg allow-list.
+    Revoke(RevokeArgs),
+    /// Publish a CRL signed by the CA, listing every revoked certificate that has not expired.
+    Crl(CrlArgs),
+}
+
+/// `certkit-ca revoke`.
+#[derive(Debug, clap::Args)]
+pub struct RevokeArgs {
+    /// CA folder.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The certificate: its serial, its SHA-1 thumbprint, or the certificate file.
+    #[arg(value_name = "SERIAL|THUMBPRINT|CERTFILE")]
+    pub certificate: String,
+    /// Why it is revoked (goes into the CRL).
+    #[arg(long, value_enum, default_value = "unspecified")]
+    pub reason: RevocationReason,
+    /// Also remove its thumbprint from AllowedClientCertificateThumbprints in this service configuration.
+    #[arg(long, value_name = "FILE.cscfg")]
+    pub cscfg: Option<PathBuf>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `certkit-ca crl`.
+#[derive(Debug, clap::Args)]
+pub struct CrlArgs {
+    /// CA folder.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Days until nextUpdate.
+    #[arg(long, value_name = "N", default_value_t = crate::crl::DEFAULT_CRL_DAYS)]
+    pub days: u32,
+    /// Where to write it (replaced atomically each time; default DIR/ca.crl, or DIR/ca.crl.pem with --pem).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// PEM instead of DER (Windows expects DER .crl).
+    #[arg(long)]
+    pub pem: bool,
+    /// Source of the CA key password (default: ask).
+    #[arg(long, value_name = "SOURCE")]
+    pub ca_pass: Option<SecretSource>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `certkit-ca init`.
@@ -98,6 +146,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Init(args) => init(args),
         Command::Show(args) => show(args),
         Command::List(args) => list(args),
+        Command::Revoke(args) => revoke(args),
+        Command::Crl(args) => crl(args),
     }
 }
 
@@ -292,4 +342,104 @@ pub fn entry_json(e: &Entry, now: OffsetDateTime) -> serde_json::Value {
         "renewal_of": r.renewal_of,
         "crl_url": r.crl_url,
     })
+}
+
+fn revoke(args: RevokeArgs) -> Result<()> {
+    let ca = CaStore::open(&args.dir)?;
+    // Load the .cscfg first, so a broken file stops the command before anything is recorded.
+    let mut cscfg = match &args.cscfg {
+        Some(path) => Some(Cscfg::load(path)?),
+        None => None,
+    };
+    let lock = ca.lock()?;
+    let entry = crate::store::find_entry(&ca, &args.certificate)?;
+    if let Some(file) = cscfg.as_mut() {
+        file.edit_allowed_clients(&[], &[entry.issued.thumbprint])?;
+    }
+    let (entry, record) = crate::crl::revoke(&ca, &lock, &args.certificate, args.reason)?;
+    drop(lock);
+    let saved = match &cscfg {
+        Some(file) => file.save().map_err(|e| {
+            crate::Error::Cscfg {
+                path: args.cscfg.clone().unwrap_or_default(),
+                what: format!("the revocation was recorded, but the file could not be updated: {e}; remove the thumbprint with certkit-export cscfg --disallow"),
+            }
+        })?,
+        None => None,
+    };
+    let removed = cscfg.as_ref().is_some_and(|f| !f.changes().is_empty());
+    if args.json {
+        print_json(&json!({
+            "serial": entry.issued.serial,
+            "subject": entry.issued.subject,
+            "thumbprint": entry.issued.thumbprint.to_string(),
+            "revoked_at": rfc3339(record.revoked_at),
+            "reason": record.reason.to_string(),
+            "cscfg": args.cscfg.as_ref().map(|p| p.display().to_string()),
+            "removed_from_cscfg": removed,
+        }));
+        return Ok(());
+    }
+    println!("Revoked {} ({})", entry.issued.serial, entry.issued.subject);
+    println!("  thumbprint  {}", entry.issued.thumbprint);
+    println!("  reason      {}", record.reason);
+    println!("  at          {}", rfc3339(record.revoked_at));
+    match (&args.cscfg, removed) {
+        (Some(path), true) => println!(
+            "Removed it from AllowedClientCertificateThumbprints in {} (previous version in {})",
+            path.display(),
+            saved.map(|p| p.display().to_string()).unwrap_or_default()
+        ),
+        (Some(path), false) => println!(
+            "It was not in AllowedClientCertificateThumbprints in {}; file unchanged",
+            path.display()
+        ),
+        (None, _) => {}
+    }
+    println!(
+        "Publish a new CRL so services that check revocation see it: certkit-ca crl --dir {}",
+        args.dir.display()
+    );
+    Ok(())
+}
+
+fn crl(args: CrlArgs) -> Result<()> {
+    let ca = CaStore::open(&args.dir)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| crate::crl::default_path(&ca, args.pem));
+    let password = secret::obtain(args.ca_pass.as_ref(), secret::CA_PASS, SecretUse::Existing)?;
+    let signing = ca.unlock(&password)?;
+    drop(password);
+    let published = crate::crl::publish(&ca, &signing, args.days, &out, args.pem)?;
+    if args.json {
+        print_json(&json!({
+            "file": published.path.display().to_string(),
+            "crl_number": published.number,
+            "this_update": rfc3339(published.this_update),
+            "next_update": rfc3339(published.next_update),
+            "revoked": published.serials,
+        }));
+        return Ok(());
+    }
+    println!(
+        "Wrote {} ({})",
+        published.path.display(),
+        if args.pem { "PEM" } else { "DER" }
+    );
+    println!("  CRL number  {}", published.number);
+    println!(
+        "  valid       {} .. {}",
+        rfc3339(published.this_update),
+        rfc3339(published.next_update)
+    );
+    println!("  revoked     {} certificate(s)", published.serials.len());
+    if let Some(url) = ca.settings()?.crl_url {
+        println!(
+            "Publish it at {url} before {}.",
+            rfc3339(published.next_update)
+        );
+    }
+    Ok(())
 }

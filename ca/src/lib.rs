@@ -11,6 +11,7 @@
 pub mod certinfo;
 pub mod cli;
 pub mod cli_support;
+pub mod crl;
 pub mod cscfg;
 pub mod dates;
 pub mod error;

@@ -1,0 +1,169 @@
+//! Revocation: marking certificates revoked and publishing CRLs signed by the CA.
+
+use std::path::{Path, PathBuf};
+
+use rcgen::{CertificateRevocationListParams, KeyIdMethod, RevokedCertParams, SerialNumber};
+use time::{Duration, OffsetDateTime};
+
+use crate::error::{Error, Result};
+use crate::files::{self, PUBLIC};
+use crate::inventory::{Entry, Event, RevocationReason, RevokedRecord};
+use crate::store::{self, CaStore, SigningCa, StoreLock};
+
+/// Default CRL lifetime: a month, so a monthly publishing job never leaves clients with an expired CRL.
+pub const DEFAULT_CRL_DAYS: u32 = 30;
+
+/// Records the revocation of the certificate `reference` names (serial, thumbprint or file).
+/// Revoking twice is an error. The caller holds the lock.
+pub fn revoke(
+    store: &CaStore,
+    lock: &StoreLock,
+    reference: &str,
+    reason: RevocationReason,
+) -> Result<(Entry, RevokedRecord)> {
+    let entry = store::find_entry(store, reference)?;
+    if let Some(previous) = &entry.revoked {
+        return Err(Error::BadInput(format!(
+            "{} ({}) was already revoked on {} ({}); nothing changed",
+            entry.issued.serial,
+            entry.issued.subject,
+            crate::dates::rfc3339(previous.revoked_at),
+            previous.reason
+        )));
+    }
+    let record = RevokedRecord {
+        serial: entry.issued.serial.clone(),
+        revoked_at: OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .map_err(|e| Error::crypto("clock", e))?,
+        reason,
+    };
+    store.append(lock, &[Event::Revoked(record.clone())])?;
+    Ok((entry, record))
+}
+
+fn rcgen_reason(reason: RevocationReason) -> rcgen::RevocationReason {
+    match reason {
+        RevocationReason::Unspecified => rcgen::RevocationReason::Unspecified,
+        RevocationReason::KeyCompromise => rcgen::RevocationReason::KeyCompromise,
+        RevocationReason::AffiliationChanged => rcgen::RevocationReason::AffiliationChanged,
+        RevocationReason::Superseded => rcgen::RevocationReason::Superseded,
+        RevocationReason::CessationOfOperation => rcgen::RevocationReason::CessationOfOperation,
+    }
+}
+
+fn serial_bytes(hex: &str) -> Result<Vec<u8>> {
+    let padded = if hex.len() % 2 == 1 {
+        format!("0{hex}")
+    } else {
+        hex.to_string()
+    };
+    (0..padded.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&padded[i..i + 2], 16))
+        .collect::<std::result::Result<Vec<u8>, _>>()
+        .map_err(|_| Error::BadInput(format!("'{hex}' is not a hex serial number")))
+}
+
+/// A CRL that was written.
+#[derive(Debug)]
+pub struct Published {
+    /// Where.
+    pub path: PathBuf,
+    /// Its CRL number.
+    pub number: u64,
+    /// thisUpdate.
+    pub this_update: OffsetDateTime,
+    /// nextUpdate.
+    pub next_update: OffsetDateTime,
+    /// Serials listed.
+    pub serials: Vec<String>,
+}
+
+/// Signs a CRL v2 listing every revoked, not yet expired certificate, with the next CRL number, and writes it
+/// (replacing the previous CRL at `out` atomically: a CRL is republished, not archived).
+pub fn publish(
+    store: &CaStore,
+    ca: &SigningCa,
+    days: u32,
+    out: &Path,
+    pem: bool,
+) -> Result<Published> {
+    if days == 0 {
+        return Err(Error::BadInput(
+            "--days 0 gives a CRL that is already out of date; use 1 or more".into(),
+        ));
+    }
+    let lock = store.lock()?;
+    let now = OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .map_err(|e| Error::crypto("clock", e))?;
+    let next_update = now + Duration::days(days.into());
+    if next_update > ca.cert.not_after {
+        eprintln!(
+            "warning: the CRL's nextUpdate ({}) is after the CA expires ({})",
+            crate::dates::rfc3339(next_update),
+            crate::dates::rfc3339(ca.cert.not_after)
+        );
+    }
+    let mut revoked = Vec::new();
+    let mut serials = Vec::new();
+    for entry in store.entries()? {
+        if let Some(r) = &entry.revoked
+            && entry.issued.not_after >= now
+        {
+            revoked.push(RevokedCertParams {
+                serial_number: SerialNumber::from_slice(&serial_bytes(&entry.issued.serial)?),
+                revocation_time: r.revoked_at,
+                reason_code: Some(rcgen_reason(r.reason)),
+                invalidity_date: None,
+            });
+            serials.push(entry.issued.serial.clone());
+        }
+    }
+    let number_path = store.path(store::CRL_NUMBER);
+    let last: u64 = match std::fs::read_to_string(&number_path) {
+        Ok(text) => text.trim().parse().map_err(|_| {
+            Error::malformed(&number_path, "damaged CRL number; restore it from a backup")
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+        Err(e) => return Err(Error::io("read", &number_path, e)),
+    };
+    let number = last + 1;
+    let ski = ca.cert.subject_key_id.clone().ok_or_else(|| {
+        Error::CaUnusable(
+            "the CA certificate has no subject key identifier, which a CRL's AKI needs".into(),
+        )
+    })?;
+    let params = CertificateRevocationListParams {
+        this_update: now,
+        next_update,
+        crl_number: SerialNumber::from_slice(&number.to_be_bytes()),
+        issuing_distribution_point: None,
+        revoked_certs: revoked,
+        key_identifier_method: KeyIdMethod::PreSpecified(ski),
+    };
+    let crl = params.signed_by(ca.issuer())?;
+    // The number is stored before the CRL is written: a failure can skip a number but never reuse one.
+    files::replace(&number_path, format!("{number}\n").as_bytes(), PUBLIC)?;
+    let bytes = if pem {
+        crate::certinfo::pem_encode("X509 CRL", crl.der())
+    } else {
+        String::new()
+    };
+    let data: &[u8] = if pem { bytes.as_bytes() } else { crl.der() };
+    files::replace(out, data, PUBLIC)?;
+    drop(lock);
+    Ok(Published {
+        path: out.to_path_buf(),
+        number,
+        this_update: now,
+        next_update,
+        serials,
+    })
+}
+
+/// Where `certkit-ca crl` writes by default: `DIR/ca.crl` (DER) or `DIR/ca.crl.pem`.
+pub fn default_path(store: &CaStore, pem: bool) -> PathBuf {
+    store.path(if pem { "ca.crl.pem" } else { "ca.crl" })
+}

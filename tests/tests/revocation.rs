@@ -1,0 +1,387 @@
+//! Revocation and CRLs: the CRL verified by the openssl CLI, `openssl verify -crl_check` and a TLS 1.2
+//! handshake with CRL checking refusing the revoked client, CRL numbers, distribution points, and the
+//! .cscfg allow-list edit.
+
+mod common;
+
+use common::*;
+
+fn crl_number(env: &Env, crl: &str) -> String {
+    let text = env.openssl_ok(&["crl", "-in", crl, "-inform", "DER", "-noout", "-crlnumber"]);
+    text.trim().trim_start_matches("crlNumber=").to_string()
+}
+
+#[test]
+fn revoked_client_is_refused_by_verify_and_by_a_crl_checking_tls_server() {
+    let env = Env::new();
+    env.init_ca("pki");
+    let lost = env.client("pki", "lost-laptop", "lost");
+    env.client("pki", "alice", "alice");
+    env.ok(
+        "certkit-issue",
+        &[
+            "server",
+            "--ca",
+            "pki",
+            "--cn",
+            "localhost",
+            "--out",
+            "srv",
+            "--ca-pass",
+            "env:CA_PW",
+            "--key-pass",
+            "env:KEY_PW",
+        ],
+    );
+    let out = env.ok(
+        "certkit-ca",
+        &[
+            "revoke",
+            "--dir",
+            "pki",
+            lost["serial"].as_str().expect("serial"),
+            "--reason",
+            "keyCompromise",
+        ],
+    );
+    assert_contains(&out, &["Revoked", "keyCompromise", "certkit-ca crl"]);
+    let crl = env.json(
+        "certkit-ca",
+        &["crl", "--dir", "pki", "--ca-pass", "env:CA_PW", "--json"],
+    );
+    assert_eq!(crl["file"], "pki/ca.crl");
+    assert_eq!(crl["revoked"], serde_json::json!([lost["serial"]]));
+    // The CRL is signed by the CA, v2, with AKI, number, reason.
+    assert_contains(
+        &env.openssl_ok(&[
+            "crl",
+            "-in",
+            "pki/ca.crl",
+            "-inform",
+            "DER",
+            "-CAfile",
+            "pki/ca.pem",
+            "-noout",
+        ]),
+        &["verify OK"],
+    );
+    let crl_text = env.openssl_ok(&[
+        "crl",
+        "-in",
+        "pki/ca.crl",
+        "-inform",
+        "DER",
+        "-noout",
+        "-text",
+    ]);
+    assert_contains(
+        &crl_text,
+        &[
+            "Version 2 (0x1)",
+            "X509v3 Authority Key Identifier",
+            "X509v3 CRL Number",
+            "Key Compromise",
+            lost["serial"].as_str().expect("s"),
+            "Next Update",
+        ],
+    );
+    env.openssl_ok(&[
+        "crl",
+        "-in",
+        "pki/ca.crl",
+        "-inform",
+        "DER",
+        "-out",
+        "ca.crl.pem",
+    ]);
+    let revoked = env.openssl(&[
+        "verify",
+        "-crl_check",
+        "-CAfile",
+        "pki/ca.pem",
+        "-CRLfile",
+        "ca.crl.pem",
+        "lost.pem",
+    ]);
+    assert!(!revoked.status.success());
+    assert_contains(
+        &format!("{}{}", text(&revoked.stdout), text(&revoked.stderr)),
+        &["certificate revoked"],
+    );
+    assert_contains(
+        &env.openssl_ok(&[
+            "verify",
+            "-crl_check",
+            "-CAfile",
+            "pki/ca.pem",
+            "-CRLfile",
+            "ca.crl.pem",
+            "alice.pem",
+        ]),
+        &["alice.pem: OK"],
+    );
+    // s_server spells the option -CRL; it reads the DER CRL certkit wrote, as published.
+    let crl_args = ["-crl_check", "-CRL", "pki/ca.crl", "-CRLform", "DER"];
+    let refused = tls12_handshake(
+        &env,
+        ("srv.pem", "srv.key"),
+        "pki/ca.pem",
+        ("lost.pem", "lost.key"),
+        "pki/ca.pem",
+        &crl_args,
+    );
+    assert!(
+        !refused.ok,
+        "revoked client got through:\n{}",
+        refused.client_output
+    );
+    assert_contains(&refused.server_output, &["certificate revoked"]);
+    let accepted = tls12_handshake(
+        &env,
+        ("srv.pem", "srv.key"),
+        "pki/ca.pem",
+        ("alice.pem", "alice.key"),
+        "pki/ca.pem",
+        &crl_args,
+    );
+    assert!(
+        accepted.ok,
+        "{}\n{}",
+        accepted.client_output, accepted.server_output
+    );
+    // list shows the status.
+    let list = env.json("certkit-ca", &["list", "--dir", "pki", "--json"]);
+    let entry = list
+        .as_array()
+        .expect("a")
+        .iter()
+        .find(|e| e["cn"] == "lost-laptop")
+        .expect("entry")
+        .clone();
+    assert_eq!(entry["status"], "revoked");
+    assert_eq!(entry["revocation_reason"], "keyCompromise");
+    assert_contains(
+        &env.ok("certkit-ca", &["list", "--dir", "pki"]),
+        &["revoked (keyCompromise)"],
+    );
+}
+
+#[test]
+fn crl_numbers_grow_and_pem_output_works() {
+    let env = Env::new();
+    env.init_ca("pki");
+    env.ok(
+        "certkit-ca",
+        &["crl", "--dir", "pki", "--ca-pass", "env:CA_PW"],
+    );
+    assert_eq!(crl_number(&env, "pki/ca.crl"), "0x01");
+    env.ok(
+        "certkit-ca",
+        &[
+            "crl",
+            "--dir",
+            "pki",
+            "--ca-pass",
+            "env:CA_PW",
+            "--out",
+            "published.crl",
+            "--days",
+            "7",
+        ],
+    );
+    assert_eq!(crl_number(&env, "published.crl"), "0x02");
+    env.ok(
+        "certkit-ca",
+        &["crl", "--dir", "pki", "--ca-pass", "env:CA_PW", "--pem"],
+    );
+    let pem = String::from_utf8(env.read("pki/ca.crl.pem")).expect("utf8");
+    assert!(pem.starts_with("-----BEGIN X509 CRL-----"));
+    assert_contains(
+        &env.openssl_ok(&[
+            "crl",
+            "-in",
+            "pki/ca.crl.pem",
+            "-CAfile",
+            "pki/ca.pem",
+            "-noout",
+            "-crlnumber",
+        ]),
+        &["crlNumber=0x03", "verify OK"],
+    );
+    let out = env
+        .cmd("certkit-ca")
+        .args(["crl", "--dir", "pki", "--ca-pass", "env:WRONG"])
+        .env("WRONG", "not the password")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        crl_number(&env, "pki/ca.crl"),
+        "0x01",
+        "a failed run must not replace the CRL"
+    );
+}
+
+#[test]
+fn crl_url_goes_into_issued_certificates() {
+    let env = Env::new();
+    env.ok(
+        "certkit-ca",
+        &[
+            "init",
+            "--dir",
+            "pki",
+            "--cn",
+            "CA",
+            "--crl-url",
+            "http://pki.example.com/ca.crl",
+            "--ca-pass",
+            "env:CA_PW",
+        ],
+    );
+    env.client("pki", "alice", "alice");
+    let text = env.x509_text("alice.pem");
+    assert_eq!(
+        extension(&text, "X509v3 CRL Distribution Points").map(|_| ()),
+        Some(())
+    );
+    assert_contains(&text, &["URI:http://pki.example.com/ca.crl"]);
+    env.ok(
+        "certkit-issue",
+        &[
+            "server",
+            "--ca",
+            "pki",
+            "--cn",
+            "s.example.com",
+            "--crl-url",
+            "http://other.example.com/x.crl",
+            "--out",
+            "s",
+            "--ca-pass",
+            "env:CA_PW",
+            "--key-pass",
+            "env:KEY_PW",
+        ],
+    );
+    assert_contains(
+        &env.x509_text("s.pem"),
+        &["URI:http://other.example.com/x.crl"],
+    );
+    assert!(!env.x509_text("pki/ca.pem").contains("CRL Distribution"));
+    env.fails(
+        "certkit-ca",
+        &[
+            "init",
+            "--dir",
+            "bad",
+            "--cn",
+            "CA",
+            "--crl-url",
+            "not a url",
+            "--ca-pass",
+            "env:CA_PW",
+        ],
+        2,
+    );
+}
+
+#[test]
+fn revoke_with_cscfg_removes_exactly_that_thumbprint() {
+    let env = Env::new();
+    env.init_ca("pki");
+    std::fs::copy(
+        format!(
+            "{}/../examples/ServiceConfiguration.cscfg",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+        env.path("svc.cscfg"),
+    )
+    .expect("copy");
+    for cn in ["alice", "bob", "carol"] {
+        env.client("pki", cn, cn);
+    }
+    env.ok(
+        "certkit-export",
+        &[
+            "cscfg",
+            "--file",
+            "svc.cscfg",
+            "--allow",
+            "alice.cer",
+            "--allow",
+            "bob.cer",
+            "--allow",
+            "carol.cer",
+        ],
+    );
+    let before = String::from_utf8(env.read("svc.cscfg")).expect("utf8");
+    let bob = env.openssl_thumbprint("bob.pem");
+    let json = env.json(
+        "certkit-ca",
+        &[
+            "revoke",
+            "--dir",
+            "pki",
+            "bob.cer",
+            "--reason",
+            "affiliationChanged",
+            "--cscfg",
+            "svc.cscfg",
+            "--json",
+        ],
+    );
+    assert_eq!(json["removed_from_cscfg"], true);
+    let after = String::from_utf8(env.read("svc.cscfg")).expect("utf8");
+    assert_eq!(after, before.replace(&format!(",{bob}"), ""));
+    // Revoking twice, or an unknown serial, is a clear error.
+    let err = env.fails("certkit-ca", &["revoke", "--dir", "pki", &bob], 2);
+    assert_contains(&err, &["already revoked", "affiliationChanged"]);
+    let err = env.fails(
+        "certkit-ca",
+        &["revoke", "--dir", "pki", "0123456789ABCDEF"],
+        2,
+    );
+    assert_contains(&err, &["not in the inventory"]);
+    // Renewing a revoked certificate is refused.
+    let err = env.fails(
+        "certkit-issue",
+        &[
+            "renew",
+            "--ca",
+            "pki",
+            "bob.cer",
+            "--out",
+            "bob2",
+            "--ca-pass",
+            "env:CA_PW",
+            "--key-pass",
+            "env:KEY_PW",
+        ],
+        2,
+    );
+    assert_contains(&err, &["was revoked"]);
+    // A broken .cscfg stops the revocation before anything is recorded.
+    std::fs::write(env.path("broken.cscfg"), "<ServiceConfiguration").expect("write");
+    env.fails(
+        "certkit-ca",
+        &[
+            "revoke",
+            "--dir",
+            "pki",
+            "carol.cer",
+            "--cscfg",
+            "broken.cscfg",
+        ],
+        2,
+    );
+    let list = env.json("certkit-ca", &["list", "--dir", "pki", "--json"]);
+    let carol = list
+        .as_array()
+        .expect("a")
+        .iter()
+        .find(|e| e["cn"] == "carol")
+        .expect("carol")
+        .clone();
+    assert_eq!(carol["status"], "valid");
+}
