@@ -97,12 +97,12 @@ pub struct SignerArgs {
 /// Options every issuing command shares.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CommonArgs {
-    /// Common name of the subject.
+    /// Common name of the subject (required, except with client --batch).
     #[arg(long, value_name = "NAME")]
-    pub cn: String,
+    pub cn: Option<String>,
     /// Output prefix: writes PREFIX.cer (DER), PREFIX.pem, PREFIX.key (and PREFIX.pfx with --pfx).
     #[arg(long, value_name = "PREFIX")]
-    pub out: PathBuf,
+    pub out: Option<PathBuf>,
     /// Validity (default: 365 days; never past the CA's own expiry).
     #[command(flatten)]
     pub lifetime: LifetimeArgs,
@@ -159,8 +159,20 @@ pub struct ClientArgs {
     #[arg(long, value_name = "DIR")]
     pub ca: PathBuf,
     /// E-mail address for the SAN.
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", conflicts_with = "batch")]
     pub email: Option<String>,
+    /// Issue one certificate per row of this CSV file (header: cn[,email][,out]).
+    #[arg(long, value_name = "FILE.csv", requires = "out_dir")]
+    pub batch: Option<PathBuf>,
+    /// With --batch: the folder for every row's files (OUT.cer, OUT.pem, and OUT.pfx or OUT.key).
+    #[arg(long, value_name = "DIR", requires = "batch")]
+    pub out_dir: Option<PathBuf>,
+    /// With --batch --pfx: one PFX password per person, read from DIR/<cn>.txt (first line).
+    #[arg(long, value_name = "DIR", requires = "batch", conflicts_with = "pfx_pass")]
+    pub pfx_pass_dir: Option<PathBuf>,
+    /// With --batch: worker threads generating keys (default: the number of cores).
+    #[arg(long, value_name = "N", requires = "batch")]
+    pub jobs: Option<usize>,
     /// Shared options.
     #[command(flatten)]
     pub common: CommonArgs,
@@ -222,6 +234,7 @@ pub struct SignArgs {
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Server(a) => issue_new(Profile::Server, a.signer.ca, a.dns, a.ip, None, a.common),
+        Command::Client(a) if a.batch.is_some() => crate::batch_cli::run(a),
         Command::Client(a) => issue_new(
             Profile::Client,
             Some(a.ca),
@@ -244,12 +257,12 @@ pub fn run(cli: Cli) -> Result<()> {
 }
 
 /// An opened CA and the validity a new certificate gets from it.
-struct CaContext {
-    store: CaStore,
-    crl_url: Option<String>,
+pub(crate) struct CaContext {
+    pub(crate) store: CaStore,
+    pub(crate) crl_url: Option<String>,
 }
 
-fn open_ca(dir: &Path, validity: &Validity, crl_flag: Option<String>) -> Result<CaContext> {
+pub(crate) fn open_ca(dir: &Path, validity: &Validity, crl_flag: Option<String>) -> Result<CaContext> {
     let store = CaStore::open(dir)?;
     let cert = store.cert()?;
     store.check_can_sign(&cert)?;
@@ -272,6 +285,8 @@ fn issue_new(
     email: Option<String>,
     common: CommonArgs,
 ) -> Result<()> {
+    let cn = common.cn.clone().ok_or_else(|| Error::BadInput("--cn NAME is required".into()))?;
+    let out = common.out.clone().ok_or_else(|| Error::BadInput("--out PREFIX is required".into()))?;
     let validity = Validity::starting_now(common.lifetime.lifetime(DEFAULT_LEAF_DAYS))?;
     let context = match &ca_dir {
         Some(dir) => Some(open_ca(dir, &validity, common.crl_url.clone())?),
@@ -284,7 +299,7 @@ fn issue_new(
     };
     let spec = LeafSpec {
         profile,
-        cn: common.cn.clone(),
+        cn,
         dns,
         ips,
         email,
@@ -301,7 +316,7 @@ fn issue_new(
         );
     }
     let plan = OutputPlan {
-        prefix: common.out.clone(),
+        prefix: out,
         key_password: None,
         with_pfx: common.pfx,
     };

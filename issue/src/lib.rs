@@ -7,6 +7,8 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod batch;
+pub mod batch_cli;
 pub mod csr;
 pub mod issuance;
 pub mod leaf;

@@ -1,1 +1,2 @@
-//! Integration tests live in `tests/`; this crate has no library code.
+//! Integration tests live in `tests/`; `src/bin/certkit-keygen-bound.rs` is the benchmark helper behind
+//! scripts/bench.sh.

@@ -1,0 +1,393 @@
+//! Batch issuance of client certificates from a CSV file, at the speed of key generation.
+//!
+//! The CA key is unlocked once. Worker threads (one per core by default) generate keys, sign and build the
+//! PFX or encrypted key; the calling thread writes each certificate's files and records it in the inventory as
+//! soon as it arrives, so an interrupted batch loses nothing it reported done. Rows whose certificate is
+//! already on disk and in the inventory are skipped, so running the same batch again issues nothing new.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use certkit_ca::dates::Validity;
+use certkit_ca::pfx::PfxProfile;
+use certkit_ca::store::SigningCa;
+use certkit_ca::{CaStore, CertInfo, Error, KeyType, Profile, Result, Secret, keys};
+
+use crate::issuance::{self, OutputPlan, Signer, with_ext};
+use crate::leaf::{LeafSpec, check_email};
+
+/// One row of the batch file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchRow {
+    /// 1-based line number in the file (for messages).
+    pub line: u64,
+    /// Common name.
+    pub cn: String,
+    /// E-mail address for the SAN.
+    pub email: Option<String>,
+    /// Output name inside the output folder (default: derived from the CN).
+    pub out: String,
+}
+
+/// A file-name-safe form of a common name: lower case, runs of other characters become one hyphen.
+pub fn slug(cn: &str) -> String {
+    let mut out = String::new();
+    for c in cn.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_string()
+}
+
+/// Reads and checks the whole batch file before any key is made: header with `cn` (and optionally `email`,
+/// `out`), no empty or duplicate CN, valid e-mail addresses, safe output names.
+pub fn read_rows(path: &Path) -> Result<Vec<BatchRow>> {
+    let bytes = certkit_ca::files::read(path)?;
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(bytes.as_slice());
+    let bad = |line: u64, what: String| Error::malformed(path, format!("line {line}: {what}"));
+    let headers = reader.headers().map_err(|e| bad(1, e.to_string()))?.clone();
+    let column = |name: &str| headers.iter().position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(name));
+    let cn_col = column("cn").ok_or_else(|| bad(1, "the header has no 'cn' column (expected e.g. \"cn,email,out\")".into()))?;
+    let (email_col, out_col) = (column("email"), column("out"));
+    let mut rows: Vec<BatchRow> = Vec::new();
+    let mut seen_cn: HashMap<String, u64> = HashMap::new();
+    let mut seen_out: HashMap<String, u64> = HashMap::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line());
+            bad(line, format!("{e}"))
+        })?;
+        let line = record.position().map_or(0, |p| p.line());
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let cn = record.get(cn_col).unwrap_or("").to_string();
+        if cn.is_empty() {
+            return Err(bad(line, "the CN is empty".into()));
+        }
+        certkit_ca::store::check_cn(&cn).map_err(|e| bad(line, e.to_string()))?;
+        if let Some(first) = seen_cn.insert(cn.to_lowercase(), line) {
+            return Err(bad(line, format!("the CN '{cn}' already appears on line {first}")));
+        }
+        let email = email_col.and_then(|c| record.get(c)).filter(|e| !e.is_empty()).map(str::to_string);
+        if let Some(e) = &email {
+            check_email(e).map_err(|err| bad(line, err.to_string()))?;
+        }
+        let out = match out_col.and_then(|c| record.get(c)).filter(|o| !o.is_empty()) {
+            Some(o) => o.to_string(),
+            None => slug(&cn),
+        };
+        let safe = !out.is_empty()
+            && !out.starts_with('.')
+            && out.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !safe {
+            return Err(bad(line, format!("the output name '{out}' must be letters, digits, '-', '_' or '.' (no folders)")));
+        }
+        if let Some(first) = seen_out.insert(out.clone(), line) {
+            return Err(bad(line, format!("the output name '{out}' is also used on line {first}")));
+        }
+        rows.push(BatchRow { line, cn, email, out });
+    }
+    if rows.is_empty() {
+        return Err(Error::malformed(path, "no rows below the header"));
+    }
+    Ok(rows)
+}
+
+/// How a batch protects each person's private key.
+pub enum KeyProtection {
+    /// A PFX per person (no separate key file), with one password for all or one per CN.
+    Pfx {
+        /// Profile of the PFX files.
+        profile: PfxProfile,
+        /// Password per output name.
+        passwords: HashMap<String, Secret>,
+    },
+    /// An encrypted key file per person, all with this password.
+    KeyFile(Secret),
+}
+
+/// What happened to one row.
+#[derive(Debug)]
+pub struct RowOutcome {
+    /// The row.
+    pub row: BatchRow,
+    /// Its certificate.
+    pub cert: CertInfo,
+    /// Files written (empty when skipped).
+    pub files: Vec<PathBuf>,
+    /// True if it was issued by an earlier run.
+    pub skipped: bool,
+}
+
+/// Everything a batch run needs.
+pub struct BatchJob<'a> {
+    /// The CA folder.
+    pub store: &'a CaStore,
+    /// The unlocked CA.
+    pub ca: &'a SigningCa,
+    /// Rows to issue.
+    pub rows: Vec<BatchRow>,
+    /// Output folder.
+    pub out_dir: PathBuf,
+    /// Key type for every row.
+    pub key_type: KeyType,
+    /// Validity for every row.
+    pub validity: Validity,
+    /// Extra EKUs for every row.
+    pub extra_ekus: Vec<String>,
+    /// CRL distribution point.
+    pub crl_url: Option<String>,
+    /// How keys are protected.
+    pub protection: KeyProtection,
+    /// Worker threads.
+    pub jobs: usize,
+    /// Show a progress bar.
+    pub progress: bool,
+}
+
+/// Rows already issued by an earlier run: their certificate file exists and is in the CA's inventory.
+pub fn already_issued(
+    store: &CaStore,
+    lock: &certkit_ca::store::StoreLock,
+    ca: &SigningCa,
+    rows: &[BatchRow],
+    out_dir: &Path,
+    with_pfx: bool,
+) -> Result<HashMap<String, CertInfo>> {
+    let inventory: HashMap<_, _> = store.entries()?.into_iter().map(|e| (e.issued.thumbprint, e)).collect();
+    let mut done = HashMap::new();
+    for row in rows {
+        let prefix = out_dir.join(&row.out);
+        let cer = with_ext(&prefix, "cer");
+        if !cer.exists() {
+            let plan = OutputPlan { prefix, key_password: None, with_pfx };
+            for path in plan.paths().into_iter().chain([with_ext(&out_dir.join(&row.out), "key")]) {
+                if path.exists() {
+                    return Err(Error::BadInput(format!(
+                        "{} exists but {} does not (line {}); remove the stray file or choose another out name",
+                        path.display(),
+                        cer.display(),
+                        row.line
+                    )));
+                }
+            }
+            continue;
+        }
+        let cert = certkit_ca::certinfo::read_cert(&cer)?;
+        let ours = cert.cn.as_deref() == Some(row.cn.as_str()) && issued_by(&cert, ca)?;
+        match inventory.get(&cert.thumbprint) {
+            Some(entry) if entry.issued.cn == row.cn => {}
+            // Written but not recorded: a run killed between the two steps. Record it now.
+            None if ours => recover(store, lock, row, &cert)?,
+            _ => {
+                return Err(Error::BadInput(format!(
+                    "{} exists but is not this CA's certificate for '{}' (line {}); remove {}.* or choose another out name",
+                    cer.display(),
+                    row.cn,
+                    row.line,
+                    out_dir.join(&row.out).display()
+                )));
+            }
+        }
+        done.insert(row.out.clone(), cert);
+    }
+    Ok(done)
+}
+
+/// True if `cert` was signed by the CA.
+fn issued_by(cert: &CertInfo, ca: &SigningCa) -> Result<bool> {
+    let child = openssl::x509::X509::from_der(&cert.der)?;
+    let key = openssl::x509::X509::from_der(&ca.cert.der)?.public_key()?;
+    Ok(cert.issuer == ca.cert.subject && child.verify(&key).unwrap_or(false))
+}
+
+/// Records a certificate found on disk that an interrupted run wrote but did not record.
+fn recover(store: &CaStore, lock: &certkit_ca::store::StoreLock, row: &BatchRow, cert: &CertInfo) -> Result<()> {
+    let record = certkit_ca::inventory::IssuedRecord {
+        serial: cert.serial.clone(),
+        subject: cert.subject.clone(),
+        cn: row.cn.clone(),
+        profile: Profile::Client,
+        sans: cert.sans.clone(),
+        extra_ekus: cert.ekus.iter().filter(|e| *e != certkit_ca::certinfo::EKU_CLIENT_AUTH).cloned().collect(),
+        key: KeyType::of_spki_der(&cert.spki_der)?,
+        not_before: cert.not_before,
+        not_after: cert.not_after,
+        thumbprint: cert.thumbprint,
+        crl_url: None,
+        renewal_of: None,
+    };
+    let copy = certkit_ca::inventory::issued_copy(store.dir(), &cert.serial);
+    if copy.exists() {
+        store.append(lock, &[certkit_ca::inventory::Event::Issued(record)])
+    } else {
+        store.record_issued(lock, cert, record)
+    }
+}
+
+struct Made {
+    index: usize,
+    cert: CertInfo,
+    pfx: Option<Vec<u8>>,
+    key_pem: Option<zeroize::Zeroizing<String>>,
+    spec: LeafSpec,
+}
+
+fn make_one(job: &BatchJob<'_>, row: &BatchRow) -> Result<(CertInfo, Option<Vec<u8>>, Option<zeroize::Zeroizing<String>>, LeafSpec)> {
+    let spec = LeafSpec {
+        profile: Profile::Client,
+        cn: row.cn.clone(),
+        dns: vec![],
+        ips: vec![],
+        email: row.email.clone(),
+        extra_ekus: job.extra_ekus.clone(),
+        key_type: job.key_type,
+        validity: job.validity,
+        crl_url: job.crl_url.clone(),
+    };
+    let key = job.key_type.generate()?;
+    let signer = Signer::Ca { store: job.store, ca: job.ca };
+    let cert = issuance::sign(&spec, &key, &signer, Some(&key))?;
+    match &job.protection {
+        KeyProtection::Pfx { profile, passwords } => {
+            let password = passwords
+                .get(&row.out)
+                .ok_or_else(|| Error::Secret(format!("no PFX password for '{}'", row.cn)))?;
+            let pfx = crate::cli::build_pfx(&key, &cert, Some(job.ca), &row.cn, *profile, password)?;
+            Ok((cert, Some(pfx), None, spec))
+        }
+        KeyProtection::KeyFile(password) => Ok((cert, None, Some(keys::encrypt_pem(&key, password)?), spec)),
+    }
+}
+
+/// Runs the batch; `on_done` is called for each row as soon as it is written and recorded (or skipped).
+pub fn run(job: &BatchJob<'_>, mut on_done: impl FnMut(&RowOutcome)) -> Result<Vec<RowOutcome>> {
+    let with_pfx = matches!(job.protection, KeyProtection::Pfx { .. });
+    std::fs::create_dir_all(&job.out_dir).map_err(|e| Error::io("create folder", &job.out_dir, e))?;
+    let lock = job.store.lock()?;
+    let done = already_issued(job.store, &lock, job.ca, &job.rows, &job.out_dir, with_pfx)?;
+    let mut outcomes = Vec::new();
+    let mut todo = Vec::new();
+    for (index, row) in job.rows.iter().enumerate() {
+        match done.get(&row.out) {
+            Some(cert) => {
+                let outcome = RowOutcome { row: row.clone(), cert: cert.clone(), files: vec![], skipped: true };
+                on_done(&outcome);
+                outcomes.push(outcome);
+            }
+            None => todo.push(index),
+        }
+    }
+    let progress = indicatif::ProgressBar::with_draw_target(
+        Some(todo.len() as u64),
+        if job.progress && std::io::stderr().is_terminal() {
+            indicatif::ProgressDrawTarget::stderr()
+        } else {
+            indicatif::ProgressDrawTarget::hidden()
+        },
+    );
+    progress.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} certificates, {per_sec}, ETA {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let (sender, receiver) = mpsc::sync_channel::<Result<Made>>(job.jobs * 2);
+    let result = std::thread::scope(|scope| -> Result<()> {
+        for _ in 0..job.jobs.max(1) {
+            let sender = sender.clone();
+            let (todo, next, stop) = (&todo, &next, &stop);
+            scope.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let slot = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&index) = todo.get(slot) else { break };
+                    let made = make_one(job, &job.rows[index])
+                        .map(|(cert, pfx, key_pem, spec)| Made { index, cert, pfx, key_pem, spec });
+                    if sender.send(made).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(sender);
+        for made in receiver {
+            let written = made.and_then(|made| {
+                let row = &job.rows[made.index];
+                let prefix = job.out_dir.join(&row.out);
+                let mut set = certkit_ca::files::NewFiles::new();
+                set.add(with_ext(&prefix, "cer"), made.cert.der.clone(), certkit_ca::files::PUBLIC);
+                set.add(with_ext(&prefix, "pem"), made.cert.pem(), certkit_ca::files::PUBLIC);
+                if let Some(pem) = &made.key_pem {
+                    set.add(with_ext(&prefix, "key"), pem.as_bytes(), certkit_ca::files::PRIVATE);
+                }
+                if let Some(pfx) = made.pfx {
+                    set.add(with_ext(&prefix, "pfx"), pfx, certkit_ca::files::PRIVATE);
+                }
+                let files = set.commit()?;
+                let record = issuance::record_for(&made.spec, &made.cert, None);
+                if let Err(err) = job.store.record_issued(&lock, &made.cert, record) {
+                    certkit_ca::files::remove_all(&files);
+                    return Err(err);
+                }
+                Ok(RowOutcome { row: row.clone(), cert: made.cert, files, skipped: false })
+            });
+            match written {
+                Ok(outcome) => {
+                    progress.inc(1);
+                    on_done(&outcome);
+                    outcomes.push(outcome);
+                }
+                Err(err) => {
+                    stop.store(true, Ordering::Relaxed);
+                    return Err(err);
+                }
+            }
+        }
+        Ok(())
+    });
+    progress.finish_and_clear();
+    result?;
+    let order: HashMap<&str, usize> = job.rows.iter().enumerate().map(|(i, r)| (r.out.as_str(), i)).collect();
+    outcomes.sort_by_key(|o| order.get(o.row.out.as_str()).copied().unwrap_or(usize::MAX));
+    Ok(outcomes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(text: &str) -> Result<Vec<BatchRow>> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("people.csv");
+        std::fs::write(&path, text).expect("write");
+        read_rows(&path)
+    }
+
+    #[test]
+    fn rows_parse_with_defaults() {
+        let parsed = rows("cn,email\nAlice Smith,alice@example.com\nBob,\n").expect("rows");
+        assert_eq!(parsed.len(), 2);
+        assert_eq!(parsed[0].out, "alice-smith");
+        assert_eq!(parsed[1].email, None);
+        assert_eq!(parsed[1].line, 3);
+    }
+
+    #[test]
+    fn bad_rows_name_their_line() {
+        let err = rows("cn,email\nAlice,\n,x@example.com\n").expect_err("empty cn").to_string();
+        assert!(err.contains("line 3") && err.contains("empty"), "{err}");
+        let err = rows("cn\nAlice\nalice\n").expect_err("duplicate").to_string();
+        assert!(err.contains("line 3") && err.contains("line 2"), "{err}");
+        let err = rows("cn,email\nAlice,not-an-email\n").expect_err("email").to_string();
+        assert!(err.contains("line 2"), "{err}");
+        assert!(rows("name\nAlice\n").is_err());
+        assert!(rows("cn,out\nAlice,../etc/passwd\n").is_err());
+    }
+}
