@@ -49,11 +49,23 @@ pub fn slug(cn: &str) -> String {
 /// `out`), no empty or duplicate CN, valid e-mail addresses, safe output names.
 pub fn read_rows(path: &Path) -> Result<Vec<BatchRow>> {
     let bytes = certkit_ca::files::read(path)?;
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(bytes.as_slice());
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(bytes.as_slice());
     let bad = |line: u64, what: String| Error::malformed(path, format!("line {line}: {what}"));
     let headers = reader.headers().map_err(|e| bad(1, e.to_string()))?.clone();
-    let column = |name: &str| headers.iter().position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(name));
-    let cn_col = column("cn").ok_or_else(|| bad(1, "the header has no 'cn' column (expected e.g. \"cn,email,out\")".into()))?;
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(name))
+    };
+    let cn_col = column("cn").ok_or_else(|| {
+        bad(
+            1,
+            "the header has no 'cn' column (expected e.g. \"cn,email,out\")".into(),
+        )
+    })?;
     let (email_col, out_col) = (column("email"), column("out"));
     let mut rows: Vec<BatchRow> = Vec::new();
     let mut seen_cn: HashMap<String, u64> = HashMap::new();
@@ -73,26 +85,50 @@ pub fn read_rows(path: &Path) -> Result<Vec<BatchRow>> {
         }
         certkit_ca::store::check_cn(&cn).map_err(|e| bad(line, e.to_string()))?;
         if let Some(first) = seen_cn.insert(cn.to_lowercase(), line) {
-            return Err(bad(line, format!("the CN '{cn}' already appears on line {first}")));
+            return Err(bad(
+                line,
+                format!("the CN '{cn}' already appears on line {first}"),
+            ));
         }
-        let email = email_col.and_then(|c| record.get(c)).filter(|e| !e.is_empty()).map(str::to_string);
+        let email = email_col
+            .and_then(|c| record.get(c))
+            .filter(|e| !e.is_empty())
+            .map(str::to_string);
         if let Some(e) = &email {
             check_email(e).map_err(|err| bad(line, err.to_string()))?;
         }
-        let out = match out_col.and_then(|c| record.get(c)).filter(|o| !o.is_empty()) {
+        let out = match out_col
+            .and_then(|c| record.get(c))
+            .filter(|o| !o.is_empty())
+        {
             Some(o) => o.to_string(),
             None => slug(&cn),
         };
         let safe = !out.is_empty()
             && !out.starts_with('.')
-            && out.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            && out
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
         if !safe {
-            return Err(bad(line, format!("the output name '{out}' must be letters, digits, '-', '_' or '.' (no folders)")));
+            return Err(bad(
+                line,
+                format!(
+                    "the output name '{out}' must be letters, digits, '-', '_' or '.' (no folders)"
+                ),
+            ));
         }
         if let Some(first) = seen_out.insert(out.clone(), line) {
-            return Err(bad(line, format!("the output name '{out}' is also used on line {first}")));
+            return Err(bad(
+                line,
+                format!("the output name '{out}' is also used on line {first}"),
+            ));
         }
-        rows.push(BatchRow { line, cn, email, out });
+        rows.push(BatchRow {
+            line,
+            cn,
+            email,
+            out,
+        });
     }
     if rows.is_empty() {
         return Err(Error::malformed(path, "no rows below the header"));
@@ -161,14 +197,26 @@ pub fn already_issued(
     out_dir: &Path,
     with_pfx: bool,
 ) -> Result<HashMap<String, CertInfo>> {
-    let inventory: HashMap<_, _> = store.entries()?.into_iter().map(|e| (e.issued.thumbprint, e)).collect();
+    let inventory: HashMap<_, _> = store
+        .entries()?
+        .into_iter()
+        .map(|e| (e.issued.thumbprint, e))
+        .collect();
     let mut done = HashMap::new();
     for row in rows {
         let prefix = out_dir.join(&row.out);
         let cer = with_ext(&prefix, "cer");
         if !cer.exists() {
-            let plan = OutputPlan { prefix, key_password: None, with_pfx };
-            for path in plan.paths().into_iter().chain([with_ext(&out_dir.join(&row.out), "key")]) {
+            let plan = OutputPlan {
+                prefix,
+                key_password: None,
+                with_pfx,
+            };
+            for path in plan
+                .paths()
+                .into_iter()
+                .chain([with_ext(&out_dir.join(&row.out), "key")])
+            {
                 if path.exists() {
                     return Err(Error::BadInput(format!(
                         "{} exists but {} does not (line {}); remove the stray file or choose another out name",
@@ -209,14 +257,24 @@ fn issued_by(cert: &CertInfo, ca: &SigningCa) -> Result<bool> {
 }
 
 /// Records a certificate found on disk that an interrupted run wrote but did not record.
-fn recover(store: &CaStore, lock: &certkit_ca::store::StoreLock, row: &BatchRow, cert: &CertInfo) -> Result<()> {
+fn recover(
+    store: &CaStore,
+    lock: &certkit_ca::store::StoreLock,
+    row: &BatchRow,
+    cert: &CertInfo,
+) -> Result<()> {
     let record = certkit_ca::inventory::IssuedRecord {
         serial: cert.serial.clone(),
         subject: cert.subject.clone(),
         cn: row.cn.clone(),
         profile: Profile::Client,
         sans: cert.sans.clone(),
-        extra_ekus: cert.ekus.iter().filter(|e| *e != certkit_ca::certinfo::EKU_CLIENT_AUTH).cloned().collect(),
+        extra_ekus: cert
+            .ekus
+            .iter()
+            .filter(|e| *e != certkit_ca::certinfo::EKU_CLIENT_AUTH)
+            .cloned()
+            .collect(),
         key: KeyType::of_spki_der(&cert.spki_der)?,
         not_before: cert.not_before,
         not_after: cert.not_after,
@@ -240,7 +298,8 @@ struct Made {
     spec: LeafSpec,
 }
 
-fn make_one(job: &BatchJob<'_>, row: &BatchRow) -> Result<(CertInfo, Option<Vec<u8>>, Option<zeroize::Zeroizing<String>>, LeafSpec)> {
+fn make_one(job: &BatchJob<'_>, index: usize) -> Result<Made> {
+    let row = &job.rows[index];
     let spec = LeafSpec {
         profile: Profile::Client,
         cn: row.cn.clone(),
@@ -253,24 +312,44 @@ fn make_one(job: &BatchJob<'_>, row: &BatchRow) -> Result<(CertInfo, Option<Vec<
         crl_url: job.crl_url.clone(),
     };
     let key = job.key_type.generate()?;
-    let signer = Signer::Ca { store: job.store, ca: job.ca };
+    let signer = Signer::Ca {
+        store: job.store,
+        ca: job.ca,
+    };
     let cert = issuance::sign(&spec, &key, &signer, Some(&key))?;
     match &job.protection {
         KeyProtection::Pfx { profile, passwords } => {
             let password = passwords
                 .get(&row.out)
                 .ok_or_else(|| Error::Secret(format!("no PFX password for '{}'", row.cn)))?;
-            let pfx = crate::cli::build_pfx(&key, &cert, Some(job.ca), &row.cn, *profile, password)?;
-            Ok((cert, Some(pfx), None, spec))
+            let pfx =
+                crate::cli::build_pfx(&key, &cert, Some(job.ca), &row.cn, *profile, password)?;
+            Ok(Made {
+                index,
+                cert,
+                pfx: Some(pfx),
+                key_pem: None,
+                spec,
+            })
         }
-        KeyProtection::KeyFile(password) => Ok((cert, None, Some(keys::encrypt_pem(&key, password)?), spec)),
+        KeyProtection::KeyFile(password) => {
+            let key_pem = Some(keys::encrypt_pem(&key, password)?);
+            Ok(Made {
+                index,
+                cert,
+                pfx: None,
+                key_pem,
+                spec,
+            })
+        }
     }
 }
 
 /// Runs the batch; `on_done` is called for each row as soon as it is written and recorded (or skipped).
 pub fn run(job: &BatchJob<'_>, mut on_done: impl FnMut(&RowOutcome)) -> Result<Vec<RowOutcome>> {
     let with_pfx = matches!(job.protection, KeyProtection::Pfx { .. });
-    std::fs::create_dir_all(&job.out_dir).map_err(|e| Error::io("create folder", &job.out_dir, e))?;
+    std::fs::create_dir_all(&job.out_dir)
+        .map_err(|e| Error::io("create folder", &job.out_dir, e))?;
     let lock = job.store.lock()?;
     let done = already_issued(job.store, &lock, job.ca, &job.rows, &job.out_dir, with_pfx)?;
     let mut outcomes = Vec::new();
@@ -278,7 +357,12 @@ pub fn run(job: &BatchJob<'_>, mut on_done: impl FnMut(&RowOutcome)) -> Result<V
     for (index, row) in job.rows.iter().enumerate() {
         match done.get(&row.out) {
             Some(cert) => {
-                let outcome = RowOutcome { row: row.clone(), cert: cert.clone(), files: vec![], skipped: true };
+                let outcome = RowOutcome {
+                    row: row.clone(),
+                    cert: cert.clone(),
+                    files: vec![],
+                    skipped: true,
+                };
                 on_done(&outcome);
                 outcomes.push(outcome);
             }
@@ -294,8 +378,10 @@ pub fn run(job: &BatchJob<'_>, mut on_done: impl FnMut(&RowOutcome)) -> Result<V
         },
     );
     progress.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} certificates, {per_sec}, ETA {eta}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} certificates, {per_sec}, ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
@@ -308,8 +394,7 @@ pub fn run(job: &BatchJob<'_>, mut on_done: impl FnMut(&RowOutcome)) -> Result<V
                 while !stop.load(Ordering::Relaxed) {
                     let slot = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&index) = todo.get(slot) else { break };
-                    let made = make_one(job, &job.rows[index])
-                        .map(|(cert, pfx, key_pem, spec)| Made { index, cert, pfx, key_pem, spec });
+                    let made = make_one(job, index);
                     if sender.send(made).is_err() {
                         break;
                     }
@@ -322,10 +407,22 @@ pub fn run(job: &BatchJob<'_>, mut on_done: impl FnMut(&RowOutcome)) -> Result<V
                 let row = &job.rows[made.index];
                 let prefix = job.out_dir.join(&row.out);
                 let mut set = certkit_ca::files::NewFiles::new();
-                set.add(with_ext(&prefix, "cer"), made.cert.der.clone(), certkit_ca::files::PUBLIC);
-                set.add(with_ext(&prefix, "pem"), made.cert.pem(), certkit_ca::files::PUBLIC);
+                set.add(
+                    with_ext(&prefix, "cer"),
+                    made.cert.der.clone(),
+                    certkit_ca::files::PUBLIC,
+                );
+                set.add(
+                    with_ext(&prefix, "pem"),
+                    made.cert.pem(),
+                    certkit_ca::files::PUBLIC,
+                );
                 if let Some(pem) = &made.key_pem {
-                    set.add(with_ext(&prefix, "key"), pem.as_bytes(), certkit_ca::files::PRIVATE);
+                    set.add(
+                        with_ext(&prefix, "key"),
+                        pem.as_bytes(),
+                        certkit_ca::files::PRIVATE,
+                    );
                 }
                 if let Some(pfx) = made.pfx {
                     set.add(with_ext(&prefix, "pfx"), pfx, certkit_ca::files::PRIVATE);
@@ -336,7 +433,12 @@ pub fn run(job: &BatchJob<'_>, mut on_done: impl FnMut(&RowOutcome)) -> Result<V
                     certkit_ca::files::remove_all(&files);
                     return Err(err);
                 }
-                Ok(RowOutcome { row: row.clone(), cert: made.cert, files, skipped: false })
+                Ok(RowOutcome {
+                    row: row.clone(),
+                    cert: made.cert,
+                    files,
+                    skipped: false,
+                })
             });
             match written {
                 Ok(outcome) => {
@@ -354,7 +456,12 @@ pub fn run(job: &BatchJob<'_>, mut on_done: impl FnMut(&RowOutcome)) -> Result<V
     });
     progress.finish_and_clear();
     result?;
-    let order: HashMap<&str, usize> = job.rows.iter().enumerate().map(|(i, r)| (r.out.as_str(), i)).collect();
+    let order: HashMap<&str, usize> = job
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.out.as_str(), i))
+        .collect();
     outcomes.sort_by_key(|o| order.get(o.row.out.as_str()).copied().unwrap_or(usize::MAX));
     Ok(outcomes)
 }
@@ -381,11 +488,17 @@ mod tests {
 
     #[test]
     fn bad_rows_name_their_line() {
-        let err = rows("cn,email\nAlice,\n,x@example.com\n").expect_err("empty cn").to_string();
+        let err = rows("cn,email\nAlice,\n,x@example.com\n")
+            .expect_err("empty cn")
+            .to_string();
         assert!(err.contains("line 3") && err.contains("empty"), "{err}");
-        let err = rows("cn\nAlice\nalice\n").expect_err("duplicate").to_string();
+        let err = rows("cn\nAlice\nalice\n")
+            .expect_err("duplicate")
+            .to_string();
         assert!(err.contains("line 3") && err.contains("line 2"), "{err}");
-        let err = rows("cn,email\nAlice,not-an-email\n").expect_err("email").to_string();
+        let err = rows("cn,email\nAlice,not-an-email\n")
+            .expect_err("email")
+            .to_string();
         assert!(err.contains("line 2"), "{err}");
         assert!(rows("name\nAlice\n").is_err());
         assert!(rows("cn,out\nAlice,../etc/passwd\n").is_err());

@@ -18,7 +18,11 @@ fn per_person_passwords(dir: &Path, rows: &[BatchRow]) -> Result<HashMap<String,
     let mut passwords = HashMap::new();
     for row in rows {
         let by_cn = dir.join(format!("{}.txt", row.cn));
-        let path = if by_cn.is_file() { by_cn } else { dir.join(format!("{}.txt", row.out)) };
+        let path = if by_cn.is_file() {
+            by_cn
+        } else {
+            dir.join(format!("{}.txt", row.out))
+        };
         if !path.is_file() {
             return Err(Error::BadInput(format!(
                 "no PFX password file for '{}' (line {}): expected {}",
@@ -39,32 +43,52 @@ fn per_person_passwords(dir: &Path, rows: &[BatchRow]) -> Result<HashMap<String,
 pub fn run(args: ClientArgs) -> Result<()> {
     let common = &args.common;
     if common.cn.is_some() || common.out.is_some() {
-        return Err(Error::BadInput("--batch takes names from the file: drop --cn and --out (use --out-dir)".into()));
+        return Err(Error::BadInput(
+            "--batch takes names from the file: drop --cn and --out (use --out-dir)".into(),
+        ));
     }
-    let batch_file = args.batch.as_deref().ok_or_else(|| Error::BadInput("--batch FILE is required".into()))?;
-    let out_dir = args.out_dir.clone().ok_or_else(|| Error::BadInput("--out-dir DIR is required with --batch".into()))?;
+    let batch_file = args
+        .batch
+        .as_deref()
+        .ok_or_else(|| Error::BadInput("--batch FILE is required".into()))?;
+    let out_dir = args
+        .out_dir
+        .clone()
+        .ok_or_else(|| Error::BadInput("--out-dir DIR is required with --batch".into()))?;
     let rows = batch::read_rows(batch_file)?;
     let validity = Validity::starting_now(common.lifetime.lifetime(DEFAULT_LEAF_DAYS))?;
     let context = open_ca(&args.ca, &validity, common.crl_url.clone())?;
     for oid in &common.eku {
         crate::leaf::parse_oid(oid)?;
     }
-    let protection = if common.pfx {
+    let protection = if common.keys.pfx {
         let passwords = match &args.pfx_pass_dir {
             Some(dir) => per_person_passwords(dir, &rows)?,
             None => {
-                let one = secret::obtain(common.pfx_pass.as_ref(), secret::PFX_PASS, SecretUse::New)?;
+                let one = secret::obtain(
+                    common.keys.pfx_pass.as_ref(),
+                    secret::PFX_PASS,
+                    SecretUse::New,
+                )?;
                 rows.iter().map(|r| (r.out.clone(), one.clone())).collect()
             }
         };
         KeyProtection::Pfx {
-            profile: common.pfx_profile,
+            profile: common.keys.pfx_profile,
             passwords,
         }
     } else {
-        KeyProtection::KeyFile(secret::obtain(common.key_pass.as_ref(), secret::KEY_PASS, SecretUse::New)?)
+        KeyProtection::KeyFile(secret::obtain(
+            common.keys.key_pass.as_ref(),
+            secret::KEY_PASS,
+            SecretUse::New,
+        )?)
     };
-    let ca_password = secret::obtain(common.ca_pass.as_ref(), secret::CA_PASS, SecretUse::Existing)?;
+    let ca_password = secret::obtain(
+        common.keys.ca_pass.as_ref(),
+        secret::CA_PASS,
+        SecretUse::Existing,
+    )?;
     let ca = context.store.unlock(&ca_password)?;
     drop(ca_password);
     let jobs = args
@@ -85,7 +109,10 @@ pub fn run(args: ClientArgs) -> Result<()> {
         progress: !common.json,
     };
     let outcomes = batch::run(&job, |_| {})?;
-    let thumbprints: Vec<String> = outcomes.iter().map(|o| o.cert.thumbprint.to_string()).collect();
+    let thumbprints: Vec<String> = outcomes
+        .iter()
+        .map(|o| o.cert.thumbprint.to_string())
+        .collect();
     let line = setting_line(names::ALLOWED_CLIENTS, &thumbprints.join(","));
     let issued = outcomes.iter().filter(|o| !o.skipped).count();
     let skipped = outcomes.len() - issued;
@@ -106,13 +133,27 @@ pub fn run(args: ClientArgs) -> Result<()> {
                 })
             })
             .collect();
-        print_json(&json!({ "issued": issued, "skipped": skipped, "rows": rows, "config_line": line }));
+        print_json(
+            &json!({ "issued": issued, "skipped": skipped, "rows": rows, "config_line": line }),
+        );
         return Ok(());
     }
-    let width = outcomes.iter().map(|o| o.row.cn.chars().count()).max().unwrap_or(2).max(2);
-    println!("{:<width$}  {:<40}  {:<8}  FILES", "CN", "THUMBPRINT", "STATUS");
+    let width = outcomes
+        .iter()
+        .map(|o| o.row.cn.chars().count())
+        .max()
+        .unwrap_or(2)
+        .max(2);
+    println!(
+        "{:<width$}  {:<40}  {:<8}  FILES",
+        "CN", "THUMBPRINT", "STATUS"
+    );
     for o in &outcomes {
-        let files = if o.skipped { "(issued by an earlier run)".to_string() } else { path_strings(&o.files).join(" ") };
+        let files = if o.skipped {
+            "(issued by an earlier run)".to_string()
+        } else {
+            path_strings(&o.files).join(" ")
+        };
         println!(
             "{:<width$}  {}  {:<8}  {files}",
             o.row.cn,
@@ -121,7 +162,10 @@ pub fn run(args: ClientArgs) -> Result<()> {
         );
     }
     println!();
-    println!("{issued} issued, {skipped} skipped (signed by {})", ca.cert.subject);
+    println!(
+        "{issued} issued, {skipped} skipped (signed by {})",
+        ca.cert.subject
+    );
     println!("AllowedClientCertificateThumbprints for all of them:");
     println!("{line}");
     Ok(())

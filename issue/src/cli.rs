@@ -62,21 +62,9 @@ pub struct RenewArgs {
     /// Key algorithm (default: the old certificate's).
     #[arg(long, value_enum)]
     pub key: Option<KeyType>,
-    /// Source of the CA key password (default: ask).
-    #[arg(long, value_name = "SOURCE")]
-    pub ca_pass: Option<SecretSource>,
-    /// Source of the new key file's password (default: ask twice).
-    #[arg(long, value_name = "SOURCE")]
-    pub key_pass: Option<SecretSource>,
-    /// Also write PREFIX.pfx (certificate, key and the CA).
-    #[arg(long)]
-    pub pfx: bool,
-    /// Source of the new PFX password (default: ask twice).
-    #[arg(long, value_name = "SOURCE", requires = "pfx")]
-    pub pfx_pass: Option<SecretSource>,
-    /// PFX protection profile.
-    #[arg(long = "profile", value_enum, default_value_t = PfxProfile::Compat, requires = "pfx")]
-    pub pfx_profile: PfxProfile,
+    /// Passwords and PFX options.
+    #[command(flatten)]
+    pub keys: NewKeyArgs,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -115,6 +103,17 @@ pub struct CommonArgs {
     /// CRL distribution point URL (default: the CA's --crl-url, if any).
     #[arg(long, value_name = "URL")]
     pub crl_url: Option<String>,
+    /// Passwords and PFX options.
+    #[command(flatten)]
+    pub keys: NewKeyArgs,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Passwords and PFX options of a command that makes a new key.
+#[derive(Debug, Clone, clap::Args)]
+pub struct NewKeyArgs {
     /// Source of the CA key password: env:VAR, file:PATH, fd:N or stdin (default: ask).
     #[arg(long, value_name = "SOURCE")]
     pub ca_pass: Option<SecretSource>,
@@ -130,9 +129,6 @@ pub struct CommonArgs {
     /// PFX protection profile.
     #[arg(long = "profile", value_enum, default_value_t = PfxProfile::Compat, requires = "pfx")]
     pub pfx_profile: PfxProfile,
-    /// Print one JSON object instead of text.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// `certkit-issue server`.
@@ -168,7 +164,12 @@ pub struct ClientArgs {
     #[arg(long, value_name = "DIR", requires = "batch")]
     pub out_dir: Option<PathBuf>,
     /// With --batch --pfx: one PFX password per person, read from DIR/<cn>.txt (first line).
-    #[arg(long, value_name = "DIR", requires = "batch", conflicts_with = "pfx_pass")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        requires = "batch",
+        conflicts_with = "pfx_pass"
+    )]
     pub pfx_pass_dir: Option<PathBuf>,
     /// With --batch: worker threads generating keys (default: the number of cores).
     #[arg(long, value_name = "N", requires = "batch")]
@@ -262,7 +263,11 @@ pub(crate) struct CaContext {
     pub(crate) crl_url: Option<String>,
 }
 
-pub(crate) fn open_ca(dir: &Path, validity: &Validity, crl_flag: Option<String>) -> Result<CaContext> {
+pub(crate) fn open_ca(
+    dir: &Path,
+    validity: &Validity,
+    crl_flag: Option<String>,
+) -> Result<CaContext> {
     let store = CaStore::open(dir)?;
     let cert = store.cert()?;
     store.check_can_sign(&cert)?;
@@ -285,8 +290,14 @@ fn issue_new(
     email: Option<String>,
     common: CommonArgs,
 ) -> Result<()> {
-    let cn = common.cn.clone().ok_or_else(|| Error::BadInput("--cn NAME is required".into()))?;
-    let out = common.out.clone().ok_or_else(|| Error::BadInput("--out PREFIX is required".into()))?;
+    let cn = common
+        .cn
+        .clone()
+        .ok_or_else(|| Error::BadInput("--cn NAME is required".into()))?;
+    let out = common
+        .out
+        .clone()
+        .ok_or_else(|| Error::BadInput("--out PREFIX is required".into()))?;
     let validity = Validity::starting_now(common.lifetime.lifetime(DEFAULT_LEAF_DAYS))?;
     let context = match &ca_dir {
         Some(dir) => Some(open_ca(dir, &validity, common.crl_url.clone())?),
@@ -315,30 +326,44 @@ fn issue_new(
             common.key
         );
     }
+    let issued = issue_with_new_key(context.as_ref(), &spec, out, &common.keys, None)?;
+    report(
+        &issued,
+        profile,
+        common.key,
+        common.keys.pfx.then_some(common.keys.pfx_profile),
+        common.json,
+    );
+    Ok(())
+}
+
+/// Makes a key, signs `spec` (by the CA in `context`, else self-signed), writes PREFIX.cer/.pem/.key (and
+/// .pfx) and records a CA-signed certificate; asks for the CA password first, then the new ones.
+fn issue_with_new_key(
+    context: Option<&CaContext>,
+    spec: &LeafSpec,
+    out: PathBuf,
+    keys: &NewKeyArgs,
+    renewal_of: Option<String>,
+) -> Result<Issued> {
     let plan = OutputPlan {
         prefix: out,
         key_password: None,
-        with_pfx: common.pfx,
+        with_pfx: keys.pfx,
     };
     plan.check_free()?;
-    // Passwords: the CA's first (it may be wrong), then the new ones.
-    let ca_password = match context {
-        Some(_) => Some(secret::obtain(
-            common.ca_pass.as_ref(),
-            secret::CA_PASS,
-            SecretUse::Existing,
-        )?),
+    let unlocked = match context {
+        Some(c) => {
+            let password =
+                secret::obtain(keys.ca_pass.as_ref(), secret::CA_PASS, SecretUse::Existing)?;
+            Some(c.store.unlock(&password)?)
+        }
         None => None,
     };
-    let unlocked = match (&context, &ca_password) {
-        (Some(c), Some(pw)) => Some(c.store.unlock(pw)?),
-        _ => None,
-    };
-    drop(ca_password);
-    let key_password = secret::obtain(common.key_pass.as_ref(), secret::KEY_PASS, SecretUse::New)?;
-    let pfx_password = match common.pfx {
+    let key_password = secret::obtain(keys.key_pass.as_ref(), secret::KEY_PASS, SecretUse::New)?;
+    let pfx_password = match keys.pfx {
         true => Some(secret::obtain(
-            common.pfx_pass.as_ref(),
+            keys.pfx_pass.as_ref(),
             secret::PFX_PASS,
             SecretUse::New,
         )?),
@@ -348,46 +373,38 @@ fn issue_new(
         key_password: Some(key_password),
         ..plan
     };
-    let signer = match (&context, &unlocked) {
+    let signer = match (context, &unlocked) {
         (Some(c), Some(ca)) => Signer::Ca {
             store: &c.store,
             ca,
         },
         _ => Signer::SelfSigned,
     };
-    let key = common.key.generate()?;
-    let cert = issuance::sign(&spec, &key, &signer, Some(&key))?;
+    let key = spec.key_type.generate()?;
+    let cert = issuance::sign(spec, &key, &signer, Some(&key))?;
     let pfx_bytes = match &pfx_password {
         Some(pw) => Some(build_pfx(
             &key,
             &cert,
             unlocked.as_ref(),
             &spec.cn,
-            common.pfx_profile,
+            keys.pfx_profile,
             pw,
         )?),
         None => None,
     };
     let record = unlocked
         .as_ref()
-        .map(|_| issuance::record_for(&spec, &cert, None));
+        .map(|_| issuance::record_for(spec, &cert, renewal_of));
     let files = issuance::write_and_record(&plan, &cert, Some(&key), pfx_bytes, &signer, record)?;
-    let issued = Issued {
+    Ok(Issued {
         issuer: unlocked
             .as_ref()
             .map_or(cert.subject.clone(), |ca| ca.cert.subject.clone()),
         self_signed: unlocked.is_none(),
         cert,
         files,
-    };
-    report(
-        &issued,
-        profile,
-        common.key,
-        common.pfx.then_some(common.pfx_profile),
-        common.json,
-    );
-    Ok(())
+    })
 }
 
 /// Builds the PFX for a freshly issued certificate; the CA certificate goes in as the chain.
@@ -490,54 +507,14 @@ fn renew(args: RenewArgs) -> Result<()> {
         crl_url: record.crl_url.clone().or(context.crl_url.clone()),
     };
     spec.validate()?;
-    let plan = OutputPlan {
-        prefix: args.out.clone(),
-        key_password: None,
-        with_pfx: args.pfx,
-    };
-    plan.check_free()?;
-    let ca_password = secret::obtain(args.ca_pass.as_ref(), secret::CA_PASS, SecretUse::Existing)?;
-    let ca = context.store.unlock(&ca_password)?;
-    drop(ca_password);
-    let key_password = secret::obtain(args.key_pass.as_ref(), secret::KEY_PASS, SecretUse::New)?;
-    let pfx_password = match args.pfx {
-        true => Some(secret::obtain(
-            args.pfx_pass.as_ref(),
-            secret::PFX_PASS,
-            SecretUse::New,
-        )?),
-        false => None,
-    };
-    let plan = OutputPlan {
-        key_password: Some(key_password),
-        ..plan
-    };
-    let signer = Signer::Ca {
-        store: &context.store,
-        ca: &ca,
-    };
-    let key = key_type.generate()?;
-    let cert = issuance::sign(&spec, &key, &signer, Some(&key))?;
-    let pfx_bytes = match &pfx_password {
-        Some(pw) => Some(build_pfx(
-            &key,
-            &cert,
-            Some(&ca),
-            &spec.cn,
-            args.pfx_profile,
-            pw,
-        )?),
-        None => None,
-    };
-    let new_record = issuance::record_for(&spec, &cert, Some(record.serial.clone()));
-    let files = issuance::write_and_record(
-        &plan,
-        &cert,
-        Some(&key),
-        pfx_bytes,
-        &signer,
-        Some(new_record),
+    let issued = issue_with_new_key(
+        Some(&context),
+        &spec,
+        args.out.clone(),
+        &args.keys,
+        Some(record.serial.clone()),
     )?;
+    let (cert, files) = (&issued.cert, &issued.files);
     if args.json {
         print_json(&json!({
             "subject": cert.subject,
@@ -551,7 +528,7 @@ fn renew(args: RenewArgs) -> Result<()> {
             "renewal_of": record.serial,
             "old_thumbprint": record.thumbprint.to_string(),
             "old_not_after": rfc3339(record.not_after),
-            "files": path_strings(&files),
+            "files": path_strings(files),
             "config_line": record.profile.config_line(&cert.thumbprint),
         }));
         return Ok(());
@@ -564,17 +541,11 @@ fn renew(args: RenewArgs) -> Result<()> {
     );
     println!("  new thumbprint  {}", cert.thumbprint);
     println!();
-    let issued = Issued {
-        issuer: ca.cert.subject.clone(),
-        self_signed: false,
-        cert,
-        files,
-    };
     report(
         &issued,
         record.profile,
         key_type,
-        args.pfx.then_some(args.pfx_profile),
+        args.keys.pfx.then_some(args.keys.pfx_profile),
         false,
     );
     Ok(())

@@ -6,9 +6,9 @@
 //! is written and recorded in the CA's inventory together, or not at all.
 #![forbid(unsafe_code)]
 
-pub mod cli;
 pub mod batch;
 pub mod batch_cli;
+pub mod cli;
 pub mod csr;
 pub mod issuance;
 pub mod leaf;
