@@ -206,28 +206,39 @@ pub fn append(path: &Path, events: &[Event]) -> Result<()> {
         .map_err(|e| Error::io("append to", path, e))
 }
 
-/// A crash in the middle of an append leaves a last line without its newline: cut it off.
+/// A crash in the middle of an append leaves a last line without its newline: cut it off. Reads only the
+/// tail of the file, so an append costs the same however long the inventory is.
 fn drop_torn_tail(file: &mut File, path: &Path) -> Result<()> {
-    let len = file
-        .metadata()
-        .map_err(|e| Error::io("read", path, e))?
-        .len();
+    let read_err = |e| Error::io("read", path, e);
+    let len = file.metadata().map_err(read_err)?.len();
     if len == 0 {
         return Ok(());
     }
-    let mut contents = Vec::new();
-    file.seek(SeekFrom::Start(0))
-        .and_then(|_| file.read_to_end(&mut contents))
-        .map_err(|e| Error::io("read", path, e))?;
-    if contents.last() == Some(&b'\n') {
+    let mut last = [0u8; 1];
+    file.seek(SeekFrom::Start(len - 1))
+        .and_then(|_| file.read_exact(&mut last))
+        .map_err(read_err)?;
+    if last[0] == b'\n' {
         return Ok(());
     }
-    let keep = contents
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .map_or(0, |i| i + 1);
-    file.set_len(keep as u64)
-        .map_err(|e| Error::io("repair", path, e))
+    // Walk back block by block to the last complete line.
+    let mut end = len;
+    let mut block = vec![0u8; 4096];
+    let keep = loop {
+        if end == 0 {
+            break 0;
+        }
+        let start = end.saturating_sub(block.len() as u64);
+        let chunk = &mut block[..(end - start) as usize];
+        file.seek(SeekFrom::Start(start))
+            .and_then(|_| file.read_exact(chunk))
+            .map_err(read_err)?;
+        if let Some(i) = chunk.iter().rposition(|b| *b == b'\n') {
+            break start + i as u64 + 1;
+        }
+        end = start;
+    };
+    file.set_len(keep).map_err(|e| Error::io("repair", path, e))
 }
 
 /// Path of the stored copy of an issued certificate.

@@ -142,22 +142,59 @@ pub enum KeyProtection {
     Pfx {
         /// Profile of the PFX files.
         profile: PfxProfile,
-        /// Password per output name.
-        passwords: HashMap<String, Secret>,
+        /// The PFX passwords.
+        passwords: PfxPasswords,
     },
     /// An encrypted key file per person, all with this password.
     KeyFile(Secret),
 }
 
+/// The few facts the summary needs about a row's certificate; the certificate itself is on disk, so memory
+/// stays small however many rows a batch has.
+#[derive(Clone, Debug)]
+pub struct CertSummary {
+    /// Serial, uppercase hex.
+    pub serial: String,
+    /// SHA-1 thumbprint.
+    pub thumbprint: certkit_ca::Thumbprint,
+    /// End of validity.
+    pub not_after: time::OffsetDateTime,
+}
+
+impl From<&CertInfo> for CertSummary {
+    fn from(cert: &CertInfo) -> Self {
+        CertSummary {
+            serial: cert.serial.clone(),
+            thumbprint: cert.thumbprint,
+            not_after: cert.not_after,
+        }
+    }
+}
+
+/// PFX passwords: one for everybody, or one per person (by output name).
+pub enum PfxPasswords {
+    /// The same password for every row.
+    One(Secret),
+    /// A password per row, keyed by output name.
+    PerRow(HashMap<String, Secret>),
+}
+
+impl PfxPasswords {
+    fn for_row(&self, row: &BatchRow) -> Option<&Secret> {
+        match self {
+            PfxPasswords::One(secret) => Some(secret),
+            PfxPasswords::PerRow(map) => map.get(&row.out),
+        }
+    }
+}
+
 /// What happened to one row.
 #[derive(Debug)]
 pub struct RowOutcome {
-    /// The row.
-    pub row: BatchRow,
+    /// Index of the row in the job's rows.
+    pub index: usize,
     /// Its certificate.
-    pub cert: CertInfo,
-    /// Files written (empty when skipped).
-    pub files: Vec<PathBuf>,
+    pub cert: CertSummary,
     /// True if it was issued by an earlier run.
     pub skipped: bool,
 }
@@ -196,12 +233,9 @@ pub fn already_issued(
     rows: &[BatchRow],
     out_dir: &Path,
     with_pfx: bool,
-) -> Result<HashMap<String, CertInfo>> {
-    let inventory: HashMap<_, _> = store
-        .entries()?
-        .into_iter()
-        .map(|e| (e.issued.thumbprint, e))
-        .collect();
+) -> Result<HashMap<String, CertSummary>> {
+    // Only a rerun needs the inventory: read it when the first existing certificate turns up.
+    let mut inventory: Option<HashMap<certkit_ca::Thumbprint, String>> = None;
     let mut done = HashMap::new();
     for row in rows {
         let prefix = out_dir.join(&row.out);
@@ -230,8 +264,17 @@ pub fn already_issued(
         }
         let cert = certkit_ca::certinfo::read_cert(&cer)?;
         let ours = cert.cn.as_deref() == Some(row.cn.as_str()) && issued_by(&cert, ca)?;
-        match inventory.get(&cert.thumbprint) {
-            Some(entry) if entry.issued.cn == row.cn => {}
+        if inventory.is_none() {
+            let entries = store.entries()?;
+            inventory = Some(
+                entries
+                    .into_iter()
+                    .map(|e| (e.issued.thumbprint, e.issued.cn))
+                    .collect(),
+            );
+        }
+        match inventory.as_ref().and_then(|i| i.get(&cert.thumbprint)) {
+            Some(cn) if *cn == row.cn => {}
             // Written but not recorded: a run killed between the two steps. Record it now.
             None if ours => recover(store, lock, row, &cert)?,
             _ => {
@@ -244,7 +287,7 @@ pub fn already_issued(
                 )));
             }
         }
-        done.insert(row.out.clone(), cert);
+        done.insert(row.out.clone(), CertSummary::from(&cert));
     }
     Ok(done)
 }
@@ -320,7 +363,7 @@ fn make_one(job: &BatchJob<'_>, index: usize) -> Result<Made> {
     match &job.protection {
         KeyProtection::Pfx { profile, passwords } => {
             let password = passwords
-                .get(&row.out)
+                .for_row(row)
                 .ok_or_else(|| Error::Secret(format!("no PFX password for '{}'", row.cn)))?;
             let pfx =
                 crate::cli::build_pfx(&key, &cert, Some(job.ca), &row.cn, *profile, password)?;
@@ -345,8 +388,9 @@ fn make_one(job: &BatchJob<'_>, index: usize) -> Result<Made> {
     }
 }
 
-/// Runs the batch; `on_done` is called for each row as soon as it is written and recorded (or skipped).
-pub fn run(job: &BatchJob<'_>, mut on_done: impl FnMut(&RowOutcome)) -> Result<Vec<RowOutcome>> {
+/// Runs the batch. Each certificate is written and recorded as soon as a worker has made it; the outcomes
+/// come back in row order.
+pub fn run(job: &BatchJob<'_>) -> Result<Vec<RowOutcome>> {
     let with_pfx = matches!(job.protection, KeyProtection::Pfx { .. });
     std::fs::create_dir_all(&job.out_dir)
         .map_err(|e| Error::io("create folder", &job.out_dir, e))?;
@@ -357,14 +401,11 @@ pub fn run(job: &BatchJob<'_>, mut on_done: impl FnMut(&RowOutcome)) -> Result<V
     for (index, row) in job.rows.iter().enumerate() {
         match done.get(&row.out) {
             Some(cert) => {
-                let outcome = RowOutcome {
-                    row: row.clone(),
+                outcomes.push(RowOutcome {
+                    index,
                     cert: cert.clone(),
-                    files: vec![],
                     skipped: true,
-                };
-                on_done(&outcome);
-                outcomes.push(outcome);
+                });
             }
             None => todo.push(index),
         }
@@ -434,16 +475,14 @@ pub fn run(job: &BatchJob<'_>, mut on_done: impl FnMut(&RowOutcome)) -> Result<V
                     return Err(err);
                 }
                 Ok(RowOutcome {
-                    row: row.clone(),
-                    cert: made.cert,
-                    files,
+                    index: made.index,
+                    cert: CertSummary::from(&made.cert),
                     skipped: false,
                 })
             });
             match written {
                 Ok(outcome) => {
                     progress.inc(1);
-                    on_done(&outcome);
                     outcomes.push(outcome);
                 }
                 Err(err) => {
@@ -456,14 +495,22 @@ pub fn run(job: &BatchJob<'_>, mut on_done: impl FnMut(&RowOutcome)) -> Result<V
     });
     progress.finish_and_clear();
     result?;
-    let order: HashMap<&str, usize> = job
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.out.as_str(), i))
-        .collect();
-    outcomes.sort_by_key(|o| order.get(o.row.out.as_str()).copied().unwrap_or(usize::MAX));
+    outcomes.sort_by_key(|o| o.index);
     Ok(outcomes)
+}
+
+/// The files a batch writes for a row.
+pub fn row_files(job: &BatchJob<'_>, row: &BatchRow) -> Vec<PathBuf> {
+    let prefix = job.out_dir.join(&row.out);
+    let last = if matches!(job.protection, KeyProtection::Pfx { .. }) {
+        "pfx"
+    } else {
+        "key"
+    };
+    ["cer", "pem", last]
+        .iter()
+        .map(|ext| with_ext(&prefix, ext))
+        .collect()
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use certkit_ca::secret::{self, SecretSource, SecretUse};
 use certkit_ca::{Error, Result, Secret};
 use serde_json::json;
 
-use crate::batch::{self, BatchJob, BatchRow, KeyProtection};
+use crate::batch::{self, BatchJob, BatchRow, KeyProtection, PfxPasswords};
 use crate::cli::{ClientArgs, DEFAULT_LEAF_DAYS, open_ca};
 
 /// Reads DIR/<cn>.txt (or DIR/<out>.txt) for each row; every password is checked before any key is made.
@@ -63,14 +63,14 @@ pub fn run(args: ClientArgs) -> Result<()> {
     }
     let protection = if common.keys.pfx {
         let passwords = match &args.pfx_pass_dir {
-            Some(dir) => per_person_passwords(dir, &rows)?,
+            Some(dir) => PfxPasswords::PerRow(per_person_passwords(dir, &rows)?),
             None => {
                 let one = secret::obtain(
                     common.keys.pfx_pass.as_ref(),
                     secret::PFX_PASS,
                     SecretUse::New,
                 )?;
-                rows.iter().map(|r| (r.out.clone(), one.clone())).collect()
+                PfxPasswords::One(one)
             }
         };
         KeyProtection::Pfx {
@@ -108,7 +108,7 @@ pub fn run(args: ClientArgs) -> Result<()> {
         jobs,
         progress: !common.json,
     };
-    let outcomes = batch::run(&job, |_| {})?;
+    let outcomes = batch::run(&job)?;
     let thumbprints: Vec<String> = outcomes
         .iter()
         .map(|o| o.cert.thumbprint.to_string())
@@ -121,15 +121,15 @@ pub fn run(args: ClientArgs) -> Result<()> {
             .iter()
             .map(|o| {
                 json!({
-                    "line": o.row.line,
-                    "cn": o.row.cn,
-                    "email": o.row.email,
-                    "subject": o.cert.subject,
+                    "line": job.rows[o.index].line,
+                    "cn": job.rows[o.index].cn,
+                    "email": job.rows[o.index].email,
+                    "subject": format!("CN={}", job.rows[o.index].cn),
                     "serial": o.cert.serial,
                     "thumbprint": o.cert.thumbprint.to_string(),
                     "not_after": rfc3339(o.cert.not_after),
                     "status": if o.skipped { "skipped" } else { "issued" },
-                    "files": path_strings(&o.files),
+                    "files": if o.skipped { vec![] } else { path_strings(&batch::row_files(&job, &job.rows[o.index])) },
                 })
             })
             .collect();
@@ -140,7 +140,7 @@ pub fn run(args: ClientArgs) -> Result<()> {
     }
     let width = outcomes
         .iter()
-        .map(|o| o.row.cn.chars().count())
+        .map(|o| job.rows[o.index].cn.chars().count())
         .max()
         .unwrap_or(2)
         .max(2);
@@ -152,11 +152,11 @@ pub fn run(args: ClientArgs) -> Result<()> {
         let files = if o.skipped {
             "(issued by an earlier run)".to_string()
         } else {
-            path_strings(&o.files).join(" ")
+            path_strings(&batch::row_files(&job, &job.rows[o.index])).join(" ")
         };
         println!(
             "{:<width$}  {}  {:<8}  {files}",
-            o.row.cn,
+            job.rows[o.index].cn,
             o.cert.thumbprint,
             if o.skipped { "skipped" } else { "issued" }
         );
