@@ -36,7 +36,10 @@ fn staged(path: &Path, bytes: &[u8], mode: u32) -> Result<tempfile::NamedTempFil
 }
 
 fn sync_folder(path: &Path) -> Result<()> {
-    let folder = folder_of(path);
+    sync_dir(folder_of(path))
+}
+
+fn sync_dir(folder: &Path) -> Result<()> {
     File::open(folder)
         .and_then(|f| f.sync_all())
         .map_err(|e| Error::io("sync folder", folder, e))
@@ -44,6 +47,12 @@ fn sync_folder(path: &Path) -> Result<()> {
 
 /// Writes a new file atomically; fails with [`Error::Exists`] if `path` exists (never overwrites).
 pub fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    place_new(path, bytes, mode)?;
+    sync_folder(path)
+}
+
+/// [`write_new`] without syncing the folder (the caller syncs it once for several files).
+fn place_new(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     if path.exists() {
         return Err(Error::Exists { path: path.into() });
     }
@@ -55,7 +64,7 @@ pub fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
             Error::io("write", path, e.error)
         }
     })?;
-    sync_folder(path)
+    Ok(())
 }
 
 /// Replaces (or creates) a file atomically, keeping `mode`.
@@ -103,16 +112,25 @@ impl NewFiles {
         Ok(())
     }
 
-    /// Writes every file, or none of them. Returns the paths written, in order.
+    /// Writes every file, or none of them. Returns the paths written, in order. Each file is flushed before it
+    /// is renamed into place; each folder is flushed once at the end (one folder sync, not one per file).
     pub fn commit(self) -> Result<Vec<PathBuf>> {
         self.check_free()?;
         let mut written: Vec<PathBuf> = Vec::new();
         for (path, bytes, mode) in &self.files {
-            if let Err(err) = write_new(path, bytes, *mode) {
+            if let Err(err) = place_new(path, bytes, *mode) {
                 remove_all(&written);
                 return Err(err);
             }
             written.push(path.clone());
+        }
+        let mut folders: Vec<&Path> = written.iter().map(|p| folder_of(p)).collect();
+        folders.dedup();
+        for folder in folders {
+            if let Err(err) = sync_dir(folder) {
+                remove_all(&written);
+                return Err(err);
+            }
         }
         Ok(written)
     }
