@@ -356,7 +356,7 @@ fn revoke(args: RevokeArgs) -> Result<()> {
     if let Some(file) = cscfg.as_mut() {
         file.edit_allowed_clients(&[], &[entry.issued.thumbprint])?;
     }
-    let (entry, record) = crate::crl::revoke(&ca, &lock, &args.certificate, args.reason)?;
+    let record = crate::crl::revoke(&ca, &lock, &entry, args.reason)?;
     drop(lock);
     let saved = match &cscfg {
         Some(file) => file.save().map_err(|e| {

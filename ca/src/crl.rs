@@ -13,15 +13,14 @@ use crate::store::{self, CaStore, SigningCa, StoreLock};
 /// Default CRL lifetime: a month, so a monthly publishing job never leaves clients with an expired CRL.
 pub const DEFAULT_CRL_DAYS: u32 = 30;
 
-/// Records the revocation of the certificate `reference` names (serial, thumbprint or file).
-/// Revoking twice is an error. The caller holds the lock.
+/// Records the revocation of `entry`; revoking twice is an error. The caller holds the lock (and found `entry`
+/// under it, e.g. with [`store::find_entry`]).
 pub fn revoke(
     store: &CaStore,
     lock: &StoreLock,
-    reference: &str,
+    entry: &Entry,
     reason: RevocationReason,
-) -> Result<(Entry, RevokedRecord)> {
-    let entry = store::find_entry(store, reference)?;
+) -> Result<RevokedRecord> {
     if let Some(previous) = &entry.revoked {
         return Err(Error::BadInput(format!(
             "{} ({}) was already revoked on {} ({}); nothing changed",
@@ -39,7 +38,7 @@ pub fn revoke(
         reason,
     };
     store.append(lock, &[Event::Revoked(record.clone())])?;
-    Ok((entry, record))
+    Ok(record)
 }
 
 fn rcgen_reason(reason: RevocationReason) -> rcgen::RevocationReason {
