@@ -300,24 +300,48 @@ fn list(args: ListArgs) -> Result<()> {
         println!("No certificates match.");
         return Ok(());
     }
-    println!(
-        "{:<32}  {:<10}  {:<24}  {:<20}  {:<21}  THUMBPRINT",
-        "SERIAL", "PROFILE", "SUBJECT", "NOT AFTER", "STATUS"
-    );
-    for e in &entries {
-        let status = match e.status(now) {
-            Status::Revoked(reason) => format!("revoked ({reason})"),
-            other => other.to_string(),
-        };
-        println!(
-            "{:<32}  {:<10}  {:<24}  {:<20}  {:<21}  {}",
-            e.issued.serial,
-            e.issued.profile.to_string(),
-            e.issued.subject,
-            rfc3339(e.issued.not_after),
-            status,
-            e.issued.thumbprint
-        );
+    let rows: Vec<[String; 6]> = entries
+        .iter()
+        .map(|e| {
+            let status = match e.status(now) {
+                Status::Revoked(reason) => format!("revoked ({reason})"),
+                other => other.to_string(),
+            };
+            [
+                e.issued.serial.clone(),
+                e.issued.profile.to_string(),
+                e.issued.subject.clone(),
+                rfc3339(e.issued.not_after),
+                status,
+                e.issued.thumbprint.to_string(),
+            ]
+        })
+        .collect();
+    let header = [
+        "SERIAL",
+        "PROFILE",
+        "SUBJECT",
+        "NOT AFTER",
+        "STATUS",
+        "THUMBPRINT",
+    ];
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: [&str; 6]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(header);
+    for row in &rows {
+        line([&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]]);
     }
     Ok(())
 }
