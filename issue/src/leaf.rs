@@ -256,6 +256,78 @@ mod tests {
         assert!(parse_oid("1").is_err());
     }
 
+    fn spec(profile: Profile, key_type: KeyType) -> LeafSpec {
+        LeafSpec {
+            profile,
+            cn: "svc.example.com".into(),
+            dns: vec!["*.example.com".into()],
+            ips: vec!["10.0.0.4".parse().expect("ip")],
+            email: None,
+            extra_ekus: vec![],
+            key_type,
+            validity: Validity::starting_now(certkit_ca::dates::Lifetime::Days(30))
+                .expect("validity"),
+            crl_url: Some("http://pki.example.com/ca.crl".into()),
+        }
+    }
+
+    /// Issues a self-signed certificate for the spec and parses it back with x509-parser.
+    fn parsed(spec: &LeafSpec) -> Vec<u8> {
+        let key = spec.key_type.generate().expect("key");
+        spec.params()
+            .expect("params")
+            .self_signed(&key)
+            .expect("sign")
+            .der()
+            .to_vec()
+    }
+
+    #[test]
+    fn each_profile_parses_back_with_its_extensions() {
+        use x509_parser::prelude::{FromDer, X509Certificate};
+        let cases = [
+            (Profile::Server, EKU_SERVER_AUTH, (true, true, false)),
+            (
+                Profile::Encryption,
+                EKU_DOCUMENT_ENCRYPTION,
+                (false, true, true),
+            ),
+        ];
+        for (profile, eku, (digital_signature, key_encipherment, data_encipherment)) in cases {
+            let mut s = spec(profile, KeyType::Rsa2048);
+            if profile != Profile::Server {
+                s.dns.clear();
+                s.ips.clear();
+            }
+            let der = parsed(&s);
+            let (_, cert) = X509Certificate::from_der(&der).expect("parse");
+            let bc = cert.basic_constraints().expect("bc").expect("present");
+            assert!(bc.critical && !bc.value.ca, "{profile}");
+            let ku = cert.key_usage().expect("ku").expect("present");
+            assert!(ku.critical);
+            assert_eq!(ku.value.digital_signature(), digital_signature, "{profile}");
+            assert_eq!(ku.value.key_encipherment(), key_encipherment, "{profile}");
+            assert_eq!(ku.value.data_encipherment(), data_encipherment, "{profile}");
+            let info =
+                certkit_ca::CertInfo::from_der(&der, std::path::Path::new("test")).expect("info");
+            assert_eq!(info.ekus, vec![eku.to_string()], "{profile}");
+            assert!(info.subject_key_id.is_some() && info.authority_key_id.is_some());
+            let serial = cert.raw_serial();
+            assert!(
+                serial.len() == 16 && serial[0] < 0x80,
+                "positive 16-byte serial"
+            );
+            if profile == Profile::Server {
+                assert_eq!(
+                    info.sans,
+                    ["DNS:svc.example.com", "DNS:*.example.com", "IP:10.0.0.4"]
+                );
+            } else {
+                assert!(info.sans.is_empty());
+            }
+        }
+    }
+
     #[test]
     fn ec_keys_never_get_encipherment() {
         for profile in [Profile::Server, Profile::Client, Profile::Encryption] {
