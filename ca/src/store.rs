@@ -219,7 +219,17 @@ fn init_in(req: &InitRequest, password: &Secret, validity: Validity) -> Result<C
 fn lock(dir: &Path) -> Result<StoreLock> {
     let path = dir.join(LOCK);
     let file = files::open_append(&path, PUBLIC)?;
-    file.lock().map_err(|e| Error::io("lock", &path, e))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            eprintln!(
+                "waiting for another certkit process that is using the CA in {}...",
+                dir.display()
+            );
+            file.lock().map_err(|e| Error::io("lock", &path, e))?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(Error::io("lock", &path, e)),
+    }
     Ok(StoreLock { _file: file })
 }
 
