@@ -127,14 +127,20 @@ impl CertInfo {
         })
     }
 
+    /// True if `issuer` issued this certificate: its subject is this certificate's issuer and its key verifies
+    /// this certificate's signature.
+    pub fn is_signed_by(&self, issuer: &CertInfo) -> Result<bool> {
+        if self.issuer != issuer.subject {
+            return Ok(false);
+        }
+        let child = openssl::x509::X509::from_der(&self.der)?;
+        let key = openssl::x509::X509::from_der(&issuer.der)?.public_key()?;
+        Ok(child.verify(&key).unwrap_or(false))
+    }
+
     /// The certificate as PEM text.
     pub fn pem(&self) -> String {
         pem_encode("CERTIFICATE", &self.der)
-    }
-
-    /// Whether `now` lies inside the validity period.
-    pub fn is_valid_at(&self, now: OffsetDateTime) -> bool {
-        self.not_before <= now && now <= self.not_after
     }
 }
 

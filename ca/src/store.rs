@@ -403,11 +403,6 @@ impl CaStore {
     pub fn append(&self, _lock: &StoreLock, events: &[Event]) -> Result<()> {
         inventory::append(&self.path(INVENTORY), events)
     }
-
-    /// The stored copy of an issued certificate.
-    pub fn issued_cert(&self, serial: &str) -> Result<CertInfo> {
-        crate::certinfo::read_cert(&inventory::issued_copy(&self.dir, serial))
-    }
 }
 
 /// Finds an issued certificate by serial (hex), SHA-1 thumbprint, or certificate file (DER or PEM).

@@ -42,11 +42,6 @@ impl Thumbprint {
         }
         Ok(Thumbprint(bytes))
     }
-
-    /// True if `text` looks like a thumbprint (after normalising) rather than a file name.
-    pub fn looks_like(text: &str) -> bool {
-        Self::parse(text).is_ok()
-    }
 }
 
 /// Unicode "format" characters (category Cf) that show up in pasted thumbprints.

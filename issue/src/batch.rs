@@ -241,16 +241,13 @@ pub fn already_issued(
         let prefix = out_dir.join(&row.out);
         let cer = with_ext(&prefix, "cer");
         if !cer.exists() {
+            // A stray key file counts too, whichever protection this run uses.
             let plan = OutputPlan {
                 prefix,
-                key_password: None,
+                with_key: true,
                 with_pfx,
             };
-            for path in plan
-                .paths()
-                .into_iter()
-                .chain([with_ext(&out_dir.join(&row.out), "key")])
-            {
+            for path in plan.paths() {
                 if path.exists() {
                     return Err(Error::BadInput(format!(
                         "{} exists but {} does not (line {}); remove the stray file or choose another out name",
@@ -263,7 +260,7 @@ pub fn already_issued(
             continue;
         }
         let cert = certkit_ca::certinfo::read_cert(&cer)?;
-        let ours = cert.cn.as_deref() == Some(row.cn.as_str()) && issued_by(&cert, ca)?;
+        let ours = cert.cn.as_deref() == Some(row.cn.as_str()) && cert.is_signed_by(&ca.cert)?;
         if inventory.is_none() {
             let entries = store.entries()?;
             inventory = Some(
@@ -290,13 +287,6 @@ pub fn already_issued(
         done.insert(row.out.clone(), CertSummary::from(&cert));
     }
     Ok(done)
-}
-
-/// True if `cert` was signed by the CA.
-fn issued_by(cert: &CertInfo, ca: &SigningCa) -> Result<bool> {
-    let child = openssl::x509::X509::from_der(&cert.der)?;
-    let key = openssl::x509::X509::from_der(&ca.cert.der)?.public_key()?;
-    Ok(cert.issuer == ca.cert.subject && child.verify(&key).unwrap_or(false))
 }
 
 /// Records a certificate found on disk that an interrupted run wrote but did not record.

@@ -348,7 +348,7 @@ fn issue_with_new_key(
 ) -> Result<Issued> {
     let plan = OutputPlan {
         prefix: out,
-        key_password: None,
+        with_key: true,
         with_pfx: keys.pfx,
     };
     plan.check_free()?;
@@ -368,10 +368,6 @@ fn issue_with_new_key(
             SecretUse::New,
         )?),
         false => None,
-    };
-    let plan = OutputPlan {
-        key_password: Some(key_password),
-        ..plan
     };
     let signer = match (context, &unlocked) {
         (Some(c), Some(ca)) => Signer::Ca {
@@ -396,7 +392,14 @@ fn issue_with_new_key(
     let record = unlocked
         .as_ref()
         .map(|_| issuance::record_for(spec, &cert, renewal_of));
-    let files = issuance::write_and_record(&plan, &cert, Some(&key), pfx_bytes, &signer, record)?;
+    let files = issuance::write_and_record(
+        &plan,
+        &cert,
+        Some((&key, &key_password)),
+        pfx_bytes,
+        &signer,
+        record,
+    )?;
     Ok(Issued {
         issuer: unlocked
             .as_ref()
@@ -444,7 +447,7 @@ fn sign_csr(args: SignArgs) -> Result<()> {
     spec.validate()?;
     let plan = OutputPlan {
         prefix: args.out.clone(),
-        key_password: None,
+        with_key: false,
         with_pfx: false,
     };
     plan.check_free()?;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use certkit_ca::files::{self, NewFiles, PRIVATE, PUBLIC};
 use certkit_ca::inventory::IssuedRecord;
 use certkit_ca::store::SigningCa;
-use certkit_ca::{CaStore, CertInfo, Error, KeyType, Result, Secret, keys};
+use certkit_ca::{CaStore, CertInfo, Error, Result, Secret, keys};
 use rcgen::{KeyPair, PublicKeyData};
 use time::OffsetDateTime;
 
@@ -37,9 +37,9 @@ pub fn with_ext(prefix: &Path, ext: &str) -> PathBuf {
 pub struct OutputPlan {
     /// Where they go: PREFIX.cer, PREFIX.pem, PREFIX.key, PREFIX.pfx.
     pub prefix: PathBuf,
-    /// Write an encrypted PREFIX.key with this password.
-    pub key_password: Option<Secret>,
-    /// Write PREFIX.pfx with these bytes built by the caller (see [`certkit_ca::pfx`]).
+    /// Write an encrypted PREFIX.key.
+    pub with_key: bool,
+    /// Write PREFIX.pfx.
     pub with_pfx: bool,
 }
 
@@ -47,7 +47,7 @@ impl OutputPlan {
     /// The paths this plan will write.
     pub fn paths(&self) -> Vec<PathBuf> {
         let mut paths = vec![with_ext(&self.prefix, "cer"), with_ext(&self.prefix, "pem")];
-        if self.key_password.is_some() {
+        if self.with_key {
             paths.push(with_ext(&self.prefix, "key"));
         }
         if self.with_pfx {
@@ -119,11 +119,11 @@ pub fn record_for(spec: &LeafSpec, cert: &CertInfo, renewal_of: Option<String>) 
 }
 
 /// Writes the outputs of one certificate and, when CA-signed, records it; all or nothing.
-/// `key` is the new private key (None when signing a CSR); `pfx` the PFX bytes if the plan has one.
+/// `key` is the new private key and its file's password (None when signing a CSR); `pfx` the PFX bytes.
 pub fn write_and_record(
     plan: &OutputPlan,
     cert: &CertInfo,
-    key: Option<&KeyPair>,
+    key: Option<(&KeyPair, &Secret)>,
     pfx: Option<Vec<u8>>,
     signer: &Signer<'_>,
     record: Option<IssuedRecord>,
@@ -131,7 +131,7 @@ pub fn write_and_record(
     let mut set = NewFiles::new();
     set.add(with_ext(&plan.prefix, "cer"), cert.der.clone(), PUBLIC);
     set.add(with_ext(&plan.prefix, "pem"), cert.pem(), PUBLIC);
-    if let (Some(password), Some(key)) = (&plan.key_password, key) {
+    if let Some((key, password)) = key {
         let pem = keys::encrypt_pem(key, password)?;
         set.add(with_ext(&plan.prefix, "key"), pem.as_bytes(), PRIVATE);
     }
@@ -168,9 +168,4 @@ pub fn check_within_ca(not_after: OffsetDateTime, ca: &CertInfo) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-/// The key type of a generated key pair, as certkit names it.
-pub fn key_type_of(key: &KeyPair) -> Result<KeyType> {
-    KeyType::of_spki_der(&key.subject_public_key_info())
 }

@@ -100,19 +100,6 @@ fn eku(oid: &str) -> Result<ExtendedKeyUsagePurpose> {
 }
 
 impl LeafSpec {
-    /// The subject alternative names this spec puts into the certificate, as `DNS:`, `IP:`, `email:` text.
-    pub fn san_texts(&self) -> Vec<String> {
-        self.sans()
-            .iter()
-            .map(|san| match san {
-                SanType::DnsName(d) => format!("DNS:{}", d.as_str()),
-                SanType::IpAddress(ip) => format!("IP:{ip}"),
-                SanType::Rfc822Name(e) => format!("email:{}", e.as_str()),
-                other => format!("{other:?}"),
-            })
-            .collect()
-    }
-
     fn sans(&self) -> Vec<SanType> {
         let mut sans = Vec::new();
         match self.profile {
