@@ -28,7 +28,7 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 maxrss() { awk -F': ' '/Maximum resident set size/ { print $2 }' "$1"; }
 
-"$R/certkit-ca" init --dir ca --cn "Bench CA" --ca-pass file:ca.pass >/dev/null
+"$R/certkit-ca" init --ca ca --cn "Bench CA" --ca-pass file:ca.pass >/dev/null
 people "$N"
 
 batch() { # batch KEY ROWS OUTDIR -> time file in $OUTDIR.time

@@ -32,7 +32,7 @@ command -v jq >/dev/null || die "jq is required (apt-get install jq)"
 [ -f "$CSCFG" ] || die "$CSCFG not found"
 mkdir -p "$OUT"
 
-inventory=$(certkit-ca list --dir "$CA" --json --profile client)
+inventory=$(certkit-ca list --ca "$CA" --json --profile client)
 # Due: valid, expiring within the window, and not renewed yet (no certificate names it in renewal_of).
 due=$(jq -r --argjson within "$WITHIN" '
   (now + $within * 86400) as $limit
@@ -47,14 +47,14 @@ while IFS=$'\t' read -r serial cn; do
   [ -n "$serial" ] || continue
   slug=$(printf '%s' "$cn" | tr '[:upper:]' '[:lower:]' | tr -cs 'a-z0-9' '-' | sed 's/^-//; s/-$//')
   prefix="$OUT/$slug-${serial:0:8}-renewed"
-  certkit-issue renew --ca "$CA" "$serial" --out "$prefix" --pfx --profile "$PFX_PROFILE" "${EXTRA[@]}" --json \
+  certkit-issue renew --ca "$CA" "$serial" --out "$prefix" --pfx --pfx-profile "$PFX_PROFILE" "${EXTRA[@]}" --json \
     | jq -r '"renewed \(.subject): \(.old_thumbprint) -> \(.thumbprint)"'
   renewed=$((renewed + 1))
 done <<< "$due"
 echo "rotate-client-certs: $renewed certificate(s) renewed"
 
 # Every valid renewal is allowed (this also completes a run that stopped between renewing and editing).
-inventory=$(certkit-ca list --dir "$CA" --json --profile client)
+inventory=$(certkit-ca list --ca "$CA" --json --profile client)
 mapfile -t allow < <(jq -r '.[] | select(.status == "valid" and .renewal_of != null) | .thumbprint' <<< "$inventory")
 args=()
 for t in "${allow[@]}"; do args+=(--allow "$t"); done

@@ -70,11 +70,11 @@ mapfile -t NEW_PASS < <(pass --key-pass --pfx-pass)
 mapfile -t ALL_PASS < <(pass --ca-pass --key-pass --pfx-pass)
 
 echo "== 1. CA for client authentication (makecert -r -cy authority)"
-certkit-ca init --dir "$DIR/ca" --cn "$CA_CN" "${CA_PASS[@]}"
+certkit-ca init --ca "$DIR/ca" --cn "$CA_CN" "${CA_PASS[@]}"
 certkit-export cer --in "$DIR/ca/ca.pem" --out "$DIR/upload/ca.cer" >/dev/null
 
 echo "== 2. Self-signed SSL certificate for $SERVICE"
-certkit-issue server --self-signed --cn "$SERVICE" --out "$DIR/keys/ssl" --pfx --profile "$PFX_PROFILE" "${NEW_PASS[@]}"
+certkit-issue server --self-signed --cn "$SERVICE" --out "$DIR/keys/ssl" --pfx --pfx-profile "$PFX_PROFILE" "${NEW_PASS[@]}"
 mv "$DIR/keys/ssl.pfx" "$DIR/upload/ssl.pfx"
 
 echo "== 3. Client certificates, one per person"
@@ -83,17 +83,17 @@ for person in "${people[@]}"; do
   person=$(printf '%s' "$person" | sed 's/^ *//; s/ *$//')
   s=$(slug "$person")
   [ -n "$s" ] || die "cannot make a file name from '$person'"
-  certkit-issue client --ca "$DIR/ca" --cn "$person" --out "$DIR/keys/client-$s" --pfx --profile "$PFX_PROFILE" "${ALL_PASS[@]}"
+  certkit-issue client --ca "$DIR/ca" --cn "$person" --out "$DIR/keys/client-$s" --pfx --pfx-profile "$PFX_PROFILE" "${ALL_PASS[@]}"
   mv "$DIR/keys/client-$s.pfx" "$DIR/clients/$s.pfx"
   allow+=(--allow "$DIR/keys/client-$s.cer")
 done
 
 echo "== 4. Data encryption certificate"
-certkit-issue encryption --self-signed --cn "$SERVICE Data Encryption" --out "$DIR/keys/encryption" --pfx --profile "$PFX_PROFILE" "${NEW_PASS[@]}"
+certkit-issue encryption --self-signed --cn "$SERVICE Data Encryption" --out "$DIR/keys/encryption" --pfx --pfx-profile "$PFX_PROFILE" "${NEW_PASS[@]}"
 mv "$DIR/keys/encryption.pfx" "$DIR/upload/encryption.pfx"
 
 echo "== 5. Thumbprints into $CSCFG"
-certkit-export cscfg --file "$CSCFG" --ssl "$DIR/keys/ssl.cer" --ca "$DIR/upload/ca.cer" \
+certkit-export cscfg --file "$CSCFG" --ssl "$DIR/keys/ssl.cer" --ca-cert "$DIR/upload/ca.cer" \
   --encryption "$DIR/keys/encryption.cer" "${allow[@]}"
 
 echo

@@ -7,6 +7,8 @@ use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::error::{Error, Result};
+use crate::san::San;
+use crate::serial::Serial;
 use crate::thumbprint::{Thumbprint, hex_upper};
 
 /// OID of the serverAuth extended key usage.
@@ -27,8 +29,8 @@ pub struct CertInfo {
     pub cn: Option<String>,
     /// Issuer as `CN=...`.
     pub issuer: String,
-    /// Serial number in uppercase hex.
-    pub serial: String,
+    /// Serial number.
+    pub serial: Serial,
     /// Start of validity.
     pub not_before: OffsetDateTime,
     /// End of validity.
@@ -37,8 +39,8 @@ pub struct CertInfo {
     pub thumbprint: Thumbprint,
     /// SHA-256 fingerprint in uppercase hex.
     pub sha256: String,
-    /// Subject alternative names as `DNS:name`, `IP:addr` or `email:addr`.
-    pub sans: Vec<String>,
+    /// Subject alternative names.
+    pub sans: Vec<San>,
     /// Extended key usages as dotted OIDs.
     pub ekus: Vec<String>,
     /// basicConstraints CA flag.
@@ -73,10 +75,10 @@ impl CertInfo {
                 ParsedExtension::SubjectAlternativeName(san) => {
                     for name in &san.general_names {
                         match name {
-                            GeneralName::DNSName(d) => sans.push(format!("DNS:{d}")),
-                            GeneralName::RFC822Name(e) => sans.push(format!("email:{e}")),
-                            GeneralName::IPAddress(ip) => sans.push(format!("IP:{}", ip_text(ip))),
-                            other => sans.push(format!("{other}")),
+                            GeneralName::DNSName(d) => sans.push(San::Dns(d.to_string())),
+                            GeneralName::RFC822Name(e) => sans.push(San::Email(e.to_string())),
+                            GeneralName::IPAddress(ip) => sans.push(ip_san(ip)),
+                            other => sans.push(San::Other(format!("{other}"))),
                         }
                     }
                 }
@@ -103,17 +105,12 @@ impl CertInfo {
             .next()
             .and_then(|a| a.as_str().ok())
             .map(str::to_string);
-        let serial = hex_upper(strip_leading_zeros(cert.raw_serial()));
         Ok(CertInfo {
             der: der.to_vec(),
             subject: cert.subject().to_string(),
             cn,
             issuer: cert.issuer().to_string(),
-            serial: if serial.is_empty() {
-                "00".into()
-            } else {
-                serial
-            },
+            serial: Serial::from_der_integer(cert.raw_serial()),
             not_before: cert.validity().not_before.to_datetime(),
             not_after: cert.validity().not_after.to_datetime(),
             thumbprint: Thumbprint::of_der(der),
@@ -144,16 +141,13 @@ impl CertInfo {
     }
 }
 
-fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
-    let first = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
-    &bytes[first..]
-}
-
-fn ip_text(raw: &[u8]) -> String {
-    match raw.len() {
-        4 => std::net::Ipv4Addr::from(<[u8; 4]>::try_from(raw).unwrap_or_default()).to_string(),
-        16 => std::net::Ipv6Addr::from(<[u8; 16]>::try_from(raw).unwrap_or_default()).to_string(),
-        _ => hex_upper(raw),
+fn ip_san(raw: &[u8]) -> San {
+    if let Ok(v4) = <[u8; 4]>::try_from(raw) {
+        San::Ip(std::net::Ipv4Addr::from(v4).into())
+    } else if let Ok(v6) = <[u8; 16]>::try_from(raw) {
+        San::Ip(std::net::Ipv6Addr::from(v6).into())
+    } else {
+        San::Other(format!("IP:{}", hex_upper(raw)))
     }
 }
 
@@ -171,14 +165,18 @@ pub fn pem_encode(label: &str, der: &[u8]) -> String {
 
 /// Reads every certificate in a DER file or a PEM file (one or many `CERTIFICATE` blocks).
 pub fn read_cert_ders(path: &Path) -> Result<Vec<Vec<u8>>> {
-    let bytes = crate::files::read(path)?;
+    parse_cert_ders(&crate::files::read(path)?, path)
+}
+
+/// The certificates in DER or PEM bytes (one or many `CERTIFICATE` blocks); `path` names them in errors.
+pub fn parse_cert_ders(bytes: &[u8], path: &Path) -> Result<Vec<Vec<u8>>> {
     if bytes.is_empty() {
         return Err(Error::malformed(path, "the file is empty"));
     }
     if bytes.first() == Some(&0x30) {
-        return Ok(vec![bytes]);
+        return Ok(vec![bytes.to_vec()]);
     }
-    let text = std::str::from_utf8(&bytes)
+    let text = std::str::from_utf8(bytes)
         .map_err(|_| Error::malformed(path, "neither a DER certificate nor PEM text"))?;
     if !text.contains("-----BEGIN") {
         return Err(Error::malformed(
@@ -186,7 +184,7 @@ pub fn read_cert_ders(path: &Path) -> Result<Vec<Vec<u8>>> {
             "neither a DER certificate nor PEM text",
         ));
     }
-    let stack = openssl::x509::X509::stack_from_pem(&bytes)
+    let stack = openssl::x509::X509::stack_from_pem(bytes)
         .map_err(|_| Error::malformed(path, "damaged PEM: a CERTIFICATE block cannot be read"))?;
     if stack.is_empty() {
         return Err(Error::malformed(

@@ -5,16 +5,19 @@ use std::path::{Path, PathBuf};
 use rcgen::{CertificateRevocationListParams, KeyIdMethod, RevokedCertParams, SerialNumber};
 use time::{Duration, OffsetDateTime};
 
+use crate::dates::{now_utc_seconds, rfc3339};
 use crate::error::{Error, Result};
 use crate::files::{self, PUBLIC};
-use crate::inventory::{Entry, Event, RevocationReason, RevokedRecord};
-use crate::store::{self, CaStore, SigningCa, StoreLock};
+use crate::serial::Serial;
+use crate::signer::SigningCa;
+use crate::store::inventory::{Entry, Event, RevocationReason, RevokedRecord};
+use crate::store::{self, CaStore, StoreLock};
 
 /// Default CRL lifetime: a month, so a monthly publishing job never leaves clients with an expired CRL.
 pub const DEFAULT_CRL_DAYS: u32 = 30;
 
 /// Records the revocation of `entry`; revoking twice is an error. The caller holds the lock (and found `entry`
-/// under it, e.g. with [`store::find_entry`]).
+/// under it, e.g. with [`CaStore::find`]).
 pub fn revoke(
     store: &CaStore,
     lock: &StoreLock,
@@ -26,15 +29,13 @@ pub fn revoke(
             "{} ({}) was already revoked on {} ({}); nothing changed",
             entry.issued.serial,
             entry.issued.subject,
-            crate::dates::rfc3339(previous.revoked_at),
+            rfc3339(previous.revoked_at),
             previous.reason
         )));
     }
     let record = RevokedRecord {
         serial: entry.issued.serial.clone(),
-        revoked_at: OffsetDateTime::now_utc()
-            .replace_nanosecond(0)
-            .map_err(|e| Error::crypto("clock", e))?,
+        revoked_at: now_utc_seconds()?,
         reason,
     };
     store.append(lock, &[Event::Revoked(record.clone())])?;
@@ -51,19 +52,6 @@ fn rcgen_reason(reason: RevocationReason) -> rcgen::RevocationReason {
     }
 }
 
-fn serial_bytes(hex: &str) -> Result<Vec<u8>> {
-    let padded = if hex.len() % 2 == 1 {
-        format!("0{hex}")
-    } else {
-        hex.to_string()
-    };
-    (0..padded.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&padded[i..i + 2], 16))
-        .collect::<std::result::Result<Vec<u8>, _>>()
-        .map_err(|_| Error::BadInput(format!("'{hex}' is not a hex serial number")))
-}
-
 /// A CRL that was written.
 #[derive(Debug)]
 pub struct Published {
@@ -76,13 +64,16 @@ pub struct Published {
     /// nextUpdate.
     pub next_update: OffsetDateTime,
     /// Serials listed.
-    pub serials: Vec<String>,
+    pub serials: Vec<Serial>,
+    /// Things the user should know (e.g. the CRL outlives the CA).
+    pub warnings: Vec<String>,
 }
 
 /// Signs a CRL v2 listing every revoked, not yet expired certificate, with the next CRL number, and writes it
 /// (replacing the previous CRL at `out` atomically: a CRL is republished, not archived).
 pub fn publish(
     store: &CaStore,
+    _lock: &StoreLock,
     ca: &SigningCa,
     days: u32,
     out: &Path,
@@ -93,17 +84,15 @@ pub fn publish(
             "--days 0 gives a CRL that is already out of date; use 1 or more".into(),
         ));
     }
-    let lock = store.lock()?;
-    let now = OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .map_err(|e| Error::crypto("clock", e))?;
+    let now = now_utc_seconds()?;
     let next_update = now + Duration::days(days.into());
+    let mut warnings = Vec::new();
     if next_update > ca.cert.not_after {
-        eprintln!(
-            "warning: the CRL's nextUpdate ({}) is after the CA expires ({})",
-            crate::dates::rfc3339(next_update),
-            crate::dates::rfc3339(ca.cert.not_after)
-        );
+        warnings.push(format!(
+            "the CRL's nextUpdate ({}) is after the CA expires ({})",
+            rfc3339(next_update),
+            rfc3339(ca.cert.not_after)
+        ));
     }
     let mut revoked = Vec::new();
     let mut serials = Vec::new();
@@ -112,7 +101,7 @@ pub fn publish(
             && entry.issued.not_after >= now
         {
             revoked.push(RevokedCertParams {
-                serial_number: SerialNumber::from_slice(&serial_bytes(&entry.issued.serial)?),
+                serial_number: entry.issued.serial.to_rcgen(),
                 revocation_time: r.revoked_at,
                 reason_code: Some(rcgen_reason(r.reason)),
                 invalidity_date: None,
@@ -142,7 +131,9 @@ pub fn publish(
         revoked_certs: revoked,
         key_identifier_method: KeyIdMethod::PreSpecified(ski),
     };
-    let crl = params.signed_by(ca.issuer())?;
+    let crl = params
+        .signed_by(ca.issuer())
+        .map_err(|e| Error::crypto("signing the CRL", e))?;
     // The number is stored before the CRL is written: a failure can skip a number but never reuse one.
     files::replace(&number_path, format!("{number}\n").as_bytes(), PUBLIC)?;
     let bytes = if pem {
@@ -152,13 +143,13 @@ pub fn publish(
     };
     let data: &[u8] = if pem { bytes.as_bytes() } else { crl.der() };
     files::replace(out, data, PUBLIC)?;
-    drop(lock);
     Ok(Published {
         path: out.to_path_buf(),
         number,
         this_update: now,
         next_update,
         serials,
+        warnings,
     })
 }
 

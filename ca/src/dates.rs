@@ -36,9 +36,7 @@ pub struct Validity {
 impl Validity {
     /// Resolves a lifetime against the current time; refuses zero days and dates in the past.
     pub fn starting_now(lifetime: Lifetime) -> Result<Self> {
-        let now = OffsetDateTime::now_utc()
-            .replace_nanosecond(0)
-            .map_err(|e| Error::crypto("clock", e))?;
+        let now = now_utc_seconds()?;
         let not_after = match lifetime {
             Lifetime::Days(0) => {
                 return Err(Error::BadInput(
@@ -47,9 +45,7 @@ impl Validity {
             }
             Lifetime::Days(days) => now + Duration::days(days.into()),
             Lifetime::Until(date) => {
-                let end = date
-                    .with_time(Time::from_hms(23, 59, 59).map_err(|e| Error::crypto("time", e))?)
-                    .assume_utc();
+                let end = date.with_time(Time::MIDNIGHT).assume_utc() + Duration::seconds(86_399);
                 if end <= now {
                     return Err(Error::BadInput(format!(
                         "--expires {date} is in the past; give a future date (YYYY-MM-DD)"
@@ -70,6 +66,13 @@ impl Validity {
     }
 }
 
+/// The current time in UTC, to the second (certificates and CRLs carry whole seconds).
+pub fn now_utc_seconds() -> Result<OffsetDateTime> {
+    OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .map_err(|e| Error::Clock(e.to_string()))
+}
+
 /// RFC 3339 UTC text, e.g. `2030-12-31T23:59:59Z`.
 pub fn rfc3339(t: OffsetDateTime) -> String {
     t.to_offset(time::UtcOffset::UTC)
@@ -77,11 +80,6 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
             "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
         ))
         .unwrap_or_else(|_| t.to_string())
-}
-
-/// Serde helpers for RFC 3339 timestamps.
-pub mod serde_rfc3339 {
-    pub use time::serde::rfc3339::*;
 }
 
 #[cfg(test)]

@@ -47,7 +47,7 @@ pub enum Error {
     },
     /// The folder holds a CA already.
     #[error(
-        "{dir} already holds a CA ({file} exists); nothing was changed. Use another --dir to create a new CA"
+        "{dir} already holds a CA ({file} exists); nothing was changed. Use another --ca folder to create a new CA"
     )]
     CaExists {
         /// The CA folder.
@@ -57,7 +57,7 @@ pub enum Error {
     },
     /// The folder holds no CA.
     #[error(
-        "no CA in {dir} ({file} not found); create one with \"certkit-ca init --dir {dir} --cn NAME\""
+        "no CA in {dir} ({file} not found); create one with \"certkit-ca init --ca {dir} --cn NAME\""
     )]
     NoCa {
         /// The folder.
@@ -89,9 +89,31 @@ pub enum Error {
         /// What is wrong and what to do.
         what: String,
     },
-    /// A cryptographic library failed.
-    #[error("{0}")]
-    Crypto(String),
+    /// A cryptographic library failed while certkit used it correctly.
+    #[error("{doing}: {detail}")]
+    Crypto {
+        /// What certkit was doing, e.g. "signing the CRL".
+        doing: String,
+        /// The library's reason.
+        detail: String,
+    },
+    /// The system clock gave a time certkit cannot use.
+    #[error("the system clock is unusable ({0}); check this machine's date and time")]
+    Clock(String),
+    /// Data certkit produced could not be encoded (JSON, PEM).
+    #[error("cannot encode {what}: {detail}")]
+    Encoding {
+        /// What was being encoded.
+        what: &'static str,
+        /// The encoder's reason.
+        detail: String,
+    },
+    /// A broken promise inside certkit itself, not something the user did.
+    #[error("internal error: {0}; please report this")]
+    Bug(&'static str),
+    /// Writing the command's output failed (a closed pipe is not reported as an error).
+    #[error("cannot write the output: {0}")]
+    Output(#[source] std::io::Error),
 }
 
 /// Shorthand for results with the certkit [`Error`].
@@ -113,7 +135,11 @@ impl Error {
             | Error::CaExists { .. }
             | Error::CaUnusable(_)
             | Error::Inventory { .. }
-            | Error::Crypto(_) => 1,
+            | Error::Crypto { .. }
+            | Error::Clock(_)
+            | Error::Encoding { .. }
+            | Error::Bug(_)
+            | Error::Output(_) => 1,
         }
     }
 
@@ -135,8 +161,19 @@ impl Error {
     }
 
     /// A crypto-library failure, with what was being done.
-    pub fn crypto(doing: &str, err: impl std::fmt::Display) -> Self {
-        Error::Crypto(format!("{doing}: {err}"))
+    pub fn crypto(doing: impl Into<String>, err: impl std::fmt::Display) -> Self {
+        Error::Crypto {
+            doing: doing.into(),
+            detail: err.to_string(),
+        }
+    }
+
+    /// A JSON encoding failure.
+    pub fn json(what: &'static str, err: serde_json::Error) -> Self {
+        Error::Encoding {
+            what,
+            detail: err.to_string(),
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use crate::secret::Secret;
 pub const KEY_FILE_PBKDF2_ITERATIONS: u32 = 600_000;
 
 /// The key algorithms certkit generates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyType {
     /// RSA 2048 bits: the minimum Azure Cloud Services accepts, and the default.
@@ -32,6 +32,41 @@ pub enum KeyType {
 }
 
 impl KeyType {
+    /// Every key type, in the order the help lists them.
+    pub const ALL: [KeyType; 5] = [
+        KeyType::Rsa2048,
+        KeyType::Rsa3072,
+        KeyType::Rsa4096,
+        KeyType::P256,
+        KeyType::P384,
+    ];
+
+    /// Its name on the command line and in records.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyType::Rsa2048 => "rsa2048",
+            KeyType::Rsa3072 => "rsa3072",
+            KeyType::Rsa4096 => "rsa4096",
+            KeyType::P256 => "p256",
+            KeyType::P384 => "p384",
+        }
+    }
+
+    /// One line on what it is and where it fits.
+    pub fn description(self) -> &'static str {
+        match self {
+            KeyType::Rsa2048 => {
+                "RSA 2048 bits: the minimum Azure Cloud Services accepts, and the default"
+            }
+            KeyType::Rsa3072 => "RSA 3072 bits",
+            KeyType::Rsa4096 => "RSA 4096 bits",
+            KeyType::P256 => {
+                "ECDSA on NIST P-256 (not for Azure Cloud Services, which wants RSA key exchange)"
+            }
+            KeyType::P384 => "ECDSA on NIST P-384",
+        }
+    }
+
     /// Generates a fresh key pair of this type.
     pub fn generate(self) -> Result<KeyPair> {
         let key = match self {
@@ -47,7 +82,7 @@ impl KeyType {
             KeyType::P256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256),
             KeyType::P384 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384),
         };
-        key.map_err(|e| Error::crypto("key generation", e))
+        key.map_err(|e| Error::crypto("generating a key", e))
     }
 
     /// True for RSA keys (which may do key encipherment).
@@ -91,13 +126,7 @@ impl KeyType {
 
 impl fmt::Display for KeyType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            KeyType::Rsa2048 => "rsa2048",
-            KeyType::Rsa3072 => "rsa3072",
-            KeyType::Rsa4096 => "rsa4096",
-            KeyType::P256 => "p256",
-            KeyType::P384 => "p384",
-        })
+        f.write_str(self.name())
     }
 }
 

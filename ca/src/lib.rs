@@ -1,7 +1,8 @@
 //! certkit core: the offline CA store and everything the three certkit binaries share.
 //!
 //! `certkit-ca` is built on this library directly; `certkit-issue` and `certkit-export` build on it and never
-//! on each other. It keeps these invariants:
+//! on each other. The library modules (everything but `cli`, `commands` and `term`) do not print, prompt or
+//! know clap; `docs/architecture.md` maps them. They keep these invariants:
 //! - private keys on disk are encrypted PKCS#8 (PBKDF2-HMAC-SHA256, 600,000 iterations) with mode 0600;
 //! - passwords come from a source flag or a terminal prompt, are zeroized after use and never printed;
 //! - no file is overwritten silently, and every write is atomic (temporary file, fsync, rename);
@@ -9,25 +10,31 @@
 #![forbid(unsafe_code)]
 
 pub mod certinfo;
-pub mod cli;
-pub mod cli_support;
 pub mod crl;
 pub mod cscfg;
 pub mod dates;
 pub mod error;
 pub mod files;
-pub mod inventory;
 pub mod keys;
+pub mod naming;
 pub mod pfx;
 pub mod profile;
+pub mod san;
 pub mod secret;
+pub mod serial;
+pub mod signer;
 pub mod store;
 pub mod thumbprint;
+
+pub mod cli;
+pub mod commands;
+pub mod term;
 
 pub use certinfo::CertInfo;
 pub use error::{Error, Result};
 pub use keys::KeyType;
 pub use profile::Profile;
 pub use secret::{Secret, SecretSource};
+pub use serial::Serial;
 pub use store::CaStore;
 pub use thumbprint::Thumbprint;

@@ -1,4 +1,4 @@
-//! PKCS#12 (PFX) files in the two profiles Windows and Azure read (DOMAIN.md section 4), built with OpenSSL's
+//! PKCS#12 (PFX) files in the two profiles Windows and Azure read (docs/pfx-profiles.md), built with OpenSSL's
 //! PKCS12 builder. Never RC2: OpenSSL 3 refuses it without the legacy provider.
 
 use std::path::Path;
@@ -20,7 +20,7 @@ pub const COMPAT_ITERATIONS: u32 = 2000;
 pub const MODERN_ITERATIONS: u32 = 100_000;
 
 /// How a PFX is protected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PfxProfile {
     /// 3DES key and certificate bags, HMAC-SHA1 MAC, 2000 iterations: every Windows, Azure Cloud Services, .NET,
@@ -33,6 +33,21 @@ pub enum PfxProfile {
 }
 
 impl PfxProfile {
+    /// Both profiles, in the order the help lists them.
+    pub const ALL: [PfxProfile; 2] = [PfxProfile::Compat, PfxProfile::Modern];
+
+    /// One line on who reads it, for the help.
+    pub fn summary(self) -> &'static str {
+        match self {
+            PfxProfile::Compat => {
+                "3DES key and certificate bags, HMAC-SHA1 MAC, 2000 iterations: every Windows, Azure Cloud Services, .NET, Java, OpenSSL 3"
+            }
+            PfxProfile::Modern => {
+                "PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC), HMAC-SHA256 MAC: Windows 10 1709 / Server 2019 and later, OpenSSL 3, Java, .NET; NOT Azure Cloud Services"
+            }
+        }
+    }
+
     /// Its name on the command line.
     pub fn name(self) -> &'static str {
         match self {

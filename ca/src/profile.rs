@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::thumbprint::Thumbprint;
 
-/// What an end-entity certificate is for (DOMAIN.md section 3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+/// What an end-entity certificate is for (docs/profiles.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Profile {
     /// TLS server: EKU serverAuth, SAN DNS names; the `SSL` certificate.
@@ -18,13 +18,36 @@ pub enum Profile {
     Encryption,
 }
 
-impl fmt::Display for Profile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Profile {
+    /// Every profile, in the order the help lists them.
+    pub const ALL: [Profile; 3] = [Profile::Server, Profile::Client, Profile::Encryption];
+
+    /// Its name on the command line and in records.
+    pub fn name(self) -> &'static str {
+        match self {
             Profile::Server => "server",
             Profile::Client => "client",
             Profile::Encryption => "encryption",
-        })
+        }
+    }
+
+    /// One line on what it is for.
+    pub fn description(self) -> &'static str {
+        match self {
+            Profile::Server => "TLS server: EKU serverAuth, SAN DNS names; the `SSL` certificate",
+            Profile::Client => {
+                "TLS client, one per person: EKU clientAuth; goes into `AllowedClientCertificateThumbprints`"
+            }
+            Profile::Encryption => {
+                "Data encryption: keyEncipherment + dataEncipherment, EKU Document Encryption; `DataEncryptionPrimary`"
+            }
+        }
+    }
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 

@@ -1,10 +1,12 @@
-//! Passwords: where they come from (`--ca-pass` and friends), how they are asked for, and how they are kept.
+//! Passwords: where they come from (`--ca-pass` and friends) and how they are kept in memory. Asking on a
+//! terminal is the command line's job (`term::secrets`); this module never prompts.
 //!
 //! Invariants: a secret is never taken from a plain command-line value, never printed (its `Debug` says
-//! `[redacted]`), and its bytes are zeroized when it is dropped.
+//! `[redacted]`), and its bytes are zeroized when it is dropped. No error repeats what the user typed as a
+//! source, because a password typed in the wrong place must not end up in a terminal log.
 
 use std::fmt;
-use std::io::{BufRead, IsTerminal};
+use std::io::BufRead;
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -74,43 +76,6 @@ impl FromStr for SecretSource {
     }
 }
 
-/// clap parser for [`SecretSource`] whose errors never repeat the value given (it may be a password).
-#[derive(Clone, Copy, Debug)]
-pub struct SecretSourceParser;
-
-impl clap::builder::TypedValueParser for SecretSourceParser {
-    type Value = SecretSource;
-
-    fn parse_ref(
-        &self,
-        _cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
-        value: &std::ffi::OsStr,
-    ) -> Result<SecretSource, clap::Error> {
-        let flag = arg
-            .and_then(|a| a.get_long())
-            .map(|l| format!("--{l}: "))
-            .unwrap_or_default();
-        let refuse = |msg: String| {
-            clap::Error::raw(
-                clap::error::ErrorKind::ValueValidation,
-                format!("{flag}{msg}\n"),
-            )
-        };
-        let text = value
-            .to_str()
-            .ok_or_else(|| refuse("the source is not UTF-8 text".into()))?;
-        text.parse().map_err(refuse)
-    }
-}
-
-impl clap::builder::ValueParserFactory for SecretSource {
-    type Parser = SecretSourceParser;
-    fn value_parser() -> SecretSourceParser {
-        SecretSourceParser
-    }
-}
-
 impl fmt::Display for SecretSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -123,7 +88,7 @@ impl fmt::Display for SecretSource {
 }
 
 /// Which password is wanted: its flag and a human name, used in prompts and errors.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SecretKind {
     /// The flag that gives its source, e.g. `--ca-pass`.
     pub flag: &'static str,
@@ -146,6 +111,11 @@ pub const PFX_PASS: SecretKind = SecretKind {
     flag: "--pfx-pass",
     what: "PFX password",
 };
+/// The password of the PFX given with `--from`.
+pub const FROM_PASS: SecretKind = SecretKind {
+    flag: "--from-pass",
+    what: "PFX password",
+};
 
 /// Whether the password opens something that exists or protects something new.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -156,23 +126,15 @@ pub enum SecretUse {
     New,
 }
 
-/// Gets a password from `source`, or from a prompt when there is no source and stdin is a terminal.
-pub fn obtain(source: Option<&SecretSource>, kind: SecretKind, usage: SecretUse) -> Result<Secret> {
-    let secret = match source {
-        Some(source) => read_source(source, kind)?,
-        None if std::io::stdin().is_terminal() => prompt(kind, usage)?,
-        None => {
-            return Err(Error::Secret(format!(
-                "no {} given and no terminal to ask on; pass {} env:VAR, file:PATH, fd:N or stdin",
-                kind.what, kind.flag
-            )));
-        }
-    };
-    check(&secret, kind, usage)?;
-    Ok(secret)
+/// A password fetched only when it is needed, e.g. only if one of the files given turns out to be a PFX. The
+/// command line implements it (from a source flag, or by asking once on the terminal).
+pub trait OnDemand {
+    /// The password, fetched on first use.
+    fn get(&mut self) -> Result<&Secret>;
 }
 
-fn check(secret: &Secret, kind: SecretKind, usage: SecretUse) -> Result<()> {
+/// Refuses a password certkit cannot use, or a new one that is too short.
+pub fn check(secret: &Secret, kind: SecretKind, usage: SecretUse) -> Result<()> {
     if secret.expose().contains('\0') {
         return Err(Error::Secret(format!(
             "the {} contains a NUL character, which PKCS#12 and OpenSSL cannot use",
@@ -191,7 +153,8 @@ fn check(secret: &Secret, kind: SecretKind, usage: SecretUse) -> Result<()> {
     Ok(())
 }
 
-fn read_source(source: &SecretSource, kind: SecretKind) -> Result<Secret> {
+/// Reads a password from its source (the first line of a file or descriptor, the next line of stdin).
+pub fn read_source(source: &SecretSource, kind: SecretKind) -> Result<Secret> {
     let unreadable = |why: String| {
         Error::Secret(format!(
             "cannot read the {} from {}: {why}",
@@ -230,37 +193,6 @@ fn read_source(source: &SecretSource, kind: SecretKind) -> Result<Secret> {
     Ok(Secret(line))
 }
 
-fn prompt(kind: SecretKind, usage: SecretUse) -> Result<Secret> {
-    let theme = dialoguer::theme::SimpleTheme;
-    let mut question = dialoguer::Password::with_theme(&theme);
-    let label = match usage {
-        SecretUse::Existing => format!("Enter the {}", kind.what),
-        SecretUse::New => format!(
-            "New {} (at least {MIN_NEW_PASSWORD_CHARS} characters)",
-            kind.what
-        ),
-    };
-    question = question.with_prompt(label);
-    if usage == SecretUse::New {
-        question = question
-            .with_confirmation(
-                format!("Repeat the {}", kind.what),
-                "The two entries differ; try again",
-            )
-            .validate_with(|input: &String| -> Result<(), String> {
-                if input.chars().count() < MIN_NEW_PASSWORD_CHARS {
-                    Err(format!("use at least {MIN_NEW_PASSWORD_CHARS} characters"))
-                } else {
-                    Ok(())
-                }
-            });
-    }
-    let answer = question
-        .interact()
-        .map_err(|e| Error::Secret(format!("cannot ask for the {}: {e}", kind.what)))?;
-    Ok(Secret(Zeroizing::new(answer)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,16 +225,16 @@ mod tests {
     }
 
     #[test]
-    fn env_source_reads_value_and_new_passwords_must_be_long() {
-        // SAFETY of the test: the variable names are unique to this test.
+    fn file_source_reads_first_line_and_new_passwords_must_be_long() {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("pw");
         std::fs::write(&file, "short\nsecond line\n").expect("write");
         let source = SecretSource::File(file);
-        let existing = obtain(Some(&source), PFX_PASS, SecretUse::Existing).expect("read");
+        let existing = read_source(&source, PFX_PASS).expect("read");
         assert_eq!(existing.expose(), "short");
-        let err = obtain(Some(&source), PFX_PASS, SecretUse::New)
-            .expect_err("short password must be refused");
+        check(&existing, PFX_PASS, SecretUse::Existing).expect("any length unlocks");
+        let err =
+            check(&existing, PFX_PASS, SecretUse::New).expect_err("short password must be refused");
         assert!(err.to_string().contains("at least 12"), "{err}");
     }
 }

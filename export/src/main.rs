@@ -1,4 +1,4 @@
 //! `certkit-export`: PFX, CER, thumbprints and service configuration.
 fn main() -> std::process::ExitCode {
-    certkit_ca::cli_support::main("certkit-export", certkit_export::cli::run)
+    certkit_ca::term::main("certkit-export", certkit_export::cli::run)
 }

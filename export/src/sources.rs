@@ -2,40 +2,10 @@
 
 use std::path::Path;
 
-use certkit_ca::secret::{self, SecretSource, SecretUse};
+use certkit_ca::secret::OnDemand;
 use certkit_ca::{CertInfo, Error, Result, Secret, certinfo, files, keys, pfx};
 use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
-
-/// Asks for the PFX password at most once per run, however many PFX files are read.
-pub struct PfxPassword<'a> {
-    source: Option<&'a SecretSource>,
-    cached: Option<Secret>,
-}
-
-impl<'a> PfxPassword<'a> {
-    /// A password from `source` (or the terminal), fetched on first use.
-    pub fn new(source: Option<&'a SecretSource>) -> Self {
-        PfxPassword {
-            source,
-            cached: None,
-        }
-    }
-
-    /// The password.
-    pub fn get(&mut self) -> Result<&Secret> {
-        if self.cached.is_none() {
-            self.cached = Some(secret::obtain(
-                self.source,
-                secret::PFX_PASS,
-                SecretUse::Existing,
-            )?);
-        }
-        self.cached
-            .as_ref()
-            .ok_or_else(|| Error::Secret("no PFX password".into()))
-    }
-}
 
 /// The certificates of a file: the end-entity certificate first, then any others (chain).
 pub struct CertFile {
@@ -47,8 +17,8 @@ pub struct CertFile {
     pub key: Option<PKey<Private>>,
 }
 
-/// Reads a DER, PEM (bundle) or PFX file.
-pub fn read_cert_file(path: &Path, password: &mut PfxPassword<'_>) -> Result<CertFile> {
+/// Reads a DER, PEM (bundle) or PFX file; the password is fetched only if the file is a PFX.
+pub fn read_cert_file(path: &Path, password: &mut dyn OnDemand) -> Result<CertFile> {
     let bytes = files::read(path)?;
     if pfx::looks_like_pfx(&bytes) {
         let contents = pfx::read(path, &bytes, password.get()?)?;
@@ -74,7 +44,7 @@ pub fn read_cert_file(path: &Path, password: &mut PfxPassword<'_>) -> Result<Cer
             key: contents.key,
         });
     }
-    let ders = certinfo::read_cert_ders(path)?;
+    let ders = certinfo::parse_cert_ders(&bytes, path)?;
     let mut all = ders
         .iter()
         .map(|d| CertInfo::from_der(d, path))

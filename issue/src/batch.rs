@@ -1,23 +1,26 @@
 //! Batch issuance of client certificates from a CSV file, at the speed of key generation.
 //!
 //! The CA key is unlocked once. Worker threads (one per core by default) generate keys, sign and build the
-//! PFX or encrypted key; the calling thread writes each certificate's files and records it in the inventory as
-//! soon as it arrives, so an interrupted batch loses nothing it reported done. Rows whose certificate is
-//! already on disk and in the inventory are skipped, so running the same batch again issues nothing new.
+//! PFX or encrypted key through the issuance engine; the calling thread commits each certificate (writes its
+//! files and records it) as soon as it arrives, so an interrupted batch loses nothing it reported done. Rows
+//! whose certificate is already on disk and in the inventory are skipped, so running the same batch again
+//! issues nothing new.
 
 use std::collections::HashMap;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use certkit_ca::dates::Validity;
+use certkit_ca::naming::check_cn;
 use certkit_ca::pfx::PfxProfile;
-use certkit_ca::store::SigningCa;
-use certkit_ca::{CaStore, CertInfo, Error, KeyType, Profile, Result, Secret, keys};
+use certkit_ca::store::StoreLock;
+use certkit_ca::store::inventory::{Event, IssuedRecord};
+use certkit_ca::{CaStore, CertInfo, Error, KeyType, Profile, Result, Secret, Serial, Thumbprint};
 
-use crate::issuance::{self, OutputPlan, Signer, with_ext};
+use crate::engine::{Engine, Order, PfxOutput, Prepared, SubjectKey};
 use crate::leaf::{LeafSpec, check_email};
+use crate::outputs::OutputPlan;
 
 /// One row of the batch file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,14 +48,18 @@ pub fn slug(cn: &str) -> String {
     out.trim_matches('-').to_string()
 }
 
-/// Reads and checks the whole batch file before any key is made: header with `cn` (and optionally `email`,
-/// `out`), no empty or duplicate CN, valid e-mail addresses, safe output names.
+/// Reads and checks the whole batch file before any key is made.
 pub fn read_rows(path: &Path) -> Result<Vec<BatchRow>> {
-    let bytes = certkit_ca::files::read(path)?;
+    parse_rows(&certkit_ca::files::read(path)?, path)
+}
+
+/// Checks a whole batch file: header with `cn` (and optionally `email`, `out`), no empty or duplicate CN,
+/// valid e-mail addresses, safe output names. `path` names the file in errors.
+pub fn parse_rows(bytes: &[u8], path: &Path) -> Result<Vec<BatchRow>> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(false)
-        .from_reader(bytes.as_slice());
+        .from_reader(bytes);
     let bad = |line: u64, what: String| Error::malformed(path, format!("line {line}: {what}"));
     let headers = reader.headers().map_err(|e| bad(1, e.to_string()))?.clone();
     let column = |name: &str| {
@@ -83,7 +90,7 @@ pub fn read_rows(path: &Path) -> Result<Vec<BatchRow>> {
         if cn.is_empty() {
             return Err(bad(line, "the CN is empty".into()));
         }
-        certkit_ca::store::check_cn(&cn).map_err(|e| bad(line, e.to_string()))?;
+        check_cn(&cn).map_err(|e| bad(line, e.to_string()))?;
         if let Some(first) = seen_cn.insert(cn.to_lowercase(), line) {
             return Err(bad(
                 line,
@@ -138,7 +145,7 @@ pub fn read_rows(path: &Path) -> Result<Vec<BatchRow>> {
 
 /// How a batch protects each person's private key.
 pub enum KeyProtection {
-    /// A PFX per person (no separate key file), with one password for all or one per CN.
+    /// A PFX per person (no separate key file), with one password for all or one per row.
     Pfx {
         /// Profile of the PFX files.
         profile: PfxProfile,
@@ -147,28 +154,6 @@ pub enum KeyProtection {
     },
     /// An encrypted key file per person, all with this password.
     KeyFile(Secret),
-}
-
-/// The few facts the summary needs about a row's certificate; the certificate itself is on disk, so memory
-/// stays small however many rows a batch has.
-#[derive(Clone, Debug)]
-pub struct CertSummary {
-    /// Serial, uppercase hex.
-    pub serial: String,
-    /// SHA-1 thumbprint.
-    pub thumbprint: certkit_ca::Thumbprint,
-    /// End of validity.
-    pub not_after: time::OffsetDateTime,
-}
-
-impl From<&CertInfo> for CertSummary {
-    fn from(cert: &CertInfo) -> Self {
-        CertSummary {
-            serial: cert.serial.clone(),
-            thumbprint: cert.thumbprint,
-            not_after: cert.not_after,
-        }
-    }
 }
 
 /// PFX passwords: one for everybody, or one per person (by output name).
@@ -188,6 +173,28 @@ impl PfxPasswords {
     }
 }
 
+/// The few facts the summary needs about a row's certificate; the certificate itself is on disk, so memory
+/// stays small however many rows a batch has.
+#[derive(Clone, Debug)]
+pub struct CertSummary {
+    /// Serial.
+    pub serial: Serial,
+    /// SHA-1 thumbprint.
+    pub thumbprint: Thumbprint,
+    /// End of validity.
+    pub not_after: time::OffsetDateTime,
+}
+
+impl From<&CertInfo> for CertSummary {
+    fn from(cert: &CertInfo) -> Self {
+        CertSummary {
+            serial: cert.serial.clone(),
+            thumbprint: cert.thumbprint,
+            not_after: cert.not_after,
+        }
+    }
+}
+
 /// What happened to one row.
 #[derive(Debug)]
 pub struct RowOutcome {
@@ -197,14 +204,20 @@ pub struct RowOutcome {
     pub cert: CertSummary,
     /// True if it was issued by an earlier run.
     pub skipped: bool,
+    /// The files written (none when skipped).
+    pub files: Vec<PathBuf>,
+}
+
+/// Told about a batch's progress (the command line draws a bar with it).
+pub trait Progress: Sync {
+    /// `total` certificates are to be made.
+    fn start(&self, total: usize);
+    /// One more is done.
+    fn done_one(&self);
 }
 
 /// Everything a batch run needs.
-pub struct BatchJob<'a> {
-    /// The CA folder.
-    pub store: &'a CaStore,
-    /// The unlocked CA.
-    pub ca: &'a SigningCa,
+pub struct BatchJob {
     /// Rows to issue.
     pub rows: Vec<BatchRow>,
     /// Output folder.
@@ -221,33 +234,78 @@ pub struct BatchJob<'a> {
     pub protection: KeyProtection,
     /// Worker threads.
     pub jobs: usize,
-    /// Show a progress bar.
-    pub progress: bool,
 }
 
-/// Rows already issued by an earlier run: their certificate file exists and is in the CA's inventory.
-pub fn already_issued(
+impl BatchJob {
+    fn plan(&self, row: &BatchRow) -> OutputPlan {
+        let with_pfx = matches!(self.protection, KeyProtection::Pfx { .. });
+        OutputPlan {
+            prefix: self.out_dir.join(&row.out),
+            with_key: !with_pfx,
+            with_pfx,
+        }
+    }
+
+    fn order(&self, row: &BatchRow) -> Result<Order<'_>> {
+        let spec = LeafSpec {
+            profile: Profile::Client,
+            cn: row.cn.clone(),
+            dns: vec![],
+            ips: vec![],
+            email: row.email.clone(),
+            extra_ekus: self.extra_ekus.clone(),
+            key_type: self.key_type,
+            validity: self.validity,
+            crl_url: self.crl_url.clone(),
+        };
+        let (key_password, pfx) = match &self.protection {
+            KeyProtection::KeyFile(password) => (Some(password), None),
+            KeyProtection::Pfx { profile, passwords } => {
+                let password = passwords
+                    .for_row(row)
+                    .ok_or_else(|| Error::Secret(format!("no PFX password for '{}'", row.cn)))?;
+                (
+                    None,
+                    Some(PfxOutput {
+                        profile: *profile,
+                        password,
+                    }),
+                )
+            }
+        };
+        Ok(Order {
+            spec,
+            key: SubjectKey::Generate(self.key_type),
+            plan: self.plan(row),
+            key_password,
+            pfx,
+            renewal_of: None,
+        })
+    }
+}
+
+/// Rows already issued by an earlier run: their certificate file exists and is in the CA's inventory. A
+/// certificate written but not recorded (a run killed between the two steps) is recorded now.
+fn already_issued(
     store: &CaStore,
-    lock: &certkit_ca::store::StoreLock,
-    ca: &SigningCa,
-    rows: &[BatchRow],
-    out_dir: &Path,
-    with_pfx: bool,
+    lock: &StoreLock,
+    ca_cert: &CertInfo,
+    job: &BatchJob,
 ) -> Result<HashMap<String, CertSummary>> {
     // Only a rerun needs the inventory: read it when the first existing certificate turns up.
-    let mut inventory: Option<HashMap<certkit_ca::Thumbprint, String>> = None;
+    let mut inventory: Option<HashMap<Thumbprint, String>> = None;
     let mut done = HashMap::new();
-    for row in rows {
-        let prefix = out_dir.join(&row.out);
-        let cer = with_ext(&prefix, "cer");
+    for row in &job.rows {
+        let plan = job.plan(row);
+        let cer = plan.cer();
         if !cer.exists() {
             // A stray key file counts too, whichever protection this run uses.
-            let plan = OutputPlan {
-                prefix,
+            let all = OutputPlan {
                 with_key: true,
-                with_pfx,
+                with_pfx: true,
+                ..plan
             };
-            for path in plan.paths() {
+            for path in all.paths() {
                 if path.exists() {
                     return Err(Error::BadInput(format!(
                         "{} exists but {} does not (line {}); remove the stray file or choose another out name",
@@ -260,11 +318,11 @@ pub fn already_issued(
             continue;
         }
         let cert = certkit_ca::certinfo::read_cert(&cer)?;
-        let ours = cert.cn.as_deref() == Some(row.cn.as_str()) && cert.is_signed_by(&ca.cert)?;
+        let ours = cert.cn.as_deref() == Some(row.cn.as_str()) && cert.is_signed_by(ca_cert)?;
         if inventory.is_none() {
-            let entries = store.entries()?;
             inventory = Some(
-                entries
+                store
+                    .entries()?
                     .into_iter()
                     .map(|e| (e.issued.thumbprint, e.issued.cn))
                     .collect(),
@@ -272,7 +330,6 @@ pub fn already_issued(
         }
         match inventory.as_ref().and_then(|i| i.get(&cert.thumbprint)) {
             Some(cn) if *cn == row.cn => {}
-            // Written but not recorded: a run killed between the two steps. Record it now.
             None if ours => recover(store, lock, row, &cert)?,
             _ => {
                 return Err(Error::BadInput(format!(
@@ -280,7 +337,7 @@ pub fn already_issued(
                     cer.display(),
                     row.cn,
                     row.line,
-                    out_dir.join(&row.out).display()
+                    job.out_dir.join(&row.out).display()
                 )));
             }
         }
@@ -290,142 +347,68 @@ pub fn already_issued(
 }
 
 /// Records a certificate found on disk that an interrupted run wrote but did not record.
-fn recover(
-    store: &CaStore,
-    lock: &certkit_ca::store::StoreLock,
-    row: &BatchRow,
-    cert: &CertInfo,
-) -> Result<()> {
-    let record = certkit_ca::inventory::IssuedRecord {
-        serial: cert.serial.clone(),
-        subject: cert.subject.clone(),
-        cn: row.cn.clone(),
-        profile: Profile::Client,
-        sans: cert.sans.clone(),
-        extra_ekus: cert
-            .ekus
-            .iter()
-            .filter(|e| *e != certkit_ca::certinfo::EKU_CLIENT_AUTH)
-            .cloned()
-            .collect(),
-        key: KeyType::of_spki_der(&cert.spki_der)?,
-        not_before: cert.not_before,
-        not_after: cert.not_after,
-        thumbprint: cert.thumbprint,
-        crl_url: None,
-        renewal_of: None,
-    };
-    let copy = certkit_ca::inventory::issued_copy(store.dir(), &cert.serial);
-    if copy.exists() {
-        store.append(lock, &[certkit_ca::inventory::Event::Issued(record)])
+fn recover(store: &CaStore, lock: &StoreLock, row: &BatchRow, cert: &CertInfo) -> Result<()> {
+    let extra_ekus = cert
+        .ekus
+        .iter()
+        .filter(|e| *e != certkit_ca::certinfo::EKU_CLIENT_AUTH)
+        .cloned()
+        .collect();
+    let key = KeyType::of_spki_der(&cert.spki_der)?;
+    let record = IssuedRecord::new(cert, &row.cn, Profile::Client, extra_ekus, key, None, None);
+    if store.issued_copy(&cert.serial).exists() {
+        store.append(lock, &[Event::Issued(record)])
     } else {
         store.record_issued(lock, cert, record)
     }
 }
 
-struct Made {
-    index: usize,
-    cert: CertInfo,
-    pfx: Option<Vec<u8>>,
-    key_pem: Option<zeroize::Zeroizing<String>>,
-    spec: LeafSpec,
-}
-
-fn make_one(job: &BatchJob<'_>, index: usize) -> Result<Made> {
-    let row = &job.rows[index];
-    let spec = LeafSpec {
-        profile: Profile::Client,
-        cn: row.cn.clone(),
-        dns: vec![],
-        ips: vec![],
-        email: row.email.clone(),
-        extra_ekus: job.extra_ekus.clone(),
-        key_type: job.key_type,
-        validity: job.validity,
-        crl_url: job.crl_url.clone(),
-    };
-    let key = job.key_type.generate()?;
-    let signer = Signer::Ca {
-        store: job.store,
-        ca: job.ca,
-    };
-    let cert = issuance::sign(&spec, &key, &signer, Some(&key))?;
-    match &job.protection {
-        KeyProtection::Pfx { profile, passwords } => {
-            let password = passwords
-                .for_row(row)
-                .ok_or_else(|| Error::Secret(format!("no PFX password for '{}'", row.cn)))?;
-            let pfx =
-                crate::cli::build_pfx(&key, &cert, Some(job.ca), &row.cn, *profile, password)?;
-            Ok(Made {
-                index,
-                cert,
-                pfx: Some(pfx),
-                key_pem: None,
-                spec,
-            })
-        }
-        KeyProtection::KeyFile(password) => {
-            let key_pem = Some(keys::encrypt_pem(&key, password)?);
-            Ok(Made {
-                index,
-                cert,
-                pfx: None,
-                key_pem,
-                spec,
-            })
-        }
-    }
-}
-
-/// Runs the batch. Each certificate is written and recorded as soon as a worker has made it; the outcomes
-/// come back in row order.
-pub fn run(job: &BatchJob<'_>) -> Result<Vec<RowOutcome>> {
-    let with_pfx = matches!(job.protection, KeyProtection::Pfx { .. });
+/// Runs the batch with the engine of a CA (its lock held). Each certificate is committed as soon as a worker
+/// has made it; the outcomes come back in row order.
+pub fn run(
+    engine: &Engine<'_>,
+    store: &CaStore,
+    lock: &StoreLock,
+    job: &BatchJob,
+    progress: &dyn Progress,
+) -> Result<Vec<RowOutcome>> {
+    let ca_cert = &engine
+        .ca()
+        .ok_or(Error::Bug("a batch needs a CA engine"))?
+        .cert;
     std::fs::create_dir_all(&job.out_dir)
         .map_err(|e| Error::io("create folder", &job.out_dir, e))?;
-    let lock = job.store.lock()?;
-    let done = already_issued(job.store, &lock, job.ca, &job.rows, &job.out_dir, with_pfx)?;
+    let done = already_issued(store, lock, ca_cert, job)?;
     let mut outcomes = Vec::new();
     let mut todo = Vec::new();
     for (index, row) in job.rows.iter().enumerate() {
         match done.get(&row.out) {
-            Some(cert) => {
-                outcomes.push(RowOutcome {
-                    index,
-                    cert: cert.clone(),
-                    skipped: true,
-                });
-            }
+            Some(cert) => outcomes.push(RowOutcome {
+                index,
+                cert: cert.clone(),
+                skipped: true,
+                files: vec![],
+            }),
             None => todo.push(index),
         }
     }
-    let progress = indicatif::ProgressBar::with_draw_target(
-        Some(todo.len() as u64),
-        if job.progress && std::io::stderr().is_terminal() {
-            indicatif::ProgressDrawTarget::stderr()
-        } else {
-            indicatif::ProgressDrawTarget::hidden()
-        },
-    );
-    progress.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} certificates, {per_sec}, ETA {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    progress.start(todo.len());
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
-    let (sender, receiver) = mpsc::sync_channel::<Result<Made>>(job.jobs * 2);
-    let result = std::thread::scope(|scope| -> Result<()> {
-        for _ in 0..job.jobs.max(1) {
+    let workers = job.jobs.max(1);
+    let (sender, receiver) = mpsc::sync_channel::<Result<(usize, Prepared)>>(workers * 2);
+    std::thread::scope(|scope| -> Result<()> {
+        for _ in 0..workers {
             let sender = sender.clone();
             let (todo, next, stop) = (&todo, &next, &stop);
             scope.spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     let slot = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&index) = todo.get(slot) else { break };
-                    let made = make_one(job, index);
+                    let made = job
+                        .order(&job.rows[index])
+                        .and_then(|order| engine.prepare(order))
+                        .map(|prepared| (index, prepared));
                     if sender.send(made).is_err() {
                         break;
                     }
@@ -434,45 +417,18 @@ pub fn run(job: &BatchJob<'_>) -> Result<Vec<RowOutcome>> {
         }
         drop(sender);
         for made in receiver {
-            let written = made.and_then(|made| {
-                let row = &job.rows[made.index];
-                let prefix = job.out_dir.join(&row.out);
-                let mut set = certkit_ca::files::NewFiles::new();
-                set.add(
-                    with_ext(&prefix, "cer"),
-                    made.cert.der.clone(),
-                    certkit_ca::files::PUBLIC,
-                );
-                set.add(
-                    with_ext(&prefix, "pem"),
-                    made.cert.pem(),
-                    certkit_ca::files::PUBLIC,
-                );
-                if let Some(pem) = &made.key_pem {
-                    set.add(
-                        with_ext(&prefix, "key"),
-                        pem.as_bytes(),
-                        certkit_ca::files::PRIVATE,
-                    );
-                }
-                if let Some(pfx) = made.pfx {
-                    set.add(with_ext(&prefix, "pfx"), pfx, certkit_ca::files::PRIVATE);
-                }
-                let files = set.commit()?;
-                let record = issuance::record_for(&made.spec, &made.cert, None);
-                if let Err(err) = job.store.record_issued(&lock, &made.cert, record) {
-                    certkit_ca::files::remove_all(&files);
-                    return Err(err);
-                }
+            let committed = made.and_then(|(index, prepared)| {
+                let issued = engine.commit(prepared)?;
                 Ok(RowOutcome {
-                    index: made.index,
-                    cert: CertSummary::from(&made.cert),
+                    index,
+                    cert: CertSummary::from(&issued.cert),
                     skipped: false,
+                    files: issued.files,
                 })
             });
-            match written {
+            match committed {
                 Ok(outcome) => {
-                    progress.inc(1);
+                    progress.done_one();
                     outcomes.push(outcome);
                 }
                 Err(err) => {
@@ -482,25 +438,9 @@ pub fn run(job: &BatchJob<'_>) -> Result<Vec<RowOutcome>> {
             }
         }
         Ok(())
-    });
-    progress.finish_and_clear();
-    result?;
+    })?;
     outcomes.sort_by_key(|o| o.index);
     Ok(outcomes)
-}
-
-/// The files a batch writes for a row.
-pub fn row_files(job: &BatchJob<'_>, row: &BatchRow) -> Vec<PathBuf> {
-    let prefix = job.out_dir.join(&row.out);
-    let last = if matches!(job.protection, KeyProtection::Pfx { .. }) {
-        "pfx"
-    } else {
-        "key"
-    };
-    ["cer", "pem", last]
-        .iter()
-        .map(|ext| with_ext(&prefix, ext))
-        .collect()
 }
 
 #[cfg(test)]
@@ -508,10 +448,7 @@ mod tests {
     use super::*;
 
     fn rows(text: &str) -> Result<Vec<BatchRow>> {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("people.csv");
-        std::fs::write(&path, text).expect("write");
-        read_rows(&path)
+        parse_rows(text.as_bytes(), Path::new("people.csv"))
     }
 
     #[test]

@@ -20,7 +20,11 @@ pub struct CsrRequest {
 
 /// Reads a PEM or DER request and checks its signature (proof the requester holds the key).
 pub fn read(path: &Path) -> Result<CsrRequest> {
-    let bytes = certkit_ca::files::read(path)?;
+    parse(&certkit_ca::files::read(path)?, path)
+}
+
+/// Parses a PEM or DER request and checks its signature; `path` names it in errors.
+pub fn parse(bytes: &[u8], path: &Path) -> Result<CsrRequest> {
     let not_csr = || {
         Error::malformed(
             path,
@@ -28,9 +32,9 @@ pub fn read(path: &Path) -> Result<CsrRequest> {
         )
     };
     let req = if bytes.first() == Some(&0x30) {
-        X509Req::from_der(&bytes).map_err(|_| not_csr())?
+        X509Req::from_der(bytes).map_err(|_| not_csr())?
     } else {
-        X509Req::from_pem(&bytes).map_err(|_| not_csr())?
+        X509Req::from_pem(bytes).map_err(|_| not_csr())?
     };
     let key = req.public_key().map_err(|_| not_csr())?;
     if !req.verify(&key).unwrap_or(false) {

@@ -1,11 +1,11 @@
-//! End-entity certificate profiles (DOMAIN.md section 3) turned into rcgen parameters.
+//! End-entity certificate profiles (docs/profiles.md) turned into rcgen parameters.
 
 use std::net::IpAddr;
 
 use certkit_ca::certinfo::{EKU_CLIENT_AUTH, EKU_DOCUMENT_ENCRYPTION, EKU_SERVER_AUTH};
 use certkit_ca::dates::Validity;
-use certkit_ca::store::random_serial;
-use certkit_ca::{Error, KeyType, Profile, Result};
+use certkit_ca::naming::check_cn;
+use certkit_ca::{Error, KeyType, Profile, Result, Serial};
 use rcgen::{
     CertificateParams, CrlDistributionPoint, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
     IsCa, KeyUsagePurpose, SanType,
@@ -141,7 +141,7 @@ impl LeafSpec {
 
     /// Checks the names and OIDs; run before any key is made or password asked.
     pub fn validate(&self) -> Result<()> {
-        certkit_ca::store::check_cn(&self.cn)?;
+        check_cn(&self.cn)?;
         if self.profile == Profile::Server {
             if self.cn.parse::<IpAddr>().is_err() {
                 check_dns_name(&self.cn).map_err(|_| {
@@ -181,7 +181,7 @@ impl LeafSpec {
         dn.push(DnType::CommonName, self.cn.as_str());
         params.distinguished_name = dn;
         params.is_ca = IsCa::ExplicitNoCa;
-        params.serial_number = Some(random_serial()?);
+        params.serial_number = Some(Serial::random()?.to_rcgen());
         params.not_before = self.validity.not_before;
         params.not_after = self.validity.not_after;
         params.use_authority_key_identifier_extension = true;
@@ -274,6 +274,7 @@ mod tests {
         use x509_parser::prelude::{FromDer, X509Certificate};
         let cases = [
             (Profile::Server, EKU_SERVER_AUTH, (true, true, false)),
+            (Profile::Client, EKU_CLIENT_AUTH, (true, true, false)),
             (
                 Profile::Encryption,
                 EKU_DOCUMENT_ENCRYPTION,
@@ -285,6 +286,9 @@ mod tests {
             if profile != Profile::Server {
                 s.dns.clear();
                 s.ips.clear();
+            }
+            if profile == Profile::Client {
+                s.email = Some("alice@example.com".into());
             }
             let der = parsed(&s);
             let (_, cert) = X509Certificate::from_der(&der).expect("parse");
@@ -304,13 +308,14 @@ mod tests {
                 serial.len() == 16 && serial[0] < 0x80,
                 "positive 16-byte serial"
             );
-            if profile == Profile::Server {
-                assert_eq!(
-                    info.sans,
+            let sans: Vec<String> = info.sans.iter().map(ToString::to_string).collect();
+            match profile {
+                Profile::Server => assert_eq!(
+                    sans,
                     ["DNS:svc.example.com", "DNS:*.example.com", "IP:10.0.0.4"]
-                );
-            } else {
-                assert!(info.sans.is_empty());
+                ),
+                Profile::Client => assert_eq!(sans, ["email:alice@example.com"]),
+                Profile::Encryption => assert!(sans.is_empty()),
             }
         }
     }

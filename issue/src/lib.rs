@@ -3,12 +3,15 @@
 //!
 //! Invariants: every certificate has critical basicConstraints CA:FALSE, critical keyUsage fitting its key type,
 //! SKI and AKI, a positive random 16-byte serial and a notAfter no later than its CA's; a CA-signed certificate
-//! is written and recorded in the CA's inventory together, or not at all.
+//! is written and recorded in the CA's inventory together, or not at all, by the one issuance engine
+//! ([`engine`]). The library modules (everything but `cli` and `commands`) do not print, prompt or know clap.
 #![forbid(unsafe_code)]
 
 pub mod batch;
-pub mod batch_cli;
-pub mod cli;
 pub mod csr;
-pub mod issuance;
+pub mod engine;
 pub mod leaf;
+pub mod outputs;
+
+pub mod cli;
+pub mod commands;

@@ -1,4 +1,4 @@
 //! `certkit-issue`: server, client and encryption certificates.
 fn main() -> std::process::ExitCode {
-    certkit_ca::cli_support::main("certkit-issue", certkit_issue::cli::run)
+    certkit_ca::term::main("certkit-issue", certkit_issue::cli::run)
 }

@@ -14,7 +14,7 @@ fn people(env: &Env, rows: &[&str]) {
 }
 
 fn inventory_len(env: &Env) -> usize {
-    env.json("certkit-ca", &["list", "--dir", "pki", "--json"])
+    env.json("certkit-ca", &["list", "--ca", "pki", "--json"])
         .as_array()
         .expect("array")
         .len()
@@ -323,7 +323,7 @@ fn an_interrupted_batch_loses_nothing_and_the_rerun_completes_it() {
         "the batch finished before it could be interrupted"
     );
     env.ok("certkit-issue", &args);
-    let list = env.json("certkit-ca", &["list", "--dir", "pki", "--json"]);
+    let list = env.json("certkit-ca", &["list", "--ca", "pki", "--json"]);
     let list = list.as_array().expect("array");
     assert_eq!(list.len(), 40, "each row exactly once");
     let mut cns: Vec<&str> = list.iter().map(|e| e["cn"].as_str().expect("cn")).collect();

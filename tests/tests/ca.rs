@@ -82,7 +82,7 @@ fn text_output_prints_thumbprint_and_both_config_lines() {
         "certkit-ca",
         &[
             "init",
-            "--dir",
+            "--ca",
             "pki",
             "--cn",
             "MyCA",
@@ -175,7 +175,7 @@ fn init_twice_refuses_and_changes_nothing() {
         "certkit-ca",
         &[
             "init",
-            "--dir",
+            "--ca",
             "pki",
             "--cn",
             "Other",
@@ -193,7 +193,7 @@ fn init_twice_refuses_and_changes_nothing() {
 #[test]
 fn missing_password_source_without_terminal_fails_and_creates_nothing() {
     let env = Env::new();
-    let err = env.fails("certkit-ca", &["init", "--dir", "pki", "--cn", "X"], 2);
+    let err = env.fails("certkit-ca", &["init", "--ca", "pki", "--cn", "X"], 2);
     assert_contains(&err, &["no CA key password given", "--ca-pass"]);
     assert!(!env.path("pki").exists());
 }
@@ -205,7 +205,7 @@ fn pass_source_is_refused_with_the_reason() {
         "certkit-ca",
         &[
             "init",
-            "--dir",
+            "--ca",
             "pki",
             "--cn",
             "X",
@@ -225,15 +225,7 @@ fn short_new_password_is_refused() {
     let env = Env::new();
     let out = env
         .cmd("certkit-ca")
-        .args([
-            "init",
-            "--dir",
-            "pki",
-            "--cn",
-            "X",
-            "--ca-pass",
-            "env:SHORT",
-        ])
+        .args(["init", "--ca", "pki", "--cn", "X", "--ca-pass", "env:SHORT"])
         .env("SHORT", "elevenchars")
         .output()
         .expect("run");
@@ -254,7 +246,7 @@ fn file_fd_and_stdin_sources_work() {
         "certkit-ca",
         &[
             "init",
-            "--dir",
+            "--ca",
             "a",
             "--cn",
             "A",
@@ -346,7 +338,7 @@ fn unwritable_folder_gives_a_clear_error_and_no_files() {
         "certkit-ca",
         &[
             "init",
-            "--dir",
+            "--ca",
             "plainfile/ca",
             "--cn",
             "X",
@@ -361,7 +353,7 @@ fn unwritable_folder_gives_a_clear_error_and_no_files() {
         "certkit-ca",
         &[
             "init",
-            "--dir",
+            "--ca",
             "/sys/certkit-test",
             "--cn",
             "X",
@@ -379,7 +371,7 @@ fn unwritable_folder_gives_a_clear_error_and_no_files() {
         "certkit-ca",
         &[
             "init",
-            "--dir",
+            "--ca",
             "ro",
             "--cn",
             "X",
@@ -404,7 +396,7 @@ fn dates_keys_and_pathlen() {
         "certkit-ca",
         &[
             "init",
-            "--dir",
+            "--ca",
             "a",
             "--cn",
             "X",
@@ -420,7 +412,7 @@ fn dates_keys_and_pathlen() {
         "certkit-ca",
         &[
             "init",
-            "--dir",
+            "--ca",
             "a",
             "--cn",
             "X",
@@ -435,7 +427,7 @@ fn dates_keys_and_pathlen() {
         "certkit-ca",
         &[
             "init",
-            "--dir",
+            "--ca",
             "a",
             "--cn",
             "X",
@@ -451,7 +443,7 @@ fn dates_keys_and_pathlen() {
         "certkit-ca",
         &[
             "init",
-            "--dir",
+            "--ca",
             "a",
             "--cn",
             "EC",
@@ -484,7 +476,7 @@ fn dates_keys_and_pathlen() {
         "certkit-ca",
         &[
             "init",
-            "--dir",
+            "--ca",
             "b",
             "--cn",
             "P256",
@@ -504,13 +496,13 @@ fn dates_keys_and_pathlen() {
 fn show_reports_the_ca_and_missing_ca_names_init() {
     let env = Env::new();
     let created = env.init_ca("pki");
-    let shown = env.json("certkit-ca", &["show", "--dir", "pki", "--json"]);
+    let shown = env.json("certkit-ca", &["show", "--ca", "pki", "--json"]);
     assert_eq!(shown["thumbprint"], created["thumbprint"]);
     assert_eq!(shown["subject"], "CN=Test CA");
     assert_eq!(shown["key"], "rsa2048");
     assert_eq!(shown["issued"], 0);
     env.client("pki", "alice", "alice");
-    let text = env.ok("certkit-ca", &["show", "--dir", "pki"]);
+    let text = env.ok("certkit-ca", &["show", "--ca", "pki"]);
     assert_contains(
         &text,
         &[
@@ -518,6 +510,6 @@ fn show_reports_the_ca_and_missing_ca_names_init() {
             "key         rsa2048",
         ],
     );
-    let err = env.fails("certkit-ca", &["show", "--dir", "nowhere"], 2);
+    let err = env.fails("certkit-ca", &["show", "--ca", "nowhere"], 2);
     assert_contains(&err, &["no CA in nowhere", "certkit-ca init"]);
 }

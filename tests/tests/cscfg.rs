@@ -86,7 +86,7 @@ fn round_trip_changes_only_the_values() {
             "svc.cscfg",
             "--ssl",
             "ssl.cer",
-            "--ca",
+            "--ca-cert",
             "pki/ca.cer",
             "--encryption",
             "enc.pem",

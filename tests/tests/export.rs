@@ -55,7 +55,7 @@ fn compat_profile_is_3des_sha1_2000_and_every_peer_reads_it() {
         &[
             "--cert",
             "alice.cer",
-            "--key",
+            "--key-file",
             "alice.key",
             "--chain",
             "pki/ca.pem",
@@ -163,7 +163,7 @@ fn modern_profile_is_pbes2_aes256_sha256_and_every_peer_reads_it() {
         &[
             "--cert",
             "alice.pem",
-            "--key",
+            "--key-file",
             "alice.key",
             "--profile",
             "modern",
@@ -234,7 +234,7 @@ fn issue_writes_a_pfx_in_the_same_run() {
             "--pfx",
             "--pfx-pass",
             "env:PFX_PW",
-            "--profile",
+            "--pfx-profile",
             "modern",
         ],
     );
@@ -266,7 +266,7 @@ fn cer_from_pfx_equals_the_original_and_issuer_gives_the_ca() {
         &[
             "--cert",
             "alice.cer",
-            "--key",
+            "--key-file",
             "alice.key",
             "--chain",
             "pki/ca.cer",
@@ -327,7 +327,7 @@ fn cer_from_pfx_equals_the_original_and_issuer_gives_the_ca() {
         &[
             "--cert",
             "alice.cer",
-            "--key",
+            "--key-file",
             "alice.key",
             "--out",
             "nochain.pfx",
@@ -361,7 +361,14 @@ fn thumbprints_match_openssl_in_every_format() {
     env.client("pki", "bob", "bob");
     pfx(
         &env,
-        &["--cert", "bob.cer", "--key", "bob.key", "--out", "bob.pfx"],
+        &[
+            "--cert",
+            "bob.cer",
+            "--key-file",
+            "bob.key",
+            "--out",
+            "bob.pfx",
+        ],
     );
     let (a, b, ca) = (
         env.openssl_thumbprint("alice.pem"),
@@ -458,7 +465,7 @@ fn bad_inputs_fail_cleanly_without_output() {
             "pfx",
             "--cert",
             "alice.cer",
-            "--key",
+            "--key-file",
             "alice.key",
             "--out",
             "a.pfx",
@@ -478,7 +485,7 @@ fn bad_inputs_fail_cleanly_without_output() {
             "pfx",
             "--cert",
             "alice.cer",
-            "--key",
+            "--key-file",
             "bob.key",
             "--out",
             "a.pfx",
@@ -511,7 +518,7 @@ fn bad_inputs_fail_cleanly_without_output() {
         &[
             "--cert",
             "alice.cer",
-            "--key",
+            "--key-file",
             "alice.key",
             "--out",
             "alice.pfx",
@@ -583,7 +590,7 @@ fn bad_inputs_fail_cleanly_without_output() {
             "pfx",
             "--cert",
             "alice.cer",
-            "--key",
+            "--key-file",
             "alice.key",
             "--out",
             "taken.pfx",
@@ -602,7 +609,7 @@ fn bad_inputs_fail_cleanly_without_output() {
             "pfx",
             "--cert",
             "alice.cer",
-            "--key",
+            "--key-file",
             "alice.key",
             "--out",
             "a.pfx",
@@ -699,7 +706,7 @@ fn client_pfx_works_in_a_tls12_mutual_auth_handshake() {
         &[
             "--cert",
             "alice.cer",
-            "--key",
+            "--key-file",
             "alice.key",
             "--chain",
             "pki/ca.cer",

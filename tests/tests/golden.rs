@@ -62,7 +62,7 @@ fn error_lines() {
         "certkit-ca",
         &[
             "init",
-            "--dir",
+            "--ca",
             "pki",
             "--cn",
             "X",
@@ -74,7 +74,7 @@ fn error_lines() {
         &env,
         "error-no-terminal",
         "certkit-ca",
-        &["init", "--dir", "pki", "--cn", "X"],
+        &["init", "--ca", "pki", "--cn", "X"],
     );
     check(
         &env,
@@ -100,7 +100,7 @@ fn error_lines() {
         "certkit-ca",
         &[
             "init",
-            "--dir",
+            "--ca",
             "pki",
             "--cn",
             "X",

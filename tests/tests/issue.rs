@@ -762,7 +762,7 @@ fn eight_parallel_issues_all_land_in_the_inventory() {
     for mut child in children {
         assert!(child.wait().expect("wait").success());
     }
-    let list = env.json("certkit-ca", &["list", "--dir", "pki", "--json"]);
+    let list = env.json("certkit-ca", &["list", "--ca", "pki", "--json"]);
     let list = list.as_array().expect("array");
     assert_eq!(list.len(), 8);
     let mut cns: Vec<&str> = list.iter().map(|e| e["cn"].as_str().expect("cn")).collect();
@@ -815,7 +815,7 @@ fn list_filters_and_orders_newest_first() {
             "client", "--ca", "pki", "--cn", "last", "--key", "p256", "--out", "last",
         ],
     );
-    let all = env.json("certkit-ca", &["list", "--dir", "pki", "--json"]);
+    let all = env.json("certkit-ca", &["list", "--ca", "pki", "--json"]);
     let cns: Vec<&str> = all
         .as_array()
         .expect("array")
@@ -837,15 +837,15 @@ fn list_filters_and_orders_newest_first() {
     }
     let clients = env.json(
         "certkit-ca",
-        &["list", "--dir", "pki", "--json", "--profile", "client"],
+        &["list", "--ca", "pki", "--json", "--profile", "client"],
     );
     assert_eq!(clients.as_array().expect("array").len(), 2);
     let soon = env.json(
         "certkit-ca",
-        &["list", "--dir", "pki", "--json", "--expiring-within", "30"],
+        &["list", "--ca", "pki", "--json", "--expiring-within", "30"],
     );
     assert_eq!(soon.as_array().expect("array").len(), 1);
     assert_eq!(soon[0]["sans"][0], "DNS:srv.example.com");
-    let table = env.ok("certkit-ca", &["list", "--dir", "pki"]);
+    let table = env.ok("certkit-ca", &["list", "--ca", "pki"]);
     assert_contains(&table, &["SERIAL", "THUMBPRINT", "CN=first", "valid"]);
 }

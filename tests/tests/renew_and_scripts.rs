@@ -78,7 +78,7 @@ fn renew_keeps_subject_sans_profile_and_ekus_with_a_new_key() {
         ],
     );
     let old_thumb = env.openssl_thumbprint("old.pem");
-    let serial = env.json("certkit-ca", &["list", "--dir", "pki", "--json"])[0]["serial"]
+    let serial = env.json("certkit-ca", &["list", "--ca", "pki", "--json"])[0]["serial"]
         .as_str()
         .expect("serial")
         .to_string();
@@ -127,7 +127,7 @@ fn renew_keeps_subject_sans_profile_and_ekus_with_a_new_key() {
         env.openssl_ok(&["x509", "-in", "old.pem", "-noout", "-pubkey"]),
         env.openssl_ok(&["x509", "-in", "new.pem", "-noout", "-pubkey"])
     );
-    let list = env.json("certkit-ca", &["list", "--dir", "pki", "--json"]);
+    let list = env.json("certkit-ca", &["list", "--ca", "pki", "--json"]);
     assert_eq!(list.as_array().expect("array").len(), 2);
     assert_eq!(list[0]["renewal_of"], serial.as_str());
     assert_eq!(
@@ -387,7 +387,7 @@ fn rotation_is_idempotent_and_keeps_old_thumbprints_until_retire() {
     assert_contains(&second, &["0 certificate(s) renewed", "already up to date"]);
     assert_eq!(env.read("svc.cscfg"), before);
     assert_eq!(
-        env.json("certkit-ca", &["list", "--dir", "pki", "--json"])
+        env.json("certkit-ca", &["list", "--ca", "pki", "--json"])
             .as_array()
             .expect("a")
             .len(),

@@ -37,7 +37,7 @@ fn revoked_client_is_refused_by_verify_and_by_a_crl_checking_tls_server() {
         "certkit-ca",
         &[
             "revoke",
-            "--dir",
+            "--ca",
             "pki",
             lost["serial"].as_str().expect("serial"),
             "--reason",
@@ -47,7 +47,7 @@ fn revoked_client_is_refused_by_verify_and_by_a_crl_checking_tls_server() {
     assert_contains(&out, &["Revoked", "keyCompromise", "certkit-ca crl"]);
     let crl = env.json(
         "certkit-ca",
-        &["crl", "--dir", "pki", "--ca-pass", "env:CA_PW", "--json"],
+        &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW", "--json"],
     );
     assert_eq!(crl["file"], "pki/ca.crl");
     assert_eq!(crl["revoked"], serde_json::json!([lost["serial"]]));
@@ -150,7 +150,7 @@ fn revoked_client_is_refused_by_verify_and_by_a_crl_checking_tls_server() {
         accepted.client_output, accepted.server_output
     );
     // list shows the status.
-    let list = env.json("certkit-ca", &["list", "--dir", "pki", "--json"]);
+    let list = env.json("certkit-ca", &["list", "--ca", "pki", "--json"]);
     let entry = list
         .as_array()
         .expect("a")
@@ -161,7 +161,7 @@ fn revoked_client_is_refused_by_verify_and_by_a_crl_checking_tls_server() {
     assert_eq!(entry["status"], "revoked");
     assert_eq!(entry["revocation_reason"], "keyCompromise");
     assert_contains(
-        &env.ok("certkit-ca", &["list", "--dir", "pki"]),
+        &env.ok("certkit-ca", &["list", "--ca", "pki"]),
         &["revoked (keyCompromise)"],
     );
 }
@@ -172,14 +172,14 @@ fn crl_numbers_grow_and_pem_output_works() {
     env.init_ca("pki");
     env.ok(
         "certkit-ca",
-        &["crl", "--dir", "pki", "--ca-pass", "env:CA_PW"],
+        &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW"],
     );
     assert_eq!(crl_number(&env, "pki/ca.crl"), "0x01");
     env.ok(
         "certkit-ca",
         &[
             "crl",
-            "--dir",
+            "--ca",
             "pki",
             "--ca-pass",
             "env:CA_PW",
@@ -192,7 +192,7 @@ fn crl_numbers_grow_and_pem_output_works() {
     assert_eq!(crl_number(&env, "published.crl"), "0x02");
     env.ok(
         "certkit-ca",
-        &["crl", "--dir", "pki", "--ca-pass", "env:CA_PW", "--pem"],
+        &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW", "--pem"],
     );
     let pem = String::from_utf8(env.read("pki/ca.crl.pem")).expect("utf8");
     assert!(pem.starts_with("-----BEGIN X509 CRL-----"));
@@ -210,7 +210,7 @@ fn crl_numbers_grow_and_pem_output_works() {
     );
     let out = env
         .cmd("certkit-ca")
-        .args(["crl", "--dir", "pki", "--ca-pass", "env:WRONG"])
+        .args(["crl", "--ca", "pki", "--ca-pass", "env:WRONG"])
         .env("WRONG", "not the password")
         .output()
         .expect("run");
@@ -229,7 +229,7 @@ fn crl_url_goes_into_issued_certificates() {
         "certkit-ca",
         &[
             "init",
-            "--dir",
+            "--ca",
             "pki",
             "--cn",
             "CA",
@@ -273,7 +273,7 @@ fn crl_url_goes_into_issued_certificates() {
         "certkit-ca",
         &[
             "init",
-            "--dir",
+            "--ca",
             "bad",
             "--cn",
             "CA",
@@ -321,7 +321,7 @@ fn revoke_with_cscfg_removes_exactly_that_thumbprint() {
         "certkit-ca",
         &[
             "revoke",
-            "--dir",
+            "--ca",
             "pki",
             "bob.cer",
             "--reason",
@@ -335,11 +335,11 @@ fn revoke_with_cscfg_removes_exactly_that_thumbprint() {
     let after = String::from_utf8(env.read("svc.cscfg")).expect("utf8");
     assert_eq!(after, before.replace(&format!(",{bob}"), ""));
     // Revoking twice, or an unknown serial, is a clear error.
-    let err = env.fails("certkit-ca", &["revoke", "--dir", "pki", &bob], 2);
+    let err = env.fails("certkit-ca", &["revoke", "--ca", "pki", &bob], 2);
     assert_contains(&err, &["already revoked", "affiliationChanged"]);
     let err = env.fails(
         "certkit-ca",
-        &["revoke", "--dir", "pki", "0123456789ABCDEF"],
+        &["revoke", "--ca", "pki", "0123456789ABCDEF"],
         2,
     );
     assert_contains(&err, &["not in the inventory"]);
@@ -367,7 +367,7 @@ fn revoke_with_cscfg_removes_exactly_that_thumbprint() {
         "certkit-ca",
         &[
             "revoke",
-            "--dir",
+            "--ca",
             "pki",
             "carol.cer",
             "--cscfg",
@@ -375,7 +375,7 @@ fn revoke_with_cscfg_removes_exactly_that_thumbprint() {
         ],
         2,
     );
-    let list = env.json("certkit-ca", &["list", "--dir", "pki", "--json"]);
+    let list = env.json("certkit-ca", &["list", "--ca", "pki", "--json"]);
     let carol = list
         .as_array()
         .expect("a")

@@ -8,21 +8,24 @@
 use std::fmt;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::certinfo::CertInfo;
 use crate::error::{Error, Result};
 use crate::keys::KeyType;
 use crate::profile::Profile;
+use crate::san::San;
+use crate::serial::Serial;
 use crate::thumbprint::Thumbprint;
 
 /// One issued certificate, as recorded when it was issued.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct IssuedRecord {
-    /// Serial number, uppercase hex.
-    pub serial: String,
+    /// Serial number.
+    pub serial: Serial,
     /// Subject, e.g. `CN=Alice`.
     pub subject: String,
     /// Subject common name.
@@ -30,7 +33,7 @@ pub struct IssuedRecord {
     /// Profile it was issued with.
     pub profile: Profile,
     /// Subject alternative names (`DNS:`, `IP:`, `email:`).
-    pub sans: Vec<String>,
+    pub sans: Vec<San>,
     /// Extended key usages added with `--eku`, beyond the profile's own.
     #[serde(default)]
     pub extra_ekus: Vec<String>,
@@ -49,43 +52,95 @@ pub struct IssuedRecord {
     pub crl_url: Option<String>,
     /// Serial of the certificate this one renews, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub renewal_of: Option<String>,
+    pub renewal_of: Option<Serial>,
+}
+
+impl IssuedRecord {
+    /// The record of `cert`, issued to `cn` with `profile`; `extra_ekus` are those beyond the profile's own.
+    pub fn new(
+        cert: &CertInfo,
+        cn: &str,
+        profile: Profile,
+        extra_ekus: Vec<String>,
+        key: KeyType,
+        crl_url: Option<String>,
+        renewal_of: Option<Serial>,
+    ) -> Self {
+        IssuedRecord {
+            serial: cert.serial.clone(),
+            subject: cert.subject.clone(),
+            cn: cn.to_string(),
+            profile,
+            sans: cert.sans.clone(),
+            extra_ekus,
+            key,
+            not_before: cert.not_before,
+            not_after: cert.not_after,
+            thumbprint: cert.thumbprint,
+            crl_url,
+            renewal_of,
+        }
+    }
 }
 
 /// Why a certificate was revoked (RFC 5280 reason codes that apply to an end-entity certificate).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RevocationReason {
     /// No reason given.
     #[serde(rename = "unspecified")]
-    #[value(name = "unspecified")]
     Unspecified,
     /// The private key was lost or exposed (a lost laptop).
     #[serde(rename = "keyCompromise")]
-    #[value(name = "keyCompromise")]
     KeyCompromise,
     /// The person left or changed role.
     #[serde(rename = "affiliationChanged")]
-    #[value(name = "affiliationChanged")]
     AffiliationChanged,
     /// Replaced by a new certificate.
     #[serde(rename = "superseded")]
-    #[value(name = "superseded")]
     Superseded,
     /// No longer needed.
     #[serde(rename = "cessationOfOperation")]
-    #[value(name = "cessationOfOperation")]
     CessationOfOperation,
 }
 
-impl fmt::Display for RevocationReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl RevocationReason {
+    /// Every reason, in the order the help lists them.
+    pub const ALL: [RevocationReason; 5] = [
+        RevocationReason::Unspecified,
+        RevocationReason::KeyCompromise,
+        RevocationReason::AffiliationChanged,
+        RevocationReason::Superseded,
+        RevocationReason::CessationOfOperation,
+    ];
+
+    /// Its RFC 5280 name, as the command line and the inventory spell it.
+    pub fn name(self) -> &'static str {
+        match self {
             RevocationReason::Unspecified => "unspecified",
             RevocationReason::KeyCompromise => "keyCompromise",
             RevocationReason::AffiliationChanged => "affiliationChanged",
             RevocationReason::Superseded => "superseded",
             RevocationReason::CessationOfOperation => "cessationOfOperation",
-        })
+        }
+    }
+
+    /// One line on when to use it.
+    pub fn description(self) -> &'static str {
+        match self {
+            RevocationReason::Unspecified => "No reason given",
+            RevocationReason::KeyCompromise => {
+                "The private key was lost or exposed (a lost laptop)"
+            }
+            RevocationReason::AffiliationChanged => "The person left or changed role",
+            RevocationReason::Superseded => "Replaced by a new certificate",
+            RevocationReason::CessationOfOperation => "No longer needed",
+        }
+    }
+}
+
+impl fmt::Display for RevocationReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -93,7 +148,7 @@ impl fmt::Display for RevocationReason {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct RevokedRecord {
     /// Serial of the revoked certificate.
-    pub serial: String,
+    pub serial: Serial,
     /// When it was revoked.
     #[serde(with = "time::serde::rfc3339")]
     pub revoked_at: OffsetDateTime,
@@ -197,7 +252,7 @@ pub fn append(path: &Path, events: &[Event]) -> Result<()> {
     let mut text = String::new();
     for event in events {
         text.push_str(
-            &serde_json::to_string(event).map_err(|e| Error::crypto("inventory encoding", e))?,
+            &serde_json::to_string(event).map_err(|e| Error::json("an inventory record", e))?,
         );
         text.push('\n');
     }
@@ -241,19 +296,13 @@ fn drop_torn_tail(file: &mut File, path: &Path) -> Result<()> {
     file.set_len(keep).map_err(|e| Error::io("repair", path, e))
 }
 
-/// Path of the stored copy of an issued certificate.
-pub fn issued_copy(dir: &Path, serial: &str) -> PathBuf {
-    dir.join(crate::store::ISSUED_DIR)
-        .join(format!("{serial}.cer"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn record(serial: &str) -> IssuedRecord {
         IssuedRecord {
-            serial: serial.into(),
+            serial: Serial::parse(serial).expect("serial"),
             subject: "CN=A".into(),
             cn: "A".into(),
             profile: Profile::Client,
@@ -282,7 +331,7 @@ mod tests {
         append(&path, &[Event::Issued(record("02"))]).expect("append");
         let entries = read(&path).expect("read");
         assert_eq!(entries.len(), 2);
-        assert_eq!(entries[1].issued.serial, "02");
+        assert_eq!(entries[1].issued.serial.to_string(), "02");
     }
 
     #[test]
@@ -290,7 +339,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("inventory.jsonl");
         let rev = RevokedRecord {
-            serial: "01".into(),
+            serial: Serial::parse("01").expect("serial"),
             revoked_at: OffsetDateTime::UNIX_EPOCH,
             reason: RevocationReason::KeyCompromise,
         };

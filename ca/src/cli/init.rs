@@ -1,0 +1,57 @@
+//! `certkit-ca init`.
+
+use std::path::PathBuf;
+
+use super::shared::{JsonArg, LifetimeArgs};
+use crate::commands::init::InitRequest;
+use crate::keys::KeyType;
+use crate::secret::SecretSource;
+use crate::store::{self, CaSpec};
+use crate::term::Format;
+
+/// `certkit-ca init`.
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// CA folder (created if missing).
+    #[arg(long = "ca", alias = "dir", value_name = "DIR")]
+    pub ca: PathBuf,
+    /// Common name of the CA, e.g. "MyCA".
+    #[arg(long, value_name = "NAME")]
+    pub cn: String,
+    /// Validity (default: 3650 days).
+    #[command(flatten)]
+    pub lifetime: LifetimeArgs,
+    /// Key algorithm.
+    #[arg(long, value_enum, default_value_t = KeyType::Rsa2048)]
+    pub key: KeyType,
+    /// Path length constraint (makecert -h).
+    #[arg(long, value_name = "N", default_value_t = store::DEFAULT_PATHLEN)]
+    pub pathlen: u8,
+    /// CRL distribution point URL to put into certificates this CA issues.
+    #[arg(long, value_name = "URL")]
+    pub crl_url: Option<String>,
+    /// Source of the new CA key password: env:VAR, file:PATH, fd:N or stdin (default: ask twice on the terminal).
+    #[arg(long, value_name = "SOURCE")]
+    pub ca_pass: Option<SecretSource>,
+    /// Output format.
+    #[command(flatten)]
+    pub json: JsonArg,
+}
+
+impl InitArgs {
+    /// The validated request, every default settled.
+    pub fn request(self) -> InitRequest {
+        InitRequest {
+            spec: CaSpec {
+                dir: self.ca,
+                cn: self.cn,
+                lifetime: self.lifetime.lifetime(store::DEFAULT_CA_DAYS),
+                key: self.key,
+                pathlen: self.pathlen,
+                crl_url: self.crl_url,
+            },
+            ca_pass: self.ca_pass,
+            format: Format::json_if(self.json.json),
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! `certkit-ca list`.
+
+use super::shared::CaDirArg;
+use crate::commands::list::ListRequest;
+use crate::profile::Profile;
+use crate::term::Format;
+
+/// `certkit-ca list`.
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// The CA.
+    #[command(flatten)]
+    pub ca: CaDirArg,
+    /// Only certificates of this profile.
+    #[arg(long, value_enum)]
+    pub profile: Option<Profile>,
+    /// Only valid certificates that expire within this many days.
+    #[arg(long, value_name = "DAYS")]
+    pub expiring_within: Option<u32>,
+    /// Print a JSON array instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl ListArgs {
+    /// The validated request.
+    pub fn request(self) -> ListRequest {
+        ListRequest {
+            ca: self.ca.ca,
+            profile: self.profile,
+            expiring_within: self.expiring_within,
+            format: Format::json_if(self.json),
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! certkit-ca's command line: the clap definitions, mirroring the command tree (one file per command), each
+//! turned once into a validated request for the matching module in `commands`.
+
+pub mod shared;
+pub mod values;
+
+mod crl;
+mod init;
+mod list;
+mod revoke;
+mod show;
+
+use clap::{Parser, Subcommand};
+
+use crate::commands;
+use crate::error::Result;
+
+/// Create and keep an offline certificate authority.
+#[derive(Debug, Parser)]
+#[command(name = "certkit-ca", version)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// `certkit-ca` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a self-signed CA (makecert -r -cy authority, done right).
+    Init(init::InitArgs),
+    /// Show the CA: subject, key, validity, thumbprint, certificates issued.
+    Show(show::ShowArgs),
+    /// List the certificates the CA issued, newest first.
+    List(list::ListArgs),
+    /// Revoke a certificate (a lost laptop, a person who left); optionally remove it from a .cscfg allow-list.
+    Revoke(revoke::RevokeArgs),
+    /// Publish a CRL signed by the CA, listing every revoked certificate that has not expired.
+    Crl(crl::CrlArgs),
+}
+
+/// Runs a parsed `certkit-ca` command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Init(args) => commands::init::run(args.request()),
+        Command::Show(args) => commands::show::run(args.request()),
+        Command::List(args) => commands::list::run(args.request()),
+        Command::Revoke(args) => commands::revoke::run(args.request()),
+        Command::Crl(args) => commands::crl::run(args.request()),
+    }
+}

@@ -1,0 +1,81 @@
+//! Flag groups shared by the three binaries, defined once and flattened into each command, so that a flag
+//! means the same thing and reads the same everywhere (docs/vocabulary.md).
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use crate::dates::Lifetime;
+use crate::secret::SecretSource;
+
+/// `--ca DIR`: the CA folder a command works on.
+#[derive(Clone, Debug, clap::Args)]
+pub struct CaDirArg {
+    /// CA folder made by certkit-ca init.
+    #[arg(long = "ca", alias = "dir", value_name = "DIR")]
+    pub ca: PathBuf,
+}
+
+/// `--days N | --expires YYYY-MM-DD`.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct LifetimeArgs {
+    /// Valid for this many days from now.
+    #[arg(long, value_name = "N", conflicts_with = "expires")]
+    pub days: Option<u32>,
+    /// Valid until the end of this day, UTC (YYYY-MM-DD).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = super::values::date)]
+    pub expires: Option<time::Date>,
+}
+
+impl LifetimeArgs {
+    /// The lifetime asked for, or `Days(default_days)`.
+    pub fn lifetime(&self, default_days: u32) -> Lifetime {
+        match (self.days, self.expires) {
+            (_, Some(date)) => Lifetime::Until(date),
+            (Some(days), None) => Lifetime::Days(days),
+            (None, None) => Lifetime::Days(default_days),
+        }
+    }
+}
+
+/// `--ca-pass SOURCE`: the password of an existing CA key.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct CaPassArg {
+    /// Source of the CA key password: env:VAR, file:PATH, fd:N or stdin (default: ask).
+    #[arg(long, value_name = "SOURCE")]
+    pub ca_pass: Option<SecretSource>,
+}
+
+/// `--json`.
+#[derive(Clone, Copy, Debug, Default, clap::Args)]
+pub struct JsonArg {
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--eku OID`, repeatable.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct EkuArgs {
+    /// Extra extended key usage OID (repeatable), e.g. 1.3.6.1.5.5.7.3.4.
+    #[arg(long, value_name = "OID")]
+    pub eku: Vec<String>,
+}
+
+/// `--crl-url URL`.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct CrlUrlArg {
+    /// CRL distribution point URL (default: the CA's --crl-url, if any).
+    #[arg(long, value_name = "URL")]
+    pub crl_url: Option<String>,
+}
+
+/// `--dns NAME` and `--ip ADDR`, repeatable: a server certificate's extra names.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct SanArgs {
+    /// Extra DNS name for the SAN (repeatable; wildcards such as *.cloudapp.net allowed).
+    #[arg(long, value_name = "NAME")]
+    pub dns: Vec<String>,
+    /// IP address for the SAN (repeatable).
+    #[arg(long, value_name = "ADDR")]
+    pub ip: Vec<IpAddr>,
+}

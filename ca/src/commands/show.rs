@@ -1,0 +1,130 @@
+//! `certkit-ca show`: the CA and a count of what it issued.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::dates::rfc3339;
+use crate::error::Result;
+use crate::keys::KeyType;
+use crate::profile;
+use crate::serial::Serial;
+use crate::store::CaStore;
+use crate::store::inventory::Status;
+use crate::term::{self, Format, Report, output::path_text};
+use crate::thumbprint::Thumbprint;
+
+/// What `certkit-ca show` was asked to do.
+#[derive(Debug)]
+pub struct ShowRequest {
+    /// The CA folder.
+    pub ca: PathBuf,
+    /// How to print the result.
+    pub format: Format,
+}
+
+/// The CA, as `certkit-ca show` prints it.
+#[derive(Debug, Serialize)]
+pub struct ShowReport {
+    /// The CA folder.
+    pub dir: String,
+    /// The CA's subject.
+    pub subject: String,
+    /// Its serial.
+    pub serial: Serial,
+    /// Its key type.
+    pub key: KeyType,
+    /// Start of validity.
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+    /// `valid` or `expired`.
+    pub status: &'static str,
+    /// SHA-1 thumbprint.
+    pub thumbprint: Thumbprint,
+    /// SHA-256 fingerprint.
+    pub sha256: String,
+    /// CRL distribution point, if any.
+    pub crl_url: Option<String>,
+    /// Certificates issued.
+    pub issued: usize,
+    /// Of which valid.
+    pub valid: usize,
+    /// Of which revoked.
+    pub revoked: usize,
+    /// Of which expired.
+    pub expired: usize,
+    /// The two .cscfg lines for the CA.
+    pub config_lines: [String; 2],
+}
+
+/// Shows the CA.
+pub fn run(req: ShowRequest) -> Result<()> {
+    let ca = CaStore::open(&req.ca)?;
+    let cert = ca.cert()?;
+    let key = KeyType::of_spki_der(&cert.spki_der)?;
+    let entries = ca.entries()?;
+    let now = OffsetDateTime::now_utc();
+    let count =
+        |wanted: fn(&Status) -> bool| entries.iter().filter(|e| wanted(&e.status(now))).count();
+    let report = ShowReport {
+        dir: path_text(&req.ca),
+        config_lines: profile::ca_lines(&cert.thumbprint),
+        status: if cert.not_after < now {
+            "expired"
+        } else {
+            "valid"
+        },
+        subject: cert.subject,
+        serial: cert.serial,
+        key,
+        not_before: cert.not_before,
+        not_after: cert.not_after,
+        thumbprint: cert.thumbprint,
+        sha256: cert.sha256,
+        crl_url: ca.settings()?.crl_url,
+        issued: entries.len(),
+        valid: count(|s| *s == Status::Valid),
+        revoked: count(|s| matches!(s, Status::Revoked(_))),
+        expired: count(|s| *s == Status::Expired),
+    };
+    term::render(&report, req.format)
+}
+
+impl Report for ShowReport {
+    fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
+        let state = if self.status == "expired" {
+            "EXPIRED"
+        } else {
+            "valid"
+        };
+        writeln!(out, "CA in {}", self.dir)?;
+        writeln!(out, "  subject     {}", self.subject)?;
+        writeln!(out, "  key         {}", self.key)?;
+        writeln!(out, "  serial      {}", self.serial)?;
+        writeln!(
+            out,
+            "  valid       {} .. {} ({state})",
+            rfc3339(self.not_before),
+            rfc3339(self.not_after)
+        )?;
+        writeln!(out, "  thumbprint  {}", self.thumbprint)?;
+        if let Some(url) = &self.crl_url {
+            writeln!(out, "  CRL URL     {url}")?;
+        }
+        writeln!(
+            out,
+            "  issued      {} certificates ({} valid, {} revoked, {} expired)",
+            self.issued, self.valid, self.revoked, self.expired
+        )?;
+        writeln!(out)?;
+        for line in &self.config_lines {
+            writeln!(out, "{line}")?;
+        }
+        Ok(())
+    }
+}

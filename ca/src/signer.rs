@@ -1,0 +1,108 @@
+//! A CA ready to sign: its certificate checked for signing now, and its key.
+
+use std::path::Path;
+
+use rcgen::{CertificateParams, Issuer, KeyPair, KeyUsagePurpose, PublicKeyData};
+use time::OffsetDateTime;
+
+use crate::certinfo::CertInfo;
+use crate::dates::rfc3339;
+use crate::error::{Error, Result};
+use crate::keys::KeyType;
+
+/// A CA unlocked for signing.
+pub struct SigningCa {
+    /// The CA certificate.
+    pub cert: CertInfo,
+    /// The CA key type.
+    pub key_type: KeyType,
+    /// CRL distribution point the CA puts into what it issues, if any.
+    pub crl_url: Option<String>,
+    issuer: Issuer<'static, KeyPair>,
+}
+
+impl std::fmt::Debug for SigningCa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningCa")
+            .field("subject", &self.cert.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningCa {
+    /// Pairs a CA certificate with its key, after checking that the key belongs to it, that it is a CA valid
+    /// now, and that it may sign certificates. `origin` and `key_origin` name the two in messages.
+    pub fn new(
+        cert: CertInfo,
+        key: KeyPair,
+        crl_url: Option<String>,
+        origin: &Path,
+        key_origin: &Path,
+    ) -> Result<Self> {
+        if key.subject_public_key_info() != cert.spki_der {
+            return Err(Error::CaUnusable(format!(
+                "{} does not belong to {}; restore the matching key or certificate",
+                key_origin.display(),
+                origin.display()
+            )));
+        }
+        check_can_sign(&cert, origin)?;
+        let key_type = KeyType::of_spki_der(&cert.spki_der)?;
+        let issuer = Issuer::from_ca_cert_der(&cert.der.clone().into(), key)?;
+        if !issuer.key_usages().is_empty()
+            && !issuer.key_usages().contains(&KeyUsagePurpose::KeyCertSign)
+        {
+            return Err(Error::CaUnusable(format!(
+                "{} may not sign certificates (no keyCertSign key usage)",
+                origin.display()
+            )));
+        }
+        Ok(SigningCa {
+            cert,
+            key_type,
+            crl_url,
+            issuer,
+        })
+    }
+
+    /// Signs certificate parameters for `public_key`.
+    pub fn sign(
+        &self,
+        params: &CertificateParams,
+        public_key: &impl PublicKeyData,
+    ) -> Result<CertInfo> {
+        let cert = params.signed_by(public_key, &self.issuer)?;
+        CertInfo::from_der(cert.der(), Path::new("(new certificate)"))
+    }
+
+    /// The rcgen issuer (for CRLs).
+    pub fn issuer(&self) -> &Issuer<'static, KeyPair> {
+        &self.issuer
+    }
+}
+
+/// Fails unless `cert` is a CA certificate valid now.
+pub fn check_can_sign(cert: &CertInfo, origin: &Path) -> Result<()> {
+    if !cert.is_ca {
+        return Err(Error::CaUnusable(format!(
+            "{} is not a CA certificate (basicConstraints CA:FALSE or missing); use a folder made by certkit-ca init",
+            origin.display()
+        )));
+    }
+    let now = OffsetDateTime::now_utc();
+    if cert.not_after < now {
+        return Err(Error::CaUnusable(format!(
+            "the CA {} expired on {}; create a new CA with certkit-ca init",
+            cert.subject,
+            rfc3339(cert.not_after)
+        )));
+    }
+    if cert.not_before > now {
+        return Err(Error::CaUnusable(format!(
+            "the CA {} is not valid before {}; check this machine's clock",
+            cert.subject,
+            rfc3339(cert.not_before)
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,61 @@
+//! One way to print a command's result: a report type that derives `Serialize`, rendered as text or as JSON by
+//! [`render`]. The JSON field names are the report's field names; scripts depend on them (README, JSON fields).
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// How a report is printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Lines for people.
+    Text,
+    /// Pretty-printed JSON for scripts.
+    Json,
+}
+
+impl Format {
+    /// `Json` when `--json` was given.
+    pub fn json_if(json: bool) -> Self {
+        if json { Format::Json } else { Format::Text }
+    }
+}
+
+/// A command's result.
+pub trait Report: Serialize {
+    /// Writes the text form for people.
+    fn write_text(&self, out: &mut dyn Write) -> io::Result<()>;
+
+    /// Warnings to show on stderr, whatever the format.
+    fn warnings(&self) -> &[String] {
+        &[]
+    }
+}
+
+/// Prints a report on stdout in `format`, and its warnings on stderr.
+pub fn render<R: Report>(report: &R, format: Format) -> Result<()> {
+    for warning in report.warnings() {
+        super::warn(warning);
+    }
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let written = match format {
+        Format::Text => report.write_text(&mut out),
+        Format::Json => serde_json::to_writer_pretty(&mut out, report)
+            .map_err(io::Error::from)
+            .and_then(|()| writeln!(out)),
+    };
+    written.and_then(|()| out.flush()).map_err(Error::Output)
+}
+
+/// A path as text in reports (JSON cannot hold a path that is not UTF-8; the lossy form can).
+pub fn path_text(path: &std::path::Path) -> String {
+    path.display().to_string()
+}
+
+/// Paths as text in reports.
+pub fn path_texts(paths: &[std::path::PathBuf]) -> Vec<String> {
+    paths.iter().map(|p| path_text(p)).collect()
+}

@@ -1,0 +1,45 @@
+//! certkit-export's command line: the clap definitions, one file per command, each turned once into a
+//! validated request for the matching module in `commands`.
+
+mod cer;
+mod cscfg;
+mod pfx;
+mod thumbprint;
+
+use clap::{Parser, Subcommand};
+
+use certkit_ca::Result;
+
+use crate::commands;
+
+/// Write PFX and CER files, print thumbprints as configuration lines.
+#[derive(Debug, Parser)]
+#[command(name = "certkit-export", version)]
+pub struct Cli {
+    /// What to export.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// `certkit-export` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a password-protected PFX from a certificate and its key (pvk2pfx), or re-protect a PFX.
+    Pfx(pfx::PfxArgs),
+    /// Write a public certificate (.cer) from a DER, PEM or PFX file; --issuer finds the CA's certificate.
+    Cer(cer::CerArgs),
+    /// Print SHA-1 thumbprints, plain or as ready-to-paste configuration lines.
+    Thumbprint(thumbprint::ThumbprintArgs),
+    /// Put thumbprints and settings into a ServiceConfiguration.cscfg, changing only those values.
+    Cscfg(cscfg::CscfgArgs),
+}
+
+/// Runs a parsed `certkit-export` command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Pfx(a) => commands::pfx::run(a.request()?),
+        Command::Cer(a) => commands::cer::run(a.request()),
+        Command::Thumbprint(a) => commands::thumbprint::run(a.request()),
+        Command::Cscfg(a) => commands::cscfg::run(a.request()?),
+    }
+}

@@ -1,0 +1,227 @@
+//! `certkit-export cscfg`: put thumbprints and settings into a ServiceConfiguration.cscfg in place.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use certkit_ca::cscfg::Cscfg;
+use certkit_ca::profile::names;
+use certkit_ca::secret::OnDemand;
+use certkit_ca::term::output::path_text;
+use certkit_ca::term::secrets::PfxPassword;
+use certkit_ca::term::{self, Format, Report};
+use certkit_ca::{Error, Result, SecretSource, Thumbprint};
+use serde::Serialize;
+
+use crate::sources;
+
+/// `--client-auth on|off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// Client certificates required.
+    On,
+    /// Client certificate authentication turned off; the CA entry takes the SSL certificate.
+    Off,
+}
+
+/// What `certkit-export cscfg` was asked to do.
+#[derive(Debug)]
+pub struct CscfgRequest {
+    /// The service configuration.
+    pub file: PathBuf,
+    /// The SSL certificate.
+    pub ssl: Option<PathBuf>,
+    /// The CA certificate.
+    pub ca_cert: Option<PathBuf>,
+    /// The data encryption certificate.
+    pub encryption: Option<PathBuf>,
+    /// Client certificates (files or thumbprints) to allow.
+    pub allow: Vec<String>,
+    /// Client certificates (files or thumbprints) to remove.
+    pub disallow: Vec<String>,
+    /// ClientCertificateRevocationCheck value.
+    pub revocation_check: Option<&'static str>,
+    /// Client-certificate authentication on or off.
+    pub client_auth: Option<ClientAuth>,
+    /// Show the diff, write nothing.
+    pub dry_run: bool,
+    /// The PFX password's source, for certificates given as PFX files.
+    pub pfx_pass: Option<SecretSource>,
+    /// How to print the result.
+    pub format: Format,
+}
+
+/// One value that changed.
+#[derive(Debug, Serialize)]
+pub struct ChangeRow {
+    /// The role.
+    pub role: String,
+    /// What changed, e.g. `Certificate "SSL" thumbprint`.
+    pub what: String,
+    /// The old value.
+    pub old: String,
+    /// The new value.
+    pub new: String,
+}
+
+/// What `cscfg` changed.
+#[derive(Debug, Serialize)]
+pub struct CscfgReport {
+    /// The service configuration.
+    pub file: String,
+    /// Every value that changed.
+    pub changes: Vec<ChangeRow>,
+    /// True with --dry-run.
+    pub dry_run: bool,
+    /// True if the file was rewritten.
+    pub written: bool,
+    /// The previous version, when the file was rewritten.
+    pub backup: Option<String>,
+    /// The unified diff, with --dry-run.
+    pub diff: Option<String>,
+}
+
+/// A certificate file's thumbprint, or a typed/pasted thumbprint.
+fn resolve_thumbprint(reference: &str, password: &mut dyn OnDemand) -> Result<Thumbprint> {
+    let path = Path::new(reference);
+    if path.is_file() {
+        return Ok(sources::read_cert_file(path, password)?.cert.thumbprint);
+    }
+    Thumbprint::parse(reference).map_err(|_| {
+        Error::BadInput(format!(
+            "'{}' is neither a certificate file nor a SHA-1 thumbprint (40 hex digits)",
+            reference.trim()
+        ))
+    })
+}
+
+/// Edits the service configuration.
+pub fn run(req: CscfgRequest) -> Result<()> {
+    let mut password = PfxPassword::new(req.pfx_pass.as_ref());
+    let mut thumb_of = |path: &Option<PathBuf>| -> Result<Option<Thumbprint>> {
+        match path {
+            Some(p) => Ok(Some(
+                sources::read_cert_file(p, &mut password)?.cert.thumbprint,
+            )),
+            None => Ok(None),
+        }
+    };
+    let ssl = thumb_of(&req.ssl)?;
+    let ca = thumb_of(&req.ca_cert)?;
+    let encryption = thumb_of(&req.encryption)?;
+    let allow = req
+        .allow
+        .iter()
+        .map(|r| resolve_thumbprint(r, &mut password))
+        .collect::<Result<Vec<_>>>()?;
+    let disallow = req
+        .disallow
+        .iter()
+        .map(|r| resolve_thumbprint(r, &mut password))
+        .collect::<Result<Vec<_>>>()?;
+    let mut file = Cscfg::load(&req.file)?;
+    if let Some(t) = ssl {
+        file.set_certificate(names::SSL, &t)?;
+    }
+    if let Some(t) = ca {
+        file.set_certificate(names::CA, &t)?;
+        file.set_setting(names::TRUSTED_ROOTS, &t.to_string(), true)?;
+    }
+    if let Some(t) = encryption {
+        file.set_certificate(names::ENCRYPTION, &t)?;
+        file.set_setting(names::ENCRYPTION_SETTING, &t.to_string(), false)?;
+    }
+    if !allow.is_empty() || !disallow.is_empty() {
+        for t in file.edit_allowed_clients(&allow, &disallow)? {
+            term::note(&format!(
+                "{t} was not in {}; nothing to remove",
+                names::ALLOWED_CLIENTS
+            ));
+        }
+    }
+    if let Some(value) = req.revocation_check {
+        file.set_setting(names::REVOCATION_CHECK, value, true)?;
+    }
+    if let Some(switch) = req.client_auth {
+        let value = if switch == ClientAuth::On {
+            "true"
+        } else {
+            "false"
+        };
+        file.set_setting(names::SETUP_WEBAPP, value, true)?;
+        file.set_setting(names::SETUP_WEBSERVER, value, true)?;
+        if switch == ClientAuth::Off {
+            // The guide: with client authentication off, the CA entry takes the SSL certificate's thumbprint.
+            let ssl_thumb = match ssl {
+                Some(t) => t,
+                None => {
+                    let current = file.certificate(names::SSL)?.ok_or_else(|| {
+                        Error::BadInput(
+                            "--client-auth off needs the SSL certificate: give --ssl CERT".into(),
+                        )
+                    })?;
+                    Thumbprint::parse(&current)?
+                }
+            };
+            file.set_certificate(names::CA, &ssl_thumb)?;
+        }
+    }
+    let changes: Vec<ChangeRow> = file
+        .changes()
+        .iter()
+        .map(|c| ChangeRow {
+            role: c.role.clone(),
+            what: c.what.clone(),
+            old: c.old.clone(),
+            new: c.new.clone(),
+        })
+        .collect();
+    let (diff, backup) = if changes.is_empty() {
+        (None, None)
+    } else if req.dry_run {
+        (Some(file.diff()), None)
+    } else {
+        (None, file.save()?)
+    };
+    let report = CscfgReport {
+        file: path_text(&req.file),
+        written: backup.is_some(),
+        backup: backup.as_deref().map(path_text),
+        changes,
+        dry_run: req.dry_run,
+        diff,
+    };
+    term::render(&report, req.format)
+}
+
+impl Report for CscfgReport {
+    fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
+        let show = |v: &str| {
+            if v.is_empty() {
+                "(empty)".to_string()
+            } else {
+                v.to_string()
+            }
+        };
+        for change in &self.changes {
+            writeln!(
+                out,
+                "Role \"{}\": {}: {} -> {}",
+                change.role,
+                change.what,
+                show(&change.old),
+                show(&change.new)
+            )?;
+        }
+        if self.changes.is_empty() {
+            return writeln!(out, "{} is already up to date; nothing written", self.file);
+        }
+        if let Some(diff) = &self.diff {
+            write!(out, "{diff}")?;
+            writeln!(out, "Dry run: nothing written")?;
+        }
+        if let Some(backup) = &self.backup {
+            writeln!(out, "Wrote {} (previous version in {backup})", self.file)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,7 @@
+//! certkit-export's command bodies: each takes a validated request, calls the libraries, and renders one
+//! report.
+
+pub mod cer;
+pub mod cscfg;
+pub mod pfx;
+pub mod thumbprint;

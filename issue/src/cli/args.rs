@@ -1,0 +1,176 @@
+//! Flag groups of certkit-issue's commands, and the `server` and `encryption` commands.
+
+use std::path::PathBuf;
+
+use certkit_ca::cli::shared::{CaPassArg, CrlUrlArg, EkuArgs, JsonArg, LifetimeArgs, SanArgs};
+use certkit_ca::dates::Validity;
+use certkit_ca::pfx::PfxProfile;
+use certkit_ca::term::Format;
+use certkit_ca::{Error, KeyType, Profile, Result, SecretSource};
+
+use crate::commands::issue::{IssueRequest, NewKeySecrets, PfxRequest};
+use crate::leaf::LeafSpec;
+
+/// Default leaf validity: one year, the guide's yearly rotation.
+pub const DEFAULT_LEAF_DAYS: u32 = 365;
+
+/// Who signs: `--ca DIR` or `--self-signed`.
+#[derive(Debug, Clone, clap::Args)]
+#[group(required = true, multiple = false)]
+pub struct SignerArgs {
+    /// CA folder made by certkit-ca init.
+    #[arg(long, value_name = "DIR")]
+    pub ca: Option<PathBuf>,
+    /// Sign with the certificate's own key (no CA).
+    #[arg(long)]
+    pub self_signed: bool,
+}
+
+/// Passwords and PFX options of a command that makes a new key.
+#[derive(Debug, Clone, clap::Args)]
+pub struct NewKeyArgs {
+    /// The CA key's password.
+    #[command(flatten)]
+    pub ca_pass: CaPassArg,
+    /// Source of the new key file's password (default: ask twice).
+    #[arg(long, value_name = "SOURCE")]
+    pub key_pass: Option<SecretSource>,
+    /// Also write PREFIX.pfx (certificate, key and, when CA-signed, the CA).
+    #[arg(long)]
+    pub pfx: bool,
+    /// Source of the new PFX password (default: ask twice).
+    #[arg(long, value_name = "SOURCE", requires = "pfx")]
+    pub pfx_pass: Option<SecretSource>,
+    /// PFX protection profile.
+    #[arg(long, alias = "profile", value_enum, default_value_t = PfxProfile::Compat, requires = "pfx")]
+    pub pfx_profile: PfxProfile,
+}
+
+impl NewKeyArgs {
+    /// The password sources and PFX choice.
+    pub fn secrets(self) -> NewKeySecrets {
+        NewKeySecrets {
+            ca_pass: self.ca_pass.ca_pass,
+            key_pass: self.key_pass,
+            pfx: self.pfx.then_some(PfxRequest {
+                profile: self.pfx_profile,
+                pass: self.pfx_pass,
+            }),
+        }
+    }
+}
+
+/// Options every issuing command shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommonArgs {
+    /// Common name of the subject (required, except with client --batch).
+    #[arg(long, value_name = "NAME")]
+    pub cn: Option<String>,
+    /// Output prefix: writes PREFIX.cer (DER), PREFIX.pem, PREFIX.key (and PREFIX.pfx with --pfx).
+    #[arg(long, value_name = "PREFIX")]
+    pub out: Option<PathBuf>,
+    /// Validity (default: 365 days; never past the CA's own expiry).
+    #[command(flatten)]
+    pub lifetime: LifetimeArgs,
+    /// Key algorithm (Azure Cloud Services needs RSA).
+    #[arg(long, value_enum, default_value_t = KeyType::Rsa2048)]
+    pub key: KeyType,
+    /// Extra extended key usages.
+    #[command(flatten)]
+    pub eku: EkuArgs,
+    /// CRL distribution point.
+    #[command(flatten)]
+    pub crl_url: CrlUrlArg,
+    /// Passwords and PFX options.
+    #[command(flatten)]
+    pub keys: NewKeyArgs,
+    /// Output format.
+    #[command(flatten)]
+    pub json: JsonArg,
+}
+
+impl CommonArgs {
+    /// The request for one certificate of `profile`, signed by `ca` (None: self-signed).
+    pub fn request(
+        self,
+        profile: Profile,
+        ca: Option<PathBuf>,
+        sans: SanArgs,
+        email: Option<String>,
+    ) -> Result<IssueRequest> {
+        let cn = self
+            .cn
+            .ok_or_else(|| Error::BadInput("--cn NAME is required".into()))?;
+        let out = self
+            .out
+            .ok_or_else(|| Error::BadInput("--out PREFIX is required".into()))?;
+        if ca.is_none() && self.crl_url.crl_url.is_some() {
+            return Err(Error::BadInput(
+                "--crl-url needs --ca: a self-signed certificate has no CRL".into(),
+            ));
+        }
+        let validity = Validity::starting_now(self.lifetime.lifetime(DEFAULT_LEAF_DAYS))?;
+        Ok(IssueRequest {
+            ca,
+            spec: LeafSpec {
+                profile,
+                cn,
+                dns: sans.dns,
+                ips: sans.ip,
+                email,
+                extra_ekus: self.eku.eku,
+                key_type: self.key,
+                validity,
+                crl_url: self.crl_url.crl_url,
+            },
+            out,
+            secrets: self.keys.secrets(),
+            format: Format::json_if(self.json.json),
+        })
+    }
+}
+
+/// `certkit-issue server`.
+#[derive(Debug, clap::Args)]
+pub struct ServerArgs {
+    /// Who signs.
+    #[command(flatten)]
+    pub signer: SignerArgs,
+    /// Extra names.
+    #[command(flatten)]
+    pub sans: SanArgs,
+    /// Shared options.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+impl ServerArgs {
+    /// The validated request.
+    pub fn request(self) -> Result<IssueRequest> {
+        self.common
+            .request(Profile::Server, self.signer.ca, self.sans, None)
+    }
+}
+
+/// `certkit-issue encryption`.
+#[derive(Debug, clap::Args)]
+pub struct EncryptionArgs {
+    /// Who signs.
+    #[command(flatten)]
+    pub signer: SignerArgs,
+    /// Shared options.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+impl EncryptionArgs {
+    /// The validated request.
+    pub fn request(self) -> Result<IssueRequest> {
+        self.common.request(
+            Profile::Encryption,
+            self.signer.ca,
+            SanArgs::default(),
+            None,
+        )
+    }
+}

@@ -1,0 +1,91 @@
+//! `certkit-issue client`, one certificate or a batch.
+
+use std::path::PathBuf;
+
+use certkit_ca::cli::shared::{CaDirArg, SanArgs};
+use certkit_ca::dates::Validity;
+use certkit_ca::term::Format;
+use certkit_ca::{Error, Profile, Result};
+
+use super::args::{CommonArgs, DEFAULT_LEAF_DAYS};
+use crate::commands::batch::BatchRequest;
+use crate::commands::issue::IssueRequest;
+
+/// `certkit-issue client`.
+#[derive(Debug, clap::Args)]
+pub struct ClientArgs {
+    /// The CA.
+    #[command(flatten)]
+    pub ca: CaDirArg,
+    /// E-mail address for the SAN.
+    #[arg(long, value_name = "ADDR", conflicts_with = "batch")]
+    pub email: Option<String>,
+    /// Issue one certificate per row of this CSV file (header: cn[,email][,out]).
+    #[arg(long, value_name = "FILE.csv", requires = "out_dir")]
+    pub batch: Option<PathBuf>,
+    /// With --batch: the folder for every row's files (OUT.cer, OUT.pem, and OUT.pfx or OUT.key).
+    #[arg(long, value_name = "DIR", requires = "batch")]
+    pub out_dir: Option<PathBuf>,
+    /// With --batch --pfx: one PFX password per person, read from DIR/<cn>.txt (first line).
+    #[arg(
+        long,
+        value_name = "DIR",
+        requires = "batch",
+        conflicts_with = "pfx_pass"
+    )]
+    pub pfx_pass_dir: Option<PathBuf>,
+    /// With --batch: worker threads generating keys (default: the number of cores).
+    #[arg(long, value_name = "N", requires = "batch")]
+    pub jobs: Option<usize>,
+    /// Shared options.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// One client certificate, or a batch of them.
+pub enum ClientRequest {
+    /// `--cn NAME --out PREFIX`.
+    One(IssueRequest),
+    /// `--batch FILE --out-dir DIR`.
+    Batch(BatchRequest),
+}
+
+impl ClientArgs {
+    /// The validated request.
+    pub fn request(self) -> Result<ClientRequest> {
+        let Some(batch) = self.batch else {
+            return Ok(ClientRequest::One(self.common.request(
+                Profile::Client,
+                Some(self.ca.ca),
+                SanArgs::default(),
+                self.email,
+            )?));
+        };
+        let common = self.common;
+        if common.cn.is_some() || common.out.is_some() {
+            return Err(Error::BadInput(
+                "--batch takes names from the file: drop --cn and --out (use --out-dir)".into(),
+            ));
+        }
+        let out_dir = self
+            .out_dir
+            .ok_or_else(|| Error::BadInput("--out-dir DIR is required with --batch".into()))?;
+        let jobs = self
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+            .max(1);
+        Ok(ClientRequest::Batch(BatchRequest {
+            ca: self.ca.ca,
+            file: batch,
+            out_dir,
+            pfx_pass_dir: self.pfx_pass_dir,
+            jobs,
+            key_type: common.key,
+            validity: Validity::starting_now(common.lifetime.lifetime(DEFAULT_LEAF_DAYS))?,
+            extra_ekus: common.eku.eku,
+            crl_url: common.crl_url.crl_url,
+            secrets: common.keys.secrets(),
+            format: Format::json_if(common.json.json),
+        }))
+    }
+}

@@ -1,0 +1,71 @@
+//! `certkit-issue sign`.
+
+use std::path::PathBuf;
+
+use certkit_ca::cli::shared::{
+    CaDirArg, CaPassArg, CrlUrlArg, EkuArgs, JsonArg, LifetimeArgs, SanArgs,
+};
+use certkit_ca::dates::Validity;
+use certkit_ca::term::Format;
+use certkit_ca::{Profile, Result};
+
+use super::args::DEFAULT_LEAF_DAYS;
+use crate::commands::sign::SignRequest;
+
+/// `certkit-issue sign`.
+#[derive(Debug, clap::Args)]
+pub struct SignArgs {
+    /// The CA.
+    #[command(flatten)]
+    pub ca: CaDirArg,
+    /// The certificate signing request (PEM or DER).
+    #[arg(long, value_name = "FILE")]
+    pub csr: PathBuf,
+    /// Profile whose extensions the certificate gets (the request's own extensions are ignored).
+    #[arg(long, value_enum)]
+    pub profile: Profile,
+    /// Output prefix: writes PREFIX.cer and PREFIX.pem.
+    #[arg(long, value_name = "PREFIX")]
+    pub out: PathBuf,
+    /// Extra names (server profile).
+    #[command(flatten)]
+    pub sans: SanArgs,
+    /// E-mail address (client profile).
+    #[arg(long, value_name = "ADDR")]
+    pub email: Option<String>,
+    /// Validity (default: 365 days).
+    #[command(flatten)]
+    pub lifetime: LifetimeArgs,
+    /// Extra extended key usages.
+    #[command(flatten)]
+    pub eku: EkuArgs,
+    /// CRL distribution point.
+    #[command(flatten)]
+    pub crl_url: CrlUrlArg,
+    /// The CA key's password.
+    #[command(flatten)]
+    pub ca_pass: CaPassArg,
+    /// Output format.
+    #[command(flatten)]
+    pub json: JsonArg,
+}
+
+impl SignArgs {
+    /// The validated request.
+    pub fn request(self) -> Result<SignRequest> {
+        Ok(SignRequest {
+            ca: self.ca.ca,
+            csr: self.csr,
+            profile: self.profile,
+            out: self.out,
+            dns: self.sans.dns,
+            ips: self.sans.ip,
+            email: self.email,
+            validity: Validity::starting_now(self.lifetime.lifetime(DEFAULT_LEAF_DAYS))?,
+            extra_ekus: self.eku.eku,
+            crl_url: self.crl_url.crl_url,
+            ca_pass: self.ca_pass.ca_pass,
+            format: Format::json_if(self.json.json),
+        })
+    }
+}

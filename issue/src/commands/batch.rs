@@ -1,0 +1,259 @@
+//! `certkit-issue client --batch`: the terminal side of [`crate::batch`] (passwords, progress bar, summary).
+
+use std::collections::HashMap;
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use certkit_ca::dates::Validity;
+use certkit_ca::profile::{names, setting_line};
+use certkit_ca::secret::{self, SecretSource, SecretUse};
+use certkit_ca::term::{self, Format, Report, output::path_texts, secrets};
+use certkit_ca::{Error, KeyType, Result, Secret, Serial, Thumbprint};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::ca;
+use super::issue::NewKeySecrets;
+use crate::batch::{self, BatchJob, BatchRow, KeyProtection, PfxPasswords, Progress};
+use crate::engine::{Engine, Signer};
+
+/// What `certkit-issue client --batch` was asked to do.
+#[derive(Debug)]
+pub struct BatchRequest {
+    /// The CA folder.
+    pub ca: PathBuf,
+    /// The CSV file.
+    pub file: PathBuf,
+    /// Where every row's files go.
+    pub out_dir: PathBuf,
+    /// One PFX password file per person, in this folder.
+    pub pfx_pass_dir: Option<PathBuf>,
+    /// Worker threads.
+    pub jobs: usize,
+    /// Key type for every row.
+    pub key_type: KeyType,
+    /// Validity for every row.
+    pub validity: Validity,
+    /// Extra EKUs.
+    pub extra_ekus: Vec<String>,
+    /// `--crl-url`.
+    pub crl_url: Option<String>,
+    /// Passwords and PFX.
+    pub secrets: NewKeySecrets,
+    /// How to print the result.
+    pub format: Format,
+}
+
+/// One row of the summary.
+#[derive(Debug, Serialize)]
+pub struct BatchRowReport {
+    /// Line in the CSV file.
+    pub line: u64,
+    /// Common name.
+    pub cn: String,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Subject.
+    pub subject: String,
+    /// Serial.
+    pub serial: Serial,
+    /// SHA-1 thumbprint.
+    pub thumbprint: Thumbprint,
+    /// End of validity.
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+    /// `issued` or `skipped` (issued by an earlier run).
+    pub status: &'static str,
+    /// Files written by this run.
+    pub files: Vec<String>,
+}
+
+/// The batch summary.
+#[derive(Debug, Serialize)]
+pub struct BatchReport {
+    /// Rows issued by this run.
+    pub issued: usize,
+    /// Rows issued by an earlier run.
+    pub skipped: usize,
+    /// Every row.
+    pub rows: Vec<BatchRowReport>,
+    /// The AllowedClientCertificateThumbprints line.
+    pub config_line: String,
+    #[serde(skip)]
+    ca_subject: String,
+}
+
+/// Reads DIR/<cn>.txt (or DIR/<out>.txt) for each row; every password is checked before any key is made.
+fn per_person_passwords(dir: &Path, rows: &[BatchRow]) -> Result<HashMap<String, Secret>> {
+    let mut passwords = HashMap::new();
+    for row in rows {
+        let by_cn = dir.join(format!("{}.txt", row.cn));
+        let path = if by_cn.is_file() {
+            by_cn
+        } else {
+            dir.join(format!("{}.txt", row.out))
+        };
+        if !path.is_file() {
+            return Err(Error::BadInput(format!(
+                "no PFX password file for '{}' (line {}): expected {}",
+                row.cn,
+                row.line,
+                dir.join(format!("{}.txt", row.cn)).display()
+            )));
+        }
+        let source = SecretSource::File(path);
+        let password = secrets::obtain(Some(&source), secret::PFX_PASS, SecretUse::New)
+            .map_err(|e| Error::BadInput(format!("line {} ('{}'): {e}", row.line, row.cn)))?;
+        passwords.insert(row.out.clone(), password);
+    }
+    Ok(passwords)
+}
+
+/// A progress bar on stderr, drawn only on a terminal.
+struct Bar(indicatif::ProgressBar);
+
+impl Progress for Bar {
+    fn start(&self, total: usize) {
+        self.0.set_length(total as u64);
+    }
+    fn done_one(&self) {
+        self.0.inc(1);
+    }
+}
+
+/// Runs the batch.
+pub fn run(req: BatchRequest) -> Result<()> {
+    let rows = batch::read_rows(&req.file)?;
+    let context = ca::open(&req.ca, &req.validity, req.crl_url.clone())?;
+    for oid in &req.extra_ekus {
+        crate::leaf::parse_oid(oid)?;
+    }
+    let protection = match &req.secrets.pfx {
+        Some(pfx) => {
+            let passwords = match &req.pfx_pass_dir {
+                Some(dir) => PfxPasswords::PerRow(per_person_passwords(dir, &rows)?),
+                None => PfxPasswords::One(secrets::obtain(
+                    pfx.pass.as_ref(),
+                    secret::PFX_PASS,
+                    SecretUse::New,
+                )?),
+            };
+            KeyProtection::Pfx {
+                profile: pfx.profile,
+                passwords,
+            }
+        }
+        None => KeyProtection::KeyFile(secrets::obtain(
+            req.secrets.key_pass.as_ref(),
+            secret::KEY_PASS,
+            SecretUse::New,
+        )?),
+    };
+    let ca_password = secrets::obtain(
+        req.secrets.ca_pass.as_ref(),
+        secret::CA_PASS,
+        SecretUse::Existing,
+    )?;
+    let ca = context.store.unlock(&ca_password)?;
+    drop(ca_password);
+    let job = BatchJob {
+        rows,
+        out_dir: req.out_dir,
+        key_type: req.key_type,
+        validity: req.validity,
+        extra_ekus: req.extra_ekus,
+        crl_url: context.crl_url.clone(),
+        protection,
+        jobs: req.jobs,
+    };
+    let bar = indicatif::ProgressBar::with_draw_target(
+        None,
+        if req.format == Format::Text && io::stderr().is_terminal() {
+            indicatif::ProgressDrawTarget::stderr()
+        } else {
+            indicatif::ProgressDrawTarget::hidden()
+        },
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} certificates, {per_sec}, ETA {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let lock = context.store.lock(&mut term::waiting_for_lock)?;
+    let engine = Engine::new(Signer::Ca {
+        store: &context.store,
+        ca: &ca,
+        lock: &lock,
+    });
+    let outcomes = batch::run(&engine, &context.store, &lock, &job, &Bar(bar.clone()));
+    bar.finish_and_clear();
+    let outcomes = outcomes?;
+    drop(lock);
+    let thumbprints: Vec<String> = outcomes
+        .iter()
+        .map(|o| o.cert.thumbprint.to_string())
+        .collect();
+    let issued = outcomes.iter().filter(|o| !o.skipped).count();
+    let report = BatchReport {
+        issued,
+        skipped: outcomes.len() - issued,
+        config_line: setting_line(names::ALLOWED_CLIENTS, &thumbprints.join(",")),
+        rows: outcomes
+            .into_iter()
+            .map(|o| {
+                let row = &job.rows[o.index];
+                BatchRowReport {
+                    line: row.line,
+                    cn: row.cn.clone(),
+                    email: row.email.clone(),
+                    subject: format!("CN={}", row.cn),
+                    serial: o.cert.serial,
+                    thumbprint: o.cert.thumbprint,
+                    not_after: o.cert.not_after,
+                    status: if o.skipped { "skipped" } else { "issued" },
+                    files: path_texts(&o.files),
+                }
+            })
+            .collect(),
+        ca_subject: ca.cert.subject.clone(),
+    };
+    term::render(&report, req.format)
+}
+
+impl Report for BatchReport {
+    fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
+        let width = self
+            .rows
+            .iter()
+            .map(|r| r.cn.chars().count())
+            .max()
+            .unwrap_or(2)
+            .max(2);
+        writeln!(
+            out,
+            "{:<width$}  {:<40}  {:<8}  FILES",
+            "CN", "THUMBPRINT", "STATUS"
+        )?;
+        for r in &self.rows {
+            let files = if r.status == "skipped" {
+                "(issued by an earlier run)".to_string()
+            } else {
+                r.files.join(" ")
+            };
+            writeln!(
+                out,
+                "{:<width$}  {}  {:<8}  {files}",
+                r.cn, r.thumbprint, r.status
+            )?;
+        }
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{} issued, {} skipped (signed by {})",
+            self.issued, self.skipped, self.ca_subject
+        )?;
+        writeln!(out, "AllowedClientCertificateThumbprints for all of them:")?;
+        writeln!(out, "{}", self.config_line)
+    }
+}

@@ -1,0 +1,35 @@
+//! Opening the CA a command signs with, before any password is asked.
+
+use std::path::Path;
+
+use certkit_ca::dates::Validity;
+use certkit_ca::naming::check_crl_url;
+use certkit_ca::signer::check_can_sign;
+use certkit_ca::store::CA_PEM;
+use certkit_ca::{CaStore, Result};
+
+use crate::engine::check_within_ca;
+
+/// An opened CA and the CRL distribution point a new certificate gets from it.
+pub struct CaContext {
+    /// The CA folder.
+    pub store: CaStore,
+    /// `--crl-url`, else the CA's own.
+    pub crl_url: Option<String>,
+}
+
+/// Opens the CA in `dir` and checks that it can sign a certificate valid for `validity`.
+pub fn open(dir: &Path, validity: &Validity, crl_flag: Option<String>) -> Result<CaContext> {
+    let store = CaStore::open(dir)?;
+    let cert = store.cert()?;
+    check_can_sign(&cert, &store.path(CA_PEM))?;
+    check_within_ca(validity.not_after, &cert)?;
+    let crl_url = match crl_flag {
+        Some(url) => Some(url),
+        None => store.settings()?.crl_url,
+    };
+    if let Some(url) = &crl_url {
+        check_crl_url(url)?;
+    }
+    Ok(CaContext { store, crl_url })
+}

@@ -1,0 +1,96 @@
+//! `certkit-issue sign`: a certificate for the key in a request (CSR); the private key never comes here.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use certkit_ca::dates::Validity;
+use certkit_ca::secret::{self, SecretUse};
+use certkit_ca::term::{self, Format, secrets};
+use certkit_ca::{Profile, Result, SecretSource};
+
+use super::ca;
+use super::report::IssueReport;
+use crate::engine::{Engine, Order, Signer, SubjectKey};
+use crate::leaf::LeafSpec;
+use crate::outputs::OutputPlan;
+
+/// What `certkit-issue sign` was asked to do.
+#[derive(Debug)]
+pub struct SignRequest {
+    /// The CA folder.
+    pub ca: PathBuf,
+    /// The request file.
+    pub csr: PathBuf,
+    /// The profile whose extensions the certificate gets.
+    pub profile: Profile,
+    /// Output prefix.
+    pub out: PathBuf,
+    /// Extra DNS names (server).
+    pub dns: Vec<String>,
+    /// IP addresses (server).
+    pub ips: Vec<IpAddr>,
+    /// E-mail address (client).
+    pub email: Option<String>,
+    /// Validity.
+    pub validity: Validity,
+    /// Extra EKUs.
+    pub extra_ekus: Vec<String>,
+    /// `--crl-url`.
+    pub crl_url: Option<String>,
+    /// The CA key password's source.
+    pub ca_pass: Option<SecretSource>,
+    /// How to print the result.
+    pub format: Format,
+}
+
+/// Signs the request.
+pub fn run(req: SignRequest) -> Result<()> {
+    let context = ca::open(&req.ca, &req.validity, req.crl_url)?;
+    let request = crate::csr::read(&req.csr)?;
+    let spec = LeafSpec {
+        profile: req.profile,
+        cn: request.cn.clone(),
+        dns: req.dns,
+        ips: req.ips,
+        email: req.email,
+        extra_ekus: req.extra_ekus,
+        key_type: request.key_type,
+        validity: req.validity,
+        crl_url: context.crl_url.clone(),
+    };
+    spec.validate()?;
+    let plan = OutputPlan {
+        prefix: req.out,
+        with_key: false,
+        with_pfx: false,
+    };
+    plan.check_free()?;
+    let password = secrets::obtain(req.ca_pass.as_ref(), secret::CA_PASS, SecretUse::Existing)?;
+    let ca = context.store.unlock(&password)?;
+    drop(password);
+    let lock = context.store.lock(&mut term::waiting_for_lock)?;
+    let engine = Engine::new(Signer::Ca {
+        store: &context.store,
+        ca: &ca,
+        lock: &lock,
+    });
+    let order = Order {
+        spec,
+        key: SubjectKey::Request(request.public_key),
+        plan,
+        key_password: None,
+        pfx: None,
+        renewal_of: None,
+    };
+    let issued = engine.commit(engine.prepare(order)?)?;
+    drop(lock);
+    let report = IssueReport::new(
+        issued,
+        req.profile,
+        request.key_type,
+        Some(ca.cert.subject.clone()),
+        None,
+        vec![],
+    );
+    term::render(&report, req.format)
+}

@@ -1,0 +1,55 @@
+//! The files one certificate is delivered in: `PREFIX.cer` (DER), `PREFIX.pem`, and the private key as an
+//! encrypted `PREFIX.key` and/or a `PREFIX.pfx`.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use certkit_ca::{Error, Result};
+
+/// `PREFIX` + `.ext`, keeping any folder and dots in the prefix.
+pub fn with_ext(prefix: &Path, ext: &str) -> PathBuf {
+    let mut s: OsString = prefix.as_os_str().to_owned();
+    s.push(".");
+    s.push(ext);
+    PathBuf::from(s)
+}
+
+/// The files a run writes for one certificate.
+#[derive(Clone, Debug)]
+pub struct OutputPlan {
+    /// Where they go: PREFIX.cer, PREFIX.pem, PREFIX.key, PREFIX.pfx.
+    pub prefix: PathBuf,
+    /// Write an encrypted PREFIX.key.
+    pub with_key: bool,
+    /// Write PREFIX.pfx.
+    pub with_pfx: bool,
+}
+
+impl OutputPlan {
+    /// The certificate in DER.
+    pub fn cer(&self) -> PathBuf {
+        with_ext(&self.prefix, "cer")
+    }
+
+    /// The paths this plan will write, in the order they are written.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        let mut paths = vec![self.cer(), with_ext(&self.prefix, "pem")];
+        if self.with_key {
+            paths.push(with_ext(&self.prefix, "key"));
+        }
+        if self.with_pfx {
+            paths.push(with_ext(&self.prefix, "pfx"));
+        }
+        paths
+    }
+
+    /// Fails if any output exists; run before asking for passwords.
+    pub fn check_free(&self) -> Result<()> {
+        for path in self.paths() {
+            if path.exists() {
+                return Err(Error::Exists { path });
+            }
+        }
+        Ok(())
+    }
+}
