@@ -4,6 +4,8 @@
 # Run it again to start a fresh demo (the previous ./pki-demo is removed; only a folder made by this script is).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/deps.sh
+deps_build
 
 cargo build --locked --quiet
 BIN="$PWD/target/debug"

@@ -2,7 +2,8 @@
 //!
 //! The XML is read with a real parser (roxmltree) only to find the byte ranges of the attribute values to
 //! change; the new values are spliced into the original text, so comments, whitespace, attribute order,
-//! other roles and the XML declaration stay byte for byte. Saving is atomic and keeps `FILE.bak`.
+//! other roles and the XML declaration stay byte for byte. Saving is atomic and keeps `FILE.bak`
+//! (docs/cscfg-editing.md).
 
 use std::path::{Path, PathBuf};
 

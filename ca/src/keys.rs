@@ -138,8 +138,10 @@ pub fn encrypt_pem(key: &KeyPair, password: &Secret) -> Result<Zeroizing<String>
 
 /// Encrypts PKCS#8 DER as an `ENCRYPTED PRIVATE KEY` PEM.
 pub fn encrypt_pkcs8_der(der: &[u8], password: &Secret) -> Result<Zeroizing<String>> {
-    let info =
-        PrivateKeyInfoRef::try_from(der).map_err(|e| Error::crypto("encoding the key", e))?;
+    let info = PrivateKeyInfoRef::try_from(der).map_err(|e| Error::Encoding {
+        what: "the private key",
+        detail: e.to_string(),
+    })?;
     let mut salt = [0u8; 16];
     let mut iv = [0u8; 16];
     openssl::rand::rand_bytes(&mut salt)?;
@@ -152,7 +154,10 @@ pub fn encrypt_pkcs8_der(der: &[u8], password: &Secret) -> Result<Zeroizing<Stri
         .map_err(|e| Error::crypto("encrypting the key", e))?;
     encrypted
         .to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF)
-        .map_err(|e| Error::crypto("encoding the key", e))
+        .map_err(|e| Error::Encoding {
+            what: "the encrypted key as PEM",
+            detail: e.to_string(),
+        })
 }
 
 /// Decrypts an `ENCRYPTED PRIVATE KEY` PEM read from `path` into PKCS#8 DER.

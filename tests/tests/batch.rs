@@ -14,10 +14,7 @@ fn people(env: &Env, rows: &[&str]) {
 }
 
 fn inventory_len(env: &Env) -> usize {
-    env.json("certkit-ca", &["list", "--ca", "pki", "--json"])
-        .as_array()
-        .expect("array")
-        .len()
+    env.list("pki").len()
 }
 
 fn pfx_view(env: &Env, file: &str, password: &str) -> serde_json::Value {
@@ -30,12 +27,28 @@ fn pfx_view(env: &Env, file: &str, password: &str) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("json")
 }
 
-#[test]
-fn batch_with_per_person_pfx_passwords_and_a_rerun_that_issues_nothing() {
-    let env = Env::new();
+/// The batch arguments of the three-person team with per-person PFX passwords in pw/.
+const TEAM_BATCH: [&str; 13] = [
+    "client",
+    "--ca",
+    "pki",
+    "--batch",
+    "people.csv",
+    "--out-dir",
+    "out",
+    "--pfx",
+    "--pfx-pass-dir",
+    "pw",
+    "--ca-pass",
+    "env:CA_PW",
+    "--key",
+];
+
+/// A CA, people.csv for Alice, Bob and Carol, and each one's PFX password in pw/<cn>.txt.
+fn team(env: &Env) {
     env.init_ca("pki");
     people(
-        &env,
+        env,
         &[
             "Alice Smith,alice@example.com,",
             "Bob Jones,,bob",
@@ -50,28 +63,19 @@ fn batch_with_per_person_pfx_passwords_and_a_rerun_that_issues_nothing() {
     ] {
         std::fs::write(env.path(&format!("pw/{cn}.txt")), format!("{pw}\n")).expect("write");
     }
-    let json = env.json(
-        "certkit-issue",
-        &[
-            "client",
-            "--ca",
-            "pki",
-            "--batch",
-            "people.csv",
-            "--out-dir",
-            "out",
-            "--pfx",
-            "--pfx-pass-dir",
-            "pw",
-            "--ca-pass",
-            "env:CA_PW",
-            "--key",
-            "p256",
-            "--jobs",
-            "2",
-            "--json",
-        ],
-    );
+}
+
+fn team_batch(env: &Env) -> serde_json::Value {
+    let mut args = TEAM_BATCH.to_vec();
+    args.extend(["p256", "--jobs", "2", "--json"]);
+    env.json("certkit-issue", &args)
+}
+
+#[test]
+fn batch_with_per_person_pfx_passwords() {
+    let env = Env::new();
+    team(&env);
+    let json = team_batch(&env);
     assert_eq!(json["issued"], 3);
     assert_eq!(
         env.listing("out"),
@@ -134,31 +138,27 @@ fn batch_with_per_person_pfx_passwords_and_a_rerun_that_issues_nothing() {
         )
     );
     assert_eq!(inventory_len(&env), 3);
-    // The same batch again: nothing new, files untouched, the same summary line.
+}
+
+#[test]
+fn a_rerun_of_the_same_batch_issues_nothing_and_touches_nothing() {
+    let env = Env::new();
+    team(&env);
+    let first = team_batch(&env);
+    let thumbs: Vec<&str> = first["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| r["thumbprint"].as_str().expect("thumbprint"))
+        .collect();
     let before: Vec<Vec<u8>> = env
         .listing("out")
         .iter()
         .map(|n| env.read(&format!("out/{n}")))
         .collect();
-    let again = env.ok(
-        "certkit-issue",
-        &[
-            "client",
-            "--ca",
-            "pki",
-            "--batch",
-            "people.csv",
-            "--out-dir",
-            "out",
-            "--pfx",
-            "--pfx-pass-dir",
-            "pw",
-            "--ca-pass",
-            "env:CA_PW",
-            "--key",
-            "p256",
-        ],
-    );
+    let mut args = TEAM_BATCH.to_vec();
+    args.push("p256");
+    let again = env.ok("certkit-issue", &args);
     assert_contains(&again, &["0 issued, 3 skipped", &thumbs.join(",")]);
     assert_eq!(inventory_len(&env), 3);
     let after: Vec<Vec<u8>> = env
@@ -323,8 +323,7 @@ fn an_interrupted_batch_loses_nothing_and_the_rerun_completes_it() {
         "the batch finished before it could be interrupted"
     );
     env.ok("certkit-issue", &args);
-    let list = env.json("certkit-ca", &["list", "--ca", "pki", "--json"]);
-    let list = list.as_array().expect("array");
+    let list = env.list("pki");
     assert_eq!(list.len(), 40, "each row exactly once");
     let mut cns: Vec<&str> = list.iter().map(|e| e["cn"].as_str().expect("cn")).collect();
     cns.sort();

@@ -501,7 +501,7 @@ fn show_reports_the_ca_and_missing_ca_names_init() {
     assert_eq!(shown["subject"], "CN=Test CA");
     assert_eq!(shown["key"], "rsa2048");
     assert_eq!(shown["issued"], 0);
-    env.client("pki", "alice", "alice");
+    env.issue_client("pki", "alice", "alice");
     let text = env.ok("certkit-ca", &["show", "--ca", "pki"]);
     assert_contains(
         &text,

@@ -8,7 +8,7 @@ use common::*;
 /// A CA, a client certificate for alice (cert + key) and a server certificate.
 fn setup(env: &Env) {
     env.init_ca("pki");
-    env.client("pki", "alice", "alice");
+    env.issue_client("pki", "alice", "alice");
 }
 
 fn pfx(env: &Env, extra: &[&str]) -> String {
@@ -358,7 +358,7 @@ fn cer_from_pfx_equals_the_original_and_issuer_gives_the_ca() {
 fn thumbprints_match_openssl_in_every_format() {
     let env = Env::new();
     setup(&env);
-    env.client("pki", "bob", "bob");
+    env.issue_client("pki", "bob", "bob");
     pfx(
         &env,
         &[
@@ -454,11 +454,10 @@ fn thumbprints_match_openssl_in_every_format() {
 }
 
 #[test]
-fn bad_inputs_fail_cleanly_without_output() {
+fn wrong_key_password_or_someone_elses_key_is_refused() {
     let env = Env::new();
     setup(&env);
-    env.client("pki", "bob", "bob");
-    // Wrong key password.
+    env.issue_client("pki", "bob", "bob");
     let out = env
         .cmd("certkit-export")
         .args([
@@ -497,7 +496,17 @@ fn bad_inputs_fail_cleanly_without_output() {
         2,
     );
     assert_contains(&err, &["bob.key is not the key of alice.cer"]);
-    // Truncated and malformed certificates.
+    assert!(
+        env.listing(".").iter().all(|n| !n.starts_with("a.")),
+        "{:?}",
+        env.listing(".")
+    );
+}
+
+#[test]
+fn truncated_and_malformed_certificates_are_refused() {
+    let env = Env::new();
+    setup(&env);
     let der = env.read("alice.cer");
     std::fs::write(env.path("trunc.cer"), &der[..der.len() / 2]).expect("write");
     let err = env.fails("certkit-export", &["thumbprint", "trunc.cer"], 2);
@@ -512,7 +521,17 @@ fn bad_inputs_fail_cleanly_without_output() {
         &["cer", "--in", "junk.pem", "--out", "a.cer"],
         2,
     );
-    // A truncated PFX, a wrong PFX password, a PFX without a key.
+    assert!(
+        env.listing(".").iter().all(|n| !n.starts_with("a.")),
+        "{:?}",
+        env.listing(".")
+    );
+}
+
+#[test]
+fn a_damaged_pfx_a_wrong_password_and_a_keyless_pfx_are_refused() {
+    let env = Env::new();
+    setup(&env);
     pfx(
         &env,
         &[
@@ -582,7 +601,17 @@ fn bad_inputs_fail_cleanly_without_output() {
         2,
     );
     assert_contains(&err, &["holds no private key"]);
-    // Existing output.
+    assert!(
+        env.listing(".").iter().all(|n| !n.starts_with("a.")),
+        "{:?}",
+        env.listing(".")
+    );
+}
+
+#[test]
+fn an_existing_pfx_is_never_overwritten() {
+    let env = Env::new();
+    setup(&env);
     std::fs::write(env.path("taken.pfx"), "mine").expect("write");
     env.fails(
         "certkit-export",
@@ -602,7 +631,17 @@ fn bad_inputs_fail_cleanly_without_output() {
         1,
     );
     assert_eq!(env.read("taken.pfx"), b"mine");
-    // Short new PFX password.
+    assert!(
+        env.listing(".").iter().all(|n| !n.starts_with("a.")),
+        "{:?}",
+        env.listing(".")
+    );
+}
+
+#[test]
+fn a_short_new_pfx_password_is_refused() {
+    let env = Env::new();
+    setup(&env);
     let out = env
         .cmd("certkit-export")
         .args([

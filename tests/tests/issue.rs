@@ -7,13 +7,6 @@ use common::*;
 
 const KEY_ARGS: [&str; 4] = ["--ca-pass", "env:CA_PW", "--key-pass", "env:KEY_PW"];
 
-fn issue(env: &Env, args: &[&str]) -> serde_json::Value {
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend_from_slice(&KEY_ARGS);
-    all.push("--json");
-    env.json("certkit-issue", &all)
-}
-
 fn ski(text: &str) -> String {
     extension(text, "X509v3 Subject Key Identifier")
         .expect("SKI")
@@ -44,24 +37,21 @@ fn inventory_lines(env: &Env, ca: &str) -> usize {
 fn server_profile_has_every_documented_extension() {
     let env = Env::new();
     env.init_ca("pki");
-    let json = issue(
-        &env,
-        &[
-            "server",
-            "--ca",
-            "pki",
-            "--cn",
-            "myservice.cloudapp.net",
-            "--dns",
-            "*.cloudapp.net",
-            "--dns",
-            "www.example.com",
-            "--ip",
-            "127.0.0.1",
-            "--out",
-            "ssl",
-        ],
-    );
+    let json = env.issue(&[
+        "server",
+        "--ca",
+        "pki",
+        "--cn",
+        "myservice.cloudapp.net",
+        "--dns",
+        "*.cloudapp.net",
+        "--dns",
+        "www.example.com",
+        "--ip",
+        "127.0.0.1",
+        "--out",
+        "ssl",
+    ]);
     let text = env.x509_text("ssl.pem");
     assert_contains(
         &text,
@@ -212,18 +202,15 @@ fn client_profile_and_text_output() {
 fn encryption_profile_and_ec_keys() {
     let env = Env::new();
     env.init_ca("pki");
-    let json = issue(
-        &env,
-        &[
-            "encryption",
-            "--ca",
-            "pki",
-            "--cn",
-            "DataEnc",
-            "--out",
-            "enc",
-        ],
-    );
+    let json = env.issue(&[
+        "encryption",
+        "--ca",
+        "pki",
+        "--cn",
+        "DataEnc",
+        "--out",
+        "enc",
+    ]);
     let text = env.x509_text("enc.pem");
     assert_eq!(
         extension(&text, "X509v3 Key Usage").as_deref(),
@@ -242,12 +229,9 @@ fn encryption_profile_and_ec_keys() {
         )
     );
     // EC keys never get key or data encipherment.
-    issue(
-        &env,
-        &[
-            "client", "--ca", "pki", "--cn", "ec", "--key", "p256", "--out", "ec",
-        ],
-    );
+    env.issue(&[
+        "client", "--ca", "pki", "--cn", "ec", "--key", "p256", "--out", "ec",
+    ]);
     let ec = env.x509_text("ec.pem");
     assert_contains(
         &ec,
@@ -261,20 +245,17 @@ fn encryption_profile_and_ec_keys() {
         Some("X509v3 Key Usage: critical | Digital Signature")
     );
     // --eku adds OIDs.
-    issue(
-        &env,
-        &[
-            "client",
-            "--ca",
-            "pki",
-            "--cn",
-            "mail",
-            "--eku",
-            "1.3.6.1.5.5.7.3.4",
-            "--out",
-            "mail",
-        ],
-    );
+    env.issue(&[
+        "client",
+        "--ca",
+        "pki",
+        "--cn",
+        "mail",
+        "--eku",
+        "1.3.6.1.5.5.7.3.4",
+        "--out",
+        "mail",
+    ]);
     assert_eq!(
         extension(&env.x509_text("mail.pem"), "X509v3 Extended Key Usage").as_deref(),
         Some("X509v3 Extended Key Usage: | TLS Web Client Authentication, E-mail Protection")
@@ -284,17 +265,14 @@ fn encryption_profile_and_ec_keys() {
 #[test]
 fn self_signed_certificates_verify_against_themselves_and_are_not_recorded() {
     let env = Env::new();
-    let json = issue(
-        &env,
-        &[
-            "server",
-            "--self-signed",
-            "--cn",
-            "myservice.cloudapp.net",
-            "--out",
-            "ssl",
-        ],
-    );
+    let json = env.issue(&[
+        "server",
+        "--self-signed",
+        "--cn",
+        "myservice.cloudapp.net",
+        "--out",
+        "ssl",
+    ]);
     assert_eq!(json["self_signed"], true);
     let text = env.x509_text("ssl.pem");
     assert_contains(
@@ -319,10 +297,7 @@ fn self_signed_certificates_verify_against_themselves_and_are_not_recorded() {
         ]),
         &["ssl.pem: OK"],
     );
-    issue(
-        &env,
-        &["encryption", "--self-signed", "--cn", "enc", "--out", "enc"],
-    );
+    env.issue(&["encryption", "--self-signed", "--cn", "enc", "--out", "enc"]);
     assert_contains(
         &env.openssl_ok(&["verify", "-CAfile", "enc.pem", "enc.pem"]),
         &["enc.pem: OK"],
@@ -349,30 +324,21 @@ fn tls12_mutual_auth_handshake_accepts_our_client_and_refuses_a_foreign_one() {
     let env = Env::new();
     env.init_ca("pki");
     env.init_ca("other");
-    issue(
-        &env,
-        &[
-            "server",
-            "--ca",
-            "pki",
-            "--cn",
-            "localhost",
-            "--ip",
-            "127.0.0.1",
-            "--out",
-            "srv",
-        ],
-    );
-    issue(
-        &env,
-        &["client", "--ca", "pki", "--cn", "alice", "--out", "alice"],
-    );
-    issue(
-        &env,
-        &[
-            "client", "--ca", "other", "--cn", "mallory", "--out", "mallory",
-        ],
-    );
+    env.issue(&[
+        "server",
+        "--ca",
+        "pki",
+        "--cn",
+        "localhost",
+        "--ip",
+        "127.0.0.1",
+        "--out",
+        "srv",
+    ]);
+    env.issue(&["client", "--ca", "pki", "--cn", "alice", "--out", "alice"]);
+    env.issue(&[
+        "client", "--ca", "other", "--cn", "mallory", "--out", "mallory",
+    ]);
     let good = tls12_handshake(
         &env,
         ("srv.pem", "srv.key"),
@@ -507,95 +473,107 @@ fn csr_is_signed_and_the_key_stays_with_the_requester() {
     );
 }
 
+/// A failed `certkit-issue client` in `env` with the CA in pki: the exit code and stderr, after checking that
+/// no output file was written and nothing was recorded.
+fn refused(env: &Env, args: &[&str], code: i32) -> String {
+    let before = inventory_lines(env, "pki");
+    let err = env.fails("certkit-issue", args, code);
+    assert!(
+        env.listing(".").iter().all(|n| !n.starts_with("a.")),
+        "{:?}",
+        env.listing(".")
+    );
+    assert_eq!(
+        inventory_lines(env, "pki"),
+        before,
+        "something was recorded"
+    );
+    err
+}
+
+fn client_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["client", "--ca", "pki", "--cn", "a", "--out", "a"];
+    args.extend_from_slice(extra);
+    args
+}
+
 #[test]
-fn failures_write_nothing_and_record_nothing() {
+fn a_wrong_ca_password_writes_and_records_nothing() {
     let env = Env::new();
     env.init_ca("pki");
-    let before = inventory_lines(&env, "pki");
-    // Wrong CA password.
     let out = env
         .cmd("certkit-issue")
-        .args([
-            "client",
-            "--ca",
-            "pki",
-            "--cn",
-            "a",
-            "--out",
-            "a",
+        .args(client_args(&[
             "--ca-pass",
             "env:WRONG",
             "--key-pass",
             "env:KEY_PW",
-        ])
+        ]))
         .env("WRONG", "wrong password!!")
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert_contains(&text(&out.stderr), &["wrong password", "pki/ca.key"]);
-    // A date past the CA says when the CA expires.
-    let err = env.fails(
-        "certkit-issue",
-        &[
-            "client",
-            "--ca",
-            "pki",
-            "--cn",
-            "a",
-            "--out",
-            "a",
+    assert!(!env.path("a.cer").exists() && !env.path("a.key").exists());
+    assert_eq!(inventory_lines(&env, "pki"), 0);
+}
+
+#[test]
+fn a_date_past_the_ca_or_in_the_past_is_refused() {
+    let env = Env::new();
+    env.init_ca("pki");
+    let err = refused(
+        &env,
+        &client_args(&[
             "--days",
             "5000",
             "--ca-pass",
             "env:CA_PW",
             "--key-pass",
             "env:KEY_PW",
-        ],
+        ]),
         2,
     );
     assert_contains(&err, &["outlive its CA", "expires on"]);
-    env.fails(
-        "certkit-issue",
-        &[
-            "client",
-            "--ca",
-            "pki",
-            "--cn",
-            "a",
-            "--out",
-            "a",
+    refused(
+        &env,
+        &client_args(&[
             "--expires",
             "2020-01-01",
             "--ca-pass",
             "env:CA_PW",
             "--key-pass",
             "env:KEY_PW",
-        ],
+        ]),
         2,
     );
-    // Malformed CSRs.
-    std::fs::write(
-        env.path("junk.csr"),
-        "-----BEGIN CERTIFICATE REQUEST-----\nnotbase64\n-----END CERTIFICATE REQUEST-----\n",
-    )
-    .expect("write");
-    let err = env.fails(
-        "certkit-issue",
-        &[
+}
+
+#[test]
+fn malformed_and_tampered_requests_are_refused() {
+    let env = Env::new();
+    env.init_ca("pki");
+    let sign = |csr: &'static str| -> [&'static str; 11] {
+        [
             "sign",
             "--ca",
             "pki",
             "--csr",
-            "junk.csr",
+            csr,
             "--profile",
             "client",
             "--out",
             "a",
             "--ca-pass",
             "env:CA_PW",
-        ],
-        2,
-    );
+        ]
+    };
+    std::fs::write(
+        env.path("junk.csr"),
+        "-----BEGIN CERTIFICATE REQUEST-----\nnotbase64\n-----END CERTIFICATE REQUEST-----\n",
+    )
+    .expect("write");
+    let err = refused(&env, &sign("junk.csr"), 2);
     assert_contains(&err, &["junk.csr", "not a certificate signing request"]);
     env.openssl_ok(&[
         "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "r.key", "-subj", "/CN=r",
@@ -605,27 +583,16 @@ fn failures_write_nothing_and_record_nothing() {
     let last = der.len() - 5;
     der[last] ^= 0xFF;
     std::fs::write(env.path("tampered.der"), der).expect("write");
-    let err = env.fails(
-        "certkit-issue",
-        &[
-            "sign",
-            "--ca",
-            "pki",
-            "--csr",
-            "tampered.der",
-            "--profile",
-            "client",
-            "--out",
-            "a",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
-        2,
-    );
+    let err = refused(&env, &sign("tampered.der"), 2);
     assert_contains(&err, &["signature does not verify"]);
-    // Bad names.
-    env.fails(
-        "certkit-issue",
+}
+
+#[test]
+fn bad_names_are_refused() {
+    let env = Env::new();
+    env.init_ca("pki");
+    refused(
+        &env,
         &[
             "server",
             "--ca",
@@ -641,26 +608,23 @@ fn failures_write_nothing_and_record_nothing() {
         ],
         2,
     );
-    env.fails(
-        "certkit-issue",
-        &[
-            "client",
-            "--ca",
-            "pki",
-            "--cn",
-            "a",
+    refused(
+        &env,
+        &client_args(&[
             "--email",
             "nope",
-            "--out",
-            "a",
             "--ca-pass",
             "env:CA_PW",
             "--key-pass",
             "env:KEY_PW",
-        ],
+        ]),
         2,
     );
-    // Missing CA.
+}
+
+#[test]
+fn a_missing_ca_names_certkit_ca_init() {
+    let env = Env::new();
     let err = env.fails(
         "certkit-issue",
         &[
@@ -679,13 +643,13 @@ fn failures_write_nothing_and_record_nothing() {
         2,
     );
     assert_contains(&err, &["certkit-ca init"]);
-    assert!(
-        env.listing(".").iter().all(|n| !n.starts_with("a.")),
-        "{:?}",
-        env.listing(".")
-    );
-    assert_eq!(inventory_lines(&env, "pki"), before);
-    // An existing output is never overwritten.
+    assert!(!env.path("a.cer").exists());
+}
+
+#[test]
+fn an_existing_output_is_never_overwritten() {
+    let env = Env::new();
+    env.init_ca("pki");
     std::fs::write(env.path("taken.pem"), "mine").expect("write");
     env.fails(
         "certkit-issue",
@@ -706,7 +670,7 @@ fn failures_write_nothing_and_record_nothing() {
     );
     assert_eq!(env.read("taken.pem"), b"mine");
     assert!(!env.path("taken.cer").exists());
-    assert_eq!(inventory_lines(&env, "pki"), before);
+    assert_eq!(inventory_lines(&env, "pki"), 0);
 }
 
 #[test]
@@ -762,8 +726,7 @@ fn eight_parallel_issues_all_land_in_the_inventory() {
     for mut child in children {
         assert!(child.wait().expect("wait").success());
     }
-    let list = env.json("certkit-ca", &["list", "--ca", "pki", "--json"]);
-    let list = list.as_array().expect("array");
+    let list = env.list("pki");
     assert_eq!(list.len(), 8);
     let mut cns: Vec<&str> = list.iter().map(|e| e["cn"].as_str().expect("cn")).collect();
     cns.sort();
@@ -771,7 +734,7 @@ fn eight_parallel_issues_all_land_in_the_inventory() {
         cns,
         (0..8).map(|i| format!("person{i}")).collect::<Vec<_>>()
     );
-    for entry in list {
+    for entry in &list {
         let cn = entry["cn"].as_str().expect("cn");
         assert_eq!(
             entry["thumbprint"],
@@ -787,34 +750,25 @@ fn eight_parallel_issues_all_land_in_the_inventory() {
 fn list_filters_and_orders_newest_first() {
     let env = Env::new();
     env.init_ca("pki");
-    issue(
-        &env,
-        &[
-            "client", "--ca", "pki", "--cn", "first", "--key", "p256", "--out", "first",
-        ],
-    );
-    issue(
-        &env,
-        &[
-            "server",
-            "--ca",
-            "pki",
-            "--cn",
-            "srv.example.com",
-            "--key",
-            "p256",
-            "--days",
-            "10",
-            "--out",
-            "srv",
-        ],
-    );
-    issue(
-        &env,
-        &[
-            "client", "--ca", "pki", "--cn", "last", "--key", "p256", "--out", "last",
-        ],
-    );
+    env.issue(&[
+        "client", "--ca", "pki", "--cn", "first", "--key", "p256", "--out", "first",
+    ]);
+    env.issue(&[
+        "server",
+        "--ca",
+        "pki",
+        "--cn",
+        "srv.example.com",
+        "--key",
+        "p256",
+        "--days",
+        "10",
+        "--out",
+        "srv",
+    ]);
+    env.issue(&[
+        "client", "--ca", "pki", "--cn", "last", "--key", "p256", "--out", "last",
+    ]);
     let all = env.json("certkit-ca", &["list", "--ca", "pki", "--json"]);
     let cns: Vec<&str> = all
         .as_array()

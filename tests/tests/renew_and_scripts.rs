@@ -78,7 +78,7 @@ fn renew_keeps_subject_sans_profile_and_ekus_with_a_new_key() {
         ],
     );
     let old_thumb = env.openssl_thumbprint("old.pem");
-    let serial = env.json("certkit-ca", &["list", "--ca", "pki", "--json"])[0]["serial"]
+    let serial = env.list("pki")[0]["serial"]
         .as_str()
         .expect("serial")
         .to_string();
@@ -127,14 +127,21 @@ fn renew_keeps_subject_sans_profile_and_ekus_with_a_new_key() {
         env.openssl_ok(&["x509", "-in", "old.pem", "-noout", "-pubkey"]),
         env.openssl_ok(&["x509", "-in", "new.pem", "-noout", "-pubkey"])
     );
-    let list = env.json("certkit-ca", &["list", "--ca", "pki", "--json"]);
-    assert_eq!(list.as_array().expect("array").len(), 2);
+    let list = env.list("pki");
+    assert_eq!(list.len(), 2);
     assert_eq!(list[0]["renewal_of"], serial.as_str());
     assert_eq!(
         list[1]["status"], "valid",
         "the old certificate stays valid"
     );
-    // By thumbprint and by certificate file too.
+}
+
+#[test]
+fn renew_finds_the_certificate_by_thumbprint_and_by_file() {
+    let env = Env::new();
+    env.init_ca("pki");
+    env.issue_client("pki", "alice", "old");
+    let new_thumb = env.openssl_thumbprint("old.pem");
     let by_thumb = env.json(
         "certkit-issue",
         &[
@@ -169,6 +176,12 @@ fn renew_keeps_subject_sans_profile_and_ekus_with_a_new_key() {
         ],
     );
     assert_eq!(by_file["old_thumbprint"], by_thumb["thumbprint"]);
+}
+
+#[test]
+fn renewing_an_unknown_serial_is_a_clear_error() {
+    let env = Env::new();
+    env.init_ca("pki");
     let err = env.fails(
         "certkit-issue",
         &[
@@ -386,13 +399,7 @@ fn rotation_is_idempotent_and_keeps_old_thumbprints_until_retire() {
     let second = ok_script(&env, "rotate-client-certs.sh", &args);
     assert_contains(&second, &["0 certificate(s) renewed", "already up to date"]);
     assert_eq!(env.read("svc.cscfg"), before);
-    assert_eq!(
-        env.json("certkit-ca", &["list", "--ca", "pki", "--json"])
-            .as_array()
-            .expect("a")
-            .len(),
-        5
-    );
+    assert_eq!(env.list("pki").len(), 5);
     // --retire removes exactly the superseded thumbprints; again, nothing changes.
     args.push("--retire");
     ok_script(&env, "rotate-client-certs.sh", &args);

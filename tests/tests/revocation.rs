@@ -11,28 +11,13 @@ fn crl_number(env: &Env, crl: &str) -> String {
     text.trim().trim_start_matches("crlNumber=").to_string()
 }
 
-#[test]
-fn revoked_client_is_refused_by_verify_and_by_a_crl_checking_tls_server() {
-    let env = Env::new();
+/// A CA with clients lost-laptop (revoked for keyCompromise) and alice, a server for localhost, and a
+/// published CRL; returns the revoked certificate's issue JSON.
+fn revoked_laptop(env: &Env) -> serde_json::Value {
     env.init_ca("pki");
-    let lost = env.client("pki", "lost-laptop", "lost");
-    env.client("pki", "alice", "alice");
-    env.ok(
-        "certkit-issue",
-        &[
-            "server",
-            "--ca",
-            "pki",
-            "--cn",
-            "localhost",
-            "--out",
-            "srv",
-            "--ca-pass",
-            "env:CA_PW",
-            "--key-pass",
-            "env:KEY_PW",
-        ],
-    );
+    let lost = env.issue_client("pki", "lost-laptop", "lost");
+    env.issue_client("pki", "alice", "alice");
+    env.issue(&["server", "--ca", "pki", "--cn", "localhost", "--out", "srv"]);
     let out = env.ok(
         "certkit-ca",
         &[
@@ -51,6 +36,13 @@ fn revoked_client_is_refused_by_verify_and_by_a_crl_checking_tls_server() {
     );
     assert_eq!(crl["file"], "pki/ca.crl");
     assert_eq!(crl["revoked"], serde_json::json!([lost["serial"]]));
+    lost
+}
+
+#[test]
+fn the_crl_is_signed_v2_with_number_and_reason() {
+    let env = Env::new();
+    let lost = revoked_laptop(&env);
     // The CRL is signed by the CA, v2, with AKI, number, reason.
     assert_contains(
         &env.openssl_ok(&[
@@ -85,6 +77,12 @@ fn revoked_client_is_refused_by_verify_and_by_a_crl_checking_tls_server() {
             "Next Update",
         ],
     );
+}
+
+#[test]
+fn openssl_verify_with_the_crl_refuses_the_revoked_client() {
+    let env = Env::new();
+    revoked_laptop(&env);
     env.openssl_ok(&[
         "crl",
         "-in",
@@ -120,6 +118,12 @@ fn revoked_client_is_refused_by_verify_and_by_a_crl_checking_tls_server() {
         ]),
         &["alice.pem: OK"],
     );
+}
+
+#[test]
+fn a_crl_checking_tls_server_refuses_the_revoked_client() {
+    let env = Env::new();
+    revoked_laptop(&env);
     // s_server spells the option -CRL; it reads the DER CRL certkit wrote, as published.
     let crl_args = ["-crl_check", "-CRL", "pki/ca.crl", "-CRLform", "DER"];
     let refused = tls12_handshake(
@@ -149,6 +153,12 @@ fn revoked_client_is_refused_by_verify_and_by_a_crl_checking_tls_server() {
         "{}\n{}",
         accepted.client_output, accepted.server_output
     );
+}
+
+#[test]
+fn list_shows_the_revocation() {
+    let env = Env::new();
+    revoked_laptop(&env);
     // list shows the status.
     let list = env.json("certkit-ca", &["list", "--ca", "pki", "--json"]);
     let entry = list
@@ -239,7 +249,7 @@ fn crl_url_goes_into_issued_certificates() {
             "env:CA_PW",
         ],
     );
-    env.client("pki", "alice", "alice");
+    env.issue_client("pki", "alice", "alice");
     let text = env.x509_text("alice.pem");
     assert_eq!(
         extension(&text, "X509v3 CRL Distribution Points").map(|_| ()),
@@ -299,7 +309,7 @@ fn revoke_with_cscfg_removes_exactly_that_thumbprint() {
     )
     .expect("copy");
     for cn in ["alice", "bob", "carol"] {
-        env.client("pki", cn, cn);
+        env.issue_client("pki", cn, cn);
     }
     env.ok(
         "certkit-export",

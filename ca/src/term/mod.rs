@@ -6,12 +6,11 @@ pub mod output;
 pub mod secrets;
 
 use std::io::Write;
-use std::path::Path;
 use std::process::ExitCode;
 
 use crate::error::Error;
 
-pub use output::{Format, Report, render};
+pub use output::{Format, Report, note, render, waiting_for_lock, warn};
 
 /// The whole life of a certkit binary: parse the command line (usage errors as one line, exit 2), run, report.
 pub fn main<T: clap::Parser>(program: &str, run: fn(T) -> Result<(), Error>) -> ExitCode {
@@ -47,25 +46,6 @@ pub fn finish(program: &str, result: Result<(), Error>) -> ExitCode {
             ExitCode::from(err.exit_code())
         }
     }
-}
-
-/// Shows a warning on stderr (never on stdout, which scripts parse).
-pub fn warn(message: &str) {
-    let _ = writeln!(std::io::stderr(), "warning: {message}");
-}
-
-/// Shows a note on stderr: something the user may want to know that is not a problem.
-pub fn note(message: &str) {
-    let _ = writeln!(std::io::stderr(), "note: {message}");
-}
-
-/// Says on stderr that another certkit process holds the CA folder's lock and this one waits for it.
-pub fn waiting_for_lock(dir: &Path) {
-    let _ = writeln!(
-        std::io::stderr(),
-        "waiting for another certkit process that is using the CA in {}...",
-        dir.display()
-    );
 }
 
 /// clap's message up to its usage block, folded into one line.

@@ -37,7 +37,7 @@ pub trait Report: Serialize {
 /// Prints a report on stdout in `format`, and its warnings on stderr.
 pub fn render<R: Report>(report: &R, format: Format) -> Result<()> {
     for warning in report.warnings() {
-        super::warn(warning);
+        warn(warning);
     }
     let stdout = io::stdout();
     let mut out = stdout.lock();
@@ -58,4 +58,23 @@ pub fn path_text(path: &std::path::Path) -> String {
 /// Paths as text in reports.
 pub fn path_texts(paths: &[std::path::PathBuf]) -> Vec<String> {
     paths.iter().map(|p| path_text(p)).collect()
+}
+
+/// Shows a warning on stderr (never on stdout, which scripts parse).
+pub fn warn(message: &str) {
+    let _ = writeln!(io::stderr(), "warning: {message}");
+}
+
+/// Shows a note on stderr: something the user may want to know that is not a problem.
+pub fn note(message: &str) {
+    let _ = writeln!(io::stderr(), "note: {message}");
+}
+
+/// Says on stderr that another certkit process holds the CA folder's lock and this one waits for it.
+pub fn waiting_for_lock(dir: &std::path::Path) {
+    let _ = writeln!(
+        io::stderr(),
+        "waiting for another certkit process that is using the CA in {}...",
+        dir.display()
+    );
 }

@@ -105,7 +105,7 @@ impl Env {
             "certkit-ca",
             &[
                 "init",
-                "--dir",
+                "--ca",
                 dir,
                 "--cn",
                 "Test CA",
@@ -116,25 +116,45 @@ impl Env {
         )
     }
 
+    /// Runs `certkit-issue` with `args`, adding the test password sources it needs and `--json`; returns
+    /// the JSON.
+    pub fn issue(&self, args: &[&str]) -> serde_json::Value {
+        self.json("certkit-issue", &Self::with_passwords(args))
+    }
+
+    /// `args` with the password sources a `certkit-issue` command needs (CA, key, PFX) and `--json`.
+    pub fn with_passwords<'a>(args: &[&'a str]) -> Vec<&'a str> {
+        let mut all = args.to_vec();
+        let has = |flag: &str| args.contains(&flag);
+        let self_signed = has("--self-signed");
+        if !self_signed && !has("--ca-pass") {
+            all.extend(["--ca-pass", "env:CA_PW"]);
+        }
+        let makes_key = args.first() != Some(&"sign");
+        let batch_with_pfx = has("--batch") && has("--pfx");
+        if makes_key && !batch_with_pfx && !has("--key-pass") {
+            all.extend(["--key-pass", "env:KEY_PW"]);
+        }
+        if has("--pfx") && !has("--pfx-pass") && !has("--pfx-pass-dir") {
+            all.extend(["--pfx-pass", "env:PFX_PW"]);
+        }
+        if !has("--json") {
+            all.push("--json");
+        }
+        all
+    }
+
     /// Issues a client certificate from the CA in `ca`.
-    pub fn client(&self, ca: &str, cn: &str, out: &str) -> serde_json::Value {
-        self.json(
-            "certkit-issue",
-            &[
-                "client",
-                "--ca",
-                ca,
-                "--cn",
-                cn,
-                "--out",
-                out,
-                "--ca-pass",
-                "env:CA_PW",
-                "--key-pass",
-                "env:KEY_PW",
-                "--json",
-            ],
-        )
+    pub fn issue_client(&self, ca: &str, cn: &str, out: &str) -> serde_json::Value {
+        self.issue(&["client", "--ca", ca, "--cn", cn, "--out", out])
+    }
+
+    /// The CA's inventory as `certkit-ca list --json` prints it.
+    pub fn list(&self, ca: &str) -> Vec<serde_json::Value> {
+        match self.json("certkit-ca", &["list", "--ca", ca, "--json"]) {
+            serde_json::Value::Array(rows) => rows,
+            other => panic!("list --json printed {other}"),
+        }
     }
 
     /// Runs a peer tool in the temp folder; returns its output.
@@ -230,6 +250,14 @@ pub fn extension(text: &str, name: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// The demo service configuration in examples/.
+pub fn example_cscfg() -> String {
+    format!(
+        "{}/../examples/ServiceConfiguration.cscfg",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 /// Path of a peer script in tests/peers.

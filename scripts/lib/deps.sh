@@ -1,0 +1,59 @@
+# Sourced by scripts/test.sh and scripts/quickstart.sh: installs what this machine lacks to build and test
+# certkit (Debian/Ubuntu packages with apt-get, Python packages with pip, Rust components with rustup).
+# As root it installs; otherwise it uses sudo when that works without a password, and else says exactly
+# what to install.
+
+deps_fail() { echo "${0##*/}: $*" >&2; exit 1; }
+
+# deps_apt PACKAGE...: installs the Debian packages given (the caller has checked they are missing).
+deps_apt() {
+  [ $# -gt 0 ] || return 0
+  local sudo=
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+      sudo=sudo
+    else
+      deps_fail "missing packages: $*; install them (sudo apt-get install $*) and run again"
+    fi
+  fi
+  command -v apt-get >/dev/null 2>&1 || deps_fail "missing packages: $*; install them with your package manager"
+  echo "${0##*/}: installing $*" >&2
+  $sudo apt-get update -qq >/dev/null || deps_fail "apt-get update failed; install $* by hand"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null \
+    || deps_fail "apt-get install $* failed; install them by hand"
+}
+
+# What `cargo build` needs: Rust, a C compiler (aws-lc), OpenSSL 3 headers and pkg-config.
+deps_build() {
+  command -v cargo >/dev/null 2>&1 \
+    || deps_fail "Rust is required: install it with rustup (https://rustup.rs), then run again"
+  local missing=()
+  command -v cc >/dev/null 2>&1 || missing+=(gcc)
+  command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+  [ -e /usr/include/openssl/ssl.h ] || missing+=(libssl-dev)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  deps_apt "${missing[@]}"
+}
+
+# What the tests need besides the build: the peers that check certkit's output and the lint tools.
+deps_test() {
+  deps_build
+  local missing=()
+  command -v keytool >/dev/null 2>&1 || missing+=(default-jre-headless)
+  command -v script >/dev/null 2>&1 || missing+=(bsdutils)
+  command -v jq >/dev/null 2>&1 || missing+=(jq)
+  command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
+  deps_apt "${missing[@]}"
+  python3 -c 'import cryptography' 2>/dev/null || {
+    echo "${0##*/}: installing Python cryptography" >&2
+    python3 -m pip install --quiet cryptography 2>/dev/null \
+      || python3 -m pip install --quiet --user cryptography \
+      || deps_fail "Python cryptography is required: pip install cryptography"
+  }
+  if command -v rustup >/dev/null 2>&1; then
+    rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy >/dev/null
+    rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt >/dev/null
+  fi
+  cargo clippy --version >/dev/null 2>&1 || deps_fail "clippy is required: rustup component add clippy"
+  cargo fmt --version >/dev/null 2>&1 || deps_fail "rustfmt is required: rustup component add rustfmt"
+}

@@ -1,0 +1,238 @@
+//! The JSON field names scripts rely on, pinned: every command's `--json` output is reduced to its field paths
+//! (`rows[].thumbprint`), compared with tests/golden/json-fields.txt, and the README lists exactly those.
+//! After a deliberate change, rerun with CERTKIT_BLESS=1 and copy the file into the README's JSON section.
+
+mod common;
+
+use common::*;
+
+/// `a`, `b[]`, `c.d`, `rows[].e`: every path to a value, in the output's own order.
+fn paths(value: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, v) in map {
+                let name = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                paths(v, &name, out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            let name = format!("{prefix}[]");
+            match items.iter().find(|i| i.is_object()) {
+                Some(first) => paths(first, &name, out),
+                None => out.push(name),
+            }
+        }
+        _ => out.push(prefix.to_string()),
+    }
+}
+
+fn line(command: &str, value: &serde_json::Value) -> String {
+    let mut fields = Vec::new();
+    paths(value, "", &mut fields);
+    // A top-level array prints as "[].field".
+    let fields: Vec<String> = fields
+        .into_iter()
+        .map(|f| f.trim_start_matches('.').to_string())
+        .collect();
+    format!("{command}: {}", fields.join(", "))
+}
+
+#[test]
+fn json_field_names_are_pinned_and_documented() {
+    let env = Env::new();
+    let mut lines = Vec::new();
+    let mut add = |command: &str, value: serde_json::Value| lines.push(line(command, &value));
+
+    add(
+        "certkit-ca init",
+        env.json(
+            "certkit-ca",
+            &[
+                "init",
+                "--ca",
+                "pki",
+                "--cn",
+                "Test CA",
+                "--key",
+                "p256",
+                "--crl-url",
+                "http://pki.example.com/ca.crl",
+                "--ca-pass",
+                "env:CA_PW",
+                "--json",
+            ],
+        ),
+    );
+    let alice = env.issue_client("pki", "alice", "alice");
+    env.issue(&[
+        "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
+    ]);
+    add("certkit-issue client", alice);
+    add(
+        "certkit-issue server",
+        env.issue(&[
+            "server",
+            "--self-signed",
+            "--cn",
+            "svc.example.com",
+            "--out",
+            "ssl",
+            "--key",
+            "p256",
+            "--pfx",
+        ]),
+    );
+    add(
+        "certkit-issue renew",
+        env.issue(&["renew", "--ca", "pki", "alice.cer", "--out", "alice2"]),
+    );
+    env.openssl_ok(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "carol.key",
+        "-subj",
+        "/CN=carol",
+        "-out",
+        "carol.csr",
+    ]);
+    add(
+        "certkit-issue sign",
+        env.json(
+            "certkit-issue",
+            &[
+                "sign",
+                "--ca",
+                "pki",
+                "--csr",
+                "carol.csr",
+                "--profile",
+                "client",
+                "--out",
+                "carol",
+                "--ca-pass",
+                "env:CA_PW",
+                "--json",
+            ],
+        ),
+    );
+    std::fs::write(env.path("people.csv"), "cn,email\ndave,dave@example.com\n").expect("csv");
+    add(
+        "certkit-issue client --batch",
+        env.issue(&[
+            "client",
+            "--ca",
+            "pki",
+            "--batch",
+            "people.csv",
+            "--out-dir",
+            "team",
+            "--key",
+            "p256",
+        ]),
+    );
+    add(
+        "certkit-ca revoke",
+        env.json(
+            "certkit-ca",
+            &["revoke", "--ca", "pki", "bob.cer", "--json"],
+        ),
+    );
+    add(
+        "certkit-ca crl",
+        env.json(
+            "certkit-ca",
+            &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW", "--json"],
+        ),
+    );
+    add(
+        "certkit-ca show",
+        env.json("certkit-ca", &["show", "--ca", "pki", "--json"]),
+    );
+    add("certkit-ca list", serde_json::Value::Array(env.list("pki")));
+    add(
+        "certkit-export pfx",
+        env.json(
+            "certkit-export",
+            &[
+                "pfx",
+                "--cert",
+                "alice.cer",
+                "--key-file",
+                "alice.key",
+                "--chain",
+                "pki/ca.cer",
+                "--out",
+                "alice.pfx",
+                "--key-pass",
+                "env:KEY_PW",
+                "--pfx-pass",
+                "env:PFX_PW",
+                "--json",
+            ],
+        ),
+    );
+    add(
+        "certkit-export cer",
+        env.json(
+            "certkit-export",
+            &[
+                "cer",
+                "--in",
+                "alice.pfx",
+                "--issuer",
+                "--out",
+                "ca-copy.cer",
+                "--pfx-pass",
+                "env:PFX_PW",
+                "--json",
+            ],
+        ),
+    );
+    add(
+        "certkit-export thumbprint",
+        env.json("certkit-export", &["thumbprint", "alice.cer", "--json"]),
+    );
+    std::fs::copy(example_cscfg(), env.path("svc.cscfg")).expect("copy");
+    add(
+        "certkit-export cscfg",
+        env.json(
+            "certkit-export",
+            &[
+                "cscfg",
+                "--file",
+                "svc.cscfg",
+                "--allow",
+                "alice.cer",
+                "--dry-run",
+                "--json",
+            ],
+        ),
+    );
+
+    let shown = format!("{}\n", lines.join("\n"));
+    let golden = format!("{}/golden/json-fields.txt", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var_os("CERTKIT_BLESS").is_some() {
+        std::fs::write(&golden, &shown).expect("write golden");
+    }
+    let expected = std::fs::read_to_string(&golden).expect("golden file");
+    assert_eq!(
+        shown, expected,
+        "JSON fields changed; if intended, rerun with CERTKIT_BLESS=1 and update the README"
+    );
+    let readme = std::fs::read_to_string(format!("{}/../README.md", env!("CARGO_MANIFEST_DIR")))
+        .expect("README");
+    assert!(
+        readme.contains(&format!("```text\n{expected}```")),
+        "the README's JSON field list differs from tests/golden/json-fields.txt"
+    );
+}
