@@ -32,6 +32,8 @@ pub struct Change {
 /// A .cscfg file being edited.
 pub struct Cscfg {
     path: PathBuf,
+    /// Where the file really is: `path`, or the target of the link `path` is.
+    target: PathBuf,
     original: String,
     text: String,
     changes: Vec<Change>,
@@ -56,13 +58,23 @@ fn escape(value: &str) -> String {
 impl Cscfg {
     /// Reads and checks a .cscfg: well-formed XML whose root is `ServiceConfiguration` in the .cscfg namespace.
     pub fn load(path: &Path) -> Result<Self> {
-        let bytes = files::read(path)?;
+        // A link is edited at its target, never replaced by a copy of it.
+        let target = if path
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink())
+        {
+            std::fs::canonicalize(path).map_err(|e| Error::io("follow the link", path, e))?
+        } else {
+            path.to_path_buf()
+        };
+        let bytes = files::read(&target)?;
         let text = String::from_utf8(bytes).map_err(|_| Error::Cscfg {
             path: path.into(),
             what: "not UTF-8 text; save it as UTF-8".into(),
         })?;
         let cscfg = Cscfg {
             path: path.into(),
+            target,
             original: text.clone(),
             text,
             changes: Vec::new(),
@@ -258,30 +270,31 @@ impl Cscfg {
             .to_string()
     }
 
-    /// Writes the edited file atomically after saving the previous version as `FILE.bak`. Does nothing when
-    /// nothing changed. Returns the backup path if it wrote.
+    /// Writes the edited file atomically after saving the previous version as `FILE.bak` (for a link: at and
+    /// beside its target). Does nothing when nothing changed. Returns the backup path if it wrote.
     pub fn save(&self) -> Result<Option<PathBuf>> {
         if self.text == self.original {
             return Ok(None);
         }
         self.parse()?;
-        let current = files::read(&self.path)?;
+        crate::store::guard::check_output(&self.target, &[])?;
+        let current = files::read(&self.target)?;
         if current != self.original.as_bytes() {
             return Err(
                 self.error("changed on disk while certkit was editing it; run the command again")
             );
         }
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&self.path)
-            .map_err(|e| Error::io("read", &self.path, e))?
+        let mode = std::fs::metadata(&self.target)
+            .map_err(|e| Error::io("read", &self.target, e))?
             .permissions()
             .mode()
             & 0o777;
-        let mut backup = self.path.as_os_str().to_owned();
+        let mut backup = self.target.as_os_str().to_owned();
         backup.push(".bak");
         let backup = PathBuf::from(backup);
         files::replace(&backup, self.original.as_bytes(), mode)?;
-        files::replace(&self.path, self.text.as_bytes(), mode)?;
+        files::replace(&self.target, self.text.as_bytes(), mode)?;
         Ok(Some(backup))
     }
 }

@@ -108,6 +108,9 @@ pub enum Error {
         /// The encoder's reason.
         detail: String,
     },
+    /// The command ran and found something wrong (an audit, a check); its report says what.
+    #[error("{0}")]
+    Failed(String),
     /// A broken promise inside certkit itself, not something the user did.
     #[error("internal error: {0}; please report this")]
     Bug(&'static str),
@@ -138,6 +141,7 @@ impl Error {
             | Error::Crypto { .. }
             | Error::Clock(_)
             | Error::Encoding { .. }
+            | Error::Failed(_)
             | Error::Bug(_)
             | Error::Output(_) => 1,
         }

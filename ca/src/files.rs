@@ -1,5 +1,9 @@
 //! Crash-safe file writing: every file is written to a temporary file in its own folder, flushed to disk and
 //! then moved into place, so a crash leaves the old file or the new one, never half of one.
+//!
+//! A group of files (a batch's certificates) is staged first, flushed with one `syncfs` per filesystem, and
+//! only then moved into place, with one folder sync per folder: the cost of making a group durable does not
+//! grow with the number of files in it.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -83,6 +87,98 @@ pub fn read(path: &Path) -> Result<Vec<u8>> {
         }
         _ => Error::io("read", path, e),
     })
+}
+
+/// A file written under a temporary name (`.certkit-*`) in its target folder; not yet flushed, not yet in place.
+/// Dropped before it is placed, it is removed.
+pub struct Staged {
+    tmp: tempfile::NamedTempFile,
+    target: PathBuf,
+}
+
+/// Writes `bytes` to a temporary file next to `path`, with `mode`; [`flush`] and a `place` make it durable.
+pub fn stage(path: &Path, bytes: &[u8], mode: u32) -> Result<Staged> {
+    let folder = folder_of(path);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".certkit-")
+        .permissions(fs::Permissions::from_mode(mode))
+        .tempfile_in(folder)
+        .map_err(|e| Error::io("write into", folder, e))?;
+    tmp.write_all(bytes)
+        .map_err(|e| Error::io("write", path, e))?;
+    Ok(Staged {
+        tmp,
+        target: path.to_path_buf(),
+    })
+}
+
+impl Staged {
+    /// Where it goes.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Moves it into place; fails with [`Error::Exists`] if something is there (never overwrites).
+    pub fn place_new(self) -> Result<()> {
+        let target = self.target;
+        self.tmp.persist_noclobber(&target).map_err(|e| {
+            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                Error::Exists {
+                    path: target.clone(),
+                }
+            } else {
+                Error::io("write", &target, e.error)
+            }
+        })?;
+        Ok(())
+    }
+
+    /// Moves it into place, replacing what is there (only for files the caller has proven are its own).
+    pub fn place_over(self) -> Result<()> {
+        let target = self.target;
+        self.tmp
+            .persist(&target)
+            .map_err(|e| Error::io("write", &target, e.error))?;
+        Ok(())
+    }
+}
+
+/// Flushes the data of every staged file to disk: one `syncfs` per filesystem involved, however many files.
+pub fn flush<'a>(staged: impl IntoIterator<Item = &'a Staged>) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let mut devices: Vec<u64> = Vec::new();
+    for file in staged {
+        let meta = file
+            .tmp
+            .as_file()
+            .metadata()
+            .map_err(|e| Error::io("write", &file.target, e))?;
+        if devices.contains(&meta.dev()) {
+            continue;
+        }
+        devices.push(meta.dev());
+        nix::unistd::syncfs(file.tmp.as_file())
+            .map_err(|e| Error::io("flush to disk", &file.target, e.into()))?;
+    }
+    Ok(())
+}
+
+/// Flushes the folders of `paths` (their new entries), each folder once.
+pub fn sync_folders<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<()> {
+    let mut done: Vec<&Path> = Vec::new();
+    for path in paths {
+        let folder = folder_of(path);
+        if !done.contains(&folder) {
+            sync_dir(folder)?;
+            done.push(folder);
+        }
+    }
+    Ok(())
+}
+
+/// SHA-256 of `bytes`, lowercase hex (as `sha256sum` prints it).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    crate::thumbprint::hex_lower(&openssl::sha::sha256(bytes))
 }
 
 /// A set of new files written all or nothing: if one cannot be written, those already written are removed.

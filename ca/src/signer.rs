@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use rcgen::{CertificateParams, Issuer, KeyPair, KeyUsagePurpose, PublicKeyData};
+use rcgen::{CertificateParams, Issuer, KeyPair, KeyUsagePurpose, PublicKeyData, SigningKey};
 use time::OffsetDateTime;
 
 use crate::certinfo::CertInfo;
@@ -73,6 +73,14 @@ impl SigningCa {
     ) -> Result<CertInfo> {
         let cert = params.signed_by(public_key, &self.issuer)?;
         CertInfo::from_der(cert.der(), Path::new("(new certificate)"))
+    }
+
+    /// Signs `message` with the CA key, in the CA's own signature algorithm (for checkpoints).
+    pub fn sign_bytes(&self, message: &[u8]) -> Result<Vec<u8>> {
+        self.issuer
+            .key()
+            .sign(message)
+            .map_err(|e| Error::crypto("signing with the CA key", e))
     }
 
     /// The rcgen issuer (for CRLs).

@@ -1,10 +1,10 @@
 //! Batch issuance of client certificates from a CSV file, at the speed of key generation.
 //!
 //! The CA key is unlocked once. Worker threads (one per core by default) generate keys, sign and build the
-//! PFX or encrypted key through the issuance engine; the calling thread commits each certificate (writes its
-//! files and records it) as soon as it arrives, so an interrupted batch loses nothing it reported done. Rows
-//! whose certificate is already on disk and in the inventory are skipped, so running the same batch again
-//! issues nothing new.
+//! PFX or encrypted key through the issuance engine; the calling thread commits what has arrived in groups, by
+//! the write-ahead rule (records first, then files), so an interrupted batch loses no record. Rows whose
+//! certificate an earlier run delivered are skipped, so running the same batch again issues nothing new, and
+//! rows an interrupted run left half-written are made again.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -14,11 +14,12 @@ use std::sync::mpsc;
 use certkit_ca::dates::Validity;
 use certkit_ca::naming::check_cn;
 use certkit_ca::pfx::PfxProfile;
-use certkit_ca::store::StoreLock;
-use certkit_ca::store::inventory::{Event, IssuedRecord};
+use certkit_ca::signer::SigningCa;
+use certkit_ca::store::inventory::Entry;
+use certkit_ca::store::{Leftovers, StoreLock};
 use certkit_ca::{CaStore, CertInfo, Error, KeyType, Profile, Result, Secret, Serial, Thumbprint};
 
-use crate::engine::{Engine, Order, PfxOutput, Prepared, SubjectKey};
+use crate::engine::{Engine, Order, PfxOutput, Prepared, Signer, SubjectKey};
 use crate::leaf::{LeafSpec, check_email};
 use crate::outputs::OutputPlan;
 
@@ -284,101 +285,99 @@ impl BatchJob {
     }
 }
 
-/// Rows already issued by an earlier run: their certificate file exists and is in the CA's inventory. A
-/// certificate written but not recorded (a run killed between the two steps) is recorded now.
-fn already_issued(
+/// The most certificates committed together: one durable append of their records, one flush of their files.
+pub const GROUP_MAX: usize = 64;
+
+/// Looks at every row's outputs before anything is made. A row whose certificate an earlier run delivered is
+/// done; a row whose delivery was interrupted is made again (its leftovers are replaced); a certificate of this
+/// CA found at a row's output without a record (left by certkit 0.1, which wrote before recording) is recorded
+/// as undelivered, and the row made again. Anything else in the way is an error naming the file.
+fn survey(
     store: &CaStore,
     lock: &StoreLock,
     ca_cert: &CertInfo,
     job: &BatchJob,
 ) -> Result<HashMap<String, CertSummary>> {
-    // Only a rerun needs the inventory: read it when the first existing certificate turns up.
-    let mut inventory: Option<HashMap<Thumbprint, String>> = None;
+    let entries = store.entries()?;
+    let by_thumbprint: HashMap<Thumbprint, &Entry> =
+        entries.iter().map(|e| (e.issued.thumbprint, e)).collect();
     let mut done = HashMap::new();
+    let mut found_unrecorded = false;
     for row in &job.rows {
         let plan = job.plan(row);
         let cer = plan.cer();
-        if !cer.exists() {
-            // A stray key file counts too, whichever protection this run uses.
-            let all = OutputPlan {
-                with_key: true,
-                with_pfx: true,
-                ..plan
-            };
-            for path in all.paths() {
-                if path.exists() {
+        if cer.exists() {
+            let cert = certkit_ca::certinfo::read_cert(&cer)?;
+            let ours = cert.cn.as_deref() == Some(row.cn.as_str()) && cert.is_signed_by(ca_cert)?;
+            match by_thumbprint.get(&cert.thumbprint) {
+                Some(entry) if entry.delivered && entry.issued.cn == row.cn => {
+                    done.insert(row.out.clone(), CertSummary::from(&cert));
+                    continue;
+                }
+                Some(entry) if !entry.delivered => {}
+                None if ours => {
+                    let present: Vec<PathBuf> = all_outputs(&plan)
+                        .into_iter()
+                        .filter(|p| p.exists())
+                        .collect();
+                    store.record_found(lock, &cert, &present)?;
+                    found_unrecorded = true;
+                }
+                _ => {
                     return Err(Error::BadInput(format!(
-                        "{} exists but {} does not (line {}); remove the stray file or choose another out name",
-                        path.display(),
+                        "{} exists but is not this CA's certificate for '{}' (line {}); remove {}.* or choose another out name",
                         cer.display(),
-                        row.line
+                        row.cn,
+                        row.line,
+                        plan.prefix.display()
                     )));
                 }
             }
-            continue;
         }
-        let cert = certkit_ca::certinfo::read_cert(&cer)?;
-        let ours = cert.cn.as_deref() == Some(row.cn.as_str()) && cert.is_signed_by(ca_cert)?;
-        if inventory.is_none() {
-            inventory = Some(
-                store
-                    .entries()?
-                    .into_iter()
-                    .map(|e| (e.issued.thumbprint, e.issued.cn))
-                    .collect(),
-            );
-        }
-        match inventory.as_ref().and_then(|i| i.get(&cert.thumbprint)) {
-            Some(cn) if *cn == row.cn => {}
-            None if ours => recover(store, lock, row, &cert)?,
-            _ => {
+    }
+    let leftovers = if found_unrecorded {
+        store.leftovers()?
+    } else {
+        Leftovers::of(&entries)
+    };
+    for row in job.rows.iter().filter(|r| !done.contains_key(&r.out)) {
+        for path in all_outputs(&job.plan(row)) {
+            if path.symlink_metadata().is_ok() && !leftovers.holds(&path) {
                 return Err(Error::BadInput(format!(
-                    "{} exists but is not this CA's certificate for '{}' (line {}); remove {}.* or choose another out name",
-                    cer.display(),
-                    row.cn,
-                    row.line,
-                    job.out_dir.join(&row.out).display()
+                    "{} exists and is not a file this CA left in an interrupted run (line {}); remove it or choose another out name",
+                    path.display(),
+                    row.line
                 )));
             }
         }
-        done.insert(row.out.clone(), CertSummary::from(&cert));
     }
     Ok(done)
 }
 
-/// Records a certificate found on disk that an interrupted run wrote but did not record.
-fn recover(store: &CaStore, lock: &StoreLock, row: &BatchRow, cert: &CertInfo) -> Result<()> {
-    let extra_ekus = cert
-        .ekus
-        .iter()
-        .filter(|e| *e != certkit_ca::certinfo::EKU_CLIENT_AUTH)
-        .cloned()
-        .collect();
-    let key = KeyType::of_spki_der(&cert.spki_der)?;
-    let record = IssuedRecord::new(cert, &row.cn, Profile::Client, extra_ekus, key, None, None);
-    if store.issued_copy(&cert.serial).exists() {
-        store.append(lock, &[Event::Issued(record)])
-    } else {
-        store.record_issued(lock, cert, record)
+/// Every file a row could have, whichever protection a run used (a stray key file counts too).
+fn all_outputs(plan: &OutputPlan) -> Vec<PathBuf> {
+    OutputPlan {
+        with_key: true,
+        with_pfx: true,
+        ..plan.clone()
     }
+    .paths()
 }
 
-/// Runs the batch with the engine of a CA (its lock held). Each certificate is committed as soon as a worker
-/// has made it; the outcomes come back in row order.
+/// Runs the batch for the unlocked CA `ca`, its lock held. Workers prepare certificates on all cores; this
+/// thread commits them in groups (up to [`GROUP_MAX`]) as they arrive, and signs a checkpoint at the end. The
+/// outcomes come back in row order.
 pub fn run(
-    engine: &Engine<'_>,
     store: &CaStore,
     lock: &StoreLock,
+    ca: &SigningCa,
     job: &BatchJob,
     progress: &dyn Progress,
 ) -> Result<Vec<RowOutcome>> {
-    let ca_cert = &engine
-        .ca()
-        .ok_or(Error::Bug("a batch needs a CA engine"))?
-        .cert;
     std::fs::create_dir_all(&job.out_dir)
         .map_err(|e| Error::io("create folder", &job.out_dir, e))?;
-    let done = already_issued(store, lock, ca_cert, job)?;
+    let done = survey(store, lock, &ca.cert, job)?;
+    let engine = Engine::new(Signer::Ca { store, ca, lock })?;
     let mut outcomes = Vec::new();
     let mut todo = Vec::new();
     for (index, row) in job.rows.iter().enumerate() {
@@ -396,8 +395,9 @@ pub fn run(
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let workers = job.jobs.max(1);
-    let (sender, receiver) = mpsc::sync_channel::<Result<(usize, Prepared)>>(workers * 2);
-    std::thread::scope(|scope| -> Result<()> {
+    let (sender, receiver) = mpsc::sync_channel::<Result<(usize, Prepared)>>(GROUP_MAX);
+    let engine = &engine;
+    let result = std::thread::scope(|scope| -> Result<()> {
         for _ in 0..workers {
             let sender = sender.clone();
             let (todo, next, stop) = (&todo, &next, &stop);
@@ -416,29 +416,36 @@ pub fn run(
             });
         }
         drop(sender);
-        for made in receiver {
-            let committed = made.and_then(|(index, prepared)| {
-                let issued = engine.commit(prepared)?;
-                Ok(RowOutcome {
+        let stop_on = |err| {
+            stop.store(true, Ordering::Relaxed);
+            err
+        };
+        while let Ok(first) = receiver.recv() {
+            let mut group = vec![first.map_err(stop_on)?];
+            while group.len() < GROUP_MAX {
+                match receiver.try_recv() {
+                    Ok(made) => group.push(made.map_err(stop_on)?),
+                    Err(_) => break,
+                }
+            }
+            let (indexes, prepared): (Vec<usize>, Vec<Prepared>) = group.into_iter().unzip();
+            let issued = engine.commit(prepared).map_err(stop_on)?;
+            for (index, issued) in indexes.into_iter().zip(issued) {
+                progress.done_one();
+                outcomes.push(RowOutcome {
                     index,
                     cert: CertSummary::from(&issued.cert),
                     skipped: false,
                     files: issued.files,
-                })
-            });
-            match committed {
-                Ok(outcome) => {
-                    progress.done_one();
-                    outcomes.push(outcome);
-                }
-                Err(err) => {
-                    stop.store(true, Ordering::Relaxed);
-                    return Err(err);
-                }
+                });
             }
         }
         Ok(())
-    })?;
+    });
+    // Whatever happened, the records made so far are covered by a checkpoint.
+    let checkpoint = engine.checkpoint();
+    result?;
+    checkpoint?;
     outcomes.sort_by_key(|o| o.index);
     Ok(outcomes)
 }

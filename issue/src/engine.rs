@@ -1,15 +1,15 @@
 //! The issuance engine: the one path by which certkit signs an end-entity certificate, builds the files it
-//! is delivered in, writes them and records the certificate in its CA's inventory. Single issuance, CSR
-//! signing, renewal and batches all go through [`Engine::prepare`] (sign and build, safe to run on many
-//! threads) and [`Engine::commit`] (write and record, under the CA lock).
+//! is delivered in, records it and writes them. Single issuance, CSR signing, renewal and batches all go
+//! through [`Engine::prepare`] (sign and build in memory, safe to run on many threads) and [`Engine::commit`]
+//! (record and deliver a group, under the CA lock, by the write-ahead rule of `CaStore::deliver`).
 
 use std::path::{Path, PathBuf};
 
-use certkit_ca::files::{self, NewFiles, PRIVATE, PUBLIC};
+use certkit_ca::files::{NewFiles, PRIVATE, PUBLIC};
 use certkit_ca::pfx::{self, PfxProfile};
 use certkit_ca::signer::SigningCa;
-use certkit_ca::store::StoreLock;
 use certkit_ca::store::inventory::IssuedRecord;
+use certkit_ca::store::{Delivery, Leftovers, OutputFile, StoreLock};
 use certkit_ca::{CaStore, CertInfo, Error, KeyType, Result, Secret, Serial, keys};
 use rcgen::KeyPair;
 use time::OffsetDateTime;
@@ -64,12 +64,11 @@ pub struct Order<'a> {
     pub renewal_of: Option<Serial>,
 }
 
-/// A certificate signed and its files built, ready to be written.
+/// A certificate signed and its files built, ready to be recorded and written.
 pub struct Prepared {
     /// The certificate.
     pub cert: CertInfo,
-    files: NewFiles,
-    folder: PathBuf,
+    files: Vec<OutputFile>,
     record: Option<IssuedRecord>,
 }
 
@@ -85,12 +84,18 @@ pub struct Issued {
 /// Signs and delivers certificates for one signer.
 pub struct Engine<'a> {
     signer: Signer<'a>,
+    leftovers: Leftovers,
 }
 
 impl<'a> Engine<'a> {
-    /// An engine for `signer`.
-    pub fn new(signer: Signer<'a>) -> Self {
-        Engine { signer }
+    /// An engine for `signer`. With a CA it learns which existing files are leftovers of interrupted
+    /// deliveries (the only files it may replace).
+    pub fn new(signer: Signer<'a>) -> Result<Self> {
+        let leftovers = match &signer {
+            Signer::Ca { store, .. } => store.leftovers()?,
+            Signer::SelfSigned => Leftovers::default(),
+        };
+        Ok(Engine { signer, leftovers })
     }
 
     /// The CA's certificate, or None when self-signing.
@@ -125,9 +130,15 @@ impl<'a> Engine<'a> {
             }
         };
         let plan = &order.plan;
-        let mut set = NewFiles::new();
-        set.add(plan.cer(), cert.der.clone(), PUBLIC);
-        set.add(with_ext(&plan.prefix, "pem"), cert.pem(), PUBLIC);
+        let file = |path: PathBuf, bytes: Vec<u8>, mode: u32| OutputFile { path, bytes, mode };
+        let mut files = vec![
+            file(plan.cer(), cert.der.clone(), PUBLIC),
+            file(
+                with_ext(&plan.prefix, "pem"),
+                cert.pem().into_bytes(),
+                PUBLIC,
+            ),
+        ];
         if plan.with_key {
             let (Some(key), Some(password)) = (&key, order.key_password) else {
                 return Err(Error::Bug(
@@ -135,47 +146,87 @@ impl<'a> Engine<'a> {
                 ));
             };
             let pem = keys::encrypt_pem(key, password)?;
-            set.add(with_ext(&plan.prefix, "key"), pem.as_bytes(), PRIVATE);
+            files.push(file(
+                with_ext(&plan.prefix, "key"),
+                pem.as_bytes().to_vec(),
+                PRIVATE,
+            ));
         }
         if plan.with_pfx {
             let (Some(key), Some(out)) = (&key, &order.pfx) else {
                 return Err(Error::Bug("a PFX was planned without a key or password"));
             };
             let bytes = build_pfx(key, &cert, self.ca(), &order.spec.cn, out)?;
-            set.add(with_ext(&plan.prefix, "pfx"), bytes, PRIVATE);
+            files.push(file(with_ext(&plan.prefix, "pfx"), bytes, PRIVATE));
         }
         let record = self
             .ca()
             .map(|_| record_for(&order.spec, &cert, order.renewal_of));
-        let folder = match plan.prefix.parent() {
-            Some(folder) if !folder.as_os_str().is_empty() => folder.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
         Ok(Prepared {
             cert,
-            files: set,
-            folder,
+            files,
             record,
         })
     }
 
-    /// Writes a prepared certificate's files and, when CA-signed, records it; all or nothing.
-    pub fn commit(&self, prepared: Prepared) -> Result<Issued> {
-        if !prepared.folder.exists() {
-            std::fs::create_dir_all(&prepared.folder)
-                .map_err(|e| Error::io("create folder", &prepared.folder, e))?;
+    /// Delivers a group of prepared certificates. CA-signed ones are recorded before any of their files
+    /// appears (`CaStore::deliver`); self-signed ones are written all or nothing, each.
+    pub fn commit(&self, group: Vec<Prepared>) -> Result<Vec<Issued>> {
+        for prepared in &group {
+            for file in &prepared.files {
+                if let Some(folder) = file.path.parent()
+                    && !folder.as_os_str().is_empty()
+                    && !folder.exists()
+                {
+                    std::fs::create_dir_all(folder)
+                        .map_err(|e| Error::io("create folder", folder, e))?;
+                }
+            }
         }
-        let written = prepared.files.commit()?;
-        if let (Signer::Ca { store, lock, .. }, Some(record)) = (&self.signer, prepared.record)
-            && let Err(err) = store.record_issued(lock, &prepared.cert, record)
-        {
-            files::remove_all(&written);
-            return Err(err);
+        match &self.signer {
+            Signer::Ca { store, lock, .. } => {
+                let mut certs = Vec::new();
+                let mut deliveries = Vec::new();
+                for prepared in group {
+                    let record = prepared
+                        .record
+                        .ok_or(Error::Bug("a CA-signed certificate without its record"))?;
+                    deliveries.push(Delivery {
+                        record,
+                        files: prepared.files,
+                    });
+                    certs.push(prepared.cert);
+                }
+                let delivered = store.deliver(lock, &self.leftovers, deliveries)?;
+                Ok(certs
+                    .into_iter()
+                    .zip(delivered)
+                    .map(|(cert, files)| Issued { cert, files })
+                    .collect())
+            }
+            Signer::SelfSigned => group
+                .into_iter()
+                .map(|prepared| {
+                    let mut set = NewFiles::new();
+                    for file in prepared.files {
+                        certkit_ca::store::guard::check_output(&file.path, &[])?;
+                        set.add(file.path, file.bytes, file.mode);
+                    }
+                    Ok(Issued {
+                        cert: prepared.cert,
+                        files: set.commit()?,
+                    })
+                })
+                .collect(),
         }
-        Ok(Issued {
-            cert: prepared.cert,
-            files: written,
-        })
+    }
+
+    /// Signs a checkpoint of the CA's inventory as it is now (a no-op when self-signing).
+    pub fn checkpoint(&self) -> Result<()> {
+        match &self.signer {
+            Signer::Ca { store, ca, lock } => store.checkpoint(lock, ca),
+            Signer::SelfSigned => Ok(()),
+        }
     }
 }
 

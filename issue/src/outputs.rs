@@ -4,7 +4,8 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use certkit_ca::{Error, Result};
+use certkit_ca::store::guard;
+use certkit_ca::{CaStore, Error, Result};
 
 /// `PREFIX` + `.ext`, keeping any folder and dots in the prefix.
 pub fn with_ext(prefix: &Path, ext: &str) -> PathBuf {
@@ -43,13 +44,20 @@ impl OutputPlan {
         paths
     }
 
-    /// Fails if any output exists; run before asking for passwords.
-    pub fn check_free(&self) -> Result<()> {
-        for path in self.paths() {
-            if path.exists() {
-                return Err(Error::Exists { path });
+    /// Fails if any output lies in a CA folder or exists (for a CA-signed certificate, unless it is a
+    /// leftover of an interrupted delivery of that CA, which a rerun replaces); run before asking for passwords.
+    pub fn check_free(&self, ca: Option<&CaStore>) -> Result<()> {
+        match ca {
+            Some(store) => store.check_outputs_free(&self.paths()),
+            None => {
+                for path in self.paths() {
+                    guard::check_output(&path, &[])?;
+                    if path.symlink_metadata().is_ok() {
+                        return Err(Error::Exists { path });
+                    }
+                }
+                Ok(())
             }
         }
-        Ok(())
     }
 }

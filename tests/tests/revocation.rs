@@ -371,9 +371,10 @@ fn revoke_with_cscfg_removes_exactly_that_thumbprint() {
         2,
     );
     assert_contains(&err, &["was revoked"]);
-    // A broken .cscfg stops the revocation before anything is recorded.
+    // The revocation is recorded first; a broken .cscfg is reported afterwards (exit 2) and the revocation
+    // stands.
     std::fs::write(env.path("broken.cscfg"), "<ServiceConfiguration").expect("write");
-    env.fails(
+    let out = env.run(
         "certkit-ca",
         &[
             "revoke",
@@ -382,16 +383,34 @@ fn revoke_with_cscfg_removes_exactly_that_thumbprint() {
             "carol.cer",
             "--cscfg",
             "broken.cscfg",
+            "--json",
         ],
-        2,
     );
-    let list = env.json("certkit-ca", &["list", "--ca", "pki", "--json"]);
-    let carol = list
-        .as_array()
-        .expect("a")
-        .iter()
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert_contains(
+        &err,
+        &[
+            "broken.cscfg",
+            "malformed XML",
+            "the revocation of",
+            "stands",
+        ],
+    );
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(shown["removed_from_cscfg"], false);
+    assert!(
+        shown["cscfg_error"]
+            .as_str()
+            .expect("error")
+            .contains("malformed XML")
+    );
+    let carol = env
+        .list("pki")
+        .into_iter()
         .find(|e| e["cn"] == "carol")
-        .expect("carol")
-        .clone();
-    assert_eq!(carol["status"], "valid");
+        .expect("carol");
+    assert_eq!(carol["status"], "revoked");
+    assert_eq!(env.read("broken.cscfg"), b"<ServiceConfiguration");
 }

@@ -18,8 +18,11 @@ pub struct ListArgs {
     #[arg(long, value_name = "DAYS")]
     pub expiring_within: Option<u32>,
     /// Print a JSON array instead of a table.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "csv")]
     pub json: bool,
+    /// Print CSV (a header and one row per certificate) for a spreadsheet.
+    #[arg(long)]
+    pub csv: bool,
 }
 
 impl ListArgs {
@@ -30,6 +33,7 @@ impl ListArgs {
             profile: self.profile,
             expiring_within: self.expiring_within,
             format: Format::json_if(self.json),
+            csv: self.csv,
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod shared;
 pub mod values;
 
+mod audit;
 mod crl;
 mod init;
 mod list;
@@ -37,6 +38,8 @@ pub enum Command {
     Revoke(revoke::RevokeArgs),
     /// Publish a CRL signed by the CA, listing every revoked certificate that has not expired.
     Crl(crl::CrlArgs),
+    /// Verify the CA folder: the inventory's hash chain, the signed checkpoint, issued/ and the CRL.
+    Audit(audit::AuditArgs),
 }
 
 /// Runs a parsed `certkit-ca` command line.
@@ -47,5 +50,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::List(args) => commands::list::run(args.request()),
         Command::Revoke(args) => commands::revoke::run(args.request()),
         Command::Crl(args) => commands::crl::run(args.request()),
+        Command::Audit(args) => commands::audit::run(args.request()),
     }
 }

@@ -7,10 +7,10 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::dates::rfc3339;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::secret::{self, SecretSource, SecretUse};
 use crate::serial::Serial;
-use crate::store::CaStore;
+use crate::store::{CaStore, guard};
 use crate::term::{self, Format, Report, output::path_text, secrets};
 
 /// What `certkit-ca crl` was asked to do.
@@ -56,15 +56,29 @@ pub struct CrlReport {
 /// Publishes the CRL.
 pub fn run(req: CrlRequest) -> Result<()> {
     let ca = CaStore::open(&req.ca)?;
+    let owned = [
+        crate::crl::default_path(&ca, false),
+        crate::crl::default_path(&ca, true),
+    ];
     let out = req
         .out
         .clone()
         .unwrap_or_else(|| crate::crl::default_path(&ca, req.pem));
+    guard::check_output(&out, &owned)?;
+    // Republishing replaces the previous CRL (through a link, at its target); nothing else is replaced.
+    let out = if out.symlink_metadata().is_ok() {
+        let target = guard::resolve(&out);
+        check_is_our_crl(&ca, &target, &out)?;
+        target
+    } else {
+        out
+    };
     let password = secrets::obtain(req.ca_pass.as_ref(), secret::CA_PASS, SecretUse::Existing)?;
     let signing = ca.unlock(&password)?;
     drop(password);
-    let lock = ca.lock(&mut term::waiting_for_lock)?;
+    let lock = term::lock(&ca)?;
     let published = crate::crl::publish(&ca, &lock, &signing, req.days, &out, req.pem)?;
+    ca.checkpoint(&lock, &signing)?;
     drop(lock);
     let report = CrlReport {
         file: path_text(&published.path),
@@ -77,6 +91,26 @@ pub fn run(req: CrlRequest) -> Result<()> {
         warnings: published.warnings,
     };
     term::render(&report, req.format)
+}
+
+/// Refuses to replace `target` (given as `given`) unless it is a CRL signed by this CA.
+fn check_is_our_crl(ca: &CaStore, target: &std::path::Path, given: &std::path::Path) -> Result<()> {
+    let refuse = || {
+        Error::BadInput(format!(
+            "{} exists and is not a CRL of this CA; certkit replaces only its own CRL when it republishes: choose another --out",
+            given.display()
+        ))
+    };
+    let bytes = std::fs::read(target).map_err(|_| refuse())?;
+    let crl = openssl::x509::X509Crl::from_der(&bytes)
+        .or_else(|_| openssl::x509::X509Crl::from_pem(&bytes))
+        .map_err(|_| refuse())?;
+    let key = openssl::pkey::PKey::public_key_from_der(&ca.cert()?.spki_der)?;
+    if crl.verify(&key).unwrap_or(false) {
+        Ok(())
+    } else {
+        Err(refuse())
+    }
 }
 
 impl Report for CrlReport {

@@ -28,6 +28,8 @@ pub struct ListRequest {
     pub expiring_within: Option<u32>,
     /// How to print the result.
     pub format: Format,
+    /// Print CSV instead.
+    pub csv: bool,
 }
 
 /// One issued certificate as `list` prints it.
@@ -55,7 +57,7 @@ pub struct ListRow {
     pub not_after: OffsetDateTime,
     /// SHA-1 thumbprint.
     pub thumbprint: Thumbprint,
-    /// `valid`, `revoked` or `expired`.
+    /// `valid`, `revoked`, `expired` or `undelivered`.
     pub status: String,
     /// When it was revoked.
     #[serde(with = "time::serde::rfc3339::option")]
@@ -114,7 +116,65 @@ pub fn run(req: ListRequest) -> Result<()> {
         .map(|e| ListRow::new(e, now))
         .collect();
     rows.reverse();
+    if req.csv {
+        return write_csv(&rows);
+    }
     term::render(&ListReport(rows), req.format)
+}
+
+/// The rows as CSV: the JSON field names as the header, lists joined with spaces.
+fn write_csv(rows: &[ListRow]) -> Result<()> {
+    let mut out = csv::Writer::from_writer(io::stdout().lock());
+    let header = [
+        "serial",
+        "subject",
+        "cn",
+        "profile",
+        "sans",
+        "extra_ekus",
+        "key",
+        "not_before",
+        "not_after",
+        "thumbprint",
+        "status",
+        "revoked_at",
+        "revocation_reason",
+        "renewal_of",
+        "crl_url",
+    ];
+    let fail = |e: csv::Error| match e.into_kind() {
+        csv::ErrorKind::Io(io) => crate::Error::Output(io),
+        other => crate::Error::Encoding {
+            what: "the CSV listing",
+            detail: format!("{other:?}"),
+        },
+    };
+    out.write_record(header).map_err(fail)?;
+    for r in rows {
+        let sans: Vec<String> = r.sans.iter().map(ToString::to_string).collect();
+        out.write_record([
+            r.serial.to_string(),
+            r.subject.clone(),
+            r.cn.clone(),
+            r.profile.to_string(),
+            sans.join(" "),
+            r.extra_ekus.join(" "),
+            r.key.to_string(),
+            rfc3339(r.not_before),
+            rfc3339(r.not_after),
+            r.thumbprint.to_string(),
+            r.status.clone(),
+            r.revoked_at.map(rfc3339).unwrap_or_default(),
+            r.revocation_reason.clone().unwrap_or_default(),
+            r.renewal_of
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            r.crl_url.clone().unwrap_or_default(),
+        ])
+        .map_err(fail)?;
+    }
+    out.flush().map_err(crate::Error::Output)
 }
 
 impl Report for ListReport {

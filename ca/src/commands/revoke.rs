@@ -1,7 +1,7 @@
-//! `certkit-ca revoke`: record a revocation, and optionally take the thumbprint out of a .cscfg allow-list.
+//! `certkit-ca revoke`: record a revocation, then optionally take the thumbprint out of a .cscfg allow-list.
 
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -10,8 +10,8 @@ use crate::cscfg::Cscfg;
 use crate::dates::rfc3339;
 use crate::error::{Error, Result};
 use crate::serial::Serial;
-use crate::store::CaStore;
 use crate::store::inventory::RevocationReason;
+use crate::store::{CaStore, guard};
 use crate::term::{self, Format, Report, output::path_text};
 use crate::thumbprint::Thumbprint;
 
@@ -48,48 +48,76 @@ pub struct RevokeReport {
     pub cscfg: Option<String>,
     /// True if its thumbprint was removed from the allow-list there.
     pub removed_from_cscfg: bool,
+    /// Why the service configuration could not be updated (the revocation stands).
+    pub cscfg_error: Option<String>,
     #[serde(skip)]
     backup: Option<String>,
     #[serde(skip)]
     ca: String,
 }
 
-/// Revokes the certificate.
+/// Revokes the certificate. The revocation is recorded first; a problem with the .cscfg is reported afterwards
+/// (exit code of that problem), and the revocation stands.
 pub fn run(req: RevokeRequest) -> Result<()> {
     let ca = CaStore::open(&req.ca)?;
-    // Load the .cscfg first, so a broken file stops the command before anything is recorded.
-    let mut cscfg = match &req.cscfg {
-        Some(path) => Some(Cscfg::load(path)?),
-        None => None,
-    };
-    let lock = ca.lock(&mut term::waiting_for_lock)?;
-    let entry = ca.find(&req.certificate)?;
-    if let Some(file) = cscfg.as_mut() {
-        file.edit_allowed_clients(&[], &[entry.issued.thumbprint])?;
+    if let Some(path) = &req.cscfg {
+        guard::check_output(path, &[])?;
     }
+    let lock = term::lock(&ca)?;
+    let entry = ca.find(&req.certificate)?;
     let record = crate::crl::revoke(&ca, &lock, &entry, req.reason)?;
     drop(lock);
-    let saved = match &cscfg {
-        Some(file) => file.save().map_err(|e| Error::Cscfg {
-            path: req.cscfg.clone().unwrap_or_default(),
-            what: format!(
-                "the revocation was recorded, but the file could not be updated: {e}; remove the thumbprint with certkit-export cscfg --disallow"
-            ),
-        })?,
-        None => None,
+    let edited = req
+        .cscfg
+        .as_deref()
+        .map(|path| remove_from_cscfg(path, entry.issued.thumbprint));
+    let (removed, backup, cscfg_error) = match &edited {
+        Some(Ok((removed, backup))) => (*removed, backup.as_deref().map(path_text), None),
+        Some(Err(err)) => (false, None, Some(cscfg_problem(err))),
+        None => (false, None, None),
     };
     let report = RevokeReport {
-        serial: entry.issued.serial,
+        serial: entry.issued.serial.clone(),
         subject: entry.issued.subject,
         thumbprint: entry.issued.thumbprint,
         revoked_at: record.revoked_at,
         reason: record.reason,
         cscfg: req.cscfg.as_deref().map(path_text),
-        removed_from_cscfg: cscfg.as_ref().is_some_and(|f| !f.changes().is_empty()),
-        backup: saved.as_deref().map(path_text),
+        removed_from_cscfg: removed,
+        cscfg_error: cscfg_error.clone(),
+        backup,
         ca: path_text(&req.ca),
     };
-    term::render(&report, req.format)
+    term::render(&report, req.format)?;
+    match (edited, &req.cscfg) {
+        (Some(Err(err)), Some(path)) => Err(Error::Cscfg {
+            path: path.clone(),
+            what: format!(
+                "not updated ({}); the revocation of {} stands: fix the file, then remove the thumbprint with \"certkit-export cscfg --file {} --disallow {}\"",
+                cscfg_problem(&err),
+                entry.issued.serial,
+                path.display(),
+                entry.issued.thumbprint
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Takes `thumbprint` out of the allow-list; returns whether it was there and the backup written.
+fn remove_from_cscfg(path: &Path, thumbprint: Thumbprint) -> Result<(bool, Option<PathBuf>)> {
+    let mut file = Cscfg::load(path)?;
+    file.edit_allowed_clients(&[], &[thumbprint])?;
+    let removed = !file.changes().is_empty();
+    Ok((removed, file.save()?))
+}
+
+/// What went wrong with the .cscfg, without repeating its name.
+fn cscfg_problem(err: &Error) -> String {
+    match err {
+        Error::Cscfg { what, .. } | Error::Malformed { what, .. } => what.clone(),
+        other => other.to_string(),
+    }
 }
 
 impl Report for RevokeReport {
@@ -98,17 +126,17 @@ impl Report for RevokeReport {
         writeln!(out, "  thumbprint  {}", self.thumbprint)?;
         writeln!(out, "  reason      {}", self.reason)?;
         writeln!(out, "  at          {}", rfc3339(self.revoked_at))?;
-        match (&self.cscfg, self.removed_from_cscfg) {
-            (Some(path), true) => writeln!(
+        match (&self.cscfg, self.removed_from_cscfg, &self.cscfg_error) {
+            (Some(path), true, _) => writeln!(
                 out,
                 "Removed it from AllowedClientCertificateThumbprints in {path} (previous version in {})",
                 self.backup.as_deref().unwrap_or_default()
             )?,
-            (Some(path), false) => writeln!(
+            (Some(path), false, None) => writeln!(
                 out,
                 "It was not in AllowedClientCertificateThumbprints in {path}; file unchanged"
             )?,
-            (None, _) => {}
+            _ => {}
         }
         writeln!(
             out,

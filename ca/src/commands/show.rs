@@ -58,6 +58,8 @@ pub struct ShowReport {
     pub revoked: usize,
     /// Of which expired.
     pub expired: usize,
+    /// Of which recorded but never delivered (an interrupted run).
+    pub undelivered: usize,
     /// The two .cscfg lines for the CA.
     pub config_lines: [String; 2],
 }
@@ -91,6 +93,7 @@ pub fn run(req: ShowRequest) -> Result<()> {
         valid: count(|s| *s == Status::Valid),
         revoked: count(|s| matches!(s, Status::Revoked(_))),
         expired: count(|s| *s == Status::Expired),
+        undelivered: count(|s| *s == Status::Undelivered),
     };
     term::render(&report, req.format)
 }
@@ -116,9 +119,13 @@ impl Report for ShowReport {
         if let Some(url) = &self.crl_url {
             writeln!(out, "  CRL URL     {url}")?;
         }
+        let undelivered = match self.undelivered {
+            0 => String::new(),
+            n => format!(", {n} undelivered"),
+        };
         writeln!(
             out,
-            "  issued      {} certificates ({} valid, {} revoked, {} expired)",
+            "  issued      {} certificates ({} valid, {} revoked, {} expired{undelivered})",
             self.issued, self.valid, self.revoked, self.expired
         )?;
         writeln!(out)?;

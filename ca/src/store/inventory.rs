@@ -1,9 +1,14 @@
-//! The CA's inventory: an append-only JSON Lines log of issuance and revocation events (`inventory.jsonl`).
+//! The CA's inventory: an append-only, hash-chained JSON Lines log of what the CA signed (`inventory.jsonl`).
 //!
-//! Why a log: appending one line under the CA lock is O(1) per certificate (a batch of thousands does not
-//! rewrite a growing file), each append is flushed to disk before the certificate is reported, and the file
-//! is an audit trail a security officer can read. A line torn by a crash is the last one, was never
-//! reported done, and is dropped on the next write.
+//! Why a log: appending under the CA lock costs the same however long the inventory is, each append is
+//! flushed to disk before anything it records is delivered, and the file is an audit trail a security officer
+//! can read. Why a chain: every line carries `prev`, the SHA-256 of the line before it (the first line: of the
+//! CA certificate), so a line changed, removed or inserted by hand breaks the chain at that point; the signed
+//! checkpoint (`checkpoint`) pins the head so the end cannot be cut off unnoticed either.
+//!
+//! A crash in the middle of an append leaves a last line without its newline. If that line is a complete
+//! record it is kept (its newline is written by the next append); otherwise it was never acted on (the
+//! write-ahead rule) and it is ignored, and cut off by the next append.
 
 use std::fmt;
 use std::fs::File;
@@ -19,9 +24,31 @@ use crate::keys::KeyType;
 use crate::profile::Profile;
 use crate::san::San;
 use crate::serial::Serial;
-use crate::thumbprint::Thumbprint;
+use crate::thumbprint::{Thumbprint, hex_lower};
 
-/// One issued certificate, as recorded when it was issued.
+/// A SHA-256 hash in the chain, as 64 lowercase hex digits (what `sha256sum` prints).
+pub type ChainHash = String;
+
+/// The hash a line is known by: SHA-256 over its bytes without the newline.
+pub fn line_hash(line: &[u8]) -> ChainHash {
+    hex_lower(&openssl::sha::sha256(line))
+}
+
+/// What the first line's `prev` must be: the SHA-256 of the CA certificate (`sha256sum ca.cer`).
+pub fn ca_binding(ca_der: &[u8]) -> ChainHash {
+    line_hash(ca_der)
+}
+
+/// One file a certificate was (to be) delivered in.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OutputRecord {
+    /// Absolute path.
+    pub path: String,
+    /// SHA-256 of its bytes, lowercase hex.
+    pub sha256: String,
+}
+
+/// One issued certificate, as recorded when it was signed.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct IssuedRecord {
     /// Serial number.
@@ -53,10 +80,21 @@ pub struct IssuedRecord {
     /// Serial of the certificate this one renews, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renewal_of: Option<Serial>,
+    /// The certificate itself, base64 DER (records written before certkit 0.2 lack it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub der: Option<String>,
+    /// The files it is delivered in, with their hashes, so that leftovers of an interrupted delivery can be
+    /// recognised.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<OutputRecord>,
+    /// True when it was recorded before delivery (write-ahead) and no `delivered` event has followed yet.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pending: bool,
 }
 
 impl IssuedRecord {
     /// The record of `cert`, issued to `cn` with `profile`; `extra_ekus` are those beyond the profile's own.
+    /// It carries the certificate itself and starts out delivered, with no outputs.
     pub fn new(
         cert: &CertInfo,
         cn: &str,
@@ -79,7 +117,17 @@ impl IssuedRecord {
             thumbprint: cert.thumbprint,
             crl_url,
             renewal_of,
+            der: Some(openssl::base64::encode_block(&cert.der)),
+            outputs: vec![],
+            pending: false,
         }
+    }
+
+    /// The certificate's DER, when the record carries it.
+    pub fn cert_der(&self) -> Option<Vec<u8>> {
+        self.der
+            .as_deref()
+            .and_then(|b64| openssl::base64::decode_block(b64).ok())
     }
 }
 
@@ -156,44 +204,70 @@ pub struct RevokedRecord {
     pub reason: RevocationReason,
 }
 
-/// One line of the log.
+/// A certificate recorded ahead of its delivery has reached every output file.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct DeliveredRecord {
+    /// Its serial.
+    pub serial: Serial,
+}
+
+/// One event of the log.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "event", rename_all = "lowercase")]
+// Events live briefly while a line is read or written; boxing the large variant would only add allocations.
+#[allow(clippy::large_enum_variant)]
 pub enum Event {
-    /// A certificate was issued.
+    /// A certificate was signed.
     Issued(IssuedRecord),
     /// A certificate was revoked.
     Revoked(RevokedRecord),
+    /// A certificate recorded ahead of delivery was delivered.
+    Delivered(DeliveredRecord),
+}
+
+/// One line as written: the event and the hash of the line before it.
+#[derive(Serialize, Deserialize)]
+struct Line {
+    #[serde(flatten)]
+    event: Event,
+    prev: ChainHash,
 }
 
 /// A certificate's current state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
-    /// Within its validity and not revoked.
+    /// Delivered, within its validity and not revoked.
     Valid,
     /// Revoked (whatever its dates).
     Revoked(RevocationReason),
+    /// Recorded ahead of a delivery that was interrupted: nobody has it, and it is never allowed.
+    Undelivered,
     /// Past its notAfter.
     Expired,
 }
 
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Status::Valid => f.write_str("valid"),
-            Status::Revoked(_) => f.write_str("revoked"),
-            Status::Expired => f.write_str("expired"),
-        }
+        f.write_str(match self {
+            Status::Valid => "valid",
+            Status::Revoked(_) => "revoked",
+            Status::Undelivered => "undelivered",
+            Status::Expired => "expired",
+        })
     }
 }
 
-/// An issued certificate with its revocation, if any.
+/// An issued certificate with what happened to it since.
 #[derive(Clone, Debug)]
 pub struct Entry {
     /// The issuance record.
     pub issued: IssuedRecord,
     /// The revocation, if revoked.
     pub revoked: Option<RevokedRecord>,
+    /// False while a write-ahead record waits for its delivery.
+    pub delivered: bool,
+    /// The inventory line it was recorded on (1-based).
+    pub line: usize,
 }
 
 impl Entry {
@@ -201,104 +275,349 @@ impl Entry {
     pub fn status(&self, now: OffsetDateTime) -> Status {
         match &self.revoked {
             Some(r) => Status::Revoked(r.reason),
+            None if !self.delivered => Status::Undelivered,
             None if self.issued.not_after < now => Status::Expired,
             None => Status::Valid,
         }
     }
 }
 
-/// Reads the log and folds it into entries in issuance order.
-pub fn read(path: &Path) -> Result<Vec<Entry>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(Error::io("read", path, e)),
-    };
-    let complete = match text.rfind('\n') {
-        Some(end) => &text[..=end],
-        None => "",
-    };
-    let mut entries: Vec<Entry> = Vec::new();
-    for (index, line) in complete.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let bad = |what: String| Error::Inventory {
-            path: path.to_path_buf(),
-            line: index + 1,
-            what,
-        };
-        match serde_json::from_str::<Event>(line).map_err(|e| bad(e.to_string()))? {
-            Event::Issued(record) => entries.push(Entry {
-                issued: record,
-                revoked: None,
-            }),
-            Event::Revoked(rev) => {
-                let entry = entries
-                    .iter_mut()
-                    .find(|e| e.issued.serial == rev.serial)
-                    .ok_or_else(|| bad(format!("revocation of unknown serial {}", rev.serial)))?;
-                entry.revoked = Some(rev);
-            }
-        }
-    }
-    Ok(entries)
+/// One line of the log as read.
+#[derive(Clone, Debug)]
+pub struct LogLine {
+    /// 1-based line number.
+    pub number: usize,
+    /// Its hash.
+    pub hash: ChainHash,
+    /// Its `prev` field (None in a certkit 0.1 inventory).
+    pub prev: Option<ChainHash>,
+    /// What it records.
+    pub event: Event,
 }
 
-/// Appends events to the log and flushes them to disk. The caller holds the CA lock.
-pub fn append(path: &Path, events: &[Event]) -> Result<()> {
-    let mut file = crate::files::open_append(path, crate::files::PUBLIC)?;
-    drop_torn_tail(&mut file, path)?;
+/// The whole log as read.
+#[derive(Clone, Debug, Default)]
+pub struct Log {
+    /// Every complete line, in order.
+    pub lines: Vec<LogLine>,
+    /// True when a torn last line (a crash mid-append) was ignored.
+    pub torn_tail: bool,
+}
+
+/// A place where the chain does not hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainBreak {
+    /// The 1-based line whose `prev` is wrong.
+    pub line: usize,
+    /// What is wrong.
+    pub what: String,
+}
+
+impl Log {
+    /// True for a certkit 0.1 inventory (no hash chain yet).
+    pub fn is_legacy(&self) -> bool {
+        self.lines.iter().any(|l| l.prev.is_none())
+    }
+
+    /// The head of the chain: the last line's hash, or the CA binding when the log is empty.
+    pub fn head(&self, binding: &str) -> ChainHash {
+        self.lines
+            .last()
+            .map_or_else(|| binding.to_string(), |l| l.hash.clone())
+    }
+
+    /// Every place where a line's `prev` is not the hash of the line before it (the first: of the CA).
+    pub fn chain_breaks(&self, binding: &str) -> Vec<ChainBreak> {
+        let mut breaks = Vec::new();
+        let mut expected = binding.to_string();
+        for line in &self.lines {
+            match &line.prev {
+                None => breaks.push(ChainBreak {
+                    line: line.number,
+                    what: "the record has no hash chain (certkit 0.1 format)".into(),
+                }),
+                Some(prev) if *prev != expected => breaks.push(ChainBreak {
+                    line: line.number,
+                    what: if line.number == 1 {
+                        "the first record is not bound to this CA's certificate".into()
+                    } else {
+                        format!(
+                            "the record does not follow line {}: line {} was changed, or a record was removed or inserted before line {}",
+                            line.number - 1,
+                            line.number - 1,
+                            line.number
+                        )
+                    },
+                }),
+                Some(_) => {}
+            }
+            expected = line.hash.clone();
+        }
+        breaks
+    }
+
+    /// The log folded into entries, in issuance order; `path` names the file in errors.
+    pub fn entries(&self, path: &Path) -> Result<Vec<Entry>> {
+        let mut entries: Vec<Entry> = Vec::new();
+        for line in &self.lines {
+            let bad = |what: String| Error::Inventory {
+                path: path.to_path_buf(),
+                line: line.number,
+                what,
+            };
+            match &line.event {
+                Event::Issued(record) => entries.push(Entry {
+                    delivered: !record.pending,
+                    issued: record.clone(),
+                    revoked: None,
+                    line: line.number,
+                }),
+                Event::Revoked(rev) => {
+                    let entry = entries
+                        .iter_mut()
+                        .find(|e| e.issued.serial == rev.serial)
+                        .ok_or_else(|| {
+                            bad(format!("revocation of unknown serial {}", rev.serial))
+                        })?;
+                    entry.revoked = Some(rev.clone());
+                }
+                Event::Delivered(done) => {
+                    let entry = entries
+                        .iter_mut()
+                        .find(|e| e.issued.serial == done.serial)
+                        .ok_or_else(|| {
+                            bad(format!("delivery of unknown serial {}", done.serial))
+                        })?;
+                    entry.delivered = true;
+                }
+            }
+        }
+        Ok(entries)
+    }
+}
+
+/// Parses the bytes of an inventory; `path` names it in errors. A torn last line is ignored; a damaged line
+/// before it is an error naming the line.
+pub fn parse(bytes: &[u8], path: &Path) -> Result<Log> {
+    let (log, damaged) = parse_lenient(bytes);
+    match damaged.into_iter().next() {
+        Some((line, what)) => Err(Error::Inventory {
+            path: path.to_path_buf(),
+            line,
+            what,
+        }),
+        None => Ok(log),
+    }
+}
+
+/// Parses what can be read and lists the lines that cannot (line number, why), for the audit.
+pub fn parse_lenient(bytes: &[u8]) -> (Log, Vec<(usize, String)>) {
+    let mut damaged = Vec::new();
+    let mut log = Log::default();
+    let mut rest = bytes;
+    let mut number = 0;
+    while !rest.is_empty() {
+        number += 1;
+        let (line, complete) = match rest.iter().position(|b| *b == b'\n') {
+            Some(end) => {
+                let line = &rest[..end];
+                rest = &rest[end + 1..];
+                (line, true)
+            }
+            None => {
+                let line = rest;
+                rest = &[];
+                (line, false)
+            }
+        };
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match parse_line(line) {
+            Ok((event, prev)) => log.lines.push(LogLine {
+                number,
+                hash: line_hash(line),
+                prev,
+                event,
+            }),
+            // The last line, cut off by a crash mid-append: it was never acted on.
+            Err(_) if !complete => log.torn_tail = true,
+            Err(what) => damaged.push((number, what)),
+        }
+    }
+    (log, damaged)
+}
+
+fn parse_line(line: &[u8]) -> std::result::Result<(Event, Option<ChainHash>), String> {
+    let text = std::str::from_utf8(line).map_err(|_| "the line is not UTF-8 text".to_string())?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    if value.get("prev").is_some() {
+        let line: Line = serde_json::from_value(value).map_err(|e| e.to_string())?;
+        if line.prev.len() != 64 || !line.prev.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err("its prev is not a SHA-256 hash".into());
+        }
+        Ok((line.event, Some(line.prev)))
+    } else {
+        let event: Event = serde_json::from_value(value).map_err(|e| e.to_string())?;
+        Ok((event, None))
+    }
+}
+
+/// Reads the log at `path` (an absent file is an empty log).
+pub fn read(path: &Path) -> Result<Log> {
+    match std::fs::read(path) {
+        Ok(bytes) => parse(&bytes, path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Log::default()),
+        Err(e) => Err(Error::io("read", path, e)),
+    }
+}
+
+/// The text of a whole log in the chained format, from events: what an upgrade writes.
+pub fn chained_text(lines: &[serde_json::Value], binding: &str) -> Result<String> {
     let mut text = String::new();
+    let mut prev = binding.to_string();
+    for value in lines {
+        let mut object = value.clone();
+        let Some(map) = object.as_object_mut() else {
+            return Err(Error::Bug("an inventory line is not a JSON object"));
+        };
+        map.insert("prev".into(), serde_json::Value::String(prev));
+        let line =
+            serde_json::to_string(&object).map_err(|e| Error::json("an inventory record", e))?;
+        prev = line_hash(line.as_bytes());
+        text.push_str(&line);
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+/// Appends events to the log, chained to its last line (or to `binding`), and flushes them to disk. The caller
+/// holds the CA lock and has upgraded a certkit 0.1 log. Returns the new head.
+pub fn append(path: &Path, events: &[Event], binding: &str) -> Result<ChainHash> {
+    let mut file = crate::files::open_append(path, crate::files::PUBLIC)?;
+    let (mut prev, needs_newline) = match last_line(&mut file, path)? {
+        Tail::Empty => (binding.to_string(), false),
+        Tail::Complete(hash) => (hash, false),
+        Tail::WithoutNewline(hash) => (hash, true),
+    };
+    let mut text = String::new();
+    if needs_newline {
+        text.push('\n');
+    }
     for event in events {
-        text.push_str(
-            &serde_json::to_string(event).map_err(|e| Error::json("an inventory record", e))?,
-        );
+        let line = serde_json::to_string(&Line {
+            event: event.clone(),
+            prev,
+        })
+        .map_err(|e| Error::json("an inventory record", e))?;
+        prev = line_hash(line.as_bytes());
+        text.push_str(&line);
         text.push('\n');
     }
     file.write_all(text.as_bytes())
         .and_then(|()| file.sync_data())
-        .map_err(|e| Error::io("append to", path, e))
+        .map_err(|e| Error::io("append to", path, e))?;
+    Ok(prev)
 }
 
-/// A crash in the middle of an append leaves a last line without its newline: cut it off. Reads only the
-/// tail of the file, so an append costs the same however long the inventory is.
-fn drop_torn_tail(file: &mut File, path: &Path) -> Result<()> {
+/// Repairs the end of the log after a crash mid-append: a torn last line is cut off, a complete last record
+/// without its newline gets it. Returns true if it changed the file. The caller holds the CA lock.
+pub fn repair_tail(path: &Path) -> Result<bool> {
+    let Ok(mut file) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+    else {
+        return Ok(false);
+    };
+    let before = file
+        .metadata()
+        .map_err(|e| Error::io("read", path, e))?
+        .len();
+    let tail = last_line(&mut file, path)?;
+    let mut changed = file
+        .metadata()
+        .map_err(|e| Error::io("read", path, e))?
+        .len()
+        != before;
+    if let Tail::WithoutNewline(_) = tail {
+        file.seek(SeekFrom::End(0))
+            .and_then(|_| file.write_all(b"\n"))
+            .map_err(|e| Error::io("repair", path, e))?;
+        changed = true;
+    }
+    if changed {
+        file.sync_data().map_err(|e| Error::io("repair", path, e))?;
+    }
+    Ok(changed)
+}
+
+enum Tail {
+    Empty,
+    Complete(ChainHash),
+    WithoutNewline(ChainHash),
+}
+
+/// The hash of the last complete record. A torn last line (a crash mid-append) is cut off; a complete record
+/// that only lacks its newline is kept. Reads only the tail, so an append costs the same however long the
+/// inventory is.
+fn last_line(file: &mut File, path: &Path) -> Result<Tail> {
     let read_err = |e| Error::io("read", path, e);
     let len = file.metadata().map_err(read_err)?.len();
-    if len == 0 {
-        return Ok(());
-    }
-    let mut last = [0u8; 1];
-    file.seek(SeekFrom::Start(len - 1))
-        .and_then(|_| file.read_exact(&mut last))
-        .map_err(read_err)?;
-    if last[0] == b'\n' {
-        return Ok(());
-    }
-    // Walk back block by block to the last complete line.
-    let mut end = len;
-    let mut block = vec![0u8; 4096];
-    let keep = loop {
-        if end == 0 {
-            break 0;
-        }
-        let start = end.saturating_sub(block.len() as u64);
-        let chunk = &mut block[..(end - start) as usize];
-        file.seek(SeekFrom::Start(start))
-            .and_then(|_| file.read_exact(chunk))
-            .map_err(read_err)?;
+    // Find the start of the last line: walk back block by block to the newline before it.
+    let ends_with_newline = len > 0 && read_at(file, len - 1, 1, path)? == b"\n";
+    let end = if ends_with_newline { len - 1 } else { len };
+    let mut start = end;
+    let block = 4096u64;
+    while start > 0 {
+        let from = start.saturating_sub(block);
+        let chunk = read_at(file, from, (start - from) as usize, path)?;
         if let Some(i) = chunk.iter().rposition(|b| *b == b'\n') {
-            break start + i as u64 + 1;
+            start = from + i as u64 + 1;
+            break;
         }
-        end = start;
-    };
-    file.set_len(keep).map_err(|e| Error::io("repair", path, e))
+        start = from;
+    }
+    if start == end {
+        return Ok(Tail::Empty);
+    }
+    let last = read_at(file, start, (end - start) as usize, path)?;
+    match parse_line(&last) {
+        Ok((_, Some(_))) if ends_with_newline => Ok(Tail::Complete(line_hash(&last))),
+        Ok((_, Some(_))) => Ok(Tail::WithoutNewline(line_hash(&last))),
+        Ok((_, None)) => Err(Error::Bug(
+            "appending to an inventory that was not upgraded",
+        )),
+        Err(what) if ends_with_newline => Err(Error::Inventory {
+            path: path.to_path_buf(),
+            line: 0,
+            what: format!("the last record is damaged ({what}); run certkit-ca audit"),
+        }),
+        Err(_) => {
+            file.set_len(start)
+                .map_err(|e| Error::io("repair", path, e))?;
+            if start == 0 {
+                return Ok(Tail::Empty);
+            }
+            // The line before the torn one is complete: it ends with the newline we stopped at.
+            last_line(file, path)
+        }
+    }
+}
+
+fn read_at(file: &mut File, offset: u64, len: usize, path: &Path) -> Result<Vec<u8>> {
+    let mut buf = vec![0u8; len];
+    file.seek(SeekFrom::Start(offset))
+        .and_then(|_| file.read_exact(&mut buf))
+        .map_err(|e| Error::io("read", path, e))?;
+    Ok(buf)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const BINDING: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
     fn record(serial: &str) -> IssuedRecord {
         IssuedRecord {
@@ -314,40 +633,114 @@ mod tests {
             thumbprint: Thumbprint::of_der(serial.as_bytes()),
             crl_url: None,
             renewal_of: None,
+            der: None,
+            outputs: vec![],
+            pending: false,
         }
     }
 
-    #[test]
-    fn torn_last_line_is_ignored_and_repaired() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("inventory.jsonl");
-        append(&path, &[Event::Issued(record("01"))]).expect("append");
-        std::fs::OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .and_then(|mut f| f.write_all(b"{\"event\":\"iss"))
-            .expect("tear");
-        assert_eq!(read(&path).expect("read").len(), 1);
-        append(&path, &[Event::Issued(record("02"))]).expect("append");
-        let entries = read(&path).expect("read");
-        assert_eq!(entries.len(), 2);
-        assert_eq!(entries[1].issued.serial.to_string(), "02");
+    fn issued(serial: &str) -> Event {
+        Event::Issued(record(serial))
     }
 
     #[test]
-    fn revocation_folds_into_entry() {
+    fn the_chain_links_every_line_and_a_changed_byte_breaks_it() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("inventory.jsonl");
+        for s in ["01", "02", "03"] {
+            append(&path, &[issued(s)], BINDING).expect("append");
+        }
+        let log = read(&path).expect("read");
+        assert_eq!(log.lines.len(), 3);
+        assert!(log.chain_breaks(BINDING).is_empty());
+        assert!(
+            !log.chain_breaks(&"1".repeat(64)).is_empty(),
+            "bound to the CA"
+        );
+        let text = std::fs::read_to_string(&path).expect("read");
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        lines[1] = lines[1].replace("CN=A", "CN=B");
+        std::fs::write(&path, lines.join("\n") + "\n").expect("write");
+        let breaks = read(&path).expect("read").chain_breaks(BINDING);
+        assert_eq!(breaks.iter().map(|b| b.line).collect::<Vec<_>>(), [3]);
+        assert!(
+            breaks[0].what.contains("line 2 was changed"),
+            "{}",
+            breaks[0].what
+        );
+    }
+
+    #[test]
+    fn a_torn_last_line_is_ignored_and_cut_even_inside_a_utf8_character() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("inventory.jsonl");
+        append(&path, &[issued("01")], BINDING).expect("append");
+        // The crash cut "é" (c3 a9) after its first byte.
+        let torn = b"{\"event\":\"issued\",\"subject\":\"CN=J\xc3".to_vec();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(&torn))
+            .expect("tear");
+        let log = read(&path).expect("a torn line never makes the log unreadable");
+        assert_eq!(log.lines.len(), 1);
+        assert!(log.torn_tail);
+        append(&path, &[issued("02")], BINDING).expect("append");
+        let log = read(&path).expect("read");
+        assert_eq!(log.lines.len(), 2);
+        assert!(!log.torn_tail && log.chain_breaks(BINDING).is_empty());
+    }
+
+    #[test]
+    fn a_complete_last_record_without_its_newline_is_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("inventory.jsonl");
+        append(&path, &[issued("01"), issued("02")], BINDING).expect("append");
+        let text = std::fs::read_to_string(&path).expect("read");
+        std::fs::write(&path, text.trim_end_matches('\n')).expect("write");
+        assert_eq!(read(&path).expect("read").lines.len(), 2);
+        append(&path, &[issued("03")], BINDING).expect("append");
+        let log = read(&path).expect("read");
+        assert_eq!(log.lines.len(), 3, "the record without newline was kept");
+        assert!(log.chain_breaks(BINDING).is_empty());
+    }
+
+    #[test]
+    fn revocation_and_delivery_fold_into_the_entry() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("inventory.jsonl");
+        let mut pending = record("01");
+        pending.pending = true;
         let rev = RevokedRecord {
-            serial: Serial::parse("01").expect("serial"),
+            serial: Serial::parse("02").expect("serial"),
             revoked_at: OffsetDateTime::UNIX_EPOCH,
             reason: RevocationReason::KeyCompromise,
         };
-        append(&path, &[Event::Issued(record("01")), Event::Revoked(rev)]).expect("append");
-        let entries = read(&path).expect("read");
+        append(
+            &path,
+            &[Event::Issued(pending), issued("02"), Event::Revoked(rev)],
+            BINDING,
+        )
+        .expect("append");
+        let now = OffsetDateTime::now_utc();
+        let entries = read(&path).expect("read").entries(&path).expect("entries");
+        assert_eq!(entries[0].status(now), Status::Undelivered);
         assert_eq!(
-            entries[0].status(OffsetDateTime::now_utc()),
+            entries[1].status(now),
             Status::Revoked(RevocationReason::KeyCompromise)
         );
+        let done = Event::Delivered(DeliveredRecord {
+            serial: Serial::parse("01").expect("serial"),
+        });
+        append(&path, &[done], BINDING).expect("append");
+        let entries = read(&path).expect("read").entries(&path).expect("entries");
+        assert_eq!(entries[0].status(now), Status::Valid);
+    }
+
+    #[test]
+    fn a_non_hex_serial_names_its_line_instead_of_panicking() {
+        let text = "{\"event\":\"revoked\",\"serial\":\"4A3\u{e9}0C\",\"revoked_at\":\"2026-01-01T00:00:00Z\",\"reason\":\"unspecified\"}\n";
+        let err = parse(text.as_bytes(), Path::new("inventory.jsonl")).expect_err("bad serial");
+        assert!(err.to_string().contains("line 1"), "{err}");
     }
 }

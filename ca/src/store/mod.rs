@@ -1,50 +1,42 @@
-//! The CA folder: creating a CA, opening it, unlocking its key, and recording what it issues.
+//! The CA folder: creating a CA, opening it, unlocking its key, and recording what it signs
+//! (docs/store-format.md).
 //!
-//! Layout of a CA folder (docs/store-format.md):
-//! `ca.cer` (DER), `ca.pem`, `ca.key` (encrypted PKCS#8, 0600), `ca.json` (settings),
-//! `inventory.jsonl` (issuance log), `issued/SERIAL.cer` (a copy of each certificate),
-//! `crlnumber` (last CRL number), `.lock` (serialises writers).
+//! The write-ahead rule: every certificate the CA signs is recorded (with the certificate itself and the hashes
+//! of the files it will be delivered in) and flushed to disk before any of those files appears anywhere. A run
+//! killed before delivery leaves a harmless, visible "undelivered" record; the next command that takes the lock
+//! reconciles what the crash left, and a rerun replaces only leftovers it can prove are its own.
 
+pub mod audit;
+pub mod checkpoint;
+pub mod guard;
 pub mod inventory;
+pub mod layout;
 
+pub use layout::*;
+
+use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyUsagePurpose,
+    SigningKey,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::certinfo::CertInfo;
+use crate::certinfo::{CertInfo, EKU_DOCUMENT_ENCRYPTION, EKU_SERVER_AUTH};
 use crate::dates::{Lifetime, Validity};
 use crate::error::{Error, Result};
 use crate::files::{self, NewFiles, PRIVATE, PUBLIC};
 use crate::keys::{self, KeyType};
 use crate::naming::{check_cn, check_crl_url};
+use crate::profile::Profile;
 use crate::secret::Secret;
 use crate::serial::Serial;
 use crate::signer::SigningCa;
 use crate::thumbprint::Thumbprint;
-use inventory::{Entry, Event, IssuedRecord};
-
-/// The CA certificate, DER (what Windows imports as .cer).
-pub const CA_CER: &str = "ca.cer";
-/// The CA certificate, PEM.
-pub const CA_PEM: &str = "ca.pem";
-/// The CA private key, encrypted PKCS#8 PEM.
-pub const CA_KEY: &str = "ca.key";
-/// The CA's settings.
-pub const CA_SETTINGS: &str = "ca.json";
-/// The issuance log.
-pub const INVENTORY: &str = "inventory.jsonl";
-/// Folder of issued certificate copies.
-pub const ISSUED_DIR: &str = "issued";
-/// Last CRL number issued.
-pub const CRL_NUMBER: &str = "crlnumber";
-const LOCK: &str = ".lock";
-
-/// The files whose presence means "a CA lives here".
-const CA_FILES: [&str; 5] = [CA_KEY, CA_CER, CA_PEM, CA_SETTINGS, INVENTORY];
+use checkpoint::{CHECKPOINT, Checkpoint};
+use inventory::{ChainHash, DeliveredRecord, Entry, Event, IssuedRecord, Log, OutputRecord};
 
 /// Default path length: makecert's `-h 1` allowed one intermediate below the CA; certkit keeps that default
 /// for parity with the guide.
@@ -161,7 +153,9 @@ fn init_in(
     params.serial_number = Some(Serial::random()?.to_rcgen());
     params.not_before = validity.not_before;
     params.not_after = validity.not_after;
-    let cert = params.self_signed(&key)?;
+    let cert = params
+        .self_signed(&key)
+        .map_err(|e| Error::crypto("self-signing the CA certificate", e))?;
     let info = CertInfo::from_der(cert.der(), &dir.join(CA_CER))?;
     let key_pem = keys::encrypt_pem(&key, password)?;
     let settings = CaSettings {
@@ -169,6 +163,16 @@ fn init_in(
     };
     let settings_json =
         serde_json::to_vec_pretty(&settings).map_err(|e| Error::json("the CA settings", e))?;
+    // The empty inventory's first checkpoint: nothing signed yet, bound to this CA.
+    let checkpoint = Checkpoint::sign(
+        &|m| {
+            key.sign(m)
+                .map_err(|e| Error::crypto("signing the first checkpoint", e))
+        },
+        spec.key,
+        &inventory::ca_binding(&info.der),
+        0,
+    )?;
 
     let mut set = NewFiles::new();
     set.add(dir.join(CA_KEY), key_pem.as_bytes(), PRIVATE);
@@ -176,6 +180,7 @@ fn init_in(
     set.add(dir.join(CA_PEM), info.pem(), PUBLIC);
     set.add(dir.join(CA_SETTINGS), settings_json, PUBLIC);
     set.add(dir.join(INVENTORY), Vec::new(), PUBLIC);
+    set.add(dir.join(CHECKPOINT), checkpoint.to_bytes()?, PUBLIC);
     let files = set.commit()?;
     if let Err(e) = std::fs::create_dir(dir.join(ISSUED_DIR))
         && e.kind() != std::io::ErrorKind::AlreadyExists
@@ -198,6 +203,136 @@ fn lock_dir(dir: &Path, wait: &mut dyn FnMut(&Path)) -> Result<StoreLock> {
         Err(std::fs::TryLockError::Error(e)) => return Err(Error::io("lock", &path, e)),
     }
     Ok(StoreLock { _file: file })
+}
+
+/// What taking the lock repaired after an earlier run was interrupted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Repairs {
+    /// The certkit 0.1 inventory was rewritten with a hash chain (the original kept beside it).
+    pub upgraded: bool,
+    /// A torn last line of the inventory was cut off, or a complete one given its newline.
+    pub tail_repaired: bool,
+    /// `issued/` copies written again from their records.
+    pub copies_restored: usize,
+    /// Certificates found in `issued/` without a record, recorded (as undelivered).
+    pub recorded: usize,
+    /// Certificates whose delivery had finished, marked delivered.
+    pub delivered: usize,
+    /// Temporary files of interrupted writes removed.
+    pub temporary_files: usize,
+}
+
+impl Repairs {
+    /// True when nothing needed repair.
+    pub fn is_empty(&self) -> bool {
+        *self == Repairs::default()
+    }
+
+    /// One line for the user.
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if self.upgraded {
+            parts.push(format!(
+                "upgraded {INVENTORY} to the hash-chained format (the original is kept as {INVENTORY_V1})"
+            ));
+        }
+        if self.tail_repaired {
+            parts.push(format!("repaired the last line of {INVENTORY}"));
+        }
+        let counted = [
+            (
+                self.copies_restored,
+                "restored",
+                "issued/ copy",
+                "issued/ copies",
+            ),
+            (
+                self.recorded,
+                "recorded",
+                "certificate found in issued/ (as undelivered)",
+                "certificates found in issued/ (as undelivered)",
+            ),
+            (
+                self.delivered,
+                "marked",
+                "certificate delivered",
+                "certificates delivered",
+            ),
+            (
+                self.temporary_files,
+                "removed",
+                "temporary file",
+                "temporary files",
+            ),
+        ];
+        for (n, verb, one, many) in counted {
+            if n > 0 {
+                parts.push(format!("{verb} {n} {}", if n == 1 { one } else { many }));
+            }
+        }
+        parts.join("; ")
+    }
+}
+
+/// The outputs of interrupted deliveries, which a rerun may replace: (resolved path, SHA-256) pairs from the
+/// records of certificates that never reached all their files.
+#[derive(Clone, Debug, Default)]
+pub struct Leftovers(HashSet<(PathBuf, String)>);
+
+impl Leftovers {
+    /// The leftovers among `entries`: outputs of undelivered certificates whose delivery is incomplete.
+    pub fn of(entries: &[Entry]) -> Self {
+        let mut set = HashSet::new();
+        for entry in entries.iter().filter(|e| !e.delivered) {
+            let outputs = &entry.issued.outputs;
+            if outputs.is_empty() || all_present(outputs) {
+                continue;
+            }
+            for o in outputs {
+                set.insert((PathBuf::from(&o.path), o.sha256.clone()));
+            }
+        }
+        Leftovers(set)
+    }
+
+    /// True if the file at `path` is one of them, byte for byte.
+    pub fn holds(&self, path: &Path) -> bool {
+        if self.0.is_empty() {
+            return false;
+        }
+        let resolved = guard::resolve(path);
+        match std::fs::read(&resolved) {
+            Ok(bytes) => self.0.contains(&(resolved, files::sha256_hex(&bytes))),
+            Err(_) => false,
+        }
+    }
+}
+
+/// True if every output is in place with the bytes recorded.
+fn all_present(outputs: &[OutputRecord]) -> bool {
+    outputs
+        .iter()
+        .all(|o| std::fs::read(&o.path).is_ok_and(|bytes| files::sha256_hex(&bytes) == o.sha256))
+}
+
+/// One file a certificate is delivered in.
+#[derive(Debug)]
+pub struct OutputFile {
+    /// Where.
+    pub path: PathBuf,
+    /// What.
+    pub bytes: Vec<u8>,
+    /// Its mode (0600 for keys and PFX files).
+    pub mode: u32,
+}
+
+/// A signed certificate and the files it is to be delivered in.
+#[derive(Debug)]
+pub struct Delivery {
+    /// Its record (carrying the certificate).
+    pub record: IssuedRecord,
+    /// Its files.
+    pub files: Vec<OutputFile>,
 }
 
 impl CaStore {
@@ -234,6 +369,11 @@ impl CaStore {
         crate::certinfo::read_cert(&self.path(CA_PEM))
     }
 
+    /// What the inventory's first record is bound to: the SHA-256 of the CA certificate.
+    pub fn binding(&self) -> Result<ChainHash> {
+        Ok(inventory::ca_binding(&self.cert()?.der))
+    }
+
     /// The CA settings (defaults if `ca.json` is missing).
     pub fn settings(&self) -> Result<CaSettings> {
         let path = self.path(CA_SETTINGS);
@@ -245,9 +385,397 @@ impl CaStore {
         }
     }
 
-    /// Takes the CA's write lock; `wait` is called first if another certkit process holds it.
-    pub fn lock(&self, wait: &mut dyn FnMut(&Path)) -> Result<StoreLock> {
-        lock_dir(&self.dir, wait)
+    /// The inventory log as it is on disk.
+    pub fn log(&self) -> Result<Log> {
+        inventory::read(&self.path(INVENTORY))
+    }
+
+    /// Every certificate the CA recorded, in issuance order.
+    pub fn entries(&self) -> Result<Vec<Entry>> {
+        self.log()?.entries(&self.path(INVENTORY))
+    }
+
+    /// Takes the CA's write lock (`wait` is called first if another certkit process holds it), then reconciles
+    /// what an interrupted run left behind. Refuses to go on when the inventory or its checkpoint show
+    /// tampering: nothing is written to a CA whose record cannot be trusted.
+    pub fn lock(&self, wait: &mut dyn FnMut(&Path)) -> Result<(StoreLock, Repairs)> {
+        let lock = lock_dir(&self.dir, wait)?;
+        let repairs = self.reconcile(&lock)?;
+        Ok((lock, repairs))
+    }
+
+    fn reconcile(&self, lock: &StoreLock) -> Result<Repairs> {
+        let mut repairs = Repairs {
+            temporary_files: self.remove_temporary_files()?,
+            ..Repairs::default()
+        };
+        let path = self.path(INVENTORY);
+        let cert = self.cert()?;
+        let binding = inventory::ca_binding(&cert.der);
+        let mut log = self.log()?;
+        if log.is_legacy() {
+            self.upgrade(&log, &binding, &cert)?;
+            repairs.upgraded = true;
+            log = self.log()?;
+        }
+        if inventory::repair_tail(&path)? {
+            repairs.tail_repaired = true;
+            log = self.log()?;
+        }
+        if let Some(first) = log.chain_breaks(&binding).first() {
+            return Err(Error::Inventory {
+                path,
+                line: first.line,
+                what: format!(
+                    "{}; nothing was written. See \"certkit-ca audit --ca {}\"",
+                    first.what,
+                    self.dir.display()
+                ),
+            });
+        }
+        self.check_against_checkpoint(&log, &binding, &cert)?;
+        let entries = log.entries(&path)?;
+        let mut events = Vec::new();
+        for entry in &entries {
+            let copy = self.issued_copy(&entry.issued.serial);
+            if let Some(der) = entry.issued.cert_der()
+                && !copy.exists()
+            {
+                files::write_new(&copy, &der, PUBLIC)?;
+                repairs.copies_restored += 1;
+            }
+            if !entry.delivered
+                && !entry.issued.outputs.is_empty()
+                && all_present(&entry.issued.outputs)
+            {
+                events.push(Event::Delivered(DeliveredRecord {
+                    serial: entry.issued.serial.clone(),
+                }));
+                repairs.delivered += 1;
+            }
+        }
+        for cert in self.unrecorded_copies(&entries, &cert)? {
+            let mut record = found_record(&cert)?;
+            record.pending = true;
+            events.push(Event::Issued(record));
+            repairs.recorded += 1;
+        }
+        if !events.is_empty() {
+            self.append(lock, &events)?;
+        }
+        Ok(repairs)
+    }
+
+    /// Removes `.certkit-*` files (writes a crash interrupted) from the CA folder and `issued/`.
+    fn remove_temporary_files(&self) -> Result<usize> {
+        let mut removed = 0;
+        for dir in [self.dir.clone(), self.path(ISSUED_DIR)] {
+            let Ok(listing) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in listing.flatten() {
+                let name = entry.file_name();
+                if name.to_string_lossy().starts_with(TEMP_PREFIX)
+                    && entry.file_type().is_ok_and(|t| t.is_file())
+                {
+                    std::fs::remove_file(entry.path())
+                        .map_err(|e| Error::io("remove", &entry.path(), e))?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Rewrites a certkit 0.1 inventory with a hash chain, keeping every field of every record, adding the
+    /// certificate itself from `issued/` where the copy matches the record. The original stays beside it.
+    fn upgrade(&self, log: &Log, binding: &str, ca: &CertInfo) -> Result<()> {
+        let path = self.path(INVENTORY);
+        if log.lines.iter().any(|l| l.prev.is_some()) {
+            let line = log
+                .lines
+                .iter()
+                .find(|l| l.prev.is_none())
+                .map_or(0, |l| l.number);
+            return Err(Error::Inventory {
+                path,
+                line,
+                what: "the record has no hash chain, but others have: the inventory was edited"
+                    .into(),
+            });
+        }
+        let original = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
+        let text = String::from_utf8_lossy(&original);
+        let mut values = Vec::new();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let Ok(mut value) = serde_json::from_str::<serde_json::Value>(line) else {
+                // A torn last line of a 0.1 inventory: it was never acted on.
+                continue;
+            };
+            if let Some(map) = value.as_object_mut()
+                && map.get("event").and_then(|e| e.as_str()) == Some("issued")
+                && let Some(serial) = map.get("serial").and_then(|s| s.as_str())
+                && let Ok(serial) = Serial::parse(serial)
+                && let Ok(der) = std::fs::read(self.issued_copy(&serial))
+                && let Ok(copy) = CertInfo::from_der(&der, Path::new("issued copy"))
+                && map.get("thumbprint").and_then(|t| t.as_str())
+                    == Some(copy.thumbprint.to_string().as_str())
+                && copy.is_signed_by(ca)?
+            {
+                map.insert(
+                    "der".into(),
+                    serde_json::Value::String(openssl::base64::encode_block(&der)),
+                );
+            }
+            values.push(value);
+        }
+        let backup = self.path(INVENTORY_V1);
+        match std::fs::read(&backup) {
+            Ok(existing) if existing == original => {}
+            Ok(_) => {
+                return Err(Error::BadInput(format!(
+                    "{} exists and is not a copy of {}; move it away so the upgrade can keep the original there",
+                    backup.display(),
+                    path.display()
+                )));
+            }
+            Err(_) => files::write_new(&backup, &original, PUBLIC)?,
+        }
+        files::replace(
+            &path,
+            inventory::chained_text(&values, binding)?.as_bytes(),
+            PUBLIC,
+        )
+    }
+
+    /// Refuses a log that no longer holds what the last checkpoint signed, or a checkpoint the CA did not sign.
+    fn check_against_checkpoint(&self, log: &Log, binding: &str, ca: &CertInfo) -> Result<()> {
+        let path = self.path(CHECKPOINT);
+        let Some(checkpoint) = Checkpoint::read(&path)? else {
+            return Ok(());
+        };
+        let refuse = |what: String| {
+            Err(Error::Inventory {
+                path: self.path(INVENTORY),
+                line: checkpoint.count,
+                what: format!(
+                    "{what}; nothing was written. See \"certkit-ca audit --ca {}\"",
+                    self.dir.display()
+                ),
+            })
+        };
+        if !checkpoint.verify(ca)? {
+            return refuse(format!("{} is not signed by this CA's key", path.display()));
+        }
+        let covered = match checkpoint.count {
+            0 => Some(binding.to_string()),
+            n => log.lines.get(n - 1).map(|l| l.hash.clone()),
+        };
+        if covered.as_deref() != Some(checkpoint.head.as_str()) {
+            return refuse(format!(
+                "the log no longer holds the {} record(s) the checkpoint of {} signed",
+                checkpoint.count,
+                crate::dates::rfc3339(checkpoint.time)
+            ));
+        }
+        Ok(())
+    }
+
+    /// Certificates in `issued/` that no record names and that this CA signed.
+    fn unrecorded_copies(&self, entries: &[Entry], ca: &CertInfo) -> Result<Vec<CertInfo>> {
+        let recorded: HashSet<&Serial> = entries.iter().map(|e| &e.issued.serial).collect();
+        let mut found = Vec::new();
+        let Ok(listing) = std::fs::read_dir(self.path(ISSUED_DIR)) else {
+            return Ok(found);
+        };
+        for entry in listing.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(serial) = name
+                .strip_suffix(".cer")
+                .and_then(|s| Serial::parse(s).ok())
+            else {
+                continue;
+            };
+            if recorded.contains(&serial) {
+                continue;
+            }
+            let Ok(der) = std::fs::read(entry.path()) else {
+                continue;
+            };
+            if let Ok(cert) = CertInfo::from_der(&der, &entry.path())
+                && cert.serial == serial
+                && cert.is_signed_by(ca)?
+            {
+                found.push(cert);
+            }
+        }
+        Ok(found)
+    }
+
+    /// The outputs of interrupted deliveries, which a rerun may replace.
+    pub fn leftovers(&self) -> Result<Leftovers> {
+        Ok(Leftovers::of(&self.entries()?))
+    }
+
+    /// Refuses output paths that are in a CA folder, or that exist and are not leftovers of an interrupted
+    /// delivery; run before asking for passwords (and again, under the lock, when delivering).
+    pub fn check_outputs_free(&self, paths: &[PathBuf]) -> Result<()> {
+        let leftovers = self.leftovers()?;
+        for path in paths {
+            guard::check_output(path, &[])?;
+            if path.symlink_metadata().is_ok() && !leftovers.holds(path) {
+                return Err(Error::Exists { path: path.clone() });
+            }
+        }
+        Ok(())
+    }
+
+    /// Delivers signed certificates by the write-ahead rule: (1) their records, carrying the certificates and
+    /// the hashes of their files, are appended and flushed; (2) their `issued/` copies and files are staged and
+    /// flushed together; (3) the copies, then the files are moved into place; (4) `delivered` events are
+    /// appended. A crash at any point leaves every signed certificate recorded. An existing file is replaced
+    /// only if it is a leftover of an interrupted delivery (`leftovers`). Returns the files of each delivery.
+    pub fn deliver(
+        &self,
+        lock: &StoreLock,
+        leftovers: &Leftovers,
+        deliveries: Vec<Delivery>,
+    ) -> Result<Vec<Vec<PathBuf>>> {
+        let mut records = Vec::new();
+        let mut outputs = Vec::new();
+        for delivery in deliveries {
+            let mut record = delivery.record;
+            let der = record
+                .cert_der()
+                .ok_or(Error::Bug("a delivery without its certificate"))?;
+            record.outputs.clear();
+            let mut files_of = Vec::new();
+            for file in delivery.files {
+                guard::check_output(&file.path, &[])?;
+                let replace = file.path.symlink_metadata().is_ok();
+                if replace && !leftovers.holds(&file.path) {
+                    return Err(Error::Exists { path: file.path });
+                }
+                record.outputs.push(OutputRecord {
+                    path: guard::resolve(&file.path).display().to_string(),
+                    sha256: files::sha256_hex(&file.bytes),
+                });
+                files_of.push((file, replace));
+            }
+            record.pending = true;
+            records.push((record, der));
+            outputs.push(files_of);
+        }
+        let events: Vec<Event> = records
+            .iter()
+            .map(|(r, _)| Event::Issued(r.clone()))
+            .collect();
+        self.append(lock, &events)?;
+
+        let mut copies = Vec::new();
+        for (record, der) in &records {
+            copies.push(files::stage(
+                &self.issued_copy(&record.serial),
+                der,
+                PUBLIC,
+            )?);
+        }
+        let mut staged = Vec::new();
+        for files_of in &outputs {
+            let mut group = Vec::new();
+            for (file, replace) in files_of {
+                group.push((files::stage(&file.path, &file.bytes, file.mode)?, *replace));
+            }
+            staged.push(group);
+        }
+        files::flush(copies.iter().chain(staged.iter().flatten().map(|(s, _)| s)))?;
+        for copy in copies {
+            let target = copy.target().to_path_buf();
+            match copy.place_new() {
+                Ok(()) => {}
+                // Restored by a reconcile from the record: the same certificate.
+                Err(Error::Exists { .. }) if target.exists() => {}
+                Err(err) => return Err(err),
+            }
+        }
+        files::sync_folders([self.path(ISSUED_DIR).join("x").as_path()])?;
+        let mut delivered: Vec<Vec<PathBuf>> = Vec::new();
+        let mut placed_new: Vec<PathBuf> = Vec::new();
+        for group in staged {
+            let mut paths = Vec::new();
+            for (file, replace) in group {
+                let target = file.target().to_path_buf();
+                let result = if replace {
+                    file.place_over()
+                } else {
+                    file.place_new()
+                };
+                if let Err(err) = result {
+                    // The certificates stay recorded (undelivered); the files placed so far go again.
+                    files::remove_all(&placed_new);
+                    return Err(err);
+                }
+                if !replace {
+                    placed_new.push(target.clone());
+                }
+                paths.push(target);
+            }
+            delivered.push(paths);
+        }
+        files::sync_folders(delivered.iter().flatten().map(PathBuf::as_path))?;
+        let done: Vec<Event> = records
+            .iter()
+            .map(|(r, _)| {
+                Event::Delivered(DeliveredRecord {
+                    serial: r.serial.clone(),
+                })
+            })
+            .collect();
+        self.append(lock, &done)?;
+        Ok(delivered)
+    }
+
+    /// Records a certificate of this CA found at an output (left by certkit 0.1, which wrote outputs before
+    /// recording), with `files` as its outputs, undelivered, so that a rerun may replace them.
+    pub fn record_found(
+        &self,
+        lock: &StoreLock,
+        cert: &CertInfo,
+        files_found: &[PathBuf],
+    ) -> Result<()> {
+        let mut record = found_record(cert)?;
+        record.pending = true;
+        for path in files_found {
+            let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+            record.outputs.push(OutputRecord {
+                path: guard::resolve(path).display().to_string(),
+                sha256: files::sha256_hex(&bytes),
+            });
+        }
+        self.append(lock, &[Event::Issued(record)])?;
+        files::write_new(&self.issued_copy(&cert.serial), &cert.der, PUBLIC)
+    }
+
+    /// Appends events to the log. The caller holds the lock.
+    pub fn append(&self, _lock: &StoreLock, events: &[Event]) -> Result<ChainHash> {
+        inventory::append(&self.path(INVENTORY), events, &self.binding()?)
+    }
+
+    /// Signs a checkpoint of the inventory as it is now, if the last one does not cover it already.
+    pub fn checkpoint(&self, _lock: &StoreLock, ca: &SigningCa) -> Result<()> {
+        let binding = inventory::ca_binding(&ca.cert.der);
+        let log = self.log()?;
+        let head = log.head(&binding);
+        let path = self.path(CHECKPOINT);
+        if let Some(current) = Checkpoint::read(&path)?
+            && current.head == head
+            && current.count == log.lines.len()
+        {
+            return Ok(());
+        }
+        let checkpoint =
+            Checkpoint::sign(&|m| ca.sign_bytes(m), ca.key_type, &head, log.lines.len())?;
+        files::replace(&path, &checkpoint.to_bytes()?, PUBLIC)
     }
 
     /// Decrypts the CA key and checks the CA can sign now: it is a CA, it is within its validity, and the key
@@ -263,37 +791,6 @@ impl CaStore {
             &self.path(CA_PEM),
             &key_path,
         )
-    }
-
-    /// Every certificate the CA recorded, in issuance order.
-    pub fn entries(&self) -> Result<Vec<Entry>> {
-        inventory::read(&self.path(INVENTORY))
-    }
-
-    /// Records an issued certificate: stores a copy under `issued/` and appends it to the log, flushed to disk.
-    /// The caller holds the lock.
-    pub fn record_issued(
-        &self,
-        _lock: &StoreLock,
-        cert: &CertInfo,
-        record: IssuedRecord,
-    ) -> Result<()> {
-        let issued = self.path(ISSUED_DIR);
-        if !issued.is_dir() {
-            std::fs::create_dir_all(&issued).map_err(|e| Error::io("create folder", &issued, e))?;
-        }
-        let copy = self.issued_copy(&record.serial);
-        files::write_new(&copy, &cert.der, PUBLIC)?;
-        if let Err(err) = inventory::append(&self.path(INVENTORY), &[Event::Issued(record)]) {
-            let _ = std::fs::remove_file(&copy);
-            return Err(err);
-        }
-        Ok(())
-    }
-
-    /// Appends events (revocations) to the log. The caller holds the lock.
-    pub fn append(&self, _lock: &StoreLock, events: &[Event]) -> Result<()> {
-        inventory::append(&self.path(INVENTORY), events)
     }
 
     /// Finds an issued certificate by serial (hex), SHA-1 thumbprint, or certificate file (DER or PEM).
@@ -314,14 +811,7 @@ impl CaStore {
                     "'{reference}' is not a serial number, a thumbprint or a certificate file"
                 ))
             })?;
-            let label = format!(
-                "serial {}",
-                reference
-                    .chars()
-                    .filter(|c| *c != ':' && !c.is_whitespace())
-                    .collect::<String>()
-                    .to_uppercase()
-            );
+            let label = format!("serial {serial}");
             (Wanted::Serial(serial), label)
         };
         entries
@@ -338,6 +828,27 @@ impl CaStore {
                 ))
             })
     }
+}
+
+/// The record of a certificate of this CA found on disk without one: its profile judged by its EKUs.
+fn found_record(cert: &CertInfo) -> Result<IssuedRecord> {
+    let (profile, own) = if cert.ekus.iter().any(|e| e == EKU_SERVER_AUTH) {
+        (Profile::Server, EKU_SERVER_AUTH)
+    } else if cert.ekus.iter().any(|e| e == EKU_DOCUMENT_ENCRYPTION) {
+        (Profile::Encryption, EKU_DOCUMENT_ENCRYPTION)
+    } else {
+        (Profile::Client, crate::certinfo::EKU_CLIENT_AUTH)
+    };
+    let extra = cert.ekus.iter().filter(|e| *e != own).cloned().collect();
+    Ok(IssuedRecord::new(
+        cert,
+        cert.cn.as_deref().unwrap_or_default(),
+        profile,
+        extra,
+        KeyType::of_spki_der(&cert.spki_der)?,
+        None,
+        None,
+    ))
 }
 
 enum Wanted {

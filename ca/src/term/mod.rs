@@ -8,12 +8,13 @@ pub mod secrets;
 use std::io::Write;
 use std::process::ExitCode;
 
-use crate::error::Error;
+use crate::error::Result;
+use crate::store::{CaStore, StoreLock};
 
 pub use output::{Format, Report, note, render, waiting_for_lock, warn};
 
 /// The whole life of a certkit binary: parse the command line (usage errors as one line, exit 2), run, report.
-pub fn main<T: clap::Parser>(program: &str, run: fn(T) -> Result<(), Error>) -> ExitCode {
+pub fn main<T: clap::Parser>(program: &str, run: fn(T) -> Result<()>) -> ExitCode {
     use clap::error::ErrorKind;
     match T::try_parse() {
         Ok(cli) => finish(program, run(cli)),
@@ -38,7 +39,7 @@ pub fn main<T: clap::Parser>(program: &str, run: fn(T) -> Result<(), Error>) -> 
 }
 
 /// Prints a failure as one line on stderr and turns it into the documented exit code.
-pub fn finish(program: &str, result: Result<(), Error>) -> ExitCode {
+pub fn finish(program: &str, result: Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -46,6 +47,20 @@ pub fn finish(program: &str, result: Result<(), Error>) -> ExitCode {
             ExitCode::from(err.exit_code())
         }
     }
+}
+
+/// Takes the CA's write lock (saying so if it has to wait), and says in one line what it repaired after an
+/// interrupted run.
+pub fn lock(store: &CaStore) -> Result<StoreLock> {
+    let (lock, repairs) = store.lock(&mut waiting_for_lock)?;
+    if !repairs.is_empty() {
+        note(&format!(
+            "repaired the CA in {} after an interrupted run: {}",
+            store.dir().display(),
+            repairs.summary()
+        ));
+    }
+    Ok(lock)
 }
 
 /// clap's message up to its usage block, folded into one line.

@@ -28,6 +28,9 @@ pub struct RenewArgs {
     /// Key algorithm (default: the old certificate's).
     #[arg(long, value_enum)]
     pub key: Option<KeyType>,
+    /// Renew even if the certificate already has a valid renewal.
+    #[arg(long)]
+    pub force: bool,
     /// Passwords and PFX options.
     #[command(flatten)]
     pub keys: NewKeyArgs,
@@ -45,6 +48,7 @@ impl RenewArgs {
             out: self.out,
             validity: Validity::starting_now(self.lifetime.lifetime(DEFAULT_LEAF_DAYS))?,
             key: self.key,
+            force: self.force,
             secrets: self.keys.secrets(),
             format: Format::json_if(self.json.json),
         })

@@ -15,7 +15,6 @@ use time::OffsetDateTime;
 use super::ca;
 use super::issue::NewKeySecrets;
 use crate::batch::{self, BatchJob, BatchRow, KeyProtection, PfxPasswords, Progress};
-use crate::engine::{Engine, Signer};
 
 /// What `certkit-issue client --batch` was asked to do.
 #[derive(Debug)]
@@ -180,13 +179,8 @@ pub fn run(req: BatchRequest) -> Result<()> {
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let lock = context.store.lock(&mut term::waiting_for_lock)?;
-    let engine = Engine::new(Signer::Ca {
-        store: &context.store,
-        ca: &ca,
-        lock: &lock,
-    });
-    let outcomes = batch::run(&engine, &context.store, &lock, &job, &Bar(bar.clone()));
+    let lock = term::lock(&context.store)?;
+    let outcomes = batch::run(&context.store, &lock, &ca, &job, &Bar(bar.clone()));
     bar.finish_and_clear();
     let outcomes = outcomes?;
     drop(lock);

@@ -70,72 +70,101 @@ pub fn run(req: IssueRequest) -> Result<()> {
     let profile = spec.profile;
     let key = spec.key_type;
     let pfx_profile = req.secrets.pfx.as_ref().map(|p| p.profile);
-    let (issued, issuer) = issue_with_new_key(context.as_ref(), spec, req.out, &req.secrets, None)?;
+    let (issued, issuer) = issue_with_new_key(context.as_ref(), spec, req.out, &req.secrets)?;
     let report = IssueReport::new(issued, profile, key, issuer, pfx_profile, warnings);
     term::render(&report, req.format)
 }
 
-/// Makes a key, signs `spec` (by the CA in `context`, else self-signed), writes PREFIX.cer/.pem/.key (and
-/// .pfx) and records a CA-signed certificate; asks for the CA password first, then the new ones. Returns the
+/// The passwords of a new key: its key file's, and the PFX's with its profile.
+pub(super) struct NewKeyPasswords {
+    key: Secret,
+    pfx: Option<(PfxProfile, Secret)>,
+}
+
+impl NewKeyPasswords {
+    /// Asks for (or reads) the new key file's and PFX's passwords.
+    pub(super) fn obtain(secrets: &NewKeySecrets) -> Result<Self> {
+        let key = secrets::obtain(secrets.key_pass.as_ref(), secret::KEY_PASS, SecretUse::New)?;
+        let pfx = match &secrets.pfx {
+            Some(pfx) => Some((
+                pfx.profile,
+                secrets::obtain(pfx.pass.as_ref(), secret::PFX_PASS, SecretUse::New)?,
+            )),
+            None => None,
+        };
+        Ok(NewKeyPasswords { key, pfx })
+    }
+
+    /// The order for a new key of `spec` delivered by `plan`.
+    pub(super) fn order(
+        &self,
+        spec: LeafSpec,
+        plan: OutputPlan,
+        renewal_of: Option<Serial>,
+    ) -> Order<'_> {
+        Order {
+            key: SubjectKey::Generate(spec.key_type),
+            spec,
+            plan,
+            key_password: Some(&self.key),
+            pfx: self.pfx.as_ref().map(|(profile, password)| PfxOutput {
+                profile: *profile,
+                password,
+            }),
+            renewal_of,
+        }
+    }
+}
+
+/// The files of a new key's certificate: PREFIX.cer/.pem/.key, and .pfx when asked.
+pub(super) fn new_key_plan(out: PathBuf, secrets: &NewKeySecrets) -> OutputPlan {
+    OutputPlan {
+        prefix: out,
+        with_key: true,
+        with_pfx: secrets.pfx.is_some(),
+    }
+}
+
+/// Delivers one order through `engine` and signs a checkpoint.
+pub(super) fn issue_one(engine: &Engine<'_>, order: Order<'_>) -> Result<Issued> {
+    let issued = engine.commit(vec![engine.prepare(order)?])?;
+    engine.checkpoint()?;
+    issued
+        .into_iter()
+        .next()
+        .ok_or(certkit_ca::Error::Bug("a commit returned nothing"))
+}
+
+/// Makes a key, signs `spec` (by the CA in `context`, else self-signed), records a CA-signed certificate and
+/// writes PREFIX.cer/.pem/.key (and .pfx); asks for the CA password first, then the new ones. Returns the
 /// issued certificate and its issuer's subject (None when self-signed).
-pub(super) fn issue_with_new_key(
+fn issue_with_new_key(
     context: Option<&CaContext>,
     spec: LeafSpec,
     out: PathBuf,
     secrets: &NewKeySecrets,
-    renewal_of: Option<Serial>,
 ) -> Result<(Issued, Option<String>)> {
-    let plan = OutputPlan {
-        prefix: out,
-        with_key: true,
-        with_pfx: secrets.pfx.is_some(),
+    let plan = new_key_plan(out, secrets);
+    plan.check_free(context.map(|c| &c.store))?;
+    let Some(context) = context else {
+        let passwords = NewKeyPasswords::obtain(secrets)?;
+        let engine = Engine::new(Signer::SelfSigned)?;
+        return Ok((issue_one(&engine, passwords.order(spec, plan, None))?, None));
     };
-    plan.check_free()?;
-    let unlocked = match context {
-        Some(c) => {
-            let password = secrets::obtain(
-                secrets.ca_pass.as_ref(),
-                secret::CA_PASS,
-                SecretUse::Existing,
-            )?;
-            Some(c.store.unlock(&password)?)
-        }
-        None => None,
-    };
-    let key_password =
-        secrets::obtain(secrets.key_pass.as_ref(), secret::KEY_PASS, SecretUse::New)?;
-    let pfx_password: Option<(PfxProfile, Secret)> = match &secrets.pfx {
-        Some(pfx) => Some((
-            pfx.profile,
-            secrets::obtain(pfx.pass.as_ref(), secret::PFX_PASS, SecretUse::New)?,
-        )),
-        None => None,
-    };
-    let order = Order {
-        key: SubjectKey::Generate(spec.key_type),
-        spec,
-        plan,
-        key_password: Some(&key_password),
-        pfx: pfx_password.as_ref().map(|(profile, password)| PfxOutput {
-            profile: *profile,
-            password,
-        }),
-        renewal_of,
-    };
-    match (context, &unlocked) {
-        (Some(c), Some(ca)) => {
-            let lock = c.store.lock(&mut term::waiting_for_lock)?;
-            let engine = Engine::new(Signer::Ca {
-                store: &c.store,
-                ca,
-                lock: &lock,
-            });
-            let issued = engine.commit(engine.prepare(order)?)?;
-            Ok((issued, Some(ca.cert.subject.clone())))
-        }
-        _ => {
-            let engine = Engine::new(Signer::SelfSigned);
-            Ok((engine.commit(engine.prepare(order)?)?, None))
-        }
-    }
+    let password = secrets::obtain(
+        secrets.ca_pass.as_ref(),
+        secret::CA_PASS,
+        SecretUse::Existing,
+    )?;
+    let ca = context.store.unlock(&password)?;
+    drop(password);
+    let passwords = NewKeyPasswords::obtain(secrets)?;
+    let lock = term::lock(&context.store)?;
+    let engine = Engine::new(Signer::Ca {
+        store: &context.store,
+        ca: &ca,
+        lock: &lock,
+    })?;
+    let issued = issue_one(&engine, passwords.order(spec, plan, None))?;
+    Ok((issued, Some(ca.cert.subject.clone())))
 }

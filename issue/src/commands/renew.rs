@@ -1,18 +1,23 @@
-//! `certkit-issue renew`: a new key and certificate with the same subject, SANs, profile and EKUs.
+//! `certkit-issue renew`: a new key and certificate with the same subject, SANs, profile and EKUs. The old
+//! certificate is found and the new one recorded under one lock, and a certificate that already has a valid,
+//! delivered renewal is not renewed twice (two overlapping scheduled rotations), unless `--force`.
 
 use std::io::{self, Write};
 use std::path::PathBuf;
 
 use certkit_ca::dates::{Validity, rfc3339};
 use certkit_ca::san::San;
-use certkit_ca::term::{self, Format, Report};
-use certkit_ca::{Error, KeyType, Profile, Result, Serial, Thumbprint};
+use certkit_ca::secret::{self, SecretUse};
+use certkit_ca::store::inventory::{Entry, Status};
+use certkit_ca::term::{self, Format, Report, secrets};
+use certkit_ca::{CaStore, Error, KeyType, Profile, Result, Serial, Thumbprint};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::ca;
-use super::issue::{NewKeySecrets, issue_with_new_key};
+use super::ca::{self, CaContext};
+use super::issue::{NewKeyPasswords, NewKeySecrets, issue_one, new_key_plan};
 use super::report::IssueReport;
+use crate::engine::{Engine, Signer};
 use crate::leaf::LeafSpec;
 
 /// What `certkit-issue renew` was asked to do.
@@ -28,6 +33,8 @@ pub struct RenewRequest {
     pub validity: Validity,
     /// Key type (default: the old certificate's).
     pub key: Option<KeyType>,
+    /// Renew even if a valid renewal exists.
+    pub force: bool,
     /// Passwords and PFX.
     pub secrets: NewKeySecrets,
     /// How to print the result.
@@ -62,25 +69,122 @@ pub struct RenewReport {
     /// The old certificate's end of validity.
     #[serde(with = "time::serde::rfc3339")]
     pub old_not_after: OffsetDateTime,
+    /// True when nothing was issued because a valid renewal existed (the fields describe that renewal).
+    pub already_renewed: bool,
     /// Files written.
     pub files: Vec<String>,
     /// The ready-to-paste .cscfg line.
     pub config_line: String,
     #[serde(skip)]
-    issued: IssueReport,
+    issued: Option<IssueReport>,
 }
 
 /// Renews the certificate.
 pub fn run(req: RenewRequest) -> Result<()> {
     let context = ca::open(&req.ca, &req.validity, None)?;
     let old = context.store.find(&req.certificate)?;
+    if let Some(report) = renewed_already(&context.store, &old, req.force)? {
+        return term::render(&report, req.format);
+    }
+    let spec = renewal_spec(&old, &req, &context)?;
+    let plan = new_key_plan(req.out.clone(), &req.secrets);
+    plan.check_free(Some(&context.store))?;
+    let password = secrets::obtain(
+        req.secrets.ca_pass.as_ref(),
+        secret::CA_PASS,
+        SecretUse::Existing,
+    )?;
+    let ca = context.store.unlock(&password)?;
+    drop(password);
+    let passwords = NewKeyPasswords::obtain(&req.secrets)?;
+    let lock = term::lock(&context.store)?;
+    // Found again under the lock: an overlapping run may have renewed it (or it was revoked) meanwhile.
+    let old = context.store.find(&req.certificate)?;
+    if let Some(report) = renewed_already(&context.store, &old, req.force)? {
+        return term::render(&report, req.format);
+    }
+    let engine = Engine::new(Signer::Ca {
+        store: &context.store,
+        ca: &ca,
+        lock: &lock,
+    })?;
+    let record = &old.issued;
+    let issued = issue_one(
+        &engine,
+        passwords.order(spec, plan, Some(record.serial.clone())),
+    )?;
+    drop(lock);
+    let key_type = issued_key(&req, record.key);
+    let pfx_profile = req.secrets.pfx.as_ref().map(|p| p.profile);
+    let issued = IssueReport::new(
+        issued,
+        record.profile,
+        key_type,
+        Some(ca.cert.subject.clone()),
+        pfx_profile,
+        vec![],
+    );
+    let report = RenewReport {
+        subject: issued.subject.clone(),
+        serial: issued.serial.clone(),
+        profile: record.profile,
+        key: key_type,
+        sans: issued.sans.clone(),
+        not_before: issued.not_before,
+        not_after: issued.not_after,
+        thumbprint: issued.thumbprint,
+        renewal_of: record.serial.clone(),
+        old_thumbprint: record.thumbprint,
+        old_not_after: record.not_after,
+        already_renewed: false,
+        files: issued.files.clone(),
+        config_line: issued.config_line.clone(),
+        issued: Some(issued),
+    };
+    term::render(&report, req.format)
+}
+
+fn issued_key(req: &RenewRequest, old: KeyType) -> KeyType {
+    req.key.unwrap_or(old)
+}
+
+/// Refuses a revoked certificate; reports an existing valid, delivered renewal unless `force`.
+fn renewed_already(store: &CaStore, old: &Entry, force: bool) -> Result<Option<RenewReport>> {
     if let Some(revoked) = &old.revoked {
         return Err(Error::BadInput(format!(
             "{} ({}) was revoked ({}); issue a new certificate instead of renewing it",
             old.issued.serial, old.issued.subject, revoked.reason
         )));
     }
-    let record = old.issued;
+    if force {
+        return Ok(None);
+    }
+    let now = OffsetDateTime::now_utc();
+    let renewal = store.entries()?.into_iter().rev().find(|e| {
+        e.issued.renewal_of.as_ref() == Some(&old.issued.serial) && e.status(now) == Status::Valid
+    });
+    Ok(renewal.map(|r| RenewReport {
+        subject: r.issued.subject.clone(),
+        serial: r.issued.serial.clone(),
+        profile: r.issued.profile,
+        key: r.issued.key,
+        sans: r.issued.sans.clone(),
+        not_before: r.issued.not_before,
+        not_after: r.issued.not_after,
+        thumbprint: r.issued.thumbprint,
+        renewal_of: old.issued.serial.clone(),
+        old_thumbprint: old.issued.thumbprint,
+        old_not_after: old.issued.not_after,
+        already_renewed: true,
+        files: vec![],
+        config_line: r.issued.profile.config_line(&r.issued.thumbprint),
+        issued: None,
+    }))
+}
+
+/// The new certificate's content: the old one's subject, SANs, profile, EKUs and CRL URL.
+fn renewal_spec(old: &Entry, req: &RenewRequest, context: &CaContext) -> Result<LeafSpec> {
+    let record = &old.issued;
     let (mut dns, mut ips, mut email) = (Vec::new(), Vec::new(), None);
     for san in &record.sans {
         match san {
@@ -94,7 +198,6 @@ pub fn run(req: RenewRequest) -> Result<()> {
             }
         }
     }
-    let key_type = req.key.unwrap_or(record.key);
     let spec = LeafSpec {
         profile: record.profile,
         cn: record.cn.clone(),
@@ -102,49 +205,29 @@ pub fn run(req: RenewRequest) -> Result<()> {
         ips,
         email,
         extra_ekus: record.extra_ekus.clone(),
-        key_type,
+        key_type: issued_key(req, record.key),
         validity: req.validity,
         crl_url: record.crl_url.clone().or(context.crl_url.clone()),
     };
     spec.validate()?;
-    let pfx_profile = req.secrets.pfx.as_ref().map(|p| p.profile);
-    let (issued, issuer) = issue_with_new_key(
-        Some(&context),
-        spec,
-        req.out,
-        &req.secrets,
-        Some(record.serial.clone()),
-    )?;
-    let issued = IssueReport::new(
-        issued,
-        record.profile,
-        key_type,
-        issuer,
-        pfx_profile,
-        vec![],
-    );
-    let report = RenewReport {
-        subject: issued.subject.clone(),
-        serial: issued.serial.clone(),
-        profile: record.profile,
-        key: key_type,
-        sans: issued.sans.clone(),
-        not_before: issued.not_before,
-        not_after: issued.not_after,
-        thumbprint: issued.thumbprint,
-        renewal_of: record.serial,
-        old_thumbprint: record.thumbprint,
-        old_not_after: record.not_after,
-        files: issued.files.clone(),
-        config_line: issued.config_line.clone(),
-        issued,
-    };
-    term::render(&report, req.format)
+    Ok(spec)
 }
 
 impl Report for RenewReport {
     fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
-        writeln!(out, "Renewed {} ({})", self.renewal_of, self.issued.subject)?;
+        let Some(issued) = &self.issued else {
+            writeln!(
+                out,
+                "{} ({}) was already renewed: {} (thumbprint {}, valid until {}); nothing issued",
+                self.renewal_of,
+                self.subject,
+                self.serial,
+                self.thumbprint,
+                rfc3339(self.not_after)
+            )?;
+            return writeln!(out, "Give --force to renew it again.");
+        };
+        writeln!(out, "Renewed {} ({})", self.renewal_of, issued.subject)?;
         writeln!(
             out,
             "  old thumbprint  {} (valid until {}, stays valid until revoked)",
@@ -153,6 +236,6 @@ impl Report for RenewReport {
         )?;
         writeln!(out, "  new thumbprint  {}", self.thumbprint)?;
         writeln!(out)?;
-        self.issued.write_text(out)
+        issued.write_text(out)
     }
 }

@@ -64,16 +64,16 @@ pub fn run(req: SignRequest) -> Result<()> {
         with_key: false,
         with_pfx: false,
     };
-    plan.check_free()?;
+    plan.check_free(Some(&context.store))?;
     let password = secrets::obtain(req.ca_pass.as_ref(), secret::CA_PASS, SecretUse::Existing)?;
     let ca = context.store.unlock(&password)?;
     drop(password);
-    let lock = context.store.lock(&mut term::waiting_for_lock)?;
+    let lock = term::lock(&context.store)?;
     let engine = Engine::new(Signer::Ca {
         store: &context.store,
         ca: &ca,
         lock: &lock,
-    });
+    })?;
     let order = Order {
         spec,
         key: SubjectKey::Request(request.public_key),
@@ -82,7 +82,7 @@ pub fn run(req: SignRequest) -> Result<()> {
         pfx: None,
         renewal_of: None,
     };
-    let issued = engine.commit(engine.prepare(order)?)?;
+    let issued = super::issue::issue_one(&engine, order)?;
     drop(lock);
     let report = IssueReport::new(
         issued,

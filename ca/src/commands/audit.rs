@@ -1,0 +1,115 @@
+//! `certkit-ca audit`: verify the CA folder and report every finding.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::dates::rfc3339;
+use crate::error::{Error, Result};
+use crate::store::CaStore;
+use crate::store::audit::{self, Audit, Level};
+use crate::term::{self, Format, Report, output::path_text};
+
+/// What `certkit-ca audit` was asked to do.
+#[derive(Debug)]
+pub struct AuditRequest {
+    /// The CA folder.
+    pub ca: PathBuf,
+    /// How to print the result.
+    pub format: Format,
+}
+
+/// The audit, as printed.
+#[derive(Debug, Serialize)]
+pub struct AuditReport {
+    /// The CA folder.
+    pub ca: String,
+    /// The CA's subject.
+    pub subject: String,
+    /// What the audit found.
+    #[serde(flatten)]
+    pub audit: Audit,
+}
+
+/// Audits the CA; exit 1 when any finding is an error.
+pub fn run(req: AuditRequest) -> Result<()> {
+    let store = CaStore::open(&req.ca)?;
+    let report = AuditReport {
+        ca: path_text(&req.ca),
+        subject: store.cert()?.subject,
+        audit: audit::audit(&store)?,
+    };
+    term::render(&report, req.format)?;
+    let errors = report
+        .audit
+        .findings
+        .iter()
+        .filter(|f| f.level == Level::Error)
+        .count();
+    if errors > 0 {
+        return Err(Error::Failed(format!(
+            "the audit of {} found {errors} problem(s) at error level; see the findings above",
+            req.ca.display()
+        )));
+    }
+    Ok(())
+}
+
+impl Report for AuditReport {
+    fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
+        let a = &self.audit;
+        writeln!(out, "Audit of the CA in {} ({})", self.ca, self.subject)?;
+        writeln!(
+            out,
+            "  records     {} ({} certificates)",
+            a.records, a.certificates
+        )?;
+        match &a.checkpoint {
+            Some(c) => writeln!(
+                out,
+                "  checkpoint  {} records, signed {}{}",
+                c.count,
+                rfc3339(c.time),
+                if c.signature_ok {
+                    " by the CA (signature verified)"
+                } else {
+                    ", signature NOT valid"
+                }
+            )?,
+            None => writeln!(out, "  checkpoint  none")?,
+        }
+        writeln!(out, "  head        {}", a.head)?;
+        if a.findings.is_empty() {
+            writeln!(out, "  findings    none")?;
+        }
+        for finding in &a.findings {
+            let level = match finding.level {
+                Level::Error => "ERROR",
+                Level::Warning => "warning",
+                Level::Note => "note",
+            };
+            let line = finding
+                .line
+                .map(|l| format!("line {l}: "))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  {level:<8} {line}{} [{}]",
+                finding.message, finding.code
+            )?;
+        }
+        writeln!(out)?;
+        if a.ok {
+            writeln!(
+                out,
+                "OK: the inventory, the checkpoint, issued/ and the CRL agree."
+            )?;
+        }
+        writeln!(
+            out,
+            "Write the head hash into the key-ceremony log: {}",
+            a.head
+        )
+    }
+}

@@ -1,0 +1,25 @@
+//! The names of the files in a CA folder (docs/store-format.md).
+
+/// The CA certificate, DER (what Windows imports as .cer).
+pub const CA_CER: &str = "ca.cer";
+/// The CA certificate, PEM.
+pub const CA_PEM: &str = "ca.pem";
+/// The CA private key, encrypted PKCS#8 PEM.
+pub const CA_KEY: &str = "ca.key";
+/// The CA's settings.
+pub const CA_SETTINGS: &str = "ca.json";
+/// The issuance log.
+pub const INVENTORY: &str = "inventory.jsonl";
+/// Where an upgrade keeps the certkit 0.1 inventory it rewrote.
+pub const INVENTORY_V1: &str = "inventory.v1.jsonl";
+/// Folder of issued certificate copies.
+pub const ISSUED_DIR: &str = "issued";
+/// Last CRL number issued.
+pub const CRL_NUMBER: &str = "crlnumber";
+/// The lock file.
+pub const LOCK: &str = ".lock";
+/// Names of temporary files of interrupted writes start with this.
+pub const TEMP_PREFIX: &str = ".certkit-";
+
+/// The files whose presence means "a CA lives here".
+pub const CA_FILES: [&str; 5] = [CA_KEY, CA_CER, CA_PEM, CA_SETTINGS, INVENTORY];
