@@ -682,6 +682,7 @@ fn expired_and_non_ca_issuers_are_refused() {
     ] {
         env.init_ca(dir);
         let forged = env.tool("python3", &[&peer("forge_ca.py"), dir, mode]);
+        env.tampered(dir);
         assert!(forged.status.success(), "{}", text(&forged.stderr));
         let err = env.fails(
             "certkit-issue",

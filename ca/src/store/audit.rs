@@ -193,7 +193,14 @@ fn check_checkpoint(
         0 => Some(binding.to_string()),
         n => log.lines.get(n - 1).map(|l| l.hash.clone()),
     };
-    if checkpoint.count > log.lines.len() {
+    if checkpoint.count == 0 && covered.as_deref() != Some(checkpoint.head.as_str()) {
+        f.add(
+            Level::Error,
+            "ca-replaced",
+            None,
+            "ca.pem is not the certificate the checkpoint was made for: the CA certificate was replaced".into(),
+        );
+    } else if checkpoint.count > log.lines.len() {
         f.add(
             Level::Error,
             "log-cut",

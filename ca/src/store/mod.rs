@@ -571,6 +571,13 @@ impl CaStore {
             0 => Some(binding.to_string()),
             n => log.lines.get(n - 1).map(|l| l.hash.clone()),
         };
+        if checkpoint.count == 0 && covered.as_deref() != Some(checkpoint.head.as_str()) {
+            return Err(Error::CaUnusable(format!(
+                "{} is not the certificate this CA's checkpoint was made for: the CA certificate was replaced; restore it from a backup (see \"certkit-ca audit --ca {}\")",
+                self.path(CA_PEM).display(),
+                self.dir.display()
+            )));
+        }
         if covered.as_deref() != Some(checkpoint.head.as_str()) {
             return refuse(format!(
                 "the log no longer holds the {} record(s) the checkpoint of {} signed",

@@ -59,6 +59,7 @@ pub struct CerReport {
 
 /// Writes the certificate.
 pub fn run(req: CerRequest) -> Result<()> {
+    certkit_ca::store::guard::check_output(&req.out, &[])?;
     if req.out.exists() {
         return Err(Error::Exists {
             path: req.out.clone(),

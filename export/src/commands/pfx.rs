@@ -79,6 +79,7 @@ pub struct PfxReport {
 
 /// Writes the PFX.
 pub fn run(req: PfxRequest) -> Result<()> {
+    certkit_ca::store::guard::check_output(&req.out, &[])?;
     if req.out.exists() {
         return Err(Error::Exists {
             path: req.out.clone(),

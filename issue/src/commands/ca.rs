@@ -6,6 +6,7 @@ use certkit_ca::dates::Validity;
 use certkit_ca::naming::check_crl_url;
 use certkit_ca::signer::check_can_sign;
 use certkit_ca::store::CA_PEM;
+use certkit_ca::term;
 use certkit_ca::{CaStore, Result};
 
 use crate::engine::check_within_ca;
@@ -18,12 +19,15 @@ pub struct CaContext {
     pub crl_url: Option<String>,
 }
 
-/// Opens the CA in `dir` and checks that it can sign a certificate valid for `validity`.
+/// Opens the CA in `dir` and checks that it can sign a certificate valid for `validity`. It takes the CA lock
+/// once to reconcile what an interrupted run left, so that the outputs are judged against the true state
+/// (a delivery that finished before a crash is marked delivered, and never taken for a leftover).
 pub fn open(dir: &Path, validity: &Validity, crl_flag: Option<String>) -> Result<CaContext> {
     let store = CaStore::open(dir)?;
     let cert = store.cert()?;
     check_can_sign(&cert, &store.path(CA_PEM))?;
     check_within_ca(validity.not_after, &cert)?;
+    drop(term::lock(&store)?);
     let crl_url = match crl_flag {
         Some(url) => Some(url),
         None => store.settings()?.crl_url,

@@ -33,15 +33,75 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// A temporary folder for one test. When the test ends (and passed so far), every CA folder in it is audited
+/// with `certkit-ca audit`, so every test doubles as a check that certkit keeps its CAs consistent; a test that
+/// damages a CA on purpose says so with [`Env::tampered`].
 pub struct Env {
     pub dir: tempfile::TempDir,
+    tampered: std::cell::RefCell<Vec<PathBuf>>,
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let tampered = self.tampered.borrow();
+        for ca in ca_folders(self.dir.path()) {
+            if tampered.contains(&ca) {
+                continue;
+            }
+            let out = Command::new(bin("certkit-ca"))
+                .args(["audit", "--ca"])
+                .arg(&ca)
+                .arg("--json")
+                .stdin(Stdio::null())
+                .output()
+                .expect("certkit-ca audit");
+            assert!(
+                out.status.success(),
+                "the CA in {} does not pass its audit:\n{}{}",
+                ca.display(),
+                text(&out.stdout),
+                text(&out.stderr)
+            );
+        }
+    }
+}
+
+/// The CA folders under `dir` (three levels deep).
+pub fn ca_folders(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut todo = vec![(dir.to_path_buf(), 0)];
+    while let Some((folder, depth)) = todo.pop() {
+        if folder.join("ca.pem").is_file() && folder.join("inventory.jsonl").is_file() {
+            found.push(folder.clone());
+        }
+        if depth == 3 {
+            continue;
+        }
+        if let Ok(entries) = std::fs::read_dir(&folder) {
+            for entry in entries.flatten() {
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    todo.push((entry.path(), depth + 1));
+                }
+            }
+        }
+    }
+    found
 }
 
 impl Env {
     pub fn new() -> Self {
         Env {
             dir: tempfile::tempdir().expect("tempdir"),
+            tampered: std::cell::RefCell::new(Vec::new()),
         }
+    }
+
+    /// Marks the CA in `rel` as damaged on purpose: the end-of-test audit leaves it alone.
+    pub fn tampered(&self, rel: &str) {
+        self.tampered.borrow_mut().push(self.path(rel));
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {

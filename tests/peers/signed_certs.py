@@ -1,0 +1,55 @@
+"""Lists every certificate signed by a CA that exists in any file under a folder, with Python `cryptography`
+(independent of certkit): DER and PEM certificates, PEM bundles, and PFX files opened with $PFX_PW. The CA's
+own certificate is left out. Used by the crash-point test: each of these must be in the CA's inventory.
+
+usage: signed_certs.py FOLDER CA.pem   -> JSON list of {"file", "thumbprint"}
+"""
+import hashlib
+import json
+import os
+import sys
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
+
+folder, ca_path = sys.argv[1], sys.argv[2]
+with open(ca_path, "rb") as f:
+    ca = x509.load_pem_x509_certificate(f.read())
+ca_der = ca.public_bytes(Encoding.DER)
+password = os.environb.get(b"PFX_PW")
+
+found = []
+for root, _, names in os.walk(folder):
+    for name in sorted(names):
+        path = os.path.join(root, name)
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        certs = []
+        try:
+            certs.append(x509.load_der_x509_certificate(data))
+        except ValueError:
+            pass
+        try:
+            certs.extend(x509.load_pem_x509_certificates(data))
+        except ValueError:
+            pass
+        if password:
+            try:
+                _, cert, extra = pkcs12.load_key_and_certificates(data, password)
+                certs.extend([cert] if cert else [])
+                certs.extend(extra)
+            except (ValueError, TypeError):
+                pass
+        for cert in certs:
+            der = cert.public_bytes(Encoding.DER)
+            if der == ca_der:
+                continue
+            try:
+                cert.verify_directly_issued_by(ca)
+            except Exception:
+                continue
+            found.append({"file": os.path.relpath(path, folder), "thumbprint": hashlib.sha1(der).hexdigest().upper()})
+print(json.dumps(found))

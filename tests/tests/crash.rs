@@ -1,0 +1,428 @@
+//! Crash safety, tested rather than argued. Each command that writes to a CA (issue, sign, renew, a small batch,
+//! revoke, crl) is killed at each of its file-system steps in turn: strace's fault injection delivers SIGKILL on
+//! entry to the N-th write, fsync, rename, unlink... of that kind, for every kind and every N until the
+//! command runs to its end. After every kill:
+//! - every certificate signed by the CA that exists in any file (outputs, `issued/`, temporary files, PFX files,
+//!   read by Python `cryptography`) is in the CA's inventory;
+//! - `certkit-ca audit` passes;
+//! - running the same command again completes what was asked (or, when the killed run had already delivered
+//!   everything, refuses to overwrite it), and the two checks above still hold.
+
+mod common;
+
+use std::collections::HashSet;
+use std::os::unix::process::ExitStatusExt;
+use std::process::Output;
+
+use common::*;
+
+/// The system calls that change files: a crash before any of them is a distinct state on disk.
+const STEPS: [&str; 15] = [
+    "write",
+    "pwrite64",
+    "fsync",
+    "fdatasync",
+    "syncfs",
+    "rename",
+    "renameat",
+    "renameat2",
+    "link",
+    "linkat",
+    "unlink",
+    "unlinkat",
+    "ftruncate",
+    "mkdir",
+    "mkdirat",
+];
+
+struct Scenario {
+    name: &'static str,
+    setup: fn(&Env),
+    bin: &'static str,
+    args: &'static [&'static str],
+    after_rerun: fn(&Env, &Output),
+}
+
+fn init(env: &Env) {
+    env.json(
+        "certkit-ca",
+        &[
+            "init",
+            "--ca",
+            "pki",
+            "--cn",
+            "Crash CA",
+            "--key",
+            "p256",
+            "--ca-pass",
+            "env:CA_PW",
+            "--json",
+        ],
+    );
+    env.issue(&[
+        "client", "--ca", "pki", "--cn", "alice", "--out", "alice", "--key", "p256",
+    ]);
+}
+
+/// The certificates (thumbprints) the CA signed that some file under the folder holds.
+fn signed_in_files(env: &Env) -> Vec<(String, String)> {
+    let out = env.tool("python3", &[&peer("signed_certs.py"), ".", "pki/ca.pem"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let found: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    found
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().expect("file").to_string(),
+                f["thumbprint"].as_str().expect("thumbprint").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn check_invariants(env: &Env, when: &str) {
+    let recorded: HashSet<String> = env
+        .list("pki")
+        .iter()
+        .map(|e| e["thumbprint"].as_str().expect("thumbprint").to_string())
+        .collect();
+    for (file, thumbprint) in signed_in_files(env) {
+        assert!(
+            recorded.contains(&thumbprint),
+            "{when}: {file} holds certificate {thumbprint}, signed by the CA but not in its inventory"
+        );
+    }
+    let audit = env.run("certkit-ca", &["audit", "--ca", "pki"]);
+    assert!(
+        audit.status.success(),
+        "{when}: the audit fails:\n{}{}",
+        text(&audit.stdout),
+        text(&audit.stderr)
+    );
+}
+
+/// The valid certificates recorded for `cn`.
+fn valid(env: &Env, cn: &str) -> Vec<serde_json::Value> {
+    env.list("pki")
+        .into_iter()
+        .filter(|e| e["cn"] == cn && e["status"] == "valid")
+        .collect()
+}
+
+/// After a rerun of a single issuance to PREFIX: it succeeded, or it refused because the killed run had
+/// delivered everything; either way exactly one valid certificate, the one in PREFIX.cer.
+fn one_delivered(env: &Env, rerun: &Output, cn: &str, prefix: &str) {
+    if !rerun.status.success() {
+        assert_eq!(rerun.status.code(), Some(1), "{}", text(&rerun.stderr));
+        assert_contains(&text(&rerun.stderr), &["exists already"]);
+    }
+    let valid = valid(env, cn);
+    assert_eq!(valid.len(), 1, "{valid:?}");
+    assert_eq!(
+        valid[0]["thumbprint"],
+        env.openssl_thumbprint(&format!("{prefix}.cer")).as_str()
+    );
+}
+
+const ISSUE: Scenario = Scenario {
+    name: "issue",
+    setup: init,
+    bin: "certkit-issue",
+    args: &[
+        "client",
+        "--ca",
+        "pki",
+        "--cn",
+        "bob",
+        "--out",
+        "out/bob",
+        "--key",
+        "p256",
+        "--pfx",
+        "--ca-pass",
+        "env:CA_PW",
+        "--key-pass",
+        "env:KEY_PW",
+        "--pfx-pass",
+        "env:PFX_PW",
+    ],
+    after_rerun: |env, rerun| {
+        one_delivered(env, rerun, "bob", "out/bob");
+        for ext in ["pem", "key", "pfx"] {
+            assert!(
+                env.path(&format!("out/bob.{ext}")).exists(),
+                "out/bob.{ext}"
+            );
+        }
+    },
+};
+
+const SIGN: Scenario = Scenario {
+    name: "sign",
+    setup: |env| {
+        init(env);
+        env.openssl_ok(&[
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "carol.key",
+            "-subj",
+            "/CN=carol",
+            "-out",
+            "carol.csr",
+        ]);
+    },
+    bin: "certkit-issue",
+    args: &[
+        "sign",
+        "--ca",
+        "pki",
+        "--csr",
+        "carol.csr",
+        "--profile",
+        "client",
+        "--out",
+        "out/carol",
+        "--ca-pass",
+        "env:CA_PW",
+    ],
+    after_rerun: |env, rerun| one_delivered(env, rerun, "carol", "out/carol"),
+};
+
+const RENEW: Scenario = Scenario {
+    name: "renew",
+    setup: init,
+    bin: "certkit-issue",
+    args: &[
+        "renew",
+        "--ca",
+        "pki",
+        "alice.cer",
+        "--out",
+        "out/alice2",
+        "--pfx",
+        "--ca-pass",
+        "env:CA_PW",
+        "--key-pass",
+        "env:KEY_PW",
+        "--pfx-pass",
+        "env:PFX_PW",
+    ],
+    after_rerun: |env, rerun| {
+        assert!(rerun.status.success(), "{}", text(&rerun.stderr));
+        let old = env.openssl_thumbprint("alice.cer");
+        let list = env.list("pki");
+        let old_serial = list
+            .iter()
+            .find(|e| e["thumbprint"] == old.as_str())
+            .map(|e| e["serial"].clone())
+            .expect("old");
+        let renewals: Vec<_> = list
+            .iter()
+            .filter(|e| e["renewal_of"] == old_serial && e["status"] == "valid")
+            .collect();
+        assert_eq!(renewals.len(), 1, "{renewals:?}");
+        assert_eq!(
+            renewals[0]["thumbprint"],
+            env.openssl_thumbprint("out/alice2.cer").as_str()
+        );
+    },
+};
+
+const BATCH: Scenario = Scenario {
+    name: "batch",
+    setup: |env| {
+        init(env);
+        std::fs::write(env.path("people.csv"), "cn\ndave\nerin\nfrank\n").expect("csv");
+    },
+    bin: "certkit-issue",
+    args: &[
+        "client",
+        "--ca",
+        "pki",
+        "--batch",
+        "people.csv",
+        "--out-dir",
+        "team",
+        "--pfx",
+        "--key",
+        "p256",
+        "--jobs",
+        "1",
+        "--ca-pass",
+        "env:CA_PW",
+        "--pfx-pass",
+        "env:PFX_PW",
+    ],
+    after_rerun: |env, rerun| {
+        assert!(rerun.status.success(), "{}", text(&rerun.stderr));
+        for cn in ["dave", "erin", "frank"] {
+            let valid = valid(env, cn);
+            assert_eq!(valid.len(), 1, "{cn}: {valid:?}");
+            assert_eq!(
+                valid[0]["thumbprint"],
+                env.openssl_thumbprint(&format!("team/{cn}.cer")).as_str()
+            );
+            assert!(env.path(&format!("team/{cn}.pfx")).exists());
+        }
+    },
+};
+
+const REVOKE: Scenario = Scenario {
+    name: "revoke",
+    setup: init,
+    bin: "certkit-ca",
+    args: &[
+        "revoke",
+        "--ca",
+        "pki",
+        "alice.cer",
+        "--reason",
+        "keyCompromise",
+    ],
+    after_rerun: |env, rerun| {
+        if !rerun.status.success() {
+            assert_contains(&text(&rerun.stderr), &["already revoked"]);
+        }
+        let list = env.list("pki");
+        assert_eq!(list[0]["status"], "revoked");
+        assert_eq!(list[0]["revocation_reason"], "keyCompromise");
+    },
+};
+
+/// The number of the CRL the setup published.
+const FIRST_CRL: u32 = 1;
+
+const CRL: Scenario = Scenario {
+    name: "crl",
+    setup: |env| {
+        init(env);
+        env.ok("certkit-ca", &["revoke", "--ca", "pki", "alice.cer"]);
+        env.ok(
+            "certkit-ca",
+            &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW"],
+        );
+    },
+    bin: "certkit-ca",
+    args: &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW"],
+    after_rerun: |env, rerun| {
+        assert!(rerun.status.success(), "{}", text(&rerun.stderr));
+        assert_contains(
+            &env.openssl_ok(&[
+                "crl",
+                "-in",
+                "pki/ca.crl",
+                "-inform",
+                "DER",
+                "-CAfile",
+                "pki/ca.pem",
+                "-noout",
+            ]),
+            &["verify OK"],
+        );
+        let number = env.openssl_ok(&[
+            "crl",
+            "-in",
+            "pki/ca.crl",
+            "-inform",
+            "DER",
+            "-noout",
+            "-crlnumber",
+        ]);
+        let number = u32::from_str_radix(number.trim().trim_start_matches("crlNumber=0x"), 16)
+            .expect("number");
+        assert!(number > FIRST_CRL + 1 - 1, "CRL number {number}");
+        assert!(
+            number >= 2,
+            "the republished CRL must have a higher number than the first"
+        );
+    },
+};
+
+/// Kills the scenario's command at every file-system step in turn; returns how many crash points it has.
+fn crash_everywhere(scenario: &Scenario) -> usize {
+    let template = Env::new();
+    (scenario.setup)(&template);
+    let mut points = 0;
+    for step in STEPS {
+        for n in 1.. {
+            let env = Env::new();
+            let copied = env.tool(
+                "cp",
+                &["-a", &format!("{}/.", template.dir.path().display()), "."],
+            );
+            assert!(copied.status.success());
+            let mut args: Vec<String> = [
+                "-f",
+                "-qq",
+                "-o",
+                "/dev/null",
+                "-e",
+                &format!("trace={step}"),
+                "-e",
+                &format!("inject={step}:signal=KILL:when={n}"),
+            ]
+            .map(String::from)
+            .to_vec();
+            args.push(bin(scenario.bin).display().to_string());
+            args.extend(scenario.args.iter().map(|a| a.to_string()));
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let killed = env.tool("strace", &args);
+            let was_killed = killed.status.signal() == Some(9) || killed.status.code() == Some(137);
+            if !was_killed {
+                assert!(
+                    killed.status.success(),
+                    "{}: the command failed under strace without being killed ({step} #{n}):\n{}",
+                    scenario.name,
+                    text(&killed.stderr)
+                );
+                break;
+            }
+            points += 1;
+            let point = format!("{} killed before {step} #{n}", scenario.name);
+            check_invariants(&env, &point);
+            let rerun = env.run(scenario.bin, scenario.args);
+            (scenario.after_rerun)(&env, &rerun);
+            check_invariants(&env, &format!("{point}, after the rerun"));
+        }
+    }
+    eprintln!("{}: {points} crash points, each survived", scenario.name);
+    points
+}
+
+#[test]
+fn issue_survives_a_crash_at_every_step() {
+    assert!(crash_everywhere(&ISSUE) > 10);
+}
+
+#[test]
+fn sign_survives_a_crash_at_every_step() {
+    assert!(crash_everywhere(&SIGN) > 10);
+}
+
+#[test]
+fn renew_survives_a_crash_at_every_step() {
+    assert!(crash_everywhere(&RENEW) > 10);
+}
+
+#[test]
+fn a_batch_survives_a_crash_at_every_step() {
+    assert!(crash_everywhere(&BATCH) > 10);
+}
+
+#[test]
+fn revoke_survives_a_crash_at_every_step() {
+    assert!(crash_everywhere(&REVOKE) > 2);
+}
+
+#[test]
+fn crl_survives_a_crash_at_every_step() {
+    assert!(crash_everywhere(&CRL) > 2);
+}
