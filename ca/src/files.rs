@@ -17,7 +17,8 @@ pub const PRIVATE: u32 = 0o600;
 /// Mode of certificates and other public files.
 pub const PUBLIC: u32 = 0o644;
 
-fn folder_of(path: &Path) -> &Path {
+/// The folder a file is in (`.` for a bare file name).
+pub fn folder_of(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

@@ -9,7 +9,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
+
+use rcgen::KeyPair;
 
 use certkit_ca::dates::Validity;
 use certkit_ca::naming::check_cn;
@@ -247,7 +249,7 @@ impl BatchJob {
         }
     }
 
-    fn order(&self, row: &BatchRow) -> Result<Order<'_>> {
+    fn order(&self, row: &BatchRow, key: KeyPair) -> Result<Order<'_>> {
         let spec = LeafSpec {
             profile: Profile::Client,
             cn: row.cn.clone(),
@@ -276,12 +278,87 @@ impl BatchJob {
         };
         Ok(Order {
             spec,
-            key: SubjectKey::Generate(self.key_type),
+            key: SubjectKey::New(key),
             plan: self.plan(row),
             key_password,
             pfx,
             renewal_of: None,
         })
+    }
+}
+
+/// Keys made ahead, on all cores. Key generation needs no CA, so a batch starts it before the CA is unlocked,
+/// the inventory reconciled and the rows surveyed; the workers that sign then take keys ready-made. It holds
+/// at most [`KEYS_AHEAD`] keys; stopping it (dropping it) lets its threads end after the key they are making.
+pub struct KeyPool {
+    key_type: KeyType,
+    /// None for key types that take microseconds to make (EC): the workers make those themselves.
+    keys: Option<Mutex<mpsc::Receiver<Result<KeyPair>>>>,
+    stop: Arc<AtomicBool>,
+    /// How many keys the batch needs, once it knows; the threads stop making keys there.
+    wanted: Arc<AtomicUsize>,
+}
+
+/// How many keys a pool makes ahead of the workers: enough to keep every core busy while the batch starts up
+/// (a fraction of a second; a few dozen RSA keys), and small in memory.
+pub const KEYS_AHEAD: usize = 64;
+
+impl KeyPool {
+    /// Starts `threads` threads making keys of `key_type` (for RSA, whose keys take tens of milliseconds).
+    pub fn start(key_type: KeyType, threads: usize) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let wanted = Arc::new(AtomicUsize::new(usize::MAX));
+        if !key_type.is_rsa() {
+            return KeyPool {
+                key_type,
+                keys: None,
+                stop,
+                wanted,
+            };
+        }
+        let (sender, keys) = mpsc::sync_channel(KEYS_AHEAD);
+        let made = Arc::new(AtomicUsize::new(0));
+        for _ in 0..threads.max(1) {
+            let (sender, stop) = (sender.clone(), Arc::clone(&stop));
+            let (wanted, made) = (Arc::clone(&wanted), Arc::clone(&made));
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed)
+                    && made.fetch_add(1, Ordering::Relaxed) < wanted.load(Ordering::Relaxed)
+                {
+                    if sender.send(key_type.generate()).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        KeyPool {
+            key_type,
+            keys: Some(Mutex::new(keys)),
+            stop,
+            wanted,
+        }
+    }
+
+    /// The batch needs `n` keys in all: the threads make no more than that.
+    fn want(&self, n: usize) {
+        self.wanted.store(n, Ordering::Relaxed);
+    }
+
+    fn take(&self) -> Result<KeyPair> {
+        let Some(keys) = &self.keys else {
+            return self.key_type.generate();
+        };
+        let keys = keys
+            .lock()
+            .map_err(|_| Error::Bug("the key pool's lock was poisoned"))?;
+        keys.recv()
+            .map_err(|_| Error::Bug("the key pool stopped"))?
+    }
+}
+
+impl Drop for KeyPool {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
     }
 }
 
@@ -364,14 +441,15 @@ fn all_outputs(plan: &OutputPlan) -> Vec<PathBuf> {
     .paths()
 }
 
-/// Runs the batch for the unlocked CA `ca`, its lock held. Workers prepare certificates on all cores; this
-/// thread commits them in groups (up to [`GROUP_MAX`]) as they arrive, and signs a checkpoint at the end. The
-/// outcomes come back in row order.
+/// Runs the batch for the unlocked CA `ca`, its lock held, with keys from `keys`. Workers sign and build the
+/// files on all cores; this thread commits them in groups (up to [`GROUP_MAX`]) as they arrive, and signs a
+/// checkpoint at the end. The outcomes come back in row order.
 pub fn run(
     store: &CaStore,
     lock: &StoreLock,
     ca: &SigningCa,
     job: &BatchJob,
+    keys: &KeyPool,
     progress: &dyn Progress,
 ) -> Result<Vec<RowOutcome>> {
     std::fs::create_dir_all(&job.out_dir)
@@ -391,6 +469,7 @@ pub fn run(
             None => todo.push(index),
         }
     }
+    keys.want(todo.len());
     progress.start(todo.len());
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
@@ -405,8 +484,9 @@ pub fn run(
                 while !stop.load(Ordering::Relaxed) {
                     let slot = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&index) = todo.get(slot) else { break };
-                    let made = job
-                        .order(&job.rows[index])
+                    let made = keys
+                        .take()
+                        .and_then(|key| job.order(&job.rows[index], key))
                         .and_then(|order| engine.prepare(order))
                         .map(|prepared| (index, prepared));
                     if sender.send(made).is_err() {

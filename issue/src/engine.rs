@@ -36,6 +36,8 @@ pub enum Signer<'a> {
 pub enum SubjectKey {
     /// Make a new key pair of this type.
     Generate(KeyType),
+    /// A new key pair made already (by a batch's key pool).
+    New(KeyPair),
     /// The public key of a request (CSR); its private key stays with the requester.
     Request(rcgen::SubjectPublicKeyInfo),
 }
@@ -114,9 +116,19 @@ impl<'a> Engine<'a> {
                 let key = kind.generate()?;
                 (ca.sign(&params, &key)?, Some(key))
             }
+            (Signer::Ca { ca, .. }, SubjectKey::New(key)) => (ca.sign(&params, &key)?, Some(key)),
             (Signer::Ca { ca, .. }, SubjectKey::Request(spki)) => (ca.sign(&params, &spki)?, None),
             (Signer::SelfSigned, SubjectKey::Generate(kind)) => {
                 let key = kind.generate()?;
+                let cert = params
+                    .self_signed(&key)
+                    .map_err(|e| Error::crypto("self-signing the certificate", e))?;
+                (
+                    CertInfo::from_der(cert.der(), Path::new("(new certificate)"))?,
+                    Some(key),
+                )
+            }
+            (Signer::SelfSigned, SubjectKey::New(key)) => {
                 let cert = params
                     .self_signed(&key)
                     .map_err(|e| Error::crypto("self-signing the certificate", e))?;

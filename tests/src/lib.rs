@@ -1,2 +1,2 @@
-//! Integration tests live in `tests/`; `src/bin/certkit-keygen-bound.rs` is the benchmark helper behind
+//! Integration tests live in `tests/`; `src/bin/certkit-bench-bound.rs` is the benchmark helper behind
 //! scripts/bench.sh.

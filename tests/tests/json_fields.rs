@@ -147,6 +147,11 @@ fn json_field_names_are_pinned_and_documented() {
             &["revoke", "--ca", "pki", "bob.cer", "--json"],
         ),
     );
+    // Right after a revocation (which needs no key) the audit notes a record after the last checkpoint.
+    add(
+        "certkit-ca audit",
+        env.json("certkit-ca", &["audit", "--ca", "pki", "--json"]),
+    );
     add(
         "certkit-ca crl",
         env.json(

@@ -383,7 +383,7 @@ fn check_temporary_files(store: &CaStore, f: &mut Findings) {
 /// The published CRLs in the CA folder against the revoked records.
 fn check_crls(store: &CaStore, log: &Log, ca: &CertInfo, f: &mut Findings) -> Result<()> {
     let now = OffsetDateTime::now_utc();
-    let entries = match log.entries(&store.path(INVENTORY)) {
+    let entries = match log.clone().into_entries(&store.path(INVENTORY)) {
         Ok(entries) => entries,
         Err(_) => return Ok(()),
     };

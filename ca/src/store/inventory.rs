@@ -358,37 +358,40 @@ impl Log {
 
     /// The log folded into entries, in issuance order; `path` names the file in errors.
     pub fn entries(&self, path: &Path) -> Result<Vec<Entry>> {
+        self.clone().into_entries(path)
+    }
+
+    /// The log folded into entries, consuming it (no copy of the records is made).
+    pub fn into_entries(self, path: &Path) -> Result<Vec<Entry>> {
         let mut entries: Vec<Entry> = Vec::new();
-        for line in &self.lines {
+        let mut index: std::collections::HashMap<Serial, usize> = std::collections::HashMap::new();
+        for line in self.lines {
             let bad = |what: String| Error::Inventory {
                 path: path.to_path_buf(),
                 line: line.number,
                 what,
             };
-            match &line.event {
-                Event::Issued(record) => entries.push(Entry {
-                    delivered: !record.pending,
-                    issued: record.clone(),
-                    revoked: None,
-                    line: line.number,
-                }),
+            match line.event {
+                Event::Issued(record) => {
+                    index.insert(record.serial.clone(), entries.len());
+                    entries.push(Entry {
+                        delivered: !record.pending,
+                        issued: record,
+                        revoked: None,
+                        line: line.number,
+                    });
+                }
                 Event::Revoked(rev) => {
-                    let entry = entries
-                        .iter_mut()
-                        .find(|e| e.issued.serial == rev.serial)
-                        .ok_or_else(|| {
-                            bad(format!("revocation of unknown serial {}", rev.serial))
-                        })?;
-                    entry.revoked = Some(rev.clone());
+                    let at = *index.get(&rev.serial).ok_or_else(|| {
+                        bad(format!("revocation of unknown serial {}", rev.serial))
+                    })?;
+                    entries[at].revoked = Some(rev);
                 }
                 Event::Delivered(done) => {
-                    let entry = entries
-                        .iter_mut()
-                        .find(|e| e.issued.serial == done.serial)
-                        .ok_or_else(|| {
-                            bad(format!("delivery of unknown serial {}", done.serial))
-                        })?;
-                    entry.delivered = true;
+                    let at = *index.get(&done.serial).ok_or_else(|| {
+                        bad(format!("delivery of unknown serial {}", done.serial))
+                    })?;
+                    entries[at].delivered = true;
                 }
             }
         }
@@ -412,40 +415,64 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Log> {
 
 /// Parses what can be read and lists the lines that cannot (line number, why), for the audit.
 pub fn parse_lenient(bytes: &[u8]) -> (Log, Vec<(usize, String)>) {
-    let mut damaged = Vec::new();
-    let mut log = Log::default();
+    let mut reader = Reader::new(true);
     let mut rest = bytes;
-    let mut number = 0;
     while !rest.is_empty() {
-        number += 1;
         let (line, complete) = match rest.iter().position(|b| *b == b'\n') {
             Some(end) => {
                 let line = &rest[..end];
                 rest = &rest[end + 1..];
                 (line, true)
             }
-            None => {
-                let line = rest;
-                rest = &[];
-                (line, false)
-            }
+            None => (std::mem::take(&mut rest), false),
         };
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        match parse_line(line) {
-            Ok((event, prev)) => log.lines.push(LogLine {
-                number,
-                hash: line_hash(line),
-                prev,
-                event,
-            }),
-            // The last line, cut off by a crash mid-append: it was never acted on.
-            Err(_) if !complete => log.torn_tail = true,
-            Err(what) => damaged.push((number, what)),
+        reader.line(line, complete);
+    }
+    (reader.log, reader.damaged)
+}
+
+/// Builds a [`Log`] one line at a time.
+struct Reader {
+    log: Log,
+    damaged: Vec<(usize, String)>,
+    number: usize,
+    certificates: bool,
+}
+
+impl Reader {
+    fn new(certificates: bool) -> Self {
+        Reader {
+            log: Log::default(),
+            damaged: Vec::new(),
+            number: 0,
+            certificates,
         }
     }
-    (log, damaged)
+
+    fn line(&mut self, line: &[u8], complete: bool) {
+        self.number += 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        match parse_line(line) {
+            Ok((mut event, prev)) => {
+                if !self.certificates
+                    && let Event::Issued(record) = &mut event
+                {
+                    record.der = None;
+                }
+                self.log.lines.push(LogLine {
+                    number: self.number,
+                    hash: line_hash(line),
+                    prev,
+                    event,
+                });
+            }
+            // The last line, cut off by a crash mid-append: it was never acted on.
+            Err(_) if !complete => self.log.torn_tail = true,
+            Err(what) => self.damaged.push((self.number, what)),
+        }
+    }
 }
 
 fn parse_line(line: &[u8]) -> std::result::Result<(Event, Option<ChainHash>), String> {
@@ -463,12 +490,40 @@ fn parse_line(line: &[u8]) -> std::result::Result<(Event, Option<ChainHash>), St
     }
 }
 
-/// Reads the log at `path` (an absent file is an empty log).
-pub fn read(path: &Path) -> Result<Log> {
-    match std::fs::read(path) {
-        Ok(bytes) => parse(&bytes, path),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Log::default()),
-        Err(e) => Err(Error::io("read", path, e)),
+/// Reads the log at `path` (an absent file is an empty log), a line at a time. With `certificates` false the
+/// records are read without the certificates they carry, which most commands do not need: memory then stays
+/// small however long the inventory is.
+pub fn read(path: &Path, certificates: bool) -> Result<Log> {
+    use std::io::BufRead;
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Log::default()),
+        Err(e) => return Err(Error::io("read", path, e)),
+    };
+    let mut input = std::io::BufReader::new(file);
+    let mut reader = Reader::new(certificates);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = input
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Error::io("read", path, e))?;
+        if n == 0 {
+            break;
+        }
+        let complete = line.last() == Some(&b'\n');
+        if complete {
+            line.pop();
+        }
+        reader.line(&line, complete);
+    }
+    match reader.damaged.into_iter().next() {
+        Some((line, what)) => Err(Error::Inventory {
+            path: path.to_path_buf(),
+            line,
+            what,
+        }),
+        None => Ok(reader.log),
     }
 }
 
@@ -650,7 +705,7 @@ mod tests {
         for s in ["01", "02", "03"] {
             append(&path, &[issued(s)], BINDING).expect("append");
         }
-        let log = read(&path).expect("read");
+        let log = read(&path, true).expect("read");
         assert_eq!(log.lines.len(), 3);
         assert!(log.chain_breaks(BINDING).is_empty());
         assert!(
@@ -661,7 +716,7 @@ mod tests {
         let mut lines: Vec<String> = text.lines().map(String::from).collect();
         lines[1] = lines[1].replace("CN=A", "CN=B");
         std::fs::write(&path, lines.join("\n") + "\n").expect("write");
-        let breaks = read(&path).expect("read").chain_breaks(BINDING);
+        let breaks = read(&path, true).expect("read").chain_breaks(BINDING);
         assert_eq!(breaks.iter().map(|b| b.line).collect::<Vec<_>>(), [3]);
         assert!(
             breaks[0].what.contains("line 2 was changed"),
@@ -682,11 +737,11 @@ mod tests {
             .open(&path)
             .and_then(|mut f| f.write_all(&torn))
             .expect("tear");
-        let log = read(&path).expect("a torn line never makes the log unreadable");
+        let log = read(&path, true).expect("a torn line never makes the log unreadable");
         assert_eq!(log.lines.len(), 1);
         assert!(log.torn_tail);
         append(&path, &[issued("02")], BINDING).expect("append");
-        let log = read(&path).expect("read");
+        let log = read(&path, true).expect("read");
         assert_eq!(log.lines.len(), 2);
         assert!(!log.torn_tail && log.chain_breaks(BINDING).is_empty());
     }
@@ -698,9 +753,9 @@ mod tests {
         append(&path, &[issued("01"), issued("02")], BINDING).expect("append");
         let text = std::fs::read_to_string(&path).expect("read");
         std::fs::write(&path, text.trim_end_matches('\n')).expect("write");
-        assert_eq!(read(&path).expect("read").lines.len(), 2);
+        assert_eq!(read(&path, true).expect("read").lines.len(), 2);
         append(&path, &[issued("03")], BINDING).expect("append");
-        let log = read(&path).expect("read");
+        let log = read(&path, true).expect("read");
         assert_eq!(log.lines.len(), 3, "the record without newline was kept");
         assert!(log.chain_breaks(BINDING).is_empty());
     }
@@ -723,7 +778,10 @@ mod tests {
         )
         .expect("append");
         let now = OffsetDateTime::now_utc();
-        let entries = read(&path).expect("read").entries(&path).expect("entries");
+        let entries = read(&path, true)
+            .expect("read")
+            .entries(&path)
+            .expect("entries");
         assert_eq!(entries[0].status(now), Status::Undelivered);
         assert_eq!(
             entries[1].status(now),
@@ -733,7 +791,10 @@ mod tests {
             serial: Serial::parse("01").expect("serial"),
         });
         append(&path, &[done], BINDING).expect("append");
-        let entries = read(&path).expect("read").entries(&path).expect("entries");
+        let entries = read(&path, true)
+            .expect("read")
+            .entries(&path)
+            .expect("entries");
         assert_eq!(entries[0].status(now), Status::Valid);
     }
 

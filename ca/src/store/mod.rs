@@ -385,14 +385,14 @@ impl CaStore {
         }
     }
 
-    /// The inventory log as it is on disk.
+    /// The inventory log as it is on disk, without the certificates its records carry.
     pub fn log(&self) -> Result<Log> {
-        inventory::read(&self.path(INVENTORY))
+        inventory::read(&self.path(INVENTORY), false)
     }
 
-    /// Every certificate the CA recorded, in issuance order.
+    /// Every certificate the CA recorded, in issuance order (records without the certificates they carry).
     pub fn entries(&self) -> Result<Vec<Entry>> {
-        self.log()?.entries(&self.path(INVENTORY))
+        self.log()?.into_entries(&self.path(INVENTORY))
     }
 
     /// Takes the CA's write lock (`wait` is called first if another certkit process holds it), then reconciles
@@ -434,16 +434,10 @@ impl CaStore {
             });
         }
         self.check_against_checkpoint(&log, &binding, &cert)?;
-        let entries = log.entries(&path)?;
+        let entries = log.into_entries(&path)?;
+        repairs.copies_restored = self.restore_copies(&entries)?;
         let mut events = Vec::new();
         for entry in &entries {
-            let copy = self.issued_copy(&entry.issued.serial);
-            if let Some(der) = entry.issued.cert_der()
-                && !copy.exists()
-            {
-                files::write_new(&copy, &der, PUBLIC)?;
-                repairs.copies_restored += 1;
-            }
             if !entry.delivered
                 && !entry.issued.outputs.is_empty()
                 && all_present(&entry.issued.outputs)
@@ -464,6 +458,29 @@ impl CaStore {
             self.append(lock, &events)?;
         }
         Ok(repairs)
+    }
+
+    /// Writes `issued/` copies that are missing again from the certificates their records carry.
+    fn restore_copies(&self, entries: &[Entry]) -> Result<usize> {
+        let missing: HashSet<&Serial> = entries
+            .iter()
+            .map(|e| &e.issued.serial)
+            .filter(|s| !self.issued_copy(s).exists())
+            .collect();
+        if missing.is_empty() {
+            return Ok(0);
+        }
+        let mut restored = 0;
+        for line in inventory::read(&self.path(INVENTORY), true)?.lines {
+            if let inventory::Event::Issued(record) = line.event
+                && missing.contains(&record.serial)
+                && let Some(der) = record.cert_der()
+            {
+                files::write_new(&self.issued_copy(&record.serial), &der, PUBLIC)?;
+                restored += 1;
+            }
+        }
+        Ok(restored)
     }
 
     /// Removes `.certkit-*` files (writes a crash interrupted) from the CA folder and `issued/`.
@@ -650,6 +667,9 @@ impl CaStore {
     ) -> Result<Vec<Vec<PathBuf>>> {
         let mut records = Vec::new();
         let mut outputs = Vec::new();
+        // Each output folder is checked and resolved once, however many files go into it.
+        let mut folders: std::collections::HashMap<PathBuf, PathBuf> =
+            std::collections::HashMap::new();
         for delivery in deliveries {
             let mut record = delivery.record;
             let der = record
@@ -658,13 +678,31 @@ impl CaStore {
             record.outputs.clear();
             let mut files_of = Vec::new();
             for file in delivery.files {
-                guard::check_output(&file.path, &[])?;
+                let folder = files::folder_of(&file.path).to_path_buf();
+                let resolved_folder = match folders.get(&folder) {
+                    Some(resolved) => resolved.clone(),
+                    None => {
+                        guard::check_output_dir(&folder)?;
+                        let resolved = std::fs::canonicalize(&folder)
+                            .map_err(|e| Error::io("open folder", &folder, e))?;
+                        folders.insert(folder, resolved.clone());
+                        resolved
+                    }
+                };
+                let name = file
+                    .path
+                    .file_name()
+                    .ok_or(Error::Bug("an output without a file name"))?;
                 let replace = file.path.symlink_metadata().is_ok();
-                if replace && !leftovers.holds(&file.path) {
-                    return Err(Error::Exists { path: file.path });
+                if replace {
+                    // An existing file may be a link out of the folder: check what it points to as well.
+                    guard::check_output(&file.path, &[])?;
+                    if !leftovers.holds(&file.path) {
+                        return Err(Error::Exists { path: file.path });
+                    }
                 }
                 record.outputs.push(OutputRecord {
-                    path: guard::resolve(&file.path).display().to_string(),
+                    path: resolved_folder.join(name).display().to_string(),
                     sha256: files::sha256_hex(&file.bytes),
                 });
                 files_of.push((file, replace));

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use super::ca;
 use super::issue::NewKeySecrets;
-use crate::batch::{self, BatchJob, BatchRow, KeyProtection, PfxPasswords, Progress};
+use crate::batch::{self, BatchJob, BatchRow, KeyPool, KeyProtection, PfxPasswords, Progress};
 
 /// What `certkit-issue client --batch` was asked to do.
 #[derive(Debug)]
@@ -127,6 +127,8 @@ pub fn run(req: BatchRequest) -> Result<()> {
     for oid in &req.extra_ekus {
         crate::leaf::parse_oid(oid)?;
     }
+    // Everything is checked: keys can be made while the passwords are read and the CA key is decrypted.
+    let keys = KeyPool::start(req.key_type, req.jobs);
     let protection = match &req.secrets.pfx {
         Some(pfx) => {
             let passwords = match &req.pfx_pass_dir {
@@ -180,7 +182,8 @@ pub fn run(req: BatchRequest) -> Result<()> {
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let lock = term::lock(&context.store)?;
-    let outcomes = batch::run(&context.store, &lock, &ca, &job, &Bar(bar.clone()));
+    let outcomes = batch::run(&context.store, &lock, &ca, &job, &keys, &Bar(bar.clone()));
+    drop(keys);
     bar.finish_and_clear();
     let outcomes = outcomes?;
     drop(lock);
