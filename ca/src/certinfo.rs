@@ -23,11 +23,11 @@ pub const EKU_DOCUMENT_ENCRYPTION: &str = "1.3.6.1.4.1.311.80.1";
 pub struct CertInfo {
     /// The certificate's DER bytes.
     pub der: Vec<u8>,
-    /// Subject as `CN=..., O=...`.
+    /// Subject as an RFC 4514 string, e.g. `CN=Alice` (escaped; see `naming::rfc4514`).
     pub subject: String,
     /// The subject's first common name, if any.
     pub cn: Option<String>,
-    /// Issuer as `CN=...`.
+    /// Issuer as an RFC 4514 string.
     pub issuer: String,
     /// Serial number.
     pub serial: Serial,
@@ -107,9 +107,9 @@ impl CertInfo {
             .map(str::to_string);
         Ok(CertInfo {
             der: der.to_vec(),
-            subject: cert.subject().to_string(),
+            subject: crate::naming::rfc4514(cert.subject()),
             cn,
-            issuer: cert.issuer().to_string(),
+            issuer: crate::naming::rfc4514(cert.issuer()),
             serial: Serial::from_der_integer(cert.raw_serial()),
             not_before: cert.validity().not_before.to_datetime(),
             not_after: cert.validity().not_after.to_datetime(),

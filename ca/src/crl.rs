@@ -84,6 +84,7 @@ pub fn publish(
             "--days 0 gives a CRL that is already out of date; use 1 or more".into(),
         ));
     }
+    crate::dates::check_days("--days", days, "a CRL")?;
     let now = now_utc_seconds()?;
     let next_update = now + Duration::days(days.into());
     let mut warnings = Vec::new();

@@ -46,6 +46,16 @@ struct Spot {
     value: String,
 }
 
+/// The byte range of an attribute's value inside its quotes, found from the quote characters of the whole
+/// attribute (`name = "value"`): roxmltree's own value range is off when the whitespace around `=` is long.
+fn value_range(text: &str, attribute: std::ops::Range<usize>) -> Option<std::ops::Range<usize>> {
+    let source = text.get(attribute.clone())?;
+    let quote = source.chars().last().filter(|q| *q == '"' || *q == '\'')?;
+    let equals = source.find('=')?;
+    let open = equals + 1 + source[equals + 1..].find(quote)?;
+    (open < source.len() - 1).then(|| attribute.start + open + 1..attribute.end - 1)
+}
+
 fn escape(value: &str) -> String {
     value
         .replace('&', "&amp;")
@@ -68,19 +78,32 @@ impl Cscfg {
             path.to_path_buf()
         };
         let bytes = files::read(&target)?;
+        let mut cscfg = Self::from_bytes(path, bytes)?;
+        cscfg.target = target;
+        Ok(cscfg)
+    }
+
+    /// Reads and checks a .cscfg's contents (as [`Cscfg::load`] does); `path` names it in errors and is where
+    /// [`Cscfg::save`] writes.
+    pub fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Self> {
         let text = String::from_utf8(bytes).map_err(|_| Error::Cscfg {
             path: path.into(),
             what: "not UTF-8 text; save it as UTF-8".into(),
         })?;
         let cscfg = Cscfg {
             path: path.into(),
-            target,
+            target: path.into(),
             original: text.clone(),
             text,
             changes: Vec::new(),
         };
         cscfg.parse()?;
         Ok(cscfg)
+    }
+
+    /// The file's text with the changes made so far.
+    pub fn text(&self) -> &str {
+        &self.text
     }
 
     fn error(&self, what: impl Into<String>) -> Error {
@@ -126,7 +149,9 @@ impl Cscfg {
                     match found {
                         Some(a) => spots.push(Spot {
                             role: role_name.clone(),
-                            range: a.range_value(),
+                            range: value_range(&self.text, a.range()).ok_or_else(|| {
+                                self.error("an attribute's quotes cannot be found")
+                            })?,
                             value: a.value().to_string(),
                         }),
                         None => {
@@ -260,10 +285,16 @@ impl Cscfg {
         &self.changes
     }
 
-    /// A unified diff between the file on disk and the edited text.
+    /// A unified diff between the file on disk and the edited text, in which no setting value that certkit
+    /// does not change is shown: every other `value` attribute, comment and text is masked as `***` (settings
+    /// such as connection strings hold passwords, and a diff lands in terminals and logs).
     pub fn diff(&self) -> String {
         let name = self.path.display().to_string();
-        similar::TextDiff::from_lines(&self.original, &self.text)
+        let olds: Vec<&str> = self.changes.iter().map(|c| c.old.as_str()).collect();
+        let news: Vec<&str> = self.changes.iter().map(|c| c.new.as_str()).collect();
+        let before = masked(&self.original, &olds);
+        let after = masked(&self.text, &news);
+        similar::TextDiff::from_lines(&before, &after)
             .unified_diff()
             .context_radius(2)
             .header(&name, &format!("{name} (edited)"))
@@ -297,6 +328,46 @@ impl Cscfg {
         files::replace(&self.target, self.text.as_bytes(), mode)?;
         Ok(Some(backup))
     }
+}
+
+/// `text` with every `value` attribute whose value is not in `shown`, every comment and every text node
+/// replaced by `***` (newlines inside them are kept, so lines stay where they were).
+fn masked(text: &str, shown: &[&str]) -> String {
+    let Ok(doc) = roxmltree::Document::parse(text) else {
+        return "(the file cannot be shown)\n".into();
+    };
+    let mut spans: Vec<std::ops::Range<usize>> = Vec::new();
+    for node in doc.descendants() {
+        if node.is_element() {
+            for a in node.attributes() {
+                if a.name() == "value"
+                    && !shown.contains(&a.value())
+                    && let Some(range) = value_range(text, a.range())
+                {
+                    spans.push(range);
+                }
+            }
+        } else if node.is_comment() {
+            let range = node.range();
+            spans.push(range.start + 4..range.end.saturating_sub(3));
+        } else if node.is_text() && !node.text().is_some_and(|t| t.trim().is_empty()) {
+            spans.push(node.range());
+        }
+    }
+    spans.sort_by_key(|r| r.start);
+    let mut out = String::new();
+    let mut at = 0;
+    for span in spans {
+        if span.start < at || span.end > text.len() || span.is_empty() {
+            continue;
+        }
+        out.push_str(&text[at..span.start]);
+        out.push_str("***");
+        out.extend(text[span.clone()].chars().filter(|c| *c == '\n'));
+        at = span.end;
+    }
+    out.push_str(&text[at..]);
+    out
 }
 
 /// Parses a comma-separated allow-list, normalising each entry (spaces, U+200E, colons, case).
@@ -350,6 +421,29 @@ mod tests {
             .replace(r#"value="""#, &format!(r#"value="{t}""#));
         assert_eq!(c.text, expected);
         assert_eq!(c.changes().len(), 2);
+    }
+
+    #[test]
+    fn long_whitespace_around_equals_is_valid_xml_and_edited_in_place() {
+        let spaced = FIXTURE.replace(
+            r#"<Setting   value="" name"#,
+            &format!(
+                "<Setting   value{}={}\"\" name",
+                " ".repeat(400),
+                "\t".repeat(400)
+            ),
+        );
+        let (_dir, mut c) = load(&spaced);
+        let t = Thumbprint::of_der(b"x");
+        c.edit_allowed_clients(&[t], &[]).expect("allow");
+        assert_eq!(
+            c.text,
+            spaced.replacen(
+                &format!("{}\"\"", "\t".repeat(400)),
+                &format!("{}\"{t}\"", "\t".repeat(400)),
+                1
+            )
+        );
     }
 
     #[test]

@@ -20,6 +20,23 @@ pub fn parse_date(text: &str) -> std::result::Result<Date, String> {
         .map_err(|_| format!("'{text}' is not a date; write it as YYYY-MM-DD, e.g. 2030-12-31"))
 }
 
+/// The longest validity `--days` may ask for: a hundred years (far beyond any certificate's sense, and far
+/// inside what dates can hold).
+pub const MAX_DAYS: u32 = 36_525;
+
+/// Refuses a number of days outside 1..=[`MAX_DAYS`], naming `flag` and the range.
+pub fn check_days(flag: &str, days: u32, what: &str) -> Result<()> {
+    match days {
+        0 => Err(Error::BadInput(format!(
+            "{flag} 0 gives {what} that is never valid; use 1 or more"
+        ))),
+        d if d > MAX_DAYS => Err(Error::BadInput(format!(
+            "{flag} {d} is out of range: use 1 to {MAX_DAYS} (a hundred years), or --expires YYYY-MM-DD"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Clock skew allowance: notBefore is set this far in the past so that a server whose clock is a little behind
 /// does not reject a certificate issued a moment ago.
 pub const BACKDATE: Duration = Duration::minutes(1);
@@ -38,12 +55,10 @@ impl Validity {
     pub fn starting_now(lifetime: Lifetime) -> Result<Self> {
         let now = now_utc_seconds()?;
         let not_after = match lifetime {
-            Lifetime::Days(0) => {
-                return Err(Error::BadInput(
-                    "--days 0 gives a certificate that is never valid; use 1 or more".into(),
-                ));
+            Lifetime::Days(days) => {
+                check_days("--days", days, "a certificate")?;
+                now + Duration::days(days.into())
             }
-            Lifetime::Days(days) => now + Duration::days(days.into()),
             Lifetime::Until(date) => {
                 let end = date.with_time(Time::MIDNIGHT).assume_utc() + Duration::seconds(86_399);
                 if end <= now {
@@ -96,6 +111,8 @@ mod tests {
                 .is_err()
         );
         assert!(Validity::starting_now(Lifetime::Days(0)).is_err());
+        let huge = Validity::starting_now(Lifetime::Days(u32::MAX)).expect_err("no panic");
+        assert!(huge.to_string().contains("1 to 36525"), "{huge}");
         assert!(parse_date("31/12/2030").is_err());
     }
 }

@@ -15,6 +15,13 @@ use crate::secret::Secret;
 /// PBKDF2-HMAC-SHA256 iterations for keys at rest: OWASP's current guidance; OpenSSL 3 reads it.
 pub const KEY_FILE_PBKDF2_ITERATIONS: u32 = 600_000;
 
+/// The most PBKDF2 iterations certkit derives a key file's key with: today's 600,000 with room to spare (a
+/// fraction of a second here). A key file asking for more is a mistake or an attack (2^31 would take minutes),
+/// and is refused before any work is done.
+pub const MAX_KEY_FILE_PBKDF2_ITERATIONS: u32 = 1_000_000;
+/// The most memory (128 · N · r bytes) an scrypt-protected key file may ask for: twice OpenSSL's own limit.
+pub const MAX_SCRYPT_MEMORY: u64 = 64 << 20;
+
 /// The key algorithms certkit generates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -186,8 +193,53 @@ pub fn decrypt_pem_to_der(path: &Path, pem: &str, password: &Secret) -> Result<S
     }
     let info = EncryptedPrivateKeyInfoRef::try_from(doc.as_bytes())
         .map_err(|e| Error::malformed(path, format!("damaged encrypted key: {e}")))?;
+    check_kdf(&info.encryption_algorithm, path)?;
     info.decrypt(password.expose().as_bytes())
         .map_err(|_| Error::WrongPassword { path: path.into() })
+}
+
+/// Refuses key-derivation parameters that are invalid or absurd, before deriving anything: a hostile key file
+/// must not crash certkit or keep it busy for minutes.
+fn check_kdf(scheme: &pkcs8::pkcs5::EncryptionScheme, path: &Path) -> Result<()> {
+    use pkcs8::pkcs5::pbes2::Kdf;
+    let refuse = |what: String| Error::malformed(path, what);
+    let Some(pbes2) = scheme.pbes2() else {
+        return Err(refuse(
+            "the key is encrypted with the old PBES1 scheme; convert it with \"openssl pkcs8 -topk8 -v2 aes-256-cbc -in KEY -out KEY.new\""
+                .into(),
+        ));
+    };
+    match &pbes2.kdf {
+        Kdf::Pbkdf2(params) => {
+            let n = params.iteration_count;
+            if n == 0 || n > MAX_KEY_FILE_PBKDF2_ITERATIONS {
+                return Err(refuse(format!(
+                    "the key asks for {n} PBKDF2 iterations; certkit accepts 1 to {MAX_KEY_FILE_PBKDF2_ITERATIONS} (re-encrypt it with openssl pkcs8 -topk8 -v2 aes-256-cbc -iter 600000)"
+                )));
+            }
+        }
+        Kdf::Scrypt(params) => {
+            let (n, r, p) = (
+                params.cost_parameter,
+                u64::from(params.block_size),
+                u64::from(params.parallelization),
+            );
+            let valid =
+                n >= 2 && n.is_power_of_two() && (1..=32).contains(&r) && (1..=16).contains(&p);
+            if !valid || n.saturating_mul(r).saturating_mul(128) > MAX_SCRYPT_MEMORY {
+                return Err(refuse(format!(
+                    "the key asks for scrypt N={n} r={r} p={p}; certkit accepts N a power of two from 2 with 128·N·r up to {} MiB, r 1 to 32, p 1 to 16",
+                    MAX_SCRYPT_MEMORY >> 20
+                )));
+            }
+        }
+        _ => {
+            return Err(refuse(
+                "the key uses an unknown key derivation function".into(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Reads and decrypts a key file into an rcgen key pair.

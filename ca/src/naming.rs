@@ -1,6 +1,28 @@
-//! What certkit accepts as names and URLs inside certificates.
+//! What certkit accepts as names and URLs inside certificates, and how it shows names: as RFC 4514 strings,
+//! escaped so that a name can never display as something it is not (a CN of `Bob, O=Contoso` shows as
+//! `CN=Bob\, O=Contoso`, not as two attributes; invisible and control characters show as `\XX`).
+
+use x509_parser::x509::X509Name;
 
 use crate::error::{Error, Result};
+
+/// Characters that change how text displays without showing themselves: bidirectional overrides and
+/// isolates, zero-width characters, the byte order mark, the soft hyphen (Unicode category Cf, the ones that
+/// occur in practice).
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
+}
 
 /// Checks that `cn` is usable as a common name.
 pub fn check_cn(cn: &str) -> Result<()> {
@@ -12,12 +34,77 @@ pub fn check_cn(cn: &str) -> Result<()> {
             "the common name '{cn}' is longer than 64 characters (the X.509 limit)"
         )));
     }
-    if cn.chars().any(char::is_control) {
+    if cn.chars().any(|c| c.is_control() || is_invisible(c)) {
         return Err(Error::BadInput(
-            "the common name contains control characters".into(),
+            "the common name contains control or invisible formatting characters (such as a right-to-left override), which make a name display as something it is not; type it plainly".into(),
         ));
     }
     Ok(())
+}
+
+/// The RFC 4514 string of a name: its RDNs last first, separated by `,`; several attributes in one RDN joined
+/// by `+`; known attribute types by their short names, others as dotted OIDs; values escaped.
+pub fn rfc4514(name: &X509Name<'_>) -> String {
+    let mut rdns: Vec<String> = name
+        .iter()
+        .map(|rdn| {
+            rdn.iter()
+                .map(|atv| {
+                    let oid = atv.attr_type().to_id_string();
+                    let key = short_name(&oid).map_or(oid, str::to_string);
+                    let value = match atv.as_str() {
+                        Ok(text) => escape_value(text),
+                        Err(_) => {
+                            format!("#{}", crate::thumbprint::hex_upper(atv.attr_value().data))
+                        }
+                    };
+                    format!("{key}={value}")
+                })
+                .collect::<Vec<_>>()
+                .join("+")
+        })
+        .collect();
+    rdns.reverse();
+    rdns.join(",")
+}
+
+fn short_name(oid: &str) -> Option<&'static str> {
+    Some(match oid {
+        "2.5.4.3" => "CN",
+        "2.5.4.7" => "L",
+        "2.5.4.8" => "ST",
+        "2.5.4.10" => "O",
+        "2.5.4.11" => "OU",
+        "2.5.4.6" => "C",
+        "2.5.4.9" => "STREET",
+        "0.9.2342.19200300.100.1.25" => "DC",
+        "0.9.2342.19200300.100.1.1" => "UID",
+        _ => return None,
+    })
+}
+
+/// RFC 4514 section 2.4 escaping, plus `\XX` for control and invisible characters so they cannot hide.
+fn escape_value(value: &str) -> String {
+    let mut out = String::new();
+    let last = value.chars().count().saturating_sub(1);
+    for (i, c) in value.chars().enumerate() {
+        match c {
+            '"' | '+' | ',' | ';' | '<' | '>' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            ' ' if i == 0 || i == last => out.push_str("\\ "),
+            '#' if i == 0 => out.push_str("\\#"),
+            c if c.is_control() || is_invisible(c) => {
+                let mut buf = [0u8; 4];
+                for byte in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("\\{byte:02X}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Checks a CRL distribution point URL.
@@ -32,5 +119,35 @@ pub fn check_crl_url(url: &str) -> Result<()> {
         Err(Error::BadInput(format!(
             "'{url}' is not a CRL URL; give an http:// URL where the CRL will be published, e.g. http://pki.example.com/ca.crl"
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use x509_parser::prelude::FromDer;
+
+    #[test]
+    fn names_are_rfc4514_with_escaping() {
+        let mut params = rcgen::CertificateParams::default();
+        let mut dn = rcgen::DistinguishedName::new();
+        dn.push(rcgen::DnType::OrganizationName, "Contoso");
+        dn.push(rcgen::DnType::CommonName, "Bob, O=Contoso");
+        params.distinguished_name = dn;
+        let key = crate::keys::KeyType::P256.generate().expect("key");
+        let cert = params.self_signed(&key).expect("cert");
+        let (_, parsed) =
+            x509_parser::certificate::X509Certificate::from_der(cert.der()).expect("parse");
+        assert_eq!(rfc4514(parsed.subject()), "CN=Bob\\, O=Contoso,O=Contoso");
+    }
+
+    #[test]
+    fn leading_trailing_and_invisible_characters_are_escaped() {
+        assert_eq!(escape_value(" #a+b "), "\\ #a\\+b\\ ");
+        assert_eq!(escape_value("#x"), "\\#x");
+        assert_eq!(escape_value("evil\u{202e}txt"), "evil\\E2\\80\\AEtxt");
+        assert!(check_cn("evil\u{202e}gnp.exe").is_err());
+        assert!(check_cn("zero\u{200b}width").is_err());
+        assert!(check_cn("Alice Smith").is_ok());
     }
 }

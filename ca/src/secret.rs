@@ -6,7 +6,8 @@
 //! source, because a password typed in the wrong place must not end up in a terminal log.
 
 use std::fmt;
-use std::io::BufRead;
+use std::fs::File;
+use std::io::Read;
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -67,8 +68,9 @@ impl FromStr for SecretSource {
             ),
             Some(("env", var)) if !var.is_empty() => Ok(SecretSource::Env(var.into())),
             Some(("file", path)) if !path.is_empty() => Ok(SecretSource::File(path.into())),
+            // The value is not repeated: it may be a password typed in the wrong place.
             Some(("fd", n)) => n.parse().map(SecretSource::Fd).map_err(|_| {
-                format!("fd:{n} is not a file descriptor number; use fd:N, e.g. fd:3")
+                "fd: must be followed by a file descriptor number, e.g. fd:3".to_string()
             }),
             // The value is not repeated: it may be a password typed in the wrong place.
             _ => Err("that is not a password source; use env:VAR, file:PATH, fd:N or stdin".into()),
@@ -94,28 +96,39 @@ pub struct SecretKind {
     pub flag: &'static str,
     /// What it protects, e.g. "CA key password".
     pub what: &'static str,
+    /// Its place in the one order every command reads sources in ([`READING_ORDER`]).
+    pub order: u8,
 }
 
 /// The CA key's password.
 pub const CA_PASS: SecretKind = SecretKind {
     flag: "--ca-pass",
     what: "CA key password",
+    order: 0,
 };
 /// A leaf key file's password.
 pub const KEY_PASS: SecretKind = SecretKind {
     flag: "--key-pass",
     what: "key file password",
-};
-/// A PFX file's password.
-pub const PFX_PASS: SecretKind = SecretKind {
-    flag: "--pfx-pass",
-    what: "PFX password",
+    order: 2,
 };
 /// The password of the PFX given with `--from`.
 pub const FROM_PASS: SecretKind = SecretKind {
     flag: "--from-pass",
     what: "PFX password",
+    order: 3,
 };
+/// A PFX file's password.
+pub const PFX_PASS: SecretKind = SecretKind {
+    flag: "--pfx-pass",
+    what: "PFX password",
+    order: 4,
+};
+
+/// The order in which every command reads the password sources it was given, whatever the order of the flags
+/// on the command line: when several flags name the same `fd:N`, `file:PATH` or `stdin`, they take its
+/// successive lines in this order.
+pub const READING_ORDER: &str = "--ca-pass, --pin, --key-pass, --from-pass, --pfx-pass";
 
 /// Whether the password opens something that exists or protects something new.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,44 +166,112 @@ pub fn check(secret: &Secret, kind: SecretKind, usage: SecretUse) -> Result<()> 
     Ok(())
 }
 
-/// Reads a password from its source (the first line of a file or descriptor, the next line of stdin).
-pub fn read_source(source: &SecretSource, kind: SecretKind) -> Result<Secret> {
-    let unreadable = |why: String| {
-        Error::Secret(format!(
-            "cannot read the {} from {}: {why}",
-            kind.what, source
-        ))
-    };
-    let mut line = Zeroizing::new(String::new());
-    match source {
-        SecretSource::Env(var) => match std::env::var(var) {
-            Ok(value) => line.push_str(&Zeroizing::new(value)),
-            Err(_) => return Err(unreadable(format!("environment variable {var} is not set"))),
-        },
-        SecretSource::File(path) => {
-            let file = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
-            std::io::BufReader::new(file)
-                .read_line(&mut line)
-                .map_err(|e| unreadable(e.to_string()))?;
-        }
-        SecretSource::Fd(n) => {
-            // Opening /dev/fd/N reads an inherited descriptor without unsafe code.
-            let file = std::fs::File::open(format!("/dev/fd/{n}"))
-                .map_err(|e| unreadable(e.to_string()))?;
-            std::io::BufReader::new(file)
-                .read_line(&mut line)
-                .map_err(|e| unreadable(e.to_string()))?;
-        }
-        SecretSource::Stdin => {
-            std::io::stdin()
-                .lock()
-                .read_line(&mut line)
-                .map_err(|e| unreadable(e.to_string()))?;
-        }
+/// Reads password sources the way OpenSSL's `-passin` and `-passout` do: each file, descriptor or stdin is
+/// opened once per run, and every flag that names it takes its next line. Lines are read a byte at a time,
+/// so nothing beyond a password's own line is consumed (a script's next command finds the rest of stdin) and
+/// no buffer holds other passwords. A UTF-8 byte order mark at the start of a file or stream (Notepad writes
+/// one) is not part of the password.
+#[derive(Default)]
+pub struct SecretReader {
+    open: Vec<(Stream, File, bool)>,
+}
+
+#[derive(PartialEq, Eq)]
+enum Stream {
+    File(PathBuf),
+    Fd(u32),
+    Stdin,
+}
+
+impl SecretReader {
+    /// A reader with nothing open yet.
+    pub fn new() -> Self {
+        Self::default()
     }
-    let trimmed = line.trim_end_matches(['\r', '\n']).len();
-    line.truncate(trimmed);
-    Ok(Secret(line))
+
+    /// Reads the password for `kind` from `source`: an environment variable's value, or the next line of a
+    /// file, descriptor or stdin. Errors name the source but never repeat anything read.
+    pub fn read(&mut self, source: &SecretSource, kind: SecretKind) -> Result<Secret> {
+        let unreadable = |why: String| {
+            Error::Secret(format!(
+                "cannot read the {} from {}: {why}",
+                kind.what, source
+            ))
+        };
+        let stream = match source {
+            SecretSource::Env(var) => {
+                return match std::env::var_os(var) {
+                    Some(value) => match value.into_string() {
+                        Ok(text) => Ok(Secret(Zeroizing::new(text))),
+                        Err(_) => Err(unreadable("its value is not UTF-8 text".into())),
+                    },
+                    None => Err(unreadable(format!("environment variable {var} is not set"))),
+                };
+            }
+            SecretSource::File(path) => {
+                Stream::File(std::fs::canonicalize(path).map_err(|e| unreadable(e.to_string()))?)
+            }
+            SecretSource::Fd(n) => Stream::Fd(*n),
+            SecretSource::Stdin => Stream::Stdin,
+        };
+        let at = match self.open.iter().position(|(s, _, _)| *s == stream) {
+            Some(at) => at,
+            None => {
+                let file = match &stream {
+                    Stream::File(path) => File::open(path),
+                    // Opening /dev/fd/N reads an inherited descriptor without unsafe code.
+                    Stream::Fd(n) => File::open(format!("/dev/fd/{n}")),
+                    // A duplicate of descriptor 0 shares its position: what is not read stays for the next reader.
+                    Stream::Stdin => {
+                        use std::os::fd::AsFd;
+                        std::io::stdin()
+                            .as_fd()
+                            .try_clone_to_owned()
+                            .map(File::from)
+                    }
+                }
+                .map_err(|e| unreadable(e.to_string()))?;
+                self.open.push((stream, file, true));
+                self.open.len() - 1
+            }
+        };
+        let (_, file, first) = &mut self.open[at];
+        let mut line = Zeroizing::new(Vec::new());
+        let mut byte = [0u8; 1];
+        let mut read_any = false;
+        loop {
+            match file.read(&mut byte) {
+                Ok(0) => break,
+                Ok(_) if byte[0] == b'\n' => {
+                    read_any = true;
+                    break;
+                }
+                Ok(_) => {
+                    read_any = true;
+                    line.push(byte[0]);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(unreadable(e.to_string())),
+            }
+            byte[0] = 0;
+        }
+        if *first && line.starts_with(b"\xEF\xBB\xBF") {
+            line.drain(..3);
+        }
+        *first = false;
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        if !read_any {
+            return Err(unreadable(
+                "it gives no line for it (each flag that names a file, descriptor or stdin takes the next line)"
+                    .into(),
+            ));
+        }
+        let text = std::str::from_utf8(&line)
+            .map_err(|_| unreadable("the line is not UTF-8 text".into()))?;
+        Ok(Secret(Zeroizing::new(text.to_string())))
+    }
 }
 
 #[cfg(test)]
@@ -225,12 +306,31 @@ mod tests {
     }
 
     #[test]
+    fn one_file_named_twice_gives_successive_lines_and_a_bom_is_dropped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("pw");
+        std::fs::write(&file, "\u{feff}first line\r\nsecond line\n").expect("write");
+        let source = SecretSource::File(file);
+        let mut reader = SecretReader::new();
+        assert_eq!(
+            reader.read(&source, KEY_PASS).expect("read").expose(),
+            "first line"
+        );
+        assert_eq!(
+            reader.read(&source, PFX_PASS).expect("read").expose(),
+            "second line"
+        );
+        let err = reader.read(&source, CA_PASS).expect_err("no third line");
+        assert!(err.to_string().contains("no line"), "{err}");
+    }
+
+    #[test]
     fn file_source_reads_first_line_and_new_passwords_must_be_long() {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("pw");
         std::fs::write(&file, "short\nsecond line\n").expect("write");
         let source = SecretSource::File(file);
-        let existing = read_source(&source, PFX_PASS).expect("read");
+        let existing = SecretReader::new().read(&source, PFX_PASS).expect("read");
         assert_eq!(existing.expose(), "short");
         check(&existing, PFX_PASS, SecretUse::Existing).expect("any length unlocks");
         let err =

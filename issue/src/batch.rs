@@ -17,7 +17,7 @@ use certkit_ca::dates::Validity;
 use certkit_ca::naming::check_cn;
 use certkit_ca::pfx::PfxProfile;
 use certkit_ca::signer::SigningCa;
-use certkit_ca::store::inventory::Entry;
+use certkit_ca::store::inventory::{Entry, Status};
 use certkit_ca::store::{Leftovers, StoreLock};
 use certkit_ca::{CaStore, CertInfo, Error, KeyType, Profile, Result, Secret, Serial, Thumbprint};
 
@@ -198,6 +198,36 @@ impl From<&CertInfo> for CertSummary {
     }
 }
 
+/// What became of a row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowStatus {
+    /// Issued by this run.
+    Issued,
+    /// Issued by an earlier run, and valid.
+    Skipped,
+    /// Issued by an earlier run, and revoked since: never allowed again.
+    Revoked,
+    /// Issued by an earlier run, and expired.
+    Expired,
+}
+
+impl RowStatus {
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            RowStatus::Issued => "issued",
+            RowStatus::Skipped => "skipped",
+            RowStatus::Revoked => "revoked",
+            RowStatus::Expired => "expired",
+        }
+    }
+
+    /// True if the row's certificate may be allowed (it is valid).
+    pub fn allowed(self) -> bool {
+        matches!(self, RowStatus::Issued | RowStatus::Skipped)
+    }
+}
+
 /// What happened to one row.
 #[derive(Debug)]
 pub struct RowOutcome {
@@ -205,9 +235,9 @@ pub struct RowOutcome {
     pub index: usize,
     /// Its certificate.
     pub cert: CertSummary,
-    /// True if it was issued by an earlier run.
-    pub skipped: bool,
-    /// The files written (none when skipped).
+    /// What became of it.
+    pub status: RowStatus,
+    /// The files written (none when an earlier run made them).
     pub files: Vec<PathBuf>,
 }
 
@@ -374,7 +404,8 @@ fn survey(
     lock: &StoreLock,
     ca_cert: &CertInfo,
     job: &BatchJob,
-) -> Result<HashMap<String, CertSummary>> {
+) -> Result<HashMap<String, (CertSummary, RowStatus)>> {
+    let now = time::OffsetDateTime::now_utc();
     let entries = store.entries()?;
     let by_thumbprint: HashMap<Thumbprint, &Entry> =
         entries.iter().map(|e| (e.issued.thumbprint, e)).collect();
@@ -388,7 +419,12 @@ fn survey(
             let ours = cert.cn.as_deref() == Some(row.cn.as_str()) && cert.is_signed_by(ca_cert)?;
             match by_thumbprint.get(&cert.thumbprint) {
                 Some(entry) if entry.delivered && entry.issued.cn == row.cn => {
-                    done.insert(row.out.clone(), CertSummary::from(&cert));
+                    let status = match entry.status(now) {
+                        Status::Revoked(_) => RowStatus::Revoked,
+                        Status::Expired => RowStatus::Expired,
+                        Status::Valid | Status::Undelivered => RowStatus::Skipped,
+                    };
+                    done.insert(row.out.clone(), (CertSummary::from(&cert), status));
                     continue;
                 }
                 Some(entry) if !entry.delivered => {}
@@ -460,10 +496,10 @@ pub fn run(
     let mut todo = Vec::new();
     for (index, row) in job.rows.iter().enumerate() {
         match done.get(&row.out) {
-            Some(cert) => outcomes.push(RowOutcome {
+            Some((cert, status)) => outcomes.push(RowOutcome {
                 index,
                 cert: cert.clone(),
-                skipped: true,
+                status: *status,
                 files: vec![],
             }),
             None => todo.push(index),
@@ -515,7 +551,7 @@ pub fn run(
                 outcomes.push(RowOutcome {
                     index,
                     cert: CertSummary::from(&issued.cert),
-                    skipped: false,
+                    status: RowStatus::Issued,
                     files: issued.files,
                 });
             }

@@ -42,6 +42,7 @@ deps_test() {
   command -v keytool >/dev/null 2>&1 || missing+=(default-jre-headless)
   command -v script >/dev/null 2>&1 || missing+=(bsdutils)
   command -v jq >/dev/null 2>&1 || missing+=(jq)
+  command -v strace >/dev/null 2>&1 || missing+=(strace)
   command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
   deps_apt "${missing[@]}"
   python3 -c 'import cryptography' 2>/dev/null || {

@@ -4,6 +4,7 @@
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Stdio};
 
 use common::*;
 
@@ -363,30 +364,6 @@ fn unwritable_folder_gives_a_clear_error_and_no_files() {
         1,
     );
     assert_contains(&err, &["cannot create folder /sys/certkit-test"]);
-    // A read-only folder (only meaningful when not root; root bypasses mode bits).
-    std::fs::create_dir(env.path("ro")).expect("mkdir");
-    std::fs::set_permissions(env.path("ro"), std::fs::Permissions::from_mode(0o555))
-        .expect("chmod");
-    let out = env.run(
-        "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "ro",
-            "--cn",
-            "X",
-            "--ca-pass",
-            "env:CA_PW",
-            "--key",
-            "p256",
-        ],
-    );
-    if !out.status.success() {
-        assert_eq!(out.status.code(), Some(1));
-        assert!(env.listing("ro").is_empty(), "{:?}", env.listing("ro"));
-    }
-    std::fs::set_permissions(env.path("ro"), std::fs::Permissions::from_mode(0o755))
-        .expect("chmod");
 }
 
 #[test]
@@ -512,4 +489,49 @@ fn show_reports_the_ca_and_missing_ca_names_init() {
     );
     let err = env.fails("certkit-ca", &["show", "--ca", "nowhere"], 2);
     assert_contains(&err, &["no CA in nowhere", "certkit-ca init"]);
+}
+
+#[test]
+fn a_folder_the_user_cannot_write_to_fails_cleanly_even_for_root() {
+    let env = Env::new();
+    std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o755))
+        .expect("chmod");
+    std::fs::create_dir(env.path("ro")).expect("mkdir");
+    std::fs::set_permissions(env.path("ro"), std::fs::Permissions::from_mode(0o555))
+        .expect("chmod");
+    // As root, drop to nobody (root ignores mode bits); as anyone else, the mode bits apply already.
+    let root = text(&Command::new("id").arg("-u").output().expect("id").stdout).trim() == "0";
+    let certkit = bin("certkit-ca").display().to_string();
+    let mut cmd = if root {
+        let mut c = Command::new("setpriv");
+        c.args([
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            &certkit,
+        ]);
+        c
+    } else {
+        Command::new(&certkit)
+    };
+    let out = cmd
+        .args([
+            "init",
+            "--ca",
+            "ro/pki",
+            "--cn",
+            "X",
+            "--key",
+            "p256",
+            "--ca-pass",
+            "env:CA_PW",
+        ])
+        .current_dir(env.dir.path())
+        .env("CA_PW", CA_PW)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_contains(&text(&out.stderr), &["ro/pki", "Permission denied"]);
+    assert!(env.listing("ro").is_empty(), "{:?}", env.listing("ro"));
 }

@@ -370,6 +370,11 @@ fn tls12_mutual_auth_handshake_accepts_our_client_and_refuses_a_foreign_one() {
         bad.client_output
     );
     assert!(!bad.client_output.contains("HTTP/1.0 200 ok"));
+    // Refused by the server for the reason that matters: it could not chain mallory to our CA.
+    assert_contains(
+        &bad.server_output,
+        &["unable to get local issuer certificate"],
+    );
 }
 
 #[test]

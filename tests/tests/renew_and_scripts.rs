@@ -5,31 +5,10 @@ mod common;
 use common::*;
 
 fn script(env: &Env, name: &str, args: &[&str]) -> std::process::Output {
-    let path = format!(
-        "{}/scripts/{name}",
-        env!("CARGO_MANIFEST_DIR").trim_end_matches("/tests")
-    );
-    let search = format!(
-        "{}:{}",
-        bin_dir().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    std::process::Command::new("bash")
-        .arg(path)
-        .args(args)
-        .current_dir(env.dir.path())
-        .env("PATH", search)
-        .env("CA_PW", CA_PW)
-        .env("KEY_PW", KEY_PW)
-        .env("PFX_PW", PFX_PW)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("bash")
+    env.script(name).args(args).output().expect("bash")
 }
 
 fn ok_script(env: &Env, name: &str, args: &[&str]) -> String {
-    // make sure the binaries exist before a script looks for them on PATH
-    bin("certkit-ca");
     let out = script(env, name, args);
     assert!(
         out.status.success(),

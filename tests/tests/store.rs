@@ -60,21 +60,7 @@ fn codes(report: &serde_json::Value) -> Vec<(String, Option<u64>)> {
 
 /// A CA with three client certificates (P-256, fast) and a published CRL.
 fn three_clients(env: &Env) {
-    env.json(
-        "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "pki",
-            "--cn",
-            "Test CA",
-            "--key",
-            "p256",
-            "--ca-pass",
-            "env:CA_PW",
-            "--json",
-        ],
-    );
+    env.init_ca_with("pki", &["--key", "p256"]);
     for cn in ["alice", "bob", "carol"] {
         env.issue(&[
             "client", "--ca", "pki", "--cn", cn, "--out", cn, "--key", "p256",

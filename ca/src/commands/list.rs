@@ -101,6 +101,14 @@ pub struct ListReport(pub Vec<ListRow>);
 
 /// Lists the inventory.
 pub fn run(req: ListRequest) -> Result<()> {
+    if let Some(days) = req.expiring_within
+        && days > crate::dates::MAX_DAYS
+    {
+        return Err(crate::Error::BadInput(format!(
+            "--expiring-within {days} is out of range: use 0 to {}",
+            crate::dates::MAX_DAYS
+        )));
+    }
     let ca = CaStore::open(&req.ca)?;
     let now = OffsetDateTime::now_utc();
     let mut rows: Vec<ListRow> = ca

@@ -38,10 +38,14 @@ pub fn main<T: clap::Parser>(program: &str, run: fn(T) -> Result<()>) -> ExitCod
     }
 }
 
-/// Prints a failure as one line on stderr and turns it into the documented exit code.
+/// Prints a failure as one line on stderr and turns it into the documented exit code. A closed pipe on
+/// stdout (`certkit-ca list | head -1`) is not a failure: whoever read the output has what they wanted.
 pub fn finish(program: &str, result: Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(crate::Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             let _ = writeln!(std::io::stderr(), "{program}: error: {err}");
             ExitCode::from(err.exit_code())

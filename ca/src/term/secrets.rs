@@ -1,4 +1,5 @@
-//! Getting a password: from its source flag, or by asking on the terminal when there is none.
+//! Getting passwords: from their source flags, read in one documented order, or by asking on the terminal
+//! when there is no source.
 
 use std::io::IsTerminal;
 
@@ -6,26 +7,58 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::secret::{
-    self, MIN_NEW_PASSWORD_CHARS, OnDemand, Secret, SecretKind, SecretSource, SecretUse,
+    self, MIN_NEW_PASSWORD_CHARS, OnDemand, Secret, SecretKind, SecretReader, SecretSource,
+    SecretUse,
 };
 
-/// Gets a password from `source`, or from a prompt when there is no source and stdin is a terminal.
-pub fn obtain(source: Option<&SecretSource>, kind: SecretKind, usage: SecretUse) -> Result<Secret> {
-    let secret = match source {
-        Some(source) => secret::read_source(source, kind)?,
-        None if std::io::stdin().is_terminal() => prompt(kind, usage)?,
-        None => {
-            return Err(Error::Secret(format!(
-                "no {} given and no terminal to ask on; pass {} env:VAR, file:PATH, fd:N or stdin",
-                kind.what, kind.flag
-            )));
-        }
-    };
-    secret::check(&secret, kind, usage)?;
-    Ok(secret)
+/// The passwords of one command. Every source given is read up front, in [`secret::READING_ORDER`] whatever
+/// the order of the flags, so that one `fd:N`, `file:PATH` or `stdin` named by several flags gives them
+/// successive lines the same way in every command. Passwords without a source are asked for on the terminal
+/// when the command needs them.
+pub struct Passwords {
+    read: Vec<(SecretKind, Secret)>,
 }
 
-fn prompt(kind: SecretKind, usage: SecretUse) -> Result<Secret> {
+impl Passwords {
+    /// Reads the sources given among `wanted`.
+    pub fn read(wanted: &[(SecretKind, Option<&SecretSource>)]) -> Result<Self> {
+        let mut order: Vec<&(SecretKind, Option<&SecretSource>)> = wanted.iter().collect();
+        order.sort_by_key(|(kind, _)| kind.order);
+        let mut reader = SecretReader::new();
+        let mut read = Vec::new();
+        for (kind, source) in order {
+            if let Some(source) = source {
+                read.push((*kind, reader.read(source, *kind)?));
+            }
+        }
+        Ok(Passwords { read })
+    }
+
+    /// The password for `kind`: the one read from its source, or asked for on the terminal now. Checked for
+    /// `usage` (a new password must be long enough).
+    pub fn take(&mut self, kind: SecretKind, usage: SecretUse) -> Result<Secret> {
+        let secret = match self.read.iter().position(|(k, _)| *k == kind) {
+            Some(at) => self.read.remove(at).1,
+            None => ask(kind, usage)?,
+        };
+        secret::check(&secret, kind, usage)?;
+        Ok(secret)
+    }
+}
+
+/// Gets one password from `source`, or from a prompt when there is no source and stdin is a terminal.
+pub fn obtain(source: Option<&SecretSource>, kind: SecretKind, usage: SecretUse) -> Result<Secret> {
+    Passwords::read(&[(kind, source)])?.take(kind, usage)
+}
+
+/// Asks on the terminal, or says which flag gives the password when there is no terminal.
+fn ask(kind: SecretKind, usage: SecretUse) -> Result<Secret> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::Secret(format!(
+            "no {} given and no terminal to ask on; pass {} env:VAR, file:PATH, fd:N or stdin",
+            kind.what, kind.flag
+        )));
+    }
     let theme = dialoguer::theme::SimpleTheme;
     let mut question = dialoguer::Password::with_theme(&theme);
     let label = match usage {
@@ -68,6 +101,14 @@ impl<'a> PfxPassword<'a> {
         PfxPassword {
             source,
             cached: None,
+        }
+    }
+
+    /// A password already read.
+    pub fn known(secret: Secret) -> Self {
+        PfxPassword {
+            source: None,
+            cached: Some(secret),
         }
     }
 }

@@ -7,7 +7,7 @@ use certkit_ca::files::{self, PRIVATE};
 use certkit_ca::pfx::{self, PfxProfile};
 use certkit_ca::secret::{self, SecretUse};
 use certkit_ca::term::output::path_text;
-use certkit_ca::term::secrets::{self, PfxPassword};
+use certkit_ca::term::secrets::{Passwords, PfxPassword};
 use certkit_ca::term::{self, Format, Report};
 use certkit_ca::{CertInfo, Error, Result, SecretSource, Thumbprint};
 use serde::Serialize;
@@ -91,9 +91,27 @@ pub fn run(req: PfxRequest) -> Result<()> {
             chain.push(CertInfo::from_der(&der, path)?);
         }
     }
+    let mut read = Passwords::read(&[
+        (
+            secret::KEY_PASS,
+            match &req.input {
+                PfxInput::CertAndKey { pass, .. } => pass.as_ref(),
+                PfxInput::Pfx { .. } => None,
+            },
+        ),
+        (
+            secret::FROM_PASS,
+            match &req.input {
+                PfxInput::Pfx { pass, .. } => pass.as_ref(),
+                PfxInput::CertAndKey { .. } => None,
+            },
+        ),
+        (secret::PFX_PASS, req.pfx_pass.as_ref()),
+    ])?;
     let (cert, key, cert_path) = match &req.input {
-        PfxInput::Pfx { file, pass } => {
-            let mut password = PfxPassword::new(pass.as_ref());
+        PfxInput::Pfx { file, .. } => {
+            let mut password =
+                PfxPassword::known(read.take(secret::FROM_PASS, SecretUse::Existing)?);
             let read = sources::read_cert_file(file, &mut password)?;
             let key = read.key.ok_or_else(|| {
                 Error::malformed(file, "the PFX holds no private key; export it again from Windows with \"Yes, export the private key\"")
@@ -106,10 +124,9 @@ pub fn run(req: PfxRequest) -> Result<()> {
             }
             (read.cert, key, file.clone())
         }
-        PfxInput::CertAndKey { cert, key, pass } => {
+        PfxInput::CertAndKey { cert, key, .. } => {
             let info = certkit_ca::certinfo::read_cert(cert)?;
-            let key_password =
-                secrets::obtain(pass.as_ref(), secret::KEY_PASS, SecretUse::Existing)?;
+            let key_password = read.take(secret::KEY_PASS, SecretUse::Existing)?;
             let pkey = sources::read_key(key, &key_password)?;
             sources::check_pair(&pkey, &info, key, cert)?;
             (info, pkey, cert.clone())
@@ -131,7 +148,7 @@ pub fn run(req: PfxRequest) -> Result<()> {
         .clone()
         .or_else(|| cert.cn.clone())
         .unwrap_or_else(|| cert.subject.clone());
-    let pfx_password = secrets::obtain(req.pfx_pass.as_ref(), secret::PFX_PASS, SecretUse::New)?;
+    let pfx_password = read.take(secret::PFX_PASS, SecretUse::New)?;
     let chain_x509 = chain
         .iter()
         .map(sources::x509)

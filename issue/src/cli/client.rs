@@ -34,9 +34,9 @@ pub struct ClientArgs {
         conflicts_with = "pfx_pass"
     )]
     pub pfx_pass_dir: Option<PathBuf>,
-    /// With --batch: worker threads generating keys (default: the number of cores).
-    #[arg(long, value_name = "N", requires = "batch")]
-    pub jobs: Option<usize>,
+    /// With --batch: worker threads generating keys, 1 to 256 (default: the number of cores).
+    #[arg(long, value_name = "N", requires = "batch", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: Option<u16>,
     /// Shared options.
     #[command(flatten)]
     pub common: CommonArgs,
@@ -70,10 +70,10 @@ impl ClientArgs {
         let out_dir = self
             .out_dir
             .ok_or_else(|| Error::BadInput("--out-dir DIR is required with --batch".into()))?;
-        let jobs = self
-            .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
-            .max(1);
+        let jobs = self.jobs.map_or_else(
+            || std::thread::available_parallelism().map_or(1, usize::from),
+            usize::from,
+        );
         Ok(ClientRequest::Batch(BatchRequest {
             ca: self.ca.ca,
             file: batch,

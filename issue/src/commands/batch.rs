@@ -7,14 +7,17 @@ use std::path::{Path, PathBuf};
 use certkit_ca::dates::Validity;
 use certkit_ca::profile::{names, setting_line};
 use certkit_ca::secret::{self, SecretSource, SecretUse};
-use certkit_ca::term::{self, Format, Report, output::path_texts, secrets};
+use certkit_ca::term::secrets::{self, Passwords};
+use certkit_ca::term::{self, Format, Report, output::path_texts};
 use certkit_ca::{Error, KeyType, Result, Secret, Serial, Thumbprint};
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::ca;
 use super::issue::NewKeySecrets;
-use crate::batch::{self, BatchJob, BatchRow, KeyPool, KeyProtection, PfxPasswords, Progress};
+use crate::batch::{
+    self, BatchJob, BatchRow, KeyPool, KeyProtection, PfxPasswords, Progress, RowStatus,
+};
 
 /// What `certkit-issue client --batch` was asked to do.
 #[derive(Debug)]
@@ -61,7 +64,8 @@ pub struct BatchRowReport {
     /// End of validity.
     #[serde(with = "time::serde::rfc3339")]
     pub not_after: OffsetDateTime,
-    /// `issued` or `skipped` (issued by an earlier run).
+    /// `issued`, or what became of a certificate an earlier run issued: `skipped` (valid), `revoked`,
+    /// `expired`.
     pub status: &'static str,
     /// Files written by this run.
     pub files: Vec<String>,
@@ -72,40 +76,70 @@ pub struct BatchRowReport {
 pub struct BatchReport {
     /// Rows issued by this run.
     pub issued: usize,
-    /// Rows issued by an earlier run.
+    /// Rows an earlier run issued, still valid.
     pub skipped: usize,
+    /// Rows an earlier run issued, revoked since.
+    pub revoked: usize,
+    /// Rows an earlier run issued, expired since.
+    pub expired: usize,
     /// Every row.
     pub rows: Vec<BatchRowReport>,
-    /// The AllowedClientCertificateThumbprints line.
+    /// The thumbprints that may be allowed: the valid certificates of the batch.
+    pub allowed: Vec<Thumbprint>,
+    /// The AllowedClientCertificateThumbprints line with them.
     pub config_line: String,
     #[serde(skip)]
     ca_subject: String,
 }
 
-/// Reads DIR/<cn>.txt (or DIR/<out>.txt) for each row; every password is checked before any key is made.
+/// Reads DIR/<cn>.txt, or DIR/<out>.txt, for each row; every password is checked before any certificate is
+/// made. A CN is used as a file name only when it is a plain name (no folder separator, no `..`, no leading
+/// dot, no control or invisible character), so no row can make certkit read a file outside DIR; the output
+/// name is always one (the CSV check makes sure).
 fn per_person_passwords(dir: &Path, rows: &[BatchRow]) -> Result<HashMap<String, Secret>> {
     let mut passwords = HashMap::new();
     for row in rows {
-        let by_cn = dir.join(format!("{}.txt", row.cn));
-        let path = if by_cn.is_file() {
-            by_cn
-        } else {
-            dir.join(format!("{}.txt", row.out))
+        let by_out = dir.join(format!("{}.txt", row.out));
+        let by_cn = is_plain_file_name(&row.cn)
+            .then(|| dir.join(format!("{}.txt", row.cn)))
+            .filter(|p| p.is_file());
+        let path = match by_cn {
+            Some(path) => path,
+            None if by_out.is_file() => by_out,
+            None if is_plain_file_name(&row.cn) => {
+                return Err(Error::BadInput(format!(
+                    "no PFX password file for '{}' (line {}): expected {} or {}",
+                    row.cn,
+                    row.line,
+                    dir.join(format!("{}.txt", row.cn)).display(),
+                    by_out.display()
+                )));
+            }
+            None => {
+                return Err(Error::BadInput(format!(
+                    "line {}: no PFX password file {} (the CN on that line cannot name a file in {}, so the row's output name is used)",
+                    row.line,
+                    by_out.display(),
+                    dir.display()
+                )));
+            }
         };
-        if !path.is_file() {
-            return Err(Error::BadInput(format!(
-                "no PFX password file for '{}' (line {}): expected {}",
-                row.cn,
-                row.line,
-                dir.join(format!("{}.txt", row.cn)).display()
-            )));
-        }
         let source = SecretSource::File(path);
         let password = secrets::obtain(Some(&source), secret::PFX_PASS, SecretUse::New)
-            .map_err(|e| Error::BadInput(format!("line {} ('{}'): {e}", row.line, row.cn)))?;
+            .map_err(|e| Error::BadInput(format!("line {}: {e}", row.line)))?;
         passwords.insert(row.out.clone(), password);
     }
     Ok(passwords)
+}
+
+/// True if `name` can be a file name in a folder without leaving it or hiding in it.
+fn is_plain_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && !name.contains(['/', '\\'])
+        && !name
+            .chars()
+            .any(|c| c.is_control() || certkit_ca::naming::is_invisible(c))
 }
 
 /// A progress bar on stderr, drawn only on a terminal.
@@ -129,32 +163,30 @@ pub fn run(req: BatchRequest) -> Result<()> {
     }
     // Everything is checked: keys can be made while the passwords are read and the CA key is decrypted.
     let keys = KeyPool::start(req.key_type, req.jobs);
+    // The same order as every other command: CA, then the key file's or the PFX's.
+    let mut wanted = vec![(secret::CA_PASS, req.secrets.ca_pass.as_ref())];
+    match &req.secrets.pfx {
+        Some(pfx) if req.pfx_pass_dir.is_none() => {
+            wanted.push((secret::PFX_PASS, pfx.pass.as_ref()))
+        }
+        Some(_) => {}
+        None => wanted.push((secret::KEY_PASS, req.secrets.key_pass.as_ref())),
+    }
+    let mut read = Passwords::read(&wanted)?;
+    let ca_password = read.take(secret::CA_PASS, SecretUse::Existing)?;
     let protection = match &req.secrets.pfx {
         Some(pfx) => {
             let passwords = match &req.pfx_pass_dir {
                 Some(dir) => PfxPasswords::PerRow(per_person_passwords(dir, &rows)?),
-                None => PfxPasswords::One(secrets::obtain(
-                    pfx.pass.as_ref(),
-                    secret::PFX_PASS,
-                    SecretUse::New,
-                )?),
+                None => PfxPasswords::One(read.take(secret::PFX_PASS, SecretUse::New)?),
             };
             KeyProtection::Pfx {
                 profile: pfx.profile,
                 passwords,
             }
         }
-        None => KeyProtection::KeyFile(secrets::obtain(
-            req.secrets.key_pass.as_ref(),
-            secret::KEY_PASS,
-            SecretUse::New,
-        )?),
+        None => KeyProtection::KeyFile(read.take(secret::KEY_PASS, SecretUse::New)?),
     };
-    let ca_password = secrets::obtain(
-        req.secrets.ca_pass.as_ref(),
-        secret::CA_PASS,
-        SecretUse::Existing,
-    )?;
     let ca = context.store.unlock(&ca_password)?;
     drop(ca_password);
     let job = BatchJob {
@@ -187,15 +219,21 @@ pub fn run(req: BatchRequest) -> Result<()> {
     bar.finish_and_clear();
     let outcomes = outcomes?;
     drop(lock);
-    let thumbprints: Vec<String> = outcomes
+    // Revoked and expired certificates are never allowed again, whatever the file says.
+    let allowed: Vec<Thumbprint> = outcomes
         .iter()
-        .map(|o| o.cert.thumbprint.to_string())
+        .filter(|o| o.status.allowed())
+        .map(|o| o.cert.thumbprint)
         .collect();
-    let issued = outcomes.iter().filter(|o| !o.skipped).count();
+    let count = |status: RowStatus| outcomes.iter().filter(|o| o.status == status).count();
+    let allowed_text: Vec<String> = allowed.iter().map(ToString::to_string).collect();
     let report = BatchReport {
-        issued,
-        skipped: outcomes.len() - issued,
-        config_line: setting_line(names::ALLOWED_CLIENTS, &thumbprints.join(",")),
+        issued: count(RowStatus::Issued),
+        skipped: count(RowStatus::Skipped),
+        revoked: count(RowStatus::Revoked),
+        expired: count(RowStatus::Expired),
+        config_line: setting_line(names::ALLOWED_CLIENTS, &allowed_text.join(",")),
+        allowed,
         rows: outcomes
             .into_iter()
             .map(|o| {
@@ -208,7 +246,7 @@ pub fn run(req: BatchRequest) -> Result<()> {
                     serial: o.cert.serial,
                     thumbprint: o.cert.thumbprint,
                     not_after: o.cert.not_after,
-                    status: if o.skipped { "skipped" } else { "issued" },
+                    status: o.status.name(),
                     files: path_texts(&o.files),
                 }
             })
@@ -233,10 +271,10 @@ impl Report for BatchReport {
             "CN", "THUMBPRINT", "STATUS"
         )?;
         for r in &self.rows {
-            let files = if r.status == "skipped" {
-                "(issued by an earlier run)".to_string()
-            } else {
+            let files = if r.status == "issued" {
                 r.files.join(" ")
+            } else {
+                "(issued by an earlier run)".to_string()
             };
             writeln!(
                 out,
@@ -245,12 +283,22 @@ impl Report for BatchReport {
             )?;
         }
         writeln!(out)?;
-        writeln!(
-            out,
-            "{} issued, {} skipped (signed by {})",
-            self.issued, self.skipped, self.ca_subject
-        )?;
-        writeln!(out, "AllowedClientCertificateThumbprints for all of them:")?;
+        let mut counts = format!("{} issued, {} skipped", self.issued, self.skipped);
+        if self.revoked > 0 {
+            counts.push_str(&format!(", {} revoked", self.revoked));
+        }
+        if self.expired > 0 {
+            counts.push_str(&format!(", {} expired", self.expired));
+        }
+        writeln!(out, "{counts} (signed by {})", self.ca_subject)?;
+        if self.revoked + self.expired > 0 {
+            writeln!(
+                out,
+                "AllowedClientCertificateThumbprints for the valid ones (revoked and expired left out):"
+            )?;
+        } else {
+            writeln!(out, "AllowedClientCertificateThumbprints for all of them:")?;
+        }
         writeln!(out, "{}", self.config_line)
     }
 }

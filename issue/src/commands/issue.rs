@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use certkit_ca::pfx::PfxProfile;
 use certkit_ca::secret::{self, SecretUse};
-use certkit_ca::term::{self, Format, secrets};
+use certkit_ca::term::secrets::Passwords;
+use certkit_ca::term::{self, Format};
 use certkit_ca::{Profile, Result, Secret, SecretSource, Serial};
 
 use super::ca::{self, CaContext};
@@ -81,14 +82,28 @@ pub(super) struct NewKeyPasswords {
     pfx: Option<(PfxProfile, Secret)>,
 }
 
+impl NewKeySecrets {
+    /// Reads every password source given (with the CA's when `with_ca`), in the documented order.
+    pub(super) fn read(&self, with_ca: bool) -> Result<Passwords> {
+        let mut wanted = vec![(secret::KEY_PASS, self.key_pass.as_ref())];
+        if with_ca {
+            wanted.push((secret::CA_PASS, self.ca_pass.as_ref()));
+        }
+        if let Some(pfx) = &self.pfx {
+            wanted.push((secret::PFX_PASS, pfx.pass.as_ref()));
+        }
+        Passwords::read(&wanted)
+    }
+}
+
 impl NewKeyPasswords {
-    /// Asks for (or reads) the new key file's and PFX's passwords.
-    pub(super) fn obtain(secrets: &NewKeySecrets) -> Result<Self> {
-        let key = secrets::obtain(secrets.key_pass.as_ref(), secret::KEY_PASS, SecretUse::New)?;
+    /// The new key file's and PFX's passwords (asked for now when they have no source).
+    pub(super) fn take(passwords: &mut Passwords, secrets: &NewKeySecrets) -> Result<Self> {
+        let key = passwords.take(secret::KEY_PASS, SecretUse::New)?;
         let pfx = match &secrets.pfx {
             Some(pfx) => Some((
                 pfx.profile,
-                secrets::obtain(pfx.pass.as_ref(), secret::PFX_PASS, SecretUse::New)?,
+                passwords.take(secret::PFX_PASS, SecretUse::New)?,
             )),
             None => None,
         };
@@ -146,19 +161,16 @@ fn issue_with_new_key(
 ) -> Result<(Issued, Option<String>)> {
     let plan = new_key_plan(out, secrets);
     plan.check_free(context.map(|c| &c.store))?;
+    let mut read = secrets.read(context.is_some())?;
     let Some(context) = context else {
-        let passwords = NewKeyPasswords::obtain(secrets)?;
+        let passwords = NewKeyPasswords::take(&mut read, secrets)?;
         let engine = Engine::new(Signer::SelfSigned)?;
         return Ok((issue_one(&engine, passwords.order(spec, plan, None))?, None));
     };
-    let password = secrets::obtain(
-        secrets.ca_pass.as_ref(),
-        secret::CA_PASS,
-        SecretUse::Existing,
-    )?;
+    let password = read.take(secret::CA_PASS, SecretUse::Existing)?;
     let ca = context.store.unlock(&password)?;
     drop(password);
-    let passwords = NewKeyPasswords::obtain(secrets)?;
+    let passwords = NewKeyPasswords::take(&mut read, secrets)?;
     let lock = term::lock(&context.store)?;
     let engine = Engine::new(Signer::Ca {
         store: &context.store,

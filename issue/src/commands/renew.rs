@@ -9,7 +9,7 @@ use certkit_ca::dates::{Validity, rfc3339};
 use certkit_ca::san::San;
 use certkit_ca::secret::{self, SecretUse};
 use certkit_ca::store::inventory::{Entry, Status};
-use certkit_ca::term::{self, Format, Report, secrets};
+use certkit_ca::term::{self, Format, Report};
 use certkit_ca::{CaStore, Error, KeyType, Profile, Result, Serial, Thumbprint};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -89,14 +89,11 @@ pub fn run(req: RenewRequest) -> Result<()> {
     let spec = renewal_spec(&old, &req, &context)?;
     let plan = new_key_plan(req.out.clone(), &req.secrets);
     plan.check_free(Some(&context.store))?;
-    let password = secrets::obtain(
-        req.secrets.ca_pass.as_ref(),
-        secret::CA_PASS,
-        SecretUse::Existing,
-    )?;
+    let mut read = req.secrets.read(true)?;
+    let password = read.take(secret::CA_PASS, SecretUse::Existing)?;
     let ca = context.store.unlock(&password)?;
     drop(password);
-    let passwords = NewKeyPasswords::obtain(&req.secrets)?;
+    let passwords = NewKeyPasswords::take(&mut read, &req.secrets)?;
     let lock = term::lock(&context.store)?;
     // Found again under the lock: an overlapping run may have renewed it (or it was revoked) meanwhile.
     let old = context.store.find(&req.certificate)?;

@@ -2,6 +2,8 @@
 //! (openssl CLI, Java keytool, Python cryptography) that check what they wrote.
 #![allow(dead_code, missing_docs)]
 
+pub mod der;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -119,6 +121,27 @@ impl Env {
         cmd
     }
 
+    /// One of `scripts/`, run by bash in the temp folder with the certkit binaries first on PATH, the test
+    /// passwords in CA_PW, KEY_PW, PFX_PW and no terminal.
+    pub fn script(&self, name: &str) -> Command {
+        bin("certkit-ca");
+        let path = format!("{}/../scripts/{name}", env!("CARGO_MANIFEST_DIR"));
+        let search = format!(
+            "{}:{}",
+            bin_dir().display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let mut cmd = Command::new("bash");
+        cmd.arg(path)
+            .current_dir(self.dir.path())
+            .env("PATH", search)
+            .env("CA_PW", CA_PW)
+            .env("KEY_PW", KEY_PW)
+            .env("PFX_PW", PFX_PW)
+            .stdin(Stdio::null());
+        cmd
+    }
+
     pub fn run(&self, bin: &str, args: &[&str]) -> Output {
         self.cmd(bin).args(args).output().expect("run certkit")
     }
@@ -161,19 +184,24 @@ impl Env {
 
     /// `certkit-ca init` with default options into `dir`.
     pub fn init_ca(&self, dir: &str) -> serde_json::Value {
-        self.json(
-            "certkit-ca",
-            &[
-                "init",
-                "--ca",
-                dir,
-                "--cn",
-                "Test CA",
-                "--ca-pass",
-                "env:CA_PW",
-                "--json",
-            ],
-        )
+        self.init_ca_with(dir, &[])
+    }
+
+    /// `certkit-ca init` of a CA named "Test CA" in `dir` with `extra` flags (e.g. `--key p256`); returns
+    /// the JSON.
+    pub fn init_ca_with(&self, dir: &str, extra: &[&str]) -> serde_json::Value {
+        let mut args = vec![
+            "init",
+            "--ca",
+            dir,
+            "--cn",
+            "Test CA",
+            "--ca-pass",
+            "env:CA_PW",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        self.json("certkit-ca", &args)
     }
 
     /// Runs `certkit-issue` with `args`, adding the test password sources it needs and `--json`; returns

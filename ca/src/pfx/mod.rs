@@ -1,5 +1,8 @@
 //! PKCS#12 (PFX) files in the two profiles Windows and Azure read (docs/pfx-profiles.md), built with OpenSSL's
-//! PKCS12 builder. Never RC2: OpenSSL 3 refuses it without the legacy provider.
+//! PKCS12 builder. Never RC2: OpenSSL 3 refuses it without the legacy provider. Reading a PFX first checks its
+//! declared iteration counts (`structure`), so a hostile file cannot keep certkit busy for minutes.
+
+pub mod structure;
 
 use std::path::Path;
 
@@ -129,8 +132,48 @@ pub fn looks_like_pfx(bytes: &[u8]) -> bool {
     Pkcs12::from_der(bytes).is_ok()
 }
 
+/// The most iterations certkit runs one key derivation of a PFX with. Files it writes use 2000 or 100,000;
+/// Windows, Java and OpenSSL write 2000 to 10,000. .NET 9 refuses more than 300,000; certkit reads up to this
+/// (a fraction of a second) so that it can still convert such a file, and refuses absurd counts at once.
+pub const MAX_PFX_ITERATIONS: u64 = 1_000_000;
+/// The most iterations certkit runs for one PFX in all (every derivation of every bag and the MAC).
+pub const MAX_PFX_TOTAL_ITERATIONS: u64 = 3_000_000;
+
+/// Refuses a PFX whose declared key derivations are absurd, before any is run.
+pub fn check_work(path: &Path, bytes: &[u8]) -> Result<structure::Structure> {
+    let shape = structure::parse(bytes).map_err(|e| {
+        Error::malformed(
+            path,
+            format!("not a PFX (PKCS#12) file, or damaged: {}", e.0),
+        )
+    })?;
+    let mut total: u64 = 0;
+    for p in shape.protections() {
+        if p.iterations == 0 || p.iterations > MAX_PFX_ITERATIONS {
+            return Err(Error::malformed(
+                path,
+                format!(
+                    "the PFX asks for {} iterations ({}); certkit runs 1 to {MAX_PFX_ITERATIONS} per key derivation (.NET 9 refuses more than 300000): have it exported again with fewer",
+                    p.iterations, p.algorithm
+                ),
+            ));
+        }
+        total = total.saturating_add(p.iterations.saturating_mul(p.derivations));
+    }
+    if total > MAX_PFX_TOTAL_ITERATIONS {
+        return Err(Error::malformed(
+            path,
+            format!(
+                "the PFX asks for {total} iterations in all; certkit runs at most {MAX_PFX_TOTAL_ITERATIONS}: have it exported again with fewer"
+            ),
+        ));
+    }
+    Ok(shape)
+}
+
 /// Opens a PFX with its password.
 pub fn read(path: &Path, bytes: &[u8], password: &Secret) -> Result<PfxContents> {
+    check_work(path, bytes)?;
     let pfx = Pkcs12::from_der(bytes)
         .map_err(|_| Error::malformed(path, "not a PFX (PKCS#12) file, or damaged"))?;
     let parsed = pfx.parse2(password.expose()).map_err(|e| {
@@ -155,4 +198,77 @@ pub fn read(path: &Path, bytes: &[u8], password: &Secret) -> Result<PfxContents>
         cert: parsed.cert,
         chain,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::structure::{BagKind, Content};
+    use super::*;
+
+    fn sample(profile: PfxProfile) -> Vec<u8> {
+        let key = crate::keys::KeyType::P256.generate().expect("key");
+        let mut params = rcgen::CertificateParams::default();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        let cert = params.self_signed(&key).expect("cert");
+        let pkey = PKey::private_key_from_pkcs8(&key.serialize_der()).expect("pkey");
+        let x509 = X509::from_der(cert.der()).expect("x509");
+        let password = Secret::new(zeroize::Zeroizing::new("a long enough password".into()));
+        build(profile, &pkey, &x509, &[], "Alice", &password).expect("pfx")
+    }
+
+    #[test]
+    fn the_structure_of_both_profiles_reads_back() {
+        let compat = structure::parse(&sample(PfxProfile::Compat)).expect("compat");
+        let mac = compat.mac.as_ref().expect("mac");
+        assert_eq!(
+            (mac.algorithm.as_str(), mac.iterations),
+            ("HMAC-SHA1", 2000)
+        );
+        let encrypted = compat
+            .contents
+            .iter()
+            .find_map(|c| match c {
+                Content::Encrypted { protection } => Some(protection),
+                _ => None,
+            })
+            .expect("encrypted certificates");
+        assert_eq!(encrypted.algorithm, "pbeWithSHA1And3-KeyTripleDES-CBC");
+        let key_bag = compat
+            .contents
+            .iter()
+            .find_map(|c| match c {
+                Content::Data { bags } => bags.iter().find(|b| b.kind == BagKind::ShroudedKey),
+                _ => None,
+            })
+            .expect("shrouded key");
+        assert_eq!(key_bag.friendly_name.as_deref(), Some("Alice"));
+        assert!(key_bag.local_key_id.is_some());
+        assert_eq!(
+            key_bag.protection.as_ref().map(|p| p.iterations),
+            Some(2000)
+        );
+
+        let modern = structure::parse(&sample(PfxProfile::Modern)).expect("modern");
+        let mac = modern.mac.as_ref().expect("mac");
+        assert_eq!(
+            (mac.algorithm.as_str(), mac.iterations),
+            ("HMAC-SHA256", 100_000)
+        );
+        for p in modern.protections().iter().skip(1) {
+            assert_eq!(p.algorithm, "PBES2 AES-256-CBC");
+            assert_eq!(p.kdf, "PBKDF2-HMAC-SHA256");
+            assert_eq!(p.iterations, 100_000);
+        }
+    }
+
+    #[test]
+    fn absurd_counts_are_refused_before_any_work() {
+        let mut bytes = sample(PfxProfile::Compat);
+        // The MAC's iteration count is the file's last INTEGER: 02 02 07 D0 (2000). Make it 0.
+        let at = bytes.len() - 2;
+        bytes[at] = 0;
+        bytes[at + 1] = 0;
+        let err = check_work(Path::new("x.pfx"), &bytes).expect_err("zero iterations");
+        assert!(err.to_string().contains("iterations"), "{err}");
+    }
 }
