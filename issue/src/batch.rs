@@ -56,20 +56,55 @@ pub fn read_rows(path: &Path) -> Result<Vec<BatchRow>> {
     parse_rows(&certkit_ca::files::read(path)?, path)
 }
 
+/// What is wrong with a CSV row, without the csv crate's own position (counted here, see `parse_rows`).
+fn csv_problem(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!(
+            "{len} field(s) where the header has {expected_len}; put a field that holds a comma in double quotes"
+        ),
+        csv::ErrorKind::Utf8 { .. } => {
+            "not UTF-8 text; save the file as UTF-8 (\"CSV UTF-8\" in Excel)".into()
+        }
+        _ => e.to_string(),
+    }
+}
+
 /// Checks a whole batch file: header with `cn` (and optionally `email`, `out`), no empty or duplicate CN,
 /// valid e-mail addresses, safe output names. `path` names the file in errors.
 pub fn parse_rows(bytes: &[u8], path: &Path) -> Result<Vec<BatchRow>> {
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    // Line numbers are counted here from byte offsets: after a CRLF line end (Excel writes them) the csv
+    // crate puts a record's start on the LF before it, and counts one line short.
+    let line_at = |position: Option<&csv::Position>| {
+        position.map_or(0, |p| {
+            let mut start = usize::try_from(p.byte()).map_or(bytes.len(), |b| b.min(bytes.len()));
+            while bytes.get(start).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+                start += 1;
+            }
+            // A line ends at LF, CRLF or a lone CR, as the csv crate reads records.
+            let before = &bytes[..start];
+            let breaks = before
+                .iter()
+                .enumerate()
+                .filter(|(i, b)| {
+                    **b == b'\n' || (**b == b'\r' && before.get(i + 1) != Some(&b'\n'))
+                })
+                .count();
+            1 + breaks as u64
+        })
+    };
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(false)
         .from_reader(bytes);
     let bad = |line: u64, what: String| Error::malformed(path, format!("line {line}: {what}"));
-    let headers = reader.headers().map_err(|e| bad(1, e.to_string()))?.clone();
-    let column = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim_start_matches('\u{feff}').eq_ignore_ascii_case(name))
-    };
+    let headers = reader
+        .headers()
+        .map_err(|e| bad(1, csv_problem(&e)))?
+        .clone();
+    let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let cn_col = column("cn").ok_or_else(|| {
         bad(
             1,
@@ -81,11 +116,8 @@ pub fn parse_rows(bytes: &[u8], path: &Path) -> Result<Vec<BatchRow>> {
     let mut seen_cn: HashMap<String, u64> = HashMap::new();
     let mut seen_out: HashMap<String, u64> = HashMap::new();
     for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
-            bad(line, format!("{e}"))
-        })?;
-        let line = record.position().map_or(0, |p| p.line());
+        let record = record.map_err(|e| bad(line_at(e.position()), csv_problem(&e)))?;
+        let line = line_at(record.position());
         if record.iter().all(str::is_empty) {
             continue;
         }
@@ -572,6 +604,18 @@ mod tests {
 
     fn rows(text: &str) -> Result<Vec<BatchRow>> {
         parse_rows(text.as_bytes(), Path::new("people.csv"))
+    }
+
+    #[test]
+    fn crlf_line_ends_and_a_byte_order_mark_keep_line_numbers_right() {
+        // Found by the batch_csv fuzz target (fuzz/regressions/batch_csv/): the row was reported on line 1.
+        let parsed = rows("\u{feff}cn,out\r\nAnn,ann\r\n\r\n").expect("rows");
+        assert_eq!(parsed[0].line, 2);
+        let err = rows("\u{feff}cn\r\nAnn\r\nann\r\n").expect_err("duplicate");
+        assert!(err.to_string().contains("line 3"), "{err}");
+        // Lone CRs end lines too (old Mac files), as the csv crate reads them.
+        let parsed = rows("cn\r\r\rol\n\r1111").expect("rows");
+        assert_eq!((parsed[0].line, parsed[1].line), (4, 6));
     }
 
     #[test]

@@ -58,3 +58,15 @@ deps_test() {
   cargo clippy --version >/dev/null 2>&1 || deps_fail "clippy is required: rustup component add clippy"
   cargo fmt --version >/dev/null 2>&1 || deps_fail "rustfmt is required: rustup component add rustfmt"
 }
+
+# What the fuzz step needs: a C++ compiler for libFuzzer and cargo-fuzz (stable toolchain, no sanitizer).
+deps_fuzz() {
+  deps_build
+  local missing=()
+  command -v c++ >/dev/null 2>&1 || missing+=(g++)
+  deps_apt "${missing[@]}"
+  cargo fuzz --version >/dev/null 2>&1 || {
+    echo "${0##*/}: installing cargo-fuzz" >&2
+    cargo install --quiet --locked cargo-fuzz || deps_fail "cargo-fuzz is required: cargo install cargo-fuzz"
+  }
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Makes the fuzz targets' seed corpora from real certkit output: a CA with its inventory (issued, renewed,
+# revoked), server, client and encryption certificates as DER, PEM and bundles, CSRs, compat and modern PFX
+# files, encrypted keys, a batch CSV, .cscfg files as certkit edits them, thumbprints as Windows shows them,
+# dates and password sources. Passwords are the fuzz targets' own ("fuzz password 0123").
+#
+# usage: scripts/fuzz-seeds.sh [CORPUS_DIR]     (default fuzz/corpus; one folder per target, made anew)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+CORPUS=$(realpath -m "${1:-fuzz/corpus}")
+cargo build --workspace --locked --quiet
+export PATH="$ROOT/target/debug:$PATH"
+export FUZZ_PW="fuzz password 0123"
+PASS=(--key-pass env:FUZZ_PW --pfx-pass env:FUZZ_PW)
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+
+for target in cscfg_edit thumbprint certificates csr pfx_read encrypted_key inventory batch_csv dates secret_source; do
+  rm -rf "${CORPUS:?}/$target"
+  mkdir -p "$CORPUS/$target"
+done
+seed() { cp "$2" "$CORPUS/$1/$(basename "$2")"; }
+seed_text() { printf '%s' "$2" > "$CORPUS/$1/$3"; }
+
+# A CA that issued one of each, renewed and revoked: its inventory has every kind of record.
+certkit-ca init --ca pki --cn "Fuzz CA" --key p256 --crl-url http://pki.example.com/ca.crl --ca-pass env:FUZZ_PW >/dev/null
+certkit-issue server --ca pki --cn svc.example.com --dns '*.example.com' --ip 10.0.0.4 --out server --key p256 \
+  --pfx --pfx-profile modern --ca-pass env:FUZZ_PW "${PASS[@]}" >/dev/null
+certkit-issue client --ca pki --cn "Alice Smith" --email alice@example.com --out alice --pfx \
+  --ca-pass env:FUZZ_PW "${PASS[@]}" >/dev/null
+certkit-issue encryption --self-signed --cn "Data Encryption" --out enc --pfx "${PASS[@]}" >/dev/null
+printf 'cn,email,out\nBob Jones,bob@example.com,bob\n"Carol, Jr.",,carol\n' > people.csv
+certkit-issue client --ca pki --batch people.csv --out-dir team --key p256 --pfx --ca-pass env:FUZZ_PW \
+  --pfx-pass env:FUZZ_PW >/dev/null
+certkit-issue renew --ca pki alice.cer --out alice-2 --ca-pass env:FUZZ_PW --key-pass env:FUZZ_PW >/dev/null
+certkit-ca revoke --ca pki team/bob.cer --reason keyCompromise >/dev/null
+certkit-ca crl --ca pki --ca-pass env:FUZZ_PW >/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout req.key -subj "/CN=Dave/O=Contoso" \
+  -out dave.csr 2>/dev/null
+certkit-issue sign --ca pki --csr dave.csr --profile client --out dave --ca-pass env:FUZZ_PW >/dev/null
+openssl req -new -newkey rsa:2048 -nodes -keyout rsa-req.key -subj "/CN=Eve" -outform DER -out eve.csr.der 2>/dev/null
+
+seed inventory pki/inventory.jsonl
+head -c 2000 pki/inventory.jsonl > inventory-torn.jsonl && seed inventory inventory-torn.jsonl
+cp "$ROOT/tests/fixtures/ca-v0.1/inventory.jsonl" inventory-v0.1.jsonl && seed inventory inventory-v0.1.jsonl
+
+for f in pki/ca.cer pki/ca.pem server.cer server.pem alice.pem enc.cer team/carol.pem dave.pem; do
+  cp "$f" "cert-$(basename "$f")" && seed certificates "cert-$(basename "$f")"
+done
+cat server.pem pki/ca.pem > bundle.pem && seed certificates bundle.pem
+seed certificates pki/ca.crl
+
+seed csr dave.csr
+seed csr eve.csr.der
+
+seed pfx_read server.pfx   # modern
+seed pfx_read alice.pfx    # compat, with the CA
+seed pfx_read enc.pfx
+seed pfx_read team/carol.pfx
+
+seed encrypted_key alice.key
+# The same key under cheaper KDFs, as other tools write them: fuzzing a 600,000-round PBKDF2 seed is slow.
+openssl pkcs8 -topk8 -in req.key -v2 aes-256-cbc -iter 1000 -passout env:FUZZ_PW -out pbkdf2.key
+openssl pkcs8 -topk8 -in req.key -scrypt -scrypt_N 1024 -scrypt_r 8 -scrypt_p 1 -passout env:FUZZ_PW -out scrypt.key
+seed encrypted_key pbkdf2.key
+seed encrypted_key scrypt.key
+
+seed batch_csv people.csv
+printf '\xef\xbb\xbfcn,out\r\nAnn,ann\r\n\r\n' > bom.csv && seed batch_csv bom.csv
+
+cp "$ROOT/examples/ServiceConfiguration.cscfg" example.cscfg
+certkit-export cscfg --file example.cscfg --ssl server.cer --ca-cert pki/ca.cer --encryption enc.cer \
+  --allow alice.cer --allow team/carol.cer --revocation-check Online >/dev/null
+seed cscfg_edit example.cscfg
+seed cscfg_edit "$ROOT/tests/fixtures/two-roles.cscfg"
+
+certkit-export thumbprint alice.cer | cut -d' ' -f1 > plain.txt && seed thumbprint plain.txt
+# As the Windows certificate dialog shows it: spaced pairs in lower case after an invisible U+200E.
+printf '\xe2\x80\x8e%s' "$(certkit-export thumbprint alice.cer | cut -d' ' -f1 | tr 'A-F' 'a-f' | sed 's/../& /g; s/ $//')" > windows.txt
+seed thumbprint windows.txt
+seed_text thumbprint "$(certkit-export thumbprint pki/ca.cer server.cer | cut -d' ' -f1 | paste -sd,)" list.txt
+
+seed_text dates 2030-12-31 future
+seed_text dates 1999-01-01 past
+seed_text dates 9999-12-31 last
+seed_text dates 365 days
+
+seed_text secret_source env:CA_PW env
+seed_text secret_source file:/secure/ca.pass file
+seed_text secret_source fd:3 fd
+seed_text secret_source stdin stdin
+seed_text secret_source pass:hunter2 pass
+
+echo "fuzz-seeds: seeds for $(ls "$CORPUS" | wc -l) targets in $CORPUS"
