@@ -134,7 +134,7 @@ pub fn publish(
     };
     let crl = params
         .signed_by(ca.issuer())
-        .map_err(|e| Error::crypto("signing the CRL", e))?;
+        .map_err(|e| ca.issuer().key().explain(e, "signing the CRL"))?;
     // The number is stored before the CRL is written: a failure can skip a number but never reuse one.
     files::replace(&number_path, format!("{number}\n").as_bytes(), PUBLIC)?;
     let bytes = if pem {

@@ -68,6 +68,9 @@ pub enum Error {
     /// The CA cannot sign (not a CA, expired, key does not match).
     #[error("{0}")]
     CaUnusable(String),
+    /// A PKCS#11 module, token, PIN or token key cannot be used as asked.
+    #[error("{0}")]
+    Token(String),
     /// The CA's inventory is damaged.
     #[error("inventory {path} line {line}: {what}; restore it from a backup")]
     Inventory {
@@ -132,6 +135,7 @@ impl Error {
             | Error::Malformed { .. }
             | Error::NoCa { .. }
             | Error::NotFound(_)
+            | Error::Token(_)
             | Error::Cscfg { .. } => 2,
             Error::Io { .. }
             | Error::Exists { .. }

@@ -74,20 +74,26 @@ impl KeyType {
         }
     }
 
+    /// The signature algorithm a key of this type signs with: RSA PKCS#1 v1.5 with SHA-256, ECDSA with SHA-256
+    /// on P-256 and SHA-384 on P-384.
+    pub fn signature_algorithm(self) -> &'static rcgen::SignatureAlgorithm {
+        if self.is_rsa() {
+            &rcgen::PKCS_RSA_SHA256
+        } else if self == KeyType::P384 {
+            &rcgen::PKCS_ECDSA_P384_SHA384
+        } else {
+            &rcgen::PKCS_ECDSA_P256_SHA256
+        }
+    }
+
     /// Generates a fresh key pair of this type.
     pub fn generate(self) -> Result<KeyPair> {
+        let algorithm = self.signature_algorithm();
         let key = match self {
-            KeyType::Rsa2048 => {
-                KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, RsaKeySize::_2048)
-            }
-            KeyType::Rsa3072 => {
-                KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, RsaKeySize::_3072)
-            }
-            KeyType::Rsa4096 => {
-                KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, RsaKeySize::_4096)
-            }
-            KeyType::P256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256),
-            KeyType::P384 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384),
+            KeyType::Rsa2048 => KeyPair::generate_rsa_for(algorithm, RsaKeySize::_2048),
+            KeyType::Rsa3072 => KeyPair::generate_rsa_for(algorithm, RsaKeySize::_3072),
+            KeyType::Rsa4096 => KeyPair::generate_rsa_for(algorithm, RsaKeySize::_4096),
+            KeyType::P256 | KeyType::P384 => KeyPair::generate_for(algorithm),
         };
         key.map_err(|e| Error::crypto("generating a key", e))
     }

@@ -26,6 +26,7 @@ pub mod serial;
 pub mod signer;
 pub mod store;
 pub mod thumbprint;
+pub mod token;
 
 pub mod cli;
 pub mod commands;

@@ -106,6 +106,19 @@ pub const CA_PASS: SecretKind = SecretKind {
     what: "CA key password",
     order: 0,
 };
+/// The user PIN of the token that holds the CA key: given with `--ca-pass`, so that scripts written for a
+/// key file work unchanged.
+pub const CA_PIN: SecretKind = SecretKind {
+    flag: "--ca-pass",
+    what: "token user PIN",
+    order: 0,
+};
+/// A token's user PIN when `--ca-pass` is a key file's password (`certkit-ca move-key`).
+pub const PIN: SecretKind = SecretKind {
+    flag: "--pin",
+    what: "token user PIN",
+    order: 1,
+};
 /// A leaf key file's password.
 pub const KEY_PASS: SecretKind = SecretKind {
     flag: "--key-pass",

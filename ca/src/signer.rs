@@ -1,14 +1,73 @@
-//! A CA ready to sign: its certificate checked for signing now, and its key.
+//! A CA ready to sign: its certificate checked for signing now, and its key (a decrypted key file or a key on
+//! a PKCS#11 token).
 
 use std::path::Path;
 
-use rcgen::{CertificateParams, Issuer, KeyPair, KeyUsagePurpose, PublicKeyData, SigningKey};
+use rcgen::{
+    CertificateParams, Issuer, KeyPair, KeyUsagePurpose, PublicKeyData, SignatureAlgorithm,
+    SigningKey,
+};
 use time::OffsetDateTime;
 
 use crate::certinfo::CertInfo;
 use crate::dates::rfc3339;
 use crate::error::{Error, Result};
 use crate::keys::KeyType;
+use crate::token::TokenKey;
+
+/// The CA's private key: from `ca.key`, or on a token.
+pub enum CaKey {
+    /// Decrypted from the CA folder's `ca.key`.
+    File(KeyPair),
+    /// On a PKCS#11 token; it never leaves it.
+    Token(TokenKey),
+}
+
+impl CaKey {
+    /// Signs `message` with the CA's signature algorithm; a token's own reason when the token fails.
+    pub fn sign_message(&self, message: &[u8], doing: &str) -> Result<Vec<u8>> {
+        match self {
+            CaKey::File(key) => key.sign(message).map_err(|e| Error::crypto(doing, e)),
+            CaKey::Token(key) => key.sign_message(message),
+        }
+    }
+
+    /// Turns an rcgen error from signing with this key into certkit's, with the token's reason if it failed.
+    pub fn explain(&self, err: rcgen::Error, doing: &str) -> Error {
+        match (self, &err) {
+            (CaKey::Token(key), rcgen::Error::RemoteKeyError) => match key.take_error() {
+                Some(reason) => Error::Token(reason),
+                None => Error::crypto(doing, err),
+            },
+            _ => Error::crypto(doing, err),
+        }
+    }
+}
+
+impl PublicKeyData for CaKey {
+    fn der_bytes(&self) -> &[u8] {
+        match self {
+            CaKey::File(key) => key.der_bytes(),
+            CaKey::Token(key) => key.der_bytes(),
+        }
+    }
+
+    fn algorithm(&self) -> &'static SignatureAlgorithm {
+        match self {
+            CaKey::File(key) => key.algorithm(),
+            CaKey::Token(key) => key.algorithm(),
+        }
+    }
+}
+
+impl SigningKey for CaKey {
+    fn sign(&self, msg: &[u8]) -> std::result::Result<Vec<u8>, rcgen::Error> {
+        match self {
+            CaKey::File(key) => key.sign(msg),
+            CaKey::Token(key) => key.sign(msg),
+        }
+    }
+}
 
 /// A CA unlocked for signing.
 pub struct SigningCa {
@@ -18,7 +77,7 @@ pub struct SigningCa {
     pub key_type: KeyType,
     /// CRL distribution point the CA puts into what it issues, if any.
     pub crl_url: Option<String>,
-    issuer: Issuer<'static, KeyPair>,
+    issuer: Issuer<'static, CaKey>,
 }
 
 impl std::fmt::Debug for SigningCa {
@@ -34,7 +93,7 @@ impl SigningCa {
     /// now, and that it may sign certificates. `origin` and `key_origin` name the two in messages.
     pub fn new(
         cert: CertInfo,
-        key: KeyPair,
+        key: CaKey,
         crl_url: Option<String>,
         origin: &Path,
         key_origin: &Path,
@@ -71,7 +130,9 @@ impl SigningCa {
         params: &CertificateParams,
         public_key: &impl PublicKeyData,
     ) -> Result<CertInfo> {
-        let cert = params.signed_by(public_key, &self.issuer)?;
+        let cert = params
+            .signed_by(public_key, &self.issuer)
+            .map_err(|e| self.issuer.key().explain(e, "signing the certificate"))?;
         CertInfo::from_der(cert.der(), Path::new("(new certificate)"))
     }
 
@@ -79,12 +140,11 @@ impl SigningCa {
     pub fn sign_bytes(&self, message: &[u8]) -> Result<Vec<u8>> {
         self.issuer
             .key()
-            .sign(message)
-            .map_err(|e| Error::crypto("signing with the CA key", e))
+            .sign_message(message, "signing with the CA key")
     }
 
     /// The rcgen issuer (for CRLs).
-    pub fn issuer(&self) -> &Issuer<'static, KeyPair> {
+    pub fn issuer(&self) -> &Issuer<'static, CaKey> {
         &self.issuer
     }
 }

@@ -43,6 +43,8 @@ deps_test() {
   command -v script >/dev/null 2>&1 || missing+=(bsdutils)
   command -v jq >/dev/null 2>&1 || missing+=(jq)
   command -v strace >/dev/null 2>&1 || missing+=(strace)
+  command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
+  command -v pkcs11-tool >/dev/null 2>&1 || missing+=(opensc)
   command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
   deps_apt "${missing[@]}"
   python3 -c 'import cryptography' 2>/dev/null || {

@@ -14,6 +14,7 @@ use std::collections::HashSet;
 use std::os::unix::process::ExitStatusExt;
 use std::process::Output;
 
+use common::token;
 use common::*;
 
 /// The system calls that change files: a crash before any of them is a distinct state on disk.
@@ -38,6 +39,8 @@ const STEPS: [&str; 15] = [
 struct Scenario {
     name: &'static str,
     setup: fn(&Env),
+    /// Run on each copy of the set-up folder before the command (e.g. to point it at its own token).
+    prepare: fn(&Env),
     bin: &'static str,
     args: &'static [&'static str],
     after_rerun: fn(&Env, &Output),
@@ -129,6 +132,7 @@ fn one_delivered(env: &Env, rerun: &Output, cn: &str, prefix: &str) {
 const ISSUE: Scenario = Scenario {
     name: "issue",
     setup: init,
+    prepare: |_| {},
     bin: "certkit-issue",
     args: &[
         "client",
@@ -179,6 +183,7 @@ const SIGN: Scenario = Scenario {
             "carol.csr",
         ]);
     },
+    prepare: |_| {},
     bin: "certkit-issue",
     args: &[
         "sign",
@@ -199,6 +204,7 @@ const SIGN: Scenario = Scenario {
 const RENEW: Scenario = Scenario {
     name: "renew",
     setup: init,
+    prepare: |_| {},
     bin: "certkit-issue",
     args: &[
         "renew",
@@ -242,6 +248,7 @@ const BATCH: Scenario = Scenario {
         init(env);
         std::fs::write(env.path("people.csv"), "cn\ndave\nerin\nfrank\n").expect("csv");
     },
+    prepare: |_| {},
     bin: "certkit-issue",
     args: &[
         "client",
@@ -278,6 +285,7 @@ const BATCH: Scenario = Scenario {
 const REVOKE: Scenario = Scenario {
     name: "revoke",
     setup: init,
+    prepare: |_| {},
     bin: "certkit-ca",
     args: &[
         "revoke",
@@ -310,6 +318,7 @@ const CRL: Scenario = Scenario {
             &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW"],
         );
     },
+    prepare: |_| {},
     bin: "certkit-ca",
     args: &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW"],
     after_rerun: |env, rerun| {
@@ -346,52 +355,156 @@ const CRL: Scenario = Scenario {
     },
 };
 
+const MOVE_KEY: Scenario = Scenario {
+    name: "move-key",
+    setup: |env| {
+        token::softhsm(env);
+        init(env);
+    },
+    prepare: token::use_tokens_in,
+    bin: "certkit-ca",
+    args: &[
+        "move-key",
+        "--ca",
+        "pki",
+        "--pkcs11",
+        "pkcs11:token=certkit-test;object=Moved",
+        "--ca-pass",
+        "env:CA_PW",
+        "--pin",
+        "env:TOKEN_PIN",
+    ],
+    after_rerun: |env, rerun| {
+        // The rerun finishes the move, or says there is nothing left to move when the killed run had done it.
+        if !rerun.status.success() {
+            assert_contains(&text(&rerun.stderr), &["on a token already"]);
+        }
+        assert!(!env.path("pki/ca.key").exists());
+        env.issue(&[
+            "client",
+            "--ca",
+            "pki",
+            "--cn",
+            "after",
+            "--out",
+            "after",
+            "--key",
+            "p256",
+            "--ca-pass",
+            "env:TOKEN_PIN",
+        ]);
+        assert_contains(
+            &env.openssl_ok(&[
+                "verify",
+                "-x509_strict",
+                "-CAfile",
+                "pki/ca.pem",
+                "after.pem",
+            ]),
+            &["after.pem: OK"],
+        );
+    },
+};
+
+/// A fresh copy of the set-up folder, prepared for one run.
+fn copy_of(template: &Env, scenario: &Scenario) -> Env {
+    let env = Env::new();
+    let copied = env.tool(
+        "cp",
+        &["-a", &format!("{}/.", template.dir.path().display()), "."],
+    );
+    assert!(copied.status.success());
+    (scenario.prepare)(&env);
+    env
+}
+
+/// The crash points of the scenario's command: each file-system step (syscall kind, and which call of that
+/// kind), found by tracing one run. Steps on the token's own files (SoftHSM's store, under `softhsm/`) are
+/// left out: a real token keeps its objects itself, and certkit's promise is about the files it writes.
+fn crash_points(template: &Env, scenario: &Scenario) -> Vec<(&'static str, usize)> {
+    let env = copy_of(template, scenario);
+    let mut args: Vec<String> = ["-f", "-qq", "-y", "-o", "trace.log", "-e"]
+        .map(String::from)
+        .to_vec();
+    args.push(format!("trace={}", STEPS.join(",")));
+    args.push(bin(scenario.bin).display().to_string());
+    args.extend(scenario.args.iter().map(|a| a.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let traced = env.tool("strace", &args);
+    assert!(
+        traced.status.success(),
+        "{}: the command fails under strace: {}",
+        scenario.name,
+        text(&traced.stderr)
+    );
+    let log = text(&env.read("trace.log"));
+    let mut seen: std::collections::HashMap<&str, usize> = Default::default();
+    let mut points = Vec::new();
+    for line in log.lines() {
+        // "PID name(args" starts a call; "PID <... name resumed>" finishes one already counted.
+        let call = line
+            .split_once(' ')
+            .map_or(line, |(_, rest)| rest)
+            .trim_start();
+        let Some((name, _)) = call.split_once('(') else {
+            continue;
+        };
+        let Some(step) = STEPS.iter().find(|s| **s == name) else {
+            continue;
+        };
+        let n = seen.entry(step).or_default();
+        *n += 1;
+        if !line.contains("/softhsm/") {
+            points.push((*step, *n));
+        }
+    }
+    points
+}
+
 /// Kills the scenario's command at every file-system step in turn; returns how many crash points it has.
 fn crash_everywhere(scenario: &Scenario) -> usize {
     let template = Env::new();
     (scenario.setup)(&template);
     let mut points = 0;
-    for step in STEPS {
-        for n in 1.. {
-            let env = Env::new();
-            let copied = env.tool(
-                "cp",
-                &["-a", &format!("{}/.", template.dir.path().display()), "."],
-            );
-            assert!(copied.status.success());
-            let mut args: Vec<String> = [
-                "-f",
-                "-qq",
-                "-o",
-                "/dev/null",
-                "-e",
-                &format!("trace={step}"),
-                "-e",
-                &format!("inject={step}:signal=KILL:when={n}"),
-            ]
-            .map(String::from)
-            .to_vec();
-            args.push(bin(scenario.bin).display().to_string());
-            args.extend(scenario.args.iter().map(|a| a.to_string()));
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            let killed = env.tool("strace", &args);
-            let was_killed = killed.status.signal() == Some(9) || killed.status.code() == Some(137);
-            if !was_killed {
-                assert!(
-                    killed.status.success(),
-                    "{}: the command failed under strace without being killed ({step} #{n}):\n{}",
-                    scenario.name,
-                    text(&killed.stderr)
-                );
-                break;
-            }
-            points += 1;
-            let point = format!("{} killed before {step} #{n}", scenario.name);
-            check_invariants(&env, &point);
-            let rerun = env.run(scenario.bin, scenario.args);
-            (scenario.after_rerun)(&env, &rerun);
-            check_invariants(&env, &format!("{point}, after the rerun"));
-        }
+    for (step, n) in crash_points(&template, scenario) {
+        let env = copy_of(&template, scenario);
+        let mut args: Vec<String> = [
+            "-f",
+            "-qq",
+            "-o",
+            "/dev/null",
+            "-e",
+            &format!("trace={step}"),
+            "-e",
+            &format!("inject={step}:signal=KILL:when={n}"),
+        ]
+        .map(String::from)
+        .to_vec();
+        args.push(bin(scenario.bin).display().to_string());
+        args.extend(scenario.args.iter().map(|a| a.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let killed = env.tool("strace", &args);
+        let was_killed = killed.status.signal() == Some(9) || killed.status.code() == Some(137);
+        assert!(
+            was_killed,
+            "{}: not killed at {step} #{n}, which the traced run made ({:?}):\n{}",
+            scenario.name,
+            killed.status,
+            text(&killed.stderr)
+        );
+        points += 1;
+        let point = format!("{} killed before {step} #{n}", scenario.name);
+        check_invariants(&env, &point);
+        // The CA key is in ca.key or on the token the folder records: never in neither.
+        let settings: serde_json::Value =
+            serde_json::from_slice(&env.read("pki/ca.json")).expect("ca.json");
+        assert!(
+            env.path("pki/ca.key").exists() || settings["pkcs11"].is_object(),
+            "{point}: the CA key is lost"
+        );
+        let rerun = env.run(scenario.bin, scenario.args);
+        (scenario.after_rerun)(&env, &rerun);
+        check_invariants(&env, &format!("{point}, after the rerun"));
     }
     eprintln!("{}: {points} crash points, each survived", scenario.name);
     points
@@ -425,4 +538,9 @@ fn revoke_survives_a_crash_at_every_step() {
 #[test]
 fn crl_survives_a_crash_at_every_step() {
     assert!(crash_everywhere(&CRL) > 2);
+}
+
+#[test]
+fn move_key_survives_a_crash_at_every_step() {
+    assert!(crash_everywhere(&MOVE_KEY) > 2);
 }

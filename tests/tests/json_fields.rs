@@ -224,6 +224,27 @@ fn json_field_names_are_pinned_and_documented() {
         ),
     );
 
+    common::token::softhsm(&env);
+    env.init_ca_with("moved", &["--key", "p256"]);
+    add(
+        "certkit-ca move-key",
+        env.json(
+            "certkit-ca",
+            &[
+                "move-key",
+                "--ca",
+                "moved",
+                "--pkcs11",
+                "pkcs11:token=certkit-test;object=Moved",
+                "--ca-pass",
+                "env:CA_PW",
+                "--pin",
+                "env:TOKEN_PIN",
+                "--json",
+            ],
+        ),
+    );
+
     let shown = format!("{}\n", lines.join("\n"));
     let golden = format!("{}/golden/json-fields.txt", env!("CARGO_MANIFEST_DIR"));
     if std::env::var_os("CERTKIT_BLESS").is_some() {

@@ -2,12 +2,13 @@
 
 use std::path::PathBuf;
 
-use super::shared::{JsonArg, LifetimeArgs};
-use crate::commands::init::InitRequest;
+use super::shared::{JsonArg, LifetimeArgs, ModuleArg};
+use crate::commands::init::{InitRequest, TokenChoice};
 use crate::keys::KeyType;
 use crate::secret::SecretSource;
 use crate::store::{self, CaSpec};
 use crate::term::Format;
+use crate::token::TokenUri;
 
 /// `certkit-ca init`.
 #[derive(Debug, clap::Args)]
@@ -30,7 +31,13 @@ pub struct InitArgs {
     /// CRL distribution point URL to put into certificates this CA issues.
     #[arg(long, value_name = "URL")]
     pub crl_url: Option<String>,
-    /// Source of the new CA key password: env:VAR, file:PATH, fd:N or stdin (default: ask twice on the terminal).
+    /// Make the key on a PKCS#11 token, never on disk: an RFC 7512 URI naming the token and the key's label, e.g. pkcs11:token=certkit-ca;object=MyCA.
+    #[arg(long, value_name = "URI")]
+    pub pkcs11: Option<TokenUri>,
+    /// The token's module.
+    #[command(flatten)]
+    pub module: ModuleArg,
+    /// Source of the new CA key password (with --pkcs11: the token's user PIN): env:VAR, file:PATH, fd:N or stdin (default: ask, twice for a new password).
     #[arg(long, value_name = "SOURCE")]
     pub ca_pass: Option<SecretSource>,
     /// Output format.
@@ -40,8 +47,17 @@ pub struct InitArgs {
 
 impl InitArgs {
     /// The validated request, every default settled.
-    pub fn request(self) -> InitRequest {
-        InitRequest {
+    pub fn request(self) -> crate::error::Result<InitRequest> {
+        let token = match (self.pkcs11, self.module.pkcs11_module) {
+            (Some(uri), module) => Some(TokenChoice { uri, module }),
+            (None, Some(_)) => {
+                return Err(crate::error::Error::BadInput(
+                    "--pkcs11-module needs --pkcs11 URI (the token and the key's label)".into(),
+                ));
+            }
+            (None, None) => None,
+        };
+        Ok(InitRequest {
             spec: CaSpec {
                 dir: self.ca,
                 cn: self.cn,
@@ -50,8 +66,9 @@ impl InitArgs {
                 pathlen: self.pathlen,
                 crl_url: self.crl_url,
             },
+            token,
             ca_pass: self.ca_pass,
             format: Format::json_if(self.json.json),
-        }
+        })
     }
 }

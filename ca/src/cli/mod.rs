@@ -8,6 +8,7 @@ mod audit;
 mod crl;
 mod init;
 mod list;
+mod move_key;
 mod revoke;
 mod show;
 
@@ -40,16 +41,19 @@ pub enum Command {
     Crl(crl::CrlArgs),
     /// Verify the CA folder: the inventory's hash chain, the signed checkpoint, issued/ and the CRL.
     Audit(audit::AuditArgs),
+    /// Move the CA key from ca.key onto a PKCS#11 token (same certificate, same thumbprint).
+    MoveKey(move_key::MoveKeyArgs),
 }
 
 /// Runs a parsed `certkit-ca` command line.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Init(args) => commands::init::run(args.request()),
+        Command::Init(args) => commands::init::run(args.request()?),
         Command::Show(args) => commands::show::run(args.request()),
         Command::List(args) => commands::list::run(args.request()),
         Command::Revoke(args) => commands::revoke::run(args.request()),
         Command::Crl(args) => commands::crl::run(args.request()),
         Command::Audit(args) => commands::audit::run(args.request()),
+        Command::MoveKey(args) => commands::move_key::run(args.request()),
     }
 }

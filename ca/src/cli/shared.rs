@@ -37,12 +37,20 @@ impl LifetimeArgs {
     }
 }
 
-/// `--ca-pass SOURCE`: the password of an existing CA key.
+/// `--ca-pass SOURCE`: the password of an existing CA key, or the PIN of the token that holds it.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct CaPassArg {
-    /// Source of the CA key password: env:VAR, file:PATH, fd:N or stdin (default: ask).
+    /// Source of the CA key password (the token PIN for a CA key on a token): env:VAR, file:PATH, fd:N or stdin (default: ask).
     #[arg(long, value_name = "SOURCE")]
     pub ca_pass: Option<SecretSource>,
+}
+
+/// `--pkcs11-module PATH`: the PKCS#11 module of a token.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct ModuleArg {
+    /// PKCS#11 module (default: $CERTKIT_PKCS11_MODULE, else SoftHSM2, OpenSC or ykcs11 where installed).
+    #[arg(long, value_name = "PATH")]
+    pub pkcs11_module: Option<PathBuf>,
 }
 
 /// `--json`.

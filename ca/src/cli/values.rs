@@ -9,6 +9,7 @@ use crate::pfx::PfxProfile;
 use crate::profile::Profile;
 use crate::secret::SecretSource;
 use crate::store::inventory::RevocationReason;
+use crate::token::TokenUri;
 
 impl ValueEnum for KeyType {
     fn value_variants<'a>() -> &'a [Self] {
@@ -46,19 +47,24 @@ impl ValueEnum for RevocationReason {
     }
 }
 
-/// clap parser for [`SecretSource`] whose errors never repeat the value given (it may be a password).
+/// clap parser for values that may hold a secret typed in the wrong place (a password source, a PKCS#11 URI):
+/// its errors never repeat the value given.
 #[derive(Clone, Copy, Debug)]
-pub struct SecretSourceParser;
+pub struct QuietParser<T>(std::marker::PhantomData<fn() -> T>);
 
-impl clap::builder::TypedValueParser for SecretSourceParser {
-    type Value = SecretSource;
+impl<T> clap::builder::TypedValueParser for QuietParser<T>
+where
+    T: std::str::FromStr + Clone + Send + Sync + 'static,
+    T::Err: std::fmt::Display,
+{
+    type Value = T;
 
     fn parse_ref(
         &self,
         _cmd: &clap::Command,
         arg: Option<&clap::Arg>,
         value: &std::ffi::OsStr,
-    ) -> Result<SecretSource, clap::Error> {
+    ) -> Result<T, clap::Error> {
         let flag = arg
             .and_then(|a| a.get_long())
             .map(|l| format!("--{l}: "))
@@ -71,15 +77,22 @@ impl clap::builder::TypedValueParser for SecretSourceParser {
         };
         let text = value
             .to_str()
-            .ok_or_else(|| refuse("the source is not UTF-8 text".into()))?;
-        text.parse().map_err(refuse)
+            .ok_or_else(|| refuse("the value is not UTF-8 text".into()))?;
+        text.parse().map_err(|e: T::Err| refuse(e.to_string()))
     }
 }
 
 impl clap::builder::ValueParserFactory for SecretSource {
-    type Parser = SecretSourceParser;
-    fn value_parser() -> SecretSourceParser {
-        SecretSourceParser
+    type Parser = QuietParser<SecretSource>;
+    fn value_parser() -> Self::Parser {
+        QuietParser(std::marker::PhantomData)
+    }
+}
+
+impl clap::builder::ValueParserFactory for TokenUri {
+    type Parser = QuietParser<TokenUri>;
+    fn value_parser() -> Self::Parser {
+        QuietParser(std::marker::PhantomData)
     }
 }
 

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use crate::dates::rfc3339;
 use crate::error::{Error, Result};
-use crate::secret::{self, SecretSource, SecretUse};
+use crate::secret::{SecretSource, SecretUse};
 use crate::serial::Serial;
 use crate::store::{CaStore, guard};
 use crate::term::{self, Format, Report, output::path_text, secrets};
@@ -73,7 +73,7 @@ pub fn run(req: CrlRequest) -> Result<()> {
     } else {
         out
     };
-    let password = secrets::obtain(req.ca_pass.as_ref(), secret::CA_PASS, SecretUse::Existing)?;
+    let password = secrets::obtain(req.ca_pass.as_ref(), ca.secret_kind()?, SecretUse::Existing)?;
     let signing = ca.unlock(&password)?;
     drop(password);
     let lock = term::lock(&ca)?;

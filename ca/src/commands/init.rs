@@ -11,19 +11,31 @@ use crate::keys::KeyType;
 use crate::profile;
 use crate::secret::{self, SecretSource, SecretUse};
 use crate::serial::Serial;
-use crate::store::{self, CaSpec};
+use crate::store::{self, CaSpec, KeyLocation, NewCaKey};
 use crate::term::{self, Format, Report, output::path_texts, secrets};
 use crate::thumbprint::Thumbprint;
+use crate::token::{ModuleSearch, TokenUri};
 
 /// What `certkit-ca init` was asked to do.
 #[derive(Debug)]
 pub struct InitRequest {
     /// The CA to make.
     pub spec: CaSpec,
-    /// Where the new CA key password comes from (default: ask twice).
+    /// The token to make the key on, if not in `ca.key`.
+    pub token: Option<TokenChoice>,
+    /// Where the new CA key password (or the token PIN) comes from (default: ask).
     pub ca_pass: Option<SecretSource>,
     /// How to print the result.
     pub format: Format,
+}
+
+/// A token for the CA key, as `--pkcs11` and `--pkcs11-module` name it.
+#[derive(Debug)]
+pub struct TokenChoice {
+    /// The token and the key's label.
+    pub uri: TokenUri,
+    /// `--pkcs11-module`.
+    pub module: Option<PathBuf>,
 }
 
 /// What `certkit-ca init` made.
@@ -53,6 +65,8 @@ pub struct InitReport {
     pub files: Vec<String>,
     /// The two .cscfg lines for the CA.
     pub config_lines: [String; 2],
+    /// Where the CA key is.
+    pub key_location: KeyLocation,
     #[serde(skip)]
     dir: PathBuf,
 }
@@ -60,8 +74,26 @@ pub struct InitReport {
 /// Creates the CA; asks for the password only once everything else has been checked.
 pub fn run(req: InitRequest) -> Result<()> {
     req.spec.validate()?;
-    let password = secrets::obtain(req.ca_pass.as_ref(), secret::CA_PASS, SecretUse::New)?;
-    let created = store::init(&req.spec, &password, &mut term::waiting_for_lock)?;
+    let created = match &req.token {
+        None => {
+            let password = secrets::obtain(req.ca_pass.as_ref(), secret::CA_PASS, SecretUse::New)?;
+            store::init(
+                &req.spec,
+                &NewCaKey::File(&password),
+                &mut term::waiting_for_lock,
+            )?
+        }
+        Some(choice) => {
+            let pin = secrets::obtain(req.ca_pass.as_ref(), secret::CA_PIN, SecretUse::Existing)?;
+            let search = ModuleSearch::new(choice.module.as_deref(), None);
+            let key = NewCaKey::Token {
+                search: &search,
+                uri: &choice.uri,
+                pin: &pin,
+            };
+            store::init(&req.spec, &key, &mut term::waiting_for_lock)?
+        }
+    };
     let cert = created.cert;
     let report = InitReport {
         config_lines: profile::ca_lines(&cert.thumbprint),
@@ -75,6 +107,7 @@ pub fn run(req: InitRequest) -> Result<()> {
         sha256: cert.sha256,
         crl_url: req.spec.crl_url.clone(),
         files: path_texts(&created.files),
+        key_location: created.key,
         dir: req.spec.dir.clone(),
     };
     term::render(&report, req.format)
@@ -106,10 +139,23 @@ impl Report for InitReport {
             writeln!(out, "{line}")?;
         }
         writeln!(out)?;
-        writeln!(
-            out,
-            "Keep {} and its password safe and offline: whoever has both can issue certificates your service trusts.",
-            self.dir.join(store::CA_KEY).display()
-        )
+        match (&self.key_location.token, &self.key_location.uri) {
+            (Some(token), Some(uri)) => {
+                writeln!(
+                    out,
+                    "The CA key was made on the token '{}' (serial {}) as {uri}: it cannot be copied off it.",
+                    token.label, token.serial
+                )?;
+                writeln!(
+                    out,
+                    "It has NO BACKUP unless your token supports one: if the token is lost or wiped, this CA can never sign again."
+                )
+            }
+            _ => writeln!(
+                out,
+                "Keep {} and its password safe and offline: whoever has both can issue certificates your service trusts.",
+                self.dir.join(store::CA_KEY).display()
+            ),
+        }
     }
 }

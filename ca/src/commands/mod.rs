@@ -4,5 +4,6 @@ pub mod audit;
 pub mod crl;
 pub mod init;
 pub mod list;
+pub mod move_key;
 pub mod revoke;
 pub mod show;

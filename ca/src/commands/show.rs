@@ -11,8 +11,8 @@ use crate::error::Result;
 use crate::keys::KeyType;
 use crate::profile;
 use crate::serial::Serial;
-use crate::store::CaStore;
 use crate::store::inventory::Status;
+use crate::store::{CaStore, KeyLocation};
 use crate::term::{self, Format, Report, output::path_text};
 use crate::thumbprint::Thumbprint;
 
@@ -62,6 +62,8 @@ pub struct ShowReport {
     pub undelivered: usize,
     /// The two .cscfg lines for the CA.
     pub config_lines: [String; 2],
+    /// Where the CA key is (for a token: which module, token and key).
+    pub key_location: KeyLocation,
 }
 
 /// Shows the CA.
@@ -94,8 +96,37 @@ pub fn run(req: ShowRequest) -> Result<()> {
         revoked: count(|s| matches!(s, Status::Revoked(_))),
         expired: count(|s| *s == Status::Expired),
         undelivered: count(|s| *s == Status::Undelivered),
+        key_location: ca.key_location()?,
     };
     term::render(&report, req.format)
+}
+
+/// The lines that say where the CA key is.
+pub fn write_key_location(out: &mut dyn Write, key: &KeyLocation) -> io::Result<()> {
+    if let Some(file) = &key.file {
+        return writeln!(out, "  key file    {} (encrypted)", file.display());
+    }
+    if let Some(uri) = &key.uri {
+        writeln!(out, "  key on      token, {uri}")?;
+    }
+    if let Some(token) = &key.token {
+        writeln!(
+            out,
+            "  token       '{}' ({} {}, serial {})",
+            token.label, token.manufacturer, token.model, token.serial
+        )?;
+    }
+    if let Some(module) = &key.module {
+        let origin = key
+            .module_origin
+            .map(|o| o.describe())
+            .unwrap_or("recorded at init");
+        writeln!(out, "  module      {} ({origin})", module.display())?;
+    }
+    if let Some(problem) = &key.problem {
+        writeln!(out, "  token       NOT FOUND: {problem}")?;
+    }
+    Ok(())
 }
 
 impl Report for ShowReport {
@@ -108,6 +139,7 @@ impl Report for ShowReport {
         writeln!(out, "CA in {}", self.dir)?;
         writeln!(out, "  subject     {}", self.subject)?;
         writeln!(out, "  key         {}", self.key)?;
+        write_key_location(out, &self.key_location)?;
         writeln!(out, "  serial      {}", self.serial)?;
         writeln!(
             out,

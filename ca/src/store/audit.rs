@@ -124,6 +124,7 @@ pub fn audit(store: &CaStore) -> Result<Audit> {
     let checkpoint = check_checkpoint(store, &log, &binding, &ca, &mut f)?;
     let certificates = check_records(store, &log, &ca, &mut f)?;
     check_temporary_files(store, &mut f);
+    check_key_file(store, &mut f)?;
     check_crls(store, &log, &ca, &mut f)?;
     let ok = f.0.iter().all(|x| x.level != Level::Error);
     Ok(Audit {
@@ -378,6 +379,24 @@ fn check_temporary_files(store: &CaStore, f: &mut Findings) {
             }
         }
     }
+}
+
+/// A key file left beside a token key: a `move-key` that stopped before removing it.
+fn check_key_file(store: &CaStore, f: &mut Findings) -> Result<()> {
+    if let Some(record) = store.settings()?.pkcs11
+        && store.path(super::layout::CA_KEY).exists()
+    {
+        f.add(
+            Level::Warning,
+            "key-file-beside-token",
+            None,
+            format!(
+                "ca.key is still here although the CA key is on a token ({}): a move-key stopped before removing it; run certkit-ca move-key again to finish",
+                record.uri
+            ),
+        );
+    }
+    Ok(())
 }
 
 /// The published CRLs in the CA folder against the revoked records.

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyUsagePurpose,
-    SigningKey,
+    PublicKeyData,
 };
 use serde::{Deserialize, Serialize};
 
@@ -33,8 +33,9 @@ use crate::naming::{check_cn, check_crl_url};
 use crate::profile::Profile;
 use crate::secret::Secret;
 use crate::serial::Serial;
-use crate::signer::SigningCa;
+use crate::signer::{CaKey, SigningCa};
 use crate::thumbprint::Thumbprint;
+use crate::token::{self, ModuleSearch, TokenInfo, TokenUri};
 use checkpoint::{CHECKPOINT, Checkpoint};
 use inventory::{ChainHash, DeliveredRecord, Entry, Event, IssuedRecord, Log, OutputRecord};
 
@@ -50,6 +51,90 @@ pub struct CaSettings {
     /// CRL distribution point put into certificates this CA issues.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crl_url: Option<String>,
+    /// Where the key is when it is on a PKCS#11 token (and there is no `ca.key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pkcs11: Option<TokenRecord>,
+}
+
+/// A CA key on a token, as `ca.json` records it: never the PIN.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    /// The key's PKCS#11 URI, with its id.
+    pub uri: String,
+    /// The module used at init or move-key, tried before the well-known places.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module: Option<PathBuf>,
+}
+
+impl TokenRecord {
+    /// The recorded URI, parsed; `path` (ca.json) names it in errors.
+    pub fn uri(&self, path: &Path) -> Result<TokenUri> {
+        self.uri.parse().map_err(|e| {
+            Error::malformed(path, format!("the recorded PKCS#11 URI is damaged ({e})"))
+        })
+    }
+}
+
+/// Where a CA's key is, as `init`, `show` and `move-key` report it.
+#[derive(Clone, Debug, Serialize)]
+pub struct KeyLocation {
+    /// `file` (`ca.key`, encrypted) or `pkcs11` (on a token).
+    pub storage: &'static str,
+    /// The key file.
+    pub file: Option<PathBuf>,
+    /// The key's PKCS#11 URI.
+    pub uri: Option<String>,
+    /// The PKCS#11 module.
+    pub module: Option<PathBuf>,
+    /// Why that module.
+    pub module_origin: Option<token::ModuleOrigin>,
+    /// The token.
+    pub token: Option<TokenInfo>,
+    /// Why the token could not be found, when it could not.
+    pub problem: Option<String>,
+}
+
+impl KeyLocation {
+    /// A key in `file`.
+    pub fn file(file: PathBuf) -> Self {
+        KeyLocation {
+            storage: "file",
+            file: Some(file),
+            uri: None,
+            module: None,
+            module_origin: None,
+            token: None,
+            problem: None,
+        }
+    }
+
+    /// A key on `token`, recorded with `uri`.
+    pub fn token(uri: String, token: &token::Token) -> Self {
+        KeyLocation {
+            storage: "pkcs11",
+            file: None,
+            uri: Some(uri),
+            module: Some(token.module.clone()),
+            module_origin: Some(token.origin),
+            token: Some(token.info.clone()),
+            problem: None,
+        }
+    }
+}
+
+/// Where a new CA key is made, and the secret that opens it.
+pub enum NewCaKey<'a> {
+    /// In `ca.key`, encrypted with this password.
+    File(&'a Secret),
+    /// On a PKCS#11 token, logged in with this PIN.
+    Token {
+        /// Where to find the module.
+        search: &'a ModuleSearch,
+        /// The token and the key's label.
+        uri: &'a TokenUri,
+        /// The token's user PIN.
+        pin: &'a Secret,
+    },
 }
 
 /// What `certkit-ca init` is asked to make.
@@ -112,6 +197,23 @@ pub fn check_can_init(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Where `move_key` put the CA key.
+#[derive(Debug)]
+pub struct MovedKey {
+    /// Where the key is now.
+    pub key: KeyLocation,
+    /// The key file removed.
+    pub removed: PathBuf,
+    /// The CA certificate's thumbprint (unchanged).
+    pub thumbprint: Thumbprint,
+}
+
+/// Removes `ca.key` durably (the folder is synced), once the key is safe on a token.
+fn remove_key_file(path: &Path) -> Result<()> {
+    std::fs::remove_file(path).map_err(|e| Error::io("remove", path, e))?;
+    files::sync_folders([path])
+}
+
 /// What init created.
 #[derive(Debug)]
 pub struct Created {
@@ -119,15 +221,17 @@ pub struct Created {
     pub cert: CertInfo,
     /// Files written.
     pub files: Vec<PathBuf>,
+    /// Where its key is.
+    pub key: KeyLocation,
 }
 
 /// Creates a CA. All or nothing: on failure no CA file is left behind (and a folder created here is removed
 /// again). `wait` is called if another certkit process holds the folder's lock.
-pub fn init(spec: &CaSpec, password: &Secret, wait: &mut dyn FnMut(&Path)) -> Result<Created> {
+pub fn init(spec: &CaSpec, key: &NewCaKey<'_>, wait: &mut dyn FnMut(&Path)) -> Result<Created> {
     let validity = spec.validate()?;
     let created_dir = !spec.dir.exists();
     std::fs::create_dir_all(&spec.dir).map_err(|e| Error::io("create folder", &spec.dir, e))?;
-    let result = init_in(spec, password, validity, wait);
+    let result = init_in(spec, key, validity, wait);
     if result.is_err() && created_dir {
         let _ = std::fs::remove_dir_all(&spec.dir);
     }
@@ -136,14 +240,50 @@ pub fn init(spec: &CaSpec, password: &Secret, wait: &mut dyn FnMut(&Path)) -> Re
 
 fn init_in(
     spec: &CaSpec,
-    password: &Secret,
+    new_key: &NewCaKey<'_>,
     validity: Validity,
     wait: &mut dyn FnMut(&Path),
 ) -> Result<Created> {
     let dir = &spec.dir;
     let _lock = lock_dir(dir, wait)?;
     check_can_init(dir)?;
-    let key = spec.key.generate()?;
+    let (key, key_file, pkcs11, location) = match new_key {
+        NewCaKey::File(password) => {
+            let key = spec.key.generate()?;
+            let pem = keys::encrypt_pem(&key, password)?;
+            let location = KeyLocation::file(dir.join(CA_KEY));
+            (CaKey::File(key), Some(pem), None, location)
+        }
+        NewCaKey::Token { search, uri, pin } => {
+            let token = token::open(search, uri)?;
+            let (key, uri) = token.login(pin)?.generate(uri, spec.key)?;
+            let record = TokenRecord {
+                uri: uri.to_string(),
+                module: Some(token.module.clone()),
+            };
+            let location = KeyLocation::token(record.uri.clone(), &token);
+            (CaKey::Token(key), None, Some((record, uri)), location)
+        }
+    };
+    let result = init_files(spec, validity, &key, key_file, pkcs11, location);
+    if result.is_err()
+        && let CaKey::Token(key) = key
+    {
+        key.destroy();
+    }
+    result
+}
+
+/// Signs the CA certificate and the first checkpoint with `key` and writes the folder's files.
+fn init_files(
+    spec: &CaSpec,
+    validity: Validity,
+    key: &CaKey,
+    key_file: Option<zeroize::Zeroizing<String>>,
+    pkcs11: Option<(TokenRecord, TokenUri)>,
+    location: KeyLocation,
+) -> Result<Created> {
+    let dir = &spec.dir;
     let mut params = CertificateParams::default();
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, spec.cn.as_str());
@@ -154,28 +294,35 @@ fn init_in(
     params.not_before = validity.not_before;
     params.not_after = validity.not_after;
     let cert = params
-        .self_signed(&key)
-        .map_err(|e| Error::crypto("self-signing the CA certificate", e))?;
+        .self_signed(key)
+        .map_err(|e| key.explain(e, "self-signing the CA certificate"))?;
     let info = CertInfo::from_der(cert.der(), &dir.join(CA_CER))?;
-    let key_pem = keys::encrypt_pem(&key, password)?;
-    let settings = CaSettings {
-        crl_url: spec.crl_url.clone(),
-    };
-    let settings_json =
-        serde_json::to_vec_pretty(&settings).map_err(|e| Error::json("the CA settings", e))?;
     // The empty inventory's first checkpoint: nothing signed yet, bound to this CA.
     let checkpoint = Checkpoint::sign(
-        &|m| {
-            key.sign(m)
-                .map_err(|e| Error::crypto("signing the first checkpoint", e))
-        },
+        &|m| key.sign_message(m, "signing the first checkpoint"),
         spec.key,
         &inventory::ca_binding(&info.der),
         0,
     )?;
+    let record = match (key, pkcs11) {
+        (CaKey::Token(token_key), Some((record, uri))) => {
+            // The certificate goes on the token beside its key, as smart-card tools expect.
+            token_key.store_certificate(&uri, &info)?;
+            Some(record)
+        }
+        _ => None,
+    };
+    let settings = CaSettings {
+        crl_url: spec.crl_url.clone(),
+        pkcs11: record,
+    };
+    let settings_json =
+        serde_json::to_vec_pretty(&settings).map_err(|e| Error::json("the CA settings", e))?;
 
     let mut set = NewFiles::new();
-    set.add(dir.join(CA_KEY), key_pem.as_bytes(), PRIVATE);
+    if let Some(pem) = &key_file {
+        set.add(dir.join(CA_KEY), pem.as_bytes(), PRIVATE);
+    }
     set.add(dir.join(CA_CER), info.der.clone(), PUBLIC);
     set.add(dir.join(CA_PEM), info.pem(), PUBLIC);
     set.add(dir.join(CA_SETTINGS), settings_json, PUBLIC);
@@ -188,7 +335,11 @@ fn init_in(
         files::remove_all(&files);
         return Err(Error::io("create folder", &dir.join(ISSUED_DIR), e));
     }
-    Ok(Created { cert: info, files })
+    Ok(Created {
+        cert: info,
+        files,
+        key: location,
+    })
 }
 
 fn lock_dir(dir: &Path, wait: &mut dyn FnMut(&Path)) -> Result<StoreLock> {
@@ -338,15 +489,18 @@ pub struct Delivery {
 impl CaStore {
     /// Opens the CA in `dir`; fails with a message naming `certkit-ca init` if there is none.
     pub fn open(dir: &Path) -> Result<Self> {
-        for name in [CA_PEM, CA_KEY] {
-            if !dir.join(name).is_file() {
-                return Err(Error::NoCa {
-                    dir: dir.into(),
-                    file: name.into(),
-                });
-            }
+        let missing = |name: &str| Error::NoCa {
+            dir: dir.into(),
+            file: name.into(),
+        };
+        if !dir.join(CA_PEM).is_file() {
+            return Err(missing(CA_PEM));
         }
-        Ok(CaStore { dir: dir.into() })
+        let store = CaStore { dir: dir.into() };
+        if !dir.join(CA_KEY).is_file() && store.settings()?.pkcs11.is_none() {
+            return Err(missing(CA_KEY));
+        }
+        Ok(store)
     }
 
     /// The CA folder.
@@ -823,19 +977,131 @@ impl CaStore {
         files::replace(&path, &checkpoint.to_bytes()?, PUBLIC)
     }
 
-    /// Decrypts the CA key and checks the CA can sign now: it is a CA, it is within its validity, and the key
-    /// belongs to the certificate.
-    pub fn unlock(&self, password: &Secret) -> Result<SigningCa> {
+    /// Decrypts the CA key (or logs in to the token that holds it, `secret` being the PIN) and checks the CA
+    /// can sign now: it is a CA, it is within its validity, and the key belongs to the certificate.
+    pub fn unlock(&self, secret: &Secret) -> Result<SigningCa> {
+        let cert = self.cert()?;
+        let settings = self.settings()?;
+        let (key, key_origin) = match &settings.pkcs11 {
+            None => {
+                let key_path = self.path(CA_KEY);
+                (CaKey::File(keys::load_key(&key_path, secret)?), key_path)
+            }
+            Some(record) => {
+                let uri = record.uri(&self.path(CA_SETTINGS))?;
+                let token = token::open(&ModuleSearch::new(None, record.module.as_deref()), &uri)?;
+                let (key, _) = token.login(secret)?.existing(&uri, &cert)?;
+                (CaKey::Token(key), PathBuf::from(&record.uri))
+            }
+        };
+        SigningCa::new(cert, key, settings.crl_url, &self.path(CA_PEM), &key_origin)
+    }
+
+    /// Where the CA key is; for a token, found without logging in (for `show`: a token that cannot be found is
+    /// reported as the location's problem, not as an error).
+    pub fn key_location(&self) -> Result<KeyLocation> {
+        let Some(record) = self.settings()?.pkcs11 else {
+            return Ok(KeyLocation::file(self.path(CA_KEY)));
+        };
+        let uri = record.uri(&self.path(CA_SETTINGS))?;
+        match token::open(&ModuleSearch::new(None, record.module.as_deref()), &uri) {
+            Ok(token) => Ok(KeyLocation::token(record.uri, &token)),
+            Err(e) => Ok(KeyLocation {
+                storage: "pkcs11",
+                file: None,
+                uri: Some(record.uri),
+                module: record.module,
+                module_origin: None,
+                token: None,
+                problem: Some(e.to_string()),
+            }),
+        }
+    }
+
+    /// What secret opens the CA key: the key file's password, or the token's PIN.
+    pub fn secret_kind(&self) -> Result<crate::secret::SecretKind> {
+        Ok(match self.settings()?.pkcs11 {
+            Some(_) => crate::secret::CA_PIN,
+            None => crate::secret::CA_PASS,
+        })
+    }
+
+    /// Moves the CA key from `ca.key` onto a token: imported as sensitive and never extractable, checked by a
+    /// test signature against the CA certificate, recorded in `ca.json`, and only then is `ca.key` removed.
+    /// A move that was interrupted is finished by running it again (`password` is then not needed). The
+    /// caller holds the lock.
+    pub fn move_key(
+        &self,
+        _lock: &StoreLock,
+        password: Option<&Secret>,
+        search: &ModuleSearch,
+        uri: &TokenUri,
+        pin: &Secret,
+    ) -> Result<MovedKey> {
         let cert = self.cert()?;
         let key_path = self.path(CA_KEY);
-        let key = keys::load_key(&key_path, password)?;
-        SigningCa::new(
-            cert,
-            key,
-            self.settings()?.crl_url,
-            &self.path(CA_PEM),
-            &key_path,
-        )
+        let settings_path = self.path(CA_SETTINGS);
+        let mut settings = self.settings()?;
+        if let Some(record) = &settings.pkcs11 {
+            if !key_path.exists() {
+                return Err(Error::Token(format!(
+                    "the CA key is on a token already ({}); there is no ca.key to move",
+                    record.uri
+                )));
+            }
+            // An earlier move stopped after recording the token: check the token key, then finish.
+            let recorded = record.uri(&settings_path)?;
+            let search = ModuleSearch {
+                recorded: record.module.clone(),
+                ..search.clone()
+            };
+            let token = token::open(&search, &recorded)?;
+            token.login(pin)?.existing(&recorded, &cert)?;
+            remove_key_file(&key_path)?;
+            return Ok(MovedKey {
+                key: KeyLocation::token(record.uri.clone(), &token),
+                removed: key_path,
+                thumbprint: cert.thumbprint,
+            });
+        }
+        let password = password.ok_or(Error::Bug("moving a key file without its password"))?;
+        let file_key = keys::load_key(&key_path, password)?;
+        if file_key.subject_public_key_info() != cert.spki_der {
+            return Err(Error::CaUnusable(format!(
+                "{} does not belong to {}; restore the matching key before moving it",
+                key_path.display(),
+                self.path(CA_PEM).display()
+            )));
+        }
+        let token = token::open(search, uri)?;
+        let session = token.login(pin)?;
+        let (key, uri) = if session.has_key(uri)? {
+            // An earlier move imported the key and stopped before recording it.
+            session.existing(uri, &cert)?
+        } else {
+            let pkcs8 = zeroize::Zeroizing::new(file_key.serialize_der());
+            let (key, uri) = session.import(uri, &pkcs8, &cert)?;
+            if let Err(e) = key.check_belongs_to(&cert) {
+                key.destroy();
+                return Err(e);
+            }
+            (key, uri)
+        };
+        drop(file_key);
+        settings.pkcs11 = Some(TokenRecord {
+            uri: uri.to_string(),
+            module: Some(token.module.clone()),
+        });
+        let json =
+            serde_json::to_vec_pretty(&settings).map_err(|e| Error::json("the CA settings", e))?;
+        files::replace(&settings_path, &json, PUBLIC)?;
+        drop(key);
+        remove_key_file(&key_path)?;
+        Ok(MovedKey {
+            key: KeyLocation::token(uri.to_string(), &token),
+            removed: key_path,
+            thumbprint: cert.thumbprint,
+        })
     }
 
     /// Finds an issued certificate by serial (hex), SHA-1 thumbprint, or certificate file (DER or PEM).

@@ -164,7 +164,7 @@ pub fn run(req: BatchRequest) -> Result<()> {
     // Everything is checked: keys can be made while the passwords are read and the CA key is decrypted.
     let keys = KeyPool::start(req.key_type, req.jobs);
     // The same order as every other command: CA, then the key file's or the PFX's.
-    let mut wanted = vec![(secret::CA_PASS, req.secrets.ca_pass.as_ref())];
+    let mut wanted = vec![(context.secret, req.secrets.ca_pass.as_ref())];
     match &req.secrets.pfx {
         Some(pfx) if req.pfx_pass_dir.is_none() => {
             wanted.push((secret::PFX_PASS, pfx.pass.as_ref()))
@@ -173,7 +173,7 @@ pub fn run(req: BatchRequest) -> Result<()> {
         None => wanted.push((secret::KEY_PASS, req.secrets.key_pass.as_ref())),
     }
     let mut read = Passwords::read(&wanted)?;
-    let ca_password = read.take(secret::CA_PASS, SecretUse::Existing)?;
+    let ca_password = read.take(context.secret, SecretUse::Existing)?;
     let protection = match &req.secrets.pfx {
         Some(pfx) => {
             let passwords = match &req.pfx_pass_dir {

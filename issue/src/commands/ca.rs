@@ -4,6 +4,7 @@ use std::path::Path;
 
 use certkit_ca::dates::Validity;
 use certkit_ca::naming::check_crl_url;
+use certkit_ca::secret::SecretKind;
 use certkit_ca::signer::check_can_sign;
 use certkit_ca::store::CA_PEM;
 use certkit_ca::term;
@@ -17,6 +18,8 @@ pub struct CaContext {
     pub store: CaStore,
     /// `--crl-url`, else the CA's own.
     pub crl_url: Option<String>,
+    /// What opens the CA key: its file's password, or the PIN of the token that holds it.
+    pub secret: SecretKind,
 }
 
 /// Opens the CA in `dir` and checks that it can sign a certificate valid for `validity`. It takes the CA lock
@@ -35,5 +38,10 @@ pub fn open(dir: &Path, validity: &Validity, crl_flag: Option<String>) -> Result
     if let Some(url) = &crl_url {
         check_crl_url(url)?;
     }
-    Ok(CaContext { store, crl_url })
+    let secret = store.secret_kind()?;
+    Ok(CaContext {
+        store,
+        crl_url,
+        secret,
+    })
 }

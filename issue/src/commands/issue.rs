@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use certkit_ca::pfx::PfxProfile;
-use certkit_ca::secret::{self, SecretUse};
+use certkit_ca::secret::{self, SecretKind, SecretUse};
 use certkit_ca::term::secrets::Passwords;
 use certkit_ca::term::{self, Format};
 use certkit_ca::{Profile, Result, Secret, SecretSource, Serial};
@@ -83,11 +83,12 @@ pub(super) struct NewKeyPasswords {
 }
 
 impl NewKeySecrets {
-    /// Reads every password source given (with the CA's when `with_ca`), in the documented order.
-    pub(super) fn read(&self, with_ca: bool) -> Result<Passwords> {
+    /// Reads every password source given (with the CA's, of kind `ca`, when the CA signs), in the documented
+    /// order.
+    pub(super) fn read(&self, ca: Option<SecretKind>) -> Result<Passwords> {
         let mut wanted = vec![(secret::KEY_PASS, self.key_pass.as_ref())];
-        if with_ca {
-            wanted.push((secret::CA_PASS, self.ca_pass.as_ref()));
+        if let Some(kind) = ca {
+            wanted.push((kind, self.ca_pass.as_ref()));
         }
         if let Some(pfx) = &self.pfx {
             wanted.push((secret::PFX_PASS, pfx.pass.as_ref()));
@@ -161,13 +162,13 @@ fn issue_with_new_key(
 ) -> Result<(Issued, Option<String>)> {
     let plan = new_key_plan(out, secrets);
     plan.check_free(context.map(|c| &c.store))?;
-    let mut read = secrets.read(context.is_some())?;
+    let mut read = secrets.read(context.map(|c| c.secret))?;
     let Some(context) = context else {
         let passwords = NewKeyPasswords::take(&mut read, secrets)?;
         let engine = Engine::new(Signer::SelfSigned)?;
         return Ok((issue_one(&engine, passwords.order(spec, plan, None))?, None));
     };
-    let password = read.take(secret::CA_PASS, SecretUse::Existing)?;
+    let password = read.take(context.secret, SecretUse::Existing)?;
     let ca = context.store.unlock(&password)?;
     drop(password);
     let passwords = NewKeyPasswords::take(&mut read, secrets)?;

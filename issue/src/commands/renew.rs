@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use certkit_ca::dates::{Validity, rfc3339};
 use certkit_ca::san::San;
-use certkit_ca::secret::{self, SecretUse};
+use certkit_ca::secret::SecretUse;
 use certkit_ca::store::inventory::{Entry, Status};
 use certkit_ca::term::{self, Format, Report};
 use certkit_ca::{CaStore, Error, KeyType, Profile, Result, Serial, Thumbprint};
@@ -89,8 +89,8 @@ pub fn run(req: RenewRequest) -> Result<()> {
     let spec = renewal_spec(&old, &req, &context)?;
     let plan = new_key_plan(req.out.clone(), &req.secrets);
     plan.check_free(Some(&context.store))?;
-    let mut read = req.secrets.read(true)?;
-    let password = read.take(secret::CA_PASS, SecretUse::Existing)?;
+    let mut read = req.secrets.read(Some(context.secret))?;
+    let password = read.take(context.secret, SecretUse::Existing)?;
     let ca = context.store.unlock(&password)?;
     drop(password);
     let passwords = NewKeyPasswords::take(&mut read, &req.secrets)?;

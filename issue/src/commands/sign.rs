@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use certkit_ca::dates::Validity;
-use certkit_ca::secret::{self, SecretUse};
+use certkit_ca::secret::SecretUse;
 use certkit_ca::term::{self, Format, secrets};
 use certkit_ca::{Profile, Result, SecretSource};
 
@@ -65,7 +65,7 @@ pub fn run(req: SignRequest) -> Result<()> {
         with_pfx: false,
     };
     plan.check_free(Some(&context.store))?;
-    let password = secrets::obtain(req.ca_pass.as_ref(), secret::CA_PASS, SecretUse::Existing)?;
+    let password = secrets::obtain(req.ca_pass.as_ref(), context.secret, SecretUse::Existing)?;
     let ca = context.store.unlock(&password)?;
     drop(password);
     let lock = term::lock(&context.store)?;

@@ -51,7 +51,7 @@ fn run(n: usize, key: KeyType, mode: &str, jobs: usize) -> certkit_ca::Result<()
         pathlen: 0,
         crl_url: None,
     };
-    store::init(&spec, &password, &mut |_| {})?;
+    store::init(&spec, &store::NewCaKey::File(&password), &mut |_| {})?;
     let store = CaStore::open(&spec.dir)?;
     let ca = store.unlock(&password)?;
     let (lock, _) = store.lock(&mut |_| {})?;

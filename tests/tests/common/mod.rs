@@ -3,6 +3,7 @@
 #![allow(dead_code, missing_docs)]
 
 pub mod der;
+pub mod token;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -41,6 +42,7 @@ pub fn text(bytes: &[u8]) -> String {
 pub struct Env {
     pub dir: tempfile::TempDir,
     tampered: std::cell::RefCell<Vec<PathBuf>>,
+    vars: std::cell::RefCell<Vec<(String, String)>>,
 }
 
 impl Drop for Env {
@@ -53,7 +55,8 @@ impl Drop for Env {
             if tampered.contains(&ca) {
                 continue;
             }
-            let out = Command::new(bin("certkit-ca"))
+            let out = self
+                .command(bin("certkit-ca"))
                 .args(["audit", "--ca"])
                 .arg(&ca)
                 .arg("--json")
@@ -98,7 +101,28 @@ impl Env {
         Env {
             dir: tempfile::tempdir().expect("tempdir"),
             tampered: std::cell::RefCell::new(Vec::new()),
+            vars: std::cell::RefCell::new(Vec::new()),
         }
+    }
+
+    /// Sets an environment variable for every command this test runs (e.g. SOFTHSM2_CONF).
+    pub fn set_var(&self, name: &str, value: &str) {
+        let mut vars = self.vars.borrow_mut();
+        vars.retain(|(n, _)| n != name);
+        vars.push((name.into(), value.into()));
+    }
+
+    /// `program` in the temp folder, with the test passwords in CA_PW, KEY_PW, PFX_PW, the variables set with
+    /// [`Env::set_var`], and no terminal.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.current_dir(self.dir.path())
+            .env("CA_PW", CA_PW)
+            .env("KEY_PW", KEY_PW)
+            .env("PFX_PW", PFX_PW)
+            .envs(self.vars.borrow().iter().map(|(n, v)| (n, v)))
+            .stdin(Stdio::null());
+        cmd
     }
 
     /// Marks the CA in `rel` as damaged on purpose: the end-of-test audit leaves it alone.
@@ -112,13 +136,7 @@ impl Env {
 
     /// A certkit command in the temp folder, with the test passwords in CA_PW, KEY_PW, PFX_PW and no terminal.
     pub fn cmd(&self, bin: &str) -> Command {
-        let mut cmd = Command::new(self::bin(bin));
-        cmd.current_dir(self.dir.path())
-            .env("CA_PW", CA_PW)
-            .env("KEY_PW", KEY_PW)
-            .env("PFX_PW", PFX_PW)
-            .stdin(Stdio::null());
-        cmd
+        self.command(self::bin(bin))
     }
 
     /// One of `scripts/`, run by bash in the temp folder with the certkit binaries first on PATH, the test
@@ -131,14 +149,8 @@ impl Env {
             bin_dir().display(),
             std::env::var("PATH").unwrap_or_default()
         );
-        let mut cmd = Command::new("bash");
-        cmd.arg(path)
-            .current_dir(self.dir.path())
-            .env("PATH", search)
-            .env("CA_PW", CA_PW)
-            .env("KEY_PW", KEY_PW)
-            .env("PFX_PW", PFX_PW)
-            .stdin(Stdio::null());
+        let mut cmd = self.command("bash");
+        cmd.arg(path).env("PATH", search);
         cmd
     }
 
@@ -247,13 +259,8 @@ impl Env {
 
     /// Runs a peer tool in the temp folder; returns its output.
     pub fn tool(&self, program: &str, args: &[&str]) -> Output {
-        Command::new(program)
+        self.command(program)
             .args(args)
-            .current_dir(self.dir.path())
-            .env("CA_PW", CA_PW)
-            .env("KEY_PW", KEY_PW)
-            .env("PFX_PW", PFX_PW)
-            .stdin(Stdio::null())
             .output()
             .unwrap_or_else(|e| {
                 panic!("{program} is required for these tests (scripts/test.sh installs it): {e}")

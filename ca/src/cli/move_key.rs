@@ -1,0 +1,44 @@
+//! `certkit-ca move-key`.
+
+use super::shared::{CaDirArg, CaPassArg, JsonArg, ModuleArg};
+use crate::commands::move_key::MoveKeyRequest;
+use crate::secret::SecretSource;
+use crate::term::Format;
+use crate::token::TokenUri;
+
+/// `certkit-ca move-key`.
+#[derive(Debug, clap::Args)]
+pub struct MoveKeyArgs {
+    /// The CA.
+    #[command(flatten)]
+    pub ca: CaDirArg,
+    /// The token and the label the key gets there: an RFC 7512 URI, e.g. pkcs11:token=certkit-ca;object=MyCA.
+    #[arg(long, value_name = "URI")]
+    pub pkcs11: TokenUri,
+    /// The token's module.
+    #[command(flatten)]
+    pub module: ModuleArg,
+    /// The password of the ca.key being moved.
+    #[command(flatten)]
+    pub ca_pass: CaPassArg,
+    /// Source of the token's user PIN: env:VAR, file:PATH, fd:N or stdin (default: ask).
+    #[arg(long, value_name = "SOURCE")]
+    pub pin: Option<SecretSource>,
+    /// Output format.
+    #[command(flatten)]
+    pub json: JsonArg,
+}
+
+impl MoveKeyArgs {
+    /// The validated request.
+    pub fn request(self) -> MoveKeyRequest {
+        MoveKeyRequest {
+            ca: self.ca.ca,
+            uri: self.pkcs11,
+            module: self.module.pkcs11_module,
+            ca_pass: self.ca_pass.ca_pass,
+            pin: self.pin,
+            format: Format::json_if(self.json.json),
+        }
+    }
+}

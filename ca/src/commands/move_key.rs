@@ -1,0 +1,85 @@
+//! `certkit-ca move-key`: move a CA key from `ca.key` onto a PKCS#11 token.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::secret::{self, SecretSource, SecretUse};
+use crate::store::{CaStore, KeyLocation};
+use crate::term::{self, Format, Report, output::path_text, secrets::Passwords};
+use crate::thumbprint::Thumbprint;
+use crate::token::{ModuleSearch, TokenUri};
+
+/// What `certkit-ca move-key` was asked to do.
+#[derive(Debug)]
+pub struct MoveKeyRequest {
+    /// The CA folder.
+    pub ca: PathBuf,
+    /// The token and the key's label there.
+    pub uri: TokenUri,
+    /// `--pkcs11-module`.
+    pub module: Option<PathBuf>,
+    /// Where the password of `ca.key` comes from.
+    pub ca_pass: Option<SecretSource>,
+    /// Where the token PIN comes from.
+    pub pin: Option<SecretSource>,
+    /// How to print the result.
+    pub format: Format,
+}
+
+/// Where the key went.
+#[derive(Debug, Serialize)]
+pub struct MoveKeyReport {
+    /// The CA folder.
+    pub dir: String,
+    /// The CA certificate's thumbprint: the same as before.
+    pub thumbprint: Thumbprint,
+    /// The key file removed.
+    pub removed: String,
+    /// Where the CA key is now.
+    pub key_location: KeyLocation,
+}
+
+/// Moves the key; the folder is locked from the first check to the removal of `ca.key`.
+pub fn run(req: MoveKeyRequest) -> Result<()> {
+    let ca = CaStore::open(&req.ca)?;
+    let moving = ca.settings()?.pkcs11.is_none();
+    let mut wanted = vec![(secret::PIN, req.pin.as_ref())];
+    if moving {
+        wanted.push((secret::CA_PASS, req.ca_pass.as_ref()));
+    }
+    let mut read = Passwords::read(&wanted)?;
+    // Finishing an interrupted move only removes ca.key: its password is not needed then.
+    let password = if moving {
+        Some(read.take(secret::CA_PASS, SecretUse::Existing)?)
+    } else {
+        None
+    };
+    let pin = read.take(secret::PIN, SecretUse::Existing)?;
+    let lock = term::lock(&ca)?;
+    let search = ModuleSearch::new(req.module.as_deref(), None);
+    let moved = ca.move_key(&lock, password.as_ref(), &search, &req.uri, &pin)?;
+    let report = MoveKeyReport {
+        dir: path_text(&req.ca),
+        thumbprint: moved.thumbprint,
+        removed: path_text(&moved.removed),
+        key_location: moved.key,
+    };
+    term::render(&report, req.format)
+}
+
+impl Report for MoveKeyReport {
+    fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "Moved the key of the CA in {} onto a token", self.dir)?;
+        super::show::write_key_location(out, &self.key_location)?;
+        writeln!(out, "  thumbprint  {} (unchanged)", self.thumbprint)?;
+        writeln!(out, "  removed     {}", self.removed)?;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "The key is now sensitive and not extractable: it has NO BACKUP unless your token supports one. Destroy any other copy of ca.key only once you are sure of that."
+        )
+    }
+}
