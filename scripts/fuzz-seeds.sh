@@ -18,7 +18,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 
-for target in cscfg_edit thumbprint certificates csr pfx_read encrypted_key inventory batch_csv dates secret_source pkcs11_uri; do
+for target in cscfg_edit thumbprint certificates csr pfx_read encrypted_key inventory batch_csv dates secret_source pkcs11_uri inspect; do
   rm -rf "${CORPUS:?}/$target"
   mkdir -p "$CORPUS/$target"
 done
@@ -97,5 +97,9 @@ seed_text secret_source pass:hunter2 pass
 seed_text pkcs11_uri "pkcs11:token=certkit-ca;object=MyCA" plain
 seed_text pkcs11_uri "pkcs11:token=certkit%20ca;serial=74479927813576d2;object=My%20CA;id=%2C%85%7A%0F?module-path=/usr/lib/softhsm/libsofthsm2.so" full
 seed_text pkcs11_uri "pkcs11:object=CA;pin-value=1234" pin
+
+# inspect reads every kind of file: the seeds of the other readers, and a CRL.
+cp "$CORPUS"/certificates/* "$CORPUS"/pfx_read/* "$CORPUS"/csr/* "$CORPUS"/encrypted_key/* "$CORPUS/inspect/"
+seed inspect pki/ca.crl
 
 echo "fuzz-seeds: seeds for $(ls "$CORPUS" | wc -l) targets in $CORPUS"

@@ -204,6 +204,81 @@ pub fn decrypt_pem_to_der(path: &Path, pem: &str, password: &Secret) -> Result<S
         .map_err(|_| Error::WrongPassword { path: path.into() })
 }
 
+/// How an encrypted PKCS#8 key is protected, read without its password (for `inspect`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KeyEncryption {
+    /// `PBES2` or `PBES1`.
+    pub scheme: &'static str,
+    /// The key derivation: `PBKDF2-HMAC-SHA256`, `scrypt`, ...
+    pub kdf: String,
+    /// PBKDF2 (or PBES1) iterations.
+    pub iterations: Option<u64>,
+    /// scrypt's N, r and p.
+    pub scrypt: Option<[u64; 3]>,
+    /// The cipher: `AES-256-CBC`, ...
+    pub cipher: String,
+}
+
+/// How the `EncryptedPrivateKeyInfo` in `der` is protected.
+pub fn key_encryption(der: &[u8]) -> std::result::Result<KeyEncryption, String> {
+    use pkcs8::pkcs5::pbes2::{EncryptionScheme as Cipher, Kdf, Pbkdf2Prf};
+    let info = EncryptedPrivateKeyInfoRef::try_from(der).map_err(|e| e.to_string())?;
+    match &info.encryption_algorithm {
+        pkcs8::pkcs5::EncryptionScheme::Pbes2(params) => {
+            let cipher = match params.encryption {
+                Cipher::Aes128Cbc { .. } => "AES-128-CBC",
+                Cipher::Aes192Cbc { .. } => "AES-192-CBC",
+                Cipher::Aes256Cbc { .. } => "AES-256-CBC",
+                Cipher::Aes128Gcm { .. } => "AES-128-GCM",
+                Cipher::Aes256Gcm { .. } => "AES-256-GCM",
+                _ => "unknown",
+            };
+            let (kdf, iterations, scrypt) = match &params.kdf {
+                Kdf::Pbkdf2(p) => {
+                    let prf = match p.prf {
+                        Pbkdf2Prf::HmacWithSha1 => "HMAC-SHA1",
+                        Pbkdf2Prf::HmacWithSha224 => "HMAC-SHA224",
+                        Pbkdf2Prf::HmacWithSha256 => "HMAC-SHA256",
+                        Pbkdf2Prf::HmacWithSha384 => "HMAC-SHA384",
+                        Pbkdf2Prf::HmacWithSha512 => "HMAC-SHA512",
+                        _ => "unknown",
+                    };
+                    (
+                        format!("PBKDF2-{prf}"),
+                        Some(u64::from(p.iteration_count)),
+                        None,
+                    )
+                }
+                Kdf::Scrypt(p) => (
+                    "scrypt".to_string(),
+                    None,
+                    Some([
+                        p.cost_parameter,
+                        u64::from(p.block_size),
+                        u64::from(p.parallelization),
+                    ]),
+                ),
+                _ => ("unknown".to_string(), None, None),
+            };
+            Ok(KeyEncryption {
+                scheme: "PBES2",
+                kdf,
+                iterations,
+                scrypt,
+                cipher: cipher.into(),
+            })
+        }
+        pkcs8::pkcs5::EncryptionScheme::Pbes1(algorithm) => Ok(KeyEncryption {
+            scheme: "PBES1",
+            kdf: "PBKDF1".into(),
+            iterations: Some(u64::from(algorithm.parameters.iteration_count)),
+            scrypt: None,
+            cipher: format!("{:?}", algorithm.encryption),
+        }),
+        _ => Err("an unknown encryption scheme".into()),
+    }
+}
+
 /// Refuses key-derivation parameters that are invalid or absurd, before deriving anything: a hostile key file
 /// must not crash certkit or keep it busy for minutes.
 fn check_kdf(scheme: &pkcs8::pkcs5::EncryptionScheme, path: &Path) -> Result<()> {

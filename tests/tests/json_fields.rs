@@ -207,6 +207,36 @@ fn json_field_names_are_pinned_and_documented() {
         "certkit-export thumbprint",
         env.json("certkit-export", &["thumbprint", "alice.cer", "--json"]),
     );
+    // One line per kind of file `inspect` reads.
+    env.openssl_ok(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "req.key",
+        "-subj",
+        "/CN=req",
+        "-out",
+        "req.csr",
+    ]);
+    for (kind, file) in [
+        ("certificate", "alice.cer"),
+        ("pfx", "alice.pfx"),
+        ("csr", "req.csr"),
+        ("crl", "pki/ca.crl"),
+        ("key", "alice.key"),
+        ("key with a finding", "req.key"),
+    ] {
+        let shown = env.json(
+            "certkit-export",
+            &["inspect", file, "--pfx-pass", "env:PFX_PW", "--json"],
+        );
+        add(&format!("certkit-export inspect ({kind})"), shown);
+    }
     std::fs::copy(example_cscfg(), env.path("svc.cscfg")).expect("copy");
     add(
         "certkit-export cscfg",

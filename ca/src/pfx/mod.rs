@@ -171,19 +171,39 @@ pub fn check_work(path: &Path, bytes: &[u8]) -> Result<structure::Structure> {
     Ok(shape)
 }
 
+/// Loads OpenSSL 3's legacy provider (RC2, RC4, DES) beside the default one, once; false if it is not
+/// installed.
+fn legacy_provider() -> bool {
+    static LEGACY: std::sync::OnceLock<Option<openssl::provider::Provider>> =
+        std::sync::OnceLock::new();
+    LEGACY
+        .get_or_init(|| openssl::provider::Provider::try_load(None, "legacy", true).ok())
+        .is_some()
+}
+
 /// Opens a PFX with its password.
 pub fn read(path: &Path, bytes: &[u8], password: &Secret) -> Result<PfxContents> {
     check_work(path, bytes)?;
     let pfx = Pkcs12::from_der(bytes)
         .map_err(|_| Error::malformed(path, "not a PFX (PKCS#12) file, or damaged"))?;
-    let parsed = pfx.parse2(password.expose()).map_err(|e| {
+    let mut parsed = pfx.parse2(password.expose());
+    if parsed
+        .as_ref()
+        .is_err_and(|e| e.to_string().contains("unsupported"))
+        && legacy_provider()
+    {
+        // RC2 and RC4 (old pvk2pfx, `openssl pkcs12 -legacy`) are in OpenSSL 3's legacy provider: reading
+        // such a file is how it gets converted to a profile everything reads.
+        parsed = pfx.parse2(password.expose());
+    }
+    let parsed = parsed.map_err(|e| {
         let text = e.to_string();
         if text.contains("mac verify failure") || text.contains("mac_verify") {
             Error::WrongPassword { path: path.into() }
         } else if text.contains("unsupported") {
             Error::malformed(
                 path,
-                "uses an algorithm OpenSSL 3 will not read (RC2-40 from an old pvk2pfx?); re-export it from Windows with AES or 3DES",
+                "uses an algorithm OpenSSL 3 reads only with its legacy provider (RC2-40 from an old pvk2pfx?), which is not installed here; re-export it from Windows with AES or 3DES",
             )
         } else {
             Error::malformed(path, format!("cannot open the PFX: wrong password or damaged file ({text})"))

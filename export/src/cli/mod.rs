@@ -3,6 +3,7 @@
 
 mod cer;
 mod cscfg;
+mod inspect;
 mod pfx;
 mod thumbprint;
 
@@ -32,6 +33,8 @@ pub enum Command {
     Thumbprint(thumbprint::ThumbprintArgs),
     /// Put thumbprints and settings into a ServiceConfiguration.cscfg, changing only those values.
     Cscfg(cscfg::CscfgArgs),
+    /// Say what certificate, PFX, CSR, CRL or key files are, whether they will load where they go, and what is wrong.
+    Inspect(inspect::InspectArgs),
 }
 
 /// Runs a parsed `certkit-export` command line.
@@ -41,5 +44,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Cer(a) => commands::cer::run(a.request()),
         Command::Thumbprint(a) => commands::thumbprint::run(a.request()),
         Command::Cscfg(a) => commands::cscfg::run(a.request()?),
+        Command::Inspect(a) => commands::inspect::run(a.request()),
     }
 }

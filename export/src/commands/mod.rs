@@ -3,5 +3,6 @@
 
 pub mod cer;
 pub mod cscfg;
+pub mod inspect;
 pub mod pfx;
 pub mod thumbprint;

@@ -1,0 +1,51 @@
+//! `certkit-export inspect`.
+
+use std::path::PathBuf;
+
+use certkit_ca::SecretSource;
+use certkit_ca::cli::shared::JsonArg;
+use certkit_ca::term::Format;
+use clap::ValueEnum;
+use clap::builder::PossibleValue;
+
+use crate::commands::inspect::InspectRequest;
+use crate::inspect::Role;
+
+impl ValueEnum for Role {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Role::ALL
+    }
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name()).help(self.description()))
+    }
+}
+
+/// `certkit-export inspect`.
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// Files to inspect: certificates (DER, PEM, bundles), PFX, CSR, CRL or private keys.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Source of the PFX password, to open a PFX's certificates and key (default: ask on a terminal; without
+    /// one, only what needs no password is shown).
+    #[arg(long, value_name = "SOURCE")]
+    pub pfx_pass: Option<SecretSource>,
+    /// What the (first) certificate is for in the guide (default: guessed from its extensions).
+    #[arg(long, value_enum)]
+    pub role: Option<Role>,
+    /// Output format.
+    #[command(flatten)]
+    pub json: JsonArg,
+}
+
+impl InspectArgs {
+    /// The validated request.
+    pub fn request(self) -> InspectRequest {
+        InspectRequest {
+            files: self.files,
+            pfx_pass: self.pfx_pass,
+            role: self.role,
+            format: Format::json_if(self.json.json),
+        }
+    }
+}
