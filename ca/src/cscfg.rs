@@ -29,6 +29,35 @@ pub struct Change {
     pub new: String,
 }
 
+/// One role's certificate entries and settings, as written (for checks).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoleValues {
+    /// The role's name.
+    pub role: String,
+    /// `<Certificate name thumbprint thumbprintAlgorithm>` entries: name, thumbprint, algorithm.
+    pub certificates: Vec<(String, String, Option<String>)>,
+    /// `<Setting name value>` entries.
+    pub settings: Vec<(String, String)>,
+}
+
+impl RoleValues {
+    /// A setting's value.
+    pub fn setting(&self, name: &str) -> Option<&str> {
+        self.settings
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A certificate entry's thumbprint.
+    pub fn certificate(&self, name: &str) -> Option<&str> {
+        self.certificates
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .map(|(_, t, _)| t.as_str())
+    }
+}
+
 /// A .cscfg file being edited.
 pub struct Cscfg {
     path: PathBuf,
@@ -278,6 +307,44 @@ impl Cscfg {
                 .join(","))
         })?;
         Ok(absent.into_inner())
+    }
+
+    /// Every role's certificate entries and settings, in file order.
+    pub fn roles(&self) -> Result<Vec<RoleValues>> {
+        let doc = self.parse()?;
+        let is = |n: &roxmltree::Node, local: &str| {
+            n.is_element()
+                && n.tag_name().name() == local
+                && n.tag_name().namespace() == Some(NAMESPACE)
+        };
+        let mut roles = Vec::new();
+        for role in doc.root_element().children().filter(|n| is(n, "Role")) {
+            let mut values = RoleValues {
+                role: role.attribute("name").unwrap_or("(unnamed)").to_string(),
+                certificates: Vec::new(),
+                settings: Vec::new(),
+            };
+            for group in role.children() {
+                if is(&group, "ConfigurationSettings") {
+                    for setting in group.children().filter(|n| is(n, "Setting")) {
+                        values.settings.push((
+                            setting.attribute("name").unwrap_or_default().to_string(),
+                            setting.attribute("value").unwrap_or_default().to_string(),
+                        ));
+                    }
+                } else if is(&group, "Certificates") {
+                    for cert in group.children().filter(|n| is(n, "Certificate")) {
+                        values.certificates.push((
+                            cert.attribute("name").unwrap_or_default().to_string(),
+                            cert.attribute("thumbprint").unwrap_or_default().to_string(),
+                            cert.attribute("thumbprintAlgorithm").map(str::to_string),
+                        ));
+                    }
+                }
+            }
+            roles.push(values);
+        }
+        Ok(roles)
     }
 
     /// The changes made so far.

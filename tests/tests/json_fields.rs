@@ -254,6 +254,14 @@ fn json_field_names_are_pinned_and_documented() {
         ),
     );
 
+    let checked = env.run(
+        "certkit-export",
+        &["cscfg", "--file", "svc.cscfg", "--check", "--json"],
+    );
+    add(
+        "certkit-export cscfg --check",
+        serde_json::from_slice(&checked.stdout).expect("JSON"),
+    );
     common::token::softhsm(&env);
     env.init_ca_with("moved", &["--key", "p256"]);
     add(

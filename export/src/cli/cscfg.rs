@@ -8,7 +8,7 @@ use certkit_ca::term::Format;
 use certkit_ca::{Error, Result};
 use clap::ValueEnum;
 
-use crate::commands::cscfg::{ClientAuth, CscfgRequest};
+use crate::commands::cscfg::{CheckRequest, ClientAuth, CscfgAction, CscfgRequest};
 
 /// Values of ClientCertificateRevocationCheck (X509RevocationMode names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -64,6 +64,16 @@ pub struct CscfgArgs {
     /// Print a unified diff of what would change and write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Check the file before a deployment instead of editing it: empty, malformed or pasted thumbprints,
+    /// entries that disagree; reads only, exit 1 when something would break the deployment.
+    #[arg(long, conflicts_with_all = ["ssl", "ca_cert", "encryption", "allow", "disallow", "revocation_check", "client_auth", "dry_run"])]
+    pub check: bool,
+    /// With --check: the certificates to deploy (DER, PEM or PFX); every thumbprint must name one of them.
+    #[arg(long, value_name = "FILE", num_args = 1.., requires = "check")]
+    pub certs: Vec<PathBuf>,
+    /// With --check: the CA folder; allow-list entries must be certificates it issued and has not revoked.
+    #[arg(long, value_name = "DIR", requires = "check")]
+    pub ca_dir: Option<PathBuf>,
     /// Source of the PFX password, for certificates given as PFX files (default: ask).
     #[arg(long, value_name = "SOURCE")]
     pub pfx_pass: Option<SecretSource>,
@@ -73,8 +83,17 @@ pub struct CscfgArgs {
 }
 
 impl CscfgArgs {
-    /// The validated request.
-    pub fn request(self) -> Result<CscfgRequest> {
+    /// The validated request: a check, or an edit.
+    pub fn request(self) -> Result<CscfgAction> {
+        if self.check {
+            return Ok(CscfgAction::Check(CheckRequest {
+                file: self.file,
+                certs: self.certs,
+                ca_dir: self.ca_dir,
+                pfx_pass: self.pfx_pass,
+                format: Format::json_if(self.json.json),
+            }));
+        }
         let nothing = self.ssl.is_none()
             && self.ca_cert.is_none()
             && self.encryption.is_none()
@@ -84,10 +103,10 @@ impl CscfgArgs {
             && self.client_auth.is_none();
         if nothing {
             return Err(Error::BadInput(
-                "nothing to change: give --ssl, --ca-cert, --encryption, --allow, --disallow, --revocation-check or --client-auth".into(),
+                "nothing to change: give --ssl, --ca-cert, --encryption, --allow, --disallow, --revocation-check or --client-auth (or --check to check the file)".into(),
             ));
         }
-        Ok(CscfgRequest {
+        Ok(CscfgAction::Edit(CscfgRequest {
             file: self.file,
             ssl: self.ssl,
             ca_cert: self.ca_cert,
@@ -106,6 +125,6 @@ impl CscfgArgs {
             dry_run: self.dry_run,
             pfx_pass: self.pfx_pass,
             format: Format::json_if(self.json.json),
-        })
+        }))
     }
 }

@@ -43,7 +43,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Pfx(a) => commands::pfx::run(a.request()?),
         Command::Cer(a) => commands::cer::run(a.request()),
         Command::Thumbprint(a) => commands::thumbprint::run(a.request()),
-        Command::Cscfg(a) => commands::cscfg::run(a.request()?),
+        Command::Cscfg(a) => match a.request()? {
+            commands::cscfg::CscfgAction::Edit(req) => commands::cscfg::run(req),
+            commands::cscfg::CscfgAction::Check(req) => commands::cscfg::check(req),
+        },
         Command::Inspect(a) => commands::inspect::run(a.request()),
     }
 }

@@ -9,9 +9,12 @@ use certkit_ca::secret::OnDemand;
 use certkit_ca::term::output::path_text;
 use certkit_ca::term::secrets::PfxPassword;
 use certkit_ca::term::{self, Format, Report};
-use certkit_ca::{Error, Result, SecretSource, Thumbprint};
+use certkit_ca::{CaStore, Error, Result, SecretSource, Thumbprint};
 use serde::Serialize;
 
+use crate::check::{CaView, Context, GivenCert, RoleFinding};
+use crate::inspect::Level;
+use crate::inspect::cert::CertFacts;
 use crate::sources;
 
 /// `--client-auth on|off`.
@@ -23,7 +26,130 @@ pub enum ClientAuth {
     Off,
 }
 
-/// What `certkit-export cscfg` was asked to do.
+/// What `certkit-export cscfg` was asked to do: edit the file, or check it.
+#[derive(Debug)]
+pub enum CscfgAction {
+    /// Change values.
+    Edit(CscfgRequest),
+    /// Check before a deployment.
+    Check(CheckRequest),
+}
+
+/// What `certkit-export cscfg --check` was asked to do.
+#[derive(Debug)]
+pub struct CheckRequest {
+    /// The service configuration.
+    pub file: PathBuf,
+    /// The certificates to deploy.
+    pub certs: Vec<PathBuf>,
+    /// The CA folder.
+    pub ca_dir: Option<PathBuf>,
+    /// The PFX password's source, for certificates given as PFX files.
+    pub pfx_pass: Option<SecretSource>,
+    /// How to print the result.
+    pub format: Format,
+}
+
+/// What the check found.
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    /// The service configuration.
+    pub file: String,
+    /// The roles checked.
+    pub roles: Vec<String>,
+    /// Every finding, with its role.
+    pub findings: Vec<RoleFinding>,
+    /// True when nothing would break the deployment (no error-level finding).
+    pub ok: bool,
+}
+
+/// Checks the service configuration; changes nothing. Exit 1 when something would break the deployment.
+pub fn check(req: CheckRequest) -> Result<()> {
+    let mut password = PfxPassword::new(req.pfx_pass.as_ref());
+    let file = Cscfg::load(&req.file)?;
+    let roles = file.roles()?;
+    let mut certs = Vec::new();
+    for path in &req.certs {
+        let read = sources::read_cert_file(path, &mut password)?;
+        certs.push(GivenCert {
+            file: path_text(path),
+            facts: CertFacts::from_der(&read.cert.der, path)?,
+        });
+    }
+    let ca = match &req.ca_dir {
+        Some(dir) => {
+            let store = CaStore::open(dir)?;
+            Some(CaView {
+                cert: store.cert()?,
+                entries: store.entries()?,
+                crl_url: store.settings()?.crl_url,
+            })
+        }
+        None => None,
+    };
+    let findings = crate::check::check(
+        &roles,
+        &Context {
+            certs: &certs,
+            ca: ca.as_ref(),
+            now: time::OffsetDateTime::now_utc(),
+        },
+    );
+    let report = CheckReport {
+        file: path_text(&req.file),
+        roles: roles.iter().map(|r| r.role.clone()).collect(),
+        ok: !findings.iter().any(|f| f.finding.level == Level::Error),
+        findings,
+    };
+    term::render(&report, req.format)?;
+    if report.ok {
+        Ok(())
+    } else {
+        Err(Error::Failed(format!(
+            "{} would break the deployment; fix the errors above",
+            report.file
+        )))
+    }
+}
+
+impl Report for CheckReport {
+    fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(
+            out,
+            "{}: {} role(s): {}",
+            self.file,
+            self.roles.len(),
+            self.roles.join(", ")
+        )?;
+        for role in &self.roles {
+            let mine: Vec<&RoleFinding> =
+                self.findings.iter().filter(|f| &f.role == role).collect();
+            if mine.is_empty() {
+                writeln!(out, "  {role}: OK")?;
+                continue;
+            }
+            writeln!(out, "  {role}:")?;
+            for f in mine {
+                let level = match f.finding.level {
+                    Level::Error => "error",
+                    Level::Warning => "warning",
+                };
+                writeln!(
+                    out,
+                    "    {level:<8}{}: {}",
+                    f.finding.code, f.finding.message
+                )?;
+                writeln!(out, "            fix: {}", f.finding.fix)?;
+            }
+        }
+        if self.ok {
+            writeln!(out, "Nothing would break the deployment.")?;
+        }
+        Ok(())
+    }
+}
+
+/// What `certkit-export cscfg` was asked to change.
 #[derive(Debug)]
 pub struct CscfgRequest {
     /// The service configuration.
