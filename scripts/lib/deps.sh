@@ -45,6 +45,7 @@ deps_test() {
   command -v strace >/dev/null 2>&1 || missing+=(strace)
   command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
   command -v pkcs11-tool >/dev/null 2>&1 || missing+=(opensc)
+  [ -e /etc/ssl/certs/DigiCert_Global_Root_G2.pem ] || missing+=(ca-certificates)
   command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
   deps_apt "${missing[@]}"
   python3 -c 'import cryptography' 2>/dev/null || {

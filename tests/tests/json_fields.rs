@@ -262,6 +262,13 @@ fn json_field_names_are_pinned_and_documented() {
         "certkit-export cscfg --check",
         serde_json::from_slice(&checked.stdout).expect("JSON"),
     );
+    add(
+        "certkit-export tls12",
+        env.json(
+            "certkit-export",
+            &["tls12", "--reg", "t.reg", "--roots", "/etc/ssl/certs", "--json"],
+        ),
+    );
     common::token::softhsm(&env);
     env.init_ca_with("moved", &["--key", "p256"]);
     add(

@@ -6,6 +6,7 @@ mod cscfg;
 mod inspect;
 mod pfx;
 mod thumbprint;
+mod tls12;
 
 use clap::{Parser, Subcommand};
 
@@ -35,6 +36,8 @@ pub enum Command {
     Cscfg(cscfg::CscfgArgs),
     /// Say what certificate, PFX, CSR, CRL or key files are, whether they will load where they go, and what is wrong.
     Inspect(inspect::InspectArgs),
+    /// TLS 1.2 readiness: the registry file for old Windows, and Azure's root CAs in a trust store.
+    Tls12(tls12::Tls12Args),
 }
 
 /// Runs a parsed `certkit-export` command line.
@@ -48,5 +51,6 @@ pub fn run(cli: Cli) -> Result<()> {
             commands::cscfg::CscfgAction::Check(req) => commands::cscfg::check(req),
         },
         Command::Inspect(a) => commands::inspect::run(a.request()),
+        Command::Tls12(a) => commands::tls12::run(a.request()),
     }
 }

@@ -6,3 +6,4 @@ pub mod cscfg;
 pub mod inspect;
 pub mod pfx;
 pub mod thumbprint;
+pub mod tls12;
