@@ -43,6 +43,8 @@ deps_test() {
   command -v script >/dev/null 2>&1 || missing+=(bsdutils)
   command -v jq >/dev/null 2>&1 || missing+=(jq)
   command -v strace >/dev/null 2>&1 || missing+=(strace)
+  command -v man >/dev/null 2>&1 || missing+=(man-db)
+  command -v groff >/dev/null 2>&1 || missing+=(groff-base)
   command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
   command -v pkcs11-tool >/dev/null 2>&1 || missing+=(opensc)
   [ -e /etc/ssl/certs/DigiCert_Global_Root_G2.pem ] || missing+=(ca-certificates)

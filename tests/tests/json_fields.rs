@@ -266,7 +266,14 @@ fn json_field_names_are_pinned_and_documented() {
         "certkit-export tls12",
         env.json(
             "certkit-export",
-            &["tls12", "--reg", "t.reg", "--roots", "/etc/ssl/certs", "--json"],
+            &[
+                "tls12",
+                "--reg",
+                "t.reg",
+                "--roots",
+                "/etc/ssl/certs",
+                "--json",
+            ],
         ),
     );
     common::token::softhsm(&env);

@@ -43,6 +43,8 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Move the CA key from ca.key onto a PKCS#11 token (same certificate, same thumbprint).
     MoveKey(move_key::MoveKeyArgs),
+    /// Print the shell completion script (source it, or install it as the README says).
+    Completions(shared::CompletionsArgs),
 }
 
 /// Runs a parsed `certkit-ca` command line.
@@ -55,5 +57,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Crl(args) => commands::crl::run(args.request()),
         Command::Audit(args) => commands::audit::run(args.request()),
         Command::MoveKey(args) => commands::move_key::run(args.request()),
+        Command::Completions(args) => {
+            commands::completions::run(args.shell, <Cli as clap::CommandFactory>::command())
+        }
     }
 }

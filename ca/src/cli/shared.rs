@@ -87,3 +87,11 @@ pub struct SanArgs {
     #[arg(long, value_name = "ADDR")]
     pub ip: Vec<IpAddr>,
 }
+
+/// `completions SHELL`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, powershell (or elvish).
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}

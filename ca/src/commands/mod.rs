@@ -1,6 +1,7 @@
 //! certkit-ca's command bodies: each takes a validated request, calls the library, and renders one report.
 
 pub mod audit;
+pub mod completions;
 pub mod crl;
 pub mod init;
 pub mod list;

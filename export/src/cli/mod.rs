@@ -38,6 +38,8 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// TLS 1.2 readiness: the registry file for old Windows, and Azure's root CAs in a trust store.
     Tls12(tls12::Tls12Args),
+    /// Print the shell completion script (source it, or install it as the README says).
+    Completions(certkit_ca::cli::shared::CompletionsArgs),
 }
 
 /// Runs a parsed `certkit-export` command line.
@@ -52,5 +54,9 @@ pub fn run(cli: Cli) -> Result<()> {
         },
         Command::Inspect(a) => commands::inspect::run(a.request()),
         Command::Tls12(a) => commands::tls12::run(a.request()),
+        Command::Completions(a) => certkit_ca::commands::completions::run(
+            a.shell,
+            <Cli as clap::CommandFactory>::command(),
+        ),
     }
 }

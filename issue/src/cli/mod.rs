@@ -35,6 +35,8 @@ pub enum Command {
     /// Renew a certificate the CA issued: new key, same subject, SANs, profile and EKUs. The old one stays
     /// valid (and listed) until it is revoked.
     Renew(renew::RenewArgs),
+    /// Print the shell completion script (source it, or install it as the README says).
+    Completions(certkit_ca::cli::shared::CompletionsArgs),
 }
 
 /// Runs a parsed `certkit-issue` command line.
@@ -48,5 +50,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Encryption(a) => commands::issue::run(a.request()?),
         Command::Sign(a) => commands::sign::run(a.request()?),
         Command::Renew(a) => commands::renew::run(a.request()?),
+        Command::Completions(a) => certkit_ca::commands::completions::run(
+            a.shell,
+            <Cli as clap::CommandFactory>::command(),
+        ),
     }
 }
