@@ -18,7 +18,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 
-for target in cscfg_edit thumbprint certificates csr pfx_read encrypted_key inventory batch_csv dates secret_source pkcs11_uri inspect; do
+for target in cscfg_edit cscfg_network thumbprint certificates csr pfx_read encrypted_key inventory batch_csv dates secret_source pkcs11_uri inspect; do
   rm -rf "${CORPUS:?}/$target"
   mkdir -p "$CORPUS/$target"
 done
@@ -76,6 +76,13 @@ certkit-export cscfg --file example.cscfg --ssl server.cer --ca-cert pki/ca.cer 
   --allow alice.cer --allow team/carol.cer --revocation-check Online >/dev/null
 seed cscfg_edit example.cscfg
 seed cscfg_edit "$ROOT/tests/fixtures/two-roles.cscfg"
+# cscfg_network: a count byte and six bytes per subnet (allow 10.0.0.0/8, deny 10.9.0.0/16), then the file.
+seed_network() { { printf '\002\000\012\000\000\000\010\000\012\011\000\000\020'; cat "$1"; } > "$CORPUS/cscfg_network/$2"; }
+seed_network example.cscfg example.cscfg
+seed_network "$ROOT/tests/fixtures/two-roles.cscfg" two-roles.cscfg
+seed_network "$ROOT/tests/fixtures/no-network.cscfg" no-network.cscfg
+certkit-export cscfg --file example.cscfg --allow-subnet 100.100.0.0/16 --allow-subnet 2001:db8::/32 >/dev/null
+seed_network example.cscfg restricted.cscfg
 
 certkit-export thumbprint alice.cer | cut -d' ' -f1 > plain.txt && seed thumbprint plain.txt
 # As the Windows certificate dialog shows it: spaced pairs in lower case after an invisible U+200E.

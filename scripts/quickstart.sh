@@ -34,6 +34,7 @@ PATH="$BIN:$PATH" exec scripts/splitmerge-setup.sh \
   --service "certkit-demo.cloudapp.net" \
   --people "Alice Smith,Bob Jones" \
   --cscfg-template examples/ServiceConfiguration.cscfg \
+  --allow-subnet 100.100.0.0/16 \
   --ca-pass "file:$DEMO/passwords/ca.txt" \
   --key-pass "file:$DEMO/passwords/key.txt" \
   --pfx-pass "file:$DEMO/passwords/pfx.txt"

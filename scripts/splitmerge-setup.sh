@@ -10,13 +10,14 @@
 #
 # usage: splitmerge-setup.sh --dir DIR --service HOST --people "Name One,Name Two" | --people-file FILE
 #          (--cscfg-template FILE | --cscfg FILE) [--ca-cn NAME] [--pfx-profile compat|modern]
-#          [--ca-pass SOURCE] [--key-pass SOURCE] [--pfx-pass SOURCE]
+#          [--allow-subnet CIDR]... [--ca-pass SOURCE] [--key-pass SOURCE] [--pfx-pass SOURCE]
+# --allow-subnet (repeatable) lets only those IP ranges reach the HTTPS endpoint (certkit-export cscfg).
 # Exit codes: those of the certkit command that failed (2 bad input, 1 operation failed).
 set -euo pipefail
 
 die() { echo "splitmerge-setup: $*" >&2; exit 2; }
 DIR= SERVICE= PEOPLE= PEOPLE_FILE= TEMPLATE= CSCFG= CA_CN= PFX_PROFILE=compat
-PASS_ARGS=()
+PASS_ARGS=() NET_ARGS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) DIR=$2; shift 2 ;;
@@ -27,8 +28,9 @@ while [ $# -gt 0 ]; do
     --cscfg) CSCFG=$2; shift 2 ;;
     --ca-cn) CA_CN=$2; shift 2 ;;
     --pfx-profile) PFX_PROFILE=$2; shift 2 ;;
+    --allow-subnet) NET_ARGS+=("$1" "$2"); shift 2 ;;
     --ca-pass|--key-pass|--pfx-pass) PASS_ARGS+=("$1" "$2"); shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
@@ -39,6 +41,9 @@ done
 [ -z "$TEMPLATE" ] || [ -f "$TEMPLATE" ] || die "template $TEMPLATE not found"
 [ -z "$CSCFG" ] || [ -f "$CSCFG" ] || die "$CSCFG not found"
 CA_CN=${CA_CN:-"$SERVICE CA"}
+if [ ${#NET_ARGS[@]} -gt 0 ]; then # subnets and the web role checked now, not after the certificates are made
+  certkit-export cscfg --file "${TEMPLATE:-$CSCFG}" --dry-run "${NET_ARGS[@]}" > /dev/null
+fi
 
 pass() { # the password-source flags a certkit command takes, from those given
   local flag i
@@ -151,7 +156,7 @@ fi
 
 echo "== 5. Thumbprints into $CSCFG"
 certkit-export cscfg --file "$CSCFG" --ssl "$DIR/keys/ssl.cer" --ca-cert "$DIR/upload/ca.cer" \
-  --encryption "$DIR/keys/encryption.cer" "${allow[@]}"
+  --encryption "$DIR/keys/encryption.cer" "${allow[@]}" "${NET_ARGS[@]}"
 echo complete >> "$MARKER"
 
 echo

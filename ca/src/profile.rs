@@ -81,6 +81,18 @@ pub mod names {
     pub const SETUP_WEBAPP: &str = "SetupWebAppForClientCertificates";
     /// Setting: client certificates for the web server.
     pub const SETUP_WEBSERVER: &str = "SetupWebserverForClientCertificates";
+    /// Setting (IIS Dynamic IP Security): deny a host with too many concurrent requests.
+    pub const DOS_DENY_CONCURRENT: &str = "DynamicIpRestrictionDenyByConcurrentRequests";
+    /// Setting: the most concurrent requests one host may have.
+    pub const DOS_MAX_CONCURRENT: &str = "DynamicIpRestrictionMaxConcurrentRequests";
+    /// Setting: deny a host that sends requests too fast.
+    pub const DOS_DENY_RATE: &str = "DynamicIpRestrictionDenyByRequestRate";
+    /// Setting: the most requests one host may send per interval.
+    pub const DOS_MAX_REQUESTS: &str = "DynamicIpRestrictionMaxRequests";
+    /// Setting: the interval of the request rate, in milliseconds.
+    pub const DOS_INTERVAL: &str = "DynamicIpRestrictionRequestIntervalInMilliseconds";
+    /// Setting: what a denied request gets.
+    pub const DOS_ACTION: &str = "DynamicIpRestrictionDenyAction";
 }
 
 /// The ready-to-paste lines for a CA certificate.

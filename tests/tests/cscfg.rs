@@ -6,19 +6,11 @@ mod common;
 use common::*;
 
 fn fixture(env: &Env) -> String {
-    let text = std::fs::read_to_string(format!(
-        "{}/fixtures/two-roles.cscfg",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .expect("fixture");
-    std::fs::write(env.path("svc.cscfg"), &text).expect("write");
-    text
+    env.cscfg_fixture("two-roles.cscfg")
 }
 
 fn read_back(env: &Env) -> serde_json::Value {
-    let out = env.tool("python3", &[&peer("cscfg_read.py"), "svc.cscfg"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("json")
+    env.read_cscfg("svc.cscfg")
 }
 
 /// A CA, an SSL server certificate, an encryption certificate and two clients.

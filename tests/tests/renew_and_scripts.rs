@@ -197,8 +197,17 @@ fn splitmerge_setup_runs_the_whole_guide() {
         "people.txt",
         "--cscfg-template",
         &template,
+        "--allow-subnet",
+        "100.100.0.0/16",
     ];
     args.extend_from_slice(&PASSES);
+    // A bad subnet is refused before anything is made.
+    let mut bad = args.clone();
+    bad[9] = "100.100.3.4/16";
+    let out = script(&env, "splitmerge-setup.sh", &bad);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_contains(&text(&out.stderr), &["the network is 100.100.0.0/16"]);
+    assert!(!env.path("deploy").exists());
     ok_script(&env, "splitmerge-setup.sh", &args);
     for file in [
         "deploy/upload/ssl.pfx",
@@ -244,6 +253,22 @@ fn splitmerge_setup_runs_the_whole_guide() {
     assert_eq!(
         web["settings"]["AllowedClientCertificateThumbprints"],
         allowed.as_str()
+    );
+    // HTTPS only from the given range; plain HTTP still denied.
+    let network = &cfg["#network"];
+    assert_eq!(
+        network["access_controls"]["Restricted"],
+        serde_json::json!([
+            ["permit", "1", "100.100.0.0/16", "allow 100.100.0.0/16"],
+            ["deny", "2", "0.0.0.0/0", "deny everything else"]
+        ])
+    );
+    assert_eq!(
+        network["endpoint_acls"],
+        serde_json::json!([
+            ["SplitMergeWeb", "HttpIn", "DenyAll"],
+            ["SplitMergeWeb", "HttpsIn", "Restricted"]
+        ])
     );
     // The client PFX carries the CA and opens in Python cryptography.
     let check = env.tool(

@@ -8,7 +8,11 @@ use certkit_ca::term::Format;
 use certkit_ca::{Error, Result};
 use clap::ValueEnum;
 
-use crate::commands::cscfg::{CheckRequest, ClientAuth, CscfgAction, CscfgRequest};
+use certkit_ca::cscfg::network::{self, Binding, Subnet};
+
+use crate::commands::cscfg::{
+    CheckRequest, ClientAuth, CscfgAction, CscfgRequest, Dos, DosConcurrent, DosRate, NetworkChange,
+};
 
 /// Values of ClientCertificateRevocationCheck (X509RevocationMode names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -33,8 +37,71 @@ pub enum Switch {
     Off,
 }
 
+/// What a request denied by Dynamic IP Security gets (DynamicIpRestrictionDenyAction).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DosAction {
+    /// Drop the connection (the guide's default).
+    #[value(name = "AbortRequest")]
+    AbortRequest,
+    /// HTTP 403.
+    #[value(name = "Forbidden")]
+    Forbidden,
+    /// HTTP 401.
+    #[value(name = "Unauthorized")]
+    Unauthorized,
+    /// HTTP 404.
+    #[value(name = "NotFound")]
+    NotFound,
+}
+
+impl DosAction {
+    fn name(self) -> &'static str {
+        match self {
+            DosAction::AbortRequest => "AbortRequest",
+            DosAction::Forbidden => "Forbidden",
+            DosAction::Unauthorized => "Unauthorized",
+            DosAction::NotFound => "NotFound",
+        }
+    }
+}
+
+fn subnet(s: &str) -> std::result::Result<Subnet, String> {
+    s.parse().map_err(|e: network::SubnetError| e.to_string())
+}
+
+fn count(s: &str, what: &str) -> std::result::Result<u32, String> {
+    match s.trim().parse::<u32>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!(
+            "{what} must be a whole number from 1 to {}",
+            u32::MAX
+        )),
+    }
+}
+
+fn dos_concurrent(s: &str) -> std::result::Result<DosConcurrent, String> {
+    if s.trim().eq_ignore_ascii_case("off") {
+        return Ok(DosConcurrent::Off);
+    }
+    count(s, "the number of concurrent requests").map(DosConcurrent::Max)
+}
+
+fn dos_rate(s: &str) -> std::result::Result<DosRate, String> {
+    if s.trim().eq_ignore_ascii_case("off") {
+        return Ok(DosRate::Off);
+    }
+    let (requests, interval) = s
+        .split_once('/')
+        .ok_or("give REQUESTS/MILLISECONDS, e.g. 100/2000, or off")?;
+    Ok(DosRate::Max {
+        requests: count(requests, "the number of requests")?,
+        interval_ms: count(interval, "the interval in milliseconds")?,
+    })
+}
+
 /// `certkit-export cscfg`.
 #[derive(Debug, clap::Args)]
+#[command(group = clap::ArgGroup::new("acl").multiple(true).args(["allow_subnet", "deny_subnet", "allow_all_https"]))]
 pub struct CscfgArgs {
     /// The service configuration file to update in place (the previous version is kept as FILE.bak).
     #[arg(long, value_name = "FILE.cscfg")]
@@ -61,12 +128,40 @@ pub struct CscfgArgs {
     /// Turn client-certificate authentication on or off (off also points the CA entry at the SSL certificate).
     #[arg(long, value_enum, conflicts_with = "ca_cert")]
     pub client_auth: Option<Switch>,
+    /// Let only this IP range reach the HTTPS endpoint (CIDR, IPv4 or IPv6; repeatable, in order); all other
+    /// addresses are denied.
+    #[arg(long, value_name = "CIDR", value_parser = subnet)]
+    pub allow_subnet: Vec<Subnet>,
+    /// Keep this IP range out of the HTTPS endpoint (CIDR; repeatable); checked before the allowed ranges.
+    #[arg(long, value_name = "CIDR", value_parser = subnet)]
+    pub deny_subnet: Vec<Subnet>,
+    /// Let every address reach the HTTPS endpoint again (the guide's default, AllowAll).
+    #[arg(long, conflicts_with_all = ["allow_subnet", "deny_subnet"])]
+    pub allow_all_https: bool,
+    /// The access control the subnets go into [default: Restricted].
+    #[arg(long, value_name = "NAME", requires = "acl")]
+    pub acl_name: Option<String>,
+    /// The endpoint to guard, as named in the service definition [default: HttpsIn].
+    #[arg(long, value_name = "NAME", requires = "acl")]
+    pub endpoint: Option<String>,
+    /// The role whose endpoint is guarded [default: SplitMergeWeb].
+    #[arg(long, value_name = "ROLE", requires = "acl")]
+    pub role: Option<String>,
+    /// Deny a host with more than N concurrent requests, or off (IIS Dynamic IP Security).
+    #[arg(long, value_name = "N|off", value_parser = dos_concurrent)]
+    pub dos_concurrent: Option<DosConcurrent>,
+    /// Deny a host that sends more than N requests in MS milliseconds (e.g. 100/2000), or off.
+    #[arg(long, value_name = "N/MS|off", value_parser = dos_rate)]
+    pub dos_rate: Option<DosRate>,
+    /// What a denied request gets.
+    #[arg(long, value_enum, value_name = "DOS_ACTION")]
+    pub dos_action: Option<DosAction>,
     /// Print a unified diff of what would change and write nothing.
     #[arg(long)]
     pub dry_run: bool,
     /// Check the file before a deployment instead of editing it: empty, malformed or pasted thumbprints,
     /// entries that disagree; reads only, exit 1 when something would break the deployment.
-    #[arg(long, conflicts_with_all = ["ssl", "ca_cert", "encryption", "allow", "disallow", "revocation_check", "client_auth", "dry_run"])]
+    #[arg(long, conflicts_with_all = ["ssl", "ca_cert", "encryption", "allow", "disallow", "revocation_check", "client_auth", "dry_run", "acl", "dos_concurrent", "dos_rate", "dos_action"])]
     pub check: bool,
     /// With --check: the certificates to deploy (DER, PEM or PFX); every thumbprint must name one of them.
     #[arg(long, value_name = "FILE", num_args = 1.., requires = "check")]
@@ -100,13 +195,53 @@ impl CscfgArgs {
             && self.allow.is_empty()
             && self.disallow.is_empty()
             && self.revocation_check.is_none()
-            && self.client_auth.is_none();
+            && self.client_auth.is_none()
+            && self.allow_subnet.is_empty()
+            && self.deny_subnet.is_empty()
+            && !self.allow_all_https
+            && self.dos_concurrent.is_none()
+            && self.dos_rate.is_none()
+            && self.dos_action.is_none();
         if nothing {
             return Err(Error::BadInput(
-                "nothing to change: give --ssl, --ca-cert, --encryption, --allow, --disallow, --revocation-check or --client-auth (or --check to check the file)".into(),
+                "nothing to change: give --ssl, --ca-cert, --encryption, --allow, --disallow, --revocation-check, --client-auth, --allow-subnet, --deny-subnet, --allow-all-https or a --dos-* setting (or --check to check the file)".into(),
             ));
         }
-        Ok(CscfgAction::Edit(CscfgRequest {
+        let binding = Binding {
+            role: self.role.unwrap_or_else(|| network::DEFAULT_ROLE.into()),
+            endpoint: self
+                .endpoint
+                .unwrap_or_else(|| network::DEFAULT_ENDPOINT.into()),
+            access_control: self
+                .acl_name
+                .unwrap_or_else(|| network::DEFAULT_ACCESS_CONTROL.into()),
+        };
+        for (flag, value) in [
+            ("--role", &binding.role),
+            ("--endpoint", &binding.endpoint),
+            ("--acl-name", &binding.access_control),
+        ] {
+            if value.trim().is_empty()
+                || value.chars().any(char::is_control)
+                || value.trim() != value
+            {
+                return Err(Error::BadInput(format!(
+                    "{flag} must be a name without surrounding spaces or control characters"
+                )));
+            }
+        }
+        let network = if self.allow_all_https {
+            Some(NetworkChange::AllowAll(binding))
+        } else if self.allow_subnet.is_empty() && self.deny_subnet.is_empty() {
+            None
+        } else {
+            Some(NetworkChange::Restrict {
+                binding,
+                allow: self.allow_subnet,
+                deny: self.deny_subnet,
+            })
+        };
+        Ok(CscfgAction::Edit(Box::new(CscfgRequest {
             file: self.file,
             ssl: self.ssl,
             ca_cert: self.ca_cert,
@@ -122,9 +257,15 @@ impl CscfgArgs {
                 Switch::On => ClientAuth::On,
                 Switch::Off => ClientAuth::Off,
             }),
+            network,
+            dos: Dos {
+                concurrent: self.dos_concurrent,
+                rate: self.dos_rate,
+                action: self.dos_action.map(DosAction::name),
+            },
             dry_run: self.dry_run,
             pfx_pass: self.pfx_pass,
             format: Format::json_if(self.json.json),
-        }))
+        })))
     }
 }

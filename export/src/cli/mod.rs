@@ -49,7 +49,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Cer(a) => commands::cer::run(a.request()),
         Command::Thumbprint(a) => commands::thumbprint::run(a.request()),
         Command::Cscfg(a) => match a.request()? {
-            commands::cscfg::CscfgAction::Edit(req) => commands::cscfg::run(req),
+            commands::cscfg::CscfgAction::Edit(req) => commands::cscfg::run(*req),
             commands::cscfg::CscfgAction::Check(req) => commands::cscfg::check(req),
         },
         Command::Inspect(a) => commands::inspect::run(a.request()),

@@ -4,6 +4,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use certkit_ca::cscfg::Cscfg;
+use certkit_ca::cscfg::network::{Binding, Rule, Subnet};
 use certkit_ca::profile::names;
 use certkit_ca::secret::OnDemand;
 use certkit_ca::term::output::path_text;
@@ -12,6 +13,7 @@ use certkit_ca::term::{self, Format, Report};
 use certkit_ca::{CaStore, Error, Result, SecretSource, Thumbprint};
 use serde::Serialize;
 
+use crate::acl;
 use crate::check::{CaView, Context, GivenCert, RoleFinding};
 use crate::inspect::Level;
 use crate::inspect::cert::CertFacts;
@@ -26,11 +28,61 @@ pub enum ClientAuth {
     Off,
 }
 
+/// `--dos-concurrent N|off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DosConcurrent {
+    /// Deny a host with more than this many concurrent requests.
+    Max(u32),
+    /// No limit.
+    Off,
+}
+
+/// `--dos-rate N/MS|off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DosRate {
+    /// Deny a host that sends more than `requests` requests in `interval_ms` milliseconds.
+    Max {
+        /// Requests per interval.
+        requests: u32,
+        /// The interval, in milliseconds.
+        interval_ms: u32,
+    },
+    /// No limit.
+    Off,
+}
+
+/// The Dynamic IP Security settings to change.
+#[derive(Debug, Default)]
+pub struct Dos {
+    /// The concurrent-request limit.
+    pub concurrent: Option<DosConcurrent>,
+    /// The request-rate limit.
+    pub rate: Option<DosRate>,
+    /// DynamicIpRestrictionDenyAction.
+    pub action: Option<&'static str>,
+}
+
+/// Who may reach an endpoint.
+#[derive(Debug)]
+pub enum NetworkChange {
+    /// Only `allow` except `deny`, through the binding's access control.
+    Restrict {
+        /// The endpoint and access control.
+        binding: Binding,
+        /// Subnets let in, in order.
+        allow: Vec<Subnet>,
+        /// Subnets kept out, in order.
+        deny: Vec<Subnet>,
+    },
+    /// Every address again.
+    AllowAll(Binding),
+}
+
 /// What `certkit-export cscfg` was asked to do: edit the file, or check it.
 #[derive(Debug)]
 pub enum CscfgAction {
     /// Change values.
-    Edit(CscfgRequest),
+    Edit(Box<CscfgRequest>),
     /// Check before a deployment.
     Check(CheckRequest),
 }
@@ -68,6 +120,7 @@ pub fn check(req: CheckRequest) -> Result<()> {
     let mut password = PfxPassword::new(req.pfx_pass.as_ref());
     let file = Cscfg::load(&req.file)?;
     let roles = file.roles()?;
+    let network = file.network()?;
     let mut certs = Vec::new();
     for path in &req.certs {
         let read = sources::read_cert_file(path, &mut password)?;
@@ -87,7 +140,7 @@ pub fn check(req: CheckRequest) -> Result<()> {
         }
         None => None,
     };
-    let findings = crate::check::check(
+    let mut findings = crate::check::check(
         &roles,
         &Context {
             certs: &certs,
@@ -95,6 +148,8 @@ pub fn check(req: CheckRequest) -> Result<()> {
             now: time::OffsetDateTime::now_utc(),
         },
     );
+    let names: Vec<String> = roles.iter().map(|r| r.role.clone()).collect();
+    findings.extend(acl::findings(&network, &names));
     let report = CheckReport {
         file: path_text(&req.file),
         roles: roles.iter().map(|r| r.role.clone()).collect(),
@@ -121,7 +176,13 @@ impl Report for CheckReport {
             self.roles.len(),
             self.roles.join(", ")
         )?;
-        for role in &self.roles {
+        let mut shown = self.roles.clone();
+        for f in &self.findings {
+            if !shown.contains(&f.role) {
+                shown.push(f.role.clone());
+            }
+        }
+        for role in &shown {
             let mine: Vec<&RoleFinding> =
                 self.findings.iter().filter(|f| &f.role == role).collect();
             if mine.is_empty() {
@@ -168,6 +229,10 @@ pub struct CscfgRequest {
     pub revocation_check: Option<&'static str>,
     /// Client-certificate authentication on or off.
     pub client_auth: Option<ClientAuth>,
+    /// Who may reach an endpoint.
+    pub network: Option<NetworkChange>,
+    /// Dynamic IP Security settings.
+    pub dos: Dos,
     /// Show the diff, write nothing.
     pub dry_run: bool,
     /// The PFX password's source, for certificates given as PFX files.
@@ -204,6 +269,8 @@ pub struct CscfgReport {
     pub backup: Option<String>,
     /// The unified diff, with --dry-run.
     pub diff: Option<String>,
+    /// What may be wrong with the result (also printed on stderr), e.g. plain HTTP let in.
+    pub warnings: Vec<String>,
 }
 
 /// A certificate file's thumbprint, or a typed/pasted thumbprint.
@@ -220,8 +287,45 @@ fn resolve_thumbprint(reference: &str, password: &mut dyn OnDemand) -> Result<Th
     })
 }
 
+/// Sets the Dynamic IP Security settings in every role that has them.
+fn set_dos(file: &mut Cscfg, dos: &Dos) -> Result<()> {
+    let flag = |on: bool| if on { "true" } else { "false" };
+    match dos.concurrent {
+        Some(DosConcurrent::Max(n)) => {
+            file.set_setting(names::DOS_DENY_CONCURRENT, flag(true), true)?;
+            file.set_setting(names::DOS_MAX_CONCURRENT, &n.to_string(), true)?;
+        }
+        Some(DosConcurrent::Off) => {
+            file.set_setting(names::DOS_DENY_CONCURRENT, flag(false), true)?;
+        }
+        None => {}
+    }
+    match dos.rate {
+        Some(DosRate::Max {
+            requests,
+            interval_ms,
+        }) => {
+            file.set_setting(names::DOS_DENY_RATE, flag(true), true)?;
+            file.set_setting(names::DOS_MAX_REQUESTS, &requests.to_string(), true)?;
+            file.set_setting(names::DOS_INTERVAL, &interval_ms.to_string(), true)?;
+        }
+        Some(DosRate::Off) => {
+            file.set_setting(names::DOS_DENY_RATE, flag(false), true)?;
+        }
+        None => {}
+    }
+    if let Some(action) = dos.action {
+        file.set_setting(names::DOS_ACTION, action, true)?;
+    }
+    Ok(())
+}
+
 /// Edits the service configuration.
 pub fn run(req: CscfgRequest) -> Result<()> {
+    let mut warnings = match &req.network {
+        Some(NetworkChange::Restrict { allow, deny, .. }) => acl::check_request(allow, deny)?,
+        _ => Vec::new(),
+    };
     let mut password = PfxPassword::new(req.pfx_pass.as_ref());
     let mut thumb_of = |path: &Option<PathBuf>| -> Result<Option<Thumbprint>> {
         match path {
@@ -291,6 +395,30 @@ pub fn run(req: CscfgRequest) -> Result<()> {
             file.set_certificate(names::CA, &ssl_thumb)?;
         }
     }
+    match &req.network {
+        Some(NetworkChange::Restrict {
+            binding,
+            allow,
+            deny,
+        }) => file.restrict_endpoint(binding, &Rule::list(allow, deny))?,
+        Some(NetworkChange::AllowAll(binding)) => file.open_endpoint(binding)?,
+        None => {}
+    }
+    set_dos(&mut file, &req.dos)?;
+    let roles: Vec<String> = file.roles()?.into_iter().map(|r| r.role).collect();
+    warnings.extend(
+        acl::findings(&file.network()?, &roles)
+            .into_iter()
+            .map(|f| {
+                format!(
+                    "role \"{}\": {}; {}",
+                    f.role, f.finding.message, f.finding.fix
+                )
+            }),
+    );
+    for warning in &warnings {
+        term::warn(warning);
+    }
     let changes: Vec<ChangeRow> = file
         .changes()
         .iter()
@@ -315,6 +443,7 @@ pub fn run(req: CscfgRequest) -> Result<()> {
         changes,
         dry_run: req.dry_run,
         diff,
+        warnings,
     };
     term::render(&report, req.format)
 }

@@ -97,6 +97,22 @@ pub fn ca_folders(dir: &Path) -> Vec<PathBuf> {
 }
 
 impl Env {
+    /// Copies `tests/fixtures/NAME` (a .cscfg) to `svc.cscfg`; returns its text.
+    pub fn cscfg_fixture(&self, name: &str) -> String {
+        let text =
+            std::fs::read_to_string(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR")))
+                .expect("fixture");
+        std::fs::write(self.path("svc.cscfg"), &text).expect("write");
+        text
+    }
+
+    /// A .cscfg as Python's ElementTree reads it (tests/peers/cscfg_read.py).
+    pub fn read_cscfg(&self, rel: &str) -> serde_json::Value {
+        let out = self.tool("python3", &[&peer("cscfg_read.py"), rel]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("json")
+    }
+
     pub fn new() -> Self {
         Env {
             dir: tempfile::tempdir().expect("tempdir"),

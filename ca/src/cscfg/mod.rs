@@ -5,6 +5,8 @@
 //! other roles and the XML declaration stay byte for byte. Saving is atomic and keeps `FILE.bak`
 //! (docs/cscfg-editing.md).
 
+pub mod network;
+
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -85,6 +87,13 @@ fn value_range(text: &str, attribute: std::ops::Range<usize>) -> Option<std::ops
     (open < source.len() - 1).then(|| attribute.start + open + 1..attribute.end - 1)
 }
 
+/// True for an element of this local name in the .cscfg namespace.
+fn is_element(node: &roxmltree::Node, local: &str) -> bool {
+    node.is_element()
+        && node.tag_name().name() == local
+        && node.tag_name().namespace() == Some(NAMESPACE)
+}
+
 fn escape(value: &str) -> String {
     value
         .replace('&', "&amp;")
@@ -160,11 +169,7 @@ impl Cscfg {
     fn spots(&self, group: &str, element: &str, name: &str, attr: &str) -> Result<Vec<Spot>> {
         let doc = self.parse()?;
         let mut spots = Vec::new();
-        let is = |n: &roxmltree::Node, local: &str| {
-            n.is_element()
-                && n.tag_name().name() == local
-                && n.tag_name().namespace() == Some(NAMESPACE)
-        };
+        let is = is_element;
         for role in doc.root_element().children().filter(|n| is(n, "Role")) {
             let role_name = role.attribute("name").unwrap_or("(unnamed)").to_string();
             for holder in role.children().filter(|n| is(n, group)) {
@@ -312,11 +317,7 @@ impl Cscfg {
     /// Every role's certificate entries and settings, in file order.
     pub fn roles(&self) -> Result<Vec<RoleValues>> {
         let doc = self.parse()?;
-        let is = |n: &roxmltree::Node, local: &str| {
-            n.is_element()
-                && n.tag_name().name() == local
-                && n.tag_name().namespace() == Some(NAMESPACE)
-        };
+        let is = is_element;
         let mut roles = Vec::new();
         for role in doc.root_element().children().filter(|n| is(n, "Role")) {
             let mut values = RoleValues {
@@ -357,10 +358,14 @@ impl Cscfg {
     /// such as connection strings hold passwords, and a diff lands in terminals and logs).
     pub fn diff(&self) -> String {
         let name = self.path.display().to_string();
-        let olds: Vec<&str> = self.changes.iter().map(|c| c.old.as_str()).collect();
-        let news: Vec<&str> = self.changes.iter().map(|c| c.new.as_str()).collect();
-        let before = masked(&self.original, &olds);
-        let after = masked(&self.text, &news);
+        // The same values are shown on both sides, so an unchanged line never looks changed.
+        let shown: Vec<&str> = self
+            .changes
+            .iter()
+            .flat_map(|c| [c.old.as_str(), c.new.as_str()])
+            .collect();
+        let before = masked(&self.original, &shown);
+        let after = masked(&self.text, &shown);
         similar::TextDiff::from_lines(&before, &after)
             .unified_diff()
             .context_radius(2)
@@ -510,6 +515,33 @@ mod tests {
                 &format!("{}\"{t}\"", "\t".repeat(400)),
                 1
             )
+        );
+    }
+
+    #[test]
+    fn a_diff_shows_only_changed_lines_even_where_an_unchanged_value_equals_a_new_one() {
+        let text = FIXTURE.replace(
+            "    </ConfigurationSettings>",
+            "      <Setting name=\"A\" value=\"true\" />\n      <Setting name=\"B\" value=\"false\" />\n    </ConfigurationSettings>",
+        );
+        let (_dir, mut c) = load(&text);
+        c.set_setting("B", "true", true).expect("set");
+        let diff = c.diff();
+        let changed: Vec<&str> = diff
+            .lines()
+            .filter(|l| {
+                (l.starts_with('-') || l.starts_with('+'))
+                    && !l.starts_with("---")
+                    && !l.starts_with("+++")
+            })
+            .collect();
+        assert_eq!(
+            changed,
+            [
+                "-      <Setting name=\"B\" value=\"false\" />",
+                "+      <Setting name=\"B\" value=\"true\" />"
+            ],
+            "{diff}"
         );
     }
 
