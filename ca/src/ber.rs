@@ -152,7 +152,7 @@ impl<'a> Tlv<'a> {
     }
 
     /// Fails unless the tag is `expected`.
-    pub fn expect(self, expected: u8, what: &'static str) -> Result<Self, BerError> {
+    pub fn expect_tag(self, expected: u8, what: &'static str) -> Result<Self, BerError> {
         if self.tag == expected {
             Ok(self)
         } else {

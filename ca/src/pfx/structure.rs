@@ -113,7 +113,7 @@ pub fn parse(bytes: &[u8]) -> Result<Structure, BerError> {
     if !rest.is_empty() {
         return Err(BerError("there are bytes after the PFX"));
     }
-    let pfx = pfx.expect(tag::SEQUENCE, "a PFX is a SEQUENCE")?;
+    let pfx = pfx.expect_tag(tag::SEQUENCE, "a PFX is a SEQUENCE")?;
     let parts = pfx.children()?;
     let version = parts.first().ok_or(BerError("the PFX is empty"))?.uint()?;
     if version != 3 {
@@ -132,7 +132,7 @@ pub fn parse(bytes: &[u8]) -> Result<Structure, BerError> {
     let (safe, _) = ber::read(&safe)?;
     let mut contents = Vec::new();
     for info in safe
-        .expect(tag::SEQUENCE, "the authenticated safe is not a SEQUENCE")?
+        .expect_tag(tag::SEQUENCE, "the authenticated safe is not a SEQUENCE")?
         .children()?
     {
         let (kind, value) = content_info(&info)?;
@@ -197,7 +197,7 @@ fn content_info<'a>(info: &'a Tlv<'a>) -> Result<(String, Option<Tlv<'a>>), BerE
 
 fn octet_string_content(value: Tlv<'_>) -> Result<Vec<u8>, BerError> {
     Ok(value
-        .expect(tag::OCTET_STRING, "an OCTET STRING was expected")?
+        .expect_tag(tag::OCTET_STRING, "an OCTET STRING was expected")?
         .content
         .into_owned())
 }
@@ -210,7 +210,7 @@ fn bags(safe_contents: &Tlv<'_>, depth: usize) -> Result<Vec<Bag>, BerError> {
     let mut out = Vec::new();
     for bag in safe_contents
         .clone()
-        .expect(tag::SEQUENCE, "the safe contents are not a SEQUENCE")?
+        .expect_tag(tag::SEQUENCE, "the safe contents are not a SEQUENCE")?
         .children()?
     {
         let parts = bag.children()?;
