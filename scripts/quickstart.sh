@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds certkit and runs the Split-Merge guide's whole certificate flow on a demo deployment in ./pki-demo,
-# with no questions: demo passwords are generated into pki-demo/passwords/ (mode 0600).
+# Builds certkit and runs the Split-Merge guide's whole certificate flow on a demo deployment in
+# ./pki-demo/deployment, with no questions: demo passwords are generated into pki-demo/passwords/ (mode 0600).
 # Run it again to start a fresh demo (the previous ./pki-demo is removed; only a folder made by this script is).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +30,7 @@ done
 umask 022
 
 PATH="$BIN:$PATH" exec scripts/splitmerge-setup.sh \
-  --dir "$DEMO" \
+  --dir "$DEMO/deployment" \
   --service "certkit-demo.cloudapp.net" \
   --people "Alice Smith,Bob Jones" \
   --cscfg-template examples/ServiceConfiguration.cscfg \
