@@ -10,9 +10,9 @@ use certkit_ca::{Error, Result};
 use crate::check::RoleFinding;
 use crate::inspect::Finding;
 
-/// Checks the subnets asked for with `--allow-subnet` and `--deny-subnet`. Contradictions are errors; rules
-/// that would add nothing come back as warnings.
-pub fn check_request(allow: &[Subnet], deny: &[Subnet]) -> Result<Vec<String>> {
+/// Refuses subnet lists that contradict themselves: a subnet given twice, `0.0.0.0/0` or `::/0`, a deny subnet
+/// that covers an allowed one (deny rules come first, so it would never be let in).
+pub fn check_request(allow: &[Subnet], deny: &[Subnet]) -> Result<()> {
     let bad = |what: String| Err(Error::BadInput(what));
     for (flag, list) in [("--allow-subnet", allow), ("--deny-subnet", deny)] {
         for (i, s) in list.iter().enumerate() {
@@ -31,13 +31,20 @@ pub fn check_request(allow: &[Subnet], deny: &[Subnet]) -> Result<Vec<String>> {
             }
         }
     }
-    let mut warnings = Vec::new();
     for d in deny {
         if let Some(a) = allow.iter().find(|a| d.contains(a)) {
             return bad(format!(
                 "--deny-subnet {d} covers --allow-subnet {a} (deny rules come first), so {a} would never be let in; drop one of them"
             ));
         }
+    }
+    Ok(())
+}
+
+/// Rules that would add nothing: an allowed subnet inside another, a denied subnet outside every allowed one.
+pub fn redundant(allow: &[Subnet], deny: &[Subnet]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for d in deny {
         if !allow.is_empty() && !allow.iter().any(|a| a.contains(d)) {
             warnings.push(format!(
                 "--deny-subnet {d} adds nothing: it lies outside every allowed subnet, and those are denied anyway"
@@ -45,18 +52,17 @@ pub fn check_request(allow: &[Subnet], deny: &[Subnet]) -> Result<Vec<String>> {
         }
     }
     for (i, a) in allow.iter().enumerate() {
-        if let Some(wider) = allow
+        if let Some((_, wider)) = allow
             .iter()
             .enumerate()
             .find(|(j, w)| *j != i && w.contains(a))
         {
             warnings.push(format!(
-                "--allow-subnet {a} adds nothing: it lies inside --allow-subnet {}",
-                wider.1
+                "--allow-subnet {a} adds nothing: it lies inside --allow-subnet {wider}"
             ));
         }
     }
-    Ok(warnings)
+    warnings
 }
 
 /// A rule's subnet as the service reads it: a subnet with host bits set means its network.
@@ -257,17 +263,15 @@ mod tests {
         assert!(check_request(&subnets(&["10.1.0.0/16"]), &subnets(&["10.0.0.0/8"])).is_err());
         assert!(check_request(&subnets(&["0.0.0.0/0"]), &[]).is_err());
         assert!(check_request(&subnets(&["10.0.0.0/8", "10.0.0.0/8"]), &[]).is_err());
-        let warnings = check_request(
-            &subnets(&["10.0.0.0/8", "10.1.0.0/16"]),
-            &subnets(&["192.168.0.0/16"]),
-        )
-        .expect("allowed");
-        assert_eq!(warnings.len(), 2, "{warnings:?}");
-        assert!(
-            check_request(&subnets(&["10.0.0.0/8"]), &subnets(&["10.9.0.0/16"]))
-                .expect("allowed")
-                .is_empty()
+        let (allow, deny) = (
+            subnets(&["10.0.0.0/8", "10.1.0.0/16"]),
+            subnets(&["192.168.0.0/16"]),
         );
+        assert!(check_request(&allow, &deny).is_ok());
+        assert_eq!(redundant(&allow, &deny).len(), 2);
+        let (allow, deny) = (subnets(&["10.0.0.0/8"]), subnets(&["10.9.0.0/16"]));
+        assert!(check_request(&allow, &deny).is_ok());
+        assert!(redundant(&allow, &deny).is_empty());
     }
 
     #[test]

@@ -235,6 +235,7 @@ impl CscfgArgs {
         } else if self.allow_subnet.is_empty() && self.deny_subnet.is_empty() {
             None
         } else {
+            crate::acl::check_request(&self.allow_subnet, &self.deny_subnet)?;
             Some(NetworkChange::Restrict {
                 binding,
                 allow: self.allow_subnet,

@@ -323,7 +323,7 @@ fn set_dos(file: &mut Cscfg, dos: &Dos) -> Result<()> {
 /// Edits the service configuration.
 pub fn run(req: CscfgRequest) -> Result<()> {
     let mut warnings = match &req.network {
-        Some(NetworkChange::Restrict { allow, deny, .. }) => acl::check_request(allow, deny)?,
+        Some(NetworkChange::Restrict { allow, deny, .. }) => acl::redundant(allow, deny),
         _ => Vec::new(),
     };
     let mut password = PfxPassword::new(req.pfx_pass.as_ref());
