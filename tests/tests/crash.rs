@@ -167,21 +167,7 @@ const SIGN: Scenario = Scenario {
     name: "sign",
     setup: |env| {
         init(env);
-        env.openssl_ok(&[
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "carol.key",
-            "-subj",
-            "/CN=carol",
-            "-out",
-            "carol.csr",
-        ]);
+        env.openssl_p256_csr("carol", "/CN=carol");
     },
     prepare: |_| {},
     bin: "certkit-issue",

@@ -564,22 +564,7 @@ fn names_with_control_or_bidi_characters_are_refused() {
         ]),
         2,
     );
-    env.openssl_ok(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "e.key",
-        "-subj",
-        "/CN=evil\u{202e}gnp.exe",
-        "-utf8",
-        "-out",
-        "e.csr",
-    ]);
+    env.openssl_p256_csr("e", "/CN=evil\u{202e}gnp.exe");
     env.fails(
         "certkit-issue",
         &[
@@ -604,21 +589,7 @@ fn names_with_control_or_bidi_characters_are_refused() {
 fn subjects_are_shown_with_rfc4514_escaping() {
     let env = Env::new();
     p256_ca(&env);
-    env.openssl_ok(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "bob.key",
-        "-subj",
-        "/CN=Bob\\, O=Contoso",
-        "-out",
-        "bob.csr",
-    ]);
+    env.openssl_p256_csr("bob", "/CN=Bob\\, O=Contoso");
     let json = env.json(
         "certkit-issue",
         &[

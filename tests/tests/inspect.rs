@@ -383,21 +383,7 @@ fn csrs_crls_and_keys_are_recognised_and_unreadable_input_is_exit_2() {
         "certkit-ca",
         &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW"],
     );
-    env.openssl_ok(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "bob.key",
-        "-subj",
-        "/CN=Bob, O=Contoso",
-        "-out",
-        "bob.csr",
-    ]);
+    env.openssl_p256_csr("bob", "/CN=Bob, O=Contoso");
     let shown = inspect(&env, &["pki/ca.crl", "bob.csr", "alice.key", "bob.key"], 0);
     assert_eq!(shown[0]["kind"], "crl");
     assert_eq!(shown[0]["crl_number"], "1");

@@ -90,21 +90,7 @@ fn json_field_names_are_pinned_and_documented() {
         "certkit-issue renew",
         env.issue(&["renew", "--ca", "pki", "alice.cer", "--out", "alice2"]),
     );
-    env.openssl_ok(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "carol.key",
-        "-subj",
-        "/CN=carol",
-        "-out",
-        "carol.csr",
-    ]);
+    env.openssl_p256_csr("carol", "/CN=carol");
     add(
         "certkit-issue sign",
         env.json(
@@ -208,21 +194,7 @@ fn json_field_names_are_pinned_and_documented() {
         env.json("certkit-export", &["thumbprint", "alice.cer", "--json"]),
     );
     // One line per kind of file `inspect` reads.
-    env.openssl_ok(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "req.key",
-        "-subj",
-        "/CN=req",
-        "-out",
-        "req.csr",
-    ]);
+    env.openssl_p256_csr("req", "/CN=req");
     for (kind, file) in [
         ("certificate", "alice.cer"),
         ("pfx", "alice.pfx"),

@@ -109,21 +109,7 @@ fn token_ca_does_everything(key: &str) {
         "--out",
         "enc",
     ]));
-    env.openssl_ok(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "bob.key",
-        "-subj",
-        "/CN=bob",
-        "-out",
-        "bob.csr",
-    ]);
+    env.openssl_p256_csr("bob", "/CN=bob");
     env.json(
         "certkit-issue",
         &with_pin(&[

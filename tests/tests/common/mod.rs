@@ -299,6 +299,28 @@ impl Env {
         format!("{}{}", text(&out.stdout), text(&out.stderr))
     }
 
+    /// A P-256 key `NAME.key` (unencrypted) and a CSR `NAME.csr` for `subject` (`/CN=...`, UTF-8), made by the
+    /// openssl CLI.
+    pub fn openssl_p256_csr(&self, name: &str, subject: &str) {
+        let (key, csr) = (format!("{name}.key"), format!("{name}.csr"));
+        self.openssl_ok(&[
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-subj",
+            subject,
+            "-utf8",
+            "-out",
+            &csr,
+        ]);
+    }
+
     /// The certificate's extensions and fields as `openssl x509 -text` prints them.
     pub fn x509_text(&self, pem: &str) -> String {
         self.openssl_ok(&["x509", "-in", pem, "-noout", "-text"])
