@@ -297,44 +297,64 @@ fn an_interrupted_batch_loses_nothing_and_the_rerun_completes_it() {
         "--jobs",
         "2",
     ];
-    let mut child = env
-        .cmd("certkit-issue")
-        .args(args)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
-    // Kill it once some certificates are on disk.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while env
-        .listing("out")
-        .iter()
-        .filter(|n| n.ends_with(".pfx"))
-        .count()
-        < 5
-        && std::time::Instant::now() < deadline
-    {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    child.kill().expect("kill");
-    child.wait().expect("wait");
+    // Killed in the middle of placing files: every rename of a batch places a file of a group that is
+    // recorded but not yet marked delivered, so the kill always leaves undelivered certificates behind.
+    let mut traced: Vec<String> = [
+        "-f",
+        "-qq",
+        "-o",
+        "/dev/null",
+        "-e",
+        "trace=renameat2",
+        "-e",
+        "inject=renameat2:signal=KILL:when=30",
+    ]
+    .map(String::from)
+    .to_vec();
+    traced.push(bin("certkit-issue").display().to_string());
+    traced.extend(args.iter().map(|a| a.to_string()));
+    let killed = env.tool(
+        "strace",
+        &traced.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert!(!killed.status.success(), "the batch was not killed");
     let partial = inventory_len(&env);
     assert!(
         partial < 40,
         "the batch finished before it could be interrupted"
     );
-    env.ok("certkit-issue", &args);
+    let rerun = env.ok("certkit-issue", &args);
     let list = env.list("pki");
-    assert_eq!(list.len(), 40, "each row exactly once");
-    let mut cns: Vec<&str> = list.iter().map(|e| e["cn"].as_str().expect("cn")).collect();
+    let (undelivered, delivered): (Vec<_>, Vec<_>) =
+        list.iter().partition(|e| e["status"] == "undelivered");
+    assert_eq!(delivered.len(), 40, "each row delivered exactly once");
+    assert!(!undelivered.is_empty(), "the kill left nothing undelivered");
+    let mut cns: Vec<&str> = delivered
+        .iter()
+        .map(|e| e["cn"].as_str().expect("cn"))
+        .collect();
     cns.sort();
     cns.dedup();
     assert_eq!(cns.len(), 40);
+    let mut handed_out = Vec::new();
     for i in 0..40 {
         let thumb = env.openssl_thumbprint(&format!("out/person{i}.pem"));
         assert!(
-            list.iter().any(|e| e["thumbprint"] == thumb.as_str()),
-            "person{i} not recorded"
+            delivered.iter().any(|e| e["thumbprint"] == thumb.as_str()),
+            "person{i} not recorded as delivered"
         );
         assert!(env.path(&format!("out/person{i}.pfx")).exists());
+        handed_out.push(thumb);
     }
+    // What the kill left undelivered is in nobody's files and in no allow line.
+    for entry in &undelivered {
+        let thumb = entry["thumbprint"].as_str().expect("thumbprint");
+        assert!(
+            !handed_out.iter().any(|t| t == thumb),
+            "{thumb} was delivered"
+        );
+        assert!(!rerun.contains(thumb), "{thumb} is in the rerun's output");
+    }
+    assert_contains(&rerun, &["AllowedClientCertificateThumbprints"]);
+    env.ok("certkit-ca", &["audit", "--ca", "pki"]);
 }
