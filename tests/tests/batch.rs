@@ -299,24 +299,7 @@ fn an_interrupted_batch_loses_nothing_and_the_rerun_completes_it() {
     ];
     // Killed in the middle of placing files: every rename of a batch places a file of a group that is
     // recorded but not yet marked delivered, so the kill always leaves undelivered certificates behind.
-    let mut traced: Vec<String> = [
-        "-f",
-        "-qq",
-        "-o",
-        "/dev/null",
-        "-e",
-        "trace=renameat2",
-        "-e",
-        "inject=renameat2:signal=KILL:when=30",
-    ]
-    .map(String::from)
-    .to_vec();
-    traced.push(bin("certkit-issue").display().to_string());
-    traced.extend(args.iter().map(|a| a.to_string()));
-    let killed = env.tool(
-        "strace",
-        &traced.iter().map(String::as_str).collect::<Vec<_>>(),
-    );
+    let killed = env.killed_at("renameat2", 30, "certkit-issue", &args);
     assert!(!killed.status.success(), "the batch was not killed");
     let delivered_before = env
         .list("pki")

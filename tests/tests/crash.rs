@@ -471,22 +471,7 @@ fn crash_everywhere(scenario: &Scenario) -> usize {
                 continue;
             }
             let env = copy_of(&template, scenario);
-            let mut args: Vec<String> = [
-                "-f",
-                "-qq",
-                "-o",
-                "/dev/null",
-                "-e",
-                &format!("trace={step}"),
-                "-e",
-                &format!("inject={step}:signal=KILL:when={n}"),
-            ]
-            .map(String::from)
-            .to_vec();
-            args.push(bin(scenario.bin).display().to_string());
-            args.extend(scenario.args.iter().map(|a| a.to_string()));
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            let run = env.tool("strace", &args);
+            let run = env.killed_at(step, n, scenario.bin, scenario.args);
             let was_killed = run.status.signal() == Some(9) || run.status.code() == Some(137);
             if !was_killed {
                 assert!(

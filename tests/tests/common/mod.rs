@@ -273,6 +273,29 @@ impl Env {
         }
     }
 
+    /// Runs one of the certkit binaries under strace, which kills it with SIGKILL on entry to the `n`-th call
+    /// (counted from 1) of the system call `step`; returns its output (killed, or finished if it made fewer).
+    pub fn killed_at(&self, step: &str, n: usize, bin: &str, args: &[&str]) -> Output {
+        let mut argv: Vec<String> = [
+            "-f",
+            "-qq",
+            "-o",
+            "/dev/null",
+            "-e",
+            &format!("trace={step}"),
+            "-e",
+            &format!("inject={step}:signal=KILL:when={n}"),
+        ]
+        .map(String::from)
+        .to_vec();
+        argv.push(self::bin(bin).display().to_string());
+        argv.extend(args.iter().map(|a| a.to_string()));
+        self.tool(
+            "strace",
+            &argv.iter().map(String::as_str).collect::<Vec<_>>(),
+        )
+    }
+
     /// Runs a peer tool in the temp folder; returns its output.
     pub fn tool(&self, program: &str, args: &[&str]) -> Output {
         self.command(program)
