@@ -14,8 +14,8 @@ use std::path::Path;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::CaStore;
 use super::checkpoint::{CHECKPOINT, Checkpoint};
+use super::folder::CaStore;
 use super::inventory::{self, Log};
 use super::layout::{INVENTORY, ISSUED_DIR, TEMP_PREFIX};
 use crate::certinfo::CertInfo;

@@ -1,0 +1,216 @@
+//! Creating a CA: the key (in `ca.key` or on a token), the self-signed certificate, the first checkpoint and
+//! the folder's files, all or nothing.
+
+use std::path::{Path, PathBuf};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyUsagePurpose,
+};
+
+use super::checkpoint::{CHECKPOINT, Checkpoint};
+use super::folder::lock_dir;
+use super::inventory;
+use super::layout::*;
+use super::settings::{CaSettings, KeyLocation, TokenRecord};
+use crate::certinfo::CertInfo;
+use crate::dates::{Lifetime, Validity};
+use crate::error::{Error, Result};
+use crate::files::{self, NewFiles, PRIVATE, PUBLIC};
+use crate::keys::{self, KeyType};
+use crate::naming::{check_cn, check_crl_url};
+use crate::secret::Secret;
+use crate::serial::Serial;
+use crate::signer::CaKey;
+use crate::token::{self, ModuleSearch, TokenUri};
+
+/// Where a new CA key is made, and the secret that opens it.
+pub enum NewCaKey<'a> {
+    /// In `ca.key`, encrypted with this password.
+    File(&'a Secret),
+    /// On a PKCS#11 token, logged in with this PIN.
+    Token {
+        /// Where to find the module.
+        search: &'a ModuleSearch,
+        /// The token and the key's label.
+        uri: &'a TokenUri,
+        /// The token's user PIN.
+        pin: &'a Secret,
+    },
+}
+
+/// What `certkit-ca init` is asked to make.
+#[derive(Clone, Debug)]
+pub struct CaSpec {
+    /// The CA folder (created if missing).
+    pub dir: PathBuf,
+    /// Common name of the CA.
+    pub cn: String,
+    /// How long the CA is valid.
+    pub lifetime: Lifetime,
+    /// Key algorithm.
+    pub key: KeyType,
+    /// basicConstraints pathLenConstraint.
+    pub pathlen: u8,
+    /// CRL distribution point for certificates it will issue.
+    pub crl_url: Option<String>,
+}
+
+impl CaSpec {
+    /// Checks everything that needs no password: the name, the URL, the dates and the folder.
+    pub fn validate(&self) -> Result<Validity> {
+        check_cn(&self.cn)?;
+        if let Some(url) = &self.crl_url {
+            check_crl_url(url)?;
+        }
+        let validity = Validity::starting_now(self.lifetime)?;
+        check_can_init(&self.dir)?;
+        Ok(validity)
+    }
+}
+
+/// Fails if `dir` already holds any CA file.
+pub fn check_can_init(dir: &Path) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::BadInput(format!(
+            "{} exists and is not a folder",
+            dir.display()
+        )));
+    }
+    for name in CA_FILES {
+        if dir.join(name).exists() {
+            return Err(Error::CaExists {
+                dir: dir.into(),
+                file: name.into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// What init created.
+#[derive(Debug)]
+pub struct Created {
+    /// The new CA certificate.
+    pub cert: CertInfo,
+    /// Files written.
+    pub files: Vec<PathBuf>,
+    /// Where its key is.
+    pub key: KeyLocation,
+}
+
+/// Creates a CA. All or nothing: on failure no CA file is left behind (and a folder created here is removed
+/// again). `wait` is called if another certkit process holds the folder's lock.
+pub fn init(spec: &CaSpec, key: &NewCaKey<'_>, wait: &mut dyn FnMut(&Path)) -> Result<Created> {
+    let validity = spec.validate()?;
+    let created_dir = !spec.dir.exists();
+    std::fs::create_dir_all(&spec.dir).map_err(|e| Error::io("create folder", &spec.dir, e))?;
+    let result = init_in(spec, key, validity, wait);
+    if result.is_err() && created_dir {
+        let _ = std::fs::remove_dir_all(&spec.dir);
+    }
+    result
+}
+
+fn init_in(
+    spec: &CaSpec,
+    new_key: &NewCaKey<'_>,
+    validity: Validity,
+    wait: &mut dyn FnMut(&Path),
+) -> Result<Created> {
+    let dir = &spec.dir;
+    let _lock = lock_dir(dir, wait)?;
+    check_can_init(dir)?;
+    let (key, key_file, pkcs11, location) = match new_key {
+        NewCaKey::File(password) => {
+            let key = spec.key.generate()?;
+            let pem = keys::encrypt_pem(&key, password)?;
+            let location = KeyLocation::file(dir.join(CA_KEY));
+            (CaKey::File(key), Some(pem), None, location)
+        }
+        NewCaKey::Token { search, uri, pin } => {
+            let token = token::open(search, uri)?;
+            let (key, uri) = token.login(pin)?.generate(uri, spec.key)?;
+            let record = TokenRecord {
+                uri: uri.to_string(),
+                module: Some(token.module.clone()),
+            };
+            let location = KeyLocation::token(record.uri.clone(), &token);
+            (CaKey::Token(key), None, Some((record, uri)), location)
+        }
+    };
+    let result = init_files(spec, validity, &key, key_file, pkcs11, location);
+    if result.is_err()
+        && let CaKey::Token(key) = key
+    {
+        key.destroy();
+    }
+    result
+}
+
+/// Signs the CA certificate and the first checkpoint with `key` and writes the folder's files.
+fn init_files(
+    spec: &CaSpec,
+    validity: Validity,
+    key: &CaKey,
+    key_file: Option<zeroize::Zeroizing<String>>,
+    pkcs11: Option<(TokenRecord, TokenUri)>,
+    location: KeyLocation,
+) -> Result<Created> {
+    let dir = &spec.dir;
+    let mut params = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, spec.cn.as_str());
+    params.distinguished_name = dn;
+    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(spec.pathlen));
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    params.serial_number = Some(Serial::random()?.to_rcgen());
+    params.not_before = validity.not_before;
+    params.not_after = validity.not_after;
+    let cert = params
+        .self_signed(key)
+        .map_err(|e| key.explain(e, "self-signing the CA certificate"))?;
+    let info = CertInfo::from_der(cert.der(), &dir.join(CA_CER))?;
+    // The empty inventory's first checkpoint: nothing signed yet, bound to this CA.
+    let checkpoint = Checkpoint::sign(
+        &|m| key.sign_message(m, "signing the first checkpoint"),
+        spec.key,
+        &inventory::ca_binding(&info.der),
+        0,
+    )?;
+    let record = match (key, pkcs11) {
+        (CaKey::Token(token_key), Some((record, uri))) => {
+            // The certificate goes on the token beside its key, as smart-card tools expect.
+            token_key.store_certificate(&uri, &info)?;
+            Some(record)
+        }
+        _ => None,
+    };
+    let settings = CaSettings {
+        crl_url: spec.crl_url.clone(),
+        pkcs11: record,
+    };
+    let settings_json =
+        serde_json::to_vec_pretty(&settings).map_err(|e| Error::json("the CA settings", e))?;
+
+    let mut set = NewFiles::new();
+    if let Some(pem) = &key_file {
+        set.add(dir.join(CA_KEY), pem.as_bytes(), PRIVATE);
+    }
+    set.add(dir.join(CA_CER), info.der.clone(), PUBLIC);
+    set.add(dir.join(CA_PEM), info.pem(), PUBLIC);
+    set.add(dir.join(CA_SETTINGS), settings_json, PUBLIC);
+    set.add(dir.join(INVENTORY), Vec::new(), PUBLIC);
+    set.add(dir.join(CHECKPOINT), checkpoint.to_bytes()?, PUBLIC);
+    let files = set.commit()?;
+    if let Err(e) = std::fs::create_dir(dir.join(ISSUED_DIR))
+        && e.kind() != std::io::ErrorKind::AlreadyExists
+    {
+        files::remove_all(&files);
+        return Err(Error::io("create folder", &dir.join(ISSUED_DIR), e));
+    }
+    Ok(Created {
+        cert: info,
+        files,
+        key: location,
+    })
+}

@@ -1,0 +1,329 @@
+//! Reconciling: what every command that takes the CA lock first repairs after an interrupted run, and the
+//! checks that keep it from writing to a CA whose record cannot be trusted (docs/store-format.md).
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::checkpoint::{CHECKPOINT, Checkpoint};
+use super::deliver::{all_present, found_record};
+use super::folder::{CaStore, StoreLock, lock_dir};
+use super::inventory::{self, DeliveredRecord, Entry, Event, Log};
+use super::layout::*;
+use crate::certinfo::CertInfo;
+use crate::error::{Error, Result};
+use crate::files::{self, PUBLIC};
+use crate::serial::Serial;
+
+/// What taking the lock repaired after an earlier run was interrupted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Repairs {
+    /// The certkit 0.1 inventory was rewritten with a hash chain (the original kept beside it).
+    pub upgraded: bool,
+    /// A torn last line of the inventory was cut off, or a complete one given its newline.
+    pub tail_repaired: bool,
+    /// `issued/` copies written again from their records.
+    pub copies_restored: usize,
+    /// Certificates found in `issued/` without a record, recorded (as undelivered).
+    pub recorded: usize,
+    /// Certificates whose delivery had finished, marked delivered.
+    pub delivered: usize,
+    /// Temporary files of interrupted writes removed.
+    pub temporary_files: usize,
+}
+
+impl Repairs {
+    /// True when nothing needed repair.
+    pub fn is_empty(&self) -> bool {
+        *self == Repairs::default()
+    }
+
+    /// One line for the user.
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if self.upgraded {
+            parts.push(format!(
+                "upgraded {INVENTORY} to the hash-chained format (the original is kept as {INVENTORY_V1})"
+            ));
+        }
+        if self.tail_repaired {
+            parts.push(format!("repaired the last line of {INVENTORY}"));
+        }
+        let counted = [
+            (
+                self.copies_restored,
+                "restored",
+                "issued/ copy",
+                "issued/ copies",
+            ),
+            (
+                self.recorded,
+                "recorded",
+                "certificate found in issued/ (as undelivered)",
+                "certificates found in issued/ (as undelivered)",
+            ),
+            (
+                self.delivered,
+                "marked",
+                "certificate delivered",
+                "certificates delivered",
+            ),
+            (
+                self.temporary_files,
+                "removed",
+                "temporary file",
+                "temporary files",
+            ),
+        ];
+        for (n, verb, one, many) in counted {
+            if n > 0 {
+                parts.push(format!("{verb} {n} {}", if n == 1 { one } else { many }));
+            }
+        }
+        parts.join("; ")
+    }
+}
+
+impl CaStore {
+    /// Takes the CA's write lock (`wait` is called first if another certkit process holds it), then reconciles
+    /// what an interrupted run left behind. Refuses to go on when the inventory or its checkpoint show
+    /// tampering: nothing is written to a CA whose record cannot be trusted.
+    pub fn lock(&self, wait: &mut dyn FnMut(&Path)) -> Result<(StoreLock, Repairs)> {
+        let lock = lock_dir(self.dir(), wait)?;
+        let repairs = self.reconcile(&lock)?;
+        Ok((lock, repairs))
+    }
+
+    pub(super) fn reconcile(&self, lock: &StoreLock) -> Result<Repairs> {
+        let mut repairs = Repairs {
+            temporary_files: self.remove_temporary_files()?,
+            ..Repairs::default()
+        };
+        let path = self.path(INVENTORY);
+        let cert = self.cert()?;
+        let binding = inventory::ca_binding(&cert.der);
+        let mut log = self.log()?;
+        if log.is_legacy() {
+            self.upgrade(&log, &binding, &cert)?;
+            repairs.upgraded = true;
+            log = self.log()?;
+        }
+        if inventory::repair_tail(&path)? {
+            repairs.tail_repaired = true;
+            log = self.log()?;
+        }
+        if let Some(first) = log.chain_breaks(&binding).first() {
+            return Err(Error::Inventory {
+                path,
+                line: first.line,
+                what: format!(
+                    "{}; nothing was written. See \"certkit-ca audit --ca {}\"",
+                    first.what,
+                    self.dir().display()
+                ),
+            });
+        }
+        self.check_against_checkpoint(&log, &binding, &cert)?;
+        let entries = log.into_entries(&path)?;
+        repairs.copies_restored = self.restore_copies(&entries)?;
+        let mut events = Vec::new();
+        for entry in &entries {
+            if !entry.delivered
+                && !entry.issued.outputs.is_empty()
+                && all_present(&entry.issued.outputs)
+            {
+                events.push(Event::Delivered(DeliveredRecord {
+                    serial: entry.issued.serial.clone(),
+                }));
+                repairs.delivered += 1;
+            }
+        }
+        for cert in self.unrecorded_copies(&entries, &cert)? {
+            let mut record = found_record(&cert)?;
+            record.pending = true;
+            events.push(Event::Issued(record));
+            repairs.recorded += 1;
+        }
+        if !events.is_empty() {
+            self.append(lock, &events)?;
+        }
+        Ok(repairs)
+    }
+
+    /// Writes `issued/` copies that are missing again from the certificates their records carry.
+    fn restore_copies(&self, entries: &[Entry]) -> Result<usize> {
+        let missing: HashSet<&Serial> = entries
+            .iter()
+            .map(|e| &e.issued.serial)
+            .filter(|s| !self.issued_copy(s).exists())
+            .collect();
+        if missing.is_empty() {
+            return Ok(0);
+        }
+        let mut restored = 0;
+        for line in inventory::read(&self.path(INVENTORY), true)?.lines {
+            if let inventory::Event::Issued(record) = line.event
+                && missing.contains(&record.serial)
+                && let Some(der) = record.cert_der()
+            {
+                files::write_new(&self.issued_copy(&record.serial), &der, PUBLIC)?;
+                restored += 1;
+            }
+        }
+        Ok(restored)
+    }
+
+    /// Removes `.certkit-*` files (writes a crash interrupted) from the CA folder and `issued/`.
+    fn remove_temporary_files(&self) -> Result<usize> {
+        let mut removed = 0;
+        for dir in [self.dir().to_path_buf(), self.path(ISSUED_DIR)] {
+            let Ok(listing) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in listing.flatten() {
+                let name = entry.file_name();
+                if name.to_string_lossy().starts_with(TEMP_PREFIX)
+                    && entry.file_type().is_ok_and(|t| t.is_file())
+                {
+                    std::fs::remove_file(entry.path())
+                        .map_err(|e| Error::io("remove", &entry.path(), e))?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Rewrites a certkit 0.1 inventory with a hash chain, keeping every field of every record, adding the
+    /// certificate itself from `issued/` where the copy matches the record. The original stays beside it.
+    fn upgrade(&self, log: &Log, binding: &str, ca: &CertInfo) -> Result<()> {
+        let path = self.path(INVENTORY);
+        if log.lines.iter().any(|l| l.prev.is_some()) {
+            let line = log
+                .lines
+                .iter()
+                .find(|l| l.prev.is_none())
+                .map_or(0, |l| l.number);
+            return Err(Error::Inventory {
+                path,
+                line,
+                what: "the record has no hash chain, but others have: the inventory was edited"
+                    .into(),
+            });
+        }
+        let original = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
+        let text = String::from_utf8_lossy(&original);
+        let mut values = Vec::new();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let Ok(mut value) = serde_json::from_str::<serde_json::Value>(line) else {
+                // A torn last line of a 0.1 inventory: it was never acted on.
+                continue;
+            };
+            if let Some(map) = value.as_object_mut()
+                && map.get("event").and_then(|e| e.as_str()) == Some("issued")
+                && let Some(serial) = map.get("serial").and_then(|s| s.as_str())
+                && let Ok(serial) = Serial::parse(serial)
+                && let Ok(der) = std::fs::read(self.issued_copy(&serial))
+                && let Ok(copy) = CertInfo::from_der(&der, Path::new("issued copy"))
+                && map.get("thumbprint").and_then(|t| t.as_str())
+                    == Some(copy.thumbprint.to_string().as_str())
+                && copy.is_signed_by(ca)?
+            {
+                map.insert(
+                    "der".into(),
+                    serde_json::Value::String(openssl::base64::encode_block(&der)),
+                );
+            }
+            values.push(value);
+        }
+        let backup = self.path(INVENTORY_V1);
+        match std::fs::read(&backup) {
+            Ok(existing) if existing == original => {}
+            Ok(_) => {
+                return Err(Error::BadInput(format!(
+                    "{} exists and is not a copy of {}; move it away so the upgrade can keep the original there",
+                    backup.display(),
+                    path.display()
+                )));
+            }
+            Err(_) => files::write_new(&backup, &original, PUBLIC)?,
+        }
+        files::replace(
+            &path,
+            inventory::chained_text(&values, binding)?.as_bytes(),
+            PUBLIC,
+        )
+    }
+
+    /// Refuses a log that no longer holds what the last checkpoint signed, or a checkpoint the CA did not sign.
+    fn check_against_checkpoint(&self, log: &Log, binding: &str, ca: &CertInfo) -> Result<()> {
+        let path = self.path(CHECKPOINT);
+        let Some(checkpoint) = Checkpoint::read(&path)? else {
+            return Ok(());
+        };
+        let refuse = |what: String| {
+            Err(Error::Inventory {
+                path: self.path(INVENTORY),
+                line: checkpoint.count,
+                what: format!(
+                    "{what}; nothing was written. See \"certkit-ca audit --ca {}\"",
+                    self.dir().display()
+                ),
+            })
+        };
+        if !checkpoint.verify(ca)? {
+            return refuse(format!("{} is not signed by this CA's key", path.display()));
+        }
+        let covered = match checkpoint.count {
+            0 => Some(binding.to_string()),
+            n => log.lines.get(n - 1).map(|l| l.hash.clone()),
+        };
+        if checkpoint.count == 0 && covered.as_deref() != Some(checkpoint.head.as_str()) {
+            return Err(Error::CaUnusable(format!(
+                "{} is not the certificate this CA's checkpoint was made for: the CA certificate was replaced; restore it from a backup (see \"certkit-ca audit --ca {}\")",
+                self.path(CA_PEM).display(),
+                self.dir().display()
+            )));
+        }
+        if covered.as_deref() != Some(checkpoint.head.as_str()) {
+            return refuse(format!(
+                "the log no longer holds the {} record(s) the checkpoint of {} signed",
+                checkpoint.count,
+                crate::dates::rfc3339(checkpoint.time)
+            ));
+        }
+        Ok(())
+    }
+
+    /// Certificates in `issued/` that no record names and that this CA signed.
+    fn unrecorded_copies(&self, entries: &[Entry], ca: &CertInfo) -> Result<Vec<CertInfo>> {
+        let recorded: HashSet<&Serial> = entries.iter().map(|e| &e.issued.serial).collect();
+        let mut found = Vec::new();
+        let Ok(listing) = std::fs::read_dir(self.path(ISSUED_DIR)) else {
+            return Ok(found);
+        };
+        for entry in listing.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(serial) = name
+                .strip_suffix(".cer")
+                .and_then(|s| Serial::parse(s).ok())
+            else {
+                continue;
+            };
+            if recorded.contains(&serial) {
+                continue;
+            }
+            let Ok(der) = std::fs::read(entry.path()) else {
+                continue;
+            };
+            if let Ok(cert) = CertInfo::from_der(&der, &entry.path())
+                && cert.serial == serial
+                && cert.is_signed_by(ca)?
+            {
+                found.push(cert);
+            }
+        }
+        Ok(found)
+    }
+}
