@@ -98,28 +98,42 @@ pub struct Created {
     pub key: KeyLocation,
 }
 
-/// Creates a CA. All or nothing: on failure no CA file is left behind (and a folder created here is removed
-/// again). `wait` is called if another certkit process holds the folder's lock.
+/// Creates a CA. All or nothing, and race-free: a new folder is made under a temporary name beside it and moved
+/// into place only when it is complete (never over a folder that appeared meanwhile), so two `init` runs for
+/// one folder make one CA and a failed run removes only what it made itself. In a folder that exists already
+/// the files are written under its lock. `wait` is called if another certkit process holds that lock.
 pub fn init(spec: &CaSpec, key: &NewCaKey<'_>, wait: &mut dyn FnMut(&Path)) -> Result<Created> {
     let validity = spec.validate()?;
-    let created_dir = !spec.dir.exists();
-    std::fs::create_dir_all(&spec.dir).map_err(|e| Error::io("create folder", &spec.dir, e))?;
-    let result = init_in(spec, key, validity, wait);
-    if result.is_err() && created_dir {
-        let _ = std::fs::remove_dir_all(&spec.dir);
+    if spec.dir.symlink_metadata().is_ok() {
+        return init_in(spec, key, validity, &spec.dir, wait);
     }
-    result
+    let parent = files::folder_of(&spec.dir);
+    std::fs::create_dir_all(parent).map_err(|e| Error::io("create folder", parent, e))?;
+    let staging = tempfile::Builder::new()
+        .prefix(STAGING_PREFIX)
+        .tempdir_in(parent)
+        .map_err(|e| Error::io("create a folder in", parent, e))?;
+    let created = init_in(spec, key, validity, staging.path(), wait)?;
+    // The folder is in place: nothing is left to remove.
+    let _placed = staging.keep();
+    Ok(created)
 }
 
+/// Names of the folders `init` builds a new CA in before moving it into place start with this.
+const STAGING_PREFIX: &str = ".certkit-init-";
+
+/// Makes the CA's key and files in `work` (the CA folder, or the staging folder of a new one, which is moved
+/// into place last). A token key made here is destroyed again if anything after it fails.
 fn init_in(
     spec: &CaSpec,
     new_key: &NewCaKey<'_>,
     validity: Validity,
+    work: &Path,
     wait: &mut dyn FnMut(&Path),
 ) -> Result<Created> {
     let dir = &spec.dir;
-    let _lock = lock_dir(dir, wait)?;
-    check_can_init(dir)?;
+    let _lock = lock_dir(work, wait)?;
+    check_can_init(work)?;
     let (key, key_file, pkcs11, location) = match new_key {
         NewCaKey::File(password) => {
             let key = spec.key.generate()?;
@@ -138,7 +152,13 @@ fn init_in(
             (CaKey::Token(key), None, Some((record, uri)), location)
         }
     };
-    let result = init_files(spec, validity, &key, key_file, pkcs11, location);
+    let result =
+        init_files(spec, validity, work, &key, key_file, pkcs11, location).and_then(|created| {
+            if work != dir.as_path() {
+                place_folder(work, dir)?;
+            }
+            Ok(created)
+        });
     if result.is_err()
         && let CaKey::Token(key) = key
     {
@@ -147,10 +167,35 @@ fn init_in(
     result
 }
 
+/// Moves the complete staging folder `work` to `dir`, unless something appeared at `dir` meanwhile (another
+/// `init`): then nothing is replaced and the error says what is there.
+fn place_folder(work: &Path, dir: &Path) -> Result<()> {
+    use nix::fcntl::{AT_FDCWD, RenameFlags, renameat2};
+    match renameat2(AT_FDCWD, work, AT_FDCWD, dir, RenameFlags::RENAME_NOREPLACE) {
+        Ok(()) => files::sync_folders([dir]),
+        Err(nix::errno::Errno::EEXIST) => {
+            check_can_init(dir)?;
+            Err(Error::BadInput(format!(
+                "{} was created by another process while this CA was being made; nothing was changed: run init again",
+                dir.display()
+            )))
+        }
+        Err(nix::errno::Errno::EINVAL | nix::errno::Errno::ENOSYS) => {
+            Err(Error::BadInput(format!(
+                "the file system of {} cannot move a new folder into place without the risk of replacing another; create the folder first (mkdir {}) and run init again",
+                dir.display(),
+                dir.display()
+            )))
+        }
+        Err(e) => Err(Error::io("create folder", dir, e.into())),
+    }
+}
+
 /// Signs the CA certificate and the first checkpoint with `key` and writes the folder's files.
 fn init_files(
     spec: &CaSpec,
     validity: Validity,
+    work: &Path,
     key: &CaKey,
     key_file: Option<zeroize::Zeroizing<String>>,
     pkcs11: Option<(TokenRecord, TokenUri)>,
@@ -194,20 +239,26 @@ fn init_files(
 
     let mut set = NewFiles::new();
     if let Some(pem) = &key_file {
-        set.add(dir.join(CA_KEY), pem.as_bytes(), PRIVATE);
+        set.add(work.join(CA_KEY), pem.as_bytes(), PRIVATE);
     }
-    set.add(dir.join(CA_CER), info.der.clone(), PUBLIC);
-    set.add(dir.join(CA_PEM), info.pem(), PUBLIC);
-    set.add(dir.join(CA_SETTINGS), settings_json, PUBLIC);
-    set.add(dir.join(INVENTORY), Vec::new(), PUBLIC);
-    set.add(dir.join(CHECKPOINT), checkpoint.to_bytes()?, PUBLIC);
-    let files = set.commit()?;
-    if let Err(e) = std::fs::create_dir(dir.join(ISSUED_DIR))
+    set.add(work.join(CA_CER), info.der.clone(), PUBLIC);
+    set.add(work.join(CA_PEM), info.pem(), PUBLIC);
+    set.add(work.join(CA_SETTINGS), settings_json, PUBLIC);
+    set.add(work.join(INVENTORY), Vec::new(), PUBLIC);
+    set.add(work.join(CHECKPOINT), checkpoint.to_bytes()?, PUBLIC);
+    let written = set.commit()?;
+    if let Err(e) = std::fs::create_dir(work.join(ISSUED_DIR))
         && e.kind() != std::io::ErrorKind::AlreadyExists
     {
-        files::remove_all(&files);
-        return Err(Error::io("create folder", &dir.join(ISSUED_DIR), e));
+        files::remove_all(&written);
+        return Err(Error::io("create folder", &work.join(ISSUED_DIR), e));
     }
+    // Named where they will be once the folder is in place.
+    let files = written
+        .iter()
+        .filter_map(|p| p.file_name())
+        .map(|name| dir.join(name))
+        .collect();
     Ok(Created {
         cert: info,
         files,
