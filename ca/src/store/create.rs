@@ -108,11 +108,12 @@ pub fn init(spec: &CaSpec, key: &NewCaKey<'_>, wait: &mut dyn FnMut(&Path)) -> R
         return init_in(spec, key, validity, &spec.dir, wait);
     }
     let parent = files::folder_of(&spec.dir);
-    std::fs::create_dir_all(parent).map_err(|e| Error::io("create folder", parent, e))?;
+    let cannot = |e| Error::io("create folder", &spec.dir, e);
+    std::fs::create_dir_all(parent).map_err(cannot)?;
     let staging = tempfile::Builder::new()
         .prefix(STAGING_PREFIX)
         .tempdir_in(parent)
-        .map_err(|e| Error::io("create a folder in", parent, e))?;
+        .map_err(cannot)?;
     let created = init_in(spec, key, validity, staging.path(), wait)?;
     // The folder is in place: nothing is left to remove.
     let _placed = staging.keep();
