@@ -520,6 +520,7 @@ pub fn run(
     keys: &KeyPool,
     progress: &dyn Progress,
 ) -> Result<Vec<RowOutcome>> {
+    certkit_ca::store::guard::check_output_dir(&job.out_dir)?;
     std::fs::create_dir_all(&job.out_dir)
         .map_err(|e| Error::io("create folder", &job.out_dir, e))?;
     let done = survey(store, lock, &ca.cert, job)?;

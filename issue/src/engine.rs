@@ -186,6 +186,8 @@ impl<'a> Engine<'a> {
     pub fn commit(&self, group: Vec<Prepared>) -> Result<Vec<Issued>> {
         for prepared in &group {
             for file in &prepared.files {
+                // Checked before any folder is made, so not even an empty folder lands in a CA folder.
+                certkit_ca::store::guard::check_output(&file.path, &[])?;
                 if let Some(folder) = file.path.parent()
                     && !folder.as_os_str().is_empty()
                     && !folder.exists()

@@ -187,7 +187,7 @@ fn no_output_of_any_command_lands_in_a_ca_folder() {
     three_clients(&env);
     std::fs::copy(example_cscfg(), env.path("pki/svc.cscfg")).expect("copy");
     let before = snapshot(&env, "pki");
-    let refusals: Vec<(&str, Vec<&str>)> = vec![
+    let mut refusals: Vec<(&str, Vec<&str>)> = vec![
         (
             "certkit-issue",
             Env::with_passwords(&[
@@ -243,6 +243,31 @@ fn no_output_of_any_command_lands_in_a_ca_folder() {
             ],
         ),
     ];
+    // Anywhere below the folder, through folders that do not exist yet or through a link into it.
+    std::os::unix::fs::symlink("pki", env.path("link")).expect("symlink");
+    for out in [
+        "pki/sub/x",
+        "pki/a/b/c/x",
+        "link/sub/x",
+        "pki/issued/deep/x",
+    ] {
+        let args = Env::with_passwords(&[
+            "client", "--ca", "pki", "--cn", "x", "--out", out, "--key", "p256",
+        ]);
+        refusals.push(("certkit-issue", args));
+    }
+    refusals.push((
+        "certkit-ca",
+        vec![
+            "crl",
+            "--ca",
+            "pki",
+            "--out",
+            "pki/pub/x.crl",
+            "--ca-pass",
+            "env:CA_PW",
+        ],
+    ));
     for (bin, args) in refusals {
         let err = env.fails(bin, &args, 2);
         assert_contains(&err, &["is a file of the CA", "choose a path outside it"]);
@@ -258,6 +283,22 @@ fn no_output_of_any_command_lands_in_a_ca_folder() {
             "people.csv",
             "--out-dir",
             "pki",
+            "--key",
+            "p256",
+        ]),
+        2,
+    );
+    assert_contains(&err, &["is a file of the CA"]);
+    let err = env.fails(
+        "certkit-issue",
+        &Env::with_passwords(&[
+            "client",
+            "--ca",
+            "pki",
+            "--batch",
+            "people.csv",
+            "--out-dir",
+            "pki/team/2027",
             "--key",
             "p256",
         ]),

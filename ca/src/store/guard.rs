@@ -1,24 +1,38 @@
 //! Keeping every command's output out of CA folders: no `--out`, `--out-dir`, `crl --out` or `--file` may
-//! name a file of a CA folder, except the one file a command owns there (`ca.crl` for `certkit-ca crl`).
+//! name a file anywhere below a CA folder, except the one file a command owns there (`ca.crl` for `certkit-ca crl`).
 //! Paths are compared after resolving symbolic links and `..`, so a link into the CA folder is refused too.
 
 use std::path::{Path, PathBuf};
 
-use super::layout::{CA_PEM, CA_SETTINGS, INVENTORY, ISSUED_DIR};
+use super::layout::{CA_PEM, CA_SETTINGS, INVENTORY};
 use crate::error::{Error, Result};
 
-/// `path` with its folder resolved (links and `..`), or the file itself resolved when it exists.
+/// `path` resolved: the deepest part of it that exists with links and `..` resolved, and the rest appended (a
+/// path into folders that do not exist yet resolves to where it would be made).
 pub fn resolve(path: &Path) -> PathBuf {
     if let Ok(real) = std::fs::canonicalize(path) {
         return real;
     }
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    match (std::fs::canonicalize(folder), path.file_name()) {
-        (Ok(real), Some(name)) => real.join(name),
-        _ => path.to_path_buf(),
+    let mut rest = Vec::new();
+    let mut existing = path;
+    loop {
+        match existing.parent() {
+            Some(parent) => {
+                if let Some(name) = existing.file_name() {
+                    rest.push(name.to_os_string());
+                }
+                existing = parent;
+            }
+            None => return path.to_path_buf(),
+        }
+        let folder = if existing.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            existing
+        };
+        if let Ok(real) = std::fs::canonicalize(folder) {
+            return rest.iter().rev().fold(real, |p, name| p.join(name));
+        }
     }
 }
 
@@ -27,15 +41,14 @@ pub fn is_ca_folder(dir: &Path) -> bool {
     dir.join(CA_PEM).is_file() && (dir.join(INVENTORY).is_file() || dir.join(CA_SETTINGS).is_file())
 }
 
-/// The CA folder that `path` (resolved) lies in, directly or in its `issued/` folder.
+/// The CA folder that `path` (resolved) lies in, at any depth.
 pub fn ca_folder_of(path: &Path) -> Option<PathBuf> {
     let resolved = resolve(path);
-    let folder = resolved.parent()?;
-    if is_ca_folder(folder) {
-        return Some(folder.to_path_buf());
-    }
-    let above = folder.parent()?;
-    (folder.file_name()? == ISSUED_DIR && is_ca_folder(above)).then(|| above.to_path_buf())
+    resolved
+        .ancestors()
+        .skip(1)
+        .find(|folder| is_ca_folder(folder))
+        .map(Path::to_path_buf)
 }
 
 /// Refuses an output path inside a CA folder, unless it is one of `owned`.
