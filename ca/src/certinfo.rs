@@ -83,12 +83,22 @@ impl CertInfo {
                     }
                 }
                 ParsedExtension::ExtendedKeyUsage(eku) => {
-                    if eku.server_auth {
-                        ekus.push(EKU_SERVER_AUTH.to_string());
-                    }
-                    if eku.client_auth {
-                        ekus.push(EKU_CLIENT_AUTH.to_string());
-                    }
+                    // x509-parser turns the well-known purposes into flags; every one is an OID here.
+                    let known = [
+                        (eku.any, "2.5.29.37.0"),
+                        (eku.server_auth, EKU_SERVER_AUTH),
+                        (eku.client_auth, EKU_CLIENT_AUTH),
+                        (eku.code_signing, "1.3.6.1.5.5.7.3.3"),
+                        (eku.email_protection, "1.3.6.1.5.5.7.3.4"),
+                        (eku.time_stamping, "1.3.6.1.5.5.7.3.8"),
+                        (eku.ocsp_signing, "1.3.6.1.5.5.7.3.9"),
+                    ];
+                    ekus.extend(
+                        known
+                            .iter()
+                            .filter(|(on, _)| *on)
+                            .map(|(_, oid)| oid.to_string()),
+                    );
                     ekus.extend(eku.other.iter().map(|oid| oid.to_id_string()));
                 }
                 ParsedExtension::BasicConstraints(bc) => is_ca = bc.ca,

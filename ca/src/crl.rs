@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::files::{self, PUBLIC};
 use crate::serial::Serial;
 use crate::signer::SigningCa;
-use crate::store::inventory::{Entry, Event, RevocationReason, RevokedRecord};
+use crate::store::inventory::{CrlRecord, Entry, Event, RevocationReason, RevokedRecord};
 use crate::store::{self, CaStore, StoreLock};
 
 /// Default CRL lifetime: a month, so a monthly publishing job never leaves clients with an expired CRL.
@@ -73,7 +73,7 @@ pub struct Published {
 /// (replacing the previous CRL at `out` atomically: a CRL is republished, not archived).
 pub fn publish(
     store: &CaStore,
-    _lock: &StoreLock,
+    lock: &StoreLock,
     ca: &SigningCa,
     days: u32,
     out: &Path,
@@ -95,9 +95,10 @@ pub fn publish(
             rfc3339(ca.cert.not_after)
         ));
     }
+    let log = store.log()?;
     let mut revoked = Vec::new();
     let mut serials = Vec::new();
-    for entry in store.entries()? {
+    for entry in log.entries(&store.path(store::INVENTORY))? {
         if let Some(r) = &entry.revoked
             && entry.issued.not_after >= now
         {
@@ -111,14 +112,19 @@ pub fn publish(
         }
     }
     let number_path = store.path(store::CRL_NUMBER);
-    let last: u64 = match std::fs::read_to_string(&number_path) {
+    let last_file: u64 = match std::fs::read_to_string(&number_path) {
         Ok(text) => text.trim().parse().map_err(|_| {
             Error::malformed(&number_path, "damaged CRL number; restore it from a backup")
         })?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
         Err(e) => return Err(Error::io("read", &number_path, e)),
     };
-    let number = last + 1;
+    // The log is the record of every CRL signed; crlnumber keeps the count of CRLs older than that record.
+    let last_recorded = log.crls().map(|c| c.number).max().unwrap_or(0);
+    let number = last_file
+        .max(last_recorded)
+        .checked_add(1)
+        .ok_or_else(|| Error::malformed(&number_path, "the CRL number cannot grow any further"))?;
     let ski = ca.cert.subject_key_id.clone().ok_or_else(|| {
         Error::CaUnusable(
             "the CA certificate has no subject key identifier, which a CRL's AKI needs".into(),
@@ -135,7 +141,18 @@ pub fn publish(
     let crl = params
         .signed_by(ca.issuer())
         .map_err(|e| ca.issuer().key().explain(e, "signing the CRL"))?;
-    // The number is stored before the CRL is written: a failure can skip a number but never reuse one.
+    // Recorded before it is written anywhere (the write-ahead rule), then the number is stored: a failure can
+    // skip a number but never reuse one.
+    store.append(
+        lock,
+        &[Event::Crl(CrlRecord {
+            number,
+            this_update: now,
+            next_update,
+            revoked: serials.len(),
+            sha256: files::sha256_hex(crl.der()),
+        })],
+    )?;
     files::replace(&number_path, format!("{number}\n").as_bytes(), PUBLIC)?;
     let bytes = if pem {
         crate::certinfo::pem_encode("X509 CRL", crl.der())

@@ -81,6 +81,18 @@ pub enum Error {
         /// What is wrong.
         what: String,
     },
+    /// The CA's settings file says something its key did not sign.
+    #[error(
+        "{path} was changed after the CA key signed it: {what}; nothing was loaded or written. Restore it from a backup (checkpoint.json holds the signed settings){fix}; see \"certkit-ca audit\""
+    )]
+    SettingsChanged {
+        /// `ca.json`.
+        path: PathBuf,
+        /// What differs, naming both values.
+        what: String,
+        /// Another way out, when there is one.
+        fix: &'static str,
+    },
     /// A serial, thumbprint or certificate is not in the CA's inventory.
     #[error("{0}")]
     NotFound(String),
@@ -142,6 +154,7 @@ impl Error {
             | Error::CaExists { .. }
             | Error::CaUnusable(_)
             | Error::Inventory { .. }
+            | Error::SettingsChanged { .. }
             | Error::Crypto { .. }
             | Error::Clock(_)
             | Error::Encoding { .. }

@@ -12,6 +12,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+/// Names of temporary files start with this, so that what a crash leaves is recognised (and never taken for
+/// an output).
+pub const TEMP_PREFIX: &str = ".certkit-";
+
 /// Mode of private key and PFX files: only the owner may read them.
 pub const PRIVATE: u32 = 0o600;
 /// Mode of certificates and other public files.
@@ -28,7 +32,7 @@ pub fn folder_of(path: &Path) -> &Path {
 fn staged(path: &Path, bytes: &[u8], mode: u32) -> Result<tempfile::NamedTempFile> {
     let folder = folder_of(path);
     let mut tmp = tempfile::Builder::new()
-        .prefix(".certkit-")
+        .prefix(TEMP_PREFIX)
         .permissions(fs::Permissions::from_mode(mode))
         .tempfile_in(folder)
         .map_err(|e| Error::io("write into", folder, e))?;
@@ -80,6 +84,12 @@ pub fn replace(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     sync_folder(path)
 }
 
+/// Moves `from` to `to` (in the same folder), replacing what is there, and flushes the folder.
+pub fn rename_into_place(from: &Path, to: &Path) -> Result<()> {
+    fs::rename(from, to).map_err(|e| Error::io("write", to, e))?;
+    sync_folder(to)
+}
+
 /// Reads a whole file, naming it in the error.
 pub fn read(path: &Path) -> Result<Vec<u8>> {
     fs::read(path).map_err(|e| match e.kind() {
@@ -99,9 +109,15 @@ pub struct Staged {
 
 /// Writes `bytes` to a temporary file next to `path`, with `mode`; [`flush`] and a `place` make it durable.
 pub fn stage(path: &Path, bytes: &[u8], mode: u32) -> Result<Staged> {
+    stage_as(path, bytes, mode, TEMP_PREFIX)
+}
+
+/// [`stage`] under a temporary name that starts with `prefix` (which starts with `.certkit-`), so that what a
+/// crash leaves can be told apart and removed.
+pub fn stage_as(path: &Path, bytes: &[u8], mode: u32, prefix: &str) -> Result<Staged> {
     let folder = folder_of(path);
     let mut tmp = tempfile::Builder::new()
-        .prefix(".certkit-")
+        .prefix(prefix)
         .permissions(fs::Permissions::from_mode(mode))
         .tempfile_in(folder)
         .map_err(|e| Error::io("write into", folder, e))?;

@@ -5,8 +5,9 @@
 //! - every certificate signed by the CA that exists in any file (outputs, `issued/`, temporary files, PFX files,
 //!   read by Python `cryptography`) is in the CA's inventory;
 //! - `certkit-ca audit` passes;
-//! - running the same command again completes what was asked (or, when the killed run had already delivered
-//!   everything, refuses to overwrite it), and the two checks above still hold.
+//! - running the same command again completes what was asked (when the killed run had already delivered
+//!   everything, it reports that delivery), removes what the killed run staged, and the two checks above
+//!   still hold.
 
 mod common;
 
@@ -114,13 +115,38 @@ fn valid(env: &Env, cn: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// After a rerun of a single issuance to PREFIX: it succeeded, or it refused because the killed run had
-/// delivered everything; either way exactly one valid certificate, the one in PREFIX.cer.
+/// After a rerun of a single issuance to PREFIX: it succeeded (when the killed run had delivered everything
+/// but not finished, by reporting that delivery), or, when the killed run had finished its work (its checkpoint
+/// covers the certificate) and was only printing, it refused to overwrite; either way exactly one valid
+/// certificate is the one in PREFIX.cer, and no file the killed run staged is left beside it.
 fn one_delivered(env: &Env, rerun: &Output, cn: &str, prefix: &str) {
     if !rerun.status.success() {
-        assert_eq!(rerun.status.code(), Some(1), "{}", text(&rerun.stderr));
         assert_contains(&text(&rerun.stderr), &["exists already"]);
+        let checkpoint: serde_json::Value =
+            serde_json::from_slice(&env.read("pki/checkpoint.json")).expect("checkpoint");
+        let recorded_on = String::from_utf8_lossy(&env.read("pki/inventory.jsonl"))
+            .lines()
+            .position(|l| {
+                l.contains("\"event\":\"issued\"") && l.contains(&format!("\"cn\":\"{cn}\""))
+            })
+            .expect("the record")
+            + 1;
+        assert!(
+            checkpoint["count"].as_u64().expect("count") >= recorded_on as u64,
+            "the rerun refused although the killed run had not finished: {}",
+            text(&rerun.stderr)
+        );
     }
+    let folder = std::path::Path::new(prefix)
+        .parent()
+        .and_then(|p| p.to_str())
+        .unwrap_or(".");
+    let staged: Vec<String> = env
+        .listing(folder)
+        .into_iter()
+        .filter(|n| n.starts_with(".certkit-"))
+        .collect();
+    assert!(staged.is_empty(), "left in {folder}: {staged:?}");
     let valid = valid(env, cn);
     assert_eq!(valid.len(), 1, "{valid:?}");
     assert_eq!(

@@ -409,3 +409,57 @@ fn csrs_crls_and_keys_are_recognised_and_unreadable_input_is_exit_2() {
     );
     env.fails("certkit-export", &["inspect", "missing.pem"], 2);
 }
+
+#[test]
+fn names_from_a_file_never_reach_the_terminal_raw_and_fix_commands_are_quoted() {
+    let env = Env::new();
+    let made = env.tool("python3", &[&peer("hostile_names.py"), "."]);
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let raw = ['\u{1b}', '\u{7}', '\r'];
+    let out = env.run("certkit-export", &["inspect", "hostile.pem"]);
+    let shown = text(&out.stdout);
+    assert!(
+        !shown.contains(raw),
+        "raw control characters in:\n{shown:?}"
+    );
+    assert_contains(
+        &shown,
+        &["\\x1B[2K\\x0Dverdict: all good", "ring\\x07@example.com"],
+    );
+    let out = env.run(
+        "certkit-export",
+        &["inspect", "my cert $(id).pfx", "--pfx-pass", "env:PFX_PW"],
+    );
+    let shown = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        !shown.contains(raw),
+        "raw control characters in:\n{shown:?}"
+    );
+    assert_contains(&shown, &["\\x1B[32mfine\\x1B[0m"]);
+    // JSON keeps the values as they are (JSON escapes them itself).
+    let json = env.json(
+        "certkit-export",
+        &[
+            "inspect",
+            "my cert $(id).pfx",
+            "--pfx-pass",
+            "env:PFX_PW",
+            "--json",
+        ],
+    );
+    assert_eq!(json[0]["friendly_name"], "\u{1b}[32mfine\u{1b}[0m");
+    // The fix is one command a shell reads back with the file name as one word, and nothing run.
+    let fix = json[0]["fix"].as_str().expect("fix");
+    let words = env.tool(
+        "python3",
+        &[
+            "-c",
+            "import json, shlex, sys; print(json.dumps(shlex.split(sys.argv[1])))",
+            fix,
+        ],
+    );
+    let words: Vec<String> = serde_json::from_slice(&words.stdout).expect("words");
+    let from = words.iter().position(|w| w == "--from").expect("--from");
+    assert_eq!(words[from + 1], "my cert $(id).pfx", "{fix}");
+    assert_contains(&shown, &["'my cert $(id).pfx'"]);
+}

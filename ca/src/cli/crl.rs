@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::shared::{CaDirArg, CaPassArg, JsonArg};
+use super::shared::{CaDirArg, CaKeyArgs, JsonArg};
 use crate::commands::crl::CrlRequest;
 use crate::term::Format;
 
@@ -21,9 +21,9 @@ pub struct CrlArgs {
     /// PEM instead of DER (Windows expects DER .crl).
     #[arg(long)]
     pub pem: bool,
-    /// The CA key's password.
+    /// What opens the CA key.
     #[command(flatten)]
-    pub ca_pass: CaPassArg,
+    pub key: CaKeyArgs,
     /// Output format.
     #[command(flatten)]
     pub json: JsonArg,
@@ -37,7 +37,8 @@ impl CrlArgs {
             days: self.days,
             out: self.out,
             pem: self.pem,
-            ca_pass: self.ca_pass.ca_pass,
+            ca_pass: self.key.ca_pass,
+            module: self.key.module.pkcs11_module,
             format: Format::json_if(self.json.json),
         }
     }

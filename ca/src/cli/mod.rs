@@ -55,7 +55,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::List(args) => commands::list::run(args.request()),
         Command::Revoke(args) => commands::revoke::run(args.request()),
         Command::Crl(args) => commands::crl::run(args.request()),
-        Command::Audit(args) => commands::audit::run(args.request()),
+        Command::Audit(args) => commands::audit::run(args.request()?),
         Command::MoveKey(args) => commands::move_key::run(args.request()),
         Command::Completions(args) => {
             commands::completions::run(args.shell, <Cli as clap::CommandFactory>::command())

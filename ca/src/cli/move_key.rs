@@ -1,6 +1,6 @@
 //! `certkit-ca move-key`.
 
-use super::shared::{CaDirArg, CaPassArg, JsonArg, ModuleArg};
+use super::shared::{CaDirArg, CaKeyArgs, JsonArg};
 use crate::commands::move_key::MoveKeyRequest;
 use crate::secret::SecretSource;
 use crate::term::Format;
@@ -15,12 +15,9 @@ pub struct MoveKeyArgs {
     /// The token and the label the key gets there: an RFC 7512 URI, e.g. pkcs11:token=certkit-ca;object=MyCA.
     #[arg(long, value_name = "URI")]
     pub pkcs11: TokenUri,
-    /// The token's module.
+    /// The password of the ca.key being moved, and the token's module.
     #[command(flatten)]
-    pub module: ModuleArg,
-    /// The password of the ca.key being moved.
-    #[command(flatten)]
-    pub ca_pass: CaPassArg,
+    pub key: CaKeyArgs,
     /// Source of the token's user PIN: env:VAR, file:PATH, fd:N or stdin (default: ask).
     #[arg(long, value_name = "SOURCE")]
     pub pin: Option<SecretSource>,
@@ -35,8 +32,8 @@ impl MoveKeyArgs {
         MoveKeyRequest {
             ca: self.ca.ca,
             uri: self.pkcs11,
-            module: self.module.pkcs11_module,
-            ca_pass: self.ca_pass.ca_pass,
+            module: self.key.module.pkcs11_module,
+            ca_pass: self.key.ca_pass,
             pin: self.pin,
             format: Format::json_if(self.json.json),
         }

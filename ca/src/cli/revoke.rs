@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::shared::{CaDirArg, JsonArg};
+use super::shared::{CaDirArg, CaKeyArgs, JsonArg};
 use crate::commands::revoke::RevokeRequest;
 use crate::store::inventory::RevocationReason;
 use crate::term::Format;
@@ -22,6 +22,10 @@ pub struct RevokeArgs {
     /// Also remove its thumbprint from AllowedClientCertificateThumbprints in this service configuration.
     #[arg(long, value_name = "FILE.cscfg")]
     pub cscfg: Option<PathBuf>,
+    /// With --ca-pass, the CA key signs a checkpoint over the revocation at once, so that nobody can remove it
+    /// from the log unseen (without it, the next command that uses the key does).
+    #[command(flatten)]
+    pub key: CaKeyArgs,
     /// Output format.
     #[command(flatten)]
     pub json: JsonArg,
@@ -35,6 +39,8 @@ impl RevokeArgs {
             certificate: self.certificate,
             reason: self.reason,
             cscfg: self.cscfg,
+            ca_pass: self.key.ca_pass,
+            module: self.key.module.pkcs11_module,
             format: Format::json_if(self.json.json),
         }
     }

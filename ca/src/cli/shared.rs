@@ -37,18 +37,22 @@ impl LifetimeArgs {
     }
 }
 
-/// `--ca-pass SOURCE`: the password of an existing CA key, or the PIN of the token that holds it.
+/// `--ca-pass SOURCE` and `--pkcs11-module PATH`: what opens an existing CA key (the password of `ca.key`, or
+/// the PIN of the token that holds the key, and that token's module).
 #[derive(Clone, Debug, Default, clap::Args)]
-pub struct CaPassArg {
+pub struct CaKeyArgs {
     /// Source of the CA key password (the token PIN for a CA key on a token): env:VAR, file:PATH, fd:N or stdin (default: ask).
     #[arg(long, value_name = "SOURCE")]
     pub ca_pass: Option<SecretSource>,
+    /// The token's module.
+    #[command(flatten)]
+    pub module: ModuleArg,
 }
 
 /// `--pkcs11-module PATH`: the PKCS#11 module of a token.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct ModuleArg {
-    /// PKCS#11 module (default: $CERTKIT_PKCS11_MODULE, else SoftHSM2, OpenSC or ykcs11 where installed).
+    /// PKCS#11 module of the CA key's token (default: $CERTKIT_PKCS11_MODULE, else the one the CA recorded, else SoftHSM2, OpenSC or ykcs11 where installed).
     #[arg(long, value_name = "PATH")]
     pub pkcs11_module: Option<PathBuf>,
 }

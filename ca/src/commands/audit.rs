@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::dates::rfc3339;
 use crate::error::{Error, Result};
 use crate::store::CaStore;
-use crate::store::audit::{self, Audit, Level};
+use crate::store::audit::{self, Audit, AuditOptions, Level};
 use crate::term::{self, Format, Report, output::path_text};
 
 /// What `certkit-ca audit` was asked to do.
@@ -16,6 +16,8 @@ use crate::term::{self, Format, Report, output::path_text};
 pub struct AuditRequest {
     /// The CA folder.
     pub ca: PathBuf,
+    /// What to compare the folder with.
+    pub options: AuditOptions,
     /// How to print the result.
     pub format: Format,
 }
@@ -38,7 +40,7 @@ pub fn run(req: AuditRequest) -> Result<()> {
     let report = AuditReport {
         ca: path_text(&req.ca),
         subject: store.cert()?.subject,
-        audit: audit::audit(&store)?,
+        audit: audit::audit(&store, &req.options)?,
     };
     term::render(&report, req.format)?;
     let errors = report
@@ -79,6 +81,14 @@ impl Report for AuditReport {
             )?,
             None => writeln!(out, "  checkpoint  none")?,
         }
+        match &a.settings {
+            Some(settings) => writeln!(
+                out,
+                "  settings    signed by the CA key: {}",
+                settings_summary(settings)
+            )?,
+            None => writeln!(out, "  settings    not signed by the CA key yet")?,
+        }
         writeln!(out, "  head        {}", a.head)?;
         if a.findings.is_empty() {
             writeln!(out, "  findings    none")?;
@@ -112,4 +122,19 @@ impl Report for AuditReport {
             a.head
         )
     }
+}
+
+/// The signed settings in a few words.
+fn settings_summary(settings: &crate::store::CaSettings) -> String {
+    let mut parts = vec![match &settings.crl_url {
+        Some(url) => format!("CRL URL {url}"),
+        None => "no CRL URL".to_string(),
+    }];
+    if let Some(token) = &settings.pkcs11 {
+        parts.push(format!("key {}", token.uri));
+        if let Some(module) = &token.module {
+            parts.push(format!("module {}", module.display()));
+        }
+    }
+    parts.join(", ")
 }

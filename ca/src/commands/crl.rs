@@ -26,6 +26,8 @@ pub struct CrlRequest {
     pub pem: bool,
     /// Where the CA key password comes from.
     pub ca_pass: Option<SecretSource>,
+    /// The token's module (`--pkcs11-module`).
+    pub module: Option<PathBuf>,
     /// How to print the result.
     pub format: Format,
 }
@@ -55,7 +57,7 @@ pub struct CrlReport {
 
 /// Publishes the CRL.
 pub fn run(req: CrlRequest) -> Result<()> {
-    let ca = CaStore::open(&req.ca)?;
+    let ca = CaStore::open(&req.ca)?.with_module(req.module.clone());
     let owned = [
         crate::crl::default_path(&ca, false),
         crate::crl::default_path(&ca, true),

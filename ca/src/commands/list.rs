@@ -124,6 +124,10 @@ pub fn run(req: ListRequest) -> Result<()> {
         .map(|e| ListRow::new(e, now))
         .collect();
     rows.reverse();
+    let undelivered = rows.iter().filter(|r| r.status == "undelivered").count();
+    if let Some(warning) = super::show::undelivered_warning(undelivered, &req.ca) {
+        term::warn(&warning);
+    }
     if req.csv {
         return write_csv(&rows);
     }
@@ -160,29 +164,43 @@ fn write_csv(rows: &[ListRow]) -> Result<()> {
     out.write_record(header).map_err(fail)?;
     for r in rows {
         let sans: Vec<String> = r.sans.iter().map(ToString::to_string).collect();
-        out.write_record([
-            r.serial.to_string(),
-            r.subject.clone(),
-            r.cn.clone(),
-            r.profile.to_string(),
-            sans.join(" "),
-            r.extra_ekus.join(" "),
-            r.key.to_string(),
-            rfc3339(r.not_before),
-            rfc3339(r.not_after),
-            r.thumbprint.to_string(),
-            r.status.clone(),
-            r.revoked_at.map(rfc3339).unwrap_or_default(),
-            r.revocation_reason.clone().unwrap_or_default(),
-            r.renewal_of
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
-            r.crl_url.clone().unwrap_or_default(),
-        ])
+        out.write_record(
+            [
+                r.serial.to_string(),
+                r.subject.clone(),
+                r.cn.clone(),
+                r.profile.to_string(),
+                sans.join(" "),
+                r.extra_ekus.join(" "),
+                r.key.to_string(),
+                rfc3339(r.not_before),
+                rfc3339(r.not_after),
+                r.thumbprint.to_string(),
+                r.status.clone(),
+                r.revoked_at.map(rfc3339).unwrap_or_default(),
+                r.revocation_reason.clone().unwrap_or_default(),
+                r.renewal_of
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                r.crl_url.clone().unwrap_or_default(),
+            ]
+            .map(spreadsheet_text),
+        )
         .map_err(fail)?;
     }
     out.flush().map_err(crate::Error::Output)
+}
+
+/// A cell a spreadsheet shows as text, never evaluates: one that starts with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return (a formula, or what Excel and LibreOffice start one with) gets a leading `'`, as OWASP's
+/// CSV-injection guidance says. Subjects come from CSRs, so a requester chooses them.
+fn spreadsheet_text(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
 }
 
 impl Report for ListReport {

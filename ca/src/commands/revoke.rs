@@ -9,10 +9,11 @@ use time::OffsetDateTime;
 use crate::cscfg::Cscfg;
 use crate::dates::rfc3339;
 use crate::error::{Error, Result};
+use crate::secret::{SecretSource, SecretUse};
 use crate::serial::Serial;
 use crate::store::inventory::RevocationReason;
 use crate::store::{CaStore, guard};
-use crate::term::{self, Format, Report, output::path_text};
+use crate::term::{self, Format, Report, output::path_text, secrets};
 use crate::thumbprint::Thumbprint;
 
 /// What `certkit-ca revoke` was asked to do.
@@ -26,6 +27,10 @@ pub struct RevokeRequest {
     pub reason: RevocationReason,
     /// A service configuration to take the thumbprint out of.
     pub cscfg: Option<PathBuf>,
+    /// The CA key's password (or token PIN), to sign a checkpoint over the revocation.
+    pub ca_pass: Option<SecretSource>,
+    /// The token's module (`--pkcs11-module`).
+    pub module: Option<PathBuf>,
     /// How to print the result.
     pub format: Format,
 }
@@ -50,6 +55,8 @@ pub struct RevokeReport {
     pub removed_from_cscfg: bool,
     /// Why the service configuration could not be updated (the revocation stands).
     pub cscfg_error: Option<String>,
+    /// True when the CA key signed a checkpoint over the revocation (`--ca-pass`).
+    pub checkpoint_signed: bool,
     #[serde(skip)]
     backup: Option<String>,
     #[serde(skip)]
@@ -59,13 +66,25 @@ pub struct RevokeReport {
 /// Revokes the certificate. The revocation is recorded first; a problem with the .cscfg is reported afterwards
 /// (exit code of that problem), and the revocation stands.
 pub fn run(req: RevokeRequest) -> Result<()> {
-    let ca = CaStore::open(&req.ca)?;
+    let ca = CaStore::open(&req.ca)?.with_module(req.module.clone());
     if let Some(path) = &req.cscfg {
         guard::check_output(path, &[])?;
     }
+    // With the key at hand, the revocation is signed over at once (the key is unlocked before the lock is
+    // taken, so a prompt never holds other commands up).
+    let signing = match &req.ca_pass {
+        Some(source) => {
+            let secret = secrets::obtain(Some(source), ca.secret_kind()?, SecretUse::Existing)?;
+            Some(ca.unlock(&secret)?)
+        }
+        None => None,
+    };
     let lock = term::lock(&ca)?;
     let entry = ca.find(&req.certificate)?;
     let record = crate::crl::revoke(&ca, &lock, &entry, req.reason)?;
+    if let Some(signing) = &signing {
+        ca.checkpoint(&lock, signing)?;
+    }
     drop(lock);
     let edited = req
         .cscfg
@@ -85,6 +104,7 @@ pub fn run(req: RevokeRequest) -> Result<()> {
         cscfg: req.cscfg.as_deref().map(path_text),
         removed_from_cscfg: removed,
         cscfg_error: cscfg_error.clone(),
+        checkpoint_signed: signing.is_some(),
         backup,
         ca: path_text(&req.ca),
     };
@@ -137,6 +157,12 @@ impl Report for RevokeReport {
                 "It was not in AllowedClientCertificateThumbprints in {path}; file unchanged"
             )?,
             _ => {}
+        }
+        if self.checkpoint_signed {
+            writeln!(
+                out,
+                "The CA key signed a checkpoint over the revocation: removing it from the log now shows in the audit."
+            )?;
         }
         writeln!(
             out,

@@ -21,6 +21,8 @@ use crate::thumbprint::Thumbprint;
 pub struct ShowRequest {
     /// The CA folder.
     pub ca: PathBuf,
+    /// The token's module (`--pkcs11-module`).
+    pub module: Option<PathBuf>,
     /// How to print the result.
     pub format: Format,
 }
@@ -64,11 +66,13 @@ pub struct ShowReport {
     pub config_lines: [String; 2],
     /// Where the CA key is (for a token: which module, token and key).
     pub key_location: KeyLocation,
+    #[serde(skip)]
+    warnings: Vec<String>,
 }
 
 /// Shows the CA.
 pub fn run(req: ShowRequest) -> Result<()> {
-    let ca = CaStore::open(&req.ca)?;
+    let ca = CaStore::open(&req.ca)?.with_module(req.module.clone());
     let cert = ca.cert()?;
     let key = KeyType::of_spki_der(&cert.spki_der)?;
     let entries = ca.entries()?;
@@ -97,6 +101,13 @@ pub fn run(req: ShowRequest) -> Result<()> {
         expired: count(|s| *s == Status::Expired),
         undelivered: count(|s| *s == Status::Undelivered),
         key_location: ca.key_location()?,
+        warnings: Vec::new(),
+    };
+    let report = ShowReport {
+        warnings: undelivered_warning(report.undelivered, &req.ca)
+            .into_iter()
+            .collect(),
+        ..report
     };
     term::render(&report, req.format)
 }
@@ -127,6 +138,17 @@ pub fn write_key_location(out: &mut dyn Write, key: &KeyLocation) -> io::Result<
         writeln!(out, "  token       NOT FOUND: {problem}")?;
     }
     Ok(())
+}
+
+/// The warning `show` and `list` give while certificates are recorded but undelivered: an interrupted run may
+/// have left their keys where they were going.
+pub fn undelivered_warning(undelivered: usize, dir: &std::path::Path) -> Option<String> {
+    (undelivered > 0).then(|| {
+        format!(
+            "{undelivered} certificate(s) of this CA were recorded but never delivered (a run was interrupted); files holding their private keys may remain where they were going: run the same command again to finish, or revoke them (certkit-ca list --ca {} shows them as undelivered)",
+            dir.display()
+        )
+    })
 }
 
 impl Report for ShowReport {
@@ -165,5 +187,9 @@ impl Report for ShowReport {
             writeln!(out, "{line}")?;
         }
         Ok(())
+    }
+
+    fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 }

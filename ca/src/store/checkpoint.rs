@@ -1,16 +1,24 @@
-//! The signed checkpoint: the inventory's head hash, its record count and the time, signed by the CA key
-//! (`checkpoint.json`). Someone who can write to the CA folder but does not hold the CA key can neither cut
-//! records off before the last checkpoint nor forge a new one. Anyone can verify it with the CA certificate:
+//! The signed checkpoint (`checkpoint.json`): what the CA key last vouched for. Someone who can write to the CA
+//! folder but does not hold the CA key can neither cut records off before the last checkpoint, nor forge a
+//! new one, nor change a setting it signed. Anyone can verify it with the CA certificate: the signature, in the
+//! CA's own algorithm (RSA PKCS#1 v1.5 with SHA-256, or ECDSA with SHA-256 / SHA-384 for P-256 / P-384 CAs), is
+//! over exactly this text:
 //!
 //! ```text
-//! certkit checkpoint v1
-//! head <64 hex digits>
-//! count <number of records>
+//! certkit checkpoint v2
+//! head <SHA-256 of the last record covered>
+//! count <records covered>
+//! bytes <bytes of inventory.jsonl covered>
 //! time <RFC 3339, UTC>
+//! settings <SHA-256 of the signed settings, as compact JSON>
+//! revoked <revocations among the records covered> <SHA-256 of their "SERIAL TIME REASON" lines>
+//! undelivered <certificates recorded but not delivered> <SHA-256 of their "SERIAL" lines>
 //! ```
 //!
-//! is the exact message signed, with the CA's own signature algorithm (RSA PKCS#1 v1.5 with SHA-256, or
-//! ECDSA with SHA-256 / SHA-384 for P-256 / P-384 CAs).
+//! Version 1 (certkit 0.2) signed only the first four lines (without `bytes`); it is still read and verified,
+//! and the next command that uses the key writes version 2. The two digests of the last lines let a command
+//! check a cheap summary of what matters most (what is revoked, what never reached its files) against the
+//! signature instead of trusting a file anyone can write.
 
 use std::path::Path;
 
@@ -18,41 +26,130 @@ use openssl::hash::MessageDigest;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::inventory::ChainHash;
+use super::inventory::{ChainHash, Event, Log};
+use super::settings::CaSettings;
 use crate::certinfo::CertInfo;
 use crate::dates::{now_utc_seconds, rfc3339};
 use crate::error::{Error, Result};
+use crate::files::sha256_hex;
 use crate::keys::KeyType;
 
 /// The checkpoint file in the CA folder.
 pub const CHECKPOINT: &str = "checkpoint.json";
 
-/// A signed statement of how far the inventory went.
+const FORMAT_V1: &str = "certkit-checkpoint-1";
+const FORMAT_V2: &str = "certkit-checkpoint-2";
+
+/// A count of records and the SHA-256 of the lines that describe them.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Tally {
+    /// How many.
+    pub count: usize,
+    /// SHA-256 of their lines, lowercase hex.
+    pub sha256: String,
+}
+
+impl Tally {
+    fn of(lines: &str, count: usize) -> Self {
+        Tally {
+            count,
+            sha256: sha256_hex(lines.as_bytes()),
+        }
+    }
+}
+
+/// What the checkpoint signs about the records it covers, besides their hash chain.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CoveredState {
+    /// The revocations, in the order they were recorded: `SERIAL TIME REASON` a line.
+    pub revoked: Tally,
+    /// The certificates recorded ahead of a delivery that has not been recorded, in the order they were
+    /// recorded: `SERIAL` a line.
+    pub undelivered: Tally,
+}
+
+impl CoveredState {
+    /// The state of the first `count` lines of `log`.
+    pub fn of(log: &Log, count: usize) -> Self {
+        let mut revoked = String::new();
+        let mut revocations = 0;
+        let mut pending: Vec<(String, bool)> = Vec::new();
+        let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for line in log.lines.iter().take(count) {
+            match &line.event {
+                Event::Revoked(r) => {
+                    revocations += 1;
+                    revoked.push_str(&format!(
+                        "{} {} {}\n",
+                        r.serial,
+                        rfc3339(r.revoked_at),
+                        r.reason
+                    ));
+                }
+                Event::Issued(record) if record.pending => {
+                    at.insert(record.serial.to_string(), pending.len());
+                    pending.push((record.serial.to_string(), true));
+                }
+                Event::Delivered(done) => {
+                    if let Some(&i) = at.get(&done.serial.to_string()) {
+                        pending[i].1 = false;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let undelivered: Vec<&str> = pending
+            .iter()
+            .filter(|(_, open)| *open)
+            .map(|(s, _)| s.as_str())
+            .collect();
+        let text: String = undelivered.iter().map(|s| format!("{s}\n")).collect();
+        CoveredState {
+            revoked: Tally::of(&revoked, revocations),
+            undelivered: Tally::of(&text, undelivered.len()),
+        }
+    }
+}
+
+/// A signed statement of how far the inventory went and what the CA's settings were.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Checkpoint {
-    /// The format, `certkit-checkpoint-1`.
+    /// The format, `certkit-checkpoint-2` (or `-1` from certkit 0.2).
     pub format: String,
     /// The hash of the last record covered (the CA binding when there was none).
     pub head: ChainHash,
     /// How many records it covers.
     pub count: usize,
+    /// How many bytes of the inventory it covers (version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
     /// When it was signed.
     #[serde(with = "time::serde::rfc3339")]
     pub time: OffsetDateTime,
+    /// The CA's settings as signed (version 2): `ca.json` must say the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<CaSettings>,
+    /// What the covered records say is revoked and undelivered (version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<CoveredState>,
     /// The signature algorithm.
     pub algorithm: String,
     /// The signature, base64.
     pub signature: String,
 }
 
-const FORMAT: &str = "certkit-checkpoint-1";
-
-/// The exact text that is signed.
-pub fn message(head: &str, count: usize, time: OffsetDateTime) -> String {
-    format!(
-        "certkit checkpoint v1\nhead {head}\ncount {count}\ntime {}\n",
-        rfc3339(time)
-    )
+/// What a new checkpoint covers.
+pub struct Coverage<'a> {
+    /// The hash of the last record.
+    pub head: &'a str,
+    /// Records covered.
+    pub count: usize,
+    /// Bytes of the inventory covered.
+    pub bytes: u64,
+    /// The settings the CA key vouches for.
+    pub settings: &'a CaSettings,
+    /// The revocations and undelivered certificates among the records covered.
+    pub state: &'a CoveredState,
 }
 
 fn digest_for(key: KeyType) -> (MessageDigest, &'static str) {
@@ -66,30 +163,68 @@ fn digest_for(key: KeyType) -> (MessageDigest, &'static str) {
 }
 
 impl Checkpoint {
-    /// Signs a checkpoint of `count` records ending in `head` with `sign`, the CA key of type `key`.
+    /// Signs a checkpoint of `coverage` with `sign`, the CA key of type `key`.
     pub fn sign(
         sign: &dyn Fn(&[u8]) -> Result<Vec<u8>>,
         key: KeyType,
-        head: &str,
-        count: usize,
+        coverage: &Coverage<'_>,
     ) -> Result<Self> {
-        let time = now_utc_seconds()?;
-        let signature = sign(message(head, count, time).as_bytes())?;
-        Ok(Checkpoint {
-            format: FORMAT.into(),
-            head: head.into(),
-            count,
-            time,
+        let mut checkpoint = Checkpoint {
+            format: FORMAT_V2.into(),
+            head: coverage.head.into(),
+            count: coverage.count,
+            bytes: Some(coverage.bytes),
+            time: now_utc_seconds()?,
+            settings: Some(coverage.settings.clone()),
+            state: Some(coverage.state.clone()),
             algorithm: digest_for(key).1.into(),
-            signature: openssl::base64::encode_block(&signature),
-        })
+            signature: String::new(),
+        };
+        let signature = sign(checkpoint.message()?.as_bytes())?;
+        checkpoint.signature = openssl::base64::encode_block(&signature);
+        Ok(checkpoint)
     }
 
-    /// True if the CA certificate's key made the signature.
+    /// The exact text that is signed, or an error for a version 2 checkpoint that lacks one of its parts.
+    pub fn message(&self) -> Result<String> {
+        let time = rfc3339(self.time);
+        if self.format == FORMAT_V1 {
+            return Ok(format!(
+                "certkit checkpoint v1\nhead {}\ncount {}\ntime {time}\n",
+                self.head, self.count
+            ));
+        }
+        let (Some(bytes), Some(settings), Some(state)) = (self.bytes, &self.settings, &self.state)
+        else {
+            return Err(Error::BadInput(
+                "the checkpoint lacks its bytes, settings or state".into(),
+            ));
+        };
+        Ok(format!(
+            "certkit checkpoint v2\nhead {}\ncount {}\nbytes {bytes}\ntime {time}\nsettings {}\nrevoked {} {}\nundelivered {} {}\n",
+            self.head,
+            self.count,
+            settings.sha256()?,
+            state.revoked.count,
+            state.revoked.sha256,
+            state.undelivered.count,
+            state.undelivered.sha256
+        ))
+    }
+
+    /// True for a checkpoint of certkit 0.2, which did not sign the settings or the state.
+    pub fn is_v1(&self) -> bool {
+        self.format == FORMAT_V1
+    }
+
+    /// True if the CA certificate's key made the signature (over a well-formed checkpoint).
     pub fn verify(&self, ca: &CertInfo) -> Result<bool> {
-        if self.format != FORMAT {
+        if self.format != FORMAT_V1 && self.format != FORMAT_V2 {
             return Ok(false);
         }
+        let Ok(message) = self.message() else {
+            return Ok(false);
+        };
         let key = openssl::pkey::PKey::public_key_from_der(&ca.spki_der)?;
         let (digest, algorithm) = digest_for(KeyType::of_public(&key)?);
         if self.algorithm != algorithm {
@@ -100,10 +235,7 @@ impl Checkpoint {
         };
         let mut verifier = openssl::sign::Verifier::new(digest, &key)?;
         Ok(verifier
-            .verify_oneshot(
-                &signature,
-                message(&self.head, self.count, self.time).as_bytes(),
-            )
+            .verify_oneshot(&signature, message.as_bytes())
             .unwrap_or(false))
     }
 

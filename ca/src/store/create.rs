@@ -7,7 +7,7 @@ use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyUsagePurpose,
 };
 
-use super::checkpoint::{CHECKPOINT, Checkpoint};
+use super::checkpoint::{CHECKPOINT, Checkpoint, Coverage, CoveredState};
 use super::folder::lock_dir;
 use super::inventory;
 use super::layout::*;
@@ -216,13 +216,6 @@ fn init_files(
         .self_signed(key)
         .map_err(|e| key.explain(e, "self-signing the CA certificate"))?;
     let info = CertInfo::from_der(cert.der(), &dir.join(CA_CER))?;
-    // The empty inventory's first checkpoint: nothing signed yet, bound to this CA.
-    let checkpoint = Checkpoint::sign(
-        &|m| key.sign_message(m, "signing the first checkpoint"),
-        spec.key,
-        &inventory::ca_binding(&info.der),
-        0,
-    )?;
     let record = match (key, pkcs11) {
         (CaKey::Token(token_key), Some((record, uri))) => {
             // The certificate goes on the token beside its key, as smart-card tools expect.
@@ -235,8 +228,19 @@ fn init_files(
         crl_url: spec.crl_url.clone(),
         pkcs11: record,
     };
-    let settings_json =
-        serde_json::to_vec_pretty(&settings).map_err(|e| Error::json("the CA settings", e))?;
+    // The empty inventory's first checkpoint: nothing signed yet, bound to this CA, with its settings.
+    let checkpoint = Checkpoint::sign(
+        &|m| key.sign_message(m, "signing the first checkpoint"),
+        spec.key,
+        &Coverage {
+            head: &inventory::ca_binding(&info.der),
+            count: 0,
+            bytes: 0,
+            settings: &settings,
+            state: &CoveredState::of(&inventory::Log::default(), 0),
+        },
+    )?;
+    let settings_json = settings.to_file_bytes()?;
 
     let mut set = NewFiles::new();
     if let Some(pem) = &key_file {

@@ -48,6 +48,12 @@ impl Leftovers {
     }
 }
 
+/// How the temporary files of a certificate's outputs are named while its delivery is under way
+/// (`.certkit-SERIAL-*`): a crash may leave them, with a key inside, and the next reconcile removes them.
+pub fn staged_prefix(serial: &crate::serial::Serial) -> String {
+    format!("{TEMP_PREFIX}{serial}-")
+}
+
 /// True if every output is in place with the bytes recorded.
 pub(super) fn all_present(outputs: &[OutputRecord]) -> bool {
     outputs
@@ -79,6 +85,36 @@ impl CaStore {
     /// The outputs of interrupted deliveries, which a rerun may replace.
     pub fn leftovers(&self) -> Result<Leftovers> {
         Ok(Leftovers::of(&self.entries()?))
+    }
+
+    /// The certificate an earlier run delivered to exactly `paths` but never confirmed: it failed or was killed
+    /// after its files were in place and before it signed its checkpoint (a full disk on the last append, a
+    /// crash). Such a certificate's record comes after the last checkpoint, it is delivered (the reconcile marks
+    /// it so), it was issued to `cn`, and every one of `paths` holds the bytes recorded. A rerun of the same
+    /// command reports it instead of failing on files that exist.
+    pub fn unconfirmed_delivery(&self, paths: &[PathBuf], cn: &str) -> Result<Option<CertInfo>> {
+        let covered = self.signed_checkpoint()?.map_or(0, |c| c.count);
+        let wanted: HashSet<String> = paths
+            .iter()
+            .map(|p| guard::resolve(p).display().to_string())
+            .collect();
+        for entry in self.entries()?.into_iter().rev() {
+            if entry.line <= covered {
+                break;
+            }
+            let record = &entry.issued;
+            let recorded: HashSet<String> = record.outputs.iter().map(|o| o.path.clone()).collect();
+            if entry.delivered
+                && entry.revoked.is_none()
+                && record.cn == cn
+                && recorded == wanted
+                && all_present(&record.outputs)
+            {
+                let copy = self.issued_copy(&record.serial);
+                return CertInfo::from_der(&files::read(&copy)?, &copy).map(Some);
+            }
+        }
+        Ok(None)
     }
 
     /// Refuses output paths that are in a CA folder, or that exist and are not leftovers of an interrupted
@@ -166,10 +202,12 @@ impl CaStore {
             )?);
         }
         let mut staged = Vec::new();
-        for files_of in &outputs {
+        for ((record, _), files_of) in records.iter().zip(&outputs) {
+            let prefix = staged_prefix(&record.serial);
             let mut group = Vec::new();
             for (file, replace) in files_of {
-                group.push((files::stage(&file.path, &file.bytes, file.mode)?, *replace));
+                let file_staged = files::stage_as(&file.path, &file.bytes, file.mode, &prefix)?;
+                group.push((file_staged, *replace));
             }
             staged.push(group);
         }

@@ -4,9 +4,10 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use super::checkpoint::{CHECKPOINT, Checkpoint};
+use super::checkpoint::{CHECKPOINT, Checkpoint, Coverage, CoveredState};
 use super::inventory::{self, ChainHash, Entry, Event, Log};
 use super::layout::*;
+use super::settings::{CaSettings, KeyLocation};
 use crate::certinfo::CertInfo;
 use crate::error::{Error, Result};
 use crate::files::{self, PUBLIC};
@@ -21,6 +22,8 @@ use crate::token::{self, ModuleSearch};
 #[derive(Clone, Debug)]
 pub struct CaStore {
     dir: PathBuf,
+    /// The PKCS#11 module the user named (`--pkcs11-module`), which overrides what the folder records.
+    module: Option<PathBuf>,
 }
 
 /// Holding this keeps other certkit processes from writing to the CA folder; dropping it releases the lock.
@@ -52,11 +55,26 @@ impl CaStore {
         if !dir.join(CA_PEM).is_file() {
             return Err(missing(CA_PEM));
         }
-        let store = CaStore { dir: dir.into() };
-        if !dir.join(CA_KEY).is_file() && store.settings()?.pkcs11.is_none() {
+        let store = CaStore {
+            dir: dir.into(),
+            module: None,
+        };
+        if !dir.join(CA_KEY).is_file() && store.settings_file()?.pkcs11.is_none() {
             return Err(missing(CA_KEY));
         }
         Ok(store)
+    }
+
+    /// The same CA, with the PKCS#11 module the user named for its token (`--pkcs11-module`), if any.
+    pub fn with_module(mut self, module: Option<PathBuf>) -> Self {
+        self.module = module;
+        self
+    }
+
+    /// Where the token's module is looked for: the user's choice (the flag, else `CERTKIT_PKCS11_MODULE`)
+    /// before the module the signed settings record.
+    fn module_search(&self, recorded: Option<&Path>) -> ModuleSearch {
+        ModuleSearch::new(self.module.as_deref(), recorded)
     }
 
     /// The CA folder.
@@ -99,21 +117,113 @@ impl CaStore {
         inventory::append(&self.path(INVENTORY), events, &self.binding()?)
     }
 
-    /// Signs a checkpoint of the inventory as it is now, if the last one does not cover it already.
+    /// Signs a checkpoint of the inventory as it is now, and of the settings, if the last checkpoint does not
+    /// cover exactly that already. The caller holds the lock (and so has reconciled: every record after the
+    /// last checkpoint was checked against the CA before this one can cover it).
     pub fn checkpoint(&self, _lock: &StoreLock, ca: &SigningCa) -> Result<()> {
-        let binding = inventory::ca_binding(&ca.cert.der);
+        self.sign_checkpoint(ca, &self.settings()?)
+    }
+
+    /// Signs a checkpoint that covers the inventory as it is now and `settings`.
+    fn sign_checkpoint(&self, ca: &SigningCa, settings: &CaSettings) -> Result<()> {
         let log = self.log()?;
-        let head = log.head(&binding);
+        let head = log.head(&inventory::ca_binding(&ca.cert.der));
+        let state = CoveredState::of(&log, log.lines.len());
         let path = self.path(CHECKPOINT);
         if let Some(current) = Checkpoint::read(&path)?
             && current.head == head
             && current.count == log.lines.len()
+            && current.settings.as_ref() == Some(settings)
+            && current.state.as_ref() == Some(&state)
+            && current.verify(&ca.cert)?
         {
             return Ok(());
         }
-        let checkpoint =
-            Checkpoint::sign(&|m| ca.sign_bytes(m), ca.key_type, &head, log.lines.len())?;
+        let coverage = Coverage {
+            head: &head,
+            count: log.lines.len(),
+            bytes: log.bytes,
+            settings,
+            state: &state,
+        };
+        let checkpoint = Checkpoint::sign(&|m| ca.sign_bytes(m), ca.key_type, &coverage)?;
         files::replace(&path, &checkpoint.to_bytes()?, PUBLIC)
+    }
+
+    /// Changes the CA's settings: the new `ca.json` is staged as `ca.json.new`, the CA key signs a checkpoint
+    /// that covers it, and only then is it moved into place. A crash in between leaves the old settings in
+    /// force (the staged file is removed) or the new ones signed (the next command that takes the lock moves
+    /// the staged file into place); never settings that nothing signed.
+    pub fn change_settings(
+        &self,
+        _lock: &StoreLock,
+        ca: &SigningCa,
+        settings: &CaSettings,
+    ) -> Result<()> {
+        let next = self.path(CA_SETTINGS_NEXT);
+        files::replace(&next, &settings.to_file_bytes()?, PUBLIC)?;
+        self.sign_checkpoint(ca, settings)?;
+        files::rename_into_place(&next, &self.path(CA_SETTINGS))
+    }
+
+    /// `ca.json` as it is on disk, unchecked (defaults if it is missing): for the audit, and to tell whether
+    /// the CA key is on a token before anything is loaded.
+    pub fn settings_file(&self) -> Result<CaSettings> {
+        read_settings(&self.path(CA_SETTINGS)).map(Option::unwrap_or_default)
+    }
+
+    /// The settings staged by a settings change that was interrupted, if any.
+    pub fn staged_settings(&self) -> Result<Option<CaSettings>> {
+        read_settings(&self.path(CA_SETTINGS_NEXT))
+    }
+
+    /// The last checkpoint, with its signature verified against the CA certificate; an error if the CA's key
+    /// did not sign it.
+    pub fn signed_checkpoint(&self) -> Result<Option<Checkpoint>> {
+        let path = self.path(CHECKPOINT);
+        let Some(checkpoint) = Checkpoint::read(&path)? else {
+            return Ok(None);
+        };
+        if !checkpoint.verify(&self.cert()?)? {
+            return Err(Error::Inventory {
+                path: self.path(INVENTORY),
+                line: checkpoint.count,
+                what: format!(
+                    "{} is not signed by this CA's key; nothing was read from or written to the CA. See \"certkit-ca audit --ca {}\"",
+                    path.display(),
+                    self.dir.display()
+                ),
+            });
+        }
+        Ok(Some(checkpoint))
+    }
+
+    /// The CA's settings as its key signed them. `ca.json` must say the same: settings decide what the
+    /// certificates say and what code runs, so a file anyone who can write to the folder may change is never
+    /// taken on its own word. The exceptions: a CA whose key has not signed its settings yet (made before
+    /// certkit 0.3; the next command that uses the key signs them), a settings change an interrupted command
+    /// left staged and signed, and a token module the user names (`--pkcs11-module`), which replaces the one
+    /// recorded.
+    pub fn settings(&self) -> Result<CaSettings> {
+        let file = self.settings_file()?;
+        let Some(signed) = self.signed_checkpoint()?.and_then(|c| c.settings) else {
+            return Ok(file);
+        };
+        if file == signed || self.staged_settings()?.as_ref() == Some(&signed) {
+            return Ok(signed);
+        }
+        if file.differ_only_in_module(&signed) && self.module_search(None).user_choice().is_some() {
+            return Ok(signed);
+        }
+        Err(Error::SettingsChanged {
+            path: self.path(CA_SETTINGS),
+            what: file.differences(&signed).join("; "),
+            fix: if file.differ_only_in_module(&signed) {
+                " or name the module yourself with --pkcs11-module PATH"
+            } else {
+                ""
+            },
+        })
     }
 
     /// Decrypts the CA key (or logs in to the token that holds it, `secret` being the PIN) and checks the CA
@@ -128,7 +238,7 @@ impl CaStore {
             }
             Some(record) => {
                 let uri = record.uri(&self.path(CA_SETTINGS))?;
-                let token = token::open(&ModuleSearch::new(None, record.module.as_deref()), &uri)?;
+                let token = token::open(&self.module_search(record.module.as_deref()), &uri)?;
                 let (key, _) = token.login(secret)?.existing(&uri, &cert)?;
                 (CaKey::Token(key), PathBuf::from(&record.uri))
             }
@@ -170,6 +280,48 @@ impl CaStore {
                     self.dir.display()
                 ))
             })
+    }
+}
+
+impl CaStore {
+    /// Where the CA key is; for a token, found without logging in (for `show`: a token that cannot be found is
+    /// reported as the location's problem, not as an error).
+    pub fn key_location(&self) -> Result<KeyLocation> {
+        let Some(record) = self.settings()?.pkcs11 else {
+            return Ok(KeyLocation::file(self.path(CA_KEY)));
+        };
+        let uri = record.uri(&self.path(CA_SETTINGS))?;
+        match token::open(&self.module_search(record.module.as_deref()), &uri) {
+            Ok(token) => Ok(KeyLocation::token(record.uri, &token)),
+            Err(e) => Ok(KeyLocation {
+                storage: "pkcs11",
+                file: None,
+                uri: Some(record.uri),
+                module: record.module,
+                module_origin: None,
+                token: None,
+                problem: Some(e.to_string()),
+            }),
+        }
+    }
+
+    /// What secret opens the CA key: the key file's password, or the token's PIN.
+    pub fn secret_kind(&self) -> Result<crate::secret::SecretKind> {
+        Ok(match self.settings()?.pkcs11 {
+            Some(_) => crate::secret::CA_PIN,
+            None => crate::secret::CA_PASS,
+        })
+    }
+}
+
+/// Reads a settings file, if it exists.
+fn read_settings(path: &Path) -> Result<Option<CaSettings>> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| Error::malformed(path, format!("damaged settings: {e}"))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io("read", path, e)),
     }
 }
 

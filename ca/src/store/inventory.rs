@@ -129,6 +129,60 @@ impl IssuedRecord {
             .as_deref()
             .and_then(|b64| openssl::base64::decode_block(b64).ok())
     }
+
+    /// What is wrong with this record as a record of `cert` issued by `ca`: the CA must have signed the
+    /// certificate, and every fact the record states must be the certificate's (serial, thumbprint, subject,
+    /// names, dates, key, the profile's extended key usage). None when the record is true.
+    pub fn falsehood(&self, cert: &CertInfo, ca: &CertInfo) -> Result<Option<Falsehood>> {
+        let serial = &self.serial;
+        if !cert.is_signed_by(ca)? {
+            return Ok(Some(Falsehood {
+                code: "not-signed-by-ca",
+                message: format!(
+                    "the certificate of serial {serial} is not signed by this CA: a forged record"
+                ),
+            }));
+        }
+        let profile_eku = match self.profile {
+            Profile::Server => crate::certinfo::EKU_SERVER_AUTH,
+            Profile::Client => crate::certinfo::EKU_CLIENT_AUTH,
+            Profile::Encryption => crate::certinfo::EKU_DOCUMENT_ENCRYPTION,
+        };
+        let key = KeyType::of_spki_der(&cert.spki_der).ok();
+        let differs = [
+            (cert.serial != *serial, "serial"),
+            (cert.thumbprint != self.thumbprint, "thumbprint"),
+            (cert.subject != self.subject, "subject"),
+            (cert.sans != self.sans, "subject alternative names"),
+            (cert.not_before != self.not_before, "start of validity"),
+            (cert.not_after != self.not_after, "end of validity"),
+            (key != Some(self.key), "key type"),
+            (
+                !cert.ekus.iter().any(|e| e == profile_eku)
+                    || !self.extra_ekus.iter().all(|e| cert.ekus.contains(e)),
+                "extended key usage",
+            ),
+        ];
+        Ok(differs
+            .iter()
+            .find(|(wrong, _)| *wrong)
+            .map(|(_, what)| Falsehood {
+                code: "record-mismatch",
+                message: format!(
+                    "the record of serial {serial} does not match its certificate ({what} differs)"
+                ),
+            }))
+    }
+}
+
+/// What is false about a record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Falsehood {
+    /// `not-signed-by-ca` (the CA did not sign the certificate) or `record-mismatch` (the record says
+    /// something the certificate does not), as the audit reports it.
+    pub code: &'static str,
+    /// What, in words.
+    pub message: String,
 }
 
 /// Why a certificate was revoked (RFC 5280 reason codes that apply to an end-entity certificate).
@@ -211,6 +265,24 @@ pub struct DeliveredRecord {
     pub serial: Serial,
 }
 
+/// A CRL the CA signed: recorded before the CRL is written anywhere, so that a CRL found later with a higher
+/// number than the log records shows the log was rolled back.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct CrlRecord {
+    /// Its CRL number.
+    pub number: u64,
+    /// Its thisUpdate.
+    #[serde(with = "time::serde::rfc3339")]
+    pub this_update: OffsetDateTime,
+    /// Its nextUpdate.
+    #[serde(with = "time::serde::rfc3339")]
+    pub next_update: OffsetDateTime,
+    /// How many certificates it lists.
+    pub revoked: usize,
+    /// SHA-256 of its DER, lowercase hex.
+    pub sha256: String,
+}
+
 /// One event of the log.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "event", rename_all = "lowercase")]
@@ -223,6 +295,8 @@ pub enum Event {
     Revoked(RevokedRecord),
     /// A certificate recorded ahead of delivery was delivered.
     Delivered(DeliveredRecord),
+    /// A CRL was signed.
+    Crl(CrlRecord),
 }
 
 /// One line as written: the event and the hash of the line before it.
@@ -289,6 +363,8 @@ pub struct LogLine {
     pub number: usize,
     /// Its hash.
     pub hash: ChainHash,
+    /// The byte offset just past it (past its newline, when it has one).
+    pub end: u64,
     /// Its `prev` field (None in a certkit 0.1 inventory).
     pub prev: Option<ChainHash>,
     /// What it records.
@@ -300,6 +376,8 @@ pub struct LogLine {
 pub struct Log {
     /// Every complete line, in order.
     pub lines: Vec<LogLine>,
+    /// The bytes up to the end of the last complete line (its newline included).
+    pub bytes: u64,
     /// True when a torn last line (a crash mid-append) was ignored.
     pub torn_tail: bool,
 }
@@ -317,6 +395,14 @@ impl Log {
     /// True for a certkit 0.1 inventory (no hash chain yet).
     pub fn is_legacy(&self) -> bool {
         self.lines.iter().any(|l| l.prev.is_none())
+    }
+
+    /// The CRLs the log records, in order.
+    pub fn crls(&self) -> impl Iterator<Item = &CrlRecord> {
+        self.lines.iter().filter_map(|l| match &l.event {
+            Event::Crl(crl) => Some(crl),
+            _ => None,
+        })
     }
 
     /// The head of the chain: the last line's hash, or the CA binding when the log is empty.
@@ -393,6 +479,7 @@ impl Log {
                     })?;
                     entries[at].delivered = true;
                 }
+                Event::Crl(_) => {}
             }
         }
         Ok(entries)
@@ -415,7 +502,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Log> {
 
 /// Parses what can be read and lists the lines that cannot (line number, why), for the audit.
 pub fn parse_lenient(bytes: &[u8]) -> (Log, Vec<(usize, String)>) {
-    let mut reader = Reader::new(true);
+    let mut reader = Reader::new(1);
     let mut rest = bytes;
     while !rest.is_empty() {
         let (line, complete) = match rest.iter().position(|b| *b == b'\n') {
@@ -436,27 +523,32 @@ struct Reader {
     log: Log,
     damaged: Vec<(usize, String)>,
     number: usize,
-    certificates: bool,
+    bytes_read: u64,
+    /// Records on this line and after keep the certificates they carry.
+    certificates_from: usize,
 }
 
 impl Reader {
-    fn new(certificates: bool) -> Self {
+    fn new(certificates_from: usize) -> Self {
         Reader {
             log: Log::default(),
             damaged: Vec::new(),
             number: 0,
-            certificates,
+            bytes_read: 0,
+            certificates_from,
         }
     }
 
     fn line(&mut self, line: &[u8], complete: bool) {
         self.number += 1;
+        let end = self.bytes_read + line.len() as u64 + u64::from(complete);
+        self.bytes_read = end;
         if line.iter().all(u8::is_ascii_whitespace) {
             return;
         }
         match parse_line(line) {
             Ok((mut event, prev)) => {
-                if !self.certificates
+                if self.number < self.certificates_from
                     && let Event::Issued(record) = &mut event
                 {
                     record.der = None;
@@ -464,9 +556,13 @@ impl Reader {
                 self.log.lines.push(LogLine {
                     number: self.number,
                     hash: line_hash(line),
+                    end,
                     prev,
                     event,
                 });
+                if complete {
+                    self.log.bytes = end;
+                }
             }
             // The last line, cut off by a crash mid-append: it was never acted on.
             Err(_) if !complete => self.log.torn_tail = true,
@@ -494,6 +590,11 @@ fn parse_line(line: &[u8]) -> std::result::Result<(Event, Option<ChainHash>), St
 /// records are read without the certificates they carry, which most commands do not need: memory then stays
 /// small however long the inventory is.
 pub fn read(path: &Path, certificates: bool) -> Result<Log> {
+    read_keeping_certificates_from(path, if certificates { 1 } else { usize::MAX })
+}
+
+/// Reads the log at `path` like [`read`], keeping the certificates of the records from line `first` on.
+pub fn read_keeping_certificates_from(path: &Path, first: usize) -> Result<Log> {
     use std::io::BufRead;
     let file = match File::open(path) {
         Ok(file) => file,
@@ -501,7 +602,7 @@ pub fn read(path: &Path, certificates: bool) -> Result<Log> {
         Err(e) => return Err(Error::io("read", path, e)),
     };
     let mut input = std::io::BufReader::new(file);
-    let mut reader = Reader::new(certificates);
+    let mut reader = Reader::new(first);
     let mut line = Vec::new();
     loop {
         line.clear();

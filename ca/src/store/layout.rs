@@ -8,6 +8,8 @@ pub const CA_PEM: &str = "ca.pem";
 pub const CA_KEY: &str = "ca.key";
 /// The CA's settings.
 pub const CA_SETTINGS: &str = "ca.json";
+/// A settings change staged until the CA key has signed it (docs/store-format.md).
+pub const CA_SETTINGS_NEXT: &str = "ca.json.new";
 /// The issuance log.
 pub const INVENTORY: &str = "inventory.jsonl";
 /// Where an upgrade keeps the certkit 0.1 inventory it rewrote.
@@ -19,7 +21,7 @@ pub const CRL_NUMBER: &str = "crlnumber";
 /// The lock file.
 pub const LOCK: &str = ".lock";
 /// Names of temporary files of interrupted writes start with this.
-pub const TEMP_PREFIX: &str = ".certkit-";
+pub use crate::files::TEMP_PREFIX;
 
 /// The files whose presence means "a CA lives here".
 pub const CA_FILES: [&str; 5] = [CA_KEY, CA_CER, CA_PEM, CA_SETTINGS, INVENTORY];

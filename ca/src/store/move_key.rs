@@ -8,9 +8,10 @@ use super::folder::{CaStore, StoreLock};
 use super::layout::{CA_KEY, CA_PEM, CA_SETTINGS};
 use super::settings::{KeyLocation, TokenRecord};
 use crate::error::{Error, Result};
-use crate::files::{self, PUBLIC};
+use crate::files;
 use crate::keys;
 use crate::secret::Secret;
+use crate::signer::{CaKey, SigningCa};
 use crate::thumbprint::Thumbprint;
 use crate::token::{self, ModuleSearch, TokenUri};
 
@@ -33,12 +34,13 @@ fn remove_key_file(path: &Path) -> Result<()> {
 
 impl CaStore {
     /// Moves the CA key from `ca.key` onto a token: imported as sensitive and never extractable, checked by a
-    /// test signature against the CA certificate, recorded in `ca.json`, and only then is `ca.key` removed.
+    /// test signature against the CA certificate, recorded in `ca.json` (signed by the token key in a new
+    /// checkpoint), and only then is `ca.key` removed.
     /// A move that was interrupted is finished by running it again (`password` is then not needed). The
     /// caller holds the lock.
     pub fn move_key(
         &self,
-        _lock: &StoreLock,
+        lock: &StoreLock,
         password: Option<&Secret>,
         search: &ModuleSearch,
         uri: &TokenUri,
@@ -98,10 +100,16 @@ impl CaStore {
             uri: uri.to_string(),
             module: Some(token.module.clone()),
         });
-        let json =
-            serde_json::to_vec_pretty(&settings).map_err(|e| Error::json("the CA settings", e))?;
-        files::replace(&settings_path, &json, PUBLIC)?;
-        drop(key);
+        // The token key itself signs the settings that name it.
+        let signing = SigningCa::new(
+            cert.clone(),
+            CaKey::Token(key),
+            settings.crl_url.clone(),
+            &self.path(CA_PEM),
+            Path::new(&uri.to_string()),
+        )?;
+        self.change_settings(lock, &signing, &settings)?;
+        drop(signing);
         remove_key_file(&key_path)?;
         Ok(MovedKey {
             key: KeyLocation::token(uri.to_string(), &token),

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::checkpoint::{CHECKPOINT, Checkpoint};
-use super::deliver::{all_present, found_record};
+use super::checkpoint::Checkpoint;
+use super::deliver::{all_present, found_record, staged_prefix};
 use super::folder::{CaStore, StoreLock, lock_dir};
 use super::inventory::{self, DeliveredRecord, Entry, Event, Log};
 use super::layout::*;
@@ -29,8 +29,11 @@ pub struct Repairs {
     pub recorded: usize,
     /// Certificates whose delivery had finished, marked delivered.
     pub delivered: usize,
-    /// Temporary files of interrupted writes removed.
+    /// Temporary files of interrupted writes removed (in the CA folder, and the staged outputs of
+    /// certificates whose delivery was interrupted, which may hold their keys).
     pub temporary_files: usize,
+    /// A settings change the CA key had signed was finished (`ca.json.new` moved into place).
+    pub settings_finished: bool,
 }
 
 impl Repairs {
@@ -49,6 +52,11 @@ impl Repairs {
         }
         if self.tail_repaired {
             parts.push(format!("repaired the last line of {INVENTORY}"));
+        }
+        if self.settings_finished {
+            parts.push(format!(
+                "finished a settings change the CA key had signed ({CA_SETTINGS})"
+            ));
         }
         let counted = [
             (
@@ -114,19 +122,19 @@ impl CaStore {
             log = self.log()?;
         }
         if let Some(first) = log.chain_breaks(&binding).first() {
-            return Err(Error::Inventory {
-                path,
-                line: first.line,
-                what: format!(
-                    "{}; nothing was written. See \"certkit-ca audit --ca {}\"",
-                    first.what,
-                    self.dir().display()
-                ),
-            });
+            return Err(self.refusal(first.line, &first.what));
         }
-        self.check_against_checkpoint(&log, &binding, &cert)?;
+        let checkpoint = self.check_against_checkpoint(&log, &binding)?;
+        repairs.settings_finished = self.finish_settings_change(checkpoint.as_ref())?;
+        // Records a version 2 checkpoint covers were checked before it was signed; the rest are checked now.
+        let checked_up_to = checkpoint
+            .as_ref()
+            .filter(|c| !c.is_v1())
+            .map_or(0, |c| c.count);
+        self.check_records_after(checked_up_to, &cert)?;
         let entries = log.into_entries(&path)?;
         repairs.copies_restored = self.restore_copies(&entries)?;
+        repairs.temporary_files += remove_staged_outputs(&entries);
         let mut events = Vec::new();
         for entry in &entries {
             if !entry.delivered
@@ -149,6 +157,71 @@ impl CaStore {
             self.append(lock, &events)?;
         }
         Ok(repairs)
+    }
+
+    /// The error that stops a writing command at inventory line `line`.
+    fn refusal(&self, line: usize, what: &str) -> Error {
+        Error::Inventory {
+            path: self.path(INVENTORY),
+            line,
+            what: format!(
+                "{what}; nothing was written. See \"certkit-ca audit --ca {}\"",
+                self.dir().display()
+            ),
+        }
+    }
+
+    /// Checks every `issued` record after line `after` against its certificate and the CA: a record whose
+    /// certificate this CA did not sign, or that says something its certificate does not, stops every writing
+    /// command, so that no checkpoint ever covers it and nothing is copied from it into `issued/`.
+    fn check_records_after(&self, after: usize, ca: &CertInfo) -> Result<()> {
+        let log = inventory::read_keeping_certificates_from(&self.path(INVENTORY), after + 1)?;
+        for line in log.lines.iter().skip(after) {
+            let inventory::Event::Issued(record) = &line.event else {
+                continue;
+            };
+            let copy = self.issued_copy(&record.serial);
+            // Records of certkit 0.1 whose copy could not be matched carry no certificate: the copy is checked.
+            let der = match record.cert_der() {
+                Some(der) => der,
+                None => std::fs::read(&copy).map_err(|_| {
+                    self.refusal(
+                        line.number,
+                        &format!(
+                            "the record of serial {} carries no certificate and {} is missing",
+                            record.serial,
+                            copy.display()
+                        ),
+                    )
+                })?,
+            };
+            let falsehood = match CertInfo::from_der(&der, &copy) {
+                Ok(cert) => record.falsehood(&cert, ca)?.map(|f| f.message),
+                Err(_) => Some(format!(
+                    "the certificate of serial {} cannot be read",
+                    record.serial
+                )),
+            };
+            if let Some(what) = falsehood {
+                return Err(self.refusal(line.number, &what));
+            }
+        }
+        Ok(())
+    }
+
+    /// Finishes or drops a settings change an interrupted command staged in `ca.json.new`: moved into place
+    /// when the CA key signed it (in `checkpoint`), removed when it did not. True when it was moved.
+    fn finish_settings_change(&self, checkpoint: Option<&Checkpoint>) -> Result<bool> {
+        let Some(staged) = self.staged_settings()? else {
+            return Ok(false);
+        };
+        let next = self.path(CA_SETTINGS_NEXT);
+        if checkpoint.and_then(|c| c.settings.as_ref()) == Some(&staged) {
+            files::rename_into_place(&next, &self.path(CA_SETTINGS))?;
+            return Ok(true);
+        }
+        std::fs::remove_file(&next).map_err(|e| Error::io("remove", &next, e))?;
+        Ok(false)
     }
 
     /// Writes `issued/` copies that are missing again from the certificates their records carry.
@@ -256,44 +329,38 @@ impl CaStore {
         )
     }
 
-    /// Refuses a log that no longer holds what the last checkpoint signed, or a checkpoint the CA did not sign.
-    fn check_against_checkpoint(&self, log: &Log, binding: &str, ca: &CertInfo) -> Result<()> {
-        let path = self.path(CHECKPOINT);
-        let Some(checkpoint) = Checkpoint::read(&path)? else {
-            return Ok(());
+    /// Refuses a log that no longer holds what the last checkpoint signed, or a checkpoint the CA did not sign;
+    /// returns the checkpoint, verified.
+    fn check_against_checkpoint(&self, log: &Log, binding: &str) -> Result<Option<Checkpoint>> {
+        let Some(checkpoint) = self.signed_checkpoint()? else {
+            return Ok(None);
         };
-        let refuse = |what: String| {
-            Err(Error::Inventory {
-                path: self.path(INVENTORY),
-                line: checkpoint.count,
-                what: format!(
-                    "{what}; nothing was written. See \"certkit-ca audit --ca {}\"",
-                    self.dir().display()
-                ),
-            })
-        };
-        if !checkpoint.verify(ca)? {
-            return refuse(format!("{} is not signed by this CA's key", path.display()));
-        }
         let covered = match checkpoint.count {
-            0 => Some(binding.to_string()),
-            n => log.lines.get(n - 1).map(|l| l.hash.clone()),
+            0 => Some((binding.to_string(), 0)),
+            n => log.lines.get(n - 1).map(|l| (l.hash.clone(), l.end)),
         };
-        if checkpoint.count == 0 && covered.as_deref() != Some(checkpoint.head.as_str()) {
+        if checkpoint.count == 0 && covered.as_ref().map(|c| c.0.as_str()) != Some(&checkpoint.head)
+        {
             return Err(Error::CaUnusable(format!(
                 "{} is not the certificate this CA's checkpoint was made for: the CA certificate was replaced; restore it from a backup (see \"certkit-ca audit --ca {}\")",
                 self.path(CA_PEM).display(),
                 self.dir().display()
             )));
         }
-        if covered.as_deref() != Some(checkpoint.head.as_str()) {
-            return refuse(format!(
-                "the log no longer holds the {} record(s) the checkpoint of {} signed",
+        let holds = covered.as_ref().is_some_and(|(head, end)| {
+            *head == checkpoint.head && checkpoint.bytes.is_none_or(|b| b == *end)
+        });
+        if !holds {
+            return Err(self.refusal(
                 checkpoint.count,
-                crate::dates::rfc3339(checkpoint.time)
+                &format!(
+                    "the log no longer holds the {} record(s) the checkpoint of {} signed",
+                    checkpoint.count,
+                    crate::dates::rfc3339(checkpoint.time)
+                ),
             ));
         }
-        Ok(())
+        Ok(Some(checkpoint))
     }
 
     /// Certificates in `issued/` that no record names and that this CA signed.
@@ -326,4 +393,34 @@ impl CaStore {
         }
         Ok(found)
     }
+}
+
+/// Removes what the interrupted deliveries of `entries` staged beside their outputs (`.certkit-SERIAL-*`, which
+/// may hold a private key or a PFX) and never moved into place. Returns how many files it removed.
+fn remove_staged_outputs(entries: &[Entry]) -> usize {
+    let mut removed = 0;
+    for entry in entries.iter().filter(|e| !e.delivered) {
+        let prefix = staged_prefix(&entry.issued.serial);
+        let mut folders: Vec<&Path> = entry
+            .issued
+            .outputs
+            .iter()
+            .map(|o| files::folder_of(Path::new(&o.path)))
+            .collect();
+        folders.dedup();
+        for folder in folders {
+            let Ok(listing) = std::fs::read_dir(folder) else {
+                continue;
+            };
+            for file in listing.flatten() {
+                if file.file_name().to_string_lossy().starts_with(&prefix)
+                    && file.file_type().is_ok_and(|t| t.is_file())
+                    && std::fs::remove_file(file.path()).is_ok()
+                {
+                    removed += 1;
+                }
+            }
+        }
+    }
+    removed
 }

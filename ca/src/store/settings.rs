@@ -1,17 +1,16 @@
 //! `ca.json`: the settings kept beside the CA (its CRL URL; for a key on a token, the token's URI and module),
-//! and where the CA key is.
+//! and where the CA key is. The settings decide what certificates say and, for a token, what code runs, so the
+//! CA key signs them (in the checkpoint) and a command uses them only as signed.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::folder::CaStore;
-use super::layout::{CA_KEY, CA_SETTINGS};
 use crate::error::{Error, Result};
-use crate::token::{self, ModuleSearch, TokenInfo, TokenUri};
+use crate::token::{self, TokenInfo, TokenUri};
 
 /// Settings kept beside the CA.
-#[derive(Clone, Debug, Serialize, Deserialize, Default)]
+#[derive(Clone, Debug, Serialize, Deserialize, Default, PartialEq, Eq)]
 pub struct CaSettings {
     /// CRL distribution point put into certificates this CA issues.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -87,44 +86,67 @@ impl KeyLocation {
     }
 }
 
-impl CaStore {
-    /// The CA settings (defaults if `ca.json` is missing).
-    pub fn settings(&self) -> Result<CaSettings> {
-        let path = self.path(CA_SETTINGS);
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| Error::malformed(&path, format!("damaged settings: {e}"))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(CaSettings::default()),
-            Err(e) => Err(Error::io("read", &path, e)),
-        }
+impl CaSettings {
+    /// The settings as the checkpoint signs them: compact JSON, fields in their declared order
+    /// (`jq -cj .settings checkpoint.json` prints the same).
+    pub fn canonical(&self) -> Result<String> {
+        serde_json::to_string(self).map_err(|e| Error::json("the CA settings", e))
     }
 
-    /// Where the CA key is; for a token, found without logging in (for `show`: a token that cannot be found is
-    /// reported as the location's problem, not as an error).
-    pub fn key_location(&self) -> Result<KeyLocation> {
-        let Some(record) = self.settings()?.pkcs11 else {
-            return Ok(KeyLocation::file(self.path(CA_KEY)));
+    /// SHA-256 of [`CaSettings::canonical`], lowercase hex.
+    pub fn sha256(&self) -> Result<String> {
+        Ok(crate::files::sha256_hex(self.canonical()?.as_bytes()))
+    }
+
+    /// The file `ca.json` holds them in.
+    pub fn to_file_bytes(&self) -> Result<Vec<u8>> {
+        serde_json::to_vec_pretty(self).map_err(|e| Error::json("the CA settings", e))
+    }
+
+    /// What differs between these settings (`ca.json`) and `signed`, one phrase per setting, naming both values.
+    pub fn differences(&self, signed: &CaSettings) -> Vec<String> {
+        let show = |v: Option<String>| v.unwrap_or_else(|| "none".into());
+        let mut found = Vec::new();
+        if self.crl_url != signed.crl_url {
+            found.push(format!(
+                "crl_url {} where the CA key signed {}",
+                show(self.crl_url.clone()),
+                show(signed.crl_url.clone())
+            ));
+        }
+        let uri = |s: &CaSettings| s.pkcs11.as_ref().map(|t| t.uri.clone());
+        let module = |s: &CaSettings| {
+            s.pkcs11
+                .as_ref()
+                .and_then(|t| t.module.as_ref())
+                .map(|m| m.display().to_string())
         };
-        let uri = record.uri(&self.path(CA_SETTINGS))?;
-        match token::open(&ModuleSearch::new(None, record.module.as_deref()), &uri) {
-            Ok(token) => Ok(KeyLocation::token(record.uri, &token)),
-            Err(e) => Ok(KeyLocation {
-                storage: "pkcs11",
-                file: None,
-                uri: Some(record.uri),
-                module: record.module,
-                module_origin: None,
-                token: None,
-                problem: Some(e.to_string()),
-            }),
+        if uri(self) != uri(signed) {
+            found.push(format!(
+                "the token key {} where the CA key signed {}",
+                show(uri(self)),
+                show(uri(signed))
+            ));
         }
+        if module(self) != module(signed) {
+            found.push(format!(
+                "the PKCS#11 module {} where the CA key signed {}",
+                show(module(self)),
+                show(module(signed))
+            ));
+        }
+        found
     }
 
-    /// What secret opens the CA key: the key file's password, or the token's PIN.
-    pub fn secret_kind(&self) -> Result<crate::secret::SecretKind> {
-        Ok(match self.settings()?.pkcs11 {
-            Some(_) => crate::secret::CA_PIN,
-            None => crate::secret::CA_PASS,
-        })
+    /// True when these settings differ from `signed` in the token's module and nothing else.
+    pub fn differ_only_in_module(&self, signed: &CaSettings) -> bool {
+        let without = |s: &CaSettings| {
+            let mut s = s.clone();
+            if let Some(t) = &mut s.pkcs11 {
+                t.module = None;
+            }
+            s
+        };
+        self != signed && without(self) == without(signed)
     }
 }

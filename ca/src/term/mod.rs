@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use crate::error::Result;
 use crate::store::{CaStore, StoreLock};
 
-pub use output::{Format, Report, note, render, waiting_for_lock, warn};
+pub use output::{Format, Report, note, render, terminal_safe, waiting_for_lock, warn};
 
 /// The whole life of a certkit binary: parse the command line (usage errors as one line, exit 2), run, report.
 pub fn main<T: clap::Parser>(program: &str, run: fn(T) -> Result<()>) -> ExitCode {
@@ -47,7 +47,12 @@ pub fn finish(program: &str, result: Result<()>) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(err) => {
-            let _ = writeln!(std::io::stderr(), "{program}: error: {err}");
+            let message = err.to_string();
+            let _ = writeln!(
+                std::io::stderr(),
+                "{program}: error: {}",
+                output::terminal_safe(&message)
+            );
             ExitCode::from(err.exit_code())
         }
     }

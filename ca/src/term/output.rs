@@ -42,7 +42,7 @@ pub fn render<R: Report>(report: &R, format: Format) -> Result<()> {
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let written = match format {
-        Format::Text => report.write_text(&mut out),
+        Format::Text => report.write_text(&mut TerminalSafe(&mut out)),
         Format::Json => serde_json::to_writer_pretty(&mut out, report)
             .map_err(io::Error::from)
             .and_then(|()| writeln!(out)),
@@ -62,12 +62,50 @@ pub fn path_texts(paths: &[std::path::PathBuf]) -> Vec<String> {
 
 /// Shows a warning on stderr (never on stdout, which scripts parse).
 pub fn warn(message: &str) {
-    let _ = writeln!(io::stderr(), "warning: {message}");
+    let _ = writeln!(io::stderr(), "warning: {}", terminal_safe(message));
 }
 
 /// Shows a note on stderr: something the user may want to know that is not a problem.
 pub fn note(message: &str) {
-    let _ = writeln!(io::stderr(), "note: {message}");
+    let _ = writeln!(io::stderr(), "note: {}", terminal_safe(message));
+}
+
+/// `text` as it may reach a terminal: a control character (other than a line end or a tab) would let a
+/// hostile file move the cursor, recolour or erase what certkit printed, and an invisible or bidirectional
+/// formatting character would make text read as something it is not; each shows as an escape instead
+/// (`\x1B`, `\u{202E}`). What is printed for people passes through here; JSON is escaped by JSON itself.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char =
+        |c: char| (c.is_control() && c != '\n' && c != '\t') || crate::naming::is_invisible(c);
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut safe = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            c if c.is_ascii_control() && unsafe_char(c) => {
+                safe.push_str(&format!("\\x{:02X}", u32::from(c)));
+            }
+            c if unsafe_char(c) => safe.push_str(&format!("\\u{{{:04X}}}", u32::from(c))),
+            c => safe.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(safe)
+}
+
+/// A writer that passes text through [`terminal_safe`] (the text reports write whole strings at a time).
+struct TerminalSafe<'a>(&'a mut dyn Write);
+
+impl Write for TerminalSafe<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        self.0.write_all(terminal_safe(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// Says on stderr that another certkit process holds the CA folder's lock and this one waits for it.

@@ -111,6 +111,12 @@ impl ModuleSearch {
             recorded: recorded.map(Path::to_path_buf),
         }
     }
+
+    /// The module the user named (the flag, else the environment variable), which is used before anything a
+    /// CA folder records.
+    pub fn user_choice(&self) -> Option<&Path> {
+        self.flag.as_deref().or(self.env.as_deref())
+    }
 }
 
 /// A token's identity, as its module reports it.

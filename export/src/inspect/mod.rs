@@ -394,8 +394,9 @@ fn inspect_pfx(
             .file_stem()
             .map_or("file".into(), |s| s.to_string_lossy().into_owned());
         facts.fix = Some(format!(
-            "certkit-export pfx --from {} --profile compat --out {stem}-compat.pfx",
-            path.display()
+            "certkit-export pfx --from {} --profile compat --out {}",
+            shell_word(&path.display().to_string()),
+            shell_word(&format!("{stem}-compat.pfx"))
         ));
     }
     if let Some(password) = password {
@@ -453,4 +454,13 @@ fn inspect_pfx(
         ));
     }
     Ok((Facts::Pfx(Box::new(facts)), findings))
+}
+
+/// `word` as one word of a POSIX shell command line, quoted when it needs to be (a file named
+/// `my cert $(id).pfx` must not run `id` when the fix is pasted).
+fn shell_word(word: &str) -> String {
+    shlex::try_quote(word).map_or_else(
+        |_| format!("'{}'", word.replace('\0', "")),
+        |q| q.into_owned(),
+    )
 }

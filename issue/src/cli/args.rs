@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use certkit_ca::cli::shared::{CaPassArg, CrlUrlArg, EkuArgs, JsonArg, LifetimeArgs, SanArgs};
+use certkit_ca::cli::shared::{CaKeyArgs, CrlUrlArg, EkuArgs, JsonArg, LifetimeArgs, SanArgs};
 use certkit_ca::dates::Validity;
 use certkit_ca::pfx::PfxProfile;
 use certkit_ca::term::Format;
@@ -29,9 +29,9 @@ pub struct SignerArgs {
 /// Passwords and PFX options of a command that makes a new key.
 #[derive(Debug, Clone, clap::Args)]
 pub struct NewKeyArgs {
-    /// The CA key's password.
+    /// What opens the CA key.
     #[command(flatten)]
-    pub ca_pass: CaPassArg,
+    pub ca_key: CaKeyArgs,
     /// Source of the new key file's password (default: ask twice).
     #[arg(long, value_name = "SOURCE")]
     pub key_pass: Option<SecretSource>,
@@ -50,7 +50,8 @@ impl NewKeyArgs {
     /// The password sources and PFX choice.
     pub fn secrets(self) -> NewKeySecrets {
         NewKeySecrets {
-            ca_pass: self.ca_pass.ca_pass,
+            ca_pass: self.ca_key.ca_pass,
+            module: self.ca_key.module.pkcs11_module,
             key_pass: self.key_pass,
             pfx: self.pfx.then_some(PfxRequest {
                 profile: self.pfx_profile,

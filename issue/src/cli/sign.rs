@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use certkit_ca::cli::shared::{
-    CaDirArg, CaPassArg, CrlUrlArg, EkuArgs, JsonArg, LifetimeArgs, SanArgs,
+    CaDirArg, CaKeyArgs, CrlUrlArg, EkuArgs, JsonArg, LifetimeArgs, SanArgs,
 };
 use certkit_ca::dates::Validity;
 use certkit_ca::term::Format;
@@ -42,9 +42,9 @@ pub struct SignArgs {
     /// CRL distribution point.
     #[command(flatten)]
     pub crl_url: CrlUrlArg,
-    /// The CA key's password.
+    /// What opens the CA key.
     #[command(flatten)]
-    pub ca_pass: CaPassArg,
+    pub ca_key: CaKeyArgs,
     /// Output format.
     #[command(flatten)]
     pub json: JsonArg,
@@ -64,7 +64,8 @@ impl SignArgs {
             validity: Validity::starting_now(self.lifetime.lifetime(DEFAULT_LEAF_DAYS))?,
             extra_ekus: self.eku.eku,
             crl_url: self.crl_url.crl_url,
-            ca_pass: self.ca_pass.ca_pass,
+            ca_pass: self.ca_key.ca_pass,
+            module: self.ca_key.module.pkcs11_module,
             format: Format::json_if(self.json.json),
         })
     }

@@ -157,7 +157,12 @@ impl Progress for Bar {
 /// Runs the batch.
 pub fn run(req: BatchRequest) -> Result<()> {
     let rows = batch::read_rows(&req.file)?;
-    let context = ca::open(&req.ca, &req.validity, req.crl_url.clone())?;
+    let context = ca::open(
+        &req.ca,
+        &req.validity,
+        req.crl_url.clone(),
+        req.secrets.module.clone(),
+    )?;
     for oid in &req.extra_ekus {
         crate::leaf::parse_oid(oid)?;
     }

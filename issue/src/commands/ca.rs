@@ -25,8 +25,13 @@ pub struct CaContext {
 /// Opens the CA in `dir` and checks that it can sign a certificate valid for `validity`. It takes the CA lock
 /// once to reconcile what an interrupted run left, so that the outputs are judged against the true state
 /// (a delivery that finished before a crash is marked delivered, and never taken for a leftover).
-pub fn open(dir: &Path, validity: &Validity, crl_flag: Option<String>) -> Result<CaContext> {
-    let store = CaStore::open(dir)?;
+pub fn open(
+    dir: &Path,
+    validity: &Validity,
+    crl_flag: Option<String>,
+    module: Option<std::path::PathBuf>,
+) -> Result<CaContext> {
+    let store = CaStore::open(dir)?.with_module(module);
     let cert = store.cert()?;
     check_can_sign(&cert, &store.path(CA_PEM))?;
     check_within_ca(validity.not_after, &cert)?;

@@ -28,6 +28,8 @@ pub struct PfxRequest {
 pub struct NewKeySecrets {
     /// The CA key's password source.
     pub ca_pass: Option<SecretSource>,
+    /// The token's module (`--pkcs11-module`).
+    pub module: Option<PathBuf>,
     /// The new key file's password source.
     pub key_pass: Option<SecretSource>,
     /// The PFX, with `--pfx`.
@@ -53,7 +55,12 @@ pub struct IssueRequest {
 pub fn run(req: IssueRequest) -> Result<()> {
     let mut spec = req.spec;
     let context = match &req.ca {
-        Some(dir) => Some(ca::open(dir, &spec.validity, spec.crl_url.take())?),
+        Some(dir) => Some(ca::open(
+            dir,
+            &spec.validity,
+            spec.crl_url.take(),
+            req.secrets.module.clone(),
+        )?),
         None => None,
     };
     spec.crl_url = context.as_ref().and_then(|c| c.crl_url.clone());
@@ -161,6 +168,11 @@ fn issue_with_new_key(
     secrets: &NewKeySecrets,
 ) -> Result<(Issued, Option<String>)> {
     let plan = new_key_plan(out, secrets);
+    if let Some(context) = context
+        && let Some(done) = finished_earlier(context, &plan, &spec.cn)?
+    {
+        return Ok(done);
+    }
     plan.check_free(context.map(|c| &c.store))?;
     let mut read = secrets.read(context.map(|c| c.secret))?;
     let Some(context) = context else {
@@ -180,4 +192,29 @@ fn issue_with_new_key(
     })?;
     let issued = issue_one(&engine, passwords.order(spec, plan, None))?;
     Ok((issued, Some(ca.cert.subject.clone())))
+}
+
+/// What an earlier run of the same command delivered to `plan` but could not confirm (see
+/// `CaStore::unconfirmed_delivery`): reported as this run's result, with a note, instead of an error about
+/// files that exist.
+pub(super) fn finished_earlier(
+    context: &CaContext,
+    plan: &OutputPlan,
+    cn: &str,
+) -> Result<Option<(Issued, Option<String>)>> {
+    let Some(cert) = context.store.unconfirmed_delivery(&plan.paths(), cn)? else {
+        return Ok(None);
+    };
+    term::note(&format!(
+        "{} was delivered by an earlier run that could not finish; nothing new was issued",
+        cert.serial
+    ));
+    let issuer = context.store.cert()?.subject;
+    Ok(Some((
+        Issued {
+            cert,
+            files: plan.paths(),
+        },
+        Some(issuer),
+    )))
 }

@@ -81,7 +81,7 @@ pub struct RenewReport {
 
 /// Renews the certificate.
 pub fn run(req: RenewRequest) -> Result<()> {
-    let context = ca::open(&req.ca, &req.validity, None)?;
+    let context = ca::open(&req.ca, &req.validity, None, req.secrets.module.clone())?;
     let old = context.store.find(&req.certificate)?;
     if let Some(report) = renewed_already(&context.store, &old, req.force)? {
         return term::render(&report, req.format);

@@ -39,13 +39,15 @@ pub struct SignRequest {
     pub crl_url: Option<String>,
     /// The CA key password's source.
     pub ca_pass: Option<SecretSource>,
+    /// The token's module (`--pkcs11-module`).
+    pub module: Option<std::path::PathBuf>,
     /// How to print the result.
     pub format: Format,
 }
 
 /// Signs the request.
 pub fn run(req: SignRequest) -> Result<()> {
-    let context = ca::open(&req.ca, &req.validity, req.crl_url)?;
+    let context = ca::open(&req.ca, &req.validity, req.crl_url, req.module)?;
     let request = crate::csr::read(&req.csr)?;
     let spec = LeafSpec {
         profile: req.profile,
@@ -64,6 +66,10 @@ pub fn run(req: SignRequest) -> Result<()> {
         with_key: false,
         with_pfx: false,
     };
+    if let Some((issued, issuer)) = super::issue::finished_earlier(&context, &plan, &spec.cn)? {
+        let report = IssueReport::new(issued, req.profile, request.key_type, issuer, None, vec![]);
+        return term::render(&report, req.format);
+    }
     plan.check_free(Some(&context.store))?;
     let password = secrets::obtain(req.ca_pass.as_ref(), context.secret, SecretUse::Existing)?;
     let ca = context.store.unlock(&password)?;

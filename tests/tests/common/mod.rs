@@ -386,6 +386,28 @@ impl Env {
     }
 }
 
+/// SHA-256 of `bytes` in lowercase hex, as `sha256sum` prints it (computed by the `sha256sum` tool).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = Command::new("sha256sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("sha256sum");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(bytes)
+        .expect("write");
+    let out = child.wait_with_output().expect("sha256sum");
+    text(&out.stdout)
+        .split_whitespace()
+        .next()
+        .expect("hash")
+        .to_string()
+}
+
 /// Asserts that `haystack` contains every needle.
 pub fn assert_contains(haystack: &str, needles: &[&str]) {
     for needle in needles {

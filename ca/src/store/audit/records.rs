@@ -1,0 +1,257 @@
+//! The audit of what the CA signed: every record against the certificate it carries and its `issued/` copy,
+//! every copy against a record, and what interrupted runs left (temporary files, staged outputs that may
+//! hold a key, a key file beside a token key).
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use super::findings::{Findings, Level};
+use crate::certinfo::CertInfo;
+use crate::error::Result;
+use crate::files;
+use crate::serial::Serial;
+use crate::store::deliver::staged_prefix;
+use crate::store::folder::CaStore;
+use crate::store::inventory::{Event, Log};
+use crate::store::layout::{CA_KEY, ISSUED_DIR, TEMP_PREFIX};
+
+/// Every record against its certificate and `issued/` copy, and every copy against a record; returns how many
+/// certificates the log records. `log` carries the certificates of its records.
+pub fn check_records(store: &CaStore, log: &Log, ca: &CertInfo, f: &mut Findings) -> Result<usize> {
+    let mut seen: HashMap<Serial, usize> = HashMap::new();
+    let mut certificates = 0;
+    let mut delivered: HashSet<Serial> = HashSet::new();
+    let mut revoked: HashSet<Serial> = HashSet::new();
+    for line in &log.lines {
+        match &line.event {
+            Event::Delivered(d) => {
+                delivered.insert(d.serial.clone());
+                if !seen.contains_key(&d.serial) {
+                    f.add(
+                        Level::Error,
+                        "unknown-serial",
+                        Some(line.number),
+                        format!("delivery of {}, which no earlier record issued", d.serial),
+                    );
+                }
+            }
+            Event::Revoked(r) => {
+                revoked.insert(r.serial.clone());
+                if !seen.contains_key(&r.serial) {
+                    f.add(
+                        Level::Error,
+                        "unknown-serial",
+                        Some(line.number),
+                        format!("revocation of {}, which no earlier record issued", r.serial),
+                    );
+                }
+            }
+            Event::Crl(_) => {}
+            Event::Issued(record) => {
+                certificates += 1;
+                if let Some(first) = seen.insert(record.serial.clone(), line.number) {
+                    f.add(
+                        Level::Error,
+                        "serial-duplicate",
+                        Some(line.number),
+                        format!(
+                            "serial {} was already recorded on line {first}",
+                            record.serial
+                        ),
+                    );
+                }
+                let copy_path = store.issued_copy(&record.serial);
+                let copy = std::fs::read(&copy_path).ok();
+                let der = record.cert_der();
+                match der.as_ref().or(copy.as_ref()) {
+                    Some(bytes) => match CertInfo::from_der(bytes, &copy_path) {
+                        Ok(cert) => {
+                            if let Some(falsehood) = record.falsehood(&cert, ca)? {
+                                f.add(
+                                    Level::Error,
+                                    falsehood.code,
+                                    Some(line.number),
+                                    falsehood.message,
+                                );
+                            }
+                        }
+                        Err(_) => f.add(
+                            Level::Error,
+                            "record-mismatch",
+                            Some(line.number),
+                            format!("the certificate of serial {} cannot be read", record.serial),
+                        ),
+                    },
+                    None => f.add(
+                        Level::Error,
+                        "copy-missing",
+                        Some(line.number),
+                        format!(
+                            "{} is missing and the record does not carry the certificate, so nothing shows the CA signed it",
+                            copy_path.display()
+                        ),
+                    ),
+                }
+                match (&copy, &der) {
+                    (None, Some(_)) => f.add(
+                        Level::Warning,
+                        "copy-missing",
+                        Some(line.number),
+                        format!(
+                            "{} is missing; the next command that takes the CA lock writes it again from the record",
+                            copy_path.display()
+                        ),
+                    ),
+                    (Some(copy), Some(der)) if copy != der => f.add(
+                        Level::Error,
+                        "copy-differs",
+                        Some(line.number),
+                        format!(
+                            "{} is not the certificate recorded for serial {}",
+                            copy_path.display(),
+                            record.serial
+                        ),
+                    ),
+                    _ => {}
+                }
+            }
+        }
+    }
+    for line in &log.lines {
+        if let Event::Issued(record) = &line.event
+            && record.pending
+            && !delivered.contains(&record.serial)
+        {
+            check_undelivered(record, line.number, revoked.contains(&record.serial), f);
+        }
+    }
+    check_unrecorded_copies(store, &seen, ca, f)?;
+    Ok(certificates)
+}
+
+/// An undelivered certificate: a note, and a warning for every file its interrupted delivery left where it
+/// was going (a staged `.certkit-SERIAL-*` file or an output in place), since those may hold its key.
+fn check_undelivered(
+    record: &crate::store::inventory::IssuedRecord,
+    line: usize,
+    revoked: bool,
+    f: &mut Findings,
+) {
+    let mut left: Vec<String> = record
+        .outputs
+        .iter()
+        .filter(|o| Path::new(&o.path).exists())
+        .map(|o| o.path.clone())
+        .collect();
+    let prefix = staged_prefix(&record.serial);
+    let mut folders: Vec<&Path> = record
+        .outputs
+        .iter()
+        .map(|o| files::folder_of(Path::new(&o.path)))
+        .collect();
+    folders.dedup();
+    for folder in folders {
+        for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                left.push(entry.path().display().to_string());
+            }
+        }
+    }
+    if !revoked {
+        f.add(
+            Level::Note,
+            "undelivered",
+            Some(line),
+            format!(
+                "serial {} ({}) was recorded but its delivery was interrupted: it is never allowed; run the command that made it again, or revoke it",
+                record.serial, record.subject
+            ),
+        );
+    }
+    if !left.is_empty() {
+        f.add(
+            Level::Warning,
+            "undelivered-files",
+            Some(line),
+            format!(
+                "the interrupted delivery of serial {} left files that may hold its private key: {}; the next command that takes the CA lock removes the temporary ones, a rerun replaces the rest{}",
+                record.serial,
+                left.join(", "),
+                if revoked { "" } else { " (or revoke it)" }
+            ),
+        );
+    }
+}
+
+/// Every `issued/` file against a record.
+fn check_unrecorded_copies(
+    store: &CaStore,
+    seen: &HashMap<Serial, usize>,
+    ca: &CertInfo,
+    f: &mut Findings,
+) -> Result<()> {
+    let Ok(listing) = std::fs::read_dir(store.path(ISSUED_DIR)) else {
+        return Ok(());
+    };
+    let mut names: Vec<String> = listing
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for name in names {
+        if name.starts_with(TEMP_PREFIX) {
+            continue;
+        }
+        let path = store.path(ISSUED_DIR).join(&name);
+        let serial = name
+            .strip_suffix(".cer")
+            .and_then(|s| Serial::parse(s).ok());
+        if serial.as_ref().is_some_and(|s| seen.contains_key(s)) {
+            continue;
+        }
+        let signed = std::fs::read(&path)
+            .ok()
+            .and_then(|d| CertInfo::from_der(&d, Path::new(&name)).ok())
+            .map(|c| c.is_signed_by(ca))
+            .transpose()?
+            .unwrap_or(false);
+        f.add(Level::Error, "copy-unrecorded", None, if signed {
+            format!("{} is signed by this CA but no record names it: a record was removed, or the certificate was never recorded", path.display())
+        } else {
+            format!("{} is in issued/ but was not signed by this CA: forged or foreign", path.display())
+        });
+    }
+    Ok(())
+}
+
+/// Temporary files of interrupted writes in the CA folder and `issued/`.
+pub fn check_temporary_files(store: &CaStore, f: &mut Findings) {
+    for dir in [store.dir().to_path_buf(), store.path(ISSUED_DIR)] {
+        let Ok(listing) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in listing.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+                f.add(Level::Warning, "temporary-file", None, format!("{} was left by an interrupted write; the next command that takes the CA lock removes it", entry.path().display()));
+            }
+        }
+    }
+}
+
+/// A key file left beside a token key: a `move-key` that stopped before removing it.
+pub fn check_key_file(store: &CaStore, f: &mut Findings) -> Result<()> {
+    if let Some(record) = store.settings_file()?.pkcs11
+        && store.path(CA_KEY).exists()
+    {
+        f.add(
+            Level::Warning,
+            "key-file-beside-token",
+            None,
+            format!(
+                "ca.key is still here although the CA key is on a token ({}): a move-key stopped before removing it; run certkit-ca move-key again to finish",
+                record.uri
+            ),
+        );
+    }
+    Ok(())
+}

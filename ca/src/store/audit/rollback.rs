@@ -1,0 +1,248 @@
+//! The audit's evidence from outside the log: CRLs (the folder's own, and published ones given with `--crl`)
+//! and head hashes written down elsewhere (`--expect-head`). A folder rolled back to an older copy of itself is
+//! consistent inside; only something it signed or said earlier, kept elsewhere, can show it lost records.
+
+use std::path::{Path, PathBuf};
+
+use time::OffsetDateTime;
+
+use super::findings::{Findings, Level};
+use crate::certinfo::CertInfo;
+use crate::error::Result;
+use crate::files;
+use crate::serial::Serial;
+use crate::store::folder::CaStore;
+use crate::store::inventory::{Entry, Log};
+
+/// A CRL the audit looks at, and whether the user gave it (a published copy) or it is the folder's own.
+pub struct CrlSource {
+    /// The file.
+    pub path: PathBuf,
+    /// True for a file given with `--crl`.
+    pub given: bool,
+}
+
+/// The CRLs to check: the folder's `ca.crl` and `ca.crl.pem` when present, then those given.
+pub fn crl_sources(store: &CaStore, given: &[PathBuf]) -> Vec<CrlSource> {
+    let own = ["ca.crl", "ca.crl.pem"]
+        .into_iter()
+        .map(|name| store.path(name))
+        .filter(|p| p.exists())
+        .map(|path| CrlSource { path, given: false });
+    own.chain(given.iter().map(|p| CrlSource {
+        path: p.clone(),
+        given: true,
+    }))
+    .collect()
+}
+
+/// Each CRL against the log: signed by the CA, a number the log records with these very bytes (a higher
+/// number means the folder was rolled back), and nothing listed that the log does not record as revoked.
+pub fn check_crls(
+    sources: &[CrlSource],
+    log: &Log,
+    entries: &[Entry],
+    ca: &CertInfo,
+    f: &mut Findings,
+) -> Result<()> {
+    let now = OffsetDateTime::now_utc();
+    let key = openssl::pkey::PKey::public_key_from_der(&ca.spki_der)?;
+    let recorded: Vec<_> = log.crls().collect();
+    let highest = recorded.iter().map(|c| c.number).max();
+    let lowest = recorded.iter().map(|c| c.number).min();
+    for source in sources {
+        let path = &source.path;
+        let Ok(bytes) = std::fs::read(path) else {
+            f.add(
+                Level::Error,
+                "crl-unreadable",
+                None,
+                format!("{} cannot be read", path.display()),
+            );
+            continue;
+        };
+        let Ok(crl) = openssl::x509::X509Crl::from_der(&bytes)
+            .or_else(|_| openssl::x509::X509Crl::from_pem(&bytes))
+        else {
+            f.add(
+                Level::Error,
+                "crl-unreadable",
+                None,
+                format!("{} is not a CRL", path.display()),
+            );
+            continue;
+        };
+        if !crl.verify(&key).unwrap_or(false) {
+            f.add(
+                Level::Error,
+                "crl-not-signed-by-ca",
+                None,
+                format!("{} is not signed by this CA", path.display()),
+            );
+            continue;
+        }
+        let der = crl.to_der()?;
+        let number = crl_number(&der);
+        match (number, highest) {
+            (Some(n), Some(top)) if n > top => f.add(
+                Level::Error,
+                "crl-rolled-back",
+                None,
+                format!(
+                    "{} is CRL number {n}, but the inventory records CRLs only up to number {top}: the CA folder was rolled back to an older copy (or the CA key signed a CRL somewhere else); restore the newest backup",
+                    path.display()
+                ),
+            ),
+            (Some(n), Some(_)) => {
+                let same = recorded
+                    .iter()
+                    .find(|c| c.number == n)
+                    .map(|c| c.sha256 == files::sha256_hex(&der));
+                match same {
+                    Some(true) => {}
+                    Some(false) => f.add(
+                        Level::Error,
+                        "crl-unrecorded",
+                        None,
+                        format!(
+                            "{} is CRL number {n}, but not the CRL number {n} the inventory records: the log was rewritten",
+                            path.display()
+                        ),
+                    ),
+                    None if lowest.is_some_and(|low| n > low) => f.add(
+                        Level::Error,
+                        "crl-unrecorded",
+                        None,
+                        format!(
+                            "{} is CRL number {n}, which the inventory does not record: records were removed from the log",
+                            path.display()
+                        ),
+                    ),
+                    // Signed before certkit recorded CRLs in the log (0.2 and older).
+                    None => {}
+                }
+            }
+            _ => {}
+        }
+        let listed: Vec<Serial> = crl
+            .get_revoked()
+            .map(|stack| {
+                stack
+                    .iter()
+                    .filter_map(|r| r.serial_number().to_bn().ok())
+                    .map(|bn| Serial::from_der_integer(&bn.to_vec()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for serial in &listed {
+            let revoked = entries
+                .iter()
+                .any(|e| e.issued.serial == *serial && e.revoked.is_some());
+            if !revoked {
+                f.add(
+                    Level::Error,
+                    "crl-lists-unrevoked",
+                    None,
+                    format!(
+                        "{} lists serial {serial}, which the inventory does not record as revoked: {}",
+                        path.display(),
+                        if source.given {
+                            "the revocation was removed from the log, or the folder was rolled back"
+                        } else {
+                            "the CRL or the log was changed"
+                        }
+                    ),
+                );
+            }
+        }
+        // A stale CRL is the folder's own concern; a published one given may lawfully be older.
+        if !source.given {
+            for entry in entries
+                .iter()
+                .filter(|e| e.revoked.is_some() && e.issued.not_after >= now)
+            {
+                if !listed.contains(&entry.issued.serial) {
+                    f.add(Level::Warning, "crl-stale", Some(entry.line), format!("serial {} was revoked after {} was published; publish a new CRL (certkit-ca crl)", entry.issued.serial, path.display()));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The CRL number of a DER CRL, read with x509-parser (the openssl crate does not expose it).
+fn crl_number(der: &[u8]) -> Option<u64> {
+    use x509_parser::prelude::FromDer;
+    let (_, crl) = x509_parser::revocation_list::CertificateRevocationList::from_der(der).ok()?;
+    let number = crl.crl_number()?;
+    u64::try_from(number.clone()).ok()
+}
+
+/// Head hashes kept outside the folder (`--expect-head`): each must be the hash of a record the log still
+/// holds (or of the CA certificate, for an empty log). One that is not shows the log was rolled back past it
+/// or rewritten.
+pub fn check_expected_heads(expected: &[String], log: &Log, binding: &str, f: &mut Findings) {
+    for hash in expected {
+        let at = if hash == binding {
+            Some(0)
+        } else {
+            log.lines.iter().find(|l| l.hash == *hash).map(|l| l.number)
+        };
+        match at {
+            Some(line) if line == log.lines.len() => f.add(
+                Level::Note,
+                "head-expected",
+                (line > 0).then_some(line),
+                format!("{hash} is the head of the log, as expected"),
+            ),
+            Some(line) => f.add(
+                Level::Note,
+                "head-expected",
+                (line > 0).then_some(line),
+                format!(
+                    "{hash} is line {line}; the log has grown by {} record(s) since",
+                    log.lines.len() - line
+                ),
+            ),
+            None => f.add(
+                Level::Error,
+                "head-missing",
+                None,
+                format!(
+                    "{hash}, a head written down outside the folder, is not in the inventory: the CA folder was rolled back to an older copy or its log was rewritten; restore the newest backup"
+                ),
+            ),
+        }
+    }
+}
+
+/// Reads `--expect-head` values: a 64-digit hash, or a file whose 64-digit hex words are all taken (a
+/// key-ceremony log). Returns the hashes, lowercase.
+pub fn read_expected_heads(values: &[String]) -> Result<Vec<String>> {
+    let is_hash = |w: &str| w.len() == 64 && w.bytes().all(|b| b.is_ascii_hexdigit());
+    let mut heads = Vec::new();
+    for value in values {
+        if is_hash(value) {
+            heads.push(value.to_ascii_lowercase());
+            continue;
+        }
+        let path = Path::new(value);
+        let text = std::fs::read_to_string(path).map_err(|_| {
+            crate::Error::BadInput(format!(
+                "--expect-head {value}: neither a SHA-256 head hash (64 hex digits) nor a readable file of them"
+            ))
+        })?;
+        let found: Vec<String> = text
+            .split(|c: char| !c.is_ascii_hexdigit())
+            .filter(|w| is_hash(w))
+            .map(str::to_ascii_lowercase)
+            .collect();
+        if found.is_empty() {
+            return Err(crate::Error::BadInput(format!(
+                "--expect-head {value}: the file holds no head hash (64 hex digits)"
+            )));
+        }
+        heads.extend(found);
+    }
+    Ok(heads)
+}
