@@ -3,7 +3,7 @@
 //! decides, so a rule inside an earlier rule's subnet never applies.
 
 use certkit_ca::cscfg::network::{
-    AccessControl, Action, HTTP_ENDPOINT, Network, Rule, Subnet, SubnetError,
+    AccessControl, Action, HTTP_ENDPOINT, HTTPS_ENDPOINT, Network, Rule, Subnet, SubnetError,
 };
 use certkit_ca::{Error, Result};
 
@@ -235,6 +235,75 @@ pub fn findings(network: &Network, roles: &[String]) -> Vec<RoleFinding> {
                 ),
                 "add a permit rule before the deny rules, or --allow-all-https".to_string(),
             ));
+        }
+    }
+    out.extend(duplicate_findings(network));
+    out.extend(unguarded_http(network, roles));
+    out
+}
+
+/// Two `<AccessControl>` elements of one name: which one an endpoint gets is up to the platform.
+fn duplicate_findings(network: &Network) -> Vec<RoleFinding> {
+    let mut out = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for control in &network.access_controls {
+        let name = control.name.as_str();
+        let count = network
+            .access_controls
+            .iter()
+            .filter(|c| c.name == name)
+            .count();
+        if count < 2 || seen.contains(&name) {
+            continue;
+        }
+        seen.push(name);
+        let mut roles: Vec<&str> = network
+            .endpoint_acls
+            .iter()
+            .filter(|e| e.access_control == name)
+            .map(|e| e.role.as_str())
+            .collect();
+        roles.dedup();
+        for role in roles {
+            out.push(RoleFinding {
+                role: role.into(),
+                finding: Finding::error(
+                    "acl-duplicate",
+                    format!(
+                        "{count} <AccessControl> elements are named \"{name}\": which rules an endpoint bound to it gets is not defined"
+                    ),
+                    format!("keep one <AccessControl name=\"{name}\"> and rename or remove the others"),
+                ),
+            });
+        }
+    }
+    out
+}
+
+/// A web role (its HTTPS endpoint is guarded) whose plain HTTP endpoint is bound to nothing: an endpoint
+/// without an `<EndpointAcl>` is open to everyone.
+fn unguarded_http(network: &Network, roles: &[String]) -> Vec<RoleFinding> {
+    let mut out = Vec::new();
+    for role in roles {
+        let bound: Vec<&str> = network
+            .endpoint_acls
+            .iter()
+            .filter(|e| &e.role == role)
+            .map(|e| e.endpoint.as_str())
+            .collect();
+        if bound.contains(&HTTPS_ENDPOINT) && !bound.contains(&HTTP_ENDPOINT) {
+            out.push(RoleFinding {
+                role: role.clone(),
+                finding: Finding::warning(
+                    "http-unguarded",
+                    format!(
+                        "no <EndpointAcl> guards endpoint {HTTP_ENDPOINT}: if the service definition has that plain HTTP endpoint, it is open to everyone"
+                    ),
+                    format!(
+                        "bind {HTTP_ENDPOINT} to an access control that denies everything (the guide's DenyAll)"
+                    ),
+                ),
+            });
         }
     }
     out

@@ -295,6 +295,33 @@ fn bad_subnets_are_refused_and_the_file_stays_byte_for_byte() {
             ],
             "--acl-name must be a name",
         ),
+        // Plain HTTP is never opened: not by rewriting the access control it is bound to, not by binding it.
+        (
+            vec![
+                "--role",
+                "Web",
+                "--acl-name",
+                "DenyAll",
+                "--allow-subnet",
+                "10.0.0.0/8",
+            ],
+            "access control \"DenyAll\" guards the plain HTTP endpoint HttpIn of role \"Web\"",
+        ),
+        (
+            vec![
+                "--role",
+                "Web",
+                "--endpoint",
+                "HttpIn",
+                "--allow-subnet",
+                "10.0.0.0/8",
+            ],
+            "HttpIn is the plain HTTP endpoint",
+        ),
+        (
+            vec!["--role", "Web", "--endpoint", "HttpIn", "--allow-all-https"],
+            "HttpIn is the plain HTTP endpoint",
+        ),
     ] {
         let mut all = vec!["cscfg", "--file", "svc.cscfg"];
         all.extend(args.iter().copied());
@@ -470,11 +497,11 @@ fn plain_http_let_in_is_warned_about_loudly_and_check_reports_acl_problems() {
         )
         .replace(
             "    </EndpointAcls>",
-            "      <EndpointAcl role=\"Web\" endPoint=\"Admin\" accessControl=\"Office\" />\r\n      <EndpointAcl role=\"Api\" endPoint=\"HttpsIn\" accessControl=\"AllowAll\" />\r\n      <EndpointAcl role=\"Worker\" endPoint=\"Probe\" accessControl=\"Shadowed\" />\r\n    </EndpointAcls>",
+            "      <EndpointAcl role=\"Web\" endPoint=\"Admin\" accessControl=\"Office\" />\r\n      <EndpointAcl role=\"Api\" endPoint=\"HttpsIn\" accessControl=\"AllowAll\" />\r\n      <EndpointAcl role=\"Worker\" endPoint=\"Probe\" accessControl=\"Shadowed\" />\r\n      <EndpointAcl role=\"Worker\" endPoint=\"HttpsIn\" accessControl=\"AllowAll\" />\r\n    </EndpointAcls>",
         )
         .replace(
             "    </AccessControls>",
-            "      <AccessControl name=\"Shadowed\">\r\n        <Rule action=\"deny\" description=\"x\" order=\"1\" remoteSubnet=\"0.0.0.0/0\" />\r\n        <Rule action=\"permit\" description=\"x\" order=\"2\" remoteSubnet=\"10.0.0.0/8\" />\r\n        <Rule action=\"permit\" description=\"x\" order=\"2\" remoteSubnet=\"10.1.2.3/8\" />\r\n      </AccessControl>\r\n    </AccessControls>",
+            "      <AccessControl name=\"Shadowed\">\r\n        <Rule action=\"deny\" description=\"x\" order=\"1\" remoteSubnet=\"0.0.0.0/0\" />\r\n        <Rule action=\"permit\" description=\"x\" order=\"2\" remoteSubnet=\"10.0.0.0/8\" />\r\n        <Rule action=\"permit\" description=\"x\" order=\"2\" remoteSubnet=\"10.1.2.3/8\" />\r\n      </AccessControl>\r\n      <AccessControl name=\"Shadowed\" />\r\n    </AccessControls>",
         );
     std::fs::write(env.path("svc.cscfg"), &broken).expect("write");
     let out = env.run(
@@ -489,12 +516,14 @@ fn plain_http_let_in_is_warned_about_loudly_and_check_reports_acl_problems() {
         found,
         [
             "acl-denies-all",
+            "acl-duplicate",
             "acl-host-bits",
             "acl-missing",
             "acl-order-duplicate",
             "acl-role-missing",
             "acl-rule-shadowed",
-            "http-allowed"
+            "http-allowed",
+            "http-unguarded"
         ],
         "{report}"
     );

@@ -26,6 +26,8 @@ pub const DEFAULT_ROLE: &str = "SplitMergeWeb";
 pub const ALLOW_ALL: &str = "AllowAll";
 /// The guide's plain HTTP endpoint, which stays `DenyAll`.
 pub const HTTP_ENDPOINT: &str = "HttpIn";
+/// The guide's HTTPS endpoint, the one `--allow-subnet` guards by default.
+pub const HTTPS_ENDPOINT: &str = "HttpsIn";
 
 /// A CIDR subnet, IPv4 or IPv6, with no host bits set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -541,6 +543,7 @@ impl Cscfg {
 
     fn restrict(&mut self, binding: &Binding, rules: &[Rule]) -> Result<()> {
         self.require_role(&binding.role)?;
+        self.refuse_plain_http(binding)?;
         let name = binding.access_control.as_str();
         let what = format!("AccessControl \"{name}\"");
         match self.network()?.access_control(name) {
@@ -561,6 +564,7 @@ impl Cscfg {
 
     fn open(&mut self, binding: &Binding) -> Result<()> {
         self.require_role(&binding.role)?;
+        self.refuse_plain_http(binding)?;
         let network = self.network()?;
         let what = format!("EndpointAcl {}", binding.endpoint);
         if let Some(acl) = network.endpoint_acl(&binding.role, &binding.endpoint)
@@ -591,6 +595,29 @@ impl Cscfg {
                 old,
                 "(removed)",
             );
+        }
+        Ok(())
+    }
+
+    /// Refuses an edit that could change what plain HTTP lets in: the endpoint is the plain HTTP one, or the
+    /// access control to be rewritten guards it (in any role).
+    fn refuse_plain_http(&self, binding: &Binding) -> Result<()> {
+        if binding.endpoint == HTTP_ENDPOINT {
+            return Err(self.error(format!(
+                "{HTTP_ENDPOINT} is the plain HTTP endpoint; certkit never changes what plain HTTP lets in: guard the HTTPS endpoint (--endpoint HttpsIn)"
+            )));
+        }
+        let name = binding.access_control.as_str();
+        if let Some(http) = self
+            .network()?
+            .endpoint_acls
+            .iter()
+            .find(|e| e.endpoint == HTTP_ENDPOINT && e.access_control == name)
+        {
+            return Err(self.error(format!(
+                "access control \"{name}\" guards the plain HTTP endpoint {HTTP_ENDPOINT} of role \"{}\"; certkit never changes what plain HTTP lets in: choose another --acl-name",
+                http.role
+            )));
         }
         Ok(())
     }
