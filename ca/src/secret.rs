@@ -51,14 +51,19 @@ pub enum SecretSource {
     Fd(u32),
     /// `stdin`: the next line of standard input.
     Stdin,
+    /// `empty`: no password at all, for opening a PFX that has none (Azure Key Vault hands PFX files out with an
+    /// empty password); never for a new password or a key file.
+    Empty,
 }
 
 impl FromStr for SecretSource {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        if s == "stdin" {
-            return Ok(SecretSource::Stdin);
+        match s {
+            "stdin" => return Ok(SecretSource::Stdin),
+            "empty" => return Ok(SecretSource::Empty),
+            _ => {}
         }
         match s.split_once(':') {
             Some(("pass", _)) => Err(
@@ -73,7 +78,9 @@ impl FromStr for SecretSource {
                 "fd: must be followed by a file descriptor number, e.g. fd:3".to_string()
             }),
             // The value is not repeated: it may be a password typed in the wrong place.
-            _ => Err("that is not a password source; use env:VAR, file:PATH, fd:N or stdin".into()),
+            _ => Err(
+                "that is not a password source; use env:VAR, file:PATH, fd:N, stdin (or empty, for a PFX that has no password)".into(),
+            ),
         }
     }
 }
@@ -85,6 +92,7 @@ impl fmt::Display for SecretSource {
             SecretSource::File(path) => write!(f, "file:{}", path.display()),
             SecretSource::Fd(n) => write!(f, "fd:{n}"),
             SecretSource::Stdin => f.write_str("stdin"),
+            SecretSource::Empty => f.write_str("empty"),
         }
     }
 }
@@ -159,6 +167,22 @@ pub trait OnDemand {
     fn get(&mut self) -> Result<&Secret>;
 }
 
+/// Whether `kind`, used as `usage`, may be explicitly empty (`empty`): only the password of a PFX being opened.
+pub fn may_be_empty(kind: SecretKind, usage: SecretUse) -> bool {
+    usage == SecretUse::Existing && (kind == FROM_PASS || kind == PFX_PASS)
+}
+
+/// Refuses `empty` where a password is needed (a new password, a key file, the CA key).
+pub fn check_empty_source(kind: SecretKind, usage: SecretUse) -> Result<()> {
+    if may_be_empty(kind, usage) {
+        return Ok(());
+    }
+    Err(Error::Secret(format!(
+        "{} empty: the {} cannot be empty; empty is only for opening a PFX that has no password",
+        kind.flag, kind.what
+    )))
+}
+
 /// Refuses a password certkit cannot use, or a new one that is too short.
 pub fn check(secret: &Secret, kind: SecretKind, usage: SecretUse) -> Result<()> {
     if secret.expose().contains('\0') {
@@ -212,6 +236,7 @@ impl SecretReader {
             ))
         };
         let stream = match source {
+            SecretSource::Empty => return Ok(Secret(Zeroizing::new(String::new()))),
             SecretSource::Env(var) => {
                 return match std::env::var_os(var) {
                     Some(value) => match value.into_string() {

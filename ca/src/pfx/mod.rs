@@ -2,6 +2,7 @@
 //! PKCS12 builder. Never RC2: OpenSSL 3 refuses it without the legacy provider. Reading a PFX first checks its
 //! declared iteration counts (`structure`), so a hostile file cannot keep certkit busy for minutes.
 
+mod mac;
 pub mod structure;
 
 use std::path::Path;
@@ -183,7 +184,15 @@ fn legacy_provider() -> bool {
 
 /// Opens a PFX with its password.
 pub fn read(path: &Path, bytes: &[u8], password: &Secret) -> Result<PfxContents> {
-    check_work(path, bytes)?;
+    let shape = check_work(path, bytes)?;
+    // A PFX without a MAC gets one in memory (see `mac`): OpenSSL 3.0 would call its password wrong.
+    let given_mac;
+    let bytes = if shape.mac.is_none() && !password.expose().is_empty() {
+        given_mac = mac::with_mac(bytes, password)?;
+        &given_mac[..]
+    } else {
+        bytes
+    };
     let pfx = Pkcs12::from_der(bytes)
         .map_err(|_| Error::malformed(path, "not a PFX (PKCS#12) file, or damaged"))?;
     let mut parsed = pfx.parse2(password.expose());

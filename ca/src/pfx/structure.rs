@@ -174,6 +174,23 @@ pub fn parse(bytes: &[u8]) -> Result<Structure, BerError> {
     Ok(Structure { contents, mac })
 }
 
+/// The octets of a PFX's authenticated safe (what its MAC is computed over), for a PFX whose contents are
+/// protected by a password (not signed).
+pub fn auth_safe_octets(bytes: &[u8]) -> Result<Vec<u8>, BerError> {
+    let (pfx, _) = ber::read(bytes)?;
+    let parts = pfx.children()?;
+    let auth_safe = parts
+        .get(1)
+        .ok_or(BerError("the PFX has no authenticated safe"))?;
+    let (content_type, content) = content_info(auth_safe)?;
+    if content_type != DATA {
+        return Err(BerError(
+            "the PFX's contents are not password-protected data",
+        ));
+    }
+    octet_string_content(content.ok_or(BerError("the PFX's contents are missing"))?)
+}
+
 /// A ContentInfo's type and its `[0] EXPLICIT` content.
 fn content_info<'a>(info: &'a Tlv<'a>) -> Result<(String, Option<Tlv<'a>>), BerError> {
     let parts = info.children()?;
@@ -404,6 +421,17 @@ pub fn name(oid: &str) -> &str {
         "2.16.840.1.101.3.4.1.22" => "AES-192-CBC",
         "2.16.840.1.101.3.4.1.42" => "AES-256-CBC",
         "1.2.840.113549.3.7" => "DES-EDE3-CBC",
+        "1.3.14.3.2.7" => "DES-CBC",
+        "1.2.840.113549.3.2" => "RC2-CBC",
+        "1.2.392.200011.61.1.1.1.2" => "CAMELLIA-128-CBC",
+        "1.2.392.200011.61.1.1.1.3" => "CAMELLIA-192-CBC",
+        "1.2.392.200011.61.1.1.1.4" => "CAMELLIA-256-CBC",
+        "2.16.840.1.101.3.4.2.4" => "SHA224",
+        "2.16.840.1.101.3.4.2.5" => "SHA512-224",
+        "2.16.840.1.101.3.4.2.6" => "SHA512-256",
+        "1.2.840.113549.2.8" => "HMAC-SHA224",
+        "1.2.840.113549.2.12" => "HMAC-SHA512-224",
+        "1.2.840.113549.2.13" => "HMAC-SHA512-256",
         "1.3.14.3.2.26" => "SHA1",
         "2.16.840.1.101.3.4.2.1" => "SHA256",
         "2.16.840.1.101.3.4.2.2" => "SHA384",

@@ -17,6 +17,8 @@ use crate::secret::{
 /// when the command needs them.
 pub struct Passwords {
     read: Vec<(SecretKind, Secret)>,
+    /// The kinds given as `empty`.
+    empty: Vec<SecretKind>,
 }
 
 impl Passwords {
@@ -26,12 +28,16 @@ impl Passwords {
         order.sort_by_key(|(kind, _)| kind.order);
         let mut reader = SecretReader::new();
         let mut read = Vec::new();
+        let mut empty = Vec::new();
         for (kind, source) in order {
             if let Some(source) = source {
+                if **source == SecretSource::Empty {
+                    empty.push(*kind);
+                }
                 read.push((*kind, reader.read(source, *kind)?));
             }
         }
-        Ok(Passwords { read })
+        Ok(Passwords { read, empty })
     }
 
     /// The password for `kind`: the one read from its source, or asked for on the terminal now. Checked for
@@ -41,6 +47,10 @@ impl Passwords {
             Some(at) => self.read.remove(at).1,
             None => ask(kind, usage)?,
         };
+        if self.empty.contains(&kind) {
+            secret::check_empty_source(kind, usage)?;
+            return Ok(secret);
+        }
         secret::check(&secret, kind, usage)?;
         Ok(secret)
     }

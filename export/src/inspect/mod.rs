@@ -389,7 +389,8 @@ fn inspect_pfx(
         compatibility,
     };
     let mut findings = Vec::new();
-    if facts.compatibility.iter().any(|v| !v.ok) {
+    let no_mac = structure.mac.is_none();
+    if facts.compatibility.iter().any(|v| !v.ok) || no_mac {
         let stem = path
             .file_stem()
             .map_or("file".into(), |s| s.to_string_lossy().into_owned());
@@ -439,6 +440,13 @@ fn inspect_pfx(
                 "export it again with its private key",
             ));
         }
+    }
+    if no_mac {
+        findings.push(Finding::warning(
+            "pfx-no-mac",
+            "the PFX has no MAC (openssl pkcs12 -nomac): nothing shows that its contents are what was exported; certkit and OpenSSL open it, some Windows tools do not",
+            facts.fix.clone().unwrap_or_default(),
+        ));
     }
     let role = role.or_else(|| facts.certificates.first().and_then(CertFacts::guessed_role));
     let legacy = facts

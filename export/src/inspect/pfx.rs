@@ -76,13 +76,47 @@ const LEGACY_CIPHERS: [&str; 4] = [
     "pbeWithSHA1And40BitRC2-CBC",
     "pbeWithSHA1And128BitRC2-CBC",
 ];
-const OPENSSL_LEGACY_ONLY: [&str; 6] = [
+/// What OpenSSL 3 reads only with its legacy provider: RC2, RC4 and single DES, in PKCS#12 PBE or PBES2.
+const OPENSSL_LEGACY_ONLY: [&str; 9] = [
     "pbeWithSHA1And40BitRC2-CBC",
     "pbeWithSHA1And128BitRC2-CBC",
     "pbeWithSHA1And40BitRC4",
     "pbeWithSHA1And128BitRC4",
     "pbeWithMD5AndDES-CBC",
     "pbeWithSHA1AndDES-CBC",
+    "PBES2 DES-CBC",
+    "PBES2 RC2-CBC",
+    "pbeWithMD5AndRC2-CBC",
+];
+/// The encryptions JDK 17's PKCS12 keystore reads (SunJCE's PBE algorithms; in PBES2 only AES-128 and
+/// AES-256), as keytool shows (tests/tests/inspect.rs checks each against it).
+const JAVA_CIPHERS: [&str; 8] = [
+    "pbeWithSHA1And3-KeyTripleDES-CBC",
+    "pbeWithSHA1And40BitRC2-CBC",
+    "pbeWithSHA1And128BitRC2-CBC",
+    "pbeWithSHA1And40BitRC4",
+    "pbeWithSHA1And128BitRC4",
+    "pbeWithMD5AndDES-CBC",
+    "PBES2 AES-128-CBC",
+    "PBES2 AES-256-CBC",
+];
+/// The MACs JDK 17's PKCS12 keystore verifies (HmacPBESHA1 ... HmacPBESHA512/256; never MD5).
+const JAVA_MACS: [&str; 7] = [
+    "HMAC-SHA1",
+    "HMAC-SHA224",
+    "HMAC-SHA256",
+    "HMAC-SHA384",
+    "HMAC-SHA512",
+    "HMAC-SHA512-224",
+    "HMAC-SHA512-256",
+];
+/// The PBKDF2 pseudorandom functions JDK 17 derives PBES2 keys with.
+const JAVA_PRFS: [&str; 5] = [
+    "PBKDF2-HMAC-SHA1",
+    "PBKDF2-HMAC-SHA224",
+    "PBKDF2-HMAC-SHA256",
+    "PBKDF2-HMAC-SHA384",
+    "PBKDF2-HMAC-SHA512",
 ];
 
 fn is_pbes2_aes(algorithm: &str) -> bool {
@@ -165,7 +199,7 @@ pub fn compatibility(parts: &[ProtectedPart], enveloped: bool) -> Vec<Verdict> {
         .collect();
     verdicts.push(Verdict {
         consumer: "openssl3",
-        ok: needs_legacy.is_empty(),
+        ok: needs_legacy.is_empty() && !enveloped,
         reason: if needs_legacy.is_empty() {
             "no algorithm of the legacy provider".into()
         } else {
@@ -175,7 +209,25 @@ pub fn compatibility(parts: &[ProtectedPart], enveloped: bool) -> Vec<Verdict> {
             )
         },
     });
+    verdicts.push(Verdict {
+        consumer: "openssl3-legacy",
+        ok: !enveloped,
+        reason: "OpenSSL 3 with its legacy provider (openssl pkcs12 -legacy) reads every PKCS#12 encryption"
+            .into(),
+    });
 
+    let java_bad: Vec<String> = ciphers
+        .iter()
+        .filter(|p| {
+            !JAVA_CIPHERS.contains(&p.algorithm.as_str())
+                || (p.algorithm.starts_with("PBES2") && !JAVA_PRFS.contains(&p.kdf.as_str()))
+        })
+        .map(|p| format!("{} ({}, {})", p.part, p.algorithm, p.kdf))
+        .chain(
+            mac.filter(|m| !JAVA_MACS.contains(&m.algorithm.as_str()))
+                .map(&described),
+        )
+        .collect();
     let java_too_many: Vec<String> = parts
         .iter()
         .filter(|p| p.iterations > JAVA_ITERATIONS_EACH)
@@ -183,14 +235,19 @@ pub fn compatibility(parts: &[ProtectedPart], enveloped: bool) -> Vec<Verdict> {
         .collect();
     verdicts.push(Verdict {
         consumer: "java",
-        ok: java_too_many.is_empty() && !enveloped,
-        reason: if java_too_many.is_empty() {
-            "keytool reads 3DES, RC2, RC4 and PBES2 AES".into()
-        } else {
+        ok: java_bad.is_empty() && java_too_many.is_empty() && !enveloped,
+        reason: if !java_bad.is_empty() {
+            format!(
+                "{}: Java's PKCS12 keystore reads 3DES, RC2, RC4, MD5-DES and PBES2 AES-128/256 with a SHA MAC only",
+                java_bad.join(", ")
+            )
+        } else if !java_too_many.is_empty() {
             format!(
                 "{}: Java's PKCS12 keystore allows {JAVA_ITERATIONS_EACH} iterations",
                 java_too_many.join(", ")
             )
+        } else {
+            "3DES, RC2, RC4, MD5-DES or PBES2 AES-128/256, with a SHA MAC".into()
         },
     });
     verdicts
