@@ -18,7 +18,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 
-for target in cscfg_edit cscfg_network thumbprint certificates csr pfx_read encrypted_key inventory batch_csv dates secret_source pkcs11_uri inspect; do
+for target in cscfg_edit cscfg_network thumbprint certificates csr pfx_read encrypted_key inventory batch_csv dates secret_source pkcs11_uri inspect ca_settings; do
   rm -rf "${CORPUS:?}/$target"
   mkdir -p "$CORPUS/$target"
 done
@@ -58,6 +58,13 @@ seed csr eve.csr.der
 
 seed pfx_read server.pfx   # modern
 seed pfx_read alice.pfx    # compat, with the CA
+openssl pkcs12 -export -in server.pem -inkey server.key -passin env:FUZZ_PW -passout env:FUZZ_PW -nomac -out nomac.pfx
+seed pfx_read nomac.pfx    # no MAC: certkit gives it one in memory
+
+# The CA folder's signed files: a version 2 checkpoint with settings, a token CA's settings.
+seed ca_settings pki/checkpoint.json
+seed ca_settings pki/ca.json
+seed_text ca_settings '{"crl_url":"http://pki.example.com/ca.crl","pkcs11":{"uri":"pkcs11:token=t;object=CA;id=%01","module":"/usr/lib/softhsm/libsofthsm2.so"}}' token-ca.json
 seed pfx_read enc.pfx
 seed pfx_read team/carol.pfx
 

@@ -41,6 +41,7 @@ cert = (
 )
 der = cert.public_bytes(serialization.Encoding.DER)
 serial_hex = format(serial, "X")
+serial_hex = "0" * (len(serial_hex) % 2) + serial_hex  # as certkit writes serials: whole bytes
 stamp = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")
 record = {
     "event": "issued",

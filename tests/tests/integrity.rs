@@ -113,6 +113,17 @@ fn a_record_forged_by_hand_is_found_refused_and_never_covered_by_a_checkpoint() 
         let serial = text(&out.stdout).trim().to_string();
         let (code, errors) = audit_codes(&env, "pki", &[], "error");
         assert_eq!(code, 1, "{carried}: the audit passed a forged record");
+        // list never shows it as valid, and says why.
+        let listed = env.run("certkit-ca", &["list", "--ca", "pki", "--json"]);
+        let rows: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("list");
+        let forged = rows
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|r| r["serial"] == serial.as_str())
+            .expect("the forged record is listed");
+        assert_eq!(forged["status"], "forged", "{carried}");
+        assert_contains(&text(&listed.stderr), &["line 3", "forged"]);
         assert!(
             errors.contains(&expected.to_string()),
             "{carried}: {errors:?}"
@@ -544,4 +555,185 @@ fn a_full_disk_on_the_last_append_is_finished_by_the_rerun() {
         .collect();
     assert_eq!(bobs.len(), 1);
     assert_eq!(bobs[0]["status"], "valid");
+}
+
+#[test]
+fn a_checkpoint_that_cannot_be_written_is_finished_by_the_rerun() {
+    let env = Env::new();
+    ca_with_alice(&env, &[]);
+    let args = Env::with_passwords(&[
+        "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
+    ]);
+    // The checkpoint is the one file a single issuance moves into place with renameat (tempfile's replace);
+    // the disk is full there.
+    let issue = bin("certkit-issue").display().to_string();
+    let mut strace = vec![
+        "-f",
+        "-qq",
+        "-o",
+        "/dev/null",
+        "-e",
+        "trace=renameat",
+        "-e",
+        "inject=renameat:error=ENOSPC:when=1",
+        &issue,
+    ];
+    strace.extend(args.iter().copied());
+    let failed = env.tool("strace", &strace);
+    assert_eq!(failed.status.code(), Some(1), "{}", text(&failed.stderr));
+    assert_contains(
+        &text(&failed.stderr),
+        &[
+            "No space left on device",
+            "run the same command again to finish",
+        ],
+    );
+    let rerun = env.issue(&[
+        "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
+    ]);
+    assert_eq!(
+        rerun["thumbprint"],
+        env.openssl_thumbprint("bob.cer").as_str()
+    );
+    assert_eq!(
+        env.list("pki").iter().filter(|e| e["cn"] == "bob").count(),
+        1
+    );
+}
+
+/// One tampering an intruder with write access (and no key) can do, and the audit finding that shows it.
+struct Tampering {
+    what: &'static str,
+    change: fn(&Env),
+    shows: &'static str,
+    /// Whether it must stop every writing command (what decides what the CA does next), or only the audit
+    /// shows it (an `issued/` copy or the folder's CRL: the records carry every certificate themselves).
+    stops_writing: bool,
+}
+
+fn last_line_hash(env: &Env) -> String {
+    let inventory = String::from_utf8(env.read("pki/inventory.jsonl")).expect("utf8");
+    common::sha256_hex(inventory.lines().last().expect("line").as_bytes())
+}
+
+const TAMPERINGS: [Tampering; 6] = [
+    Tampering {
+        what: "the checkpoint's time changed",
+        change: |env| {
+            let text = String::from_utf8(env.read("pki/checkpoint.json")).expect("utf8");
+            let mut checkpoint: serde_json::Value = serde_json::from_str(&text).expect("json");
+            checkpoint["time"] = "2020-01-01T00:00:00Z".into();
+            std::fs::write(env.path("pki/checkpoint.json"), checkpoint.to_string()).expect("write");
+        },
+        shows: "checkpoint-forged",
+        stops_writing: true,
+    },
+    Tampering {
+        what: "the CA certificate replaced by another CA's",
+        change: |env| {
+            for file in ["ca.pem", "ca.cer"] {
+                std::fs::copy(
+                    env.path(&format!("rogue/{file}")),
+                    env.path(&format!("pki/{file}")),
+                )
+                .expect("copy");
+            }
+        },
+        shows: "chain-broken",
+        stops_writing: true,
+    },
+    Tampering {
+        what: "an issued/ copy swapped for another certificate of the CA",
+        change: |env| {
+            let serial = env.list("pki")[1]["serial"]
+                .as_str()
+                .expect("serial")
+                .to_string();
+            std::fs::copy(
+                env.path("bob.cer"),
+                env.path(&format!("pki/issued/{serial}.cer")),
+            )
+            .expect("copy");
+        },
+        shows: "copy-differs",
+        stops_writing: false,
+    },
+    Tampering {
+        what: "a record appended twice, chained correctly",
+        change: |env| {
+            let inventory = String::from_utf8(env.read("pki/inventory.jsonl")).expect("utf8");
+            let mut again: serde_json::Value =
+                serde_json::from_str(inventory.lines().next().expect("line")).expect("json");
+            again["prev"] = last_line_hash(env).into();
+            std::fs::write(
+                env.path("pki/inventory.jsonl"),
+                format!("{inventory}{again}\n"),
+            )
+            .expect("write");
+        },
+        shows: "serial-duplicate",
+        stops_writing: true,
+    },
+    Tampering {
+        what: "the folder's CRL replaced by another CA's",
+        change: |env| {
+            std::fs::copy(env.path("rogue/ca.crl"), env.path("pki/ca.crl")).expect("copy");
+        },
+        shows: "crl-not-signed-by-ca",
+        stops_writing: false,
+    },
+    Tampering {
+        what: "the checkpoint removed",
+        change: |env| std::fs::remove_file(env.path("pki/checkpoint.json")).expect("rm"),
+        shows: "checkpoint-missing",
+        stops_writing: true,
+    },
+];
+
+#[test]
+fn every_tampering_the_threat_model_names_is_found_and_stops_writing() {
+    for tampering in TAMPERINGS {
+        let env = Env::new();
+        ca_with_alice(&env, &[]);
+        env.issue(&[
+            "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
+        ]);
+        env.ok(
+            "certkit-ca",
+            &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW"],
+        );
+        env.init_ca_with("rogue", &["--key", "p256"]);
+        env.ok(
+            "certkit-ca",
+            &["crl", "--ca", "rogue", "--ca-pass", "env:CA_PW"],
+        );
+        env.tampered("pki");
+        (tampering.change)(&env);
+        let (code, errors) = audit_codes(&env, "pki", &[], "error");
+        assert_eq!(code, 1, "{}: the audit passed", tampering.what);
+        assert!(
+            errors.contains(&tampering.shows.to_string()),
+            "{}: expected {} in {errors:?}",
+            tampering.what,
+            tampering.shows
+        );
+        if tampering.stops_writing {
+            let inventory = env.read("pki/inventory.jsonl");
+            let out = env.run(
+                "certkit-ca",
+                &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW"],
+            );
+            assert!(
+                !out.status.success(),
+                "{}: crl wrote to a tampered CA",
+                tampering.what
+            );
+            assert_eq!(
+                env.read("pki/inventory.jsonl"),
+                inventory,
+                "{}",
+                tampering.what
+            );
+        }
+    }
 }

@@ -57,7 +57,8 @@ pub struct ListRow {
     pub not_after: OffsetDateTime,
     /// SHA-1 thumbprint.
     pub thumbprint: Thumbprint,
-    /// `valid`, `revoked`, `expired` or `undelivered`.
+    /// `valid`, `revoked`, `expired`, `undelivered`, or `forged` (a record the CA key has not vouched for whose
+    /// certificate this CA did not sign).
     pub status: String,
     /// When it was revoked.
     #[serde(with = "time::serde::rfc3339::option")]
@@ -111,6 +112,16 @@ pub fn run(req: ListRequest) -> Result<()> {
     }
     let ca = CaStore::open(&req.ca)?;
     let now = OffsetDateTime::now_utc();
+    // A record the CA key has not vouched for and that is not true is never shown as valid.
+    let untrue = ca.untrue_records()?;
+    for record in &untrue {
+        term::warn(&format!(
+            "inventory line {}: {}; it is listed as forged (see certkit-ca audit --ca {})",
+            record.line,
+            record.what,
+            req.ca.display()
+        ));
+    }
     let mut rows: Vec<ListRow> = ca
         .entries()?
         .iter()
@@ -121,7 +132,13 @@ pub fn run(req: ListRequest) -> Result<()> {
                     && e.issued.not_after <= now + Duration::days(days.into())
             })
         })
-        .map(|e| ListRow::new(e, now))
+        .map(|e| {
+            let mut row = ListRow::new(e, now);
+            if untrue.iter().any(|u| u.serial == row.serial) {
+                row.status = "forged".into();
+            }
+            row
+        })
         .collect();
     rows.reverse();
     let undelivered = rows.iter().filter(|r| r.status == "undelivered").count();

@@ -242,15 +242,20 @@ impl Checkpoint {
     /// Reads the checkpoint file, if there is one.
     pub fn read(path: &Path) -> Result<Option<Self>> {
         match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-                Error::malformed(
-                    path,
-                    format!("damaged checkpoint ({e}); run certkit-ca audit"),
-                )
-            }),
+            Ok(bytes) => Self::parse(&bytes, path).map(Some),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Error::io("read", path, e)),
         }
+    }
+
+    /// Parses a checkpoint file's bytes; `path` names it in errors.
+    pub fn parse(bytes: &[u8], path: &Path) -> Result<Self> {
+        serde_json::from_slice(bytes).map_err(|e| {
+            Error::malformed(
+                path,
+                format!("damaged checkpoint ({e}); run certkit-ca audit"),
+            )
+        })
     }
 
     /// The file's bytes.

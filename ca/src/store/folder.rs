@@ -317,9 +317,7 @@ impl CaStore {
 /// Reads a settings file, if it exists.
 fn read_settings(path: &Path) -> Result<Option<CaSettings>> {
     match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| Error::malformed(path, format!("damaged settings: {e}"))),
+        Ok(bytes) => CaSettings::parse(&bytes, path).map(Some),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::io("read", path, e)),
     }

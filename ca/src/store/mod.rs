@@ -23,7 +23,7 @@ pub use deliver::{Delivery, Leftovers, OutputFile};
 pub use folder::{CaStore, StoreLock};
 pub use layout::*;
 pub use move_key::MovedKey;
-pub use reconcile::Repairs;
+pub use reconcile::{Repairs, UntrueRecord};
 pub use settings::{CaSettings, KeyLocation, TokenRecord};
 
 /// Default path length: makecert's `-h 1` allowed one intermediate below the CA; certkit keeps that default

@@ -16,6 +16,17 @@ use crate::error::{Error, Result};
 use crate::files::{self, PUBLIC};
 use crate::serial::Serial;
 
+/// A record that is not what it says (see [`CaStore::untrue_records`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UntrueRecord {
+    /// Its inventory line.
+    pub line: usize,
+    /// The serial it claims.
+    pub serial: Serial,
+    /// What is wrong.
+    pub what: String,
+}
+
 /// What taking the lock repaired after an earlier run was interrupted.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Repairs {
@@ -125,6 +136,20 @@ impl CaStore {
             return Err(self.refusal(first.line, &first.what));
         }
         let checkpoint = self.check_against_checkpoint(&log, &binding)?;
+        // Every CA since certkit 0.2 has a checkpoint from init on; only an upgraded 0.1 CA may lack one. A
+        // missing one would let the next checkpoint cover a log cut short, so nothing is written.
+        if checkpoint.is_none() && !log.lines.is_empty() && !self.path(INVENTORY_V1).exists() {
+            return Err(self.refusal(
+                log.lines.len(),
+                &format!(
+                    "{} is missing",
+                    self.path(super::checkpoint::CHECKPOINT).display()
+                ),
+            ));
+        }
+        if let Some(line) = duplicate_serial(&log) {
+            return Err(self.refusal(line, "a serial is recorded twice (certkit never does that)"));
+        }
         repairs.settings_finished = self.finish_settings_change(checkpoint.as_ref())?;
         // Records a version 2 checkpoint covers were checked before it was signed; the rest are checked now.
         let checked_up_to = checkpoint
@@ -175,38 +200,54 @@ impl CaStore {
     /// certificate this CA did not sign, or that says something its certificate does not, stops every writing
     /// command, so that no checkpoint ever covers it and nothing is copied from it into `issued/`.
     fn check_records_after(&self, after: usize, ca: &CertInfo) -> Result<()> {
+        match self.untrue_records_after(after, ca)?.into_iter().next() {
+            Some(untrue) => Err(self.refusal(untrue.line, &untrue.what)),
+            None => Ok(()),
+        }
+    }
+
+    /// The records the CA key has not vouched for (not covered by a version 2 checkpoint) that are not true:
+    /// their certificate was not signed by this CA, cannot be read, or says something else than the record.
+    pub fn untrue_records(&self) -> Result<Vec<UntrueRecord>> {
+        let covered = self
+            .signed_checkpoint()?
+            .filter(|c| !c.is_v1())
+            .map_or(0, |c| c.count);
+        self.untrue_records_after(covered, &self.cert()?)
+    }
+
+    fn untrue_records_after(&self, after: usize, ca: &CertInfo) -> Result<Vec<UntrueRecord>> {
         let log = inventory::read_keeping_certificates_from(&self.path(INVENTORY), after + 1)?;
+        let mut untrue = Vec::new();
         for line in log.lines.iter().skip(after) {
             let inventory::Event::Issued(record) = &line.event else {
                 continue;
             };
             let copy = self.issued_copy(&record.serial);
             // Records of certkit 0.1 whose copy could not be matched carry no certificate: the copy is checked.
-            let der = match record.cert_der() {
-                Some(der) => der,
-                None => std::fs::read(&copy).map_err(|_| {
-                    self.refusal(
-                        line.number,
-                        &format!(
-                            "the record of serial {} carries no certificate and {} is missing",
-                            record.serial,
-                            copy.display()
-                        ),
-                    )
-                })?,
-            };
-            let falsehood = match CertInfo::from_der(&der, &copy) {
-                Ok(cert) => record.falsehood(&cert, ca)?.map(|f| f.message),
-                Err(_) => Some(format!(
-                    "the certificate of serial {} cannot be read",
-                    record.serial
+            let what = match record.cert_der().or_else(|| std::fs::read(&copy).ok()) {
+                None => Some(format!(
+                    "the record of serial {} carries no certificate and {} is missing",
+                    record.serial,
+                    copy.display()
                 )),
+                Some(der) => match CertInfo::from_der(&der, &copy) {
+                    Ok(cert) => record.falsehood(&cert, ca)?.map(|f| f.message),
+                    Err(_) => Some(format!(
+                        "the certificate of serial {} cannot be read",
+                        record.serial
+                    )),
+                },
             };
-            if let Some(what) = falsehood {
-                return Err(self.refusal(line.number, &what));
+            if let Some(what) = what {
+                untrue.push(UntrueRecord {
+                    line: line.number,
+                    serial: record.serial.clone(),
+                    what,
+                });
             }
         }
-        Ok(())
+        Ok(untrue)
     }
 
     /// Finishes or drops a settings change an interrupted command staged in `ca.json.new`: moved into place
@@ -423,4 +464,13 @@ fn remove_staged_outputs(entries: &[Entry]) -> usize {
         }
     }
     removed
+}
+
+/// The line of the first `issued` record whose serial an earlier one already has.
+fn duplicate_serial(log: &Log) -> Option<usize> {
+    let mut seen = HashSet::new();
+    log.lines.iter().find_map(|line| match &line.event {
+        Event::Issued(record) if !seen.insert(record.serial.clone()) => Some(line.number),
+        _ => None,
+    })
 }

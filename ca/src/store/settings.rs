@@ -87,6 +87,12 @@ impl KeyLocation {
 }
 
 impl CaSettings {
+    /// Parses `ca.json`'s bytes; `path` names it in errors.
+    pub fn parse(bytes: &[u8], path: &Path) -> Result<Self> {
+        serde_json::from_slice(bytes)
+            .map_err(|e| Error::malformed(path, format!("damaged settings: {e}")))
+    }
+
     /// The settings as the checkpoint signs them: compact JSON, fields in their declared order
     /// (`jq -cj .settings checkpoint.json` prints the same).
     pub fn canonical(&self) -> Result<String> {

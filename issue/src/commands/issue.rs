@@ -150,12 +150,18 @@ pub(super) fn new_key_plan(out: PathBuf, secrets: &NewKeySecrets) -> OutputPlan 
 
 /// Delivers one order through `engine` and signs a checkpoint.
 pub(super) fn issue_one(engine: &Engine<'_>, order: Order<'_>) -> Result<Issued> {
-    let issued = engine.commit(vec![engine.prepare(order)?])?;
-    engine.checkpoint()?;
-    issued
+    let issued = engine
+        .commit(vec![engine.prepare(order)?])?
         .into_iter()
         .next()
-        .ok_or(certkit_ca::Error::Bug("a commit returned nothing"))
+        .ok_or(certkit_ca::Error::Bug("a commit returned nothing"))?;
+    engine.checkpoint().map_err(|e| {
+        certkit_ca::Error::Failed(format!(
+            "{e}; the certificate {} was delivered and recorded, but this run could not finish: run the same command again to finish it",
+            issued.cert.serial
+        ))
+    })?;
+    Ok(issued)
 }
 
 /// Makes a key, signs `spec` (by the CA in `context`, else self-signed), records a CA-signed certificate and
