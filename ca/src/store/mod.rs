@@ -16,6 +16,7 @@ pub mod inventory;
 pub mod layout;
 mod move_key;
 mod reconcile;
+pub mod records;
 mod settings;
 
 pub use create::{CaSpec, Created, NewCaKey, check_can_init, init};
