@@ -95,10 +95,11 @@ pub fn publish(
             rfc3339(ca.cert.not_after)
         ));
     }
-    let log = store.log()?;
+    // What is revoked comes from the index, checked against the checkpoint, each record read again from the
+    // log: the cost is the number of revoked certificates, not of issued ones.
     let mut revoked = Vec::new();
     let mut serials = Vec::new();
-    for entry in log.entries(&store.path(store::INVENTORY))? {
+    for entry in store.revoked()? {
         if let Some(r) = &entry.revoked
             && entry.issued.not_after >= now
         {
@@ -120,7 +121,9 @@ pub fn publish(
         Err(e) => return Err(Error::io("read", &number_path, e)),
     };
     // The log is the record of every CRL signed; crlnumber keeps the count of CRLs older than that record.
-    let last_recorded = log.crls().map(|c| c.number).max().unwrap_or(0);
+    let last_recorded = store
+        .with_index(|index| index.last_crl_number())?
+        .unwrap_or(0);
     let number = last_file
         .max(last_recorded)
         .checked_add(1)

@@ -93,6 +93,16 @@ pub enum Error {
         /// Another way out, when there is one.
         fix: &'static str,
     },
+    /// The inventory's index cannot be used (it is rebuilt from the log when that helps).
+    #[error(
+        "the index {path} cannot be used: {what}; delete it and certkit builds it again from the inventory"
+    )]
+    Index {
+        /// The index file (or the log it indexes).
+        path: PathBuf,
+        /// What went wrong.
+        what: String,
+    },
     /// A serial, thumbprint or certificate is not in the CA's inventory.
     #[error("{0}")]
     NotFound(String),
@@ -155,6 +165,7 @@ impl Error {
             | Error::CaUnusable(_)
             | Error::Inventory { .. }
             | Error::SettingsChanged { .. }
+            | Error::Index { .. }
             | Error::Crypto { .. }
             | Error::Clock(_)
             | Error::Encoding { .. }

@@ -112,6 +112,24 @@ pub fn stage(path: &Path, bytes: &[u8], mode: u32) -> Result<Staged> {
     stage_as(path, bytes, mode, TEMP_PREFIX)
 }
 
+/// [`stage`] under exactly the temporary name `temp` (in `path`'s folder), so that a later run can find what a
+/// crash left without listing the folder.
+pub fn stage_named(path: &Path, bytes: &[u8], mode: u32, temp: &str) -> Result<Staged> {
+    let folder = folder_of(path);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(temp)
+        .rand_bytes(0)
+        .permissions(fs::Permissions::from_mode(mode))
+        .tempfile_in(folder)
+        .map_err(|e| Error::io("write into", folder, e))?;
+    tmp.write_all(bytes)
+        .map_err(|e| Error::io("write", path, e))?;
+    Ok(Staged {
+        tmp,
+        target: path.to_path_buf(),
+    })
+}
+
 /// [`stage`] under a temporary name that starts with `prefix` (which starts with `.certkit-`), so that what a
 /// crash leaves can be told apart and removed.
 pub fn stage_as(path: &Path, bytes: &[u8], mode: u32, prefix: &str) -> Result<Staged> {

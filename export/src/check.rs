@@ -37,7 +37,7 @@ pub struct GivenCert {
 pub struct CaView {
     /// The CA certificate.
     pub cert: CertInfo,
-    /// Everything it issued.
+    /// What it issued among the certificates the file allows.
     pub entries: Vec<Entry>,
     /// The CRL distribution point it puts into new certificates.
     pub crl_url: Option<String>,

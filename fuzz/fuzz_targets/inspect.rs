@@ -9,11 +9,12 @@ use certkit_export::inspect::{Facts, inspect};
 use libfuzzer_sys::fuzz_target;
 use zeroize::Zeroizing;
 
-const CONSUMERS: [&str; 5] = [
+const CONSUMERS: [&str; 6] = [
     "windows-legacy",
     "windows-modern",
     "dotnet",
     "openssl3",
+    "openssl3-legacy",
     "java",
 ];
 

@@ -17,8 +17,8 @@ use certkit_ca::dates::Validity;
 use certkit_ca::naming::check_cn;
 use certkit_ca::pfx::PfxProfile;
 use certkit_ca::signer::SigningCa;
-use certkit_ca::store::inventory::{Entry, Status};
-use certkit_ca::store::{Leftovers, StoreLock};
+use certkit_ca::store::StoreLock;
+use certkit_ca::store::inventory::Status;
 use certkit_ca::{CaStore, CertInfo, Error, KeyType, Profile, Result, Secret, Serial, Thumbprint};
 
 use crate::engine::{Engine, Order, PfxOutput, Prepared, Signer, SubjectKey};
@@ -438,18 +438,14 @@ fn survey(
     job: &BatchJob,
 ) -> Result<HashMap<String, (CertSummary, RowStatus)>> {
     let now = time::OffsetDateTime::now_utc();
-    let entries = store.entries()?;
-    let by_thumbprint: HashMap<Thumbprint, &Entry> =
-        entries.iter().map(|e| (e.issued.thumbprint, e)).collect();
     let mut done = HashMap::new();
-    let mut found_unrecorded = false;
     for row in &job.rows {
         let plan = job.plan(row);
         let cer = plan.cer();
         if cer.exists() {
             let cert = certkit_ca::certinfo::read_cert(&cer)?;
             let ours = cert.cn.as_deref() == Some(row.cn.as_str()) && cert.is_signed_by(ca_cert)?;
-            match by_thumbprint.get(&cert.thumbprint) {
+            match store.entry_by_thumbprint(&cert.thumbprint)?.as_ref() {
                 Some(entry) if entry.delivered && entry.issued.cn == row.cn => {
                     let status = match entry.status(now) {
                         Status::Revoked(_) => RowStatus::Revoked,
@@ -466,7 +462,6 @@ fn survey(
                         .filter(|p| p.exists())
                         .collect();
                     store.record_found(lock, &cert, &present)?;
-                    found_unrecorded = true;
                 }
                 _ => {
                     return Err(Error::BadInput(format!(
@@ -480,11 +475,7 @@ fn survey(
             }
         }
     }
-    let leftovers = if found_unrecorded {
-        store.leftovers()?
-    } else {
-        Leftovers::of(&entries)
-    };
+    let leftovers = store.leftovers()?;
     for row in job.rows.iter().filter(|r| !done.contains_key(&r.out)) {
         for path in all_outputs(&job.plan(row)) {
             if path.symlink_metadata().is_ok() && !leftovers.holds(&path) {

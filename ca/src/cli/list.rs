@@ -1,7 +1,7 @@
 //! `certkit-ca list`.
 
 use super::shared::CaDirArg;
-use crate::commands::list::ListRequest;
+use crate::commands::list::{ListRequest, StatusFilter};
 use crate::profile::Profile;
 use crate::term::Format;
 
@@ -17,6 +17,9 @@ pub struct ListArgs {
     /// Only valid certificates that expire within this many days.
     #[arg(long, value_name = "DAYS")]
     pub expiring_within: Option<u32>,
+    /// Only certificates with this status.
+    #[arg(long, value_enum)]
+    pub status: Option<StatusFilter>,
     /// Print a JSON array instead of a table.
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
@@ -32,6 +35,7 @@ impl ListArgs {
             ca: self.ca.ca,
             profile: self.profile,
             expiring_within: self.expiring_within,
+            status: self.status,
             format: Format::json_if(self.json),
             csv: self.csv,
         }

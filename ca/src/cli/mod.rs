@@ -9,6 +9,7 @@ mod crl;
 mod init;
 mod list;
 mod move_key;
+mod reindex;
 mod revoke;
 mod show;
 
@@ -43,6 +44,8 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Move the CA key from ca.key onto a PKCS#11 token (same certificate, same thumbprint).
     MoveKey(move_key::MoveKeyArgs),
+    /// Rebuild the inventory's index from the inventory, and put back issued/ copies that are missing.
+    Reindex(reindex::ReindexArgs),
     /// Print the shell completion script (source it, or install it as the README says).
     Completions(shared::CompletionsArgs),
 }
@@ -57,6 +60,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Crl(args) => commands::crl::run(args.request()),
         Command::Audit(args) => commands::audit::run(args.request()?),
         Command::MoveKey(args) => commands::move_key::run(args.request()),
+        Command::Reindex(args) => commands::reindex::run(args.request()),
         Command::Completions(args) => {
             commands::completions::run(args.shell, <Cli as clap::CommandFactory>::command())
         }

@@ -4,6 +4,7 @@
 use clap::ValueEnum;
 use clap::builder::PossibleValue;
 
+use crate::commands::list::StatusFilter;
 use crate::keys::KeyType;
 use crate::pfx::PfxProfile;
 use crate::profile::Profile;
@@ -41,6 +42,15 @@ impl ValueEnum for PfxProfile {
 impl ValueEnum for RevocationReason {
     fn value_variants<'a>() -> &'a [Self] {
         &RevocationReason::ALL
+    }
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name()).help(self.description()))
+    }
+}
+
+impl ValueEnum for StatusFilter {
+    fn value_variants<'a>() -> &'a [Self] {
+        &StatusFilter::ALL
     }
     fn to_possible_value(&self) -> Option<PossibleValue> {
         Some(PossibleValue::new(self.name()).help(self.description()))

@@ -12,9 +12,9 @@ use crate::keys::KeyType;
 use crate::profile::Profile;
 use crate::san::San;
 use crate::serial::Serial;
-use crate::store::CaStore;
+use crate::store::index::ListFilter;
 use crate::store::inventory::{Entry, Status};
-use crate::term::{self, Format, Report};
+use crate::term::{self, Format};
 use crate::thumbprint::Thumbprint;
 
 /// What `certkit-ca list` was asked to do.
@@ -26,10 +26,68 @@ pub struct ListRequest {
     pub profile: Option<Profile>,
     /// Only valid certificates expiring within this many days.
     pub expiring_within: Option<u32>,
+    /// Only certificates with this status.
+    pub status: Option<StatusFilter>,
     /// How to print the result.
     pub format: Format,
     /// Print CSV instead.
     pub csv: bool,
+}
+
+/// A status `list --status` selects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusFilter {
+    /// Delivered, within validity, not revoked.
+    Valid,
+    /// Revoked, for whatever reason.
+    Revoked,
+    /// Past its end of validity.
+    Expired,
+    /// Recorded by a run that was interrupted before it delivered the files.
+    Undelivered,
+}
+
+impl StatusFilter {
+    /// Every status, in the order the help lists them.
+    pub const ALL: [StatusFilter; 4] = [
+        StatusFilter::Valid,
+        StatusFilter::Revoked,
+        StatusFilter::Expired,
+        StatusFilter::Undelivered,
+    ];
+
+    /// Its name on the command line and in `--json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StatusFilter::Valid => "valid",
+            StatusFilter::Revoked => "revoked",
+            StatusFilter::Expired => "expired",
+            StatusFilter::Undelivered => "undelivered",
+        }
+    }
+
+    /// One line on what it selects.
+    pub fn description(self) -> &'static str {
+        match self {
+            StatusFilter::Valid => "Delivered, within its validity, not revoked",
+            StatusFilter::Revoked => "Revoked, for whatever reason",
+            StatusFilter::Expired => "Past its end of validity (and not revoked)",
+            StatusFilter::Undelivered => {
+                "Recorded by a run that was interrupted before it delivered the files"
+            }
+        }
+    }
+
+    fn status(self) -> Status {
+        match self {
+            StatusFilter::Valid => Status::Valid,
+            StatusFilter::Revoked => {
+                Status::Revoked(crate::store::inventory::RevocationReason::Unspecified)
+            }
+            StatusFilter::Expired => Status::Expired,
+            StatusFilter::Undelivered => Status::Undelivered,
+        }
+    }
 }
 
 /// One issued certificate as `list` prints it.
@@ -95,12 +153,8 @@ impl ListRow {
     }
 }
 
-/// The certificates `list` prints, newest first.
-#[derive(Debug, Serialize)]
-#[serde(transparent)]
-pub struct ListReport(pub Vec<ListRow>);
-
-/// Lists the inventory.
+/// Lists the inventory, newest first, as the index reads it: the first line appears at once and memory holds
+/// one row at a time, however many certificates the CA issued.
 pub fn run(req: ListRequest) -> Result<()> {
     if let Some(days) = req.expiring_within
         && days > crate::dates::MAX_DAYS
@@ -110,7 +164,7 @@ pub fn run(req: ListRequest) -> Result<()> {
             crate::dates::MAX_DAYS
         )));
     }
-    let ca = CaStore::open(&req.ca)?;
+    let ca = term::open_ca(&req.ca, None)?;
     let now = OffsetDateTime::now_utc();
     // A record the CA key has not vouched for and that is not true is never shown as valid.
     let untrue = ca.untrue_records()?;
@@ -122,91 +176,236 @@ pub fn run(req: ListRequest) -> Result<()> {
             req.ca.display()
         ));
     }
-    let mut rows: Vec<ListRow> = ca
-        .entries()?
-        .iter()
-        .filter(|e| req.profile.is_none_or(|p| e.issued.profile == p))
-        .filter(|e| {
-            req.expiring_within.is_none_or(|days| {
-                e.status(now) == Status::Valid
-                    && e.issued.not_after <= now + Duration::days(days.into())
-            })
-        })
-        .map(|e| {
-            let mut row = ListRow::new(e, now);
-            if untrue.iter().any(|u| u.serial == row.serial) {
-                row.status = "forged".into();
-            }
-            row
-        })
-        .collect();
-    rows.reverse();
-    let undelivered = rows.iter().filter(|r| r.status == "undelivered").count();
+    let filter = ListFilter {
+        profile: req.profile,
+        status: req.status.map(StatusFilter::status),
+        expiring_by: req
+            .expiring_within
+            .map(|days| now + Duration::days(days.into())),
+    };
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let mut table = Output::new(&req);
+    let mut undelivered = 0;
+    let listed = ca.list(&filter, now, &mut |entry| {
+        let mut row = ListRow::new(&entry, now);
+        if untrue.iter().any(|u| u.serial == row.serial) {
+            row.status = "forged".into();
+        }
+        if row.status == "undelivered" {
+            undelivered += 1;
+        }
+        table.row(&mut out, row)?;
+        Ok(true)
+    });
+    let finished = listed.and_then(|()| table.finish(&mut out));
     if let Some(warning) = super::show::undelivered_warning(undelivered, &req.ca) {
         term::warn(&warning);
     }
-    if req.csv {
-        return write_csv(&rows);
-    }
-    term::render(&ListReport(rows), req.format)
+    finished
 }
 
-/// The rows as CSV: the JSON field names as the header, lists joined with spaces.
-fn write_csv(rows: &[ListRow]) -> Result<()> {
-    let mut out = csv::Writer::from_writer(io::stdout().lock());
-    let header = [
-        "serial",
-        "subject",
-        "cn",
-        "profile",
-        "sans",
-        "extra_ekus",
-        "key",
-        "not_before",
-        "not_after",
-        "thumbprint",
-        "status",
-        "revoked_at",
-        "revocation_reason",
-        "renewal_of",
-        "crl_url",
-    ];
-    let fail = |e: csv::Error| match e.into_kind() {
-        csv::ErrorKind::Io(io) => crate::Error::Output(io),
-        other => crate::Error::Encoding {
-            what: "the CSV listing",
-            detail: format!("{other:?}"),
-        },
-    };
-    out.write_record(header).map_err(fail)?;
-    for r in rows {
-        let sans: Vec<String> = r.sans.iter().map(ToString::to_string).collect();
-        out.write_record(
-            [
-                r.serial.to_string(),
-                r.subject.clone(),
-                r.cn.clone(),
-                r.profile.to_string(),
-                sans.join(" "),
-                r.extra_ekus.join(" "),
-                r.key.to_string(),
-                rfc3339(r.not_before),
-                rfc3339(r.not_after),
-                r.thumbprint.to_string(),
-                r.status.clone(),
-                r.revoked_at.map(rfc3339).unwrap_or_default(),
-                r.revocation_reason.clone().unwrap_or_default(),
-                r.renewal_of
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-                r.crl_url.clone().unwrap_or_default(),
-            ]
-            .map(spreadsheet_text),
-        )
-        .map_err(fail)?;
+/// The listing as it is printed: a JSON array, CSV, or a table, one row at a time.
+enum Output {
+    Json {
+        rows: usize,
+    },
+    Csv {
+        header: bool,
+    },
+    Table {
+        pending: Vec<ListRow>,
+        widths: Option<[usize; 5]>,
+    },
+}
+
+/// Rows a table looks at to size its columns before it starts printing (the subject, last, takes what it needs).
+const TABLE_SIZING_ROWS: usize = 64;
+
+const TABLE_HEADER: [&str; 6] = [
+    "SERIAL",
+    "PROFILE",
+    "NOT AFTER",
+    "STATUS",
+    "THUMBPRINT",
+    "SUBJECT",
+];
+
+fn output_error(e: io::Error) -> crate::Error {
+    crate::Error::Output(e)
+}
+
+impl Output {
+    fn new(req: &ListRequest) -> Self {
+        if req.csv {
+            Output::Csv { header: false }
+        } else if req.format == Format::Json {
+            Output::Json { rows: 0 }
+        } else {
+            Output::Table {
+                pending: Vec::new(),
+                widths: None,
+            }
+        }
     }
-    out.flush().map_err(crate::Error::Output)
+
+    fn row(&mut self, out: &mut dyn Write, row: ListRow) -> Result<()> {
+        match self {
+            Output::Json { rows } => {
+                let json = serde_json::to_string_pretty(&row)
+                    .map_err(|e| crate::Error::json("a listing row", e))?;
+                let indented = json.replace('\n', "\n  ");
+                let lead = if *rows == 0 { "[\n  " } else { ",\n  " };
+                *rows += 1;
+                write!(out, "{lead}{indented}").map_err(output_error)
+            }
+            Output::Csv { header } => {
+                if !*header {
+                    *header = true;
+                    write_csv_record(out, &CSV_HEADER.map(String::from))?;
+                }
+                write_csv_record(out, &csv_cells(&row))
+            }
+            Output::Table { pending, widths } => match widths {
+                Some(widths) => write_table_row(out, widths, &table_cells(&row)),
+                None => {
+                    pending.push(row);
+                    if pending.len() < TABLE_SIZING_ROWS {
+                        return Ok(());
+                    }
+                    let sized = size_table(pending);
+                    write_table_row(out, &sized, &TABLE_HEADER.map(String::from))?;
+                    for row in pending.drain(..) {
+                        write_table_row(out, &sized, &table_cells(&row))?;
+                    }
+                    *widths = Some(sized);
+                    Ok(())
+                }
+            },
+        }
+    }
+
+    fn finish(&mut self, out: &mut dyn Write) -> Result<()> {
+        match self {
+            Output::Json { rows: 0 } => writeln!(out, "[]").map_err(output_error)?,
+            Output::Json { .. } => writeln!(out, "\n]").map_err(output_error)?,
+            Output::Csv { header } => {
+                if !*header {
+                    write_csv_record(out, &CSV_HEADER.map(String::from))?;
+                }
+            }
+            Output::Table { pending, widths } => {
+                if widths.is_none() {
+                    if pending.is_empty() {
+                        writeln!(out, "No certificates match.").map_err(output_error)?;
+                    } else {
+                        let sized = size_table(pending);
+                        write_table_row(out, &sized, &TABLE_HEADER.map(String::from))?;
+                        for row in pending.drain(..) {
+                            write_table_row(out, &sized, &table_cells(&row))?;
+                        }
+                    }
+                }
+            }
+        }
+        out.flush().map_err(output_error)
+    }
+}
+
+fn table_cells(r: &ListRow) -> [String; 6] {
+    let status = match &r.revocation_reason {
+        Some(reason) => format!("revoked ({reason})"),
+        None => r.status.clone(),
+    };
+    [
+        r.serial.to_string(),
+        r.profile.to_string(),
+        rfc3339(r.not_after),
+        status,
+        r.thumbprint.to_string(),
+        r.subject.clone(),
+    ]
+}
+
+fn size_table(rows: &[ListRow]) -> [usize; 5] {
+    let mut widths = [0; 5];
+    for (width, head) in widths.iter_mut().zip(TABLE_HEADER) {
+        *width = head.len();
+    }
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(table_cells(row)) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    widths
+}
+
+fn write_table_row(out: &mut dyn Write, widths: &[usize; 5], cells: &[String; 6]) -> Result<()> {
+    let mut line = String::new();
+    for (cell, width) in cells.iter().zip(widths) {
+        line.push_str(&format!("{cell:<width$}  "));
+    }
+    line.push_str(&cells[5]);
+    writeln!(out, "{}", term::terminal_safe(line.trim_end())).map_err(output_error)
+}
+
+const CSV_HEADER: [&str; 15] = [
+    "serial",
+    "subject",
+    "cn",
+    "profile",
+    "sans",
+    "extra_ekus",
+    "key",
+    "not_before",
+    "not_after",
+    "thumbprint",
+    "status",
+    "revoked_at",
+    "revocation_reason",
+    "renewal_of",
+    "crl_url",
+];
+
+/// A row's CSV cells: the JSON field names' values, lists joined with spaces.
+fn csv_cells(r: &ListRow) -> [String; 15] {
+    let sans: Vec<String> = r.sans.iter().map(ToString::to_string).collect();
+    [
+        r.serial.to_string(),
+        r.subject.clone(),
+        r.cn.clone(),
+        r.profile.to_string(),
+        sans.join(" "),
+        r.extra_ekus.join(" "),
+        r.key.to_string(),
+        rfc3339(r.not_before),
+        rfc3339(r.not_after),
+        r.thumbprint.to_string(),
+        r.status.clone(),
+        r.revoked_at.map(rfc3339).unwrap_or_default(),
+        r.revocation_reason.clone().unwrap_or_default(),
+        r.renewal_of
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        r.crl_url.clone().unwrap_or_default(),
+    ]
+    .map(spreadsheet_text)
+}
+
+fn write_csv_record(out: &mut dyn Write, cells: &[String; 15]) -> Result<()> {
+    let mut writer = csv::WriterBuilder::new().from_writer(Vec::new());
+    writer
+        .write_record(cells)
+        .map_err(|e| crate::Error::Encoding {
+            what: "the CSV listing",
+            detail: e.to_string(),
+        })?;
+    let bytes = writer.into_inner().map_err(|e| crate::Error::Encoding {
+        what: "the CSV listing",
+        detail: e.to_string(),
+    })?;
+    out.write_all(&bytes).map_err(output_error)
 }
 
 /// A cell a spreadsheet shows as text, never evaluates: one that starts with `=`, `+`, `-`, `@`, a tab or a
@@ -217,58 +416,5 @@ fn spreadsheet_text(cell: String) -> String {
         format!("'{cell}")
     } else {
         cell
-    }
-}
-
-impl Report for ListReport {
-    fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
-        if self.0.is_empty() {
-            return writeln!(out, "No certificates match.");
-        }
-        let rows: Vec<[String; 6]> = self
-            .0
-            .iter()
-            .map(|r| {
-                let status = match &r.revocation_reason {
-                    Some(reason) => format!("revoked ({reason})"),
-                    None => r.status.clone(),
-                };
-                [
-                    r.serial.to_string(),
-                    r.profile.to_string(),
-                    r.subject.clone(),
-                    rfc3339(r.not_after),
-                    status,
-                    r.thumbprint.to_string(),
-                ]
-            })
-            .collect();
-        let header = [
-            "SERIAL",
-            "PROFILE",
-            "SUBJECT",
-            "NOT AFTER",
-            "STATUS",
-            "THUMBPRINT",
-        ];
-        let mut widths = header.map(str::len);
-        for row in &rows {
-            for (width, cell) in widths.iter_mut().zip(row) {
-                *width = (*width).max(cell.chars().count());
-            }
-        }
-        let mut line = |cells: [&str; 6]| {
-            let padded: Vec<String> = cells
-                .iter()
-                .zip(widths)
-                .map(|(c, w)| format!("{c:<w$}"))
-                .collect();
-            writeln!(out, "{}", padded.join("  ").trim_end())
-        };
-        line(header)?;
-        for row in &rows {
-            line([&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]])?;
-        }
-        Ok(())
     }
 }

@@ -6,5 +6,6 @@ pub mod crl;
 pub mod init;
 pub mod list;
 pub mod move_key;
+pub mod reindex;
 pub mod revoke;
 pub mod show;

@@ -11,8 +11,7 @@ use crate::error::Result;
 use crate::keys::KeyType;
 use crate::profile;
 use crate::serial::Serial;
-use crate::store::inventory::Status;
-use crate::store::{CaStore, KeyLocation};
+use crate::store::KeyLocation;
 use crate::term::{self, Format, Report, output::path_text};
 use crate::thumbprint::Thumbprint;
 
@@ -72,13 +71,11 @@ pub struct ShowReport {
 
 /// Shows the CA.
 pub fn run(req: ShowRequest) -> Result<()> {
-    let ca = CaStore::open(&req.ca)?.with_module(req.module.clone());
+    let ca = term::open_ca(&req.ca, req.module.clone())?;
     let cert = ca.cert()?;
     let key = KeyType::of_spki_der(&cert.spki_der)?;
-    let entries = ca.entries()?;
     let now = OffsetDateTime::now_utc();
-    let count =
-        |wanted: fn(&Status) -> bool| entries.iter().filter(|e| wanted(&e.status(now))).count();
+    let counts = ca.counts(now)?;
     let report = ShowReport {
         dir: path_text(&req.ca),
         config_lines: profile::ca_lines(&cert.thumbprint),
@@ -95,11 +92,11 @@ pub fn run(req: ShowRequest) -> Result<()> {
         thumbprint: cert.thumbprint,
         sha256: cert.sha256,
         crl_url: ca.settings()?.crl_url,
-        issued: entries.len(),
-        valid: count(|s| *s == Status::Valid),
-        revoked: count(|s| matches!(s, Status::Revoked(_))),
-        expired: count(|s| *s == Status::Expired),
-        undelivered: count(|s| *s == Status::Undelivered),
+        issued: counts.issued,
+        valid: counts.valid,
+        revoked: counts.revoked,
+        expired: counts.expired,
+        undelivered: counts.undelivered,
         key_location: ca.key_location()?,
         warnings: Vec::new(),
     };

@@ -11,7 +11,7 @@
 //! bytes <bytes of inventory.jsonl covered>
 //! time <RFC 3339, UTC>
 //! settings <SHA-256 of the signed settings, as compact JSON>
-//! revoked <revocations among the records covered> <SHA-256 of their "SERIAL TIME REASON" lines>
+//! revoked <revocations among the records covered> <the chain of their "SERIAL TIME REASON" lines>
 //! undelivered <certificates recorded but not delivered> <SHA-256 of their "SERIAL" lines>
 //! ```
 //!
@@ -26,13 +26,15 @@ use openssl::hash::MessageDigest;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::inventory::{ChainHash, Event, Log};
+use super::inventory::{ChainHash, Event, Log, LogLine};
+use super::records::RevokedRecord;
 use super::settings::CaSettings;
 use crate::certinfo::CertInfo;
 use crate::dates::{now_utc_seconds, rfc3339};
 use crate::error::{Error, Result};
 use crate::files::sha256_hex;
 use crate::keys::KeyType;
+use crate::serial::Serial;
 
 /// The checkpoint file in the CA folder.
 pub const CHECKPOINT: &str = "checkpoint.json";
@@ -40,74 +42,101 @@ pub const CHECKPOINT: &str = "checkpoint.json";
 const FORMAT_V1: &str = "certkit-checkpoint-1";
 const FORMAT_V2: &str = "certkit-checkpoint-2";
 
-/// A count of records and the SHA-256 of the lines that describe them.
+/// A count of records and a SHA-256 over the lines that describe them.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Tally {
     /// How many.
     pub count: usize,
-    /// SHA-256 of their lines, lowercase hex.
+    /// The SHA-256, lowercase hex.
     pub sha256: String,
 }
 
-impl Tally {
-    fn of(lines: &str, count: usize) -> Self {
-        Tally {
-            count,
-            sha256: sha256_hex(lines.as_bytes()),
-        }
-    }
+/// SHA-256 of nothing: where the revocation chain starts.
+pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// The line a revocation contributes to the checkpoint's revocation chain: `SERIAL TIME REASON`.
+pub fn revocation_line(r: &RevokedRecord) -> String {
+    format!("{} {} {}", r.serial, rfc3339(r.revoked_at), r.reason)
+}
+
+/// The revocation chain one revocation further: SHA-256 of the chain so far (hex), a newline and the line.
+pub fn chain_revocation(chain: &str, r: &RevokedRecord) -> String {
+    sha256_hex(format!("{chain}\n{}", revocation_line(r)).as_bytes())
 }
 
 /// What the checkpoint signs about the records it covers, besides their hash chain.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct CoveredState {
-    /// The revocations, in the order they were recorded: `SERIAL TIME REASON` a line.
+    /// The revocations, in the order they were recorded, as a chain: starting from the SHA-256 of nothing,
+    /// each revocation makes it the SHA-256 of the chain so far (hex), a newline and `SERIAL TIME REASON`. A
+    /// chain, so that the next checkpoint extends the last one with the revocations recorded since.
     pub revoked: Tally,
     /// The certificates recorded ahead of a delivery that has not been recorded, in the order they were
-    /// recorded: `SERIAL` a line.
+    /// recorded: SHA-256 of a `SERIAL` line for each.
     pub undelivered: Tally,
 }
 
 impl CoveredState {
-    /// The state of the first `count` lines of `log`.
+    /// The state of the first `count` lines of `log` (read whole: the audit, a CA without a version 2
+    /// checkpoint yet).
     pub fn of(log: &Log, count: usize) -> Self {
-        let mut revoked = String::new();
-        let mut revocations = 0;
-        let mut pending: Vec<(String, bool)> = Vec::new();
-        let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-        for line in log.lines.iter().take(count) {
+        let lines = &log.lines[..count.min(log.lines.len())];
+        let start = Tally {
+            count: 0,
+            sha256: EMPTY_SHA256.into(),
+        };
+        let revoked = extend_revocations(&start, lines);
+        let mut pending: Vec<(Serial, bool)> = Vec::new();
+        let mut at: std::collections::HashMap<Serial, usize> = std::collections::HashMap::new();
+        for line in lines {
             match &line.event {
-                Event::Revoked(r) => {
-                    revocations += 1;
-                    revoked.push_str(&format!(
-                        "{} {} {}\n",
-                        r.serial,
-                        rfc3339(r.revoked_at),
-                        r.reason
-                    ));
-                }
                 Event::Issued(record) if record.pending => {
-                    at.insert(record.serial.to_string(), pending.len());
-                    pending.push((record.serial.to_string(), true));
+                    at.insert(record.serial.clone(), pending.len());
+                    pending.push((record.serial.clone(), true));
                 }
                 Event::Delivered(done) => {
-                    if let Some(&i) = at.get(&done.serial.to_string()) {
+                    if let Some(&i) = at.get(&done.serial) {
                         pending[i].1 = false;
                     }
                 }
                 _ => {}
             }
         }
-        let undelivered: Vec<&str> = pending
+        let undelivered: Vec<&Serial> = pending
             .iter()
             .filter(|(_, open)| *open)
-            .map(|(s, _)| s.as_str())
+            .map(|(s, _)| s)
             .collect();
-        let text: String = undelivered.iter().map(|s| format!("{s}\n")).collect();
         CoveredState {
-            revoked: Tally::of(&revoked, revocations),
-            undelivered: Tally::of(&text, undelivered.len()),
+            revoked,
+            undelivered: undelivered_tally(undelivered),
         }
+    }
+}
+
+/// `tally`, a revocation chain, extended with the revocations among `lines`.
+pub fn extend_revocations(tally: &Tally, lines: &[LogLine]) -> Tally {
+    let mut next = tally.clone();
+    for line in lines {
+        if let Event::Revoked(r) = &line.event {
+            next.count += 1;
+            next.sha256 = chain_revocation(&next.sha256, r);
+        }
+    }
+    next
+}
+
+/// The undelivered tally of these serials, in the order they were recorded.
+pub fn undelivered_tally<'a>(serials: impl IntoIterator<Item = &'a Serial>) -> Tally {
+    let mut count = 0;
+    let mut text = String::new();
+    for serial in serials {
+        count += 1;
+        text.push_str(&format!("{serial}\n"));
+    }
+    Tally {
+        count,
+        sha256: sha256_hex(text.as_bytes()),
     }
 }
 

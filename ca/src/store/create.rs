@@ -258,6 +258,17 @@ fn init_files(
         files::remove_all(&written);
         return Err(Error::io("create folder", &work.join(ISSUED_DIR), e));
     }
+    // The index starts with the log, so that the first command has nothing to build.
+    let index = super::index::Index::open(
+        &work.join(super::index::INDEX),
+        &work.join(INVENTORY),
+        &inventory::ca_binding(&info.der),
+    );
+    if let Err(e) = index {
+        files::remove_all(&written);
+        let _ = std::fs::remove_file(work.join(super::index::INDEX));
+        return Err(e);
+    }
     // Named where they will be once the folder is in place.
     let files = written
         .iter()

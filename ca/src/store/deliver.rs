@@ -84,7 +84,7 @@ pub struct Delivery {
 impl CaStore {
     /// The outputs of interrupted deliveries, which a rerun may replace.
     pub fn leftovers(&self) -> Result<Leftovers> {
-        Ok(Leftovers::of(&self.entries()?))
+        Ok(Leftovers::of(&self.undelivered()?))
     }
 
     /// The certificate an earlier run delivered to exactly `paths` but never confirmed: it failed or was killed
@@ -98,10 +98,7 @@ impl CaStore {
             .iter()
             .map(|p| guard::resolve(p).display().to_string())
             .collect();
-        for entry in self.entries()?.into_iter().rev() {
-            if entry.line <= covered {
-                break;
-            }
+        for entry in self.recorded_after(covered)?.into_iter().rev() {
             let record = &entry.issued;
             let recorded: HashSet<String> = record.outputs.iter().map(|o| o.path.clone()).collect();
             if entry.delivered
@@ -195,10 +192,16 @@ impl CaStore {
 
         let mut copies = Vec::new();
         for (record, der) in &records {
-            copies.push(files::stage(
+            let staged = self.staged_copy(&record.serial);
+            let name = staged
+                .file_name()
+                .and_then(|n| n.to_str())
+                .ok_or(Error::Bug("a staged copy without a name"))?;
+            copies.push(files::stage_named(
                 &self.issued_copy(&record.serial),
                 der,
                 PUBLIC,
+                name,
             )?);
         }
         let mut staged = Vec::new();

@@ -4,8 +4,13 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use super::checkpoint::{CHECKPOINT, Checkpoint, Coverage, CoveredState};
-use super::inventory::{self, ChainHash, Entry, Event, Log};
+use std::sync::{Arc, Mutex};
+
+use super::checkpoint::{
+    CHECKPOINT, Checkpoint, Coverage, CoveredState, extend_revocations, undelivered_tally,
+};
+use super::index::{INDEX, Index, Refresh};
+use super::inventory::{self, ChainHash, Event};
 use super::layout::*;
 use super::settings::{CaSettings, KeyLocation};
 use crate::certinfo::CertInfo;
@@ -15,7 +20,6 @@ use crate::keys;
 use crate::secret::Secret;
 use crate::serial::Serial;
 use crate::signer::{CaKey, SigningCa};
-use crate::thumbprint::Thumbprint;
 use crate::token::{self, ModuleSearch};
 
 /// A CA folder that exists.
@@ -24,6 +28,18 @@ pub struct CaStore {
     dir: PathBuf,
     /// The PKCS#11 module the user named (`--pkcs11-module`), which overrides what the folder records.
     module: Option<PathBuf>,
+    /// The inventory's index, opened on first use and shared by the clones of this store (a batch's threads).
+    index: Arc<Mutex<IndexState>>,
+}
+
+/// The index as this process has it.
+#[derive(Debug, Default)]
+struct IndexState {
+    index: Option<Index>,
+    /// How it was brought up to date when it was opened, until someone asks (`CaStore::refresh_index`).
+    refresh: Option<Refresh>,
+    /// What was checked against the checkpoint already (`CaStore::verified_revocations`, ...).
+    verified: Vec<String>,
 }
 
 /// Holding this keeps other certkit processes from writing to the CA folder; dropping it releases the lock.
@@ -58,6 +74,7 @@ impl CaStore {
         let store = CaStore {
             dir: dir.into(),
             module: None,
+            index: Arc::default(),
         };
         if !dir.join(CA_KEY).is_file() && store.settings_file()?.pkcs11.is_none() {
             return Err(missing(CA_KEY));
@@ -92,6 +109,14 @@ impl CaStore {
         self.dir.join(ISSUED_DIR).join(format!("{serial}.cer"))
     }
 
+    /// Where the `issued/` copy of a certificate is staged while its delivery is under way (a crash may leave
+    /// it; the next reconcile removes it).
+    pub fn staged_copy(&self, serial: &Serial) -> PathBuf {
+        self.dir
+            .join(ISSUED_DIR)
+            .join(format!("{TEMP_PREFIX}{serial}.cer"))
+    }
+
     /// The CA certificate.
     pub fn cert(&self) -> Result<CertInfo> {
         crate::certinfo::read_cert(&self.path(CA_PEM))
@@ -102,19 +127,85 @@ impl CaStore {
         Ok(inventory::ca_binding(&self.cert()?.der))
     }
 
-    /// The inventory log as it is on disk, without the certificates its records carry.
-    pub fn log(&self) -> Result<Log> {
-        inventory::read(&self.path(INVENTORY), false)
+    /// Runs `f` with the inventory's index, opened (and brought up to date with the log) on first use.
+    pub fn with_index<T>(&self, f: impl FnOnce(&mut Index) -> Result<T>) -> Result<T> {
+        let mut state = self
+            .index
+            .lock()
+            .map_err(|_| Error::Bug("the index's lock was poisoned"))?;
+        if state.index.is_none() {
+            let (index, refresh) =
+                Index::open(&self.path(INDEX), &self.path(INVENTORY), &self.binding()?)?;
+            state.index = Some(index);
+            state.refresh = Some(refresh);
+        }
+        let index = state
+            .index
+            .as_mut()
+            .ok_or(Error::Bug("the index was not kept"))?;
+        f(index)
     }
 
-    /// Every certificate the CA recorded, in issuance order (records without the certificates they carry).
-    pub fn entries(&self) -> Result<Vec<Entry>> {
-        self.log()?.into_entries(&self.path(INVENTORY))
+    /// Opens the index now and says how it was brought up to date (once: later calls say nothing new).
+    pub fn refresh_index(&self) -> Result<Refresh> {
+        self.with_index(|_| Ok(()))?;
+        let mut state = self
+            .index
+            .lock()
+            .map_err(|_| Error::Bug("the index's lock was poisoned"))?;
+        Ok(state.refresh.take().unwrap_or_default())
     }
 
-    /// Appends events to the log. The caller holds the lock.
+    /// Rebuilds the index from the whole log (`certkit-ca reindex`, or when it disagrees with the log: `why`);
+    /// returns how many lines it read.
+    pub fn rebuild_index(&self, why: &str) -> Result<usize> {
+        let binding = self.binding()?;
+        let lines = self.with_index(|index| index.rebuild(&binding))?;
+        let mut state = self
+            .index
+            .lock()
+            .map_err(|_| Error::Bug("the index's lock was poisoned"))?;
+        state.verified.clear();
+        let rebuilt = Refresh {
+            rebuilt: Some(why.to_string()),
+            applied: lines,
+        };
+        state.refresh = Some(rebuilt);
+        Ok(lines)
+    }
+
+    /// True if `what` was checked against the checkpoint already in this process.
+    pub(super) fn was_verified(&self, what: &str) -> bool {
+        self.index
+            .lock()
+            .is_ok_and(|state| state.verified.iter().any(|v| v == what))
+    }
+
+    /// Notes that `what` was checked against the checkpoint.
+    pub(super) fn mark_verified(&self, what: &str) {
+        if let Ok(mut state) = self.index.lock() {
+            state.verified.push(what.to_string());
+        }
+    }
+
+    /// Appends events to the log and brings the index up to date with them. The caller holds the lock.
     pub fn append(&self, _lock: &StoreLock, events: &[Event]) -> Result<ChainHash> {
-        inventory::append(&self.path(INVENTORY), events, &self.binding()?)
+        let head = inventory::append(&self.path(INVENTORY), events, &self.binding()?)?;
+        let opened = self
+            .index
+            .lock()
+            .map_err(|_| Error::Bug("the index's lock was poisoned"))?
+            .index
+            .is_some();
+        // The log is what counts: an index that cannot follow is dropped and catches up (or is rebuilt) when
+        // it is next opened.
+        if opened && self.with_index(|index| index.catch_up()).is_err() {
+            let _ = std::fs::remove_file(self.path(INDEX));
+            if let Ok(mut state) = self.index.lock() {
+                state.index = None;
+            }
+        }
+        Ok(head)
     }
 
     /// Signs a checkpoint of the inventory as it is now, and of the settings, if the last checkpoint does not
@@ -124,30 +215,54 @@ impl CaStore {
         self.sign_checkpoint(ca, &self.settings()?)
     }
 
-    /// Signs a checkpoint that covers the inventory as it is now and `settings`.
+    /// Signs a checkpoint that covers the inventory as it is now and `settings`. Its revocation chain extends
+    /// the last checkpoint's with the revocations recorded since (or is made from the whole log once, for a
+    /// CA without a version 2 checkpoint), so signing costs what happened since the last one.
     fn sign_checkpoint(&self, ca: &SigningCa, settings: &CaSettings) -> Result<()> {
-        let log = self.log()?;
-        let head = log.head(&inventory::ca_binding(&ca.cert.der));
-        let state = CoveredState::of(&log, log.lines.len());
-        let path = self.path(CHECKPOINT);
-        if let Some(current) = Checkpoint::read(&path)?
+        let (head, count, bytes) = self.with_index(|index| {
+            index.catch_up()?;
+            Ok((index.head.clone(), index.lines, index.bytes))
+        })?;
+        let current = self.signed_checkpoint()?;
+        let revoked = match current
+            .as_ref()
+            .filter(|c| c.state.is_some() && c.bytes.is_some())
+        {
+            Some(last) => {
+                let since = self.after_checkpoint(Some(last))?;
+                let state = last
+                    .state
+                    .as_ref()
+                    .ok_or(Error::Bug("a checkpoint without state"))?;
+                extend_revocations(&state.revoked, &since.lines)
+            }
+            None => {
+                let log = inventory::read(&self.path(INVENTORY), false)?;
+                CoveredState::of(&log, log.lines.len()).revoked
+            }
+        };
+        let undelivered = self.undelivered()?;
+        let state = CoveredState {
+            revoked,
+            undelivered: undelivered_tally(undelivered.iter().map(|e| &e.issued.serial)),
+        };
+        if let Some(current) = &current
             && current.head == head
-            && current.count == log.lines.len()
+            && current.count == count
             && current.settings.as_ref() == Some(settings)
             && current.state.as_ref() == Some(&state)
-            && current.verify(&ca.cert)?
         {
             return Ok(());
         }
         let coverage = Coverage {
             head: &head,
-            count: log.lines.len(),
-            bytes: log.bytes,
+            count,
+            bytes,
             settings,
             state: &state,
         };
         let checkpoint = Checkpoint::sign(&|m| ca.sign_bytes(m), ca.key_type, &coverage)?;
-        files::replace(&path, &checkpoint.to_bytes()?, PUBLIC)
+        files::replace(&self.path(CHECKPOINT), &checkpoint.to_bytes()?, PUBLIC)
     }
 
     /// Changes the CA's settings: the new `ca.json` is staged as `ca.json.new`, the CA key signs a checkpoint
@@ -245,42 +360,6 @@ impl CaStore {
         };
         SigningCa::new(cert, key, settings.crl_url, &self.path(CA_PEM), &key_origin)
     }
-
-    /// Finds an issued certificate by serial (hex), SHA-1 thumbprint, or certificate file (DER or PEM).
-    pub fn find(&self, reference: &str) -> Result<Entry> {
-        let entries = self.entries()?;
-        let path = Path::new(reference);
-        let (wanted, label) = if path.is_file() {
-            let cert = crate::certinfo::read_cert(path)?;
-            (
-                Wanted::Thumbprint(cert.thumbprint),
-                format!("the certificate in {reference}"),
-            )
-        } else if let Ok(t) = Thumbprint::parse(reference) {
-            (Wanted::Thumbprint(t), format!("thumbprint {t}"))
-        } else {
-            let serial = Serial::parse(reference).map_err(|_| {
-                Error::BadInput(format!(
-                    "'{reference}' is not a serial number, a thumbprint or a certificate file"
-                ))
-            })?;
-            let label = format!("serial {serial}");
-            (Wanted::Serial(serial), label)
-        };
-        entries
-            .into_iter()
-            .find(|e| match &wanted {
-                Wanted::Thumbprint(t) => e.issued.thumbprint == *t,
-                Wanted::Serial(s) => e.issued.serial == *s,
-            })
-            .ok_or_else(|| {
-                Error::NotFound(format!(
-                    "{label} is not in the inventory of {}; see \"certkit-ca list --ca {}\"",
-                    self.dir.display(),
-                    self.dir.display()
-                ))
-            })
-    }
 }
 
 impl CaStore {
@@ -321,9 +400,4 @@ fn read_settings(path: &Path) -> Result<Option<CaSettings>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::io("read", path, e)),
     }
-}
-
-enum Wanted {
-    Thumbprint(Thumbprint),
-    Serial(Serial),
 }

@@ -49,6 +49,8 @@ pub struct LogLine {
     pub number: usize,
     /// Its hash.
     pub hash: ChainHash,
+    /// The byte offset it starts at.
+    pub start: u64,
     /// The byte offset just past it (past its newline, when it has one).
     pub end: u64,
     /// Its `prev` field (None in a certkit 0.1 inventory).
@@ -227,7 +229,8 @@ impl Reader {
 
     fn line(&mut self, line: &[u8], complete: bool) {
         self.number += 1;
-        let end = self.bytes_read + line.len() as u64 + u64::from(complete);
+        let start = self.bytes_read;
+        let end = start + line.len() as u64 + u64::from(complete);
         self.bytes_read = end;
         if line.iter().all(u8::is_ascii_whitespace) {
             return;
@@ -242,6 +245,7 @@ impl Reader {
                 self.log.lines.push(LogLine {
                     number: self.number,
                     hash: line_hash(line),
+                    start,
                     end,
                     prev,
                     event,
@@ -257,7 +261,8 @@ impl Reader {
     }
 }
 
-fn parse_line(line: &[u8]) -> std::result::Result<(Event, Option<ChainHash>), String> {
+/// Parses one line of the log: its event and its `prev` (None in a certkit 0.1 log), or why it cannot be read.
+pub fn parse_line(line: &[u8]) -> std::result::Result<(Event, Option<ChainHash>), String> {
     let text = std::str::from_utf8(line).map_err(|_| "the line is not UTF-8 text".to_string())?;
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
     if value.get("prev").is_some() {
@@ -281,14 +286,26 @@ pub fn read(path: &Path, certificates: bool) -> Result<Log> {
 
 /// Reads the log at `path` like [`read`], keeping the certificates of the records from line `first` on.
 pub fn read_keeping_certificates_from(path: &Path, first: usize) -> Result<Log> {
+    read_from(path, 0, 1, first)
+}
+
+/// Reads the log at `path` from byte `offset`, the start of line `number` (what comes before is not read, so
+/// this costs what follows `offset`), keeping the certificates of the records from line `certificates_from`
+/// on. Lines are numbered and offsets counted as in the whole file.
+pub fn read_from(path: &Path, offset: u64, number: usize, certificates_from: usize) -> Result<Log> {
     use std::io::BufRead;
-    let file = match File::open(path) {
+    let mut file = match File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Log::default()),
         Err(e) => return Err(Error::io("read", path, e)),
     };
-    let mut input = std::io::BufReader::new(file);
-    let mut reader = Reader::new(first);
+    file.seek(SeekFrom::Start(offset))
+        .map_err(|e| Error::io("read", path, e))?;
+    let mut input = std::io::BufReader::with_capacity(1 << 16, file);
+    let mut reader = Reader::new(certificates_from);
+    reader.number = number.saturating_sub(1);
+    reader.bytes_read = offset;
+    reader.log.bytes = offset;
     let mut line = Vec::new();
     loop {
         line.clear();
@@ -311,6 +328,146 @@ pub fn read_keeping_certificates_from(path: &Path, first: usize) -> Result<Log> 
             what,
         }),
         None => Ok(reader.log),
+    }
+}
+
+/// True when the log's first line has no `prev`: a certkit 0.1 inventory, to be upgraded. Reads that line only.
+pub fn first_line_is_legacy(path: &Path) -> Result<bool> {
+    use std::io::BufRead;
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(Error::io("read", path, e)),
+    };
+    let mut first = Vec::new();
+    std::io::BufReader::new(file)
+        .read_until(b'\n', &mut first)
+        .map_err(|e| Error::io("read", path, e))?;
+    let complete = first.last() == Some(&b'\n');
+    if complete {
+        first.pop();
+    }
+    Ok(complete && matches!(parse_line(&first), Ok((_, None))))
+}
+
+/// The complete line that ends just before byte `end` (which follows its newline), without the newline; None
+/// when `end` is 0, past the end of the file, or not just after a newline.
+pub fn line_ending_at(path: &Path, end: u64) -> Result<Option<Vec<u8>>> {
+    if end == 0 {
+        return Ok(None);
+    }
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("read", path, e)),
+    };
+    let len = file
+        .metadata()
+        .map_err(|e| Error::io("read", path, e))?
+        .len();
+    if end > len || read_at(&mut file, end - 1, 1, path)? != b"\n" {
+        return Ok(None);
+    }
+    let mut start = end - 1;
+    while start > 0 {
+        let from = start.saturating_sub(4096);
+        let chunk = read_at(&mut file, from, (start - from) as usize, path)?;
+        if let Some(i) = chunk.iter().rposition(|b| *b == b'\n') {
+            start = from + i as u64 + 1;
+            break;
+        }
+        start = from;
+    }
+    read_at(&mut file, start, (end - 1 - start) as usize, path).map(Some)
+}
+
+/// The bytes of one line, `start..end` (its newline dropped if `end` includes it), read without reading the
+/// rest of the log.
+pub fn read_line(path: &Path, start: u64, end: u64) -> Result<Vec<u8>> {
+    let mut file = File::open(path).map_err(|e| Error::io("read", path, e))?;
+    let len = usize::try_from(end.saturating_sub(start))
+        .map_err(|_| Error::Bug("an inventory line longer than memory"))?;
+    let mut line = read_at(&mut file, start, len, path)?;
+    if line.last() == Some(&b'\n') {
+        line.pop();
+    }
+    Ok(line)
+}
+
+/// What reading one line of the log gave.
+// One lives at a time, while a line is handed on; boxing the record would only add an allocation per line.
+#[allow(clippy::large_enum_variant)]
+pub enum LineRead {
+    /// A record.
+    Line(LogLine),
+    /// A line that cannot be read: its number and why.
+    Damaged(usize, String),
+    /// The last line, cut off by a crash mid-append (never acted on).
+    Torn,
+}
+
+/// Reads the log at `path` from byte `offset` (the start of line `number`) and hands each line to `each` as it
+/// is read, so that memory holds one line at a time however long the log is; `each` returns false to stop.
+/// Records keep the certificates they carry when `certificates` is true.
+pub fn visit(
+    path: &Path,
+    offset: u64,
+    number: usize,
+    certificates: bool,
+    each: &mut dyn FnMut(LineRead) -> Result<bool>,
+) -> Result<()> {
+    use std::io::BufRead;
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io("read", path, e)),
+    };
+    file.seek(SeekFrom::Start(offset))
+        .map_err(|e| Error::io("read", path, e))?;
+    let mut input = std::io::BufReader::with_capacity(1 << 16, file);
+    let mut line = Vec::new();
+    let (mut number, mut start) = (number, offset);
+    loop {
+        line.clear();
+        let n = input
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Error::io("read", path, e))?;
+        if n == 0 {
+            return Ok(());
+        }
+        let end = start + n as u64;
+        let complete = line.last() == Some(&b'\n');
+        if complete {
+            line.pop();
+        }
+        let read = if line.iter().all(u8::is_ascii_whitespace) {
+            None
+        } else {
+            Some(match parse_line(&line) {
+                Ok((mut event, prev)) => {
+                    if !certificates && let Event::Issued(record) = &mut event {
+                        record.der = None;
+                    }
+                    LineRead::Line(LogLine {
+                        number,
+                        hash: line_hash(&line),
+                        start,
+                        end,
+                        prev,
+                        event,
+                    })
+                }
+                Err(_) if !complete => LineRead::Torn,
+                Err(what) => LineRead::Damaged(number, what),
+            })
+        };
+        if let Some(read) = read
+            && !each(read)?
+        {
+            return Ok(());
+        }
+        number += 1;
+        start = end;
     }
 }
 
@@ -432,7 +589,8 @@ fn last_line(file: &mut File, path: &Path) -> Result<Tail> {
         )),
         Err(what) if ends_with_newline => Err(Error::Inventory {
             path: path.to_path_buf(),
-            line: 0,
+            // Counted only now that something is wrong: the lines before it.
+            line: 1 + count_lines(file, start, path)?,
             what: format!("the last record is damaged ({what}); run certkit-ca audit"),
         }),
         Err(_) => {
@@ -445,6 +603,27 @@ fn last_line(file: &mut File, path: &Path) -> Result<Tail> {
             last_line(file, path)
         }
     }
+}
+
+/// How many lines end before byte `end`.
+fn count_lines(file: &mut File, end: u64, path: &Path) -> Result<usize> {
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| Error::io("read", path, e))?;
+    let mut lines = 0;
+    let mut buf = vec![0u8; 1 << 16];
+    let mut left = end;
+    while left > 0 {
+        let want = buf.len().min(usize::try_from(left).unwrap_or(buf.len()));
+        let n = file
+            .read(&mut buf[..want])
+            .map_err(|e| Error::io("read", path, e))?;
+        if n == 0 {
+            break;
+        }
+        lines += buf[..n].iter().filter(|b| **b == b'\n').count();
+        left -= n as u64;
+    }
+    Ok(lines)
 }
 
 fn read_at(file: &mut File, offset: u64, len: usize, path: &Path) -> Result<Vec<u8>> {

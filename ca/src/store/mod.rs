@@ -12,11 +12,14 @@ mod create;
 mod deliver;
 mod folder;
 pub mod guard;
+pub mod index;
 pub mod inventory;
 pub mod layout;
+mod lookup;
 mod move_key;
 mod reconcile;
 pub mod records;
+mod reindex;
 mod settings;
 
 pub use create::{CaSpec, Created, NewCaKey, check_can_init, init};
@@ -25,6 +28,7 @@ pub use folder::{CaStore, StoreLock};
 pub use layout::*;
 pub use move_key::MovedKey;
 pub use reconcile::{Repairs, UntrueRecord};
+pub use reindex::Reindexed;
 pub use settings::{CaSettings, KeyLocation, TokenRecord};
 
 /// Default path length: makecert's `-h 1` allowed one intermediate below the CA; certkit keeps that default

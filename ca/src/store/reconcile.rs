@@ -9,8 +9,9 @@ use serde::Serialize;
 use super::checkpoint::Checkpoint;
 use super::deliver::{all_present, found_record, staged_prefix};
 use super::folder::{CaStore, StoreLock, lock_dir};
-use super::inventory::{self, DeliveredRecord, Entry, Event, Log};
+use super::inventory::{self, DeliveredRecord, Event, Log};
 use super::layout::*;
+use super::records::Entry;
 use crate::certinfo::CertInfo;
 use crate::error::{Error, Result};
 use crate::files::{self, PUBLIC};
@@ -122,57 +123,57 @@ impl CaStore {
         let path = self.path(INVENTORY);
         let cert = self.cert()?;
         let binding = inventory::ca_binding(&cert.der);
-        let mut log = self.log()?;
-        if log.is_legacy() {
+        let mut found_in_issued = Vec::new();
+        if inventory::first_line_is_legacy(&path)? {
+            let log = inventory::read(&path, false)?;
             self.upgrade(&log, &binding, &cert)?;
             repairs.upgraded = true;
-            log = self.log()?;
+            // certkit 0.1 wrote certificates before recording them: what it left in issued/ is recorded now.
+            found_in_issued = self.unrecorded_copies(&log.into_entries(&path)?, &cert)?;
         }
         if inventory::repair_tail(&path)? {
             repairs.tail_repaired = true;
-            log = self.log()?;
         }
-        if let Some(first) = log.chain_breaks(&binding).first() {
-            return Err(self.refusal(first.line, &first.what));
-        }
-        let checkpoint = self.check_against_checkpoint(&log, &binding)?;
+        let checkpoint = self.signed_checkpoint()?;
+        self.check_against_checkpoint(checkpoint.as_ref(), &binding)?;
+        // The index follows the log: what the log gained is read and its chain checked (a rebuild checks all).
+        let lines = self
+            .with_index(|index| index.catch_up().map(|_| index.lines))
+            .map_err(|e| match e {
+                Error::Inventory { line, what, .. } => self.refusal(line, &what),
+                other => other,
+            })?;
         // Every CA since certkit 0.2 has a checkpoint from init on; only an upgraded 0.1 CA may lack one. A
         // missing one would let the next checkpoint cover a log cut short, so nothing is written.
-        if checkpoint.is_none() && !log.lines.is_empty() && !self.path(INVENTORY_V1).exists() {
+        if checkpoint.is_none() && lines > 0 && !self.path(INVENTORY_V1).exists() {
             return Err(self.refusal(
-                log.lines.len(),
+                lines,
                 &format!(
                     "{} is missing",
                     self.path(super::checkpoint::CHECKPOINT).display()
                 ),
             ));
         }
-        if let Some(line) = duplicate_serial(&log) {
-            return Err(self.refusal(line, "a serial is recorded twice (certkit never does that)"));
-        }
         repairs.settings_finished = self.finish_settings_change(checkpoint.as_ref())?;
-        // Records a version 2 checkpoint covers were checked before it was signed; the rest are checked now.
-        let checked_up_to = checkpoint
-            .as_ref()
-            .filter(|c| !c.is_v1())
-            .map_or(0, |c| c.count);
-        self.check_records_after(checked_up_to, &cert)?;
-        let entries = log.into_entries(&path)?;
-        repairs.copies_restored = self.restore_copies(&entries)?;
-        repairs.temporary_files += remove_staged_outputs(&entries);
+        // Records a version 2 checkpoint covers were checked before it was signed; those after it are now.
+        let vouched = checkpoint.as_ref().filter(|c| !c.is_v1());
+        let after = self.after_checkpoint(vouched)?;
+        let head = vouched.map_or(binding.as_str(), |c| c.head.as_str());
+        self.check_records(&after, head, &cert)?;
+        repairs.copies_restored = self.restore_copies(&after)?;
+        let undelivered = self.undelivered()?;
+        repairs.copies_restored += self.restore_undelivered_copies(&undelivered, &after)?;
+        repairs.temporary_files += self.remove_staged(&undelivered);
         let mut events = Vec::new();
-        for entry in &entries {
-            if !entry.delivered
-                && !entry.issued.outputs.is_empty()
-                && all_present(&entry.issued.outputs)
-            {
+        for entry in &undelivered {
+            if !entry.issued.outputs.is_empty() && all_present(&entry.issued.outputs) {
                 events.push(Event::Delivered(DeliveredRecord {
                     serial: entry.issued.serial.clone(),
                 }));
                 repairs.delivered += 1;
             }
         }
-        for cert in self.unrecorded_copies(&entries, &cert)? {
+        for cert in found_in_issued {
             let mut record = found_record(&cert)?;
             record.pending = true;
             events.push(Event::Issued(record));
@@ -196,11 +197,22 @@ impl CaStore {
         }
     }
 
-    /// Checks every `issued` record after line `after` against its certificate and the CA: a record whose
-    /// certificate this CA did not sign, or that says something its certificate does not, stops every writing
-    /// command, so that no checkpoint ever covers it and nothing is copied from it into `issued/`.
-    fn check_records_after(&self, after: usize, ca: &CertInfo) -> Result<()> {
-        match self.untrue_records_after(after, ca)?.into_iter().next() {
+    /// Checks the log after the last checkpoint (`after`, which must follow `head` in the hash chain): every
+    /// `issued` record in it against its certificate and the CA. A record whose certificate this CA did not
+    /// sign, or that says something its certificate does not, stops every writing command, so that no
+    /// checkpoint ever covers it and nothing is copied from it into `issued/`.
+    fn check_records(&self, after: &Log, head: &str, ca: &CertInfo) -> Result<()> {
+        let mut prev = head.to_string();
+        for line in &after.lines {
+            if line.prev.as_deref() != Some(prev.as_str()) {
+                return Err(self.refusal(
+                    line.number,
+                    "the record does not follow the one before it: the log was changed",
+                ));
+            }
+            prev = line.hash.clone();
+        }
+        match self.untrue_in(after, ca)?.into_iter().next() {
             Some(untrue) => Err(self.refusal(untrue.line, &untrue.what)),
             None => Ok(()),
         }
@@ -209,17 +221,14 @@ impl CaStore {
     /// The records the CA key has not vouched for (not covered by a version 2 checkpoint) that are not true:
     /// their certificate was not signed by this CA, cannot be read, or says something else than the record.
     pub fn untrue_records(&self) -> Result<Vec<UntrueRecord>> {
-        let covered = self
-            .signed_checkpoint()?
-            .filter(|c| !c.is_v1())
-            .map_or(0, |c| c.count);
-        self.untrue_records_after(covered, &self.cert()?)
+        let checkpoint = self.signed_checkpoint()?;
+        let after = self.after_checkpoint(checkpoint.as_ref().filter(|c| !c.is_v1()))?;
+        self.untrue_in(&after, &self.cert()?)
     }
 
-    fn untrue_records_after(&self, after: usize, ca: &CertInfo) -> Result<Vec<UntrueRecord>> {
-        let log = inventory::read_keeping_certificates_from(&self.path(INVENTORY), after + 1)?;
+    fn untrue_in(&self, log: &Log, ca: &CertInfo) -> Result<Vec<UntrueRecord>> {
         let mut untrue = Vec::new();
-        for line in log.lines.iter().skip(after) {
+        for line in &log.lines {
             let inventory::Event::Issued(record) = &line.event else {
                 continue;
             };
@@ -265,20 +274,14 @@ impl CaStore {
         Ok(false)
     }
 
-    /// Writes `issued/` copies that are missing again from the certificates their records carry.
-    fn restore_copies(&self, entries: &[Entry]) -> Result<usize> {
-        let missing: HashSet<&Serial> = entries
-            .iter()
-            .map(|e| &e.issued.serial)
-            .filter(|s| !self.issued_copy(s).exists())
-            .collect();
-        if missing.is_empty() {
-            return Ok(0);
-        }
+    /// Writes `issued/` copies of the records after the last checkpoint that are missing again, from the
+    /// certificates the records carry (checked against the CA by now). A copy goes missing when a crash stops a
+    /// delivery between its record and its copy; those are the only records a crash can leave so.
+    fn restore_copies(&self, after: &Log) -> Result<usize> {
         let mut restored = 0;
-        for line in inventory::read(&self.path(INVENTORY), true)?.lines {
-            if let inventory::Event::Issued(record) = line.event
-                && missing.contains(&record.serial)
+        for line in &after.lines {
+            if let inventory::Event::Issued(record) = &line.event
+                && !self.issued_copy(&record.serial).exists()
                 && let Some(der) = record.cert_der()
             {
                 files::write_new(&self.issued_copy(&record.serial), &der, PUBLIC)?;
@@ -288,25 +291,76 @@ impl CaStore {
         Ok(restored)
     }
 
-    /// Removes `.certkit-*` files (writes a crash interrupted) from the CA folder and `issued/`.
+    /// Writes the missing `issued/` copies of undelivered certificates recorded before the last checkpoint
+    /// (those after it are done by [`CaStore::restore_copies`]): their records are read again from the log.
+    fn restore_undelivered_copies(&self, undelivered: &[Entry], after: &Log) -> Result<usize> {
+        let first_after = after.lines.first().map_or(usize::MAX, |l| l.number);
+        let mut restored = 0;
+        for entry in undelivered.iter().filter(|e| e.line < first_after) {
+            let copy = self.issued_copy(&entry.issued.serial);
+            if copy.exists() {
+                continue;
+            }
+            if let Some(der) = self.record_certificate(entry)? {
+                files::write_new(&copy, &der, PUBLIC)?;
+                restored += 1;
+            }
+        }
+        Ok(restored)
+    }
+
+    /// Removes `.certkit-*` files (writes a crash interrupted) from the CA folder.
     fn remove_temporary_files(&self) -> Result<usize> {
         let mut removed = 0;
-        for dir in [self.dir().to_path_buf(), self.path(ISSUED_DIR)] {
-            let Ok(listing) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            for entry in listing.flatten() {
-                let name = entry.file_name();
-                if name.to_string_lossy().starts_with(TEMP_PREFIX)
-                    && entry.file_type().is_ok_and(|t| t.is_file())
-                {
-                    std::fs::remove_file(entry.path())
-                        .map_err(|e| Error::io("remove", &entry.path(), e))?;
-                    removed += 1;
-                }
+        let Ok(listing) = std::fs::read_dir(self.dir()) else {
+            return Ok(0);
+        };
+        for entry in listing.flatten() {
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with(TEMP_PREFIX)
+                && entry.file_type().is_ok_and(|t| t.is_file())
+            {
+                std::fs::remove_file(entry.path())
+                    .map_err(|e| Error::io("remove", &entry.path(), e))?;
+                removed += 1;
             }
         }
         Ok(removed)
+    }
+
+    /// Removes what the interrupted deliveries of `undelivered` staged and never moved into place: the
+    /// `issued/` copy (`issued/.certkit-SERIAL.cer`) and, beside their outputs, `.certkit-SERIAL-*` files, which
+    /// may hold a private key or a PFX. Returns how many files it removed.
+    fn remove_staged(&self, undelivered: &[Entry]) -> usize {
+        let mut removed = 0;
+        for entry in undelivered {
+            let serial = &entry.issued.serial;
+            if std::fs::remove_file(self.staged_copy(serial)).is_ok() {
+                removed += 1;
+            }
+            let prefix = staged_prefix(serial);
+            let mut folders: Vec<&Path> = entry
+                .issued
+                .outputs
+                .iter()
+                .map(|o| files::folder_of(Path::new(&o.path)))
+                .collect();
+            folders.dedup();
+            for folder in folders {
+                let Ok(listing) = std::fs::read_dir(folder) else {
+                    continue;
+                };
+                for file in listing.flatten() {
+                    if file.file_name().to_string_lossy().starts_with(&prefix)
+                        && file.file_type().is_ok_and(|t| t.is_file())
+                        && std::fs::remove_file(file.path()).is_ok()
+                    {
+                        removed += 1;
+                    }
+                }
+            }
+        }
+        removed
     }
 
     /// Rewrites a certkit 0.1 inventory with a hash chain, keeping every field of every record, adding the
@@ -370,27 +424,37 @@ impl CaStore {
         )
     }
 
-    /// Refuses a log that no longer holds what the last checkpoint signed, or a checkpoint the CA did not sign;
-    /// returns the checkpoint, verified.
-    fn check_against_checkpoint(&self, log: &Log, binding: &str) -> Result<Option<Checkpoint>> {
-        let Some(checkpoint) = self.signed_checkpoint()? else {
-            return Ok(None);
+    /// Refuses a log that no longer holds what the last checkpoint signed (a checkpoint the CA did not sign is
+    /// refused when it is read). Costs one line of the log: the chain makes the line the checkpoint ends on
+    /// stand for every line before it.
+    fn check_against_checkpoint(
+        &self,
+        checkpoint: Option<&Checkpoint>,
+        binding: &str,
+    ) -> Result<()> {
+        let Some(checkpoint) = checkpoint else {
+            return Ok(());
         };
-        let covered = match checkpoint.count {
-            0 => Some((binding.to_string(), 0)),
-            n => log.lines.get(n - 1).map(|l| (l.hash.clone(), l.end)),
-        };
-        if checkpoint.count == 0 && covered.as_ref().map(|c| c.0.as_str()) != Some(&checkpoint.head)
-        {
-            return Err(Error::CaUnusable(format!(
-                "{} is not the certificate this CA's checkpoint was made for: the CA certificate was replaced; restore it from a backup (see \"certkit-ca audit --ca {}\")",
-                self.path(CA_PEM).display(),
-                self.dir().display()
-            )));
+        if checkpoint.count == 0 {
+            if checkpoint.head != binding {
+                return Err(Error::CaUnusable(format!(
+                    "{} is not the certificate this CA's checkpoint was made for: the CA certificate was replaced; restore it from a backup (see \"certkit-ca audit --ca {}\")",
+                    self.path(CA_PEM).display(),
+                    self.dir().display()
+                )));
+            }
+            return Ok(());
         }
-        let holds = covered.as_ref().is_some_and(|(head, end)| {
-            *head == checkpoint.head && checkpoint.bytes.is_none_or(|b| b == *end)
-        });
+        let path = self.path(INVENTORY);
+        let holds = match checkpoint.bytes {
+            Some(bytes) => inventory::line_ending_at(&path, bytes)?
+                .is_some_and(|line| inventory::line_hash(&line) == checkpoint.head),
+            // A checkpoint of certkit 0.2 says only how many lines: the log is read once to find that line.
+            None => inventory::read(&path, false)?
+                .lines
+                .get(checkpoint.count - 1)
+                .is_some_and(|l| l.hash == checkpoint.head),
+        };
         if !holds {
             return Err(self.refusal(
                 checkpoint.count,
@@ -401,7 +465,7 @@ impl CaStore {
                 ),
             ));
         }
-        Ok(Some(checkpoint))
+        Ok(())
     }
 
     /// Certificates in `issued/` that no record names and that this CA signed.
@@ -434,43 +498,4 @@ impl CaStore {
         }
         Ok(found)
     }
-}
-
-/// Removes what the interrupted deliveries of `entries` staged beside their outputs (`.certkit-SERIAL-*`, which
-/// may hold a private key or a PFX) and never moved into place. Returns how many files it removed.
-fn remove_staged_outputs(entries: &[Entry]) -> usize {
-    let mut removed = 0;
-    for entry in entries.iter().filter(|e| !e.delivered) {
-        let prefix = staged_prefix(&entry.issued.serial);
-        let mut folders: Vec<&Path> = entry
-            .issued
-            .outputs
-            .iter()
-            .map(|o| files::folder_of(Path::new(&o.path)))
-            .collect();
-        folders.dedup();
-        for folder in folders {
-            let Ok(listing) = std::fs::read_dir(folder) else {
-                continue;
-            };
-            for file in listing.flatten() {
-                if file.file_name().to_string_lossy().starts_with(&prefix)
-                    && file.file_type().is_ok_and(|t| t.is_file())
-                    && std::fs::remove_file(file.path()).is_ok()
-                {
-                    removed += 1;
-                }
-            }
-        }
-    }
-    removed
-}
-
-/// The line of the first `issued` record whose serial an earlier one already has.
-fn duplicate_serial(log: &Log) -> Option<usize> {
-    let mut seen = HashSet::new();
-    log.lines.iter().find_map(|line| match &line.event {
-        Event::Issued(record) if !seen.insert(record.serial.clone()) => Some(line.number),
-        _ => None,
-    })
 }

@@ -59,7 +59,7 @@ pub fn finish(program: &str, result: Result<()>) -> ExitCode {
 }
 
 /// Takes the CA's write lock (saying so if it has to wait), and says in one line what it repaired after an
-/// interrupted run.
+/// interrupted run (and whether the index had to be rebuilt).
 pub fn lock(store: &CaStore) -> Result<StoreLock> {
     let (lock, repairs) = store.lock(&mut waiting_for_lock)?;
     if !repairs.is_empty() {
@@ -69,7 +69,27 @@ pub fn lock(store: &CaStore) -> Result<StoreLock> {
             repairs.summary()
         ));
     }
+    index_note(store)?;
     Ok(lock)
+}
+
+/// Opens the CA in `dir` (with the PKCS#11 module the user named, if any) and its index, saying in one line
+/// when the index had to be rebuilt from the inventory.
+pub fn open_ca(dir: &std::path::Path, module: Option<std::path::PathBuf>) -> Result<CaStore> {
+    let store = CaStore::open(dir)?.with_module(module);
+    index_note(&store)?;
+    Ok(store)
+}
+
+/// Says in one line when the index of `store` was rebuilt, and why.
+fn index_note(store: &CaStore) -> Result<()> {
+    if let Some(why) = store.refresh_index()?.rebuilt {
+        note(&format!(
+            "built the index of the CA in {} from its inventory ({why})",
+            store.dir().display()
+        ));
+    }
+    Ok(())
 }
 
 /// clap's message up to its usage block, folded into one line.

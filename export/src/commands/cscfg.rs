@@ -10,7 +10,7 @@ use certkit_ca::secret::OnDemand;
 use certkit_ca::term::output::path_text;
 use certkit_ca::term::secrets::PfxPassword;
 use certkit_ca::term::{self, Format, Report};
-use certkit_ca::{CaStore, Error, Result, SecretSource, Thumbprint};
+use certkit_ca::{Error, Result, SecretSource, Thumbprint};
 use serde::Serialize;
 
 use crate::acl;
@@ -131,10 +131,23 @@ pub fn check(req: CheckRequest) -> Result<()> {
     }
     let ca = match &req.ca_dir {
         Some(dir) => {
-            let store = CaStore::open(dir)?;
+            let store = certkit_ca::term::open_ca(dir, None)?;
+            // Only the certificates the file allows are looked up, each through the index.
+            let mut entries = Vec::new();
+            for role in &roles {
+                let allowed = role
+                    .setting(certkit_ca::profile::names::ALLOWED_CLIENTS)
+                    .and_then(|v| certkit_ca::cscfg::parse_allow_list(v).ok())
+                    .unwrap_or_default();
+                for thumbprint in allowed {
+                    if let Some(entry) = store.entry_by_thumbprint(&thumbprint)? {
+                        entries.push(entry);
+                    }
+                }
+            }
             Some(CaView {
                 cert: store.cert()?,
-                entries: store.entries()?,
+                entries,
                 crl_url: store.settings()?.crl_url,
             })
         }

@@ -157,9 +157,11 @@ fn renewed_already(store: &CaStore, old: &Entry, force: bool) -> Result<Option<R
         return Ok(None);
     }
     let now = OffsetDateTime::now_utc();
-    let renewal = store.entries()?.into_iter().rev().find(|e| {
-        e.issued.renewal_of.as_ref() == Some(&old.issued.serial) && e.status(now) == Status::Valid
-    });
+    let renewal = store
+        .renewals_of(&old.issued.serial)?
+        .into_iter()
+        .rev()
+        .find(|e| e.status(now) == Status::Valid);
     Ok(renewal.map(|r| RenewReport {
         subject: r.issued.subject.clone(),
         serial: r.issued.serial.clone(),

@@ -1,0 +1,298 @@
+//! The questions commands ask the index. Each answer says where in the log its record is (line and bytes), so
+//! that a command can read that record again from the log before it acts on it.
+
+use rusqlite::{Row, params};
+use time::OffsetDateTime;
+
+use super::file::{Index, sql};
+use crate::error::{Error, Result};
+use crate::profile::Profile;
+use crate::serial::Serial;
+use crate::store::records::{Entry, IssuedRecord, RevocationReason, RevokedRecord, Status};
+use crate::thumbprint::Thumbprint;
+
+/// A certificate as the index has it.
+#[derive(Clone, Debug)]
+pub struct IndexedCert {
+    /// Its record (without the certificate itself), its status and its line.
+    pub entry: Entry,
+    /// Where its record starts in the log.
+    pub start: u64,
+    /// Where its record ends (past the newline).
+    pub end: u64,
+    /// The line of its revocation, if revoked.
+    pub revoked_line: Option<usize>,
+    /// The line of its delivery, for a certificate recorded ahead of delivery that was delivered.
+    pub delivered_line: Option<usize>,
+}
+
+/// How many certificates the CA recorded, by status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// All of them.
+    pub issued: usize,
+    /// Delivered, not revoked, not expired.
+    pub valid: usize,
+    /// Revoked.
+    pub revoked: usize,
+    /// Expired (and not revoked).
+    pub expired: usize,
+    /// Recorded, never delivered (and not revoked).
+    pub undelivered: usize,
+}
+
+/// Which certificates a listing wants.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ListFilter {
+    /// Only this profile.
+    pub profile: Option<Profile>,
+    /// Only this status.
+    pub status: Option<Status>,
+    /// Only valid ones that expire by then.
+    pub expiring_by: Option<OffsetDateTime>,
+}
+
+const COLUMNS: &str =
+    "serial, line, start, end, pending, delivered_line, revoked_line, revoked_at, reason, record";
+
+/// The condition on the status columns for `status` at `now` (as SQL; `?now` is bound by the caller).
+fn status_condition(status: Status) -> &'static str {
+    match status {
+        Status::Revoked(_) => "revoked_line IS NOT NULL",
+        Status::Undelivered => "revoked_line IS NULL AND pending = 1 AND delivered_line IS NULL",
+        Status::Expired => {
+            "revoked_line IS NULL AND (pending = 0 OR delivered_line IS NOT NULL) AND not_after < :now"
+        }
+        Status::Valid => {
+            "revoked_line IS NULL AND (pending = 0 OR delivered_line IS NOT NULL) AND not_after >= :now"
+        }
+    }
+}
+
+impl Index {
+    fn row(&self, row: &Row<'_>) -> rusqlite::Result<std::result::Result<IndexedCert, String>> {
+        let serial: String = row.get(0)?;
+        let line: i64 = row.get(1)?;
+        let start: i64 = row.get(2)?;
+        let end: i64 = row.get(3)?;
+        let pending: bool = row.get(4)?;
+        let delivered_line: Option<i64> = row.get(5)?;
+        let revoked_line: Option<i64> = row.get(6)?;
+        let revoked_at: Option<i64> = row.get(7)?;
+        let reason: Option<String> = row.get(8)?;
+        let record: String = row.get(9)?;
+        let made = || -> std::result::Result<IndexedCert, String> {
+            let issued: IssuedRecord = serde_json::from_str(&record).map_err(|e| e.to_string())?;
+            let revoked = match (revoked_at, reason) {
+                (Some(at), Some(reason)) => Some(RevokedRecord {
+                    serial: Serial::parse(&serial).map_err(|e| e.to_string())?,
+                    revoked_at: OffsetDateTime::from_unix_timestamp(at)
+                        .map_err(|e| e.to_string())?,
+                    reason: RevocationReason::ALL
+                        .into_iter()
+                        .find(|r| r.name() == reason)
+                        .ok_or_else(|| format!("unknown reason {reason}"))?,
+                }),
+                _ => None,
+            };
+            Ok(IndexedCert {
+                entry: Entry {
+                    delivered: !pending || delivered_line.is_some(),
+                    issued,
+                    revoked,
+                    line: line as usize,
+                },
+                start: start as u64,
+                end: end as u64,
+                revoked_line: revoked_line.map(|l| l as usize),
+                delivered_line: delivered_line.map(|l| l as usize),
+            })
+        };
+        Ok(made())
+    }
+
+    /// Runs a query for certificates; a row the index cannot turn back into a record is an index error.
+    fn certs(
+        &self,
+        query: &str,
+        bind: &[(&str, &dyn rusqlite::ToSql)],
+    ) -> Result<Vec<IndexedCert>> {
+        let mut found = Vec::new();
+        self.each(query, bind, &mut |cert| {
+            found.push(cert);
+            Ok(true)
+        })?;
+        Ok(found)
+    }
+
+    /// Runs a query for certificates and hands each to `each` as it comes; `each` returns false to stop.
+    fn each(
+        &self,
+        query: &str,
+        bind: &[(&str, &dyn rusqlite::ToSql)],
+        each: &mut dyn FnMut(IndexedCert) -> Result<bool>,
+    ) -> Result<()> {
+        let mut statement = self.conn.prepare_cached(query).map_err(sql(&self.log))?;
+        let mut rows = statement.query(bind).map_err(sql(&self.log))?;
+        while let Some(row) = rows.next().map_err(sql(&self.log))? {
+            let cert = self
+                .row(row)
+                .map_err(sql(&self.log))?
+                .map_err(|what| Error::Index {
+                    path: self.log.clone(),
+                    what: format!("a row of the index cannot be read ({what})"),
+                })?;
+            if !each(cert)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The certificate of this serial.
+    pub fn by_serial(&self, serial: &Serial) -> Result<Option<IndexedCert>> {
+        let serial = serial.to_string();
+        let query = format!("SELECT {COLUMNS} FROM certs WHERE serial = :serial");
+        Ok(self.certs(&query, &[(":serial", &serial)])?.pop())
+    }
+
+    /// The certificate of this thumbprint.
+    pub fn by_thumbprint(&self, thumbprint: &Thumbprint) -> Result<Option<IndexedCert>> {
+        let thumbprint = thumbprint.to_string();
+        let query = format!("SELECT {COLUMNS} FROM certs WHERE thumbprint = :t ORDER BY line");
+        Ok(self
+            .certs(&query, &[(":t", &thumbprint)])?
+            .into_iter()
+            .next())
+    }
+
+    /// The certificates that renew this serial, oldest first.
+    pub fn renewals_of(&self, serial: &Serial) -> Result<Vec<IndexedCert>> {
+        let serial = serial.to_string();
+        let query = format!("SELECT {COLUMNS} FROM certs WHERE renewal_of = :serial ORDER BY line");
+        self.certs(&query, &[(":serial", &serial)])
+    }
+
+    /// The certificates recorded ahead of a delivery that is not recorded (revoked or not), in log order.
+    pub fn undelivered(&self) -> Result<Vec<IndexedCert>> {
+        let query = format!(
+            "SELECT {COLUMNS} FROM certs WHERE pending = 1 AND delivered_line IS NULL ORDER BY line"
+        );
+        self.certs(&query, &[])
+    }
+
+    /// The certificates that were undelivered after the first `count` lines of the log, in log order.
+    pub fn undelivered_at(&self, count: usize) -> Result<Vec<IndexedCert>> {
+        let count = count as i64;
+        let query = format!(
+            "SELECT {COLUMNS} FROM certs WHERE pending = 1 AND line <= :count
+                 AND (delivered_line IS NULL OR delivered_line > :count) ORDER BY line"
+        );
+        self.certs(&query, &[(":count", &count)])
+    }
+
+    /// The revoked certificates, in the order they were revoked.
+    pub fn revoked(&self) -> Result<Vec<IndexedCert>> {
+        let query = format!(
+            "SELECT {COLUMNS} FROM certs WHERE revoked_line IS NOT NULL ORDER BY revoked_line"
+        );
+        self.certs(&query, &[])
+    }
+
+    /// The certificates recorded on a line after `line`, in log order.
+    pub fn recorded_after(&self, line: usize) -> Result<Vec<IndexedCert>> {
+        let line = line as i64;
+        let query = format!("SELECT {COLUMNS} FROM certs WHERE line > :line ORDER BY line");
+        self.certs(&query, &[(":line", &line)])
+    }
+
+    /// Every certificate that `filter` wants, newest first, handed to `each` as it is read (a listing starts at
+    /// once and holds one row at a time); `each` returns false to stop.
+    pub fn list(
+        &self,
+        filter: &ListFilter,
+        now: OffsetDateTime,
+        each: &mut dyn FnMut(IndexedCert) -> Result<bool>,
+    ) -> Result<()> {
+        let mut conditions = vec!["1 = 1"];
+        if filter.profile.is_some() {
+            conditions.push("profile = :profile");
+        }
+        if let Some(status) = filter.status {
+            conditions.push(status_condition(status));
+        }
+        if filter.expiring_by.is_some() {
+            conditions.push(status_condition(Status::Valid));
+            conditions.push("not_after <= :by");
+        }
+        let query = format!(
+            "SELECT {COLUMNS} FROM certs WHERE {} ORDER BY line DESC",
+            conditions.join(" AND ")
+        );
+        let now = now.unix_timestamp();
+        let profile = filter.profile.map(|p| p.to_string());
+        let by = filter.expiring_by.map(OffsetDateTime::unix_timestamp);
+        let mut bind: Vec<(&str, &dyn rusqlite::ToSql)> = Vec::new();
+        if query.contains(":now") {
+            bind.push((":now", &now));
+        }
+        if let Some(profile) = &profile {
+            bind.push((":profile", profile));
+        }
+        if let Some(by) = &by {
+            bind.push((":by", by));
+        }
+        self.each(&query, &bind, each)
+    }
+
+    /// How many certificates have each status at `now`.
+    pub fn counts(&self, now: OffsetDateTime) -> Result<Counts> {
+        let count = |condition: &str| -> Result<usize> {
+            let query = format!("SELECT COUNT(*) FROM certs WHERE {condition}");
+            let mut statement = self.conn.prepare_cached(&query).map_err(sql(&self.log))?;
+            let n: i64 = if condition.contains(":now") {
+                statement.query_row(&[(":now", &now.unix_timestamp())], |r| r.get(0))
+            } else {
+                statement.query_row([], |r| r.get(0))
+            }
+            .map_err(sql(&self.log))?;
+            Ok(n as usize)
+        };
+        let issued = count("1 = 1")?;
+        let revoked = count(status_condition(Status::Revoked(
+            RevocationReason::Unspecified,
+        )))?;
+        let undelivered = count(status_condition(Status::Undelivered))?;
+        let valid = count(status_condition(Status::Valid))?;
+        Ok(Counts {
+            issued,
+            valid,
+            revoked,
+            undelivered,
+            expired: issued.saturating_sub(valid + revoked + undelivered),
+        })
+    }
+
+    /// The highest CRL number the log records.
+    pub fn last_crl_number(&self) -> Result<Option<u64>> {
+        self.conn
+            .query_row("SELECT MAX(number) FROM crls", [], |r| {
+                r.get::<_, Option<i64>>(0)
+            })
+            .map(|n| n.map(|n| n as u64))
+            .map_err(sql(&self.log))
+    }
+
+    /// The SHA-256 the log records for CRL number `number`.
+    pub fn crl(&self, number: u64) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        self.conn
+            .query_row(
+                "SELECT sha256 FROM crls WHERE number = ?1",
+                params![number as i64],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sql(&self.log))
+    }
+}

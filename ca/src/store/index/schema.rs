@@ -1,0 +1,146 @@
+//! The index's tables, and how one line of the log changes them.
+//!
+//! `certs` has one row per certificate the log records: where its record is in the log (line and byte range),
+//! the columns the questions filter on (thumbprint, profile, dates, renewal, status), and the record itself as
+//! JSON without the certificate. `crls` has one row per CRL recorded. `meta` says how far into the log the index
+//! went. A certificate's status is in the columns: `revoked_line` (revoked), `pending` without `delivered_line`
+//! (undelivered), `not_after` (expired).
+
+use rusqlite::{Transaction, params};
+
+use crate::store::inventory::{Event, LogLine};
+
+/// The index's format; a file of another format is rebuilt.
+pub const VERSION: i64 = 1;
+
+/// Drops whatever the file holds and creates the tables, empty.
+pub fn create(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "DROP TABLE IF EXISTS meta;
+         DROP TABLE IF EXISTS certs;
+         DROP TABLE IF EXISTS crls;
+         CREATE TABLE meta (
+             id INTEGER PRIMARY KEY CHECK (id = 1),
+             binding TEXT NOT NULL,
+             lines INTEGER NOT NULL,
+             bytes INTEGER NOT NULL,
+             head TEXT NOT NULL
+         );
+         CREATE TABLE certs (
+             serial TEXT PRIMARY KEY,
+             thumbprint TEXT NOT NULL,
+             line INTEGER NOT NULL UNIQUE,
+             start INTEGER NOT NULL,
+             end INTEGER NOT NULL,
+             profile TEXT NOT NULL,
+             not_after INTEGER NOT NULL,
+             renewal_of TEXT,
+             pending INTEGER NOT NULL,
+             delivered_line INTEGER,
+             revoked_line INTEGER,
+             revoked_at INTEGER,
+             reason TEXT,
+             record TEXT NOT NULL
+         ) WITHOUT ROWID;
+         CREATE INDEX certs_thumbprint ON certs (thumbprint);
+         CREATE INDEX certs_not_after ON certs (not_after);
+         CREATE INDEX certs_profile ON certs (profile, line);
+         CREATE INDEX certs_renewal_of ON certs (renewal_of) WHERE renewal_of IS NOT NULL;
+         CREATE INDEX certs_revoked ON certs (revoked_line) WHERE revoked_line IS NOT NULL;
+         CREATE INDEX certs_undelivered ON certs (line) WHERE pending = 1 AND delivered_line IS NULL;
+         CREATE INDEX certs_live ON certs (not_after)
+             WHERE revoked_line IS NULL AND (pending = 0 OR delivered_line IS NOT NULL);
+         CREATE TABLE crls (
+             line INTEGER PRIMARY KEY,
+             number INTEGER NOT NULL,
+             sha256 TEXT NOT NULL
+         );",
+    )?;
+    conn.pragma_update(None, "user_version", VERSION)
+}
+
+/// Why a line could not be applied.
+pub enum ApplyError {
+    /// SQLite failed.
+    Sql(rusqlite::Error),
+    /// The line contradicts what came before it (a serial recorded twice, an event for an unknown serial).
+    Record(String),
+}
+
+impl From<rusqlite::Error> for ApplyError {
+    fn from(e: rusqlite::Error) -> Self {
+        ApplyError::Sql(e)
+    }
+}
+
+/// Applies one line of the log.
+pub fn apply(tx: &Transaction<'_>, line: &LogLine) -> Result<(), ApplyError> {
+    let number = line.number as i64;
+    match &line.event {
+        Event::Issued(record) => {
+            let mut stored = record.clone();
+            stored.der = None;
+            let json = serde_json::to_string(&stored)
+                .map_err(|e| ApplyError::Record(format!("the record cannot be indexed: {e}")))?;
+            let inserted = tx.execute(
+                "INSERT OR IGNORE INTO certs (serial, thumbprint, line, start, end, profile, not_after,
+                     renewal_of, pending, record)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![
+                    record.serial.to_string(),
+                    record.thumbprint.to_string(),
+                    number,
+                    line.start as i64,
+                    line.end as i64,
+                    record.profile.to_string(),
+                    record.not_after.unix_timestamp(),
+                    record.renewal_of.as_ref().map(ToString::to_string),
+                    record.pending,
+                    json
+                ],
+            )?;
+            if inserted == 0 {
+                return Err(ApplyError::Record(format!(
+                    "serial {} is recorded a second time (certkit never does that); nothing was written. See \"certkit-ca audit\"",
+                    record.serial
+                )));
+            }
+        }
+        Event::Revoked(r) => {
+            let changed = tx.execute(
+                "UPDATE certs SET revoked_line = ?2, revoked_at = ?3, reason = ?4 WHERE serial = ?1",
+                params![
+                    r.serial.to_string(),
+                    number,
+                    r.revoked_at.unix_timestamp(),
+                    r.reason.name()
+                ],
+            )?;
+            if changed == 0 {
+                return Err(ApplyError::Record(format!(
+                    "revocation of unknown serial {}",
+                    r.serial
+                )));
+            }
+        }
+        Event::Delivered(d) => {
+            let changed = tx.execute(
+                "UPDATE certs SET delivered_line = ?2 WHERE serial = ?1",
+                params![d.serial.to_string(), number],
+            )?;
+            if changed == 0 {
+                return Err(ApplyError::Record(format!(
+                    "delivery of unknown serial {}",
+                    d.serial
+                )));
+            }
+        }
+        Event::Crl(crl) => {
+            tx.execute(
+                "INSERT OR REPLACE INTO crls (line, number, sha256) VALUES (?1, ?2, ?3)",
+                params![number, crl.number as i64, crl.sha256],
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,312 @@
+//! Finding what the CA recorded, through the index, at a cost that does not grow with the CA's history.
+//!
+//! The index only says where to look. A record a command acts on is read again from the log at the place the
+//! index gives and must be the record the index says; what is revoked and what is undelivered (the answers
+//! whose loss would let a certificate back in, or a key lie around) is checked against the CA key's last
+//! checkpoint and the log after it. When the index and the log disagree, the index is rebuilt from the log and
+//! asked again; when they still disagree, the log itself was changed and the command stops.
+
+use std::path::Path;
+
+use time::OffsetDateTime;
+
+use super::checkpoint::{Checkpoint, EMPTY_SHA256, Tally, chain_revocation, undelivered_tally};
+use super::folder::CaStore;
+use super::index::{Counts, IndexedCert, ListFilter};
+use super::inventory::{self, Event, Log};
+use super::layout::INVENTORY;
+use super::records::Entry;
+use crate::error::{Error, Result};
+use crate::serial::Serial;
+use crate::thumbprint::Thumbprint;
+
+enum Wanted {
+    Thumbprint(Thumbprint),
+    Serial(Serial),
+}
+
+impl CaStore {
+    /// Finds an issued certificate by serial (hex), SHA-1 thumbprint, or certificate file (DER or PEM): its
+    /// record as the log has it, and what happened to it since (revocations checked against the checkpoint).
+    pub fn find(&self, reference: &str) -> Result<Entry> {
+        let path = Path::new(reference);
+        let (wanted, label) = if path.is_file() {
+            let cert = crate::certinfo::read_cert(path)?;
+            (
+                Wanted::Thumbprint(cert.thumbprint),
+                format!("the certificate in {reference}"),
+            )
+        } else if let Ok(t) = Thumbprint::parse(reference) {
+            (Wanted::Thumbprint(t), format!("thumbprint {t}"))
+        } else {
+            let serial = Serial::parse(reference).map_err(|_| {
+                Error::BadInput(format!(
+                    "'{reference}' is not a serial number, a thumbprint or a certificate file"
+                ))
+            })?;
+            let label = format!("serial {serial}");
+            (Wanted::Serial(serial), label)
+        };
+        self.verified_revocations()?;
+        let found = self.confirmed(|index| {
+            Ok(match &wanted {
+                Wanted::Thumbprint(t) => index.by_thumbprint(t)?,
+                Wanted::Serial(s) => index.by_serial(s)?,
+            }
+            .into_iter()
+            .collect())
+        })?;
+        found.into_iter().next().ok_or_else(|| {
+            Error::NotFound(format!(
+                "{label} is not in the inventory of {}; see \"certkit-ca list --ca {}\"",
+                self.dir().display(),
+                self.dir().display()
+            ))
+        })
+    }
+
+    /// The certificate of `thumbprint`, if the CA recorded it (read again from the log).
+    pub fn entry_by_thumbprint(&self, thumbprint: &Thumbprint) -> Result<Option<Entry>> {
+        self.verified_revocations()?;
+        Ok(self
+            .confirmed(|index| Ok(index.by_thumbprint(thumbprint)?.into_iter().collect()))?
+            .pop())
+    }
+
+    /// The certificates that renew `serial`, oldest first (read again from the log).
+    pub fn renewals_of(&self, serial: &Serial) -> Result<Vec<Entry>> {
+        self.verified_revocations()?;
+        self.confirmed(|index| index.renewals_of(serial))
+    }
+
+    /// The certificates recorded after line `line`, in log order (read again from the log).
+    pub fn recorded_after(&self, line: usize) -> Result<Vec<Entry>> {
+        self.confirmed(|index| index.recorded_after(line))
+    }
+
+    /// The certificates recorded ahead of a delivery that was not recorded, in log order, checked against the
+    /// checkpoint and read again from the log.
+    pub fn undelivered(&self) -> Result<Vec<Entry>> {
+        self.verified_undelivered()?;
+        self.confirmed(|index| index.undelivered())
+    }
+
+    /// The revoked certificates, in the order they were revoked, checked against the checkpoint and read again
+    /// from the log.
+    pub fn revoked(&self) -> Result<Vec<Entry>> {
+        self.verified_revocations()?;
+        self.confirmed(|index| index.revoked())
+    }
+
+    /// How many certificates have each status at `now` (revoked and undelivered as checked against the
+    /// checkpoint).
+    pub fn counts(&self, now: OffsetDateTime) -> Result<Counts> {
+        self.verified_revocations()?;
+        self.verified_undelivered()?;
+        self.with_index(|index| index.counts(now))
+    }
+
+    /// Hands every certificate that `filter` wants to `each`, newest first, as the index reads them (a listing
+    /// starts at once); `each` returns false to stop. Revocations and undelivered certificates are checked
+    /// against the checkpoint first, so every status shown is the log's.
+    pub fn list(
+        &self,
+        filter: &ListFilter,
+        now: OffsetDateTime,
+        each: &mut dyn FnMut(Entry) -> Result<bool>,
+    ) -> Result<()> {
+        self.verified_revocations()?;
+        self.verified_undelivered()?;
+        self.with_index(|index| index.list(filter, now, &mut |cert| each(cert.entry)))
+    }
+
+    /// What `query` finds in the index, each read again from the log and checked to be the record the index
+    /// says. If one is not, the index is rebuilt from the log and asked again; if it still is not, the log was
+    /// changed after it was written.
+    fn confirmed(
+        &self,
+        query: impl Fn(&super::index::Index) -> Result<Vec<IndexedCert>>,
+    ) -> Result<Vec<Entry>> {
+        for attempt in 0..2 {
+            let found = self.with_index(|index| query(index))?;
+            match self.reread(&found)? {
+                Ok(entries) => return Ok(entries),
+                Err(line) if attempt == 0 => {
+                    self.rebuild_index(&format!("its record on line {line} is not the log's"))?;
+                }
+                Err(line) => {
+                    return Err(Error::Inventory {
+                        path: self.path(INVENTORY),
+                        line,
+                        what: "the record was changed after it was written; nothing was done. See \"certkit-ca audit\"".into(),
+                    });
+                }
+            }
+        }
+        Err(Error::Bug("the index was rebuilt and asked again"))
+    }
+
+    /// The records of `found` as the log has them, or the line of the first that is not what the index says.
+    fn reread(&self, found: &[IndexedCert]) -> Result<std::result::Result<Vec<Entry>, usize>> {
+        let path = self.path(INVENTORY);
+        let mut entries = Vec::with_capacity(found.len());
+        for cert in found {
+            let bytes = inventory::read_line(&path, cert.start, cert.end)?;
+            match inventory::parse_line(&bytes) {
+                Ok((Event::Issued(mut record), _)) => {
+                    record.der = None;
+                    // The index holds the record as it was applied: the log's must be the same.
+                    if record != cert.entry.issued {
+                        return Ok(Err(cert.entry.line));
+                    }
+                    entries.push(Entry {
+                        issued: record,
+                        ..cert.entry.clone()
+                    });
+                }
+                _ => return Ok(Err(cert.entry.line)),
+            }
+        }
+        Ok(Ok(entries))
+    }
+
+    /// The certificate `entry`'s record carries, read from the log (None for a certkit 0.1 record without one).
+    pub fn record_certificate(&self, entry: &Entry) -> Result<Option<Vec<u8>>> {
+        let Some(cert) = self.with_index(|index| index.by_serial(&entry.issued.serial))? else {
+            return Ok(None);
+        };
+        let bytes = inventory::read_line(&self.path(INVENTORY), cert.start, cert.end)?;
+        Ok(match inventory::parse_line(&bytes) {
+            Ok((Event::Issued(record), _)) if record.serial == entry.issued.serial => {
+                record.cert_der()
+            }
+            _ => None,
+        })
+    }
+
+    /// The log after the last checkpoint (with the certificates its records carry): what the CA key has not
+    /// vouched for yet. Without a checkpoint of version 2, the whole log.
+    pub fn after_checkpoint(&self, checkpoint: Option<&Checkpoint>) -> Result<Log> {
+        let path = self.path(INVENTORY);
+        match checkpoint.and_then(|c| c.bytes.map(|b| (b, c.count))) {
+            Some((bytes, count)) => inventory::read_from(&path, bytes, count + 1, count + 1),
+            None => {
+                let count = checkpoint.map_or(0, |c| c.count);
+                let mut log = inventory::read_keeping_certificates_from(&path, count + 1)?;
+                log.lines.drain(..count.min(log.lines.len()));
+                Ok(log)
+            }
+        }
+    }
+
+    /// Checks what the index says is revoked against the log: the revocations up to the last checkpoint must
+    /// be the chain the CA key signed, and those after it the log's own. A CA whose key has not signed a
+    /// version 2 checkpoint yet has nothing to check against (its next command that uses the key signs one).
+    pub fn verified_revocations(&self) -> Result<()> {
+        self.verified("revocations", |store, checkpoint, after| {
+            let revoked = store.with_index(|index| index.revoked())?;
+            let Some(state) = &checkpoint.state else {
+                return Ok(true);
+            };
+            let mut chain = Tally {
+                count: 0,
+                sha256: EMPTY_SHA256.into(),
+            };
+            let mut later = Vec::new();
+            for cert in &revoked {
+                let (Some(line), Some(r)) = (cert.revoked_line, &cert.entry.revoked) else {
+                    return Ok(false);
+                };
+                if line <= checkpoint.count {
+                    chain.count += 1;
+                    chain.sha256 = chain_revocation(&chain.sha256, r);
+                } else {
+                    later.push((line, r.serial.clone()));
+                }
+            }
+            let logged: Vec<(usize, Serial)> = after
+                .lines
+                .iter()
+                .filter_map(|l| match &l.event {
+                    Event::Revoked(r) => Some((l.number, r.serial.clone())),
+                    _ => None,
+                })
+                .collect();
+            Ok(chain == state.revoked && later == logged)
+        })
+    }
+
+    /// Checks what the index says is undelivered against the log, as [`CaStore::verified_revocations`] does.
+    pub fn verified_undelivered(&self) -> Result<()> {
+        self.verified("undelivered certificates", |store, checkpoint, after| {
+            let Some(state) = &checkpoint.state else {
+                return Ok(true);
+            };
+            let (then, now) = store.with_index(|index| {
+                Ok((
+                    index.undelivered_at(checkpoint.count)?,
+                    index.undelivered()?,
+                ))
+            })?;
+            if undelivered_tally(then.iter().map(|c| &c.entry.issued.serial)) != state.undelivered {
+                return Ok(false);
+            }
+            // What the log after the checkpoint makes of them.
+            let mut expected: Vec<(usize, Serial)> = then
+                .iter()
+                .map(|c| (c.entry.line, c.entry.issued.serial.clone()))
+                .collect();
+            for line in &after.lines {
+                match &line.event {
+                    Event::Issued(record) if record.pending => {
+                        expected.push((line.number, record.serial.clone()));
+                    }
+                    Event::Delivered(d) => expected.retain(|(_, s)| *s != d.serial),
+                    _ => {}
+                }
+            }
+            let indexed: Vec<(usize, Serial)> = now
+                .iter()
+                .map(|c| (c.entry.line, c.entry.issued.serial.clone()))
+                .collect();
+            Ok(indexed == expected)
+        })
+    }
+
+    /// Runs `check` (the index against the checkpoint and the log after it) once per process; when it fails,
+    /// rebuilds the index and checks again; when that fails too, the log no longer holds what the key signed.
+    fn verified(
+        &self,
+        what: &str,
+        check: impl Fn(&CaStore, &Checkpoint, &Log) -> Result<bool>,
+    ) -> Result<()> {
+        if self.was_verified(what) {
+            return Ok(());
+        }
+        let Some(checkpoint) = self.signed_checkpoint()? else {
+            return Ok(());
+        };
+        if checkpoint.state.is_none() {
+            self.mark_verified(what);
+            return Ok(());
+        }
+        let after = self.after_checkpoint(Some(&checkpoint))?;
+        for attempt in 0..2 {
+            if check(self, &checkpoint, &after)? {
+                self.mark_verified(what);
+                return Ok(());
+            }
+            if attempt == 0 {
+                self.rebuild_index(&format!("its {what} are not those the CA key signed"))?;
+            }
+        }
+        Err(Error::Inventory {
+            path: self.path(INVENTORY),
+            line: checkpoint.count,
+            what: format!(
+                "the {what} the checkpoint of {} signed are not those the log records; nothing was done. See \"certkit-ca audit\"",
+                crate::dates::rfc3339(checkpoint.time)
+            ),
+        })
+    }
+}
