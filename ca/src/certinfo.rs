@@ -65,42 +65,17 @@ impl CertInfo {
                 "trailing bytes after the certificate; the file is damaged",
             ));
         }
-        let mut sans = Vec::new();
-        let mut ekus = Vec::new();
+        Ok(Self::of(der, &cert))
+    }
+
+    /// The facts of a parsed certificate.
+    fn of(der: &[u8], cert: &X509Certificate<'_>) -> Self {
+        let (sans, ekus) = names_and_usages(cert);
         let mut is_ca = false;
         let mut subject_key_id = None;
         let mut authority_key_id = None;
         for ext in cert.extensions() {
             match ext.parsed_extension() {
-                ParsedExtension::SubjectAlternativeName(san) => {
-                    for name in &san.general_names {
-                        match name {
-                            GeneralName::DNSName(d) => sans.push(San::Dns(d.to_string())),
-                            GeneralName::RFC822Name(e) => sans.push(San::Email(e.to_string())),
-                            GeneralName::IPAddress(ip) => sans.push(ip_san(ip)),
-                            other => sans.push(San::Other(format!("{other}"))),
-                        }
-                    }
-                }
-                ParsedExtension::ExtendedKeyUsage(eku) => {
-                    // x509-parser turns the well-known purposes into flags; every one is an OID here.
-                    let known = [
-                        (eku.any, "2.5.29.37.0"),
-                        (eku.server_auth, EKU_SERVER_AUTH),
-                        (eku.client_auth, EKU_CLIENT_AUTH),
-                        (eku.code_signing, "1.3.6.1.5.5.7.3.3"),
-                        (eku.email_protection, "1.3.6.1.5.5.7.3.4"),
-                        (eku.time_stamping, "1.3.6.1.5.5.7.3.8"),
-                        (eku.ocsp_signing, "1.3.6.1.5.5.7.3.9"),
-                    ];
-                    ekus.extend(
-                        known
-                            .iter()
-                            .filter(|(on, _)| *on)
-                            .map(|(_, oid)| oid.to_string()),
-                    );
-                    ekus.extend(eku.other.iter().map(|oid| oid.to_id_string()));
-                }
                 ParsedExtension::BasicConstraints(bc) => is_ca = bc.ca,
                 ParsedExtension::SubjectKeyIdentifier(id) => subject_key_id = Some(id.0.to_vec()),
                 ParsedExtension::AuthorityKeyIdentifier(aki) => {
@@ -115,7 +90,7 @@ impl CertInfo {
             .next()
             .and_then(|a| a.as_str().ok())
             .map(str::to_string);
-        Ok(CertInfo {
+        CertInfo {
             der: der.to_vec(),
             subject: crate::naming::rfc4514(cert.subject()),
             cn,
@@ -124,14 +99,14 @@ impl CertInfo {
             not_before: cert.validity().not_before.to_datetime(),
             not_after: cert.validity().not_after.to_datetime(),
             thumbprint: Thumbprint::of_der(der),
-            sha256: hex_upper(&openssl::sha::sha256(der)),
+            sha256: hex_upper(&crate::digest::sha256(der)),
             sans,
             ekus,
             is_ca,
             subject_key_id,
             authority_key_id,
             spki_der: cert.public_key().raw.to_vec(),
-        })
+        }
     }
 
     /// True if `issuer` issued this certificate: its subject is this certificate's issuer and its key verifies
@@ -148,6 +123,160 @@ impl CertInfo {
     /// The certificate as PEM text.
     pub fn pem(&self) -> String {
         pem_encode("CERTIFICATE", &self.der)
+    }
+}
+
+/// A certificate's subject alternative names and extended key usages (as dotted OIDs).
+fn names_and_usages(cert: &X509Certificate<'_>) -> (Vec<San>, Vec<String>) {
+    let mut sans = Vec::new();
+    let mut ekus = Vec::new();
+    for ext in cert.extensions() {
+        match ext.parsed_extension() {
+            ParsedExtension::SubjectAlternativeName(san) => {
+                for name in &san.general_names {
+                    match name {
+                        GeneralName::DNSName(d) => sans.push(San::Dns(d.to_string())),
+                        GeneralName::RFC822Name(e) => sans.push(San::Email(e.to_string())),
+                        GeneralName::IPAddress(ip) => sans.push(ip_san(ip)),
+                        other => sans.push(San::Other(format!("{other}"))),
+                    }
+                }
+            }
+            ParsedExtension::ExtendedKeyUsage(eku) => {
+                // x509-parser turns the well-known purposes into flags; every one is an OID here.
+                let known = [
+                    (eku.any, "2.5.29.37.0"),
+                    (eku.server_auth, EKU_SERVER_AUTH),
+                    (eku.client_auth, EKU_CLIENT_AUTH),
+                    (eku.code_signing, "1.3.6.1.5.5.7.3.3"),
+                    (eku.email_protection, "1.3.6.1.5.5.7.3.4"),
+                    (eku.time_stamping, "1.3.6.1.5.5.7.3.8"),
+                    (eku.ocsp_signing, "1.3.6.1.5.5.7.3.9"),
+                ];
+                ekus.extend(
+                    known
+                        .iter()
+                        .filter(|(on, _)| *on)
+                        .map(|(_, oid)| oid.to_string()),
+                );
+                ekus.extend(eku.other.iter().map(|oid| oid.to_id_string()));
+            }
+            _ => {}
+        }
+    }
+    (sans, ekus)
+}
+
+/// The facts an inventory record states about its certificate, read from the certificate: what the audit
+/// compares for every record (without the rest of [`CertInfo`], which it does not need).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordFacts {
+    /// Serial number.
+    pub serial: Serial,
+    /// SHA-1 thumbprint.
+    pub thumbprint: Thumbprint,
+    /// Subject, RFC 4514.
+    pub subject: String,
+    /// Subject alternative names.
+    pub sans: Vec<San>,
+    /// Start of validity.
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    pub not_after: OffsetDateTime,
+    /// Its key's type, if certkit knows it.
+    pub key: Option<crate::keys::KeyType>,
+    /// Extended key usages.
+    pub ekus: Vec<String>,
+}
+
+impl RecordFacts {
+    /// Parses `der` once: its facts, and whether the CA of `issuer` issued it (its signature verified or
+    /// vouched for, as `signature` says). None if it is not a certificate.
+    pub fn checked(der: &[u8], issuer: &IssuerCheck, signature: Signature) -> Option<(Self, bool)> {
+        let (rest, cert) = X509Certificate::from_der(der).ok()?;
+        if !rest.is_empty() {
+            return None;
+        }
+        let (sans, ekus) = names_and_usages(&cert);
+        let facts = RecordFacts {
+            serial: Serial::from_der_integer(cert.raw_serial()),
+            thumbprint: Thumbprint::of_der(der),
+            subject: crate::naming::rfc4514(cert.subject()),
+            sans,
+            not_before: cert.validity().not_before.to_datetime(),
+            not_after: cert.validity().not_after.to_datetime(),
+            key: crate::keys::KeyType::of_spki(cert.public_key()).ok(),
+            ekus,
+        };
+        Some((facts, issuer.issued_parsed(&cert, signature)))
+    }
+}
+
+/// How a check of a certificate's issuer treats its signature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signature {
+    /// The CA key's signature is verified.
+    Verify,
+    /// Something the CA key signed already vouches for the certificate's bytes (a checkpoint covering the
+    /// inventory line that carries it): its issuer name and algorithm are compared, its signature is not
+    /// verified again.
+    Vouched,
+}
+
+/// Checks that certificates were issued by one CA, fast enough to go over a whole inventory: the CA's name and
+/// key are parsed once, and each certificate's signature is verified with aws-lc.
+pub struct IssuerCheck {
+    subject: Vec<u8>,
+    algorithm: &'static str,
+    key: aws_lc_rs::signature::UnparsedPublicKey<Vec<u8>>,
+}
+
+impl IssuerCheck {
+    /// The check for certificates issued by `ca`.
+    pub fn new(ca: &CertInfo) -> Result<Self> {
+        use aws_lc_rs::signature;
+        let (_, cert) = X509Certificate::from_der(&ca.der)
+            .map_err(|e| Error::crypto("reading the CA certificate", e))?;
+        let spki = cert.public_key();
+        let (algorithm, verification): (_, &'static dyn signature::VerificationAlgorithm) =
+            match crate::keys::KeyType::of_spki_der(&ca.spki_der)? {
+                crate::keys::KeyType::P256 => {
+                    ("1.2.840.10045.4.3.2", &signature::ECDSA_P256_SHA256_ASN1)
+                }
+                crate::keys::KeyType::P384 => {
+                    ("1.2.840.10045.4.3.3", &signature::ECDSA_P384_SHA384_ASN1)
+                }
+                _ => (
+                    "1.2.840.113549.1.1.11",
+                    &signature::RSA_PKCS1_2048_8192_SHA256,
+                ),
+            };
+        Ok(IssuerCheck {
+            subject: cert.subject().as_raw().to_vec(),
+            algorithm,
+            key: signature::UnparsedPublicKey::new(
+                verification,
+                spki.subject_public_key.data.to_vec(),
+            ),
+        })
+    }
+
+    /// True if the CA issued `der`: its issuer is the CA's subject (byte for byte), its signature algorithm
+    /// the CA's, and the CA key verifies its signature.
+    pub fn issued(&self, der: &[u8]) -> bool {
+        X509Certificate::from_der(der)
+            .is_ok_and(|(_, cert)| self.issued_parsed(&cert, Signature::Verify))
+    }
+
+    /// [`IssuerCheck::issued`] for a certificate parsed already.
+    fn issued_parsed(&self, cert: &X509Certificate<'_>, signature: Signature) -> bool {
+        cert.issuer().as_raw() == self.subject.as_slice()
+            && cert.signature_algorithm.algorithm.to_id_string() == self.algorithm
+            && (signature == Signature::Vouched
+                || self
+                    .key
+                    .verify(cert.tbs_certificate.as_ref(), &cert.signature_value.data)
+                    .is_ok())
     }
 }
 

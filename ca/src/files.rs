@@ -213,7 +213,7 @@ pub fn sync_folders<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<()>
 
 /// SHA-256 of `bytes`, lowercase hex (as `sha256sum` prints it).
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    crate::thumbprint::hex_lower(&openssl::sha::sha256(bytes))
+    crate::thumbprint::hex_lower(&crate::digest::sha256(bytes))
 }
 
 /// A set of new files written all or nothing: if one cannot be written, those already written are removed.

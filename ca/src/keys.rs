@@ -105,8 +105,51 @@ impl KeyType {
 
     /// The type of a public key given as SubjectPublicKeyInfo DER, if certkit knows it.
     pub fn of_spki_der(spki: &[u8]) -> Result<Self> {
-        let key = openssl::pkey::PKey::public_key_from_der(spki)?;
-        Self::of_public(&key)
+        use x509_parser::prelude::FromDer;
+        // Read with x509-parser: decoding a key with OpenSSL 3.0 takes global locks, and the audit does this
+        // for every certificate.
+        let unsupported = || {
+            Error::BadInput(
+                "unsupported key: certkit handles RSA 2048-4096, P-256 and P-384".into(),
+            )
+        };
+        let (_, info) =
+            x509_parser::x509::SubjectPublicKeyInfo::from_der(spki).map_err(|_| unsupported())?;
+        Self::of_spki(&info)
+    }
+
+    /// The type of a parsed SubjectPublicKeyInfo.
+    pub fn of_spki(info: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> Result<Self> {
+        use x509_parser::public_key::PublicKey;
+        let unsupported = || {
+            Error::BadInput(
+                "unsupported key: certkit handles RSA 2048-4096, P-256 and P-384".into(),
+            )
+        };
+        match info.parsed().map_err(|_| unsupported())? {
+            PublicKey::RSA(rsa) => match rsa.key_size() {
+                2048 => Ok(KeyType::Rsa2048),
+                3072 => Ok(KeyType::Rsa3072),
+                4096 => Ok(KeyType::Rsa4096),
+                bits => Err(Error::BadInput(format!(
+                    "RSA keys of {bits} bits are not accepted: use 2048, 3072 or 4096"
+                ))),
+            },
+            PublicKey::EC(_) => {
+                let curve = info
+                    .algorithm
+                    .parameters
+                    .as_ref()
+                    .and_then(|p| p.as_oid().ok())
+                    .map(|oid| oid.to_id_string());
+                match curve.as_deref() {
+                    Some("1.2.840.10045.3.1.7") => Ok(KeyType::P256),
+                    Some("1.3.132.0.34") => Ok(KeyType::P384),
+                    _ => Err(unsupported()),
+                }
+            }
+            _ => Err(unsupported()),
+        }
     }
 
     /// The type of an OpenSSL public key.

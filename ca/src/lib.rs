@@ -14,6 +14,7 @@ pub mod certinfo;
 pub mod crl;
 pub mod cscfg;
 pub mod dates;
+pub mod digest;
 pub mod error;
 pub mod files;
 pub mod keys;

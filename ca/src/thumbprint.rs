@@ -15,7 +15,7 @@ pub struct Thumbprint([u8; 20]);
 impl Thumbprint {
     /// The thumbprint of a DER-encoded certificate.
     pub fn of_der(der: &[u8]) -> Self {
-        let digest = openssl::sha::sha1(der);
+        let digest = crate::digest::sha1(der);
         Thumbprint(digest)
     }
 

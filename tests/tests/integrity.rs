@@ -737,3 +737,52 @@ fn every_tampering_the_threat_model_names_is_found_and_stops_writing() {
         }
     }
 }
+
+#[test]
+fn a_covered_certificate_swapped_for_a_forgery_is_found_whichever_way_the_chain_is_mended() {
+    // The audit takes the certificates a signed checkpoint covers on that checkpoint's word, but only while
+    // the chain up to its head holds: either way of mending the chain after the swap brings their signatures
+    // back into the check.
+    for mode in ["relink", "leave"] {
+        let env = Env::new();
+        ca_with_alice(&env, &[]);
+        env.issue(&[
+            "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
+        ]);
+        env.ok(
+            "certkit-ca",
+            &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW"],
+        );
+        let (code, _) = audit_codes(&env, "pki", &[], "error");
+        assert_eq!(code, 0, "{mode}: the untouched CA fails its audit");
+        env.tampered("pki");
+        let out = env.tool(
+            "python3",
+            &[&peer("swap_covered_certificate.py"), "pki", "1", mode],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        // The forgery is a well-formed certificate in the CA's name: openssl accepts it as one, and only the
+        // CA's signature tells it apart.
+        let serial = text(&out.stdout).trim().to_string();
+        let copy = format!("pki/issued/{serial}.cer");
+        let verify = env.tool(
+            "openssl",
+            &["verify", "-CAfile", "pki/ca.pem", "-partial_chain", &copy],
+        );
+        assert!(
+            !verify.status.success(),
+            "{mode}: openssl verified the forgery"
+        );
+        let (code, errors) = audit_codes(&env, "pki", &[], "error");
+        assert_eq!(code, 1, "{mode}: the audit passed a forged certificate");
+        assert!(
+            errors.contains(&"not-signed-by-ca".to_string()),
+            "{mode}: {errors:?}"
+        );
+        let shows = match mode {
+            "relink" => "log-rewritten",
+            _ => "chain-broken",
+        };
+        assert!(errors.contains(&shows.to_string()), "{mode}: {errors:?}");
+    }
+}

@@ -40,7 +40,7 @@ pub fn run(req: AuditRequest) -> Result<()> {
     let report = AuditReport {
         ca: path_text(&req.ca),
         subject: store.cert()?.subject,
-        audit: audit::audit(&store, &req.options)?,
+        audit: audit_with_progress(&store, &req)?,
     };
     term::render(&report, req.format)?;
     let errors = report
@@ -56,6 +56,27 @@ pub fn run(req: AuditRequest) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Runs the audit, with a progress bar while it reads the log when a person watches (stderr is a terminal)
+/// and the report is text.
+fn audit_with_progress(store: &CaStore, req: &AuditRequest) -> Result<Audit> {
+    use std::io::IsTerminal;
+    if req.format == Format::Json || !std::io::stderr().is_terminal() {
+        return audit::audit(store, &req.options, &|_, _| {});
+    }
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template(
+            "auditing {wide_bar} {bytes}/{total_bytes} ({eta} left)",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let audited = audit::audit(store, &req.options, &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    audited
 }
 
 impl Report for AuditReport {

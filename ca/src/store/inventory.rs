@@ -26,7 +26,7 @@ pub type ChainHash = String;
 
 /// The hash a line is known by: SHA-256 over its bytes without the newline.
 pub fn line_hash(line: &[u8]) -> ChainHash {
-    hex_lower(&openssl::sha::sha256(line))
+    hex_lower(&crate::digest::sha256(line))
 }
 
 /// What the first line's `prev` must be: the SHA-256 of the CA certificate (`sha256sum ca.cer`).
@@ -264,6 +264,14 @@ impl Reader {
 /// Parses one line of the log: its event and its `prev` (None in a certkit 0.1 log), or why it cannot be read.
 pub fn parse_line(line: &[u8]) -> std::result::Result<(Event, Option<ChainHash>), String> {
     let text = std::str::from_utf8(line).map_err(|_| "the line is not UTF-8 text".to_string())?;
+    // The usual line, read in one go; anything else (a certkit 0.1 line without `prev`, a damaged line) takes
+    // the slower way, which also says what is wrong.
+    if let Ok(line) = serde_json::from_str::<Line>(text)
+        && line.prev.len() == 64
+        && line.prev.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return Ok((line.event, Some(line.prev)));
+    }
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
     if value.get("prev").is_some() {
         let line: Line = serde_json::from_value(value).map_err(|e| e.to_string())?;

@@ -12,7 +12,7 @@ use super::folder::{CaStore, StoreLock, lock_dir};
 use super::inventory::{self, DeliveredRecord, Event, Log};
 use super::layout::*;
 use super::records::Entry;
-use crate::certinfo::CertInfo;
+use crate::certinfo::{CertInfo, IssuerCheck, Signature};
 use crate::error::{Error, Result};
 use crate::files::{self, PUBLIC};
 use crate::serial::Serial;
@@ -227,6 +227,8 @@ impl CaStore {
     }
 
     fn untrue_in(&self, log: &Log, ca: &CertInfo) -> Result<Vec<UntrueRecord>> {
+        let ca = IssuerCheck::new(ca)?;
+        let ca = &ca;
         let mut untrue = Vec::new();
         for line in &log.lines {
             let inventory::Event::Issued(record) = &line.event else {
@@ -240,13 +242,9 @@ impl CaStore {
                     record.serial,
                     copy.display()
                 )),
-                Some(der) => match CertInfo::from_der(&der, &copy) {
-                    Ok(cert) => record.falsehood(&cert, ca)?.map(|f| f.message),
-                    Err(_) => Some(format!(
-                        "the certificate of serial {} cannot be read",
-                        record.serial
-                    )),
-                },
+                Some(der) => record
+                    .falsehood(&der, ca, Signature::Verify)
+                    .map(|f| f.message),
             };
             if let Some(what) = what {
                 untrue.push(UntrueRecord {

@@ -6,8 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::certinfo::CertInfo;
-use crate::error::Result;
+use crate::certinfo::{CertInfo, IssuerCheck, RecordFacts, Signature};
 use crate::keys::KeyType;
 use crate::profile::Profile;
 use crate::san::San;
@@ -105,25 +104,36 @@ impl IssuedRecord {
             .and_then(|b64| openssl::base64::decode_block(b64).ok())
     }
 
-    /// What is wrong with this record as a record of `cert` issued by `ca`: the CA must have signed the
-    /// certificate, and every fact the record states must be the certificate's (serial, thumbprint, subject,
-    /// names, dates, key, the profile's extended key usage). None when the record is true.
-    pub fn falsehood(&self, cert: &CertInfo, ca: &CertInfo) -> Result<Option<Falsehood>> {
+    /// What is wrong with this record as a record of the certificate `der` issued by `ca`: the CA must have
+    /// signed the certificate, and every fact the record states must be the certificate's (serial, thumbprint,
+    /// subject, names, dates, key, the profile's extended key usage). `signature` says whether the CA's
+    /// signature is to be verified or is vouched for already. None when the record is true.
+    pub fn falsehood(
+        &self,
+        der: &[u8],
+        ca: &IssuerCheck,
+        signature: Signature,
+    ) -> Option<Falsehood> {
         let serial = &self.serial;
-        if !cert.is_signed_by(ca)? {
-            return Ok(Some(Falsehood {
+        let Some((cert, issued_by_ca)) = RecordFacts::checked(der, ca, signature) else {
+            return Some(Falsehood {
+                code: "record-mismatch",
+                message: format!("the certificate of serial {serial} cannot be read"),
+            });
+        };
+        if !issued_by_ca {
+            return Some(Falsehood {
                 code: "not-signed-by-ca",
                 message: format!(
                     "the certificate of serial {serial} is not signed by this CA: a forged record"
                 ),
-            }));
+            });
         }
         let profile_eku = match self.profile {
             Profile::Server => crate::certinfo::EKU_SERVER_AUTH,
             Profile::Client => crate::certinfo::EKU_CLIENT_AUTH,
             Profile::Encryption => crate::certinfo::EKU_DOCUMENT_ENCRYPTION,
         };
-        let key = KeyType::of_spki_der(&cert.spki_der).ok();
         let differs = [
             (cert.serial != *serial, "serial"),
             (cert.thumbprint != self.thumbprint, "thumbprint"),
@@ -131,14 +141,14 @@ impl IssuedRecord {
             (cert.sans != self.sans, "subject alternative names"),
             (cert.not_before != self.not_before, "start of validity"),
             (cert.not_after != self.not_after, "end of validity"),
-            (key != Some(self.key), "key type"),
+            (cert.key != Some(self.key), "key type"),
             (
                 !cert.ekus.iter().any(|e| e == profile_eku)
                     || !self.extra_ekus.iter().all(|e| cert.ekus.contains(e)),
                 "extended key usage",
             ),
         ];
-        Ok(differs
+        differs
             .iter()
             .find(|(wrong, _)| *wrong)
             .map(|(_, what)| Falsehood {
@@ -146,7 +156,7 @@ impl IssuedRecord {
                 message: format!(
                     "the record of serial {serial} does not match its certificate ({what} differs)"
                 ),
-            }))
+            })
     }
 }
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::folder::{CaStore, StoreLock};
 use super::inventory::{self, Event, LineRead};
 use super::layout::{INVENTORY, ISSUED_DIR, TEMP_PREFIX};
-use crate::certinfo::CertInfo;
+use crate::certinfo::{IssuerCheck, Signature};
 use crate::error::{Error, Result};
 use crate::files::{self, PUBLIC};
 
@@ -30,7 +30,7 @@ impl CaStore {
     /// caller holds the lock (and so the log was reconciled first).
     pub fn reindex(&self, _lock: &StoreLock) -> Result<Reindexed> {
         let records = self.rebuild_index("asked for (certkit-ca reindex)")?;
-        let ca = self.cert()?;
+        let ca = IssuerCheck::new(&self.cert()?)?;
         let mut done = Reindexed {
             records,
             ..Reindexed::default()
@@ -51,8 +51,7 @@ impl CaStore {
             let Some(der) = record.cert_der() else {
                 return Ok(true);
             };
-            let cert = CertInfo::from_der(&der, &copy)?;
-            if record.falsehood(&cert, &ca)?.is_some() {
+            if record.falsehood(&der, &ca, Signature::Verify).is_some() {
                 return Err(Error::Inventory {
                     path: path.clone(),
                     line: line.number,

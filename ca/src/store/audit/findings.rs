@@ -28,7 +28,7 @@ pub struct Finding {
 }
 
 /// The findings gathered so far, in the order checked.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Findings(pub Vec<Finding>);
 
 impl Findings {

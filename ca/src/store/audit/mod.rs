@@ -10,6 +10,7 @@
 //! threat model in docs/store-format.md says it whole.
 
 mod findings;
+mod pass;
 mod records;
 mod rollback;
 
@@ -21,9 +22,9 @@ use std::path::PathBuf;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::checkpoint::{CHECKPOINT, Checkpoint, CoveredState};
+use super::checkpoint::{CHECKPOINT, Checkpoint};
 use super::folder::CaStore;
-use super::inventory::{self, Log};
+use super::inventory;
 use super::layout::INVENTORY;
 use super::settings::CaSettings;
 use crate::error::Result;
@@ -71,56 +72,105 @@ pub struct Audit {
     pub ok: bool,
 }
 
-/// Audits the CA folder of `store` against itself and `options`. Reads only; needs no password.
-pub fn audit(store: &CaStore, options: &AuditOptions) -> Result<Audit> {
+/// Audits the CA folder of `store` against itself and `options`. Reads only; needs no password. Reads the log
+/// once, one line at a time (`progress` is told how many of its bytes are done), with the records checked on
+/// every core.
+pub fn audit(
+    store: &CaStore,
+    options: &AuditOptions,
+    progress: &dyn Fn(u64, u64),
+) -> Result<Audit> {
     let ca = store.cert()?;
     let binding = inventory::ca_binding(&ca.der);
     let mut f = Findings::default();
-    let inventory_path = store.path(INVENTORY);
-    let bytes = match std::fs::read(&inventory_path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(crate::Error::io("read", &inventory_path, e)),
+    let total = std::fs::metadata(store.path(INVENTORY)).map_or(0, |m| m.len());
+    let checkpoint = read_checkpoint(store, &mut f);
+    let count = checkpoint.as_ref().map(|c| c.count);
+    // The certificates a checkpoint the CA signed covers are vouched for by that one signature, as long as
+    // the chain up to it is intact: their own signatures are verified only when it is not.
+    let vouched = match &checkpoint {
+        Some(c) if c.verify(&ca)? => c.count,
+        _ => 0,
     };
-    let (log, damaged) = inventory::parse_lenient(&bytes);
-    drop(bytes);
-    for (line, what) in damaged {
-        f.add(
-            Level::Error,
-            "record-unreadable",
-            Some(line),
-            format!("the record cannot be read ({what})"),
-        );
+    let before = f.clone();
+    let mut pass = pass::run(
+        store,
+        &ca,
+        count,
+        vouched,
+        &options.expected_heads,
+        &mut f,
+        &|done| progress(done, total),
+    )?;
+    let intact = |pass: &pass::Pass, f: &Findings| {
+        let head = checkpoint.as_ref().map(|c| c.head.as_str());
+        pass.at_checkpoint.as_ref().map(|c| c.0.as_str()) == head
+            && !f.0.iter().any(|x| {
+                x.line.is_some_and(|line| line <= vouched)
+                    && matches!(x.code, "chain-broken" | "record-unreadable")
+            })
+    };
+    if vouched > 0 && !intact(&pass, &f) {
+        f = before;
+        pass = pass::run(
+            store,
+            &ca,
+            count,
+            0,
+            &options.expected_heads,
+            &mut f,
+            &|done| progress(done, total),
+        )?;
     }
-    if log.torn_tail {
-        f.add(
-            Level::Warning,
-            "torn-last-line",
-            None,
-            "the last line was cut by a crash mid-write; the next command that writes to the CA removes it"
-                .into(),
-        );
-    }
-    check_chain(&log, &binding, &mut f);
-    let (checkpoint, signed) = check_checkpoint(store, &log, &binding, &ca, &mut f)?;
+    let (checkpoint, signed) = match checkpoint {
+        Some(checkpoint) => check_checkpoint(store, checkpoint, &pass, &binding, &ca, &mut f)?,
+        None => {
+            if pass.lines > 0 {
+                f.add(
+                    Level::Error,
+                    "checkpoint-missing",
+                    None,
+                    format!(
+                        "{} is missing although the CA has signed certificates: it was removed, or the CA was upgraded and has not used its key since (run certkit-ca crl)",
+                        store.path(CHECKPOINT).display()
+                    ),
+                );
+            }
+            (None, None)
+        }
+    };
     let settings = check_settings(store, signed.as_ref(), &mut f)?;
-    let certificates = records::check_records(store, &log, &ca, &mut f)?;
+    for (line, record) in &pass.undelivered {
+        let revoked = pass.seen.get(&record.serial).is_some_and(|s| s.revoked);
+        records::check_undelivered(record, *line, revoked, &mut f);
+    }
+    records::check_unrecorded_copies(store, &pass.seen, &ca, &mut f)?;
     records::check_temporary_files(store, &mut f);
     records::check_key_file(store, &mut f)?;
-    let entries = log.entries(&inventory_path).unwrap_or_default();
     let sources = rollback::crl_sources(store, &options.crls);
-    rollback::check_crls(&sources, &log, &entries, &ca, &mut f)?;
-    rollback::check_expected_heads(&options.expected_heads, &log, &binding, &mut f);
+    rollback::check_crls(&sources, &pass, &ca, &mut f)?;
+    rollback::check_expected_heads(&options.expected_heads, &pass, &mut f);
     let ok = f.0.iter().all(|x| x.level != Level::Error);
     Ok(Audit {
-        head: log.head(&binding),
-        records: log.lines.len(),
-        certificates,
+        head: pass.head.clone(),
+        records: pass.lines,
+        certificates: pass.certificates,
         checkpoint,
         settings,
         findings: f.0,
         ok,
     })
+}
+
+/// The checkpoint file, if it can be read (a finding when it cannot).
+fn read_checkpoint(store: &CaStore, f: &mut Findings) -> Option<Checkpoint> {
+    match Checkpoint::read(&store.path(CHECKPOINT)) {
+        Ok(checkpoint) => checkpoint,
+        Err(e) => {
+            f.add(Level::Error, "checkpoint-unreadable", None, e.to_string());
+            None
+        }
+    }
 }
 
 /// `ca.json` against the settings the CA key signed; returns the signed settings.
@@ -169,52 +219,17 @@ fn check_settings(
     Ok(Some(settings))
 }
 
-fn check_chain(log: &Log, binding: &str, f: &mut Findings) {
-    if log.is_legacy() && log.lines.iter().all(|l| l.prev.is_none()) {
-        f.add(
-            Level::Error,
-            "not-chained",
-            None,
-            "the inventory has no hash chain yet (certkit 0.1 format), so changes to it cannot be seen; any command that writes to the CA upgrades it".into(),
-        );
-        return;
-    }
-    for b in log.chain_breaks(binding) {
-        f.add(Level::Error, "chain-broken", Some(b.line), b.what);
-    }
-}
-
-/// The checkpoint against the CA certificate and the log; returns what the audit saw, and the checkpoint when
-/// the CA's key signed it.
+/// The checkpoint against the CA certificate and what the pass saw; returns what the audit saw, and the
+/// checkpoint when the CA's key signed it.
 fn check_checkpoint(
     store: &CaStore,
-    log: &Log,
+    checkpoint: Checkpoint,
+    pass: &pass::Pass,
     binding: &str,
     ca: &crate::certinfo::CertInfo,
     f: &mut Findings,
 ) -> Result<(Option<CheckpointFacts>, Option<Checkpoint>)> {
     let path = store.path(CHECKPOINT);
-    let checkpoint = match Checkpoint::read(&path) {
-        Ok(c) => c,
-        Err(e) => {
-            f.add(Level::Error, "checkpoint-unreadable", None, e.to_string());
-            return Ok((None, None));
-        }
-    };
-    let Some(checkpoint) = checkpoint else {
-        if !log.lines.is_empty() {
-            f.add(
-                Level::Error,
-                "checkpoint-missing",
-                None,
-                format!(
-                    "{} is missing although the CA has signed certificates: it was removed, or the CA was upgraded and has not used its key since (run certkit-ca crl)",
-                    path.display()
-                ),
-            );
-        }
-        return Ok((None, None));
-    };
     let signature_ok = checkpoint.verify(ca)?;
     if !signature_ok {
         f.add(
@@ -226,7 +241,7 @@ fn check_checkpoint(
     }
     let covered = match checkpoint.count {
         0 => Some((binding.to_string(), 0)),
-        n => log.lines.get(n - 1).map(|l| (l.hash.clone(), l.end)),
+        _ => pass.at_checkpoint.clone(),
     };
     let covered_head = covered.as_ref().map(|c| c.0.as_str());
     let time = crate::dates::rfc3339(checkpoint.time);
@@ -237,15 +252,14 @@ fn check_checkpoint(
             None,
             "ca.pem is not the certificate the checkpoint was made for: the CA certificate was replaced".into(),
         );
-    } else if checkpoint.count > log.lines.len() {
+    } else if checkpoint.count > pass.lines {
         f.add(
             Level::Error,
             "log-cut",
-            Some(log.lines.len()),
+            Some(pass.lines),
             format!(
                 "the checkpoint of {time} covers {} records but the inventory has {}: records were cut off",
-                checkpoint.count,
-                log.lines.len()
+                checkpoint.count, pass.lines
             ),
         );
     } else if covered_head != Some(checkpoint.head.as_str())
@@ -264,7 +278,7 @@ fn check_checkpoint(
         );
     } else {
         if let Some(state) = &checkpoint.state
-            && *state != CoveredState::of(log, checkpoint.count)
+            && Some(state) != pass.state_at_checkpoint.as_ref()
         {
             f.add(
                 Level::Error,
@@ -275,14 +289,14 @@ fn check_checkpoint(
                 ),
             );
         }
-        if checkpoint.count < log.lines.len() {
+        if checkpoint.count < pass.lines {
             f.add(
                 Level::Note,
                 "after-checkpoint",
                 Some(checkpoint.count + 1),
                 format!(
                     "{} record(s) after the last checkpoint (the next command that uses the CA key covers them)",
-                    log.lines.len() - checkpoint.count
+                    pass.lines - checkpoint.count
                 ),
             );
         }

@@ -1,137 +1,23 @@
-//! The audit of what the CA signed: every record against the certificate it carries and its `issued/` copy,
-//! every copy against a record, and what interrupted runs left (temporary files, staged outputs that may
+//! The audit of what the pass over the log leaves to check: every `issued/` copy against a record, and what
+//! interrupted runs left (temporary files, staged outputs that may
 //! hold a key, a key file beside a token key).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 
 use super::findings::{Findings, Level};
+use super::pass::Seen;
 use crate::certinfo::CertInfo;
 use crate::error::Result;
 use crate::files;
 use crate::serial::Serial;
 use crate::store::deliver::staged_prefix;
 use crate::store::folder::CaStore;
-use crate::store::inventory::{Event, Log};
 use crate::store::layout::{CA_KEY, ISSUED_DIR, TEMP_PREFIX};
-
-/// Every record against its certificate and `issued/` copy, and every copy against a record; returns how many
-/// certificates the log records. `log` carries the certificates of its records.
-pub fn check_records(store: &CaStore, log: &Log, ca: &CertInfo, f: &mut Findings) -> Result<usize> {
-    let mut seen: HashMap<Serial, usize> = HashMap::new();
-    let mut certificates = 0;
-    let mut delivered: HashSet<Serial> = HashSet::new();
-    let mut revoked: HashSet<Serial> = HashSet::new();
-    for line in &log.lines {
-        match &line.event {
-            Event::Delivered(d) => {
-                delivered.insert(d.serial.clone());
-                if !seen.contains_key(&d.serial) {
-                    f.add(
-                        Level::Error,
-                        "unknown-serial",
-                        Some(line.number),
-                        format!("delivery of {}, which no earlier record issued", d.serial),
-                    );
-                }
-            }
-            Event::Revoked(r) => {
-                revoked.insert(r.serial.clone());
-                if !seen.contains_key(&r.serial) {
-                    f.add(
-                        Level::Error,
-                        "unknown-serial",
-                        Some(line.number),
-                        format!("revocation of {}, which no earlier record issued", r.serial),
-                    );
-                }
-            }
-            Event::Crl(_) => {}
-            Event::Issued(record) => {
-                certificates += 1;
-                if let Some(first) = seen.insert(record.serial.clone(), line.number) {
-                    f.add(
-                        Level::Error,
-                        "serial-duplicate",
-                        Some(line.number),
-                        format!(
-                            "serial {} was already recorded on line {first}",
-                            record.serial
-                        ),
-                    );
-                }
-                let copy_path = store.issued_copy(&record.serial);
-                let copy = std::fs::read(&copy_path).ok();
-                let der = record.cert_der();
-                match der.as_ref().or(copy.as_ref()) {
-                    Some(bytes) => match CertInfo::from_der(bytes, &copy_path) {
-                        Ok(cert) => {
-                            if let Some(falsehood) = record.falsehood(&cert, ca)? {
-                                f.add(
-                                    Level::Error,
-                                    falsehood.code,
-                                    Some(line.number),
-                                    falsehood.message,
-                                );
-                            }
-                        }
-                        Err(_) => f.add(
-                            Level::Error,
-                            "record-mismatch",
-                            Some(line.number),
-                            format!("the certificate of serial {} cannot be read", record.serial),
-                        ),
-                    },
-                    None => f.add(
-                        Level::Error,
-                        "copy-missing",
-                        Some(line.number),
-                        format!(
-                            "{} is missing and the record does not carry the certificate, so nothing shows the CA signed it",
-                            copy_path.display()
-                        ),
-                    ),
-                }
-                match (&copy, &der) {
-                    (None, Some(_)) => f.add(
-                        Level::Warning,
-                        "copy-missing",
-                        Some(line.number),
-                        format!(
-                            "{} is missing; the next command that takes the CA lock writes it again from the record",
-                            copy_path.display()
-                        ),
-                    ),
-                    (Some(copy), Some(der)) if copy != der => f.add(
-                        Level::Error,
-                        "copy-differs",
-                        Some(line.number),
-                        format!(
-                            "{} is not the certificate recorded for serial {}",
-                            copy_path.display(),
-                            record.serial
-                        ),
-                    ),
-                    _ => {}
-                }
-            }
-        }
-    }
-    for line in &log.lines {
-        if let Event::Issued(record) = &line.event
-            && record.pending
-            && !delivered.contains(&record.serial)
-        {
-            check_undelivered(record, line.number, revoked.contains(&record.serial), f);
-        }
-    }
-    check_unrecorded_copies(store, &seen, ca, f)?;
-    Ok(certificates)
-}
 
 /// An undelivered certificate: a note, and a warning for every file its interrupted delivery left where it
 /// was going (a staged `.certkit-SERIAL-*` file or an output in place), since those may hold its key.
-fn check_undelivered(
+pub fn check_undelivered(
     record: &crate::store::inventory::IssuedRecord,
     line: usize,
     revoked: bool,
@@ -184,9 +70,9 @@ fn check_undelivered(
 }
 
 /// Every `issued/` file against a record.
-fn check_unrecorded_copies(
+pub fn check_unrecorded_copies(
     store: &CaStore,
-    seen: &HashMap<Serial, usize>,
+    seen: &HashMap<Serial, Seen>,
     ca: &CertInfo,
     f: &mut Findings,
 ) -> Result<()> {

@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
 use super::findings::{Findings, Level};
+use super::pass::Pass;
 use crate::certinfo::CertInfo;
 use crate::error::Result;
 use crate::files;
 use crate::serial::Serial;
 use crate::store::folder::CaStore;
-use crate::store::inventory::{Entry, Log};
 
 /// A CRL the audit looks at, and whether the user gave it (a published copy) or it is the folder's own.
 pub struct CrlSource {
@@ -40,16 +40,15 @@ pub fn crl_sources(store: &CaStore, given: &[PathBuf]) -> Vec<CrlSource> {
 /// number means the folder was rolled back), and nothing listed that the log does not record as revoked.
 pub fn check_crls(
     sources: &[CrlSource],
-    log: &Log,
-    entries: &[Entry],
+    pass: &Pass,
     ca: &CertInfo,
     f: &mut Findings,
 ) -> Result<()> {
     let now = OffsetDateTime::now_utc();
     let key = openssl::pkey::PKey::public_key_from_der(&ca.spki_der)?;
-    let recorded: Vec<_> = log.crls().collect();
-    let highest = recorded.iter().map(|c| c.number).max();
-    let lowest = recorded.iter().map(|c| c.number).min();
+    let recorded = &pass.crls;
+    let highest = recorded.iter().map(|c| c.0).max();
+    let lowest = recorded.iter().map(|c| c.0).min();
     for source in sources {
         let path = &source.path;
         let Ok(bytes) = std::fs::read(path) else {
@@ -96,8 +95,8 @@ pub fn check_crls(
             (Some(n), Some(_)) => {
                 let same = recorded
                     .iter()
-                    .find(|c| c.number == n)
-                    .map(|c| c.sha256 == files::sha256_hex(&der));
+                    .find(|c| c.0 == n)
+                    .map(|c| c.1 == files::sha256_hex(&der));
                 match same {
                     Some(true) => {}
                     Some(false) => f.add(
@@ -135,9 +134,7 @@ pub fn check_crls(
             })
             .unwrap_or_default();
         for serial in &listed {
-            let revoked = entries
-                .iter()
-                .any(|e| e.issued.serial == *serial && e.revoked.is_some());
+            let revoked = pass.seen.get(serial).is_some_and(|s| s.revoked);
             if !revoked {
                 f.add(
                     Level::Error,
@@ -157,12 +154,13 @@ pub fn check_crls(
         }
         // A stale CRL is the folder's own concern; a published one given may lawfully be older.
         if !source.given {
-            for entry in entries
-                .iter()
-                .filter(|e| e.revoked.is_some() && e.issued.not_after >= now)
-            {
-                if !listed.contains(&entry.issued.serial) {
-                    f.add(Level::Warning, "crl-stale", Some(entry.line), format!("serial {} was revoked after {} was published; publish a new CRL (certkit-ca crl)", entry.issued.serial, path.display()));
+            for (line, revocation) in &pass.revoked {
+                let live = pass
+                    .seen
+                    .get(&revocation.serial)
+                    .is_some_and(|s| s.not_after >= now);
+                if live && !listed.contains(&revocation.serial) {
+                    f.add(Level::Warning, "crl-stale", Some(*line), format!("serial {} was revoked after {} was published; publish a new CRL (certkit-ca crl)", revocation.serial, path.display()));
                 }
             }
         }
@@ -181,15 +179,10 @@ fn crl_number(der: &[u8]) -> Option<u64> {
 /// Head hashes kept outside the folder (`--expect-head`): each must be the hash of a record the log still
 /// holds (or of the CA certificate, for an empty log). One that is not shows the log was rolled back past it
 /// or rewritten.
-pub fn check_expected_heads(expected: &[String], log: &Log, binding: &str, f: &mut Findings) {
+pub fn check_expected_heads(expected: &[String], pass: &Pass, f: &mut Findings) {
     for hash in expected {
-        let at = if hash == binding {
-            Some(0)
-        } else {
-            log.lines.iter().find(|l| l.hash == *hash).map(|l| l.number)
-        };
-        match at {
-            Some(line) if line == log.lines.len() => f.add(
+        match pass.heads.get(hash).copied() {
+            Some(line) if line == pass.lines => f.add(
                 Level::Note,
                 "head-expected",
                 (line > 0).then_some(line),
@@ -201,7 +194,7 @@ pub fn check_expected_heads(expected: &[String], log: &Log, binding: &str, f: &m
                 (line > 0).then_some(line),
                 format!(
                     "{hash} is line {line}; the log has grown by {} record(s) since",
-                    log.lines.len() - line
+                    pass.lines - line
                 ),
             ),
             None => f.add(

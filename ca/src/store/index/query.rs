@@ -52,19 +52,26 @@ pub struct ListFilter {
     pub expiring_by: Option<OffsetDateTime>,
 }
 
+/// The columns a certificate is read with; every query is `SELECT {COLUMNS} FROM {FROM} ...`.
 const COLUMNS: &str =
-    "serial, line, start, end, pending, delivered_line, revoked_line, revoked_at, reason, record";
+    "certs.serial, certs.line, certs.start, certs.end, certs.pending, certs.delivered_line,
+     certs.revoked_line, certs.revoked_at, certs.reason, records.json";
+const FROM: &str = "certs JOIN records ON records.line = certs.line";
 
 /// The condition on the status columns for `status` at `now` (as SQL; `?now` is bound by the caller).
 fn status_condition(status: Status) -> &'static str {
     match status {
-        Status::Revoked(_) => "revoked_line IS NOT NULL",
-        Status::Undelivered => "revoked_line IS NULL AND pending = 1 AND delivered_line IS NULL",
+        Status::Revoked(_) => "certs.revoked_line IS NOT NULL",
+        Status::Undelivered => {
+            "certs.revoked_line IS NULL AND certs.pending = 1 AND certs.delivered_line IS NULL"
+        }
         Status::Expired => {
-            "revoked_line IS NULL AND (pending = 0 OR delivered_line IS NOT NULL) AND not_after < :now"
+            "certs.revoked_line IS NULL AND (certs.pending = 0 OR certs.delivered_line IS NOT NULL)
+             AND certs.not_after < :now"
         }
         Status::Valid => {
-            "revoked_line IS NULL AND (pending = 0 OR delivered_line IS NOT NULL) AND not_after >= :now"
+            "certs.revoked_line IS NULL AND (certs.pending = 0 OR certs.delivered_line IS NOT NULL)
+             AND certs.not_after >= :now"
         }
     }
 }
@@ -152,14 +159,15 @@ impl Index {
     /// The certificate of this serial.
     pub fn by_serial(&self, serial: &Serial) -> Result<Option<IndexedCert>> {
         let serial = serial.to_string();
-        let query = format!("SELECT {COLUMNS} FROM certs WHERE serial = :serial");
+        let query = format!("SELECT {COLUMNS} FROM {FROM} WHERE certs.serial = :serial");
         Ok(self.certs(&query, &[(":serial", &serial)])?.pop())
     }
 
     /// The certificate of this thumbprint.
     pub fn by_thumbprint(&self, thumbprint: &Thumbprint) -> Result<Option<IndexedCert>> {
         let thumbprint = thumbprint.to_string();
-        let query = format!("SELECT {COLUMNS} FROM certs WHERE thumbprint = :t ORDER BY line");
+        let query =
+            format!("SELECT {COLUMNS} FROM {FROM} WHERE certs.thumbprint = :t ORDER BY certs.line");
         Ok(self
             .certs(&query, &[(":t", &thumbprint)])?
             .into_iter()
@@ -169,24 +177,31 @@ impl Index {
     /// The certificates that renew this serial, oldest first.
     pub fn renewals_of(&self, serial: &Serial) -> Result<Vec<IndexedCert>> {
         let serial = serial.to_string();
-        let query = format!("SELECT {COLUMNS} FROM certs WHERE renewal_of = :serial ORDER BY line");
+        let query = format!(
+            "SELECT {COLUMNS} FROM {FROM} WHERE certs.renewal_of = :serial ORDER BY certs.line"
+        );
         self.certs(&query, &[(":serial", &serial)])
     }
 
     /// The certificates recorded ahead of a delivery that is not recorded (revoked or not), in log order.
     pub fn undelivered(&self) -> Result<Vec<IndexedCert>> {
         let query = format!(
-            "SELECT {COLUMNS} FROM certs WHERE pending = 1 AND delivered_line IS NULL ORDER BY line"
+            "SELECT {COLUMNS} FROM {FROM} WHERE certs.pending = 1 AND certs.delivered_line IS NULL ORDER BY certs.line"
         );
         self.certs(&query, &[])
     }
 
-    /// The certificates that were undelivered after the first `count` lines of the log, in log order.
+    /// The certificates that were undelivered after the first `count` lines of the log, in log order: those
+    /// undelivered still, and those delivered since (both found through their own index).
     pub fn undelivered_at(&self, count: usize) -> Result<Vec<IndexedCert>> {
         let count = count as i64;
         let query = format!(
-            "SELECT {COLUMNS} FROM certs WHERE pending = 1 AND line <= :count
-                 AND (delivered_line IS NULL OR delivered_line > :count) ORDER BY line"
+            "SELECT {COLUMNS} FROM {FROM} WHERE certs.pending = 1 AND certs.delivered_line IS NULL
+                 AND certs.line <= :count
+             UNION ALL
+             SELECT {COLUMNS} FROM {FROM} WHERE certs.delivered_line > :count AND certs.pending = 1
+                 AND certs.line <= :count
+             ORDER BY 2"
         );
         self.certs(&query, &[(":count", &count)])
     }
@@ -194,7 +209,7 @@ impl Index {
     /// The revoked certificates, in the order they were revoked.
     pub fn revoked(&self) -> Result<Vec<IndexedCert>> {
         let query = format!(
-            "SELECT {COLUMNS} FROM certs WHERE revoked_line IS NOT NULL ORDER BY revoked_line"
+            "SELECT {COLUMNS} FROM {FROM} WHERE certs.revoked_line IS NOT NULL ORDER BY certs.revoked_line"
         );
         self.certs(&query, &[])
     }
@@ -202,7 +217,8 @@ impl Index {
     /// The certificates recorded on a line after `line`, in log order.
     pub fn recorded_after(&self, line: usize) -> Result<Vec<IndexedCert>> {
         let line = line as i64;
-        let query = format!("SELECT {COLUMNS} FROM certs WHERE line > :line ORDER BY line");
+        let query =
+            format!("SELECT {COLUMNS} FROM {FROM} WHERE certs.line > :line ORDER BY certs.line");
         self.certs(&query, &[(":line", &line)])
     }
 
@@ -216,17 +232,17 @@ impl Index {
     ) -> Result<()> {
         let mut conditions = vec!["1 = 1"];
         if filter.profile.is_some() {
-            conditions.push("profile = :profile");
+            conditions.push("certs.profile = :profile");
         }
         if let Some(status) = filter.status {
             conditions.push(status_condition(status));
         }
         if filter.expiring_by.is_some() {
             conditions.push(status_condition(Status::Valid));
-            conditions.push("not_after <= :by");
+            conditions.push("certs.not_after <= :by");
         }
         let query = format!(
-            "SELECT {COLUMNS} FROM certs WHERE {} ORDER BY line DESC",
+            "SELECT {COLUMNS} FROM {FROM} WHERE {} ORDER BY certs.line DESC",
             conditions.join(" AND ")
         );
         let now = now.unix_timestamp();
@@ -245,25 +261,42 @@ impl Index {
         self.each(&query, &bind, each)
     }
 
-    /// How many certificates have each status at `now`.
+    /// How many certificates have each status at `now`: from counters the index keeps (certificates, and the
+    /// live ones per day of expiry), the revoked and undelivered ones through their own indexes.
     pub fn counts(&self, now: OffsetDateTime) -> Result<Counts> {
-        let count = |condition: &str| -> Result<usize> {
-            let query = format!("SELECT COUNT(*) FROM certs WHERE {condition}");
-            let mut statement = self.conn.prepare_cached(&query).map_err(sql(&self.log))?;
-            let n: i64 = if condition.contains(":now") {
-                statement.query_row(&[(":now", &now.unix_timestamp())], |r| r.get(0))
-            } else {
-                statement.query_row([], |r| r.get(0))
-            }
-            .map_err(sql(&self.log))?;
-            Ok(n as usize)
+        let one = |query: &str, bind: &[(&str, &dyn rusqlite::ToSql)]| -> Result<usize> {
+            let mut statement = self.conn.prepare_cached(query).map_err(sql(&self.log))?;
+            let n: i64 = statement
+                .query_row(bind, |r| r.get::<_, Option<i64>>(0))
+                .map_err(sql(&self.log))?
+                .unwrap_or(0);
+            Ok(n.max(0) as usize)
         };
-        let issued = count("1 = 1")?;
-        let revoked = count(status_condition(Status::Revoked(
-            RevocationReason::Unspecified,
-        )))?;
-        let undelivered = count(status_condition(Status::Undelivered))?;
-        let valid = count(status_condition(Status::Valid))?;
+        let now_s = now.unix_timestamp();
+        let today = now_s.div_euclid(86_400);
+        let issued = one("SELECT certs FROM meta WHERE id = 1", &[])?;
+        let revoked = one(
+            "SELECT COUNT(*) FROM certs WHERE revoked_line IS NOT NULL",
+            &[],
+        )?;
+        let undelivered = one(
+            "SELECT COUNT(*) FROM certs WHERE pending = 1 AND delivered_line IS NULL
+                 AND revoked_line IS NULL",
+            &[],
+        )?;
+        // Live certificates expiring after today, and those of today that are still within validity.
+        let later = one(
+            "SELECT SUM(count) FROM live WHERE day > :today",
+            &[(":today", &today)],
+        )?;
+        let today_left = one(
+            &format!(
+                "SELECT COUNT(*) FROM certs WHERE not_after >= :now AND not_after < :tomorrow AND {}",
+                status_condition(Status::Valid)
+            ),
+            &[(":now", &now_s), (":tomorrow", &((today + 1) * 86_400))],
+        )?;
+        let valid = later + today_left;
         Ok(Counts {
             issued,
             valid,

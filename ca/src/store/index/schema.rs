@@ -11,25 +11,32 @@ use rusqlite::{Transaction, params};
 use crate::store::inventory::{Event, LogLine};
 
 /// The index's format; a file of another format is rebuilt.
-pub const VERSION: i64 = 1;
+pub const VERSION: i64 = 2;
 
 /// Drops whatever the file holds and creates the tables, empty.
+///
+/// `certs` rows are small (the questions scan them); the records themselves are in `records`. `live` counts,
+/// per day of expiry, the certificates that are delivered and not revoked, kept by triggers as rows change, so
+/// that how many are valid or expire soon costs the number of days, not of certificates.
 pub fn create(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
     conn.execute_batch(
         "DROP TABLE IF EXISTS meta;
          DROP TABLE IF EXISTS certs;
+         DROP TABLE IF EXISTS records;
+         DROP TABLE IF EXISTS live;
          DROP TABLE IF EXISTS crls;
          CREATE TABLE meta (
              id INTEGER PRIMARY KEY CHECK (id = 1),
              binding TEXT NOT NULL,
              lines INTEGER NOT NULL,
              bytes INTEGER NOT NULL,
-             head TEXT NOT NULL
+             head TEXT NOT NULL,
+             certs INTEGER NOT NULL DEFAULT 0
          );
          CREATE TABLE certs (
-             serial TEXT PRIMARY KEY,
+             line INTEGER PRIMARY KEY,
+             serial TEXT NOT NULL UNIQUE,
              thumbprint TEXT NOT NULL,
-             line INTEGER NOT NULL UNIQUE,
              start INTEGER NOT NULL,
              end INTEGER NOT NULL,
              profile TEXT NOT NULL,
@@ -39,22 +46,34 @@ pub fn create(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
              delivered_line INTEGER,
              revoked_line INTEGER,
              revoked_at INTEGER,
-             reason TEXT,
-             record TEXT NOT NULL
-         ) WITHOUT ROWID;
+             reason TEXT
+         );
+         CREATE TABLE records (line INTEGER PRIMARY KEY, json TEXT NOT NULL);
+         CREATE TABLE live (day INTEGER PRIMARY KEY, count INTEGER NOT NULL);
+         CREATE TABLE crls (line INTEGER PRIMARY KEY, number INTEGER NOT NULL, sha256 TEXT NOT NULL);
          CREATE INDEX certs_thumbprint ON certs (thumbprint);
          CREATE INDEX certs_not_after ON certs (not_after);
          CREATE INDEX certs_profile ON certs (profile, line);
          CREATE INDEX certs_renewal_of ON certs (renewal_of) WHERE renewal_of IS NOT NULL;
          CREATE INDEX certs_revoked ON certs (revoked_line) WHERE revoked_line IS NOT NULL;
          CREATE INDEX certs_undelivered ON certs (line) WHERE pending = 1 AND delivered_line IS NULL;
-         CREATE INDEX certs_live ON certs (not_after)
-             WHERE revoked_line IS NULL AND (pending = 0 OR delivered_line IS NOT NULL);
-         CREATE TABLE crls (
-             line INTEGER PRIMARY KEY,
-             number INTEGER NOT NULL,
-             sha256 TEXT NOT NULL
-         );",
+         CREATE INDEX certs_delivered ON certs (delivered_line) WHERE delivered_line IS NOT NULL;
+         CREATE TRIGGER certs_counted AFTER INSERT ON certs BEGIN
+             UPDATE meta SET certs = certs + 1 WHERE id = 1;
+         END;
+         CREATE TRIGGER live_added AFTER INSERT ON certs
+             WHEN NEW.revoked_line IS NULL AND (NEW.pending = 0 OR NEW.delivered_line IS NOT NULL) BEGIN
+             INSERT INTO live (day, count) VALUES (NEW.not_after / 86400, 1)
+                 ON CONFLICT (day) DO UPDATE SET count = count + 1;
+         END;
+         CREATE TRIGGER live_changed AFTER UPDATE OF revoked_line, delivered_line ON certs
+             WHEN (OLD.revoked_line IS NULL AND (OLD.pending = 0 OR OLD.delivered_line IS NOT NULL))
+               != (NEW.revoked_line IS NULL AND (NEW.pending = 0 OR NEW.delivered_line IS NOT NULL)) BEGIN
+             INSERT INTO live (day, count)
+                 VALUES (NEW.not_after / 86400,
+                         CASE WHEN NEW.revoked_line IS NULL THEN 1 ELSE -1 END)
+                 ON CONFLICT (day) DO UPDATE SET count = count + excluded.count;
+         END;",
     )?;
     conn.pragma_update(None, "user_version", VERSION)
 }
@@ -84,8 +103,8 @@ pub fn apply(tx: &Transaction<'_>, line: &LogLine) -> Result<(), ApplyError> {
                 .map_err(|e| ApplyError::Record(format!("the record cannot be indexed: {e}")))?;
             let inserted = tx.execute(
                 "INSERT OR IGNORE INTO certs (serial, thumbprint, line, start, end, profile, not_after,
-                     renewal_of, pending, record)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                     renewal_of, pending)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     record.serial.to_string(),
                     record.thumbprint.to_string(),
@@ -96,9 +115,14 @@ pub fn apply(tx: &Transaction<'_>, line: &LogLine) -> Result<(), ApplyError> {
                     record.not_after.unix_timestamp(),
                     record.renewal_of.as_ref().map(ToString::to_string),
                     record.pending,
-                    json
                 ],
             )?;
+            if inserted > 0 {
+                tx.execute(
+                    "INSERT INTO records (line, json) VALUES (?1, ?2)",
+                    params![number, json],
+                )?;
+            }
             if inserted == 0 {
                 return Err(ApplyError::Record(format!(
                     "serial {} is recorded a second time (certkit never does that); nothing was written. See \"certkit-ca audit\"",
