@@ -7,8 +7,8 @@
 # usage: rotate-client-certs.sh --ca DIR --cscfg FILE --out-dir DIR [--within DAYS] [--days N] [--retire]
 #          [--ca-pass SOURCE] [--key-pass SOURCE] [--pfx-pass SOURCE] [--pfx-profile compat|modern]
 # Password sources as certkit takes them (env:VAR, file:PATH, fd:N, stdin); without one, each renewal asks on
-# the terminal. A source given as `stdin` is read once, one line each in the order --ca-pass, --key-pass,
-# --pfx-pass, and handed to every renewal.
+# the terminal (once: one run renews them all). A source given as `stdin` is read once, one line each in the
+# order --ca-pass, --key-pass, --pfx-pass.
 # Needs jq. Exit codes: 0 done (also when nothing was due), 2 bad input, 1 a certkit step failed.
 set -euo pipefail
 
@@ -41,20 +41,20 @@ for flag in --ca-pass --key-pass --pfx-pass; do
     EXTRA+=("$flag" "${SOURCE[$flag]}")
   fi
 done
-# A renewal with the stdin passwords, each through a pipe of its own (printf is a shell builtin: the
+# certkit-issue with the stdin passwords, each through a pipe of its own (printf is a shell builtin: the
 # password never appears in a process's arguments).
-renew() {
+with_secrets() {
   local fds=() fd=3 flag
   for flag in "${!SECRET[@]}"; do
     fd=$((fd + 1))
     fds+=("$flag" "fd:$fd")
   done
   case ${#SECRET[@]} in
-    0) certkit-issue renew "$@" ;;
-    1) certkit-issue renew "$@" "${fds[@]}" 4< <(printf '%s\n' "${SECRET[${fds[0]}]}") ;;
-    2) certkit-issue renew "$@" "${fds[@]}" 4< <(printf '%s\n' "${SECRET[${fds[0]}]}") \
+    0) certkit-issue "$@" ;;
+    1) certkit-issue "$@" "${fds[@]}" 4< <(printf '%s\n' "${SECRET[${fds[0]}]}") ;;
+    2) certkit-issue "$@" "${fds[@]}" 4< <(printf '%s\n' "${SECRET[${fds[0]}]}") \
          5< <(printf '%s\n' "${SECRET[${fds[2]}]}") ;;
-    *) certkit-issue renew "$@" "${fds[@]}" 4< <(printf '%s\n' "${SECRET[${fds[0]}]}") \
+    *) certkit-issue "$@" "${fds[@]}" 4< <(printf '%s\n' "${SECRET[${fds[0]}]}") \
          5< <(printf '%s\n' "${SECRET[${fds[2]}]}") 6< <(printf '%s\n' "${SECRET[${fds[4]}]}") ;;
   esac
 }
@@ -62,36 +62,23 @@ renew() {
 [[ "$WITHIN" =~ ^[0-9]+$ ]] || die "--within takes a number of days"
 command -v jq >/dev/null || die "jq is required (apt-get install jq)"
 [ -f "$CSCFG" ] || die "$CSCFG not found"
-mkdir -p "$OUT"
 
-inventory=$(certkit-ca list --ca "$CA" --json --profile client)
-# Due: valid, expiring within the window, and not renewed yet (no certificate names it in renewal_of).
-due=$(jq -r --argjson within "$WITHIN" '
-  (now + $within * 86400) as $limit
-  | [.[] | .renewal_of // empty] as $renewed
-  | .[] | select(.status == "valid")
-  | select((.not_after | fromdateiso8601) <= $limit)
-  | select(.serial as $s | $renewed | index($s) | not)
-  | [.serial, .cn] | @tsv' <<< "$inventory")
-
-renewed=0
-# The list comes in on descriptor 3: standard input stays the user's (for prompts and stdin sources).
-while IFS=$'\t' read -r -u 3 serial cn; do
-  [ -n "$serial" ] || continue
-  slug=$(printf '%s' "$cn" | tr '[:upper:]' '[:lower:]' | tr -cs 'a-z0-9' '-' | sed 's/^-//; s/-$//')
-  prefix="$OUT/${slug:-client}-${serial:0:8}-renewed"
-  renew --ca "$CA" "$serial" --out "$prefix" --pfx --pfx-profile "$PFX_PROFILE" "${EXTRA[@]}" --json \
-    | jq -r 'if .already_renewed then "already renewed \(.subject): \(.thumbprint)" else "renewed \(.subject): \(.old_thumbprint) -> \(.thumbprint)" end'
-  renewed=$((renewed + 1))
-done 3<<< "$due"
-echo "rotate-client-certs: $renewed certificate(s) renewed"
+# Every valid client certificate that expires within the window, renewed in one run that unlocks the CA once
+# (already renewed ones are skipped, revoked ones never renewed; when nothing is due, no password is asked).
+report=$(with_secrets renew --ca "$CA" --expiring-within "$WITHIN" --profile client --out-dir "$OUT" \
+  --pfx --pfx-profile "$PFX_PROFILE" "${EXTRA[@]}" --json)
+jq -r '.rows[] | if .status == "renewed" then "renewed \(.subject): \(.old_thumbprint) -> \(.thumbprint)"
+  elif .status == "skipped" then "already renewed \(.subject): \(.thumbprint)"
+  else "not renewed \(.subject): revoked" end' <<< "$report"
+echo "rotate-client-certs: $(jq .renewed <<< "$report") certificate(s) renewed"
 
 # Every valid renewal is allowed (this also completes a run that stopped between renewing and editing).
-inventory=$(certkit-ca list --ca "$CA" --json --profile client)
-mapfile -t allow < <(jq -r '.[] | select(.status == "valid" and .renewal_of != null) | .thumbprint' <<< "$inventory")
+valid=$(certkit-ca list --ca "$CA" --json --profile client --status valid)
+mapfile -t allow < <(jq -r '.[] | select(.renewal_of != null) | .thumbprint' <<< "$valid")
 args=()
 for t in "${allow[@]}"; do args+=(--allow "$t"); done
 if [ "$RETIRE" = 1 ]; then
+  inventory=$(certkit-ca list --ca "$CA" --json --profile client)
   mapfile -t retire < <(jq -r '[.[] | .renewal_of // empty] as $r | .[] | select(.serial as $s | $r | index($s)) | .thumbprint' <<< "$inventory")
   for t in "${retire[@]}"; do args+=(--disallow "$t"); done
 fi

@@ -43,6 +43,7 @@ pub enum SubjectKey {
 }
 
 /// A PFX to deliver the certificate and its key in.
+#[derive(Clone, Copy)]
 pub struct PfxOutput<'a> {
     /// Its protection profile.
     pub profile: PfxProfile,

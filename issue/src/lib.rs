@@ -12,6 +12,8 @@ pub mod csr;
 pub mod engine;
 pub mod leaf;
 pub mod outputs;
+pub mod pipeline;
+pub mod renewal;
 
 pub mod cli;
 pub mod commands;

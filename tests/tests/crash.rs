@@ -1,9 +1,12 @@
-//! Crash safety, tested rather than argued. Each command that writes to a CA (issue, sign, renew, a small batch,
-//! revoke, crl) is killed at each of its file-system steps in turn: strace's fault injection delivers SIGKILL on
-//! entry to the N-th write, fsync, rename, unlink... of that kind, for every kind and every N until the
-//! command runs to its end. After every kill:
+//! Crash safety, tested rather than argued. Each command that writes to a CA (issue, sign, renew one, renew
+//! what expires soon, a small batch, revoke, crl, move-key, reindex) is killed at each of its file-system steps
+//! in turn: strace's fault injection delivers SIGKILL on entry to the N-th write, fsync, rename, unlink... of
+//! that kind, for every kind and every N until the command runs to its end (the index's own writes among
+//! them). After every kill:
 //! - every certificate signed by the CA that exists in any file (outputs, `issued/`, temporary files, PFX files,
 //!   read by Python `cryptography`) is in the CA's inventory;
+//! - the CA answers the same with the index the kill left as without any index (rebuilt from the log): every
+//!   certificate's status, renewals and revocation, and the counts `show` gives;
 //! - `certkit-ca audit` passes;
 //! - running the same command again completes what was asked (when the killed run had already delivered
 //!   everything, it reports that delivery), removes what the killed run staged, and the two checks above
@@ -104,6 +107,43 @@ fn check_invariants(env: &Env, when: &str) {
         "{when}: the audit fails:\n{}{}",
         text(&audit.stdout),
         text(&audit.stderr)
+    );
+}
+
+/// What the CA says about its certificates: each one's serial, thumbprint, status, renewal and revocation,
+/// and the counts `show` gives.
+fn answers(env: &Env, ca: &str) -> (Vec<String>, serde_json::Value) {
+    let rows = env
+        .list(ca)
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} {} {} {}",
+                e["serial"], e["thumbprint"], e["status"], e["renewal_of"], e["revocation_reason"]
+            )
+        })
+        .collect();
+    let show = env.json("certkit-ca", &["show", "--ca", ca, "--json"]);
+    let counts = ["issued", "valid", "revoked", "expired", "undelivered"]
+        .map(|count| show[count].clone())
+        .to_vec();
+    (rows, serde_json::Value::Array(counts))
+}
+
+/// The CA answers the same with the index a kill left (whole, half-written, or behind the log) as a copy of
+/// it without an index, which builds one from the log.
+fn same_answers_without_the_index(env: &Env, when: &str) {
+    let copied = env.tool("cp", &["-a", "pki", "bare"]);
+    assert!(copied.status.success());
+    for leftover in ["index.sqlite", "index.sqlite-journal"] {
+        let _ = std::fs::remove_file(env.path(&format!("bare/{leftover}")));
+    }
+    let with_index = answers(env, "pki");
+    let without = answers(env, "bare");
+    std::fs::remove_dir_all(env.path("bare")).expect("rm");
+    assert_eq!(
+        with_index, without,
+        "{when}: the CA answers differently with its index than without"
     );
 }
 
@@ -291,6 +331,107 @@ const BATCH: Scenario = Scenario {
             );
             assert!(env.path(&format!("team/{cn}.pfx")).exists());
         }
+    },
+};
+
+/// Renewing what expires soon: alice (365 days) and bob (10 days), in one run.
+const RENEW_DUE: Scenario = Scenario {
+    name: "renew --expiring-within",
+    setup: |env| {
+        init(env);
+        env.issue(&[
+            "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256", "--days", "10",
+        ]);
+    },
+    prepare: |_| {},
+    bin: "certkit-issue",
+    args: &[
+        "renew",
+        "--ca",
+        "pki",
+        "--expiring-within",
+        "400",
+        "--out-dir",
+        "out",
+        "--pfx",
+        "--jobs",
+        "1",
+        "--ca-pass",
+        "env:CA_PW",
+        "--key-pass",
+        "env:KEY_PW",
+        "--pfx-pass",
+        "env:PFX_PW",
+        "--json",
+    ],
+    after_rerun: |env, rerun| {
+        assert!(rerun.status.success(), "{}", text(&rerun.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&rerun.stdout).expect("json");
+        let list = env.list("pki");
+        for cn in ["alice", "bob"] {
+            let old = env.openssl_thumbprint(&format!("{cn}.cer"));
+            let old_serial = list
+                .iter()
+                .find(|e| e["thumbprint"] == old.as_str())
+                .map(|e| e["serial"].clone())
+                .expect("old");
+            let renewals: Vec<_> = list
+                .iter()
+                .filter(|e| e["renewal_of"] == old_serial && e["status"] == "valid")
+                .collect();
+            assert_eq!(renewals.len(), 1, "{cn}: {renewals:?}");
+            let row = report["rows"]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .find(|r| r["old_serial"] == old_serial)
+                .expect("row");
+            assert_eq!(row["thumbprint"], renewals[0]["thumbprint"], "{cn}");
+            // The renewal's files are where the rows of this run or the killed one said.
+            let name = format!(
+                "out/{cn}-{}-renewed",
+                &old_serial.as_str().expect("serial")[..8]
+            );
+            assert_eq!(
+                renewals[0]["thumbprint"],
+                env.openssl_thumbprint(&format!("{name}.cer")).as_str(),
+                "{cn}"
+            );
+            assert!(env.path(&format!("{name}.pfx")).exists(), "{cn}");
+        }
+        let staged: Vec<String> = env
+            .listing("out")
+            .into_iter()
+            .filter(|n| n.starts_with(".certkit-"))
+            .collect();
+        assert!(staged.is_empty(), "left in out: {staged:?}");
+    },
+};
+
+/// Rebuilding the index and an `issued/` copy that was lost.
+const REINDEX: Scenario = Scenario {
+    name: "reindex",
+    setup: |env| {
+        init(env);
+        let serial = env.list("pki")[0]["serial"]
+            .as_str()
+            .expect("serial")
+            .to_string();
+        std::fs::remove_file(env.path(&format!("pki/issued/{serial}.cer"))).expect("rm");
+    },
+    prepare: |_| {},
+    bin: "certkit-ca",
+    args: &["reindex", "--ca", "pki"],
+    after_rerun: |env, rerun| {
+        assert!(rerun.status.success(), "{}", text(&rerun.stderr));
+        let serial = env.list("pki")[0]["serial"]
+            .as_str()
+            .expect("serial")
+            .to_string();
+        assert_eq!(
+            env.read(&format!("pki/issued/{serial}.cer")),
+            env.read("alice.cer")
+        );
     },
 };
 
@@ -512,6 +653,7 @@ fn crash_everywhere(scenario: &Scenario) -> usize {
             points += 1;
             let point = format!("{} killed before {step} #{n}", scenario.name);
             check_invariants(&env, &point);
+            same_answers_without_the_index(&env, &point);
             // The CA key is in ca.key or on the token the folder records: never in neither.
             let settings: serde_json::Value =
                 serde_json::from_slice(&env.read("pki/ca.json")).expect("ca.json");
@@ -541,6 +683,16 @@ fn sign_survives_a_crash_at_every_step() {
 #[test]
 fn renew_survives_a_crash_at_every_step() {
     assert!(crash_everywhere(&RENEW) > 10);
+}
+
+#[test]
+fn renewing_what_expires_soon_survives_a_crash_at_every_step() {
+    assert!(crash_everywhere(&RENEW_DUE) > 10);
+}
+
+#[test]
+fn reindex_survives_a_crash_at_every_step() {
+    assert!(crash_everywhere(&REINDEX) > 2);
 }
 
 #[test]

@@ -127,6 +127,20 @@ fn json_field_names_are_pinned_and_documented() {
         ]),
     );
     add(
+        "certkit-issue renew --expiring-within",
+        env.issue(&[
+            "renew",
+            "--ca",
+            "pki",
+            "--expiring-within",
+            "400",
+            "--profile",
+            "client",
+            "--out-dir",
+            "renewed",
+        ]),
+    );
+    add(
         "certkit-ca revoke",
         env.json(
             "certkit-ca",

@@ -414,3 +414,359 @@ fn rotation_is_idempotent_and_keeps_old_thumbprints_until_retire() {
     ok_script(&env, "rotate-client-certs.sh", &args);
     assert_eq!(env.read("svc.cscfg"), before);
 }
+
+/// A P-256 CA with client certificates for alice, bob, carol and dave (10 days), erin (300 days) and a server
+/// certificate (10 days); bob is revoked, carol renewed by hand.
+fn ca_with_certificates_due(env: &Env) {
+    env.init_ca_with("pki", &["--key", "p256"]);
+    for (cn, days) in [
+        ("alice", "10"),
+        ("bob", "10"),
+        ("carol", "10"),
+        ("dave", "10"),
+        ("erin", "300"),
+    ] {
+        env.issue(&[
+            "client", "--ca", "pki", "--cn", cn, "--out", cn, "--key", "p256", "--days", days,
+        ]);
+    }
+    env.issue(&[
+        "server",
+        "--ca",
+        "pki",
+        "--cn",
+        "web.example.com",
+        "--dns",
+        "www.example.com",
+        "--out",
+        "web",
+        "--key",
+        "p256",
+        "--days",
+        "10",
+    ]);
+    env.ok("certkit-ca", &["revoke", "--ca", "pki", "bob.cer"]);
+    env.issue(&["renew", "--ca", "pki", "carol.cer", "--out", "carol2"]);
+}
+
+fn serial_of(env: &Env, cert: &str) -> String {
+    let thumbprint = env.openssl_thumbprint(cert);
+    env.list("pki")
+        .iter()
+        .find(|e| e["thumbprint"] == thumbprint.as_str())
+        .and_then(|e| e["serial"].as_str())
+        .expect("recorded")
+        .to_string()
+}
+
+#[test]
+fn renewing_what_expires_soon_renews_each_due_certificate_once_and_never_a_revoked_one() {
+    let env = Env::new();
+    ca_with_certificates_due(&env);
+    let report = env.issue(&[
+        "renew",
+        "--ca",
+        "pki",
+        "--expiring-within",
+        "30",
+        "--profile",
+        "client",
+        "--out-dir",
+        "renewed",
+        "--pfx",
+    ]);
+    let rows = report["rows"].as_array().expect("rows");
+    let status: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["cn"].as_str().expect("cn").to_string(),
+                r["status"].as_str().expect("status").to_string(),
+            )
+        })
+        .collect();
+    // bob is revoked (never due), erin expires later, the server certificate is not a client's; carol's
+    // renewal by hand counts.
+    assert_eq!(
+        status,
+        [
+            ("alice".to_string(), "renewed".to_string()),
+            ("carol".to_string(), "skipped".to_string()),
+            ("dave".to_string(), "renewed".to_string()),
+        ]
+    );
+    assert_eq!(
+        (&report["due"], &report["renewed"], &report["skipped"]),
+        (&3.into(), &2.into(), &1.into())
+    );
+    assert_eq!(
+        rows[1]["thumbprint"],
+        env.openssl_thumbprint("carol2.cer").as_str()
+    );
+    for row in rows.iter().filter(|r| r["status"] == "renewed") {
+        let cn = row["cn"].as_str().expect("cn");
+        assert_eq!(
+            row["old_serial"],
+            serial_of(&env, &format!("{cn}.cer")).as_str()
+        );
+        assert_eq!(
+            row["old_thumbprint"],
+            env.openssl_thumbprint(&format!("{cn}.cer")).as_str()
+        );
+        let files: Vec<&str> = row["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .map(|f| f.as_str().expect("file"))
+            .collect();
+        let prefix = format!(
+            "renewed/{cn}-{}-renewed",
+            &row["old_serial"].as_str().expect("serial")[..8]
+        );
+        assert_eq!(
+            files,
+            ["cer", "pem", "key", "pfx"].map(|ext| format!("{prefix}.{ext}"))
+        );
+        // openssl verifies the renewal against the CA; it has the old subject and a key of its own.
+        assert_contains(
+            &env.openssl_ok(&[
+                "verify",
+                "-x509_strict",
+                "-purpose",
+                "sslclient",
+                "-CAfile",
+                "pki/ca.pem",
+                &format!("{prefix}.pem"),
+            ]),
+            &["OK"],
+        );
+        assert_contains(
+            &env.x509_text(&format!("{prefix}.pem")),
+            &[&format!("Subject: CN = {cn}")],
+        );
+        assert_eq!(
+            row["thumbprint"],
+            env.openssl_thumbprint(&format!("{prefix}.pem")).as_str()
+        );
+        let pfx: serde_json::Value = serde_json::from_slice(
+            &env.tool(
+                "python3",
+                &[&peer("pfx_check.py"), &format!("{prefix}.pfx")],
+            )
+            .stdout,
+        )
+        .expect("json");
+        assert_eq!(pfx["key_matches"], true, "{cn}");
+        assert_eq!(pfx["thumbprint"], row["thumbprint"], "{cn}");
+        let renewal = env
+            .list("pki")
+            .into_iter()
+            .find(|e| e["thumbprint"] == row["thumbprint"])
+            .expect("recorded");
+        assert_eq!(renewal["renewal_of"], row["old_serial"]);
+    }
+    // Again: everything is renewed already; nothing is made, nothing recorded.
+    let inventory = env.read("pki/inventory.jsonl");
+    let again = env.issue(&[
+        "renew",
+        "--ca",
+        "pki",
+        "--expiring-within",
+        "30",
+        "--profile",
+        "client",
+        "--out-dir",
+        "renewed",
+        "--pfx",
+    ]);
+    assert_eq!(
+        (&again["renewed"], &again["skipped"]),
+        (&0.into(), &3.into())
+    );
+    assert_eq!(env.read("pki/inventory.jsonl"), inventory);
+    // Without --profile the server certificate is due too, with its names.
+    let all = env.issue(&[
+        "renew",
+        "--ca",
+        "pki",
+        "--expiring-within",
+        "30",
+        "--out-dir",
+        "renewed",
+    ]);
+    assert_eq!(all["renewed"], 1);
+    let web = all["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["status"] == "renewed")
+        .expect("web");
+    assert_eq!(web["profile"], "server");
+    let pem = web["files"][1].as_str().expect("pem");
+    assert_contains(
+        &env.x509_text(pem),
+        &["DNS:www.example.com", "TLS Web Server Authentication"],
+    );
+}
+
+#[test]
+fn renewing_what_expires_soon_unlocks_the_ca_once_and_asks_nothing_when_nothing_is_due() {
+    let env = Env::new();
+    ca_with_certificates_due(&env);
+    // Nothing expires within 0 days: no password source is given and no terminal is there, yet it succeeds.
+    let none = env.json(
+        "certkit-issue",
+        &[
+            "renew",
+            "--ca",
+            "pki",
+            "--expiring-within",
+            "0",
+            "--out-dir",
+            "renewed",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        (&none["due"], &none["rows"]),
+        (&0.into(), &serde_json::json!([]))
+    );
+    assert!(!env.path("renewed").exists());
+    // A password on a descriptor can be read once: one unlock for every certificate due.
+    std::fs::write(env.path("pw.txt"), format!("{CA_PW}\n")).expect("write");
+    let out = env.tool(
+        "bash",
+        &[
+            "-c",
+            &format!(
+                "'{}' renew --ca pki --expiring-within 30 --out-dir renewed --ca-pass fd:3 --key-pass env:KEY_PW --json 3<pw.txt",
+                bin("certkit-issue").display()
+            ),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["renewed"], 3);
+}
+
+#[test]
+fn renewing_what_expires_soon_refuses_bad_requests_before_it_writes() {
+    let env = Env::new();
+    ca_with_certificates_due(&env);
+    let inventory = env.read("pki/inventory.jsonl");
+    for (args, says) in [
+        (
+            &["renew", "--ca", "pki", "--expiring-within", "30"][..],
+            "--out-dir",
+        ),
+        (
+            &[
+                "renew",
+                "--ca",
+                "pki",
+                "--expiring-within",
+                "99999999",
+                "--out-dir",
+                "o",
+            ][..],
+            "out of range",
+        ),
+        (
+            &[
+                "renew",
+                "--ca",
+                "pki",
+                "alice.cer",
+                "--out",
+                "a2",
+                "--profile",
+                "client",
+            ][..],
+            "--expiring-within",
+        ),
+        (
+            &[
+                "renew",
+                "--ca",
+                "pki",
+                "alice.cer",
+                "--expiring-within",
+                "3",
+                "--out-dir",
+                "o",
+            ][..],
+            "cannot be used with",
+        ),
+        (
+            &[
+                "renew",
+                "--ca",
+                "pki",
+                "--expiring-within",
+                "3",
+                "--out-dir",
+                "o",
+                "--force",
+            ][..],
+            "cannot be used with",
+        ),
+    ] {
+        let err = env.fails("certkit-issue", &Env::with_passwords(args), 2);
+        assert_contains(&err, &[says]);
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+    }
+    // A file in the way of one renewal stops them all before any key is made or record written.
+    let alice = serial_of(&env, "alice.cer");
+    std::fs::create_dir(env.path("renewed")).expect("mkdir");
+    std::fs::write(
+        env.path(&format!("renewed/alice-{}-renewed.pem", &alice[..8])),
+        "mine",
+    )
+    .expect("write");
+    let err = env.fails(
+        "certkit-issue",
+        &Env::with_passwords(&[
+            "renew",
+            "--ca",
+            "pki",
+            "--expiring-within",
+            "30",
+            "--out-dir",
+            "renewed",
+        ]),
+        1,
+    );
+    assert_contains(&err, &["alice-", "exists"]);
+    assert_eq!(env.read("pki/inventory.jsonl"), inventory);
+    assert_eq!(env.listing("renewed").len(), 1);
+}
+
+#[test]
+fn the_old_spelling_of_pfx_profile_still_works_on_renew() {
+    let env = Env::new();
+    env.init_ca_with("pki", &["--key", "p256"]);
+    env.issue(&[
+        "client", "--ca", "pki", "--cn", "alice", "--out", "alice", "--key", "p256",
+    ]);
+    env.issue(&[
+        "renew",
+        "--ca",
+        "pki",
+        "alice.cer",
+        "--out",
+        "a2",
+        "--pfx",
+        "--profile",
+        "modern",
+    ]);
+    let info = env.openssl_ok(&[
+        "pkcs12",
+        "-in",
+        "a2.pfx",
+        "-info",
+        "-noout",
+        "-passin",
+        "env:PFX_PW",
+    ]);
+    assert_contains(&info, &["AES-256-CBC"]);
+}

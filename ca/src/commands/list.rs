@@ -182,6 +182,7 @@ pub fn run(req: ListRequest) -> Result<()> {
         expiring_by: req
             .expiring_within
             .map(|days| now + Duration::days(days.into())),
+        before_line: None,
     };
     let stdout = io::stdout();
     let mut out = stdout.lock();

@@ -115,7 +115,7 @@ impl CoveredState {
 }
 
 /// `tally`, a revocation chain, extended with the revocations among `lines`.
-pub fn extend_revocations(tally: &Tally, lines: &[LogLine]) -> Tally {
+fn extend_revocations(tally: &Tally, lines: &[LogLine]) -> Tally {
     let mut next = tally.clone();
     for line in lines {
         if let Event::Revoked(r) = &line.event {

@@ -4,13 +4,13 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::checkpoint::{
-    CHECKPOINT, Checkpoint, Coverage, CoveredState, extend_revocations, undelivered_tally,
+    CHECKPOINT, Checkpoint, Coverage, CoveredState, Tally, chain_revocation, undelivered_tally,
 };
 use super::index::{INDEX, Index, Refresh};
-use super::inventory::{self, ChainHash, Event};
+use super::inventory::{self, ChainHash, Event, LineRead};
 use super::layout::*;
 use super::settings::{CaSettings, KeyLocation};
 use crate::certinfo::CertInfo;
@@ -21,6 +21,15 @@ use crate::secret::Secret;
 use crate::serial::Serial;
 use crate::signer::{CaKey, SigningCa};
 use crate::token::{self, ModuleSearch};
+
+/// Who is told when an index is rebuilt because it disagreed with the log (set once, by the binaries).
+static REBUILT: OnceLock<fn(&Path, &str)> = OnceLock::new();
+
+/// Has `notice` told (CA folder, why) whenever an index is rebuilt in the middle of a command; the first
+/// caller's notice stays.
+pub fn on_index_rebuilt(notice: fn(&Path, &str)) {
+    let _ = REBUILT.set(notice);
+}
 
 /// A CA folder that exists.
 #[derive(Clone, Debug)]
@@ -166,11 +175,16 @@ impl CaStore {
             .lock()
             .map_err(|_| Error::Bug("the index's lock was poisoned"))?;
         state.verified.clear();
-        let rebuilt = Refresh {
-            rebuilt: Some(why.to_string()),
-            applied: lines,
-        };
-        state.refresh = Some(rebuilt);
+        match REBUILT.get() {
+            // Said at once when someone listens (a rebuild in the middle of a command).
+            Some(notice) => notice(&self.dir, why),
+            None => {
+                state.refresh = Some(Refresh {
+                    rebuilt: Some(why.to_string()),
+                    applied: lines,
+                });
+            }
+        }
         Ok(lines)
     }
 
@@ -229,12 +243,11 @@ impl CaStore {
             .filter(|c| c.state.is_some() && c.bytes.is_some())
         {
             Some(last) => {
-                let since = self.after_checkpoint(Some(last))?;
                 let state = last
                     .state
                     .as_ref()
                     .ok_or(Error::Bug("a checkpoint without state"))?;
-                extend_revocations(&state.revoked, &since.lines)
+                self.revocations_since(last, &state.revoked)?
             }
             None => {
                 let log = inventory::read(&self.path(INVENTORY), false)?;
@@ -263,6 +276,40 @@ impl CaStore {
         };
         let checkpoint = Checkpoint::sign(&|m| ca.sign_bytes(m), ca.key_type, &coverage)?;
         files::replace(&self.path(CHECKPOINT), &checkpoint.to_bytes()?, PUBLIC)
+    }
+
+    /// `chain`, the revocation chain `last` signed, extended with the revocations recorded after it: the log
+    /// after `last` read one line at a time (a batch may have recorded a hundred thousand certificates since).
+    fn revocations_since(&self, last: &Checkpoint, chain: &Tally) -> Result<Tally> {
+        let path = self.path(INVENTORY);
+        let mut chain = chain.clone();
+        let offset = last
+            .bytes
+            .ok_or(Error::Bug("a checkpoint without its length"))?;
+        inventory::visit(
+            &path,
+            offset,
+            last.count + 1,
+            false,
+            &mut |read| match read {
+                LineRead::Line(line) => {
+                    if let Event::Revoked(r) = &line.event {
+                        chain.count += 1;
+                        chain.sha256 = chain_revocation(&chain.sha256, r);
+                    }
+                    Ok(true)
+                }
+                LineRead::Damaged(line, what) => Err(Error::Inventory {
+                    path: path.clone(),
+                    line,
+                    what: format!(
+                        "the record cannot be read ({what}); nothing was signed. See \"certkit-ca audit\""
+                    ),
+                }),
+                LineRead::Torn => Ok(false),
+            },
+        )?;
+        Ok(chain)
     }
 
     /// Changes the CA's settings: the new `ca.json` is staged as `ca.json.new`, the CA key signs a checkpoint

@@ -12,7 +12,7 @@
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -389,17 +389,47 @@ pub fn line_ending_at(path: &Path, end: u64) -> Result<Option<Vec<u8>>> {
     read_at(&mut file, start, (end - 1 - start) as usize, path).map(Some)
 }
 
-/// The bytes of one line, `start..end` (its newline dropped if `end` includes it), read without reading the
-/// rest of the log.
-pub fn read_line(path: &Path, start: u64, end: u64) -> Result<Vec<u8>> {
-    let mut file = File::open(path).map_err(|e| Error::io("read", path, e))?;
-    let len = usize::try_from(end.saturating_sub(start))
-        .map_err(|_| Error::Bug("an inventory line longer than memory"))?;
-    let mut line = read_at(&mut file, start, len, path)?;
-    if line.last() == Some(&b'\n') {
-        line.pop();
+/// Reads single lines of the log where the index says they are, through one open file.
+pub struct LineReader {
+    file: File,
+    len: u64,
+    path: PathBuf,
+}
+
+impl LineReader {
+    /// Opens the log at `path` for reading single lines.
+    pub fn open(path: &Path) -> Result<Self> {
+        let file = File::open(path).map_err(|e| Error::io("read", path, e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| Error::io("read", path, e))?
+            .len();
+        Ok(LineReader {
+            file,
+            len,
+            path: path.to_path_buf(),
+        })
     }
-    Ok(line)
+
+    /// The bytes of the line `start..end` (`end` past its newline), without the newline; None when the log
+    /// holds no such line (the range is outside the log, does not start a line, or does not end one).
+    pub fn read(&mut self, start: u64, end: u64) -> Result<Option<Vec<u8>>> {
+        if start >= end || end > self.len {
+            return Ok(None);
+        }
+        let from = start.saturating_sub(1);
+        let Ok(len) = usize::try_from(end - from) else {
+            return Ok(None);
+        };
+        let mut bytes = read_at(&mut self.file, from, len, &self.path)?;
+        if bytes.pop() != Some(b'\n') || (start > 0 && bytes.first() != Some(&b'\n')) {
+            return Ok(None);
+        }
+        if start > 0 {
+            bytes.remove(0);
+        }
+        Ok(Some(bytes))
+    }
 }
 
 /// What reading one line of the log gave.

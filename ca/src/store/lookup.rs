@@ -13,9 +13,9 @@ use time::OffsetDateTime;
 use super::checkpoint::{Checkpoint, EMPTY_SHA256, Tally, chain_revocation, undelivered_tally};
 use super::folder::CaStore;
 use super::index::{Counts, IndexedCert, ListFilter};
-use super::inventory::{self, Event, Log};
+use super::inventory::{self, Event, LineReader, Log};
 use super::layout::INVENTORY;
-use super::records::Entry;
+use super::records::{Entry, IssuedRecord};
 use crate::error::{Error, Result};
 use crate::serial::Serial;
 use crate::thumbprint::Thumbprint;
@@ -23,6 +23,44 @@ use crate::thumbprint::Thumbprint;
 enum Wanted {
     Thumbprint(Thumbprint),
     Serial(Serial),
+}
+
+/// The record of `cert` as the log has it (with its certificate), when it is the record the index holds; None
+/// when the log does not hold that record where the index says.
+fn logged_record(reader: &mut LineReader, cert: &IndexedCert) -> Result<Option<IssuedRecord>> {
+    let Some(bytes) = reader.read(cert.start, cert.end)? else {
+        return Ok(None);
+    };
+    Ok(match inventory::parse_line(&bytes) {
+        Ok((Event::Issued(mut record), _)) => {
+            // The index holds the record as it was applied, without its certificate: the log's must be the same.
+            let der = record.der.take();
+            let same = record == cert.entry.issued;
+            record.der = der;
+            same.then_some(record)
+        }
+        _ => None,
+    })
+}
+
+/// The record of `cert` as the log has it (without its certificate), with the status the index gives it.
+fn reread(reader: &mut LineReader, cert: &IndexedCert) -> Result<Option<Entry>> {
+    Ok(logged_record(reader, cert)?.map(|mut record| {
+        record.der = None;
+        Entry {
+            issued: record,
+            ..cert.entry.clone()
+        }
+    }))
+}
+
+/// The error for a record the log holds differently from what was indexed, even after a rebuild.
+fn changed_record(store: &CaStore, line: usize) -> Error {
+    Error::Inventory {
+        path: store.path(INVENTORY),
+        line,
+        what: "the record was changed after it was written; nothing was done. See \"certkit-ca audit\"".into(),
+    }
 }
 
 impl CaStore {
@@ -47,15 +85,25 @@ impl CaStore {
             let label = format!("serial {serial}");
             (Wanted::Serial(serial), label)
         };
+        self.find_wanted(wanted, label)
+    }
+
+    fn find_wanted(&self, wanted: Wanted, label: String) -> Result<Entry> {
         self.verified_revocations()?;
-        let found = self.confirmed(|index| {
-            Ok(match &wanted {
-                Wanted::Thumbprint(t) => index.by_thumbprint(t)?,
-                Wanted::Serial(s) => index.by_serial(s)?,
-            }
-            .into_iter()
-            .collect())
-        })?;
+        let found = self.confirmed(
+            |index| {
+                Ok(match &wanted {
+                    Wanted::Thumbprint(t) => index.by_thumbprint(t)?,
+                    Wanted::Serial(s) => index.by_serial(s)?,
+                }
+                .into_iter()
+                .collect())
+            },
+            |entry| match &wanted {
+                Wanted::Thumbprint(t) => entry.issued.thumbprint == *t,
+                Wanted::Serial(s) => entry.issued.serial == *s,
+            },
+        )?;
         found.into_iter().next().ok_or_else(|| {
             Error::NotFound(format!(
                 "{label} is not in the inventory of {}; see \"certkit-ca list --ca {}\"",
@@ -65,37 +113,57 @@ impl CaStore {
         })
     }
 
+    /// The certificate of `serial`, as [`CaStore::find`] finds it.
+    pub fn find_serial(&self, serial: &Serial) -> Result<Entry> {
+        self.find_wanted(Wanted::Serial(serial.clone()), format!("serial {serial}"))
+    }
+
     /// The certificate of `thumbprint`, if the CA recorded it (read again from the log).
     pub fn entry_by_thumbprint(&self, thumbprint: &Thumbprint) -> Result<Option<Entry>> {
         self.verified_revocations()?;
         Ok(self
-            .confirmed(|index| Ok(index.by_thumbprint(thumbprint)?.into_iter().collect()))?
+            .confirmed(
+                |index| Ok(index.by_thumbprint(thumbprint)?.into_iter().collect()),
+                |entry| entry.issued.thumbprint == *thumbprint,
+            )?
             .pop())
     }
 
     /// The certificates that renew `serial`, oldest first (read again from the log).
     pub fn renewals_of(&self, serial: &Serial) -> Result<Vec<Entry>> {
         self.verified_revocations()?;
-        self.confirmed(|index| index.renewals_of(serial))
+        self.confirmed(
+            |index| index.renewals_of(serial),
+            |entry| entry.issued.renewal_of.as_ref() == Some(serial),
+        )
     }
 
     /// The certificates recorded after line `line`, in log order (read again from the log).
     pub fn recorded_after(&self, line: usize) -> Result<Vec<Entry>> {
-        self.confirmed(|index| index.recorded_after(line))
+        self.confirmed(
+            |index| index.recorded_after(line),
+            |entry| entry.line > line,
+        )
     }
 
     /// The certificates recorded ahead of a delivery that was not recorded, in log order, checked against the
     /// checkpoint and read again from the log.
     pub fn undelivered(&self) -> Result<Vec<Entry>> {
         self.verified_undelivered()?;
-        self.confirmed(|index| index.undelivered())
+        self.confirmed(
+            |index| index.undelivered(),
+            |entry| entry.issued.pending && !entry.delivered,
+        )
     }
 
     /// The revoked certificates, in the order they were revoked, checked against the checkpoint and read again
     /// from the log.
     pub fn revoked(&self) -> Result<Vec<Entry>> {
         self.verified_revocations()?;
-        self.confirmed(|index| index.revoked())
+        self.confirmed(
+            |index| index.revoked(),
+            |entry| entry.revoked.as_ref().map(|r| &r.serial) == Some(&entry.issued.serial),
+        )
     }
 
     /// How many certificates have each status at `now` (revoked and undelivered as checked against the
@@ -106,9 +174,11 @@ impl CaStore {
         self.with_index(|index| index.counts(now))
     }
 
-    /// Hands every certificate that `filter` wants to `each`, newest first, as the index reads them (a listing
+    /// Hands every certificate that `filter` wants to `each`, newest first, as the index finds them (a listing
     /// starts at once); `each` returns false to stop. Revocations and undelivered certificates are checked
-    /// against the checkpoint first, so every status shown is the log's.
+    /// against the checkpoint first, and each record is read again from the log, so every row and status shown
+    /// is the log's. When a record is not what the index says, the index is rebuilt and the listing goes on
+    /// after the last row it gave.
     pub fn list(
         &self,
         filter: &ListFilter,
@@ -117,71 +187,125 @@ impl CaStore {
     ) -> Result<()> {
         self.verified_revocations()?;
         self.verified_undelivered()?;
-        self.with_index(|index| index.list(filter, now, &mut |cert| each(cert.entry)))
-    }
-
-    /// What `query` finds in the index, each read again from the log and checked to be the record the index
-    /// says. If one is not, the index is rebuilt from the log and asked again; if it still is not, the log was
-    /// changed after it was written.
-    fn confirmed(
-        &self,
-        query: impl Fn(&super::index::Index) -> Result<Vec<IndexedCert>>,
-    ) -> Result<Vec<Entry>> {
+        let mut filter = *filter;
         for attempt in 0..2 {
-            let found = self.with_index(|index| query(index))?;
-            match self.reread(&found)? {
-                Ok(entries) => return Ok(entries),
-                Err(line) if attempt == 0 => {
-                    self.rebuild_index(&format!("its record on line {line} is not the log's"))?;
-                }
-                Err(line) => {
-                    return Err(Error::Inventory {
-                        path: self.path(INVENTORY),
-                        line,
-                        what: "the record was changed after it was written; nothing was done. See \"certkit-ca audit\"".into(),
-                    });
-                }
+            let mut reader = LineReader::open(&self.path(INVENTORY))?;
+            let mut wrong = None;
+            let asked = filter;
+            let listed = self.with_index(|index| {
+                index.list(&asked, now, &mut |cert| match reread(&mut reader, &cert)? {
+                    Some(entry) if asked.wants(&entry, now) => {
+                        filter.before_line = Some(entry.line);
+                        each(entry)
+                    }
+                    _ => {
+                        wrong = Some(cert.entry.line);
+                        Ok(false)
+                    }
+                })
+            });
+            let why = match (listed, wrong) {
+                (Ok(()), None) => return Ok(()),
+                (Ok(()), Some(line)) => format!("its record on line {line} is not the log's"),
+                (Err(Error::Index { what, .. }), _) => what,
+                (Err(e), _) => return Err(e),
+            };
+            if attempt == 0 {
+                self.rebuild_index(&why)?;
+            } else {
+                return Err(changed_record(self, wrong.unwrap_or(0)));
             }
         }
         Err(Error::Bug("the index was rebuilt and asked again"))
     }
 
-    /// The records of `found` as the log has them, or the line of the first that is not what the index says.
-    fn reread(&self, found: &[IndexedCert]) -> Result<std::result::Result<Vec<Entry>, usize>> {
-        let path = self.path(INVENTORY);
-        let mut entries = Vec::with_capacity(found.len());
-        for cert in found {
-            let bytes = inventory::read_line(&path, cert.start, cert.end)?;
-            match inventory::parse_line(&bytes) {
-                Ok((Event::Issued(mut record), _)) => {
-                    record.der = None;
-                    // The index holds the record as it was applied: the log's must be the same.
-                    if record != cert.entry.issued {
-                        return Ok(Err(cert.entry.line));
+    /// The valid certificates (delivered, neither revoked nor expired at `now`) that expire by `by`, of
+    /// `profile` when given, oldest record first: each read again from the log, revocations checked against the
+    /// checkpoint. What `certkit-issue renew --expiring-within` renews.
+    pub fn expiring(
+        &self,
+        by: OffsetDateTime,
+        profile: Option<crate::profile::Profile>,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Entry>> {
+        self.verified_revocations()?;
+        self.verified_undelivered()?;
+        let filter = ListFilter {
+            profile,
+            status: None,
+            expiring_by: Some(by),
+            before_line: None,
+        };
+        let mut entries = self.confirmed(
+            |index| {
+                let mut found = Vec::new();
+                index.list(&filter, now, &mut |cert| {
+                    found.push(cert);
+                    Ok(true)
+                })?;
+                Ok(found)
+            },
+            |entry| filter.wants(entry, now),
+        )?;
+        entries.reverse();
+        Ok(entries)
+    }
+
+    /// What `query` finds in the index, each read again from the log and checked to be the record the index
+    /// says and one that `fits` the question. If one is not (or the index cannot answer), the index is rebuilt
+    /// from the log and asked again; if it still is not, the log was changed after it was written.
+    fn confirmed(
+        &self,
+        query: impl Fn(&super::index::Index) -> Result<Vec<IndexedCert>>,
+        fits: impl Fn(&Entry) -> bool,
+    ) -> Result<Vec<Entry>> {
+        for attempt in 0..2 {
+            let why = match self.with_index(|index| query(index)) {
+                Ok(found) => {
+                    let mut reader = LineReader::open(&self.path(INVENTORY))?;
+                    let mut entries = Vec::with_capacity(found.len());
+                    let mut wrong = None;
+                    for cert in &found {
+                        match reread(&mut reader, cert)? {
+                            Some(entry) if fits(&entry) => entries.push(entry),
+                            _ => {
+                                wrong = Some(cert.entry.line);
+                                break;
+                            }
+                        }
                     }
-                    entries.push(Entry {
-                        issued: record,
-                        ..cert.entry.clone()
-                    });
+                    match wrong {
+                        None => return Ok(entries),
+                        Some(line) if attempt == 1 => return Err(changed_record(self, line)),
+                        Some(line) => format!("its record on line {line} is not the log's"),
+                    }
                 }
-                _ => return Ok(Err(cert.entry.line)),
-            }
+                Err(Error::Index { what, .. }) if attempt == 0 => what,
+                Err(e) => return Err(e),
+            };
+            self.rebuild_index(&why)?;
         }
-        Ok(Ok(entries))
+        Err(Error::Bug("the index was rebuilt and asked again"))
     }
 
     /// The certificate `entry`'s record carries, read from the log (None for a certkit 0.1 record without one).
     pub fn record_certificate(&self, entry: &Entry) -> Result<Option<Vec<u8>>> {
-        let Some(cert) = self.with_index(|index| index.by_serial(&entry.issued.serial))? else {
-            return Ok(None);
-        };
-        let bytes = inventory::read_line(&self.path(INVENTORY), cert.start, cert.end)?;
-        Ok(match inventory::parse_line(&bytes) {
-            Ok((Event::Issued(record), _)) if record.serial == entry.issued.serial => {
-                record.cert_der()
+        let serial = &entry.issued.serial;
+        for attempt in 0..2 {
+            let Some(cert) = self.with_index(|index| index.by_serial(serial))? else {
+                return Ok(None);
+            };
+            let mut reader = LineReader::open(&self.path(INVENTORY))?;
+            match logged_record(&mut reader, &cert)? {
+                Some(record) if record.serial == *serial => return Ok(record.cert_der()),
+                _ if attempt == 0 => {
+                    let why = format!("its record on line {} is not the log's", cert.entry.line);
+                    self.rebuild_index(&why)?;
+                }
+                _ => return Err(changed_record(self, cert.entry.line)),
             }
-            _ => None,
-        })
+        }
+        Err(Error::Bug("the index was rebuilt and asked again"))
     }
 
     /// The log after the last checkpoint (with the certificates its records carry): what the CA key has not

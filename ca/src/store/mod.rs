@@ -24,7 +24,7 @@ mod settings;
 
 pub use create::{CaSpec, Created, NewCaKey, check_can_init, init};
 pub use deliver::{Delivery, Leftovers, OutputFile};
-pub use folder::{CaStore, StoreLock};
+pub use folder::{CaStore, StoreLock, on_index_rebuilt};
 pub use layout::*;
 pub use move_key::MovedKey;
 pub use reconcile::{Repairs, UntrueRecord};

@@ -297,6 +297,13 @@ pub enum Status {
     Expired,
 }
 
+impl Status {
+    /// Whether `other` is the same status, whatever the reason of a revocation.
+    pub fn same_kind(self, other: Status) -> bool {
+        std::mem::discriminant(&self) == std::mem::discriminant(&other)
+    }
+}
+
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use crate::error::Result;
 use crate::store::{CaStore, StoreLock};
 
-pub use output::{Format, Report, note, render, terminal_safe, waiting_for_lock, warn};
+pub use output::{Format, Report, RowStream, note, render, terminal_safe, waiting_for_lock, warn};
 
 /// The whole life of a certkit binary: parse the command line (usage errors as one line, exit 2), run, report.
 pub fn main<T: clap::Parser>(program: &str, run: fn(T) -> Result<()>) -> ExitCode {
@@ -81,8 +81,15 @@ pub fn open_ca(dir: &std::path::Path, module: Option<std::path::PathBuf>) -> Res
     Ok(store)
 }
 
-/// Says in one line when the index of `store` was rebuilt, and why.
+/// Says in one line when the index of `store` was rebuilt, and why (now, and whenever a later question finds
+/// it disagreeing with the log).
 fn index_note(store: &CaStore) -> Result<()> {
+    crate::store::on_index_rebuilt(|dir, why| {
+        note(&format!(
+            "rebuilt the index of the CA in {} from its inventory ({why})",
+            dir.display()
+        ))
+    });
     if let Some(why) = store.refresh_index()?.rebuilt {
         note(&format!(
             "built the index of the CA in {} from its inventory ({why})",

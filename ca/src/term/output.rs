@@ -50,6 +50,105 @@ pub fn render<R: Report>(report: &R, format: Format) -> Result<()> {
     written.and_then(|()| out.flush()).map_err(Error::Output)
 }
 
+/// A report printed as it is made: its rows one at a time, as they are known, then a summary. In JSON it is
+/// one object whose first field, `rows`, is the array of rows, followed by the summary's fields; in text, the
+/// lines each row writes, then the summary's text. Memory holds one row at a time, however many there are. A
+/// write that fails (a closed pipe) stops the printing, not the work: the error is kept and `finish` returns it.
+pub struct RowStream {
+    format: Format,
+    rows: usize,
+    failed: Option<io::Error>,
+}
+
+impl RowStream {
+    /// A report in `format` with no rows yet.
+    pub fn new(format: Format) -> Self {
+        RowStream {
+            format,
+            rows: 0,
+            failed: None,
+        }
+    }
+
+    fn write(&mut self, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) {
+        if self.failed.is_some() {
+            return;
+        }
+        let stdout = io::stdout();
+        let mut out = stdout.lock();
+        let written = match self.format {
+            Format::Text => write(&mut TerminalSafe(&mut out)),
+            Format::Json => write(&mut out),
+        };
+        if let Err(e) = written.and_then(|()| out.flush()) {
+            self.failed = Some(e);
+        }
+    }
+
+    /// Lines printed before the rows in text (a table's header); nothing in JSON.
+    pub fn text(&mut self, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) {
+        if self.format == Format::Text {
+            self.write(write);
+        }
+    }
+
+    /// One row: `row` in JSON, what `text` writes in text.
+    pub fn row<R: Serialize>(
+        &mut self,
+        row: &R,
+        text: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) {
+        match self.format {
+            Format::Text => self.write(text),
+            Format::Json => {
+                let lead = if self.rows == 0 {
+                    "{\n  \"rows\": [\n"
+                } else {
+                    ",\n"
+                };
+                let json = match serde_json::to_string_pretty(row) {
+                    Ok(json) => json,
+                    Err(e) => {
+                        self.failed.get_or_insert(io::Error::other(e));
+                        return;
+                    }
+                };
+                let indented = json.replace('\n', "\n    ");
+                self.write(|out| write!(out, "{lead}    {indented}"));
+            }
+        }
+        self.rows += 1;
+    }
+
+    /// Ends the report with `summary` (its text, or its fields after `rows`) and its warnings on stderr.
+    pub fn finish<S: Report>(mut self, summary: &S) -> Result<()> {
+        for warning in summary.warnings() {
+            warn(warning);
+        }
+        match self.format {
+            Format::Text => self.write(|out| summary.write_text(out)),
+            Format::Json => {
+                let fields = serde_json::to_string_pretty(summary)
+                    .map_err(|e| Error::Output(io::Error::other(e)))?;
+                let head = if self.rows == 0 {
+                    "{\n  \"rows\": []"
+                } else {
+                    "\n  ]"
+                };
+                let tail = match fields.strip_prefix("{\n") {
+                    Some(rest) => format!(",\n{rest}"),
+                    None => "\n}".to_string(),
+                };
+                self.write(|out| writeln!(out, "{head}{tail}"));
+            }
+        }
+        match self.failed {
+            Some(e) => Err(Error::Output(e)),
+            None => Ok(()),
+        }
+    }
+}
+
 /// A path as text in reports (JSON cannot hold a path that is not UTF-8; the lossy form can).
 pub fn path_text(path: &std::path::Path) -> String {
     path.display().to_string()

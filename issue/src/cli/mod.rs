@@ -32,8 +32,8 @@ pub enum Command {
     Encryption(args::EncryptionArgs),
     /// Sign a PKCS#10 request (CSR), so the requester's private key never leaves their machine.
     Sign(sign::SignArgs),
-    /// Renew a certificate the CA issued: new key, same subject, SANs, profile and EKUs. The old one stays
-    /// valid (and listed) until it is revoked.
+    /// Renew a certificate the CA issued, or every one that expires soon: new key, same subject, SANs, profile
+    /// and EKUs. The old one stays valid (and listed) until it is revoked.
     Renew(renew::RenewArgs),
     /// Print the shell completion script (source it, or install it as the README says).
     Completions(certkit_ca::cli::shared::CompletionsArgs),
@@ -49,7 +49,10 @@ pub fn run(cli: Cli) -> Result<()> {
         },
         Command::Encryption(a) => commands::issue::run(a.request()?),
         Command::Sign(a) => commands::sign::run(a.request()?),
-        Command::Renew(a) => commands::renew::run(a.request()?),
+        Command::Renew(a) => match a.request()? {
+            renew::RenewWhat::One(req) => commands::renew::run(req),
+            renew::RenewWhat::Many(req) => commands::renew::run_many(req),
+        },
         Command::Completions(a) => certkit_ca::commands::completions::run(
             a.shell,
             <Cli as clap::CommandFactory>::command(),

@@ -8,16 +8,15 @@ use certkit_ca::dates::Validity;
 use certkit_ca::profile::{names, setting_line};
 use certkit_ca::secret::{self, SecretSource, SecretUse};
 use certkit_ca::term::secrets::{self, Passwords};
-use certkit_ca::term::{self, Format, Report, output::path_texts};
+use certkit_ca::term::{self, Format, Report, RowStream, output::path_texts};
 use certkit_ca::{Error, KeyType, Result, Secret, Serial, Thumbprint};
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::ca;
 use super::issue::NewKeySecrets;
-use crate::batch::{
-    self, BatchJob, BatchRow, KeyPool, KeyProtection, PfxPasswords, Progress, RowStatus,
-};
+use crate::batch::{self, BatchJob, BatchRow, KeyProtection, PfxPasswords, RowStatus};
+use crate::pipeline::{KeyPool, Progress};
 
 /// What `certkit-issue client --batch` was asked to do.
 #[derive(Debug)]
@@ -71,7 +70,7 @@ pub struct BatchRowReport {
     pub files: Vec<String>,
 }
 
-/// The batch summary.
+/// The batch summary, printed after its rows (in JSON, its fields follow `rows[]`).
 #[derive(Debug, Serialize)]
 pub struct BatchReport {
     /// Rows issued by this run.
@@ -82,8 +81,6 @@ pub struct BatchReport {
     pub revoked: usize,
     /// Rows an earlier run issued, expired since.
     pub expired: usize,
-    /// Every row.
-    pub rows: Vec<BatchRowReport>,
     /// The thumbprints that may be allowed: the valid certificates of the batch.
     pub allowed: Vec<Thumbprint>,
     /// The AllowedClientCertificateThumbprints line with them.
@@ -142,8 +139,39 @@ fn is_plain_file_name(name: &str) -> bool {
             .any(|c| c.is_control() || certkit_ca::naming::is_invisible(c))
 }
 
-/// A progress bar on stderr, drawn only on a terminal.
-struct Bar(indicatif::ProgressBar);
+/// A progress bar on stderr, drawn only on a terminal (and never with `--json`).
+pub(super) struct Bar(indicatif::ProgressBar);
+
+impl Bar {
+    /// A bar counting certificates, hidden unless `format` is text and stderr a terminal.
+    pub(super) fn new(format: Format) -> Self {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            None,
+            if format == Format::Text && io::stderr().is_terminal() {
+                indicatif::ProgressDrawTarget::stderr()
+            } else {
+                indicatif::ProgressDrawTarget::hidden()
+            },
+        );
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} certificates, {per_sec}, ETA {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Bar(bar)
+    }
+
+    /// Runs `f` with the bar out of the way of the lines it prints.
+    pub(super) fn suspend<T>(&self, f: impl FnOnce() -> T) -> T {
+        self.0.suspend(f)
+    }
+
+    /// Removes the bar.
+    pub(super) fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
 
 impl Progress for Bar {
     fn start(&self, total: usize) {
@@ -204,89 +232,92 @@ pub fn run(req: BatchRequest) -> Result<()> {
         protection,
         jobs: req.jobs,
     };
-    let bar = indicatif::ProgressBar::with_draw_target(
-        None,
-        if req.format == Format::Text && io::stderr().is_terminal() {
-            indicatif::ProgressDrawTarget::stderr()
-        } else {
-            indicatif::ProgressDrawTarget::hidden()
-        },
-    );
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} certificates, {per_sec}, ETA {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let lock = term::lock(&context.store)?;
-    let outcomes = batch::run(&context.store, &lock, &ca, &job, &keys, &Bar(bar.clone()));
-    drop(keys);
-    bar.finish_and_clear();
-    let outcomes = outcomes?;
-    drop(lock);
-    // Revoked and expired certificates are never allowed again, whatever the file says.
-    let allowed: Vec<Thumbprint> = outcomes
+    let bar = Bar::new(req.format);
+    let width = job
+        .rows
         .iter()
-        .filter(|o| o.status.allowed())
-        .map(|o| o.cert.thumbprint)
-        .collect();
-    let count = |status: RowStatus| outcomes.iter().filter(|o| o.status == status).count();
-    let allowed_text: Vec<String> = allowed.iter().map(ToString::to_string).collect();
-    let report = BatchReport {
-        issued: count(RowStatus::Issued),
-        skipped: count(RowStatus::Skipped),
-        revoked: count(RowStatus::Revoked),
-        expired: count(RowStatus::Expired),
-        config_line: setting_line(names::ALLOWED_CLIENTS, &allowed_text.join(",")),
-        allowed,
-        rows: outcomes
-            .into_iter()
-            .map(|o| {
-                let row = &job.rows[o.index];
-                BatchRowReport {
-                    line: row.line,
-                    cn: row.cn.clone(),
-                    email: row.email.clone(),
-                    subject: format!("CN={}", row.cn),
-                    serial: o.cert.serial,
-                    thumbprint: o.cert.thumbprint,
-                    not_after: o.cert.not_after,
-                    status: o.status.name(),
-                    files: path_texts(&o.files),
-                }
-            })
-            .collect(),
-        ca_subject: ca.cert.subject.clone(),
-    };
-    term::render(&report, req.format)
-}
-
-impl Report for BatchReport {
-    fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
-        let width = self
-            .rows
-            .iter()
-            .map(|r| r.cn.chars().count())
-            .max()
-            .unwrap_or(2)
-            .max(2);
+        .map(|r| r.cn.chars().count())
+        .max()
+        .unwrap_or(2)
+        .max(2);
+    let mut stream = RowStream::new(req.format);
+    stream.text(|out| {
         writeln!(
             out,
             "{:<width$}  {:<40}  {:<8}  FILES",
             "CN", "THUMBPRINT", "STATUS"
-        )?;
-        for r in &self.rows {
-            let files = if r.status == "issued" {
-                r.files.join(" ")
-            } else {
-                "(issued by an earlier run)".to_string()
+        )
+    });
+    let mut report = BatchReport {
+        issued: 0,
+        skipped: 0,
+        revoked: 0,
+        expired: 0,
+        allowed: Vec::new(),
+        config_line: String::new(),
+        ca_subject: ca.cert.subject.clone(),
+    };
+    let lock = term::lock(&context.store)?;
+    let ran = batch::run(
+        &context.store,
+        &lock,
+        &ca,
+        &job,
+        &keys,
+        &bar,
+        &mut |outcome| {
+            match outcome.status {
+                RowStatus::Issued => report.issued += 1,
+                RowStatus::Skipped => report.skipped += 1,
+                RowStatus::Revoked => report.revoked += 1,
+                RowStatus::Expired => report.expired += 1,
+            }
+            // Revoked and expired certificates are never allowed again, whatever the file says.
+            if outcome.status.allowed() {
+                report.allowed.push(outcome.cert.thumbprint);
+            }
+            let row = &job.rows[outcome.index];
+            let row = BatchRowReport {
+                line: row.line,
+                cn: row.cn.clone(),
+                email: row.email.clone(),
+                subject: format!("CN={}", row.cn),
+                serial: outcome.cert.serial,
+                thumbprint: outcome.cert.thumbprint,
+                not_after: outcome.cert.not_after,
+                status: outcome.status.name(),
+                files: path_texts(&outcome.files),
             };
-            writeln!(
-                out,
-                "{:<width$}  {}  {:<8}  {files}",
-                r.cn, r.thumbprint, r.status
-            )?;
-        }
+            bar.suspend(|| stream.row(&row, |out| row.write_text(out, width)));
+            Ok(())
+        },
+    );
+    drop(keys);
+    bar.finish();
+    ran?;
+    drop(lock);
+    let allowed_text: Vec<String> = report.allowed.iter().map(ToString::to_string).collect();
+    report.config_line = setting_line(names::ALLOWED_CLIENTS, &allowed_text.join(","));
+    stream.finish(&report)
+}
+
+impl BatchRowReport {
+    fn write_text(&self, out: &mut dyn Write, width: usize) -> io::Result<()> {
+        let files = if self.status == "issued" {
+            self.files.join(" ")
+        } else {
+            "(issued by an earlier run)".to_string()
+        };
+        writeln!(
+            out,
+            "{:<width$}  {}  {:<8}  {files}",
+            self.cn, self.thumbprint, self.status
+        )
+    }
+}
+
+impl Report for BatchReport {
+    fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out)?;
         let mut counts = format!("{} issued, {} skipped", self.issued, self.skipped);
         if self.revoked > 0 {

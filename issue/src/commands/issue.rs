@@ -118,6 +118,17 @@ impl NewKeyPasswords {
         Ok(NewKeyPasswords { key, pfx })
     }
 
+    /// The new key file's password, and the PFX to write (when asked).
+    pub(super) fn protection(&self) -> (&Secret, Option<PfxOutput<'_>>) {
+        (
+            &self.key,
+            self.pfx.as_ref().map(|(profile, password)| PfxOutput {
+                profile: *profile,
+                password,
+            }),
+        )
+    }
+
     /// The order for a new key of `spec` delivered by `plan`.
     pub(super) fn order(
         &self,

@@ -1,6 +1,7 @@
-//! `certkit-issue renew`: a new key and certificate with the same subject, SANs, profile and EKUs. The old
-//! certificate is found and the new one recorded under one lock, and a certificate that already has a valid,
-//! delivered renewal is not renewed twice (two overlapping scheduled rotations), unless `--force`.
+//! `certkit-issue renew`: a new key and certificate with the same subject, SANs, profile and EKUs, for one
+//! certificate or for every one that expires soon (`--expiring-within`, one CA unlock). The old certificate is
+//! found and the new one recorded under one lock, a revoked certificate is never renewed, and one that already
+//! has a valid, delivered renewal is not renewed twice (two overlapping scheduled rotations), unless `--force`.
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -8,17 +9,21 @@ use std::path::PathBuf;
 use certkit_ca::dates::{Validity, rfc3339};
 use certkit_ca::san::San;
 use certkit_ca::secret::SecretUse;
-use certkit_ca::store::inventory::{Entry, Status};
+use certkit_ca::store::inventory::Entry;
+use certkit_ca::term::RowStream;
+use certkit_ca::term::output::path_texts;
 use certkit_ca::term::{self, Format, Report};
 use certkit_ca::{CaStore, Error, KeyType, Profile, Result, Serial, Thumbprint};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::ca::{self, CaContext};
+use super::batch::Bar;
+use super::ca;
 use super::issue::{NewKeyPasswords, NewKeySecrets, issue_one, new_key_plan};
 use super::report::IssueReport;
 use crate::engine::{Engine, Signer};
-use crate::leaf::LeafSpec;
+use crate::pipeline::KeyPool;
+use crate::renewal::{self, Decision, RenewalJob, RenewalStatus};
 
 /// What `certkit-issue renew` was asked to do.
 #[derive(Debug)]
@@ -86,7 +91,12 @@ pub fn run(req: RenewRequest) -> Result<()> {
     if let Some(report) = renewed_already(&context.store, &old, req.force)? {
         return term::render(&report, req.format);
     }
-    let spec = renewal_spec(&old, &req, &context)?;
+    let spec = renewal::spec(
+        &old.issued,
+        req.validity,
+        issued_key(&req, old.issued.key),
+        context.crl_url.clone(),
+    )?;
     let plan = new_key_plan(req.out.clone(), &req.secrets);
     plan.check_free(Some(&context.store))?;
     let mut read = req.secrets.read(Some(context.secret))?;
@@ -147,69 +157,34 @@ fn issued_key(req: &RenewRequest, old: KeyType) -> KeyType {
 
 /// Refuses a revoked certificate; reports an existing valid, delivered renewal unless `force`.
 fn renewed_already(store: &CaStore, old: &Entry, force: bool) -> Result<Option<RenewReport>> {
-    if let Some(revoked) = &old.revoked {
-        return Err(Error::BadInput(format!(
-            "{} ({}) was revoked ({}); issue a new certificate instead of renewing it",
-            old.issued.serial, old.issued.subject, revoked.reason
-        )));
-    }
-    if force {
-        return Ok(None);
-    }
-    let now = OffsetDateTime::now_utc();
-    let renewal = store
-        .renewals_of(&old.issued.serial)?
-        .into_iter()
-        .rev()
-        .find(|e| e.status(now) == Status::Valid);
-    Ok(renewal.map(|r| RenewReport {
-        subject: r.issued.subject.clone(),
-        serial: r.issued.serial.clone(),
-        profile: r.issued.profile,
-        key: r.issued.key,
-        sans: r.issued.sans.clone(),
-        not_before: r.issued.not_before,
-        not_after: r.issued.not_after,
-        thumbprint: r.issued.thumbprint,
+    let renewal = match renewal::decide(store, old, force, OffsetDateTime::now_utc())? {
+        Decision::Due => return Ok(None),
+        Decision::Revoked(revoked) => {
+            return Err(Error::BadInput(format!(
+                "{} ({}) was revoked ({}); issue a new certificate instead of renewing it",
+                old.issued.serial, old.issued.subject, revoked.reason
+            )));
+        }
+        Decision::AlreadyRenewed(renewal) => renewal,
+    };
+    let r = &renewal.issued;
+    Ok(Some(RenewReport {
+        subject: r.subject.clone(),
+        serial: r.serial.clone(),
+        profile: r.profile,
+        key: r.key,
+        sans: r.sans.clone(),
+        not_before: r.not_before,
+        not_after: r.not_after,
+        thumbprint: r.thumbprint,
         renewal_of: old.issued.serial.clone(),
         old_thumbprint: old.issued.thumbprint,
         old_not_after: old.issued.not_after,
         already_renewed: true,
         files: vec![],
-        config_line: r.issued.profile.config_line(&r.issued.thumbprint),
+        config_line: r.profile.config_line(&r.thumbprint),
         issued: None,
     }))
-}
-
-/// The new certificate's content: the old one's subject, SANs, profile, EKUs and CRL URL.
-fn renewal_spec(old: &Entry, req: &RenewRequest, context: &CaContext) -> Result<LeafSpec> {
-    let record = &old.issued;
-    let (mut dns, mut ips, mut email) = (Vec::new(), Vec::new(), None);
-    for san in &record.sans {
-        match san {
-            San::Dns(name) => dns.push(name.clone()),
-            San::Ip(ip) => ips.push(*ip),
-            San::Email(addr) => email = Some(addr.clone()),
-            San::Other(text) => {
-                return Err(Error::BadInput(format!(
-                    "recorded SAN {text} cannot be renewed by certkit"
-                )));
-            }
-        }
-    }
-    let spec = LeafSpec {
-        profile: record.profile,
-        cn: record.cn.clone(),
-        dns,
-        ips,
-        email,
-        extra_ekus: record.extra_ekus.clone(),
-        key_type: issued_key(req, record.key),
-        validity: req.validity,
-        crl_url: record.crl_url.clone().or(context.crl_url.clone()),
-    };
-    spec.validate()?;
-    Ok(spec)
 }
 
 impl Report for RenewReport {
@@ -236,5 +211,218 @@ impl Report for RenewReport {
         writeln!(out, "  new thumbprint  {}", self.thumbprint)?;
         writeln!(out)?;
         issued.write_text(out)
+    }
+}
+
+/// What `certkit-issue renew --expiring-within` was asked to do.
+#[derive(Debug)]
+pub struct RenewManyRequest {
+    /// The CA folder.
+    pub ca: PathBuf,
+    /// Renew what expires within this many days.
+    pub within_days: u32,
+    /// Only certificates of this profile.
+    pub profile: Option<Profile>,
+    /// Where every renewal's files go.
+    pub out_dir: PathBuf,
+    /// Worker threads.
+    pub jobs: usize,
+    /// Validity of every renewal.
+    pub validity: Validity,
+    /// Key type (default: each old certificate's).
+    pub key: Option<KeyType>,
+    /// Passwords and PFX.
+    pub secrets: NewKeySecrets,
+    /// How to print the result.
+    pub format: Format,
+}
+
+/// One certificate that was due, as `renew --expiring-within` prints it.
+#[derive(Debug, Serialize)]
+pub struct RenewalRow {
+    /// The old certificate's serial.
+    pub old_serial: Serial,
+    /// The old certificate's SHA-1 thumbprint.
+    pub old_thumbprint: Thumbprint,
+    /// The old certificate's end of validity.
+    #[serde(with = "time::serde::rfc3339")]
+    pub old_not_after: OffsetDateTime,
+    /// Its common name.
+    pub cn: String,
+    /// Its subject.
+    pub subject: String,
+    /// Its profile.
+    pub profile: Profile,
+    /// The renewal's serial: made by this run, or the one an earlier run made (none when revoked).
+    pub serial: Option<Serial>,
+    /// The renewal's SHA-1 thumbprint.
+    pub thumbprint: Option<Thumbprint>,
+    /// The renewal's end of validity.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub not_after: Option<OffsetDateTime>,
+    /// `renewed` (by this run), `skipped` (renewed already), or `revoked` (never renewed).
+    pub status: &'static str,
+    /// Files written by this run.
+    pub files: Vec<String>,
+}
+
+/// What `renew --expiring-within` sums up after its rows (in JSON, its fields follow `rows[]`).
+#[derive(Debug, Serialize)]
+pub struct RenewManyReport {
+    /// Certificates that expire by then (valid, delivered, of the profile asked).
+    pub due: usize,
+    /// Renewed by this run.
+    pub renewed: usize,
+    /// Renewed already.
+    pub skipped: usize,
+    /// Revoked since they were found: never renewed.
+    pub revoked: usize,
+    /// The date they expire by.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expiring_by: OffsetDateTime,
+    #[serde(skip)]
+    ca_subject: String,
+}
+
+/// Renews every certificate that expires within the window, unlocking the CA once. Nothing due: nothing is
+/// asked for.
+pub fn run_many(req: RenewManyRequest) -> Result<()> {
+    let context = ca::open(&req.ca, &req.validity, None, req.secrets.module.clone())?;
+    let now = OffsetDateTime::now_utc();
+    let by = (now + time::Duration::days(req.within_days.into()))
+        .replace_nanosecond(0)
+        .unwrap_or(now);
+    let due = context.store.expiring(by, req.profile, now)?;
+    let mut report = RenewManyReport {
+        due: due.len(),
+        renewed: 0,
+        skipped: 0,
+        revoked: 0,
+        expiring_by: by,
+        ca_subject: context.store.cert()?.subject,
+    };
+    let mut stream = RowStream::new(req.format);
+    if due.is_empty() {
+        return stream.finish(&report);
+    }
+    // Keys are made ahead for the key type most renewals need.
+    let pool_type = req.key.unwrap_or_else(|| most_common_key(&due));
+    let keys = KeyPool::start(pool_type, req.jobs);
+    let mut read = req.secrets.read(Some(context.secret))?;
+    let password = read.take(context.secret, SecretUse::Existing)?;
+    let ca = context.store.unlock(&password)?;
+    drop(password);
+    let passwords = NewKeyPasswords::take(&mut read, &req.secrets)?;
+    let (key_password, pfx) = passwords.protection();
+    let job = RenewalJob {
+        out_dir: req.out_dir.clone(),
+        validity: req.validity,
+        key_type: req.key,
+        crl_url: context.crl_url.clone(),
+        key_password,
+        pfx,
+        jobs: req.jobs,
+    };
+    let width = due
+        .iter()
+        .map(|e| e.issued.cn.chars().count())
+        .max()
+        .unwrap_or(2)
+        .max(2);
+    stream.text(|out| {
+        writeln!(
+            out,
+            "{:<width$}  {:<40}  {:<40}  {:<8}  FILES",
+            "CN", "OLD THUMBPRINT", "NEW THUMBPRINT", "STATUS"
+        )
+    });
+    let bar = Bar::new(req.format);
+    let lock = term::lock(&context.store)?;
+    let ran = renewal::run(
+        &context.store,
+        &lock,
+        &ca,
+        &job,
+        &due,
+        &keys,
+        &bar,
+        &mut |outcome| {
+            match outcome.status {
+                RenewalStatus::Renewed => report.renewed += 1,
+                RenewalStatus::Skipped => report.skipped += 1,
+                RenewalStatus::Revoked => report.revoked += 1,
+            }
+            let old = outcome.old;
+            let row = RenewalRow {
+                old_serial: old.serial,
+                old_thumbprint: old.thumbprint,
+                old_not_after: old.not_after,
+                cn: old.cn,
+                subject: old.subject,
+                profile: old.profile,
+                serial: outcome.new.as_ref().map(|n| n.serial.clone()),
+                thumbprint: outcome.new.as_ref().map(|n| n.thumbprint),
+                not_after: outcome.new.as_ref().map(|n| n.not_after),
+                status: outcome.status.name(),
+                files: path_texts(&outcome.files),
+            };
+            bar.suspend(|| stream.row(&row, |out| row.write_text(out, width)));
+            Ok(())
+        },
+    );
+    drop(keys);
+    bar.finish();
+    ran?;
+    drop(lock);
+    stream.finish(&report)
+}
+
+/// The key type most of `due` have.
+fn most_common_key(due: &[Entry]) -> KeyType {
+    KeyType::ALL
+        .into_iter()
+        .max_by_key(|kind| due.iter().filter(|e| e.issued.key == *kind).count())
+        .unwrap_or(KeyType::Rsa2048)
+}
+
+impl RenewalRow {
+    fn write_text(&self, out: &mut dyn Write, width: usize) -> io::Result<()> {
+        let new = self
+            .thumbprint
+            .map_or_else(|| "-".to_string(), |t| t.to_string());
+        let files = match self.status {
+            "renewed" => self.files.join(" "),
+            "skipped" => "(renewed earlier)".to_string(),
+            _ => "(revoked: issue a new certificate instead)".to_string(),
+        };
+        writeln!(
+            out,
+            "{:<width$}  {}  {:<40}  {:<8}  {files}",
+            self.cn, self.old_thumbprint, new, self.status
+        )
+    }
+}
+
+impl Report for RenewManyReport {
+    fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
+        if self.due == 0 {
+            return writeln!(
+                out,
+                "No valid certificate expires by {}; nothing renewed.",
+                rfc3339(self.expiring_by)
+            );
+        }
+        writeln!(out)?;
+        let mut counts = format!(
+            "{} of {} due by {} renewed, {} renewed earlier",
+            self.renewed,
+            self.due,
+            rfc3339(self.expiring_by),
+            self.skipped
+        );
+        if self.revoked > 0 {
+            counts.push_str(&format!(", {} revoked (never renewed)", self.revoked));
+        }
+        writeln!(out, "{counts} (signed by {})", self.ca_subject)
     }
 }

@@ -50,12 +50,28 @@ pub struct ListFilter {
     pub status: Option<Status>,
     /// Only valid ones that expire by then.
     pub expiring_by: Option<OffsetDateTime>,
+    /// Only those recorded before this line (where a listing goes on after a rebuild).
+    pub before_line: Option<usize>,
+}
+
+impl ListFilter {
+    /// Whether `entry` is one this filter wants at `now`.
+    pub fn wants(&self, entry: &Entry, now: OffsetDateTime) -> bool {
+        let status = entry.status(now);
+        self.profile.is_none_or(|p| entry.issued.profile == p)
+            && self.status.is_none_or(|s| s.same_kind(status))
+            && self
+                .expiring_by
+                .is_none_or(|by| status == Status::Valid && entry.issued.not_after <= by)
+            && self.before_line.is_none_or(|line| entry.line < line)
+    }
 }
 
 /// The columns a certificate is read with; every query is `SELECT {COLUMNS} FROM {FROM} ...`.
 const COLUMNS: &str =
     "certs.serial, certs.line, certs.start, certs.end, certs.pending, certs.delivered_line,
-     certs.revoked_line, certs.revoked_at, certs.reason, records.json";
+     certs.revoked_line, certs.revoked_at, certs.reason, records.json, certs.thumbprint, certs.profile,
+     certs.not_after, certs.renewal_of";
 const FROM: &str = "certs JOIN records ON records.line = certs.line";
 
 /// The condition on the status columns for `status` at `now` (as SQL; `?now` is bound by the caller).
@@ -88,8 +104,22 @@ impl Index {
         let revoked_at: Option<i64> = row.get(7)?;
         let reason: Option<String> = row.get(8)?;
         let record: String = row.get(9)?;
+        let thumbprint: String = row.get(10)?;
+        let profile: String = row.get(11)?;
+        let not_after: i64 = row.get(12)?;
+        let renewal_of: Option<String> = row.get(13)?;
         let made = || -> std::result::Result<IndexedCert, String> {
             let issued: IssuedRecord = serde_json::from_str(&record).map_err(|e| e.to_string())?;
+            // What the questions filter on must be what the record says.
+            if issued.serial.to_string() != serial
+                || issued.thumbprint.to_string() != thumbprint
+                || issued.profile.to_string() != profile
+                || issued.not_after.unix_timestamp() != not_after
+                || issued.renewal_of.as_ref().map(ToString::to_string) != renewal_of
+                || issued.pending != pending
+            {
+                return Err(format!("the row of line {line} is not its record"));
+            }
             let revoked = match (revoked_at, reason) {
                 (Some(at), Some(reason)) => Some(RevokedRecord {
                     serial: Serial::parse(&serial).map_err(|e| e.to_string())?,
@@ -241,6 +271,9 @@ impl Index {
             conditions.push(status_condition(Status::Valid));
             conditions.push("certs.not_after <= :by");
         }
+        if filter.before_line.is_some() {
+            conditions.push("certs.line < :before");
+        }
         let query = format!(
             "SELECT {COLUMNS} FROM {FROM} WHERE {} ORDER BY certs.line DESC",
             conditions.join(" AND ")
@@ -257,6 +290,10 @@ impl Index {
         }
         if let Some(by) = &by {
             bind.push((":by", by));
+        }
+        let before = filter.before_line.map(|l| l as i64);
+        if let Some(before) = &before {
+            bind.push((":before", before));
         }
         self.each(&query, &bind, each)
     }
