@@ -18,7 +18,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 
-for target in cscfg_edit cscfg_network thumbprint certificates csr pfx_read encrypted_key inventory batch_csv dates secret_source pkcs11_uri inspect ca_settings; do
+for target in cscfg_edit cscfg_network thumbprint certificates csr pfx_read encrypted_key inventory batch_csv dates secret_source pkcs11_uri inspect ca_settings slip39_share backup_file; do
   rm -rf "${CORPUS:?}/$target"
   mkdir -p "$CORPUS/$target"
 done
@@ -111,6 +111,19 @@ seed_text secret_source pass:hunter2 pass
 seed_text pkcs11_uri "pkcs11:token=certkit-ca;object=MyCA" plain
 seed_text pkcs11_uri "pkcs11:token=certkit%20ca;serial=74479927813576d2;object=My%20CA;id=%2C%85%7A%0F?module-path=/usr/lib/softhsm/libsofthsm2.so" full
 seed_text pkcs11_uri "pkcs11:object=CA;pin-value=1234" pin
+
+# A key backup and its shares (the shares also seed the share reader).
+certkit-ca backup --ca pki --shares 3 --threshold 2 --out backup.key --share-dir shares --ca-pass env:FUZZ_PW >/dev/null
+seed backup_file backup.key
+for share in shares/*.txt; do seed slip39_share "$share"; done
+
+# SLIP-39 shares: the official test vectors (valid and invalid), one set of shares a file.
+python3 - "$ROOT/tests/vectors/slip39-vectors.json" "$CORPUS/slip39_share" <<'PY'
+import json, sys
+for number, (_, mnemonics, _, _) in enumerate(json.load(open(sys.argv[1])), 1):
+    with open(f"{sys.argv[2]}/vector-{number}", "w") as f:
+        f.write("\n".join(mnemonics) + "\n")
+PY
 
 # inspect reads every kind of file: the seeds of the other readers, and a CRL.
 cp "$CORPUS"/certificates/* "$CORPUS"/pfx_read/* "$CORPUS"/csr/* "$CORPUS"/encrypted_key/* "$CORPUS/inspect/"

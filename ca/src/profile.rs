@@ -58,7 +58,40 @@ pub fn certificate_line(name: &str, thumbprint: &Thumbprint) -> String {
 
 /// `<Setting name="NAME" value="VALUE" />`
 pub fn setting_line(name: &str, value: &str) -> String {
-    format!(r#"<Setting name="{name}" value="{value}" />"#)
+    SettingLine { name, value }.to_string()
+}
+
+/// `<Setting name="NAME" value="VALUE" />`, written as it is shown (a value may be millions of characters).
+pub struct SettingLine<'a, V: std::fmt::Display> {
+    /// The setting's name.
+    pub name: &'a str,
+    /// Its value.
+    pub value: V,
+}
+
+impl<V: std::fmt::Display> std::fmt::Display for SettingLine<'_, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            r#"<Setting name="{}" value="{}" />"#,
+            self.name, self.value
+        )
+    }
+}
+
+/// Thumbprints separated by commas, as `AllowedClientCertificateThumbprints` takes them.
+pub struct ThumbprintList<'a>(pub &'a [Thumbprint]);
+
+impl std::fmt::Display for ThumbprintList<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, thumbprint) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{thumbprint}")?;
+        }
+        Ok(())
+    }
 }
 
 /// The `.cscfg` certificate entry names.

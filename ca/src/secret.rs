@@ -146,10 +146,17 @@ pub const PFX_PASS: SecretKind = SecretKind {
     order: 4,
 };
 
+/// A SLIP-39 recovery share (`certkit-ca restore --share`): a share file, or the next line of a stream.
+pub const SHARE: SecretKind = SecretKind {
+    flag: "--share",
+    what: "recovery share",
+    order: 5,
+};
+
 /// The order in which every command reads the password sources it was given, whatever the order of the flags
 /// on the command line: when several flags name the same `fd:N`, `file:PATH` or `stdin`, they take its
 /// successive lines in this order.
-pub const READING_ORDER: &str = "--ca-pass, --pin, --key-pass, --from-pass, --pfx-pass";
+pub const READING_ORDER: &str = "--ca-pass, --pin, --key-pass, --from-pass, --pfx-pass, --share";
 
 /// Whether the password opens something that exists or protects something new.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -51,12 +51,16 @@ deps_test() {
   [ -e /etc/ssl/certs/DigiCert_Global_Root_G2.pem ] || missing+=(ca-certificates)
   command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
   deps_apt "${missing[@]}"
-  python3 -c 'import cryptography' 2>/dev/null || {
-    echo "${0##*/}: installing Python cryptography" >&2
-    python3 -m pip install --quiet cryptography 2>/dev/null \
-      || python3 -m pip install --quiet --user cryptography \
-      || deps_fail "Python cryptography is required: pip install cryptography"
-  }
+  # Python peers: cryptography (X.509, PKCS#12), shamir-mnemonic (Trezor's SLIP-39 reference).
+  local module package
+  for module in cryptography:cryptography shamir_mnemonic:shamir-mnemonic; do
+    package=${module#*:} module=${module%%:*}
+    python3 -c "import $module" 2>/dev/null && continue
+    echo "${0##*/}: installing Python $package" >&2
+    python3 -m pip install --quiet "$package" 2>/dev/null \
+      || python3 -m pip install --quiet --user "$package" \
+      || deps_fail "Python $package is required: pip install $package"
+  done
   if command -v rustup >/dev/null 2>&1; then
     rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy >/dev/null
     rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt >/dev/null

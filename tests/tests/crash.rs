@@ -559,6 +559,134 @@ const MOVE_KEY: Scenario = Scenario {
     },
 };
 
+/// A backup, if its file exists, has every share beside it, and two of them open it.
+fn backup_whole_or_absent(env: &Env, when: &str) {
+    if !env.path("pki-backup.key").exists() {
+        return;
+    }
+    for i in 1..=3 {
+        assert!(
+            env.path(&format!("shares/share-{i}-of-3.txt")).exists(),
+            "{when}: the backup exists without share {i}"
+        );
+    }
+    env.ok(
+        "certkit-ca",
+        &[
+            "restore",
+            "--backup",
+            "pki-backup.key",
+            "--check",
+            "--share",
+            "file:shares/share-3-of-3.txt",
+            "--share",
+            "file:shares/share-1-of-3.txt",
+        ],
+    );
+}
+
+const BACKUP: Scenario = Scenario {
+    name: "backup",
+    setup: init,
+    prepare: |_| {},
+    bin: "certkit-ca",
+    args: &[
+        "backup",
+        "--ca",
+        "pki",
+        "--shares",
+        "3",
+        "--threshold",
+        "2",
+        "--share-dir",
+        "shares",
+        "--ca-pass",
+        "env:CA_PW",
+    ],
+    after_rerun: |env, rerun| {
+        // The rerun makes the backup, or refuses to overwrite what the killed run left.
+        if !rerun.status.success() {
+            assert_contains(&text(&rerun.stderr), &["exists; certkit never overwrites"]);
+        }
+        backup_whole_or_absent(env, "after the rerun");
+    },
+};
+
+/// The folder a restore makes, if it exists, is the whole CA: its certificate, a key that signs, its record.
+fn restored_whole_or_absent(env: &Env, when: &str) {
+    if !env.path("restored").exists() {
+        return;
+    }
+    assert_eq!(
+        env.read("restored/ca.pem"),
+        env.read("pki/ca.pem"),
+        "{when}"
+    );
+    let audit = env.run("certkit-ca", &["audit", "--ca", "restored"]);
+    assert!(audit.status.success(), "{when}: {}", text(&audit.stdout));
+    let events = env.json(
+        "certkit-ca",
+        &["list", "--ca", "restored", "--events", "--json"],
+    );
+    assert_eq!(events[0]["event"], "restore", "{when}");
+}
+
+const RESTORE: Scenario = Scenario {
+    name: "restore",
+    setup: |env| {
+        init(env);
+        env.ok(
+            "certkit-ca",
+            &[
+                "backup",
+                "--ca",
+                "pki",
+                "--shares",
+                "3",
+                "--threshold",
+                "2",
+                "--share-dir",
+                "shares",
+                "--ca-pass",
+                "env:CA_PW",
+            ],
+        );
+    },
+    prepare: |_| {},
+    bin: "certkit-ca",
+    args: &[
+        "restore",
+        "--backup",
+        "pki-backup.key",
+        "--ca",
+        "restored",
+        "--ca-pass",
+        "env:CA_PW",
+        "--share",
+        "file:shares/share-1-of-3.txt",
+        "--share",
+        "file:shares/share-2-of-3.txt",
+    ],
+    after_rerun: |env, rerun| {
+        if !rerun.status.success() {
+            assert_contains(&text(&rerun.stderr), &["already holds a CA"]);
+        }
+        restored_whole_or_absent(env, "after the rerun");
+        env.issue(&[
+            "client", "--ca", "restored", "--cn", "after", "--out", "after", "--key", "p256",
+        ]);
+        assert_contains(
+            &env.openssl_ok(&["verify", "-CAfile", "pki/ca.pem", "after.pem"]),
+            &["after.pem: OK"],
+        );
+        // The restored folder keeps its own inventory, which the original's checks do not read.
+        for ext in ["cer", "pem", "key"] {
+            std::fs::remove_file(env.path(&format!("after.{ext}"))).expect("rm");
+        }
+        std::fs::remove_dir_all(env.path("restored")).expect("rm");
+    },
+};
+
 /// A fresh copy of the set-up folder, prepared for one run.
 fn copy_of(template: &Env, scenario: &Scenario) -> Env {
     let env = Env::new();
@@ -661,6 +789,8 @@ fn crash_everywhere(scenario: &Scenario) -> usize {
                 env.path("pki/ca.key").exists() || settings["pkcs11"].is_object(),
                 "{point}: the CA key is lost"
             );
+            backup_whole_or_absent(&env, &point);
+            restored_whole_or_absent(&env, &point);
             let rerun = env.run(scenario.bin, scenario.args);
             (scenario.after_rerun)(&env, &rerun);
             check_invariants(&env, &format!("{point}, after the rerun"));
@@ -708,6 +838,16 @@ fn revoke_survives_a_crash_at_every_step() {
 #[test]
 fn crl_survives_a_crash_at_every_step() {
     assert!(crash_everywhere(&CRL) > 2);
+}
+
+#[test]
+fn backup_survives_a_crash_at_every_step() {
+    assert!(crash_everywhere(&BACKUP) > 2);
+}
+
+#[test]
+fn restore_survives_a_crash_at_every_step() {
+    assert!(crash_everywhere(&RESTORE) > 2);
 }
 
 #[test]

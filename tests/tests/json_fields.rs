@@ -165,6 +165,58 @@ fn json_field_names_are_pinned_and_documented() {
     );
     add("certkit-ca list", serde_json::Value::Array(env.list("pki")));
     add(
+        "certkit-ca backup",
+        env.json(
+            "certkit-ca",
+            &[
+                "backup",
+                "--ca",
+                "pki",
+                "--shares",
+                "3",
+                "--threshold",
+                "2",
+                "--share-dir",
+                "shares",
+                "--ca-pass",
+                "env:CA_PW",
+                "--json",
+            ],
+        ),
+    );
+    let two_shares = [
+        "--share",
+        "file:shares/share-1-of-3.txt",
+        "--share",
+        "file:shares/share-3-of-3.txt",
+        "--json",
+    ];
+    let mut drill = vec![
+        "restore",
+        "--backup",
+        "pki-backup.key",
+        "--check",
+        "--ca",
+        "pki",
+    ];
+    drill.extend(two_shares);
+    add("certkit-ca restore --check", env.json("certkit-ca", &drill));
+    let mut restore = vec![
+        "restore",
+        "--backup",
+        "pki-backup.key",
+        "--ca",
+        "restored",
+        "--ca-pass",
+        "env:CA_PW",
+    ];
+    restore.extend(two_shares);
+    add("certkit-ca restore", env.json("certkit-ca", &restore));
+    add(
+        "certkit-ca list --events",
+        env.json("certkit-ca", &["list", "--ca", "pki", "--events", "--json"]),
+    );
+    add(
         "certkit-export pfx",
         env.json(
             "certkit-export",

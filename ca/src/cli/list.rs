@@ -26,6 +26,9 @@ pub struct ListArgs {
     /// Print CSV (a header and one row per certificate) for a spreadsheet.
     #[arg(long)]
     pub csv: bool,
+    /// List the custody trail of the CA key instead: backups made, recovery drills passed or failed, restores.
+    #[arg(long, conflicts_with_all = ["profile", "expiring_within", "status", "csv"])]
+    pub events: bool,
 }
 
 impl ListArgs {
@@ -38,6 +41,7 @@ impl ListArgs {
             status: self.status,
             format: Format::json_if(self.json),
             csv: self.csv,
+            events: self.events,
         }
     }
 }

@@ -5,11 +5,13 @@ pub mod shared;
 pub mod values;
 
 mod audit;
+mod backup;
 mod crl;
 mod init;
 mod list;
 mod move_key;
 mod reindex;
+mod restore;
 mod revoke;
 mod show;
 
@@ -46,6 +48,10 @@ pub enum Command {
     MoveKey(move_key::MoveKeyArgs),
     /// Rebuild the inventory's index from the inventory, and put back issued/ copies that are missing.
     Reindex(reindex::ReindexArgs),
+    /// Back up the CA key: encrypted under a random secret split into M-of-N SLIP-39 shares for custodians.
+    Backup(backup::BackupArgs),
+    /// Restore the CA key from a backup and its shares into a new CA folder; --check runs the recovery drill.
+    Restore(restore::RestoreArgs),
     /// Print the shell completion script (source it, or install it as the README says).
     Completions(shared::CompletionsArgs),
 }
@@ -61,6 +67,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Audit(args) => commands::audit::run(args.request()?),
         Command::MoveKey(args) => commands::move_key::run(args.request()),
         Command::Reindex(args) => commands::reindex::run(args.request()),
+        Command::Backup(args) => commands::backup::run(args.request()),
+        Command::Restore(args) => commands::restore::run(args.request()),
         Command::Completions(args) => {
             commands::completions::run(args.shell, <Cli as clap::CommandFactory>::command())
         }

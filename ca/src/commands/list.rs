@@ -32,6 +32,8 @@ pub struct ListRequest {
     pub format: Format,
     /// Print CSV instead.
     pub csv: bool,
+    /// List the custody trail of the CA key instead of certificates.
+    pub events: bool,
 }
 
 /// A status `list --status` selects.
@@ -156,6 +158,9 @@ impl ListRow {
 /// Lists the inventory, newest first, as the index reads it: the first line appears at once and memory holds
 /// one row at a time, however many certificates the CA issued.
 pub fn run(req: ListRequest) -> Result<()> {
+    if req.events {
+        return super::events::run(&req.ca, req.format);
+    }
     if let Some(days) = req.expiring_within
         && days > crate::dates::MAX_DAYS
     {

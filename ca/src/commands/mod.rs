@@ -1,11 +1,14 @@
 //! certkit-ca's command bodies: each takes a validated request, calls the library, and renders one report.
 
 pub mod audit;
+pub mod backup;
 pub mod completions;
 pub mod crl;
+pub mod events;
 pub mod init;
 pub mod list;
 pub mod move_key;
 pub mod reindex;
+pub mod restore;
 pub mod revoke;
 pub mod show;

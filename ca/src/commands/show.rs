@@ -12,6 +12,7 @@ use crate::keys::KeyType;
 use crate::profile;
 use crate::serial::Serial;
 use crate::store::KeyLocation;
+use crate::store::records::CustodyAction;
 use crate::term::{self, Format, Report, output::path_text};
 use crate::thumbprint::Thumbprint;
 
@@ -65,6 +66,16 @@ pub struct ShowReport {
     pub config_lines: [String; 2],
     /// Where the CA key is (for a token: which module, token and key).
     pub key_location: KeyLocation,
+    /// When the CA key was last backed up into shares (`certkit-ca backup`), if ever.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_backup: Option<OffsetDateTime>,
+    /// How that backup's secret was split, e.g. "3 of 5".
+    pub backup_shares: Option<String>,
+    /// When the last recovery drill ran, if ever.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_drill: Option<OffsetDateTime>,
+    /// `passed`, or `failed: why`.
+    pub last_drill_result: Option<String>,
     #[serde(skip)]
     warnings: Vec<String>,
 }
@@ -76,7 +87,23 @@ pub fn run(req: ShowRequest) -> Result<()> {
     let key = KeyType::of_spki_der(&cert.spki_der)?;
     let now = OffsetDateTime::now_utc();
     let counts = ca.counts(now)?;
+    let custody = ca.custody_events()?;
+    let backup = custody
+        .iter()
+        .rev()
+        .find(|(_, r)| r.action == CustodyAction::Backup);
+    let drill = custody
+        .iter()
+        .rev()
+        .find(|(_, r)| r.action == CustodyAction::Drill);
     let report = ShowReport {
+        last_backup: backup.map(|(_, r)| r.time),
+        backup_shares: backup.map(|(_, r)| r.shares.clone()),
+        last_drill: drill.map(|(_, r)| r.time),
+        last_drill_result: drill.map(|(_, r)| match &r.failure {
+            None => "passed".to_string(),
+            Some(why) => format!("failed: {why}"),
+        }),
         dir: path_text(&req.ca),
         config_lines: profile::ca_lines(&cert.thumbprint),
         status: if cert.not_after < now {
@@ -179,6 +206,28 @@ impl Report for ShowReport {
             "  issued      {} certificates ({} valid, {} revoked, {} expired{undelivered})",
             self.issued, self.valid, self.revoked, self.expired
         )?;
+        match (&self.last_backup, &self.backup_shares) {
+            (Some(at), Some(shares)) => {
+                let drill = match (&self.last_drill, &self.last_drill_result) {
+                    (Some(when), Some(result)) => {
+                        format!("; last drill {result} ({})", rfc3339(*when))
+                    }
+                    _ => "; no drill yet: certkit-ca restore --backup FILE --check".into(),
+                };
+                writeln!(
+                    out,
+                    "  backup      {} ({shares} shares){drill}",
+                    rfc3339(*at)
+                )?;
+            }
+            _ if self.key_location.file.is_some() => {
+                writeln!(
+                    out,
+                    "  backup      none in shares: certkit-ca backup --shares N --threshold M"
+                )?;
+            }
+            _ => {}
+        }
         writeln!(out)?;
         for line in &self.config_lines {
             writeln!(out, "{line}")?;

@@ -104,20 +104,80 @@ pub struct Created {
 /// the files are written under its lock. `wait` is called if another certkit process holds that lock.
 pub fn init(spec: &CaSpec, key: &NewCaKey<'_>, wait: &mut dyn FnMut(&Path)) -> Result<Created> {
     let validity = spec.validate()?;
-    if spec.dir.symlink_metadata().is_ok() {
-        return init_in(spec, key, validity, &spec.dir, wait);
+    in_new_folder(&spec.dir, wait, &mut |work, wait| {
+        init_in(spec, key, validity, work, wait)
+    })
+}
+
+/// What makes a CA's files in a folder (the folder, and what to call while waiting for its lock).
+type MakeIn<'a> = dyn FnMut(&Path, &mut dyn FnMut(&Path)) -> Result<Created> + 'a;
+
+/// Runs `make` in the folder `dir` if it exists, else in a staging folder beside it, which `make` moves into
+/// place last ([`place_if_staged`]: never over a folder that appeared meanwhile), so that a failed run removes
+/// only what it made itself.
+fn in_new_folder(
+    dir: &Path,
+    wait: &mut dyn FnMut(&Path),
+    make: &mut MakeIn<'_>,
+) -> Result<Created> {
+    if dir.symlink_metadata().is_ok() {
+        return make(dir, wait);
     }
-    let parent = files::folder_of(&spec.dir);
-    let cannot = |e| Error::io("create folder", &spec.dir, e);
+    let parent = files::folder_of(dir);
+    let cannot = |e| Error::io("create folder", dir, e);
     std::fs::create_dir_all(parent).map_err(cannot)?;
     let staging = tempfile::Builder::new()
         .prefix(STAGING_PREFIX)
         .tempdir_in(parent)
         .map_err(cannot)?;
-    let created = init_in(spec, key, validity, staging.path(), wait)?;
+    let created = make(staging.path(), wait)?;
     // The folder is in place: nothing is left to remove.
     let _placed = staging.keep();
     Ok(created)
+}
+
+/// Makes a CA folder in `dir` (which must not hold a CA) for an existing CA certificate and its key (restored
+/// from a backup): the key encrypted in `ca.key` under `password`, a first checkpoint the key signs, and an
+/// inventory that starts with `events`. All or nothing, as `init`: the folder appears complete, with its
+/// first records, or not at all.
+pub fn restore(
+    dir: &Path,
+    cert: &CertInfo,
+    key: rcgen::KeyPair,
+    password: &Secret,
+    crl_url: Option<String>,
+    events: &[super::records::Event],
+    wait: &mut dyn FnMut(&Path),
+) -> Result<Created> {
+    check_can_init(dir)?;
+    let key_type = KeyType::of_spki_der(&cert.spki_der)?;
+    let pem = keys::encrypt_pem(&key, password)?;
+    let key = CaKey::File(key);
+    let settings = CaSettings {
+        crl_url,
+        pkcs11: None,
+    };
+    in_new_folder(dir, wait, &mut |work, wait| {
+        let _lock = lock_dir(work, wait)?;
+        check_can_init(work)?;
+        let created = write_folder(
+            dir,
+            work,
+            cert.clone(),
+            &key,
+            key_type,
+            Some(pem.clone()),
+            &settings,
+            KeyLocation::file(dir.join(CA_KEY)),
+        )?;
+        inventory::append(
+            &work.join(INVENTORY),
+            events,
+            &inventory::ca_binding(&cert.der),
+        )?;
+        place_if_staged(work, dir)?;
+        Ok(created)
+    })
 }
 
 /// Names of the folders `init` builds a new CA in before moving it into place start with this.
@@ -153,19 +213,23 @@ fn init_in(
             (CaKey::Token(key), None, Some((record, uri)), location)
         }
     };
-    let result =
-        init_files(spec, validity, work, &key, key_file, pkcs11, location).and_then(|created| {
-            if work != dir.as_path() {
-                place_folder(work, dir)?;
-            }
-            Ok(created)
-        });
+    let result = init_files(spec, validity, work, &key, key_file, pkcs11, location)
+        .and_then(|created| place_if_staged(work, dir).map(|()| created));
     if result.is_err()
         && let CaKey::Token(key) = key
     {
         key.destroy();
     }
     result
+}
+
+/// Moves `work`, when it is a staging folder, into place at `dir`.
+fn place_if_staged(work: &Path, dir: &Path) -> Result<()> {
+    if work == dir {
+        Ok(())
+    } else {
+        place_folder(work, dir)
+    }
 }
 
 /// Moves the complete staging folder `work` to `dir`, unless something appeared at `dir` meanwhile (another
@@ -228,15 +292,32 @@ fn init_files(
         crl_url: spec.crl_url.clone(),
         pkcs11: record,
     };
+    write_folder(
+        dir, work, info, key, spec.key, key_file, &settings, location,
+    )
+}
+
+/// Signs the first checkpoint with `key` and writes the folder's files for the CA certificate `info`.
+#[allow(clippy::too_many_arguments)]
+fn write_folder(
+    dir: &Path,
+    work: &Path,
+    info: CertInfo,
+    key: &CaKey,
+    key_type: KeyType,
+    key_file: Option<zeroize::Zeroizing<String>>,
+    settings: &CaSettings,
+    location: KeyLocation,
+) -> Result<Created> {
     // The empty inventory's first checkpoint: nothing signed yet, bound to this CA, with its settings.
     let checkpoint = Checkpoint::sign(
         &|m| key.sign_message(m, "signing the first checkpoint"),
-        spec.key,
+        key_type,
         &Coverage {
             head: &inventory::ca_binding(&info.der),
             count: 0,
             bytes: 0,
-            settings: &settings,
+            settings,
             state: &CoveredState::of(&inventory::Log::default(), 0),
         },
     )?;

@@ -167,7 +167,7 @@ impl Log {
                     })?;
                     entries[at].delivered = true;
                 }
-                Event::Crl(_) => {}
+                Event::Crl(_) | Event::Custody(_) => {}
             }
         }
         Ok(entries)
@@ -282,6 +282,21 @@ pub fn parse_line(line: &[u8]) -> std::result::Result<(Event, Option<ChainHash>)
     } else {
         let event: Event = serde_json::from_value(value).map_err(|e| e.to_string())?;
         Ok((event, None))
+    }
+}
+
+/// The record of an `issued` line, read straight into the record (the usual line starts with its event tag, so
+/// that nothing is buffered on the way); any other line, or an unusual one, through [`parse_line`].
+pub fn parse_issued(line: &[u8]) -> Option<IssuedRecord> {
+    if line.starts_with(br#"{"event":"issued","#) {
+        // "event" and "prev" are not fields of the record, and are passed over.
+        if let Ok(record) = serde_json::from_slice::<IssuedRecord>(line) {
+            return Some(record);
+        }
+    }
+    match parse_line(line) {
+        Ok((Event::Issued(record), _)) => Some(record),
+        _ => None,
     }
 }
 

@@ -15,7 +15,7 @@ use super::folder::CaStore;
 use super::index::{Counts, IndexedCert, ListFilter};
 use super::inventory::{self, Event, LineReader, Log};
 use super::layout::INVENTORY;
-use super::records::{Entry, IssuedRecord};
+use super::records::{CustodyRecord, Entry, IssuedRecord};
 use crate::error::{Error, Result};
 use crate::serial::Serial;
 use crate::thumbprint::Thumbprint;
@@ -31,16 +31,13 @@ fn logged_record(reader: &mut LineReader, cert: &IndexedCert) -> Result<Option<I
     let Some(bytes) = reader.read(cert.start, cert.end)? else {
         return Ok(None);
     };
-    Ok(match inventory::parse_line(&bytes) {
-        Ok((Event::Issued(mut record), _)) => {
-            // The index holds the record as it was applied, without its certificate: the log's must be the same.
-            let der = record.der.take();
-            let same = record == cert.entry.issued;
-            record.der = der;
-            same.then_some(record)
-        }
-        _ => None,
-    })
+    Ok(inventory::parse_issued(&bytes).and_then(|mut record| {
+        // The index holds the record as it was applied, without its certificate: the log's must be the same.
+        let der = record.der.take();
+        let same = record == cert.entry.issued;
+        record.der = der;
+        same.then_some(record)
+    }))
 }
 
 /// The record of `cert` as the log has it (without its certificate), with the status the index gives it.
@@ -193,14 +190,23 @@ impl CaStore {
             let mut wrong = None;
             let asked = filter;
             let listed = self.with_index(|index| {
-                index.list(&asked, now, &mut |cert| match reread(&mut reader, &cert)? {
-                    Some(entry) if asked.wants(&entry, now) => {
-                        filter.before_line = Some(entry.line);
-                        each(entry)
-                    }
-                    _ => {
-                        wrong = Some(cert.entry.line);
-                        Ok(false)
+                index.list(&asked, now, &mut |row| {
+                    let entry = reader
+                        .read(row.start, row.end)?
+                        .and_then(|bytes| inventory::parse_issued(&bytes))
+                        .and_then(|mut record| {
+                            record.der = None;
+                            row.entry(record)
+                        });
+                    match entry {
+                        Some(entry) if asked.wants(&entry, now) => {
+                            filter.before_line = Some(entry.line);
+                            each(entry)
+                        }
+                        _ => {
+                            wrong = Some(row.line);
+                            Ok(false)
+                        }
                     }
                 })
             });
@@ -236,17 +242,11 @@ impl CaStore {
             expiring_by: Some(by),
             before_line: None,
         };
-        let mut entries = self.confirmed(
-            |index| {
-                let mut found = Vec::new();
-                index.list(&filter, now, &mut |cert| {
-                    found.push(cert);
-                    Ok(true)
-                })?;
-                Ok(found)
-            },
-            |entry| filter.wants(entry, now),
-        )?;
+        let mut entries = Vec::new();
+        self.list(&filter, now, &mut |entry| {
+            entries.push(entry);
+            Ok(true)
+        })?;
         entries.reverse();
         Ok(entries)
     }
@@ -284,6 +284,36 @@ impl CaStore {
                 Err(e) => return Err(e),
             };
             self.rebuild_index(&why)?;
+        }
+        Err(Error::Bug("the index was rebuilt and asked again"))
+    }
+
+    /// The custody steps the log records (backups, drills, restores), in log order, each read from the log
+    /// where the index says it is; an index that points elsewhere is rebuilt.
+    pub fn custody_events(&self) -> Result<Vec<(usize, CustodyRecord)>> {
+        for attempt in 0..2 {
+            let places = self.with_index(|index| index.custody())?;
+            let mut reader = LineReader::open(&self.path(INVENTORY))?;
+            let mut events = Vec::with_capacity(places.len());
+            let mut wrong = None;
+            for (line, start, end) in places {
+                match reader.read(start, end)?.map(|b| inventory::parse_line(&b)) {
+                    Some(Ok((Event::Custody(record), _))) => events.push((line, record)),
+                    _ => {
+                        wrong = Some(line);
+                        break;
+                    }
+                }
+            }
+            match wrong {
+                None => return Ok(events),
+                Some(line) if attempt == 0 => {
+                    self.rebuild_index(&format!(
+                        "its custody step on line {line} is not the log's"
+                    ))?;
+                }
+                Some(line) => return Err(changed_record(self, line)),
+            }
         }
         Err(Error::Bug("the index was rebuilt and asked again"))
     }

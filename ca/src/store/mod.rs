@@ -22,7 +22,7 @@ pub mod records;
 mod reindex;
 mod settings;
 
-pub use create::{CaSpec, Created, NewCaKey, check_can_init, init};
+pub use create::{CaSpec, Created, NewCaKey, check_can_init, init, restore};
 pub use deliver::{Delivery, Leftovers, OutputFile};
 pub use folder::{CaStore, StoreLock, on_index_rebuilt};
 pub use layout::*;

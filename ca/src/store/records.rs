@@ -268,6 +268,48 @@ pub struct CrlRecord {
     pub sha256: String,
 }
 
+/// A step in the custody of the CA key (`certkit-ca backup`, `restore`, `restore --check`). Never a share,
+/// the secret or the key: what was split how, and which backup file.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CustodyRecord {
+    /// What happened.
+    pub action: CustodyAction,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub time: OffsetDateTime,
+    /// How the secret was split: "3 of 5", or "2 of [2 of 3, 1 of 1]" with groups.
+    pub shares: String,
+    /// The split's identifier (every share of it carries it).
+    pub split: u16,
+    /// SHA-256 of the backup file, lowercase hex.
+    pub backup_sha256: String,
+    /// Why a drill failed (absent when it passed, and for a backup or a restore).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+}
+
+/// A custody step.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum CustodyAction {
+    /// A backup was made and its secret split into shares.
+    Backup,
+    /// A recovery drill: the shares were combined and opened the backup (or did not).
+    Drill,
+    /// The key was restored from a backup into this folder.
+    Restore,
+}
+
+impl fmt::Display for CustodyAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CustodyAction::Backup => "backup",
+            CustodyAction::Drill => "drill",
+            CustodyAction::Restore => "restore",
+        })
+    }
+}
+
 /// One event of the log.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "event", rename_all = "lowercase")]
@@ -282,6 +324,8 @@ pub enum Event {
     Delivered(DeliveredRecord),
     /// A CRL was signed.
     Crl(CrlRecord),
+    /// A step in the custody of the CA key.
+    Custody(CustodyRecord),
 }
 
 /// A certificate's current state.

@@ -2,6 +2,7 @@
 //! reports as text or JSON, and asking for passwords. Library modules never print or prompt; they return
 //! values and warnings, and this layer shows them.
 
+pub mod custody;
 pub mod output;
 pub mod secrets;
 

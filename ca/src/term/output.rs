@@ -128,24 +128,55 @@ impl RowStream {
         match self.format {
             Format::Text => self.write(|out| summary.write_text(out)),
             Format::Json => {
-                let fields = serde_json::to_string_pretty(summary)
-                    .map_err(|e| Error::Output(io::Error::other(e)))?;
                 let head = if self.rows == 0 {
                     "{\n  \"rows\": []"
                 } else {
                     "\n  ]"
                 };
-                let tail = match fields.strip_prefix("{\n") {
-                    Some(rest) => format!(",\n{rest}"),
-                    None => "\n}".to_string(),
-                };
-                self.write(|out| writeln!(out, "{head}{tail}"));
+                // The summary's fields follow the rows: its object is written as it is serialized, with its
+                // opening "{\n" turned into ",\n" (a summary can be large; it is never held whole).
+                self.write(|out| {
+                    out.write_all(head.as_bytes())?;
+                    let mut fields = AfterRows { out, seen: 0 };
+                    serde_json::to_writer_pretty(&mut fields, summary).map_err(io::Error::other)?;
+                    writeln!(fields.out)
+                });
             }
         }
         match self.failed {
             Some(e) => Err(Error::Output(e)),
             None => Ok(()),
         }
+    }
+}
+
+/// Writes a pretty JSON object as the continuation of an object already open: its "{" becomes "," (and an
+/// object without fields, "{}", just closes the open one).
+struct AfterRows<'a> {
+    out: &'a mut dyn Write,
+    /// Bytes seen so far, up to the first after the object's "{".
+    seen: usize,
+}
+
+impl Write for AfterRows<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut rest = buf;
+        while self.seen < 2 && !rest.is_empty() {
+            match (self.seen, rest[0]) {
+                (0, b'{') => {}
+                (1, b'}') => self.out.write_all(b"\n}")?,
+                (1, other) => self.out.write_all(&[b',', other])?,
+                (_, other) => self.out.write_all(&[other])?,
+            }
+            self.seen += 1;
+            rest = &rest[1..];
+        }
+        self.out.write_all(rest)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
     }
 }
 

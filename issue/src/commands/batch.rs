@@ -5,7 +5,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use certkit_ca::dates::Validity;
-use certkit_ca::profile::{names, setting_line};
+use certkit_ca::profile::{SettingLine, ThumbprintList, names};
 use certkit_ca::secret::{self, SecretSource, SecretUse};
 use certkit_ca::term::secrets::{self, Passwords};
 use certkit_ca::term::{self, Format, Report, RowStream, output::path_texts};
@@ -70,8 +70,11 @@ pub struct BatchRowReport {
     pub files: Vec<String>,
 }
 
-/// The batch summary, printed after its rows (in JSON, its fields follow `rows[]`).
-#[derive(Debug, Serialize)]
+/// The batch summary, printed after its rows (in JSON, its fields follow `rows[]`): the counts, the thumbprints
+/// that may be allowed (the valid certificates of the batch), and `config_line`, the
+/// AllowedClientCertificateThumbprints line with them, written out as it is printed and never held whole (a
+/// batch of a million rows makes a 41 MB line).
+#[derive(Debug)]
 pub struct BatchReport {
     /// Rows issued by this run.
     pub issued: usize,
@@ -83,10 +86,38 @@ pub struct BatchReport {
     pub expired: usize,
     /// The thumbprints that may be allowed: the valid certificates of the batch.
     pub allowed: Vec<Thumbprint>,
-    /// The AllowedClientCertificateThumbprints line with them.
-    pub config_line: String,
-    #[serde(skip)]
     ca_subject: String,
+}
+
+impl BatchReport {
+    /// The AllowedClientCertificateThumbprints line.
+    fn config_line(&self) -> SettingLine<'_, ThumbprintList<'_>> {
+        SettingLine {
+            name: names::ALLOWED_CLIENTS,
+            value: ThumbprintList(&self.allowed),
+        }
+    }
+}
+
+impl Serialize for BatchReport {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        /// A value serialized as the text it displays, without holding that text.
+        struct Shown<T>(T);
+        impl<T: std::fmt::Display> Serialize for Shown<T> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(&self.0)
+            }
+        }
+        let mut fields = serializer.serialize_struct("BatchReport", 6)?;
+        fields.serialize_field("issued", &self.issued)?;
+        fields.serialize_field("skipped", &self.skipped)?;
+        fields.serialize_field("revoked", &self.revoked)?;
+        fields.serialize_field("expired", &self.expired)?;
+        fields.serialize_field("allowed", &self.allowed)?;
+        fields.serialize_field("config_line", &Shown(self.config_line()))?;
+        fields.end()
+    }
 }
 
 /// Reads DIR/<cn>.txt, or DIR/<out>.txt, for each row; every password is checked before any certificate is
@@ -254,7 +285,6 @@ pub fn run(req: BatchRequest) -> Result<()> {
         revoked: 0,
         expired: 0,
         allowed: Vec::new(),
-        config_line: String::new(),
         ca_subject: ca.cert.subject.clone(),
     };
     let lock = term::lock(&context.store)?;
@@ -296,8 +326,6 @@ pub fn run(req: BatchRequest) -> Result<()> {
     bar.finish();
     ran?;
     drop(lock);
-    let allowed_text: Vec<String> = report.allowed.iter().map(ToString::to_string).collect();
-    report.config_line = setting_line(names::ALLOWED_CLIENTS, &allowed_text.join(","));
     stream.finish(&report)
 }
 
@@ -335,6 +363,6 @@ impl Report for BatchReport {
         } else {
             writeln!(out, "AllowedClientCertificateThumbprints for all of them:")?;
         }
-        writeln!(out, "{}", self.config_line)
+        writeln!(out, "{}", self.config_line())
     }
 }

@@ -16,4 +16,4 @@ mod query;
 mod schema;
 
 pub use file::{INDEX, Index, Refresh};
-pub use query::{Counts, IndexedCert, ListFilter};
+pub use query::{Counts, IndexedCert, IndexedRow, ListFilter};

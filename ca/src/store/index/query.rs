@@ -26,6 +26,90 @@ pub struct IndexedCert {
     pub delivered_line: Option<usize>,
 }
 
+/// A certificate's row, without its record: where the record is in the log, the columns questions filter on,
+/// and its status.
+#[derive(Clone, Debug)]
+pub struct IndexedRow {
+    /// The line of its record.
+    pub line: usize,
+    /// Where its record starts in the log.
+    pub start: u64,
+    /// Where its record ends (past the newline).
+    pub end: u64,
+    serial: String,
+    thumbprint: String,
+    profile: String,
+    not_after: i64,
+    renewal_of: Option<String>,
+    pending: bool,
+    delivered: bool,
+    revoked: Option<(i64, String)>,
+}
+
+const ROW_COLUMNS: &str = "certs.line, certs.start, certs.end, certs.serial, certs.thumbprint, certs.profile,
+     certs.not_after, certs.renewal_of, certs.pending, certs.delivered_line, certs.revoked_at, certs.reason";
+
+impl IndexedRow {
+    fn read(row: &Row<'_>) -> rusqlite::Result<std::result::Result<Self, String>> {
+        let line: i64 = row.get(0)?;
+        let start: i64 = row.get(1)?;
+        let end: i64 = row.get(2)?;
+        let delivered_line: Option<i64> = row.get(9)?;
+        let revoked_at: Option<i64> = row.get(10)?;
+        let reason: Option<String> = row.get(11)?;
+        let (Ok(line), Ok(start), Ok(end)) = (
+            usize::try_from(line),
+            u64::try_from(start),
+            u64::try_from(end),
+        ) else {
+            return Ok(Err(format!("line {line} has a negative place")));
+        };
+        Ok(Ok(IndexedRow {
+            line,
+            start,
+            end,
+            serial: row.get(3)?,
+            thumbprint: row.get(4)?,
+            profile: row.get(5)?,
+            not_after: row.get(6)?,
+            renewal_of: row.get(7)?,
+            pending: row.get(8)?,
+            delivered: delivered_line.is_some(),
+            revoked: revoked_at.zip(reason),
+        }))
+    }
+
+    /// The certificate of this row with `record` (read from the log), when the record is the one the row was
+    /// made from (its serial, thumbprint, profile, expiry, renewal and delivery as the columns say).
+    pub fn entry(&self, record: IssuedRecord) -> Option<Entry> {
+        let fits = record.serial.to_string() == self.serial
+            && record.thumbprint.to_string() == self.thumbprint
+            && record.profile.to_string() == self.profile
+            && record.not_after.unix_timestamp() == self.not_after
+            && record.renewal_of.as_ref().map(ToString::to_string) == self.renewal_of
+            && record.pending == self.pending;
+        if !fits {
+            return None;
+        }
+        let revoked = match &self.revoked {
+            Some((at, reason)) => Some(RevokedRecord {
+                serial: record.serial.clone(),
+                revoked_at: OffsetDateTime::from_unix_timestamp(*at).ok()?,
+                reason: RevocationReason::ALL
+                    .into_iter()
+                    .find(|r| r.name() == reason)?,
+            }),
+            None => None,
+        };
+        Some(Entry {
+            delivered: !self.pending || self.delivered,
+            issued: record,
+            revoked,
+            line: self.line,
+        })
+    }
+}
+
 /// How many certificates the CA recorded, by status.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -253,12 +337,13 @@ impl Index {
     }
 
     /// Every certificate that `filter` wants, newest first, handed to `each` as it is read (a listing starts at
-    /// once and holds one row at a time); `each` returns false to stop.
+    /// once and holds one row at a time); `each` returns false to stop. Rows come without their records: the
+    /// caller reads each from the log.
     pub fn list(
         &self,
         filter: &ListFilter,
         now: OffsetDateTime,
-        each: &mut dyn FnMut(IndexedCert) -> Result<bool>,
+        each: &mut dyn FnMut(IndexedRow) -> Result<bool>,
     ) -> Result<()> {
         let mut conditions = vec!["1 = 1"];
         if filter.profile.is_some() {
@@ -275,12 +360,13 @@ impl Index {
             conditions.push("certs.line < :before");
         }
         let query = format!(
-            "SELECT {COLUMNS} FROM {FROM} WHERE {} ORDER BY certs.line DESC",
+            "SELECT {ROW_COLUMNS} FROM certs WHERE {} ORDER BY certs.line DESC",
             conditions.join(" AND ")
         );
         let now = now.unix_timestamp();
         let profile = filter.profile.map(|p| p.to_string());
         let by = filter.expiring_by.map(OffsetDateTime::unix_timestamp);
+        let before = filter.before_line.map(|l| l as i64);
         let mut bind: Vec<(&str, &dyn rusqlite::ToSql)> = Vec::new();
         if query.contains(":now") {
             bind.push((":now", &now));
@@ -291,11 +377,22 @@ impl Index {
         if let Some(by) = &by {
             bind.push((":by", by));
         }
-        let before = filter.before_line.map(|l| l as i64);
         if let Some(before) = &before {
             bind.push((":before", before));
         }
-        self.each(&query, &bind, each)
+        let mut statement = self.conn.prepare_cached(&query).map_err(sql(&self.log))?;
+        let mut rows = statement.query(bind.as_slice()).map_err(sql(&self.log))?;
+        while let Some(row) = rows.next().map_err(sql(&self.log))? {
+            let read = IndexedRow::read(row).map_err(sql(&self.log))?;
+            let row = read.map_err(|what| Error::Index {
+                path: self.log.clone(),
+                what: format!("a row of the index cannot be read ({what})"),
+            })?;
+            if !each(row)? {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// How many certificates have each status at `now`: from counters the index keeps (certificates, and the
@@ -341,6 +438,25 @@ impl Index {
             undelivered,
             expired: issued.saturating_sub(valid + revoked + undelivered),
         })
+    }
+
+    /// Where the custody steps are in the log (line, start, end), in log order.
+    pub fn custody(&self) -> Result<Vec<(usize, u64, u64)>> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT line, start, end FROM custody ORDER BY line")
+            .map_err(sql(&self.log))?;
+        let rows = statement
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)? as usize,
+                    r.get::<_, i64>(1)? as u64,
+                    r.get::<_, i64>(2)? as u64,
+                ))
+            })
+            .map_err(sql(&self.log))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(sql(&self.log))
     }
 
     /// The highest CRL number the log records.

@@ -1,0 +1,215 @@
+//! `certkit-ca backup`: the CA key encrypted under a fresh random secret, the secret split into SLIP-39 shares
+//! shown to one custodian at a time (or written to share files), and the step recorded in the inventory.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::custody::{self, BackupFile, scheme_text};
+use crate::error::{Error, Result};
+use crate::files::{NewFiles, PRIVATE, sha256_hex};
+use crate::secret::{self, SecretSource, SecretUse};
+use crate::signer::CaKey;
+use crate::slip39::{Scheme, Share};
+use crate::store::guard;
+use crate::store::records::{CustodyAction, CustodyRecord, Event};
+use crate::term::{self, Format, Report, custody as shares_term, output::path_text, secrets};
+use crate::thumbprint::Thumbprint;
+
+/// What `certkit-ca backup` was asked to do.
+#[derive(Debug)]
+pub struct BackupRequest {
+    /// The CA folder.
+    pub ca: PathBuf,
+    /// How to split the secret.
+    pub scheme: Scheme,
+    /// The backup file (default `DIR-backup.key` beside the CA folder).
+    pub out: Option<PathBuf>,
+    /// Write the shares to files in this folder instead of showing them.
+    pub share_dir: Option<PathBuf>,
+    /// Where the CA key password comes from.
+    pub ca_pass: Option<SecretSource>,
+    /// How to print the result.
+    pub format: Format,
+}
+
+/// The backup that was made.
+#[derive(Debug, Serialize)]
+pub struct BackupReport {
+    /// The backup file.
+    pub backup: String,
+    /// Its SHA-256 (recorded in the inventory).
+    pub sha256: String,
+    /// The CA's thumbprint.
+    pub thumbprint: Thumbprint,
+    /// The split's identifier, which every share carries.
+    pub split: u16,
+    /// How the secret was split, e.g. "3 of 5".
+    pub shares: String,
+    /// The share files written (with --share-dir).
+    pub share_files: Vec<String>,
+}
+
+/// The share file of share `i` (from 0) of `n`.
+fn share_file(dir: &Path, i: usize, n: usize) -> PathBuf {
+    dir.join(format!("share-{}-of-{n}.txt", i + 1))
+}
+
+fn share_text(
+    share: &Share,
+    i: usize,
+    n: usize,
+    backup: &BackupFile,
+    file: &Path,
+) -> Zeroizing<String> {
+    let mut text = Zeroizing::new(format!(
+        "certkit CA key recovery share {} of {n} (any {} of them restore the key of this CA)\n\
+         ca: {}\nthumbprint: {}\nsplit: {}\nbackup: {}\n\
+         Print this share, hand it to its custodian, and delete this file: a share on disk is a share anyone who reads the disk has.\n\n",
+        i + 1,
+        share.member_threshold,
+        backup.cert.subject,
+        backup.cert.thumbprint,
+        backup.split,
+        file.display(),
+    ));
+    text.push_str(&share.mnemonic());
+    text.push('\n');
+    text
+}
+
+/// Makes the backup.
+pub fn run(req: BackupRequest) -> Result<()> {
+    if let Some(problem) = req.scheme.problem() {
+        return Err(Error::BadInput(format!(
+            "{problem}; e.g. --shares 5 --threshold 3"
+        )));
+    }
+    let store = term::open_ca(&req.ca, None)?;
+    if store.settings()?.pkcs11.is_some() {
+        return Err(Error::BadInput(format!(
+            "the key of the CA in {} is on a token and cannot be read out to back it up; a token key is backed up as it is made (see docs/custody.md)",
+            req.ca.display()
+        )));
+    }
+    let out = req
+        .out
+        .clone()
+        .unwrap_or_else(|| custody::default_path(&req.ca));
+    let shares_total: usize = req.scheme.groups.iter().map(|(_, n)| usize::from(*n)).sum();
+    let mut planned = vec![out.clone()];
+    if let Some(dir) = &req.share_dir {
+        guard::check_output_dir(dir)?;
+        planned.extend((0..shares_total).map(|i| share_file(dir, i, shares_total)));
+    } else if !shares_term::has_terminal() {
+        return Err(Error::BadInput(
+            "the shares are shown on a terminal, one custodian at a time, and there is none here: write them to files with --share-dir DIR (then print them and delete the files)".into(),
+        ));
+    }
+    for path in &planned {
+        guard::check_output(path, &[])?;
+        if path.symlink_metadata().is_ok() {
+            return Err(Error::BadInput(format!(
+                "{} exists; certkit never overwrites a file: move it away or choose another --out / --share-dir",
+                path.display()
+            )));
+        }
+    }
+    if let Some(dir) = &req.share_dir {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| Error::io("create folder", dir, e))?;
+    }
+    let password = secrets::obtain(req.ca_pass.as_ref(), secret::CA_PASS, SecretUse::Existing)?;
+    let lock = term::lock(&store)?;
+    let ca = store.unlock(&password)?;
+    let CaKey::File(key) = ca.issuer().key() else {
+        return Err(Error::Bug("a CA key file that is not a file key"));
+    };
+    let der = Zeroizing::new(key.serialize_der());
+    let made = custody::split_key(
+        ca.cert.clone(),
+        &der,
+        req.scheme.clone(),
+        ca.crl_url.clone(),
+    )?;
+    let bytes = made.backup.to_bytes();
+    let sha256 = sha256_hex(&bytes);
+    // Recorded first: the trail never misses a backup that exists.
+    store.append(
+        &lock,
+        &[Event::Custody(CustodyRecord {
+            action: CustodyAction::Backup,
+            time: made.backup.made,
+            shares: scheme_text(&req.scheme),
+            split: made.backup.split,
+            backup_sha256: sha256.clone(),
+            failure: None,
+        })],
+    )?;
+    store.checkpoint(&lock, &ca)?;
+    let all: Vec<&Share> = made.shares.iter().flatten().collect();
+    // The share files first, the backup last: a backup file that exists has all its shares beside it.
+    let mut files = NewFiles::new();
+    let mut share_files = Vec::new();
+    if let Some(dir) = &req.share_dir {
+        for (i, share) in all.iter().enumerate() {
+            let path = share_file(dir, i, all.len());
+            let text = share_text(share, i, all.len(), &made.backup, &out);
+            files.add(&path, text.as_bytes().to_vec(), PRIVATE);
+            share_files.push(path_text(&path));
+        }
+    } else {
+        let shown: Vec<Share> = all.iter().map(|s| (*s).clone()).collect();
+        shares_term::show_shares(&shown, &format!("the key of {}", made.backup.cert.subject))?;
+    }
+    files.add(&out, bytes, PRIVATE);
+    files.commit()?;
+    let report = BackupReport {
+        backup: path_text(&out),
+        sha256,
+        thumbprint: made.backup.cert.thumbprint,
+        split: made.backup.split,
+        shares: scheme_text(&req.scheme),
+        share_files,
+    };
+    term::render(&report, req.format)
+}
+
+impl Report for BackupReport {
+    fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(
+            out,
+            "Backed up the CA key ({}) to {}",
+            self.thumbprint, self.backup
+        )?;
+        writeln!(
+            out,
+            "  split       {} ({} shares restore it)",
+            self.split, self.shares
+        )?;
+        writeln!(out, "  sha256      {}", self.sha256)?;
+        for file in &self.share_files {
+            writeln!(out, "  share       {file}")?;
+        }
+        writeln!(out)?;
+        if self.share_files.is_empty() {
+            writeln!(
+                out,
+                "Keep the backup file apart from the CA folder. Prove the shares work now and once a year: certkit-ca restore --backup {} --check",
+                self.backup
+            )
+        } else {
+            writeln!(
+                out,
+                "Print each share file, hand it to its custodian, and delete the files. Keep the backup file apart from the CA folder; run a drill: certkit-ca restore --backup {} --check",
+                self.backup
+            )
+        }
+    }
+}

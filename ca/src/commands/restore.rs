@@ -1,0 +1,212 @@
+//! `certkit-ca restore`: gather the shares of a backup, open it, and write a new CA folder with the key
+//! encrypted under a new password; with `--check`, the recovery drill, which writes nothing but its record.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::custody::{BackupFile, Gathered, SharePile, scheme_text};
+use crate::error::{Error, Result};
+use crate::files::sha256_hex;
+use crate::secret::{self, SecretReader, SecretSource, SecretUse};
+use crate::store::records::{CustodyAction, CustodyRecord, Event};
+use crate::store::{self, check_can_init};
+use crate::term::{self, Format, Report, custody as shares_term, output::path_text, secrets};
+use crate::thumbprint::Thumbprint;
+
+/// What `certkit-ca restore` was asked to do.
+#[derive(Debug)]
+pub struct RestoreRequest {
+    /// The backup file.
+    pub backup: PathBuf,
+    /// The new CA folder; with `check`, the CA whose inventory records the drill.
+    pub ca: Option<PathBuf>,
+    /// Only prove the shares open the backup.
+    pub check: bool,
+    /// Where the shares come from (none: asked on the terminal).
+    pub shares: Vec<SecretSource>,
+    /// The new CA key password's source.
+    pub ca_pass: Option<SecretSource>,
+    /// How to print the result.
+    pub format: Format,
+}
+
+/// What the restore or the drill did.
+#[derive(Debug, Serialize)]
+pub struct RestoreReport {
+    /// The backup file.
+    pub backup: String,
+    /// The CA's thumbprint (the same as the original's).
+    pub thumbprint: Thumbprint,
+    /// The split whose shares opened it.
+    pub split: u16,
+    /// How many shares were used.
+    pub shares_used: usize,
+    /// `restored` or `drill passed`.
+    pub result: &'static str,
+    /// The new CA folder (restore), or the CA whose inventory records the drill.
+    pub ca: Option<String>,
+}
+
+/// Restores, or runs the drill.
+pub fn run(req: RestoreRequest) -> Result<()> {
+    let bytes = crate::files::read(&req.backup)?;
+    let backup = BackupFile::parse(&req.backup, &bytes)?;
+    let backup_sha256 = sha256_hex(&bytes);
+    // Everything that can be checked before a share is asked for.
+    let drilled = match (&req.ca, req.check) {
+        (Some(dir), true) => {
+            let store = term::open_ca(dir, None)?;
+            let cert = store.cert()?;
+            if cert.thumbprint != backup.cert.thumbprint {
+                return Err(Error::BadInput(format!(
+                    "{} is a backup of {} ({}), not of the CA in {} ({})",
+                    req.backup.display(),
+                    backup.cert.subject,
+                    backup.cert.thumbprint,
+                    dir.display(),
+                    cert.thumbprint
+                )));
+            }
+            Some(store)
+        }
+        (Some(dir), false) => {
+            check_can_init(dir)?;
+            None
+        }
+        (None, true) => None,
+        (None, false) => {
+            return Err(Error::BadInput(
+                "restore needs --ca NEWDIR (a folder that holds no CA), or --check for a drill"
+                    .into(),
+            ));
+        }
+    };
+    let password = if req.check {
+        None
+    } else {
+        Some(secrets::obtain(
+            req.ca_pass.as_ref(),
+            secret::CA_PASS,
+            SecretUse::New,
+        )?)
+    };
+    let mut pile = SharePile::new(backup.split);
+    let opened = gather(&req, &backup, &mut pile).and_then(|()| {
+        pile.secret()
+            .map_err(|e| Error::BadInput(format!("{e}; nothing was written")))
+            .and_then(|secret| backup.open(&req.backup, &secret))
+    });
+    let record = |action, failure: Option<String>| CustodyRecord {
+        action,
+        time: crate::dates::now_utc_seconds().unwrap_or(backup.made),
+        shares: scheme_text(&backup.scheme),
+        split: backup.split,
+        backup_sha256: backup_sha256.clone(),
+        failure,
+    };
+    if req.check {
+        // A drill that got as far as shares is recorded, passed or failed (a usage error is not a drill).
+        if let Some(store) = drilled
+            .as_ref()
+            .filter(|_| !req.shares.is_empty() || !pile.is_empty())
+        {
+            let lock = term::lock(store)?;
+            let failure = opened.as_ref().err().map(ToString::to_string);
+            store.append(
+                &lock,
+                &[Event::Custody(record(CustodyAction::Drill, failure))],
+            )?;
+        }
+        opened?;
+        return term::render(
+            &RestoreReport {
+                backup: path_text(&req.backup),
+                thumbprint: backup.cert.thumbprint,
+                split: backup.split,
+                shares_used: pile.len(),
+                result: "drill passed",
+                ca: req.ca.as_deref().map(path_text),
+            },
+            req.format,
+        );
+    }
+    let key = opened?;
+    let dir = req
+        .ca
+        .clone()
+        .ok_or(Error::Bug("restore without a folder"))?;
+    let password = password.ok_or(Error::Bug("restore without a password"))?;
+    store::restore(
+        &dir,
+        &backup.cert,
+        key,
+        &password,
+        backup.crl_url.clone(),
+        &[Event::Custody(record(CustodyAction::Restore, None))],
+        &mut term::waiting_for_lock,
+    )?;
+    term::render(
+        &RestoreReport {
+            backup: path_text(&req.backup),
+            thumbprint: backup.cert.thumbprint,
+            split: backup.split,
+            shares_used: pile.len(),
+            result: "restored",
+            ca: Some(path_text(&dir)),
+        },
+        req.format,
+    )
+}
+
+/// Takes the shares from their sources, or asks for them on the terminal, until there are enough.
+fn gather(req: &RestoreRequest, backup: &BackupFile, pile: &mut SharePile) -> Result<()> {
+    if req.shares.is_empty() {
+        if !shares_term::has_terminal() {
+            return Err(Error::BadInput(
+                "no --share given and no terminal to ask for shares on; give each share with --share file:PATH, env:VAR, fd:N or stdin".into(),
+            ));
+        }
+        return shares_term::ask_shares(pile);
+    }
+    let mut reader = SecretReader::new();
+    for source in &req.shares {
+        let words = shares_term::read_share(&mut reader, source)?;
+        pile.add(&words)
+            .map_err(|e| Error::BadInput(format!("--share {source}: {e}; nothing was written")))?;
+    }
+    if let Gathered::More(more) = pile.progress() {
+        return Err(Error::BadInput(format!(
+            "{} share(s) given, {more} more needed ({} of split {} restore the key); nothing was written",
+            pile.len(),
+            scheme_text(&backup.scheme),
+            backup.split
+        )));
+    }
+    Ok(())
+}
+
+impl Report for RestoreReport {
+    fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
+        if self.result == "restored" {
+            writeln!(
+                out,
+                "Restored the CA {} from {} into {}",
+                self.thumbprint,
+                self.backup,
+                self.ca.as_deref().unwrap_or("")
+            )?;
+        } else {
+            writeln!(
+                out,
+                "Drill passed: {} shares of split {} open {} ({})",
+                self.shares_used, self.split, self.backup, self.thumbprint
+            )?;
+            if let Some(ca) = &self.ca {
+                writeln!(out, "  recorded in the inventory of {ca}")?;
+            }
+        }
+        Ok(())
+    }
+}
