@@ -219,7 +219,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// A set of new files written all or nothing: if one cannot be written, those already written are removed.
 #[derive(Default)]
 pub struct NewFiles {
-    files: Vec<(PathBuf, Vec<u8>, u32)>,
+    /// What to write: the bytes are wiped when the set is dropped (a recovery share file is plain text).
+    files: Vec<(PathBuf, zeroize::Zeroizing<Vec<u8>>, u32)>,
 }
 
 impl NewFiles {
@@ -230,7 +231,8 @@ impl NewFiles {
 
     /// Adds a file to write.
     pub fn add(&mut self, path: impl Into<PathBuf>, bytes: impl Into<Vec<u8>>, mode: u32) {
-        self.files.push((path.into(), bytes.into(), mode));
+        self.files
+            .push((path.into(), zeroize::Zeroizing::new(bytes.into()), mode));
     }
 
     /// Fails if any of the files exists, without writing anything.

@@ -439,7 +439,15 @@ fn drills_are_recorded_and_no_secret_is_ever_printed() {
             .expect("result")
             .starts_with("failed")
     );
-    env.ok("certkit-ca", &["audit", "--ca", "pki"]);
+    // The audit passes (the trail is part of the hash chain) and warns that the last drill failed.
+    let audit = env.json("certkit-ca", &["audit", "--ca", "pki", "--json"]);
+    let codes: Vec<&str> = audit["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["code"].as_str().expect("code"))
+        .collect();
+    assert!(codes.contains(&"drill-failed"), "{audit}");
     // Nothing any of these printed, and nothing in the CA folder, holds a run of share words.
     let mut printed = String::new();
     for out in [&backup, &passed, &failed] {
@@ -541,4 +549,127 @@ fn a_ceremony_on_the_terminal_shows_each_share_once_and_checks_it_back() {
     );
     let show = env.json("certkit-ca", &["show", "--ca", "pki", "--json"]);
     assert_eq!(show["last_drill_result"], "passed");
+}
+
+#[test]
+fn groups_of_custodians_restore_with_enough_of_enough_groups() {
+    let env = Env::new();
+    env.init_ca_with("pki", &["--key", "p256"]);
+    let report = env.json(
+        "certkit-ca",
+        &[
+            "backup",
+            "--ca",
+            "pki",
+            "--group",
+            "officers=2-of-3",
+            "--group",
+            "safe=1-of-1",
+            "--group-threshold",
+            "2",
+            "--share-dir",
+            "shares",
+            "--ca-pass",
+            "env:CA_PW",
+            "--json",
+        ],
+    );
+    assert_eq!(report["shares"], "2 of [2 of 3, 1 of 1]");
+    assert_eq!(
+        env.listing("shares"),
+        [
+            "share-officers-1-of-3.txt",
+            "share-officers-2-of-3.txt",
+            "share-officers-3-of-3.txt",
+            "share-safe-1-of-1.txt"
+        ]
+    );
+    let file = |name: &str| format!("file:shares/share-{name}.txt");
+    let drill = |shares: &[&str]| {
+        let mut args = vec![
+            "restore".to_string(),
+            "--backup".into(),
+            "pki-backup.key".into(),
+            "--check".into(),
+        ];
+        for share in shares {
+            args.push("--share".into());
+            args.push(file(share));
+        }
+        env.run(
+            "certkit-ca",
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        )
+    };
+    let passed = drill(&["officers-3-of-3", "safe-1-of-1", "officers-1-of-3"]);
+    assert!(passed.status.success(), "{}", text(&passed.stderr));
+    let officers_only = drill(&["officers-1-of-3", "officers-2-of-3"]);
+    assert_eq!(officers_only.status.code(), Some(2));
+    assert_contains(&text(&officers_only.stderr), &["1 more needed"]);
+    let one_officer = drill(&["officers-2-of-3", "safe-1-of-1"]);
+    assert_eq!(one_officer.status.code(), Some(2));
+    // The reference implementation combines the same shares to the secret that opens the backup with openssl.
+    let words = |name: &str| {
+        text(&env.read(&format!("shares/share-{name}.txt")))
+            .lines()
+            .last()
+            .expect("words")
+            .to_string()
+    };
+    let shares = [
+        words("officers-1-of-3"),
+        words("officers-2-of-3"),
+        words("safe-1-of-1"),
+    ]
+    .join("\n");
+    let py = env.tool(
+        "python3",
+        &[
+            "-c",
+            "import sys, shamir_mnemonic as s\nprint(s.combine_mnemonics(sys.argv[1].split('\\n')).hex())",
+            &shares,
+        ],
+    );
+    assert!(py.status.success(), "{}", text(&py.stderr));
+    let pass = format!("pass:{}", text(&py.stdout).trim());
+    let key = public_key(
+        &env,
+        &["pkey", "-in", "pki-backup.key", "-passin", &pass, "-pubout"],
+    );
+    let cert = public_key(&env, &["x509", "-in", "pki/ca.pem", "-pubkey", "-noout"]);
+    assert_eq!(key, cert);
+    // A scheme one share could open alone, and a group named twice, are refused before anything is made.
+    for (args, expected) in [
+        (
+            vec![
+                "--group",
+                "a=1-of-1",
+                "--group",
+                "b=2-of-2",
+                "--group-threshold",
+                "1",
+            ],
+            "one share alone",
+        ),
+        (
+            vec!["--group", "a=2-of-3", "--group", "a=2-of-2"],
+            "given twice",
+        ),
+        (vec!["--group", "a=2of3"], "not a group"),
+    ] {
+        let mut all = vec![
+            "backup",
+            "--ca",
+            "pki",
+            "--out",
+            "x.key",
+            "--share-dir",
+            "x",
+        ];
+        all.extend(args);
+        all.extend(["--ca-pass", "env:CA_PW"]);
+        let err = env.fails("certkit-ca", &all, 2);
+        assert_contains(&err, &[expected]);
+        assert!(!env.path("x.key").exists());
+    }
 }

@@ -25,6 +25,8 @@ pub struct BackupRequest {
     pub ca: PathBuf,
     /// How to split the secret.
     pub scheme: Scheme,
+    /// The groups' names, one per group of `scheme` (empty for a single group of shares).
+    pub group_names: Vec<String>,
     /// The backup file (default `DIR-backup.key` beside the CA folder).
     pub out: Option<PathBuf>,
     /// Write the shares to files in this folder instead of showing them.
@@ -52,24 +54,48 @@ pub struct BackupReport {
     pub share_files: Vec<String>,
 }
 
-/// The share file of share `i` (from 0) of `n`.
-fn share_file(dir: &Path, i: usize, n: usize) -> PathBuf {
-    dir.join(format!("share-{}-of-{n}.txt", i + 1))
+/// One share's place in the split: its file name, how its custodian is called, and what its file says it is.
+struct Place {
+    file: String,
+    custodian: String,
+    what: String,
 }
 
-fn share_text(
-    share: &Share,
-    i: usize,
-    n: usize,
-    backup: &BackupFile,
-    file: &Path,
-) -> Zeroizing<String> {
+/// The places of every share of `scheme`, group by group, in the order the split makes them.
+fn places(scheme: &Scheme, names: &[String]) -> Vec<Place> {
+    let groups = scheme.groups.len();
+    let mut places = Vec::new();
+    for (g, &(m, n)) in scheme.groups.iter().enumerate() {
+        for i in 1..=n {
+            places.push(match names.get(g) {
+                None => Place {
+                    file: format!("share-{i}-of-{n}.txt"),
+                    custodian: format!("Custodian {i} of {n}"),
+                    what: format!("share {i} of {n} (any {m} of them restore the key of this CA)"),
+                },
+                Some(name) => Place {
+                    file: format!("share-{name}-{i}-of-{n}.txt"),
+                    custodian: format!("Custodian {i} of {n} of group {name}"),
+                    what: format!(
+                        "share {i} of {n} of group {name} (any {m} of the group's {n} make its part; {} of the {groups} groups restore the key of this CA)",
+                        scheme.group_threshold
+                    ),
+                },
+            });
+        }
+    }
+    places
+}
+
+fn share_text(share: &Share, place: &Place, backup: &BackupFile, file: &Path) -> Zeroizing<String> {
     let mut text = Zeroizing::new(format!(
-        "certkit CA key recovery share {} of {n} (any {} of them restore the key of this CA)\n\
-         ca: {}\nthumbprint: {}\nsplit: {}\nbackup: {}\n\
+        "certkit CA key recovery {}
+         ca: {}
+thumbprint: {}
+split: {}
+backup: {}
          Print this share, hand it to its custodian, and delete this file: a share on disk is a share anyone who reads the disk has.\n\n",
-        i + 1,
-        share.member_threshold,
+        place.what,
         backup.cert.subject,
         backup.cert.thumbprint,
         backup.split,
@@ -87,6 +113,31 @@ pub fn run(req: BackupRequest) -> Result<()> {
             "{problem}; e.g. --shares 5 --threshold 3"
         )));
     }
+    if let Some((i, name)) = req
+        .group_names
+        .iter()
+        .enumerate()
+        .find(|(i, name)| req.group_names[..*i].contains(name))
+    {
+        return Err(Error::BadInput(format!(
+            "group {name} is given twice (as group {} and {}): give each group its own name",
+            req.group_names.iter().position(|n| n == name).unwrap_or(0) + 1,
+            i + 1
+        )));
+    }
+    // The fewest shares that restore the key: at least two, or one person could do it alone.
+    let mut thresholds: Vec<u8> = req.scheme.groups.iter().map(|(m, _)| *m).collect();
+    thresholds.sort_unstable();
+    let fewest: usize = thresholds
+        .iter()
+        .take(usize::from(req.scheme.group_threshold))
+        .map(|m| usize::from(*m))
+        .sum();
+    if fewest < 2 {
+        return Err(Error::BadInput(
+            "one share alone would restore the key: ask for at least two (e.g. --group-threshold 2)".into(),
+        ));
+    }
     let store = term::open_ca(&req.ca, None)?;
     if store.settings()?.pkcs11.is_some() {
         return Err(Error::BadInput(format!(
@@ -98,11 +149,11 @@ pub fn run(req: BackupRequest) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| custody::default_path(&req.ca));
-    let shares_total: usize = req.scheme.groups.iter().map(|(_, n)| usize::from(*n)).sum();
+    let places = places(&req.scheme, &req.group_names);
     let mut planned = vec![out.clone()];
     if let Some(dir) = &req.share_dir {
         guard::check_output_dir(dir)?;
-        planned.extend((0..shares_total).map(|i| share_file(dir, i, shares_total)));
+        planned.extend(places.iter().map(|p| dir.join(&p.file)));
     } else if !shares_term::has_terminal() {
         return Err(Error::BadInput(
             "the shares are shown on a terminal, one custodian at a time, and there is none here: write them to files with --share-dir DIR (then print them and delete the files)".into(),
@@ -158,14 +209,18 @@ pub fn run(req: BackupRequest) -> Result<()> {
     let mut files = NewFiles::new();
     let mut share_files = Vec::new();
     if let Some(dir) = &req.share_dir {
-        for (i, share) in all.iter().enumerate() {
-            let path = share_file(dir, i, all.len());
-            let text = share_text(share, i, all.len(), &made.backup, &out);
+        for (share, place) in all.iter().zip(&places) {
+            let path = dir.join(&place.file);
+            let text = share_text(share, place, &made.backup, &out);
             files.add(&path, text.as_bytes().to_vec(), PRIVATE);
             share_files.push(path_text(&path));
         }
     } else {
-        let shown: Vec<Share> = all.iter().map(|s| (*s).clone()).collect();
+        let shown: Vec<(String, Share)> = all
+            .iter()
+            .zip(&places)
+            .map(|(share, place)| (place.custodian.clone(), (*share).clone()))
+            .collect();
         shares_term::show_shares(&shown, &format!("the key of {}", made.backup.cert.subject))?;
     }
     files.add(&out, bytes, PRIVATE);

@@ -22,7 +22,7 @@ fn salt(identifier: u16, extendable: bool) -> Vec<u8> {
 fn round(i: u8, passphrase: &[u8], e: u8, salt: &[u8], r: &[u8]) -> Zeroizing<Vec<u8>> {
     let mut password = Zeroizing::new(vec![i]);
     password.extend_from_slice(passphrase);
-    let mut salted = salt.to_vec();
+    let mut salted = Zeroizing::new(salt.to_vec());
     salted.extend_from_slice(r);
     let mut out = Zeroizing::new(vec![0u8; r.len()]);
     let iterations = (BASE_ITERATIONS << e) / usize::from(ROUNDS);

@@ -22,19 +22,17 @@ fn term_error(e: impl std::fmt::Display) -> Error {
     Error::Secret(format!("the terminal failed: {e}"))
 }
 
-/// Shows each share to its custodian in turn: the words in numbered rows, then (after Enter, with the screen
-/// cleared) two of them asked back, until both are right.
-pub fn show_shares(shares: &[Share], what: &str) -> Result<()> {
+/// Shows each share to its custodian (named as given, e.g. "Custodian 2 of 5") in turn: the words in numbered
+/// rows, then (after Enter, with the screen cleared) two of them asked back, until both are right.
+pub fn show_shares(shares: &[(String, Share)], what: &str) -> Result<()> {
     let theme = dialoguer::theme::SimpleTheme;
     let mut tty = std::io::stderr();
-    let count = shares.len();
-    for (i, share) in shares.iter().enumerate() {
+    for (custodian, share) in shares {
         let words = share.mnemonic();
         let list: Vec<&str> = words.split(' ').collect();
         dialoguer::Input::<String>::with_theme(&theme)
             .with_prompt(format!(
-                "Custodian {} of {count}: make sure nobody else can see the screen, then press Enter",
-                i + 1
+                "{custodian}: make sure nobody else can see the screen, then press Enter"
             ))
             .allow_empty(true)
             .interact_text()
@@ -43,8 +41,7 @@ pub fn show_shares(shares: &[Share], what: &str) -> Result<()> {
             write!(tty, "{CLEAR}").map_err(term_error)?;
             writeln!(
                 tty,
-                "Share {} of {count} of {what}. Write down all {} words, in order:\n",
-                i + 1,
+                "{custodian}: your share of {what}. Write down all {} words, in order:\n",
                 list.len()
             )
             .map_err(term_error)?;
@@ -72,11 +69,7 @@ pub fn show_shares(shares: &[Share], what: &str) -> Result<()> {
             for at in [a, b] {
                 let typed = Zeroizing::new(
                     dialoguer::Input::<String>::with_theme(&theme)
-                        .with_prompt(format!(
-                            "Custodian {}: word {} of your share",
-                            i + 1,
-                            at + 1
-                        ))
+                        .with_prompt(format!("{custodian}: word {} of your share", at + 1))
                         .interact_text()
                         .map_err(term_error)?,
                 );
@@ -130,11 +123,16 @@ pub fn read_share(reader: &mut SecretReader, source: &SecretSource) -> Result<Ze
         let bytes = Zeroizing::new(crate::files::read(path)?);
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| Error::malformed(path, "is not a text file holding a SLIP-39 share"))?;
-        // The share is the one line of words without a colon (a share file's header lines all have one).
+        // The share is the one line of 20 or more words of letters only (a share file's header lines hold
+        // digits, colons or punctuation).
         let words: Vec<&str> = text
             .lines()
             .map(str::trim)
-            .filter(|l| l.split_whitespace().count() >= 20 && !l.contains(':'))
+            .filter(|l| {
+                l.split_whitespace().count() >= 20
+                    && l.split_whitespace()
+                        .all(|w| w.chars().all(|c| c.is_ascii_alphabetic()))
+            })
             .collect();
         return match words.as_slice() {
             [one] => Ok(Zeroizing::new(one.to_string())),

@@ -140,6 +140,16 @@ pub fn audit(
         }
     };
     let settings = check_settings(store, signed.as_ref(), &mut f)?;
+    if let Some((line, Some(why))) = &pass.last_drill {
+        f.add(
+            Level::Warning,
+            "drill-failed",
+            Some(*line),
+            format!(
+                "the last recovery drill failed ({why}): the key's backup may no longer be restorable; run the drill again with the custodians (certkit-ca restore --backup FILE --check), or make a new backup"
+            ),
+        );
+    }
     for (line, record) in &pass.undelivered {
         let revoked = pass.seen.get(&record.serial).is_some_and(|s| s.revoked);
         records::check_undelivered(record, *line, revoked, &mut f);

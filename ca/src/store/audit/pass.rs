@@ -19,7 +19,7 @@ use crate::store::checkpoint::{
 use crate::store::folder::CaStore;
 use crate::store::inventory::{self, Event, LineRead};
 use crate::store::layout::INVENTORY;
-use crate::store::records::{IssuedRecord, RevokedRecord};
+use crate::store::records::{CustodyAction, IssuedRecord, RevokedRecord};
 
 /// What the pass saw of one certificate.
 #[derive(Clone, Copy, Debug)]
@@ -57,6 +57,8 @@ pub struct Pass {
     pub crls: Vec<(u64, String)>,
     /// The line of each head hash asked about that the log holds.
     pub heads: HashMap<String, usize>,
+    /// The last recovery drill: its line, and why it failed if it did.
+    pub last_drill: Option<(usize, Option<String>)>,
 }
 
 /// Reads the log of `store` once. `count` is the number of lines the last checkpoint covers; `vouched` the
@@ -272,7 +274,11 @@ fn read(
             }
             Event::Crl(crl) => pass.crls.push((crl.number, crl.sha256)),
             // Custody steps carry no certificate: the chain covers them like every line.
-            Event::Custody(_) => {}
+            Event::Custody(step) => {
+                if step.action == CustodyAction::Drill {
+                    pass.last_drill = Some((line.number, step.failure));
+                }
+            }
         }
         if count == Some(line.number) {
             pass.at_checkpoint = Some((line.hash.clone(), line.end));
