@@ -55,7 +55,30 @@ fn token_ca_does_everything(key: &str) {
     if key == "rsa2048" {
         init.extend(["--pkcs11-module", &module]);
     }
-    let created = env.json("certkit-ca", &init);
+    let made = env.run("certkit-ca", &init);
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let created: serde_json::Value = serde_json::from_slice(&made.stdout).expect("json");
+    // Said in one line: a key made on the token has no backup, and how to have one.
+    let warned = text(&made.stderr);
+    assert_eq!(warned.trim().lines().count(), 1, "{warned}");
+    assert_contains(&warned, &["has no backup", "certkit-ca backup", "move-key"]);
+    // And a backup is refused for it.
+    let err = env.fails(
+        "certkit-ca",
+        &[
+            "backup",
+            "--ca",
+            "pki",
+            "--shares",
+            "3",
+            "--threshold",
+            "2",
+            "--share-dir",
+            "shares",
+        ],
+        2,
+    );
+    assert_contains(&err, &["on a token and cannot be read out"]);
     assert_eq!(created["key_location"]["storage"], "pkcs11");
     assert_eq!(created["key_location"]["token"]["label"], TOKEN);
     assert!(!env.path("pki/ca.key").exists(), "a token CA has no ca.key");

@@ -91,7 +91,11 @@ pub fn run(req: InitRequest) -> Result<()> {
                 uri: &choice.uri,
                 pin: &pin,
             };
-            store::init(&req.spec, &key, &mut term::waiting_for_lock)?
+            let created = store::init(&req.spec, &key, &mut term::waiting_for_lock)?;
+            term::warn(
+                "the CA key was made on the token and cannot be read out, so it has no backup: if the token is lost, so is the CA. To keep M-of-N recovery shares, make the key in ca.key, back it up (certkit-ca backup), then move-key it onto the token (docs/custody.md)",
+            );
+            created
         }
     };
     let cert = created.cert;
