@@ -673,3 +673,98 @@ fn groups_of_custodians_restore_with_enough_of_enough_groups() {
         assert!(!env.path("x.key").exists());
     }
 }
+
+#[test]
+fn move_key_backs_the_key_up_into_shares_before_it_leaves_the_folder() {
+    let env = Env::new();
+    common::token::softhsm(&env);
+    env.init_ca_with("pki", &["--key", "p256"]);
+    let moved = env.json(
+        "certkit-ca",
+        &[
+            "move-key",
+            "--ca",
+            "pki",
+            "--pkcs11",
+            "pkcs11:token=certkit-test;object=Moved",
+            "--ca-pass",
+            "env:CA_PW",
+            "--pin",
+            "env:TOKEN_PIN",
+            "--backup-shares",
+            "3",
+            "--threshold",
+            "2",
+            "--share-dir",
+            "shares",
+            "--json",
+        ],
+    );
+    assert_eq!(moved["key_location"]["storage"], "pkcs11");
+    assert_eq!(moved["backup"]["shares"], "2 of 3");
+    assert!(!env.path("pki/ca.key").exists());
+    let events = env.json("certkit-ca", &["list", "--ca", "pki", "--events", "--json"]);
+    assert_eq!(events[0]["event"], "backup");
+    // The key on the token cannot be read out; its backup restores it into a file CA that signs what the
+    // original certificate trusts.
+    env.set_var("NEW_PW", "a new password for the restored key");
+    env.ok(
+        "certkit-ca",
+        &[
+            "restore",
+            "--backup",
+            "pki-backup.key",
+            "--ca",
+            "restored",
+            "--ca-pass",
+            "env:NEW_PW",
+            "--share",
+            "file:shares/share-3-of-3.txt",
+            "--share",
+            "file:shares/share-2-of-3.txt",
+        ],
+    );
+    env.ok(
+        "certkit-issue",
+        &[
+            "client",
+            "--ca",
+            "restored",
+            "--cn",
+            "bob",
+            "--out",
+            "bob",
+            "--key",
+            "p256",
+            "--ca-pass",
+            "env:NEW_PW",
+            "--key-pass",
+            "env:NEW_PW",
+        ],
+    );
+    assert_contains(
+        &env.openssl_ok(&["verify", "-CAfile", "pki/ca.pem", "bob.pem"]),
+        &["bob.pem: OK"],
+    );
+    // Asking a token CA to back up on a second move is refused before anything is asked for.
+    let err = env.fails(
+        "certkit-ca",
+        &[
+            "move-key",
+            "--ca",
+            "pki",
+            "--pkcs11",
+            "pkcs11:token=certkit-test;object=Again",
+            "--pin",
+            "env:TOKEN_PIN",
+            "--backup-shares",
+            "3",
+            "--threshold",
+            "2",
+            "--share-dir",
+            "more",
+        ],
+        2,
+    );
+    assert_contains(&err, &["on a token already"]);
+}

@@ -335,6 +335,32 @@ fn json_field_names_are_pinned_and_documented() {
         ),
     );
 
+    env.init_ca_with("moved-backed-up", &["--key", "p256"]);
+    add(
+        "certkit-ca move-key --backup-shares",
+        env.json(
+            "certkit-ca",
+            &[
+                "move-key",
+                "--ca",
+                "moved-backed-up",
+                "--pkcs11",
+                "pkcs11:token=certkit-test;object=MovedBackedUp",
+                "--ca-pass",
+                "env:CA_PW",
+                "--pin",
+                "env:TOKEN_PIN",
+                "--backup-shares",
+                "3",
+                "--threshold",
+                "2",
+                "--share-dir",
+                "moved-shares",
+                "--json",
+            ],
+        ),
+    );
+
     let shown = format!("{}\n", lines.join("\n"));
     let golden = format!("{}/golden/json-fields.txt", env!("CARGO_MANIFEST_DIR"));
     if std::env::var_os("CERTKIT_BLESS").is_some() {

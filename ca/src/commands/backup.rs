@@ -12,9 +12,10 @@ use crate::error::{Error, Result};
 use crate::files::{NewFiles, PRIVATE, sha256_hex};
 use crate::secret::{self, SecretSource, SecretUse};
 use crate::signer::CaKey;
+use crate::signer::SigningCa;
 use crate::slip39::{Scheme, Share};
-use crate::store::guard;
 use crate::store::records::{CustodyAction, CustodyRecord, Event};
+use crate::store::{CaStore, StoreLock, guard};
 use crate::term::{self, Format, Report, custody as shares_term, output::path_text, secrets};
 use crate::thumbprint::Thumbprint;
 
@@ -106,38 +107,155 @@ backup: {}
     text
 }
 
+/// A backup to make: how to split, where the backup and the share files go (checked before any password is
+/// asked for), for `backup` and for `move-key --backup-shares`.
+#[derive(Debug)]
+pub struct BackupPlan {
+    /// How to split the secret.
+    pub scheme: Scheme,
+    /// The groups' names (empty for one group).
+    pub group_names: Vec<String>,
+    /// The backup file.
+    pub out: PathBuf,
+    /// Where share files go, or None to show the shares.
+    pub share_dir: Option<PathBuf>,
+}
+
+impl BackupPlan {
+    /// Checks the scheme and every output path, and makes the share folder (mode 0700): all before the CA key
+    /// is asked for.
+    pub fn check(&self) -> Result<()> {
+        if let Some(problem) = self.scheme.problem() {
+            return Err(Error::BadInput(format!(
+                "{problem}; e.g. --shares 5 --threshold 3"
+            )));
+        }
+        if let Some((i, name)) = self
+            .group_names
+            .iter()
+            .enumerate()
+            .find(|(i, name)| self.group_names[..*i].contains(name))
+        {
+            return Err(Error::BadInput(format!(
+                "group {name} is given twice (as group {} and {}): give each group its own name",
+                self.group_names.iter().position(|n| n == name).unwrap_or(0) + 1,
+                i + 1
+            )));
+        }
+        // The fewest shares that restore the key: at least two, or one person could do it alone.
+        let mut thresholds: Vec<u8> = self.scheme.groups.iter().map(|(m, _)| *m).collect();
+        thresholds.sort_unstable();
+        let fewest: usize = thresholds
+            .iter()
+            .take(usize::from(self.scheme.group_threshold))
+            .map(|m| usize::from(*m))
+            .sum();
+        if fewest < 2 {
+            return Err(Error::BadInput(
+                "one share alone would restore the key: ask for at least two (e.g. --group-threshold 2)".into(),
+            ));
+        }
+        let mut planned = vec![self.out.clone()];
+        if let Some(dir) = &self.share_dir {
+            guard::check_output_dir(dir)?;
+            let places = places(&self.scheme, &self.group_names);
+            planned.extend(places.iter().map(|p| dir.join(&p.file)));
+        } else if !shares_term::has_terminal() {
+            return Err(Error::BadInput(
+                "the shares are shown on a terminal, one custodian at a time, and there is none here: write them to files with --share-dir DIR (then print them and delete the files)".into(),
+            ));
+        }
+        for path in &planned {
+            guard::check_output(path, &[])?;
+            if path.symlink_metadata().is_ok() {
+                return Err(Error::BadInput(format!(
+                    "{} exists; certkit never overwrites a file: move it away or choose another --out / --share-dir",
+                    path.display()
+                )));
+            }
+        }
+        if let Some(dir) = &self.share_dir {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| Error::io("create folder", dir, e))?;
+        }
+        Ok(())
+    }
+
+    /// Backs up the key of the unlocked file CA `ca`: the split, its record in the inventory (signed over at
+    /// once), the shares shown or written, the backup file last.
+    pub fn make(&self, store: &CaStore, lock: &StoreLock, ca: &SigningCa) -> Result<BackupReport> {
+        let CaKey::File(key) = ca.issuer().key() else {
+            return Err(Error::BadInput(
+                "the CA key is on a token and cannot be read out to back it up (see docs/custody.md)".into(),
+            ));
+        };
+        let der = Zeroizing::new(key.serialize_der());
+        let made = custody::split_key(
+            ca.cert.clone(),
+            &der,
+            self.scheme.clone(),
+            ca.crl_url.clone(),
+        )?;
+        let bytes = made.backup.to_bytes();
+        let sha256 = sha256_hex(&bytes);
+        // Recorded first: the trail never misses a backup that exists.
+        store.append(
+            lock,
+            &[Event::Custody(CustodyRecord {
+                action: CustodyAction::Backup,
+                time: made.backup.made,
+                shares: scheme_text(&self.scheme),
+                split: made.backup.split,
+                backup_sha256: sha256.clone(),
+                failure: None,
+            })],
+        )?;
+        store.checkpoint(lock, ca)?;
+        let places = places(&self.scheme, &self.group_names);
+        let all: Vec<&Share> = made.shares.iter().flatten().collect();
+        // The share files first, the backup last: a backup file that exists has all its shares beside it.
+        let mut files = NewFiles::new();
+        let mut share_files = Vec::new();
+        if let Some(dir) = &self.share_dir {
+            for (share, place) in all.iter().zip(&places) {
+                let path = dir.join(&place.file);
+                let text = share_text(share, place, &made.backup, &self.out);
+                files.add(&path, text.as_bytes().to_vec(), PRIVATE);
+                share_files.push(path_text(&path));
+            }
+        } else {
+            let shown: Vec<(String, Share)> = all
+                .iter()
+                .zip(&places)
+                .map(|(share, place)| (place.custodian.clone(), (*share).clone()))
+                .collect();
+            shares_term::show_shares(&shown, &format!("the key of {}", made.backup.cert.subject))?;
+        }
+        files.add(&self.out, bytes, PRIVATE);
+        files.commit()?;
+        Ok(BackupReport {
+            backup: path_text(&self.out),
+            sha256,
+            thumbprint: made.backup.cert.thumbprint,
+            split: made.backup.split,
+            shares: scheme_text(&self.scheme),
+            share_files,
+        })
+    }
+}
+
 /// Makes the backup.
 pub fn run(req: BackupRequest) -> Result<()> {
-    if let Some(problem) = req.scheme.problem() {
-        return Err(Error::BadInput(format!(
-            "{problem}; e.g. --shares 5 --threshold 3"
-        )));
-    }
-    if let Some((i, name)) = req
-        .group_names
-        .iter()
-        .enumerate()
-        .find(|(i, name)| req.group_names[..*i].contains(name))
-    {
-        return Err(Error::BadInput(format!(
-            "group {name} is given twice (as group {} and {}): give each group its own name",
-            req.group_names.iter().position(|n| n == name).unwrap_or(0) + 1,
-            i + 1
-        )));
-    }
-    // The fewest shares that restore the key: at least two, or one person could do it alone.
-    let mut thresholds: Vec<u8> = req.scheme.groups.iter().map(|(m, _)| *m).collect();
-    thresholds.sort_unstable();
-    let fewest: usize = thresholds
-        .iter()
-        .take(usize::from(req.scheme.group_threshold))
-        .map(|m| usize::from(*m))
-        .sum();
-    if fewest < 2 {
-        return Err(Error::BadInput(
-            "one share alone would restore the key: ask for at least two (e.g. --group-threshold 2)".into(),
-        ));
-    }
+    let plan = BackupPlan {
+        scheme: req.scheme,
+        group_names: req.group_names,
+        out: req.out.unwrap_or_else(|| custody::default_path(&req.ca)),
+        share_dir: req.share_dir,
+    };
     let store = term::open_ca(&req.ca, None)?;
     if store.settings()?.pkcs11.is_some() {
         return Err(Error::BadInput(format!(
@@ -145,94 +263,11 @@ pub fn run(req: BackupRequest) -> Result<()> {
             req.ca.display()
         )));
     }
-    let out = req
-        .out
-        .clone()
-        .unwrap_or_else(|| custody::default_path(&req.ca));
-    let places = places(&req.scheme, &req.group_names);
-    let mut planned = vec![out.clone()];
-    if let Some(dir) = &req.share_dir {
-        guard::check_output_dir(dir)?;
-        planned.extend(places.iter().map(|p| dir.join(&p.file)));
-    } else if !shares_term::has_terminal() {
-        return Err(Error::BadInput(
-            "the shares are shown on a terminal, one custodian at a time, and there is none here: write them to files with --share-dir DIR (then print them and delete the files)".into(),
-        ));
-    }
-    for path in &planned {
-        guard::check_output(path, &[])?;
-        if path.symlink_metadata().is_ok() {
-            return Err(Error::BadInput(format!(
-                "{} exists; certkit never overwrites a file: move it away or choose another --out / --share-dir",
-                path.display()
-            )));
-        }
-    }
-    if let Some(dir) = &req.share_dir {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|e| Error::io("create folder", dir, e))?;
-    }
+    plan.check()?;
     let password = secrets::obtain(req.ca_pass.as_ref(), secret::CA_PASS, SecretUse::Existing)?;
     let lock = term::lock(&store)?;
     let ca = store.unlock(&password)?;
-    let CaKey::File(key) = ca.issuer().key() else {
-        return Err(Error::Bug("a CA key file that is not a file key"));
-    };
-    let der = Zeroizing::new(key.serialize_der());
-    let made = custody::split_key(
-        ca.cert.clone(),
-        &der,
-        req.scheme.clone(),
-        ca.crl_url.clone(),
-    )?;
-    let bytes = made.backup.to_bytes();
-    let sha256 = sha256_hex(&bytes);
-    // Recorded first: the trail never misses a backup that exists.
-    store.append(
-        &lock,
-        &[Event::Custody(CustodyRecord {
-            action: CustodyAction::Backup,
-            time: made.backup.made,
-            shares: scheme_text(&req.scheme),
-            split: made.backup.split,
-            backup_sha256: sha256.clone(),
-            failure: None,
-        })],
-    )?;
-    store.checkpoint(&lock, &ca)?;
-    let all: Vec<&Share> = made.shares.iter().flatten().collect();
-    // The share files first, the backup last: a backup file that exists has all its shares beside it.
-    let mut files = NewFiles::new();
-    let mut share_files = Vec::new();
-    if let Some(dir) = &req.share_dir {
-        for (share, place) in all.iter().zip(&places) {
-            let path = dir.join(&place.file);
-            let text = share_text(share, place, &made.backup, &out);
-            files.add(&path, text.as_bytes().to_vec(), PRIVATE);
-            share_files.push(path_text(&path));
-        }
-    } else {
-        let shown: Vec<(String, Share)> = all
-            .iter()
-            .zip(&places)
-            .map(|(share, place)| (place.custodian.clone(), (*share).clone()))
-            .collect();
-        shares_term::show_shares(&shown, &format!("the key of {}", made.backup.cert.subject))?;
-    }
-    files.add(&out, bytes, PRIVATE);
-    files.commit()?;
-    let report = BackupReport {
-        backup: path_text(&out),
-        sha256,
-        thumbprint: made.backup.cert.thumbprint,
-        split: made.backup.split,
-        shares: scheme_text(&req.scheme),
-        share_files,
-    };
+    let report = plan.make(&store, &lock, &ca)?;
     term::render(&report, req.format)
 }
 

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::backup::{BackupPlan, BackupReport};
 use crate::error::Result;
 use crate::secret::{self, SecretSource, SecretUse};
 use crate::store::{CaStore, KeyLocation};
@@ -25,6 +26,8 @@ pub struct MoveKeyRequest {
     pub ca_pass: Option<SecretSource>,
     /// Where the token PIN comes from.
     pub pin: Option<SecretSource>,
+    /// A backup into recovery shares to make before the key moves.
+    pub backup: Option<BackupPlan>,
     /// How to print the result.
     pub format: Format,
 }
@@ -40,12 +43,24 @@ pub struct MoveKeyReport {
     pub removed: String,
     /// Where the CA key is now.
     pub key_location: KeyLocation,
+    /// The backup made before the move (with --backup-shares).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup: Option<BackupReport>,
 }
 
 /// Moves the key; the folder is locked from the first check to the removal of `ca.key`.
 pub fn run(req: MoveKeyRequest) -> Result<()> {
     let ca = CaStore::open(&req.ca)?;
     let moving = ca.settings()?.pkcs11.is_none();
+    if let Some(plan) = &req.backup {
+        if !moving {
+            return Err(crate::Error::BadInput(format!(
+                "the key of the CA in {} is on a token already and cannot be read out to back it up",
+                req.ca.display()
+            )));
+        }
+        plan.check()?;
+    }
     let mut wanted = vec![(secret::PIN, req.pin.as_ref())];
     if moving {
         wanted.push((secret::CA_PASS, req.ca_pass.as_ref()));
@@ -60,12 +75,18 @@ pub fn run(req: MoveKeyRequest) -> Result<()> {
     let pin = read.take(secret::PIN, SecretUse::Existing)?;
     let lock = term::lock(&ca)?;
     let search = ModuleSearch::new(req.module.as_deref(), None);
+    // The backup first: once the key is on the token it can never be read out again.
+    let backup = match (&req.backup, &password) {
+        (Some(plan), Some(password)) => Some(plan.make(&ca, &lock, &ca.unlock(password)?)?),
+        _ => None,
+    };
     let moved = ca.move_key(&lock, password.as_ref(), &search, &req.uri, &pin)?;
     let report = MoveKeyReport {
         dir: path_text(&req.ca),
         thumbprint: moved.thumbprint,
         removed: path_text(&moved.removed),
         key_location: moved.key,
+        backup,
     };
     term::render(&report, req.format)
 }
@@ -76,10 +97,27 @@ impl Report for MoveKeyReport {
         super::show::write_key_location(out, &self.key_location)?;
         writeln!(out, "  thumbprint  {} (unchanged)", self.thumbprint)?;
         writeln!(out, "  removed     {}", self.removed)?;
+        if let Some(backup) = &self.backup {
+            writeln!(
+                out,
+                "  backup      {} (split {}, {} shares restore it)",
+                backup.backup, backup.split, backup.shares
+            )?;
+            for file in &backup.share_files {
+                writeln!(out, "  share       {file}")?;
+            }
+        }
         writeln!(out)?;
-        writeln!(
-            out,
-            "The key is now sensitive and not extractable: it has NO BACKUP unless your token supports one. Destroy any other copy of ca.key only once you are sure of that."
-        )
+        match &self.backup {
+            Some(backup) => writeln!(
+                out,
+                "The key is now sensitive and not extractable on the token; {} and its shares restore it (certkit-ca restore). Run a drill: certkit-ca restore --backup {} --check --ca {}",
+                backup.backup, backup.backup, self.dir
+            ),
+            None => writeln!(
+                out,
+                "The key is now sensitive and not extractable: it has NO BACKUP unless your token supports one (move-key --backup-shares N --threshold M makes recovery shares first). Destroy any other copy of ca.key only once you are sure of that."
+            ),
+        }
     }
 }
