@@ -29,8 +29,10 @@ pub fn word(index: u16) -> &'static str {
 /// The word of the list closest to `typed`: the one with its first four letters, else the nearest within two
 /// edits.
 pub fn nearest(typed: &str) -> Option<&'static str> {
-    if typed.len() >= 4
-        && let Some(w) = list().iter().find(|w| w.starts_with(&typed[..4]))
+    // Four characters, not bytes: a mistyped word may be anything (found by the slip39_share fuzz target).
+    let prefix: String = typed.chars().take(4).collect();
+    if prefix.chars().count() == 4
+        && let Some(w) = list().iter().find(|w| w.starts_with(&prefix))
     {
         return Some(w);
     }

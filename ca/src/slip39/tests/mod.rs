@@ -133,6 +133,13 @@ fn groups_restore_with_enough_of_each() {
 }
 
 #[test]
+fn a_word_of_any_characters_is_refused_without_a_panic() {
+    // Found by the slip39_share fuzz target: "a" and U+06C5 (two bytes) cut in the middle of a character.
+    let err = Share::parse("a\u{6c5}\u{6c5}a\u{6c5}v").expect_err("not a word");
+    assert!(matches!(err, ShareError::UnknownWord { position: 1, .. }));
+}
+
+#[test]
 fn the_word_list_is_sorted_and_told_apart_by_four_letters() {
     let list = words::list();
     assert_eq!(list.len(), 1024);
