@@ -68,6 +68,33 @@ fn restore(env: &Env, extra: &[&str], shares: &[usize]) -> std::process::Output 
     )
 }
 
+/// The CA restored into `restored` (its key under NEW_PW) issues a client certificate that openssl verifies
+/// against the original `pki/ca.pem`.
+fn signs_what_the_original_trusts(env: &Env) {
+    env.ok(
+        "certkit-issue",
+        &[
+            "client",
+            "--ca",
+            "restored",
+            "--cn",
+            "bob",
+            "--out",
+            "bob",
+            "--key",
+            "p256",
+            "--ca-pass",
+            "env:NEW_PW",
+            "--key-pass",
+            "env:NEW_PW",
+        ],
+    );
+    assert_contains(
+        &env.openssl_ok(&["verify", "-CAfile", "pki/ca.pem", "bob.pem"]),
+        &["bob.pem: OK"],
+    );
+}
+
 /// The public key of a PEM certificate or key file as openssl sees it (DER, hex).
 fn public_key(env: &Env, args: &[&str]) -> String {
     let out = env.openssl_ok(args);
@@ -213,28 +240,7 @@ fn the_restored_ca_signs_what_the_original_certificate_trusts() {
         .status
         .success()
     );
-    env.ok(
-        "certkit-issue",
-        &[
-            "client",
-            "--ca",
-            "restored",
-            "--cn",
-            "bob",
-            "--out",
-            "bob",
-            "--key",
-            "p256",
-            "--ca-pass",
-            "env:NEW_PW",
-            "--key-pass",
-            "env:NEW_PW",
-        ],
-    );
-    assert_contains(
-        &env.openssl_ok(&["verify", "-CAfile", "pki/ca.pem", "bob.pem"]),
-        &["bob.pem: OK"],
-    );
+    signs_what_the_original_trusts(&env);
     env.ok("certkit-ca", &["audit", "--ca", "restored"]);
     let events = env.json(
         "certkit-ca",
@@ -724,28 +730,7 @@ fn move_key_backs_the_key_up_into_shares_before_it_leaves_the_folder() {
             "file:shares/share-2-of-3.txt",
         ],
     );
-    env.ok(
-        "certkit-issue",
-        &[
-            "client",
-            "--ca",
-            "restored",
-            "--cn",
-            "bob",
-            "--out",
-            "bob",
-            "--key",
-            "p256",
-            "--ca-pass",
-            "env:NEW_PW",
-            "--key-pass",
-            "env:NEW_PW",
-        ],
-    );
-    assert_contains(
-        &env.openssl_ok(&["verify", "-CAfile", "pki/ca.pem", "bob.pem"]),
-        &["bob.pem: OK"],
-    );
+    signs_what_the_original_trusts(&env);
     // Asking a token CA to back up on a second move is refused before anything is asked for.
     let err = env.fails(
         "certkit-ca",
