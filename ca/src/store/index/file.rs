@@ -129,7 +129,7 @@ impl Index {
         }
     }
 
-    fn with(conn: Connection, log: &Path) -> Result<Index> {
+    pub(super) fn with(conn: Connection, log: &Path) -> Result<Index> {
         // Derived data: a crash of certkit loses nothing (SQLite's journal), a power loss at most the index.
         conn.execute_batch(
             "PRAGMA synchronous = OFF; PRAGMA journal_mode = DELETE; PRAGMA foreign_keys = OFF;",

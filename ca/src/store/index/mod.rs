@@ -17,3 +17,6 @@ mod schema;
 
 pub use file::{INDEX, Index, Refresh};
 pub use query::{Counts, IndexedCert, IndexedRow, ListFilter};
+
+#[cfg(test)]
+mod tests;
