@@ -532,32 +532,37 @@ const MOVE_KEY: Scenario = Scenario {
         if !rerun.status.success() {
             assert_contains(&text(&rerun.stderr), &["on a token already"]);
         }
-        assert!(!env.path("pki/ca.key").exists());
-        env.issue(&[
-            "client",
-            "--ca",
-            "pki",
-            "--cn",
-            "after",
-            "--out",
-            "after",
-            "--key",
-            "p256",
-            "--ca-pass",
-            "env:TOKEN_PIN",
-        ]);
-        assert_contains(
-            &env.openssl_ok(&[
-                "verify",
-                "-x509_strict",
-                "-CAfile",
-                "pki/ca.pem",
-                "after.pem",
-            ]),
-            &["after.pem: OK"],
-        );
+        moved_key_signs(env);
     },
 };
+
+/// The key moved onto the token: ca.key is gone, and the token signs what the CA certificate trusts.
+fn moved_key_signs(env: &Env) {
+    assert!(!env.path("pki/ca.key").exists());
+    env.issue(&[
+        "client",
+        "--ca",
+        "pki",
+        "--cn",
+        "after",
+        "--out",
+        "after",
+        "--key",
+        "p256",
+        "--ca-pass",
+        "env:TOKEN_PIN",
+    ]);
+    assert_contains(
+        &env.openssl_ok(&[
+            "verify",
+            "-x509_strict",
+            "-CAfile",
+            "pki/ca.pem",
+            "after.pem",
+        ]),
+        &["after.pem: OK"],
+    );
+}
 
 /// A backup, if its file exists, has every share beside it, and two of them open it.
 fn backup_whole_or_absent(env: &Env, when: &str) {
@@ -687,6 +692,176 @@ const RESTORE: Scenario = Scenario {
     },
 };
 
+const MOVE_KEY_BACKUP: Scenario = Scenario {
+    name: "move-key --backup-shares",
+    setup: |env| {
+        token::softhsm(env);
+        init(env);
+    },
+    prepare: token::use_tokens_in,
+    bin: "certkit-ca",
+    args: &[
+        "move-key",
+        "--ca",
+        "pki",
+        "--pkcs11",
+        "pkcs11:token=certkit-test;object=Moved",
+        "--ca-pass",
+        "env:CA_PW",
+        "--pin",
+        "env:TOKEN_PIN",
+        "--backup-shares",
+        "3",
+        "--threshold",
+        "2",
+        "--share-dir",
+        "shares",
+    ],
+    after_rerun: |env, rerun| {
+        // The rerun backs up and moves; or refuses to overwrite the backup the killed run made (the move is then
+        // finished without a second backup); or says the key has moved already.
+        if !rerun.status.success() {
+            let err = text(&rerun.stderr);
+            if err.contains("exists; certkit never overwrites") {
+                backup_whole_or_absent(env, "after the refused rerun");
+                env.ok(
+                    "certkit-ca",
+                    &[
+                        "move-key",
+                        "--ca",
+                        "pki",
+                        "--pkcs11",
+                        "pkcs11:token=certkit-test;object=Moved",
+                        "--ca-pass",
+                        "env:CA_PW",
+                        "--pin",
+                        "env:TOKEN_PIN",
+                    ],
+                );
+            } else {
+                assert_contains(&err, &["on a token already"]);
+            }
+        }
+        moved_key_signs(env);
+        backup_whole_or_absent(env, "after the rerun");
+    },
+};
+
+/// The token CA an init or a restore made, if its folder exists, is whole: it audits clean, its trail starts
+/// with the custody step, and its key on the token signs what the CA certificate `ca_pem` trusts.
+fn token_ca_whole_or_absent(env: &Env, dir: &str, ca_pem: &str, first_event: &str, when: &str) {
+    if !env.path(dir).exists() {
+        return;
+    }
+    let audit = env.run("certkit-ca", &["audit", "--ca", dir]);
+    assert!(audit.status.success(), "{when}: {}", text(&audit.stdout));
+    let events = env.json("certkit-ca", &["list", "--ca", dir, "--events", "--json"]);
+    assert_eq!(events[0]["event"], first_event, "{when}");
+    assert!(!env.path(&format!("{dir}/ca.key")).exists(), "{when}");
+    env.issue(&[
+        "client",
+        "--ca",
+        dir,
+        "--cn",
+        "after",
+        "--out",
+        "after",
+        "--key",
+        "p256",
+        "--ca-pass",
+        "env:TOKEN_PIN",
+    ]);
+    assert_contains(
+        &env.openssl_ok(&["verify", "-CAfile", ca_pem, "after.pem"]),
+        &["after.pem: OK"],
+    );
+    for ext in ["cer", "pem", "key"] {
+        std::fs::remove_file(env.path(&format!("after.{ext}"))).expect("rm");
+    }
+}
+
+const INIT_TOKEN_BACKUP: Scenario = Scenario {
+    name: "init --pkcs11 --backup-shares",
+    setup: token::softhsm,
+    prepare: token::use_tokens_in,
+    bin: "certkit-ca",
+    args: &[
+        "init",
+        "--ca",
+        "pki",
+        "--cn",
+        "Crash CA",
+        "--key",
+        "p256",
+        "--pkcs11",
+        "pkcs11:token=certkit-test;object=Made",
+        "--ca-pass",
+        "env:TOKEN_PIN",
+        "--backup-shares",
+        "3",
+        "--threshold",
+        "2",
+        "--share-dir",
+        "shares",
+    ],
+    after_rerun: |env, rerun| {
+        // A killed ceremony leaves shares or a backup for a CA that never came to be, or a key on the token
+        // under the label: the rerun refuses to overwrite or reuse either, and makes nothing.
+        if !rerun.status.success() {
+            let err = text(&rerun.stderr);
+            assert!(
+                err.contains("exists; certkit never overwrites")
+                    || err.contains("holds a key labelled 'Made' already")
+                    || (env.path("pki").exists() && err.contains("already holds a CA")),
+                "{err}"
+            );
+        }
+        token_ca_whole_or_absent(env, "pki", "pki/ca.pem", "backup", "after the rerun");
+    },
+};
+
+const RESTORE_TOKEN: Scenario = Scenario {
+    name: "restore --pkcs11",
+    setup: |env| {
+        token::softhsm(env);
+        (RESTORE.setup)(env);
+    },
+    prepare: token::use_tokens_in,
+    bin: "certkit-ca",
+    args: &[
+        "restore",
+        "--backup",
+        "pki-backup.key",
+        "--ca",
+        "restored",
+        "--pkcs11",
+        "pkcs11:token=certkit-test;object=Restored",
+        "--ca-pass",
+        "env:TOKEN_PIN",
+        "--share",
+        "file:shares/share-1-of-3.txt",
+        "--share",
+        "file:shares/share-2-of-3.txt",
+    ],
+    after_rerun: |env, rerun| {
+        // A restore killed after the import leaves the key on the token under the label: the rerun says so
+        // (another label restores it again from the same shares).
+        if !rerun.status.success() {
+            let err = text(&rerun.stderr);
+            assert!(
+                err.contains("holds a key labelled 'Restored' already")
+                    || (env.path("restored").exists() && err.contains("already holds a CA")),
+                "{err}"
+            );
+        }
+        token_ca_whole_or_absent(env, "restored", "pki/ca.pem", "restore", "after the rerun");
+        // The restored folder keeps its own inventory, which the original's checks do not read.
+        if env.path("restored").exists() {
+            std::fs::remove_dir_all(env.path("restored")).expect("rm");
+        }
+    },
+};
+
 /// A fresh copy of the set-up folder, prepared for one run.
 fn copy_of(template: &Env, scenario: &Scenario) -> Env {
     let env = Env::new();
@@ -759,6 +934,7 @@ fn step_kinds(template: &Env, scenario: &Scenario) -> Vec<(&'static str, HashSet
 fn crash_everywhere(scenario: &Scenario) -> usize {
     let template = Env::new();
     (scenario.setup)(&template);
+    let creates = !template.path("pki").exists();
     let mut points = 0;
     for (step, token_steps) in step_kinds(&template, scenario) {
         for n in 1.. {
@@ -780,20 +956,48 @@ fn crash_everywhere(scenario: &Scenario) -> usize {
             }
             points += 1;
             let point = format!("{} killed before {step} #{n}", scenario.name);
-            check_invariants(&env, &point);
-            same_answers_without_the_index(&env, &point);
-            // The CA key is in ca.key or on the token the folder records: never in neither.
-            let settings: serde_json::Value =
-                serde_json::from_slice(&env.read("pki/ca.json")).expect("ca.json");
-            assert!(
-                env.path("pki/ca.key").exists() || settings["pkcs11"].is_object(),
-                "{point}: the CA key is lost"
-            );
+            // Before a command that makes the CA folder has made it, there is nothing of it to check but the
+            // backup below.
+            if creates && !env.path("pki").exists() {
+            } else {
+                check_invariants(&env, &point);
+                same_answers_without_the_index(&env, &point);
+                // The CA key is in ca.key or on the token the folder records: never in neither; and with
+                // --backup-shares it leaves ca.key (or memory) only once its backup is whole.
+                let settings: serde_json::Value =
+                    serde_json::from_slice(&env.read("pki/ca.json")).expect("ca.json");
+                let in_file = env.path("pki/ca.key").exists();
+                assert!(
+                    in_file || settings["pkcs11"].is_object(),
+                    "{point}: the CA key is lost"
+                );
+                if scenario.args.contains(&"--backup-shares") && !in_file {
+                    assert!(
+                        env.path("pki-backup.key").exists(),
+                        "{point}: the key is on the token without its backup"
+                    );
+                }
+            }
             backup_whole_or_absent(&env, &point);
-            restored_whole_or_absent(&env, &point);
+            if scenario.args.contains(&"--pkcs11") && scenario.args[0] != "move-key" {
+                let (dir, first) = match scenario.args[0] {
+                    "init" => ("pki", "backup"),
+                    _ => ("restored", "restore"),
+                };
+                token_ca_whole_or_absent(&env, dir, &format!("{dir}/ca.pem"), first, &point);
+            } else {
+                restored_whole_or_absent(&env, &point);
+            }
             let rerun = env.run(scenario.bin, scenario.args);
+            eprintln!(
+                "{point}: rerun {:?} {}",
+                rerun.status.code(),
+                text(&rerun.stderr).trim()
+            );
             (scenario.after_rerun)(&env, &rerun);
-            check_invariants(&env, &format!("{point}, after the rerun"));
+            if !creates || env.path("pki").exists() {
+                check_invariants(&env, &format!("{point}, after the rerun"));
+            }
         }
     }
     eprintln!("{}: {points} crash points, each survived", scenario.name);
@@ -853,4 +1057,19 @@ fn restore_survives_a_crash_at_every_step() {
 #[test]
 fn move_key_survives_a_crash_at_every_step() {
     assert!(crash_everywhere(&MOVE_KEY) > 2);
+}
+
+#[test]
+fn move_key_with_a_backup_survives_a_crash_at_every_step() {
+    assert!(crash_everywhere(&MOVE_KEY_BACKUP) > 2);
+}
+
+#[test]
+fn a_token_ca_made_with_a_backup_survives_a_crash_at_every_step() {
+    assert!(crash_everywhere(&INIT_TOKEN_BACKUP) > 2);
+}
+
+#[test]
+fn restore_onto_a_token_survives_a_crash_at_every_step() {
+    assert!(crash_everywhere(&RESTORE_TOKEN) > 2);
 }

@@ -753,3 +753,150 @@ fn move_key_backs_the_key_up_into_shares_before_it_leaves_the_folder() {
     );
     assert_contains(&err, &["on a token already"]);
 }
+
+/// Issues a client certificate `name` from the CA in `dir` (its key opened by `secret`) and checks that openssl
+/// verifies it against the original `pki/ca.pem`.
+fn issues_for_the_original(env: &Env, dir: &str, secret: &str, name: &str) {
+    env.ok(
+        "certkit-issue",
+        &[
+            "client",
+            "--ca",
+            dir,
+            "--cn",
+            name,
+            "--out",
+            name,
+            "--key",
+            "p256",
+            "--ca-pass",
+            secret,
+            "--key-pass",
+            "env:CA_PW",
+        ],
+    );
+    assert_contains(
+        &env.openssl_ok(&["verify", "-CAfile", "pki/ca.pem", &format!("{name}.pem")]),
+        &[&format!("{name}.pem: OK")],
+    );
+}
+
+#[test]
+fn a_token_ca_is_backed_up_as_it_is_made_and_restores_onto_a_token() {
+    let env = Env::new();
+    common::token::softhsm(&env);
+    let init = |dir: &str, label: &str| {
+        env.run(
+            "certkit-ca",
+            &[
+                "init",
+                "--ca",
+                dir,
+                "--cn",
+                "Token CA",
+                "--key",
+                "p256",
+                "--pkcs11",
+                &format!("pkcs11:token=certkit-test;object={label}"),
+                "--ca-pass",
+                "env:TOKEN_PIN",
+                "--backup-shares",
+                "3",
+                "--threshold",
+                "2",
+                "--share-dir",
+                &format!("{dir}-shares"),
+                "--json",
+            ],
+        )
+    };
+    let made = init("pki", "Backed");
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    assert!(made.stderr.is_empty(), "{}", text(&made.stderr));
+    let made: serde_json::Value = serde_json::from_slice(&made.stdout).expect("json");
+    assert_eq!(made["key_location"]["storage"], "pkcs11");
+    assert_eq!(made["key_location"]["origin"], "imported");
+    assert_eq!(made["backup"]["shares"], "2 of 3");
+    assert!(
+        !env.path("pki/ca.key").exists(),
+        "the key never touched the disk"
+    );
+    for file in [
+        "pki-backup.key",
+        "pki-shares/share-1-of-3.txt",
+        "pki-shares/share-2-of-3.txt",
+        "pki-shares/share-3-of-3.txt",
+    ] {
+        let mode = std::fs::metadata(env.path(file))
+            .expect(file)
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{file}");
+    }
+    // The backup is the first record of the CA's trail, and show names the key's kind.
+    let events = env.json("certkit-ca", &["list", "--ca", "pki", "--events", "--json"]);
+    assert_eq!(events[0]["event"], "backup");
+    assert_eq!(events[0]["line"], 1);
+    let shown = env.json("certkit-ca", &["show", "--ca", "pki", "--json"]);
+    assert_eq!(shown["key_location"]["origin"], "imported");
+    assert_contains(
+        &env.ok("certkit-ca", &["show", "--ca", "pki"]),
+        &["key made    made off the token and imported"],
+    );
+    // On the token the key is sensitive and never leaves it.
+    let access = common::token::private_key_access(&env, "Backed");
+    assert!(access.contains(&"sensitive".to_string()), "{access:?}");
+    assert!(!access.contains(&"extractable".to_string()), "{access:?}");
+    issues_for_the_original(&env, "pki", "env:TOKEN_PIN", "alice");
+
+    // Two of the three shares restore the key onto the token under another label: the same CA.
+    let restore = |dir: &str, label: &str| {
+        env.run(
+            "certkit-ca",
+            &[
+                "restore",
+                "--backup",
+                "pki-backup.key",
+                "--ca",
+                dir,
+                "--pkcs11",
+                &format!("pkcs11:token=certkit-test;object={label}"),
+                "--ca-pass",
+                "env:TOKEN_PIN",
+                "--share",
+                "file:pki-shares/share-3-of-3.txt",
+                "--share",
+                "file:pki-shares/share-1-of-3.txt",
+                "--json",
+            ],
+        )
+    };
+    let restored = restore("restored", "Restored");
+    assert!(restored.status.success(), "{}", text(&restored.stderr));
+    let restored: serde_json::Value = serde_json::from_slice(&restored.stdout).expect("json");
+    assert_eq!(restored["thumbprint"], made["thumbprint"]);
+    assert_eq!(restored["key_location"]["origin"], "imported");
+    assert!(!env.path("restored/ca.key").exists());
+    issues_for_the_original(&env, "restored", "env:TOKEN_PIN", "bob");
+    env.ok("certkit-ca", &["audit", "--ca", "restored"]);
+    env.ok("certkit-ca", &["audit", "--ca", "pki"]);
+
+    // A label the token holds already is refused before a share is read or a file written.
+    let again = restore("again", "Restored");
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again.stderr));
+    assert_contains(
+        &text(&again.stderr),
+        &["holds a key labelled 'Restored' already"],
+    );
+    assert!(!env.path("again").exists());
+    // And before the ceremony of an init: no backup, no share, no folder.
+    let taken = init("other", "Backed");
+    assert_eq!(taken.status.code(), Some(2), "{}", text(&taken.stderr));
+    assert_contains(
+        &text(&taken.stderr),
+        &["holds a key labelled 'Backed' already"],
+    );
+    for gone in ["other", "other-backup.key", "other-shares/share-1-of-3.txt"] {
+        assert!(!env.path(gone).exists(), "{gone}");
+    }
+}

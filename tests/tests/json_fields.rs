@@ -360,6 +360,32 @@ fn json_field_names_are_pinned_and_documented() {
             ],
         ),
     );
+    add(
+        "certkit-ca init --pkcs11 --backup-shares",
+        env.json(
+            "certkit-ca",
+            &[
+                "init",
+                "--ca",
+                "token-backed-up",
+                "--cn",
+                "Token CA",
+                "--key",
+                "p256",
+                "--pkcs11",
+                "pkcs11:token=certkit-test;object=InitBackedUp",
+                "--ca-pass",
+                "env:TOKEN_PIN",
+                "--backup-shares",
+                "3",
+                "--threshold",
+                "2",
+                "--share-dir",
+                "init-shares",
+                "--json",
+            ],
+        ),
+    );
 
     let shown = format!("{}\n", lines.join("\n"));
     let golden = format!("{}/golden/json-fields.txt", env!("CARGO_MANIFEST_DIR"));

@@ -61,7 +61,7 @@ fn token_ca_does_everything(key: &str) {
     // Said in one line: a key made on the token has no backup, and how to have one.
     let warned = text(&made.stderr);
     assert_eq!(warned.trim().lines().count(), 1, "{warned}");
-    assert_contains(&warned, &["has no backup", "certkit-ca backup", "move-key"]);
+    assert_contains(&warned, &["has no backup", "--backup-shares"]);
     // And a backup is refused for it.
     let err = env.fails(
         "certkit-ca",
@@ -80,6 +80,7 @@ fn token_ca_does_everything(key: &str) {
     );
     assert_contains(&err, &["on a token and cannot be read out"]);
     assert_eq!(created["key_location"]["storage"], "pkcs11");
+    assert_eq!(created["key_location"]["origin"], "made-on-token");
     assert_eq!(created["key_location"]["token"]["label"], TOKEN);
     assert!(!env.path("pki/ca.key").exists(), "a token CA has no ca.key");
     let settings: serde_json::Value =

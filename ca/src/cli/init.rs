@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use super::shared::{JsonArg, LifetimeArgs, ModuleArg};
-use crate::commands::init::{InitRequest, TokenChoice};
+use super::shared::{BackupSharesArgs, JsonArg, LifetimeArgs, ModuleArg};
+use crate::commands::init::InitRequest;
 use crate::keys::KeyType;
 use crate::secret::SecretSource;
 use crate::store::{self, CaSpec};
@@ -40,6 +40,10 @@ pub struct InitArgs {
     /// Source of the new CA key password (with --pkcs11: the token's user PIN): env:VAR, file:PATH, fd:N or stdin (default: ask, twice for a new password).
     #[arg(long, value_name = "SOURCE")]
     pub ca_pass: Option<SecretSource>,
+    /// A backup of the new key into recovery shares: with --pkcs11 the key is made in memory, backed up, then
+    /// imported into the token (where it can never be read out again).
+    #[command(flatten)]
+    pub backup: BackupSharesArgs,
     /// Output format.
     #[command(flatten)]
     pub json: JsonArg,
@@ -48,15 +52,8 @@ pub struct InitArgs {
 impl InitArgs {
     /// The validated request, every default settled.
     pub fn request(self) -> crate::error::Result<InitRequest> {
-        let token = match (self.pkcs11, self.module.pkcs11_module) {
-            (Some(uri), module) => Some(TokenChoice { uri, module }),
-            (None, Some(_)) => {
-                return Err(crate::error::Error::BadInput(
-                    "--pkcs11-module needs --pkcs11 URI (the token and the key's label)".into(),
-                ));
-            }
-            (None, None) => None,
-        };
+        let token = self.module.token(self.pkcs11)?;
+        let backup = self.backup.plan(&self.ca);
         Ok(InitRequest {
             spec: CaSpec {
                 dir: self.ca,
@@ -67,6 +64,7 @@ impl InitArgs {
                 crl_url: self.crl_url,
             },
             token,
+            backup,
             ca_pass: self.ca_pass,
             format: Format::json_if(self.json.json),
         })

@@ -68,7 +68,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::MoveKey(args) => commands::move_key::run(args.request()),
         Command::Reindex(args) => commands::reindex::run(args.request()),
         Command::Backup(args) => commands::backup::run(args.request()),
-        Command::Restore(args) => commands::restore::run(args.request()),
+        Command::Restore(args) => commands::restore::run(args.request()?),
         Command::Completions(args) => {
             commands::completions::run(args.shell, <Cli as clap::CommandFactory>::command())
         }

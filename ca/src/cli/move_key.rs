@@ -1,13 +1,8 @@
 //! `certkit-ca move-key`.
 
-use super::shared::{CaDirArg, CaKeyArgs, JsonArg};
-use std::path::PathBuf;
-
-use crate::commands::backup::BackupPlan;
+use super::shared::{BackupSharesArgs, CaDirArg, CaKeyArgs, JsonArg};
 use crate::commands::move_key::MoveKeyRequest;
-use crate::custody;
 use crate::secret::SecretSource;
-use crate::slip39::{MAX_SHARES, Scheme};
 use crate::term::Format;
 use crate::token::TokenUri;
 
@@ -26,21 +21,9 @@ pub struct MoveKeyArgs {
     /// Source of the token's user PIN: env:VAR, file:PATH, fd:N or stdin (default: ask).
     #[arg(long, value_name = "SOURCE")]
     pub pin: Option<SecretSource>,
-    /// Back the key up into this many SLIP-39 recovery shares before it moves (as certkit-ca backup does): once
-    /// on the token it can never be read out again.
-    #[arg(long, value_name = "N", requires = "threshold",
-          value_parser = clap::value_parser!(u8).range(2..=i64::from(MAX_SHARES)))]
-    pub backup_shares: Option<u8>,
-    /// How many of the recovery shares restore the key (M, from 2 to N).
-    #[arg(long, value_name = "M", requires = "backup_shares",
-          value_parser = clap::value_parser!(u8).range(2..=i64::from(MAX_SHARES)))]
-    pub threshold: Option<u8>,
-    /// The backup file (default: DIR-backup.key beside the CA folder).
-    #[arg(long, value_name = "FILE", requires = "backup_shares")]
-    pub out: Option<PathBuf>,
-    /// Write the shares to DIR/share-I-of-N.txt instead of showing them on the terminal.
-    #[arg(long, value_name = "DIR", requires = "backup_shares")]
-    pub share_dir: Option<PathBuf>,
+    /// A backup into recovery shares before the key moves.
+    #[command(flatten)]
+    pub backup: BackupSharesArgs,
     /// Output format.
     #[command(flatten)]
     pub json: JsonArg,
@@ -49,18 +32,7 @@ pub struct MoveKeyArgs {
 impl MoveKeyArgs {
     /// The validated request.
     pub fn request(self) -> MoveKeyRequest {
-        let backup = self
-            .backup_shares
-            .zip(self.threshold)
-            .map(|(n, m)| BackupPlan {
-                scheme: Scheme::single(m, n),
-                group_names: Vec::new(),
-                out: self
-                    .out
-                    .clone()
-                    .unwrap_or_else(|| custody::default_path(&self.ca.ca)),
-                share_dir: self.share_dir.clone(),
-            });
+        let backup = self.backup.plan(&self.ca.ca);
         MoveKeyRequest {
             backup,
             ca: self.ca.ca,

@@ -2,10 +2,12 @@
 
 use std::path::PathBuf;
 
-use super::shared::JsonArg;
+use super::shared::{JsonArg, ModuleArg};
 use crate::commands::restore::RestoreRequest;
+use crate::error::Result;
 use crate::secret::SecretSource;
 use crate::term::Format;
+use crate::token::TokenUri;
 
 /// `certkit-ca restore`.
 #[derive(Debug, clap::Args)]
@@ -24,9 +26,17 @@ pub struct RestoreArgs {
     /// (default: ask on the terminal, one at a time).
     #[arg(long, value_name = "SOURCE")]
     pub share: Vec<SecretSource>,
-    /// Source of the restored CA key's new password: env:VAR, file:PATH, fd:N or stdin (default: ask twice).
+    /// Source of the restored CA key's new password (with --pkcs11: the token's user PIN): env:VAR, file:PATH,
+    /// fd:N or stdin (default: ask, twice for a new password).
     #[arg(long, value_name = "SOURCE", conflicts_with = "check")]
     pub ca_pass: Option<SecretSource>,
+    /// Import the restored key into a PKCS#11 token (sensitive, never extractable) instead of ca.key: an RFC 7512
+    /// URI naming the token and the key's label, e.g. pkcs11:token=certkit-ca;object=MyCA.
+    #[arg(long, value_name = "URI", conflicts_with = "check")]
+    pub pkcs11: Option<TokenUri>,
+    /// The token's module.
+    #[command(flatten)]
+    pub module: ModuleArg,
     /// Output format.
     #[command(flatten)]
     pub json: JsonArg,
@@ -34,14 +44,16 @@ pub struct RestoreArgs {
 
 impl RestoreArgs {
     /// The validated request.
-    pub fn request(self) -> RestoreRequest {
-        RestoreRequest {
+    pub fn request(self) -> Result<RestoreRequest> {
+        let token = self.module.token(self.pkcs11)?;
+        Ok(RestoreRequest {
+            token,
             backup: self.backup,
             ca: self.ca,
             check: self.check,
             shares: self.share,
             ca_pass: self.ca_pass,
             format: Format::json_if(self.json.json),
-        }
+        })
     }
 }

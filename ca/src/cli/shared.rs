@@ -57,6 +57,56 @@ pub struct ModuleArg {
     pub pkcs11_module: Option<PathBuf>,
 }
 
+impl ModuleArg {
+    /// The token `--pkcs11 URI` names, with this module; `--pkcs11-module` alone is an error.
+    pub fn token(
+        self,
+        uri: Option<crate::token::TokenUri>,
+    ) -> crate::error::Result<Option<crate::commands::init::TokenChoice>> {
+        match (uri, self.pkcs11_module) {
+            (Some(uri), module) => Ok(Some(crate::commands::init::TokenChoice { uri, module })),
+            (None, Some(_)) => Err(crate::error::Error::BadInput(
+                "--pkcs11-module needs --pkcs11 URI (the token and the key's label)".into(),
+            )),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
+/// `--backup-shares N --threshold M [--out FILE] [--share-dir DIR]`: a backup of the CA key into SLIP-39
+/// recovery shares, made as the key goes where it can never be read out again.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct BackupSharesArgs {
+    /// Back the key up into this many SLIP-39 recovery shares first (as certkit-ca backup does): once on the
+    /// token it can never be read out again.
+    #[arg(long, value_name = "N", requires = "threshold",
+          value_parser = clap::value_parser!(u8).range(2..=i64::from(crate::slip39::MAX_SHARES)))]
+    pub backup_shares: Option<u8>,
+    /// How many of the recovery shares restore the key (M, from 2 to N).
+    #[arg(long, value_name = "M", requires = "backup_shares",
+          value_parser = clap::value_parser!(u8).range(2..=i64::from(crate::slip39::MAX_SHARES)))]
+    pub threshold: Option<u8>,
+    /// The backup file (default: DIR-backup.key beside the CA folder).
+    #[arg(long, value_name = "FILE", requires = "backup_shares")]
+    pub out: Option<PathBuf>,
+    /// Write the shares to DIR/share-I-of-N.txt instead of showing them on the terminal.
+    #[arg(long, value_name = "DIR", requires = "backup_shares")]
+    pub share_dir: Option<PathBuf>,
+}
+
+impl BackupSharesArgs {
+    /// The backup to make for the CA in `ca`, if one was asked for.
+    pub fn plan(self, ca: &std::path::Path) -> Option<crate::commands::backup::BackupPlan> {
+        let (n, m) = self.backup_shares.zip(self.threshold)?;
+        Some(crate::commands::backup::BackupPlan {
+            scheme: crate::slip39::Scheme::single(m, n),
+            group_names: Vec::new(),
+            out: self.out.unwrap_or_else(|| crate::custody::default_path(ca)),
+            share_dir: self.share_dir,
+        })
+    }
+}
+
 /// `--json`.
 #[derive(Clone, Copy, Debug, Default, clap::Args)]
 pub struct JsonArg {

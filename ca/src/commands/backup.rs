@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
+use crate::certinfo::CertInfo;
 use crate::custody::{self, BackupFile, scheme_text};
 use crate::error::{Error, Result};
 use crate::files::{NewFiles, PRIVATE, sha256_hex};
@@ -193,28 +194,50 @@ impl BackupPlan {
                 "the CA key is on a token and cannot be read out to back it up (see docs/custody.md)".into(),
             ));
         };
+        let split = self.split(&ca.cert, key, ca.crl_url.clone())?;
+        // Recorded first: the trail never misses a backup that exists.
+        store.append(lock, std::slice::from_ref(&split.record))?;
+        store.checkpoint(lock, ca)?;
+        Ok(self.hand_out(split)?.0)
+    }
+
+    /// Splits a fresh secret for `key`, the key of `cert`, and encrypts the key under it: the backup to hand
+    /// out, and its record for the inventory.
+    pub fn split(
+        &self,
+        cert: &CertInfo,
+        key: &rcgen::KeyPair,
+        crl_url: Option<String>,
+    ) -> Result<SplitBackup> {
         let der = Zeroizing::new(key.serialize_der());
-        let made = custody::split_key(
-            ca.cert.clone(),
-            &der,
-            self.scheme.clone(),
-            ca.crl_url.clone(),
-        )?;
+        let made = custody::split_key(cert.clone(), &der, self.scheme.clone(), crl_url)?;
         let bytes = made.backup.to_bytes();
         let sha256 = sha256_hex(&bytes);
-        // Recorded first: the trail never misses a backup that exists.
-        store.append(
-            lock,
-            &[Event::Custody(CustodyRecord {
-                action: CustodyAction::Backup,
-                time: made.backup.made,
-                shares: scheme_text(&self.scheme),
-                split: made.backup.split,
-                backup_sha256: sha256.clone(),
-                failure: None,
-            })],
-        )?;
-        store.checkpoint(lock, ca)?;
+        let record = Event::Custody(CustodyRecord {
+            action: CustodyAction::Backup,
+            time: made.backup.made,
+            shares: scheme_text(&self.scheme),
+            split: made.backup.split,
+            backup_sha256: sha256.clone(),
+            failure: None,
+        });
+        Ok(SplitBackup {
+            made,
+            bytes,
+            sha256,
+            record,
+        })
+    }
+
+    /// Shows the shares one custodian at a time or writes their files, then writes the backup file: the
+    /// report, and every file written.
+    pub fn hand_out(&self, split: SplitBackup) -> Result<(BackupReport, Vec<PathBuf>)> {
+        let SplitBackup {
+            made,
+            bytes,
+            sha256,
+            ..
+        } = split;
         let places = places(&self.scheme, &self.group_names);
         let all: Vec<&Share> = made.shares.iter().flatten().collect();
         // The share files first, the backup last: a backup file that exists has all its shares beside it.
@@ -236,16 +259,26 @@ impl BackupPlan {
             shares_term::show_shares(&shown, &format!("the key of {}", made.backup.cert.subject))?;
         }
         files.add(&self.out, bytes, PRIVATE);
-        files.commit()?;
-        Ok(BackupReport {
+        let written = files.commit()?;
+        let report = BackupReport {
             backup: path_text(&self.out),
             sha256,
             thumbprint: made.backup.cert.thumbprint,
             split: made.backup.split,
             shares: scheme_text(&self.scheme),
             share_files,
-        })
+        };
+        Ok((report, written))
     }
+}
+
+/// A key's backup, split and not yet handed out.
+pub struct SplitBackup {
+    made: custody::Split,
+    bytes: Vec<u8>,
+    sha256: String,
+    /// Its record for the CA's inventory.
+    pub record: Event,
 }
 
 /// Makes the backup.

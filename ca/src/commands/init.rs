@@ -6,15 +6,18 @@ use std::path::PathBuf;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use super::backup::{BackupPlan, BackupReport};
+use crate::dates::Validity;
 use crate::error::Result;
 use crate::keys::KeyType;
 use crate::profile;
 use crate::secret::{self, SecretSource, SecretUse};
 use crate::serial::Serial;
-use crate::store::{self, CaSpec, KeyLocation, NewCaKey};
+use crate::signer::CaKey;
+use crate::store::{self, CaSpec, CaStore, KeyLocation, NewCaKey};
 use crate::term::{self, Format, Report, output::path_texts, secrets};
 use crate::thumbprint::Thumbprint;
-use crate::token::{ModuleSearch, TokenUri};
+use crate::token::{self, ModuleSearch, TokenUri};
 
 /// What `certkit-ca init` was asked to do.
 #[derive(Debug)]
@@ -23,6 +26,8 @@ pub struct InitRequest {
     pub spec: CaSpec,
     /// The token to make the key on, if not in `ca.key`.
     pub token: Option<TokenChoice>,
+    /// A backup of the new key into recovery shares (with a token: made before the key goes onto it).
+    pub backup: Option<BackupPlan>,
     /// Where the new CA key password (or the token PIN) comes from (default: ask).
     pub ca_pass: Option<SecretSource>,
     /// How to print the result.
@@ -67,35 +72,58 @@ pub struct InitReport {
     pub config_lines: [String; 2],
     /// Where the CA key is.
     pub key_location: KeyLocation,
+    /// The backup made (with --backup-shares).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup: Option<BackupReport>,
     #[serde(skip)]
     dir: PathBuf,
 }
 
 /// Creates the CA; asks for the password only once everything else has been checked.
 pub fn run(req: InitRequest) -> Result<()> {
-    req.spec.validate()?;
-    let created = match &req.token {
+    let validity = req.spec.validate()?;
+    if let Some(plan) = &req.backup {
+        plan.check()?;
+    }
+    let (created, backup) = match &req.token {
         None => {
             let password = secrets::obtain(req.ca_pass.as_ref(), secret::CA_PASS, SecretUse::New)?;
-            store::init(
+            let created = store::init(
                 &req.spec,
                 &NewCaKey::File(&password),
                 &mut term::waiting_for_lock,
-            )?
+            )?;
+            let backup = match &req.backup {
+                Some(plan) => {
+                    let ca = CaStore::open(&req.spec.dir)?;
+                    let lock = term::lock(&ca)?;
+                    Some(plan.make(&ca, &lock, &ca.unlock(&password)?)?)
+                }
+                None => None,
+            };
+            (created, backup)
         }
         Some(choice) => {
             let pin = secrets::obtain(req.ca_pass.as_ref(), secret::CA_PIN, SecretUse::Existing)?;
             let search = ModuleSearch::new(choice.module.as_deref(), None);
-            let key = NewCaKey::Token {
+            let home = NewCaKey::Token {
                 search: &search,
                 uri: &choice.uri,
                 pin: &pin,
             };
-            let created = store::init(&req.spec, &key, &mut term::waiting_for_lock)?;
-            term::warn(
-                "the CA key was made on the token and cannot be read out, so it has no backup: if the token is lost, so is the CA. To keep M-of-N recovery shares, make the key in ca.key, back it up (certkit-ca backup), then move-key it onto the token (docs/custody.md)",
-            );
-            created
+            match &req.backup {
+                Some(plan) => {
+                    let (created, backup) = backed_up_on_token(&req.spec, validity, plan, &home)?;
+                    (created, Some(backup))
+                }
+                None => {
+                    let created = store::init(&req.spec, &home, &mut term::waiting_for_lock)?;
+                    term::warn(
+                        "the CA key was made on the token and cannot be read out, so it has no backup: if the token is lost, so is the CA. To keep M-of-N recovery shares, make it with --backup-shares N --threshold M (docs/custody.md)",
+                    );
+                    (created, None)
+                }
+            }
         }
     };
     let cert = created.cert;
@@ -112,9 +140,49 @@ pub fn run(req: InitRequest) -> Result<()> {
         crl_url: req.spec.crl_url.clone(),
         files: path_texts(&created.files),
         key_location: created.key,
+        backup,
         dir: req.spec.dir.clone(),
     };
     term::render(&report, req.format)
+}
+
+/// A token CA whose key is made in memory, backed up into recovery shares (shown or written, the backup file
+/// last), then imported into the token as sensitive; the copy in memory is dropped (and wiped) after. The token
+/// is checked before the ceremony: reachable, the PIN right, the label free. If the CA cannot be made after the
+/// shares were handed out, the backup and share files are removed again (they would restore a CA that does not
+/// exist).
+fn backed_up_on_token(
+    spec: &CaSpec,
+    validity: Validity,
+    plan: &BackupPlan,
+    home: &NewCaKey<'_>,
+) -> Result<(store::Created, BackupReport)> {
+    if let NewCaKey::Token { search, uri, pin } = home {
+        token::open(search, uri)?.login(pin)?.check_free(uri)?;
+    }
+    let signer = CaKey::File(spec.key.generate()?);
+    let cert = store::self_signed_ca(spec, validity, &signer)?;
+    let CaKey::File(key) = signer else {
+        return Err(crate::Error::Bug("a key made in memory is not in memory"));
+    };
+    let split = plan.split(&cert, &key, spec.crl_url.clone())?;
+    let record = split.record.clone();
+    let (report, written) = plan.hand_out(split)?;
+    match store::restore(
+        &spec.dir,
+        &cert,
+        key,
+        home,
+        spec.crl_url.clone(),
+        &[record],
+        &mut term::waiting_for_lock,
+    ) {
+        Ok(created) => Ok((created, report)),
+        Err(e) => {
+            crate::files::remove_all(&written);
+            Err(e)
+        }
+    }
 }
 
 impl Report for InitReport {
@@ -143,7 +211,33 @@ impl Report for InitReport {
             writeln!(out, "{line}")?;
         }
         writeln!(out)?;
+        if let Some(backup) = &self.backup {
+            writeln!(
+                out,
+                "  backup      {} (split {}, {} shares restore it)",
+                backup.backup, backup.split, backup.shares
+            )?;
+            for file in &backup.share_files {
+                writeln!(out, "  share       {file}")?;
+            }
+            writeln!(out)?;
+        }
         match (&self.key_location.token, &self.key_location.uri) {
+            (Some(token), Some(uri)) if self.backup.is_some() => writeln!(
+                out,
+                "The CA key was imported into the token '{}' (serial {}) as {uri}: it cannot be copied off it, and {} with its shares restores it (certkit-ca restore). Run a drill now: certkit-ca restore --backup {} --check --ca {}",
+                token.label,
+                token.serial,
+                self.backup
+                    .as_ref()
+                    .map(|b| b.backup.as_str())
+                    .unwrap_or(""),
+                self.backup
+                    .as_ref()
+                    .map(|b| b.backup.as_str())
+                    .unwrap_or(""),
+                self.dir.display()
+            ),
             (Some(token), Some(uri)) => {
                 writeln!(
                     out,

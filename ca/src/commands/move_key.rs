@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::backup::{BackupPlan, BackupReport};
 use crate::error::Result;
 use crate::secret::{self, SecretSource, SecretUse};
-use crate::store::{CaStore, KeyLocation};
+use crate::store::{CA_KEY, CaStore, KeyLocation};
 use crate::term::{self, Format, Report, output::path_text, secrets::Passwords};
 use crate::thumbprint::Thumbprint;
 use crate::token::{ModuleSearch, TokenUri};
@@ -52,15 +52,35 @@ pub struct MoveKeyReport {
 pub fn run(req: MoveKeyRequest) -> Result<()> {
     let ca = CaStore::open(&req.ca)?;
     let moving = ca.settings()?.pkcs11.is_none();
-    if let Some(plan) = &req.backup {
-        if !moving {
+    // A move that stopped after the token was recorded and before ca.key was removed is finished by a rerun.
+    let interrupted = !moving && ca.path(CA_KEY).exists();
+    let plan = match &req.backup {
+        Some(plan) if moving => {
+            plan.check()?;
+            Some(plan)
+        }
+        // The backup is made before the key goes onto the token, and its file written last: it is whole.
+        Some(plan) if interrupted && plan.out.exists() => {
+            term::warn(&format!(
+                "an earlier move-key made the backup {} and stopped before it removed ca.key; finishing that move (no second backup)",
+                plan.out.display()
+            ));
+            None
+        }
+        Some(_) if interrupted => {
+            return Err(crate::Error::BadInput(format!(
+                "an earlier move-key put the key of the CA in {} on the token without a backup and stopped before it removed ca.key; run move-key again without --backup-shares to finish it",
+                req.ca.display()
+            )));
+        }
+        Some(_) => {
             return Err(crate::Error::BadInput(format!(
                 "the key of the CA in {} is on a token already and cannot be read out to back it up",
                 req.ca.display()
             )));
         }
-        plan.check()?;
-    }
+        None => None,
+    };
     let mut wanted = vec![(secret::PIN, req.pin.as_ref())];
     if moving {
         wanted.push((secret::CA_PASS, req.ca_pass.as_ref()));
@@ -76,7 +96,7 @@ pub fn run(req: MoveKeyRequest) -> Result<()> {
     let lock = term::lock(&ca)?;
     let search = ModuleSearch::new(req.module.as_deref(), None);
     // The backup first: once the key is on the token it can never be read out again.
-    let backup = match (&req.backup, &password) {
+    let backup = match (plan, &password) {
         (Some(plan), Some(password)) => Some(plan.make(&ca, &lock, &ca.unlock(password)?)?),
         _ => None,
     };

@@ -11,9 +11,12 @@ use crate::error::{Error, Result};
 use crate::files::sha256_hex;
 use crate::secret::{self, SecretReader, SecretSource, SecretUse};
 use crate::store::records::{CustodyAction, CustodyRecord, Event};
-use crate::store::{self, check_can_init};
+use crate::store::{self, KeyLocation, NewCaKey, check_can_init};
 use crate::term::{self, Format, Report, custody as shares_term, output::path_text, secrets};
 use crate::thumbprint::Thumbprint;
+use crate::token::{self, ModuleSearch};
+
+use super::init::TokenChoice;
 
 /// What `certkit-ca restore` was asked to do.
 #[derive(Debug)]
@@ -26,8 +29,10 @@ pub struct RestoreRequest {
     pub check: bool,
     /// Where the shares come from (none: asked on the terminal).
     pub shares: Vec<SecretSource>,
-    /// The new CA key password's source.
+    /// The new CA key password's source (with `token`: the token's user PIN).
     pub ca_pass: Option<SecretSource>,
+    /// A token to import the key into instead of `ca.key`.
+    pub token: Option<TokenChoice>,
     /// How to print the result.
     pub format: Format,
 }
@@ -47,6 +52,9 @@ pub struct RestoreReport {
     pub result: &'static str,
     /// The new CA folder (restore), or the CA whose inventory records the drill.
     pub ca: Option<String>,
+    /// Where the restored CA key is (restore only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_location: Option<KeyLocation>,
 }
 
 /// Restores, or runs the drill.
@@ -83,14 +91,22 @@ pub fn run(req: RestoreRequest) -> Result<()> {
             ));
         }
     };
-    let password = if req.check {
-        None
-    } else {
-        Some(secrets::obtain(
+    let secret = match (&req.token, req.check) {
+        (_, true) => None,
+        (None, false) => Some(secrets::obtain(
             req.ca_pass.as_ref(),
             secret::CA_PASS,
             SecretUse::New,
-        )?)
+        )?),
+        (Some(choice), false) => {
+            let pin = secrets::obtain(req.ca_pass.as_ref(), secret::CA_PIN, SecretUse::Existing)?;
+            // The token is checked before any custodian types a share: reachable, the PIN right, the label free.
+            let search = ModuleSearch::new(choice.module.as_deref(), None);
+            token::open(&search, &choice.uri)?
+                .login(&pin)?
+                .check_free(&choice.uri)?;
+            Some(pin)
+        }
     };
     let mut pile = SharePile::new(backup.split);
     let opened = gather(&req, &backup, &mut pile).and_then(|()| {
@@ -128,6 +144,7 @@ pub fn run(req: RestoreRequest) -> Result<()> {
                 shares_used: pile.len(),
                 result: "drill passed",
                 ca: req.ca.as_deref().map(path_text),
+                key_location: None,
             },
             req.format,
         );
@@ -137,12 +154,24 @@ pub fn run(req: RestoreRequest) -> Result<()> {
         .ca
         .clone()
         .ok_or(Error::Bug("restore without a folder"))?;
-    let password = password.ok_or(Error::Bug("restore without a password"))?;
-    store::restore(
+    let secret = secret.ok_or(Error::Bug("restore without a password"))?;
+    let search = req
+        .token
+        .as_ref()
+        .map(|choice| ModuleSearch::new(choice.module.as_deref(), None));
+    let home = match (&req.token, &search) {
+        (Some(choice), Some(search)) => NewCaKey::Token {
+            search,
+            uri: &choice.uri,
+            pin: &secret,
+        },
+        _ => NewCaKey::File(&secret),
+    };
+    let created = store::restore(
         &dir,
         &backup.cert,
         key,
-        &password,
+        &home,
         backup.crl_url.clone(),
         &[Event::Custody(record(CustodyAction::Restore, None))],
         &mut term::waiting_for_lock,
@@ -155,6 +184,7 @@ pub fn run(req: RestoreRequest) -> Result<()> {
             shares_used: pile.len(),
             result: "restored",
             ca: Some(path_text(&dir)),
+            key_location: Some(created.key),
         },
         req.format,
     )
@@ -197,6 +227,9 @@ impl Report for RestoreReport {
                 self.backup,
                 self.ca.as_deref().unwrap_or("")
             )?;
+            if let Some(location) = &self.key_location {
+                super::show::write_key_location(out, location)?;
+            }
         } else {
             writeln!(
                 out,

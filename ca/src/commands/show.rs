@@ -11,8 +11,8 @@ use crate::error::Result;
 use crate::keys::KeyType;
 use crate::profile;
 use crate::serial::Serial;
-use crate::store::KeyLocation;
 use crate::store::records::CustodyAction;
+use crate::store::{KeyLocation, KeyOrigin};
 use crate::term::{self, Format, Report, output::path_text};
 use crate::thumbprint::Thumbprint;
 
@@ -143,6 +143,16 @@ pub fn write_key_location(out: &mut dyn Write, key: &KeyLocation) -> io::Result<
     }
     if let Some(uri) = &key.uri {
         writeln!(out, "  key on      token, {uri}")?;
+        let origin = match key.origin {
+            Some(KeyOrigin::MadeOnToken) => {
+                "made on the token: it never left it, so it has no backup"
+            }
+            Some(KeyOrigin::Imported) => {
+                "made off the token and imported: its backups are the custody records (list --events)"
+            }
+            None => "not recorded (the CA was made before certkit recorded it)",
+        };
+        writeln!(out, "  key made    {origin}")?;
     }
     if let Some(token) = &key.token {
         writeln!(

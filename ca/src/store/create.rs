@@ -11,7 +11,7 @@ use super::checkpoint::{CHECKPOINT, Checkpoint, Coverage, CoveredState};
 use super::folder::lock_dir;
 use super::inventory;
 use super::layout::*;
-use super::settings::{CaSettings, KeyLocation, TokenRecord};
+use super::settings::{CaSettings, KeyLocation, KeyOrigin, TokenRecord};
 use crate::certinfo::CertInfo;
 use crate::dates::{Lifetime, Validity};
 use crate::error::{Error, Result};
@@ -137,46 +137,80 @@ fn in_new_folder(
 }
 
 /// Makes a CA folder in `dir` (which must not hold a CA) for an existing CA certificate and its key (restored
-/// from a backup): the key encrypted in `ca.key` under `password`, a first checkpoint the key signs, and an
-/// inventory that starts with `events`. All or nothing, as `init`: the folder appears complete, with its
-/// first records, or not at all.
+/// from a backup, or made in memory to be backed up before it goes onto a token): the key encrypted in `ca.key`
+/// under a password, or imported into a token as sensitive and never extractable; a first checkpoint the key
+/// signs, and an inventory that starts with `events`. All or nothing, as `init`: the folder appears complete,
+/// with its first records, or not at all (a token key imported here is destroyed again if anything after it
+/// fails).
 pub fn restore(
     dir: &Path,
     cert: &CertInfo,
     key: rcgen::KeyPair,
-    password: &Secret,
+    home: &NewCaKey<'_>,
     crl_url: Option<String>,
     events: &[super::records::Event],
     wait: &mut dyn FnMut(&Path),
 ) -> Result<Created> {
     check_can_init(dir)?;
     let key_type = KeyType::of_spki_der(&cert.spki_der)?;
-    let pem = keys::encrypt_pem(&key, password)?;
-    let key = CaKey::File(key);
-    let settings = CaSettings {
-        crl_url,
-        pkcs11: None,
-    };
+    let mut key = Some(key);
     in_new_folder(dir, wait, &mut |work, wait| {
         let _lock = lock_dir(work, wait)?;
         check_can_init(work)?;
-        let created = write_folder(
-            dir,
-            work,
-            cert.clone(),
-            &key,
-            key_type,
-            Some(pem.clone()),
-            &settings,
-            KeyLocation::file(dir.join(CA_KEY)),
-        )?;
-        inventory::append(
-            &work.join(INVENTORY),
-            events,
-            &inventory::ca_binding(&cert.der),
-        )?;
-        place_if_staged(work, dir)?;
-        Ok(created)
+        let key = key
+            .take()
+            .ok_or(Error::Bug("a restored key placed twice"))?;
+        let (placed, key_file, pkcs11, location) = match home {
+            NewCaKey::File(password) => {
+                let pem = keys::encrypt_pem(&key, password)?;
+                let location = KeyLocation::file(dir.join(CA_KEY));
+                (CaKey::File(key), Some(pem), None, location)
+            }
+            NewCaKey::Token { search, uri, pin } => {
+                let token = token::open(search, uri)?;
+                let pkcs8 = zeroize::Zeroizing::new(key.serialize_der());
+                let (token_key, uri) = token.login(pin)?.import(uri, &pkcs8, cert)?;
+                let record = TokenRecord {
+                    uri: uri.to_string(),
+                    module: Some(token.module.clone()),
+                    origin: Some(KeyOrigin::Imported),
+                };
+                let location = KeyLocation::token(&record, &token);
+                (CaKey::Token(token_key), None, Some(record), location)
+            }
+        };
+        let result = (|| {
+            if let CaKey::Token(token_key) = &placed {
+                token_key.check_belongs_to(cert)?;
+            }
+            let settings = CaSettings {
+                crl_url: crl_url.clone(),
+                pkcs11: pkcs11.clone(),
+            };
+            let created = write_folder(
+                dir,
+                work,
+                cert.clone(),
+                &placed,
+                key_type,
+                key_file.clone(),
+                &settings,
+                location.clone(),
+            )?;
+            inventory::append(
+                &work.join(INVENTORY),
+                events,
+                &inventory::ca_binding(&cert.der),
+            )?;
+            place_if_staged(work, dir)?;
+            Ok(created)
+        })();
+        if result.is_err()
+            && let CaKey::Token(token_key) = placed
+        {
+            token_key.destroy();
+        }
+        result
     })
 }
 
@@ -208,8 +242,9 @@ fn init_in(
             let record = TokenRecord {
                 uri: uri.to_string(),
                 module: Some(token.module.clone()),
+                origin: Some(KeyOrigin::MadeOnToken),
             };
-            let location = KeyLocation::token(record.uri.clone(), &token);
+            let location = KeyLocation::token(&record, &token);
             (CaKey::Token(key), None, Some((record, uri)), location)
         }
     };
@@ -267,19 +302,7 @@ fn init_files(
     location: KeyLocation,
 ) -> Result<Created> {
     let dir = &spec.dir;
-    let mut params = CertificateParams::default();
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, spec.cn.as_str());
-    params.distinguished_name = dn;
-    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(spec.pathlen));
-    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    params.serial_number = Some(Serial::random()?.to_rcgen());
-    params.not_before = validity.not_before;
-    params.not_after = validity.not_after;
-    let cert = params
-        .self_signed(key)
-        .map_err(|e| key.explain(e, "self-signing the CA certificate"))?;
-    let info = CertInfo::from_der(cert.der(), &dir.join(CA_CER))?;
+    let info = self_signed_ca(spec, validity, key)?;
     let record = match (key, pkcs11) {
         (CaKey::Token(token_key), Some((record, uri))) => {
             // The certificate goes on the token beside its key, as smart-card tools expect.
@@ -295,6 +318,23 @@ fn init_files(
     write_folder(
         dir, work, info, key, spec.key, key_file, &settings, location,
     )
+}
+
+/// The self-signed certificate of the CA `spec` describes, signed by `key`.
+pub fn self_signed_ca(spec: &CaSpec, validity: Validity, key: &CaKey) -> Result<CertInfo> {
+    let mut params = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, spec.cn.as_str());
+    params.distinguished_name = dn;
+    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(spec.pathlen));
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    params.serial_number = Some(Serial::random()?.to_rcgen());
+    params.not_before = validity.not_before;
+    params.not_after = validity.not_after;
+    let cert = params
+        .self_signed(key)
+        .map_err(|e| key.explain(e, "self-signing the CA certificate"))?;
+    CertInfo::from_der(cert.der(), &spec.dir.join(CA_CER))
 }
 
 /// Signs the first checkpoint with `key` and writes the folder's files for the CA certificate `info`.

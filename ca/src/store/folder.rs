@@ -418,7 +418,7 @@ impl CaStore {
         };
         let uri = record.uri(&self.path(CA_SETTINGS))?;
         match token::open(&self.module_search(record.module.as_deref()), &uri) {
-            Ok(token) => Ok(KeyLocation::token(record.uri, &token)),
+            Ok(token) => Ok(KeyLocation::token(&record, &token)),
             Err(e) => Ok(KeyLocation {
                 storage: "pkcs11",
                 file: None,
@@ -427,6 +427,7 @@ impl CaStore {
                 module_origin: None,
                 token: None,
                 problem: Some(e.to_string()),
+                origin: record.origin,
             }),
         }
     }

@@ -22,14 +22,14 @@ pub mod records;
 mod reindex;
 mod settings;
 
-pub use create::{CaSpec, Created, NewCaKey, check_can_init, init, restore};
+pub use create::{CaSpec, Created, NewCaKey, check_can_init, init, restore, self_signed_ca};
 pub use deliver::{Delivery, Leftovers, OutputFile};
 pub use folder::{CaStore, StoreLock, on_index_rebuilt};
 pub use layout::*;
 pub use move_key::MovedKey;
 pub use reconcile::{Repairs, UntrueRecord};
 pub use reindex::Reindexed;
-pub use settings::{CaSettings, KeyLocation, TokenRecord};
+pub use settings::{CaSettings, KeyLocation, KeyOrigin, TokenRecord};
 
 /// Default path length: makecert's `-h 1` allowed one intermediate below the CA; certkit keeps that default
 /// for parity with the guide.

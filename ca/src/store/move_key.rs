@@ -6,7 +6,7 @@ use rcgen::PublicKeyData;
 
 use super::folder::{CaStore, StoreLock};
 use super::layout::{CA_KEY, CA_PEM, CA_SETTINGS};
-use super::settings::{KeyLocation, TokenRecord};
+use super::settings::{KeyLocation, KeyOrigin, TokenRecord};
 use crate::error::{Error, Result};
 use crate::files;
 use crate::keys;
@@ -67,7 +67,7 @@ impl CaStore {
             token.login(pin)?.existing(&recorded, &cert)?;
             remove_key_file(&key_path)?;
             return Ok(MovedKey {
-                key: KeyLocation::token(record.uri.clone(), &token),
+                key: KeyLocation::token(record, &token),
                 removed: key_path,
                 thumbprint: cert.thumbprint,
             });
@@ -96,10 +96,12 @@ impl CaStore {
             (key, uri)
         };
         drop(file_key);
-        settings.pkcs11 = Some(TokenRecord {
+        let record = TokenRecord {
             uri: uri.to_string(),
             module: Some(token.module.clone()),
-        });
+            origin: Some(KeyOrigin::Imported),
+        };
+        settings.pkcs11 = Some(record.clone());
         // The token key itself signs the settings that name it.
         let signing = SigningCa::new(
             cert.clone(),
@@ -112,7 +114,7 @@ impl CaStore {
         drop(signing);
         remove_key_file(&key_path)?;
         Ok(MovedKey {
-            key: KeyLocation::token(uri.to_string(), &token),
+            key: KeyLocation::token(&record, &token),
             removed: key_path,
             thumbprint: cert.thumbprint,
         })

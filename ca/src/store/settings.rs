@@ -28,6 +28,20 @@ pub struct TokenRecord {
     /// The module used at init or move-key, tried before the well-known places.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub module: Option<PathBuf>,
+    /// Whether the key was made on the token or imported into it (not recorded before certkit 0.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<KeyOrigin>,
+}
+
+/// How a token key came to be there, which decides whether it can have a backup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyOrigin {
+    /// Made on the token (`init --pkcs11`): it never left it, so it has no backup.
+    MadeOnToken,
+    /// Made elsewhere and imported (`move-key`, `init --pkcs11 --backup-shares`, `restore --pkcs11`): a backup
+    /// may have been made before (the inventory's custody records say).
+    Imported,
 }
 
 impl TokenRecord {
@@ -56,6 +70,8 @@ pub struct KeyLocation {
     pub token: Option<TokenInfo>,
     /// Why the token could not be found, when it could not.
     pub problem: Option<String>,
+    /// For a token key: made on the token (`made-on-token`) or imported (`imported`), when recorded.
+    pub origin: Option<KeyOrigin>,
 }
 
 impl KeyLocation {
@@ -69,15 +85,17 @@ impl KeyLocation {
             module_origin: None,
             token: None,
             problem: None,
+            origin: None,
         }
     }
 
-    /// A key on `token`, recorded with `uri`.
-    pub fn token(uri: String, token: &token::Token) -> Self {
+    /// A key on `token`, as `record` names it.
+    pub fn token(record: &TokenRecord, token: &token::Token) -> Self {
         KeyLocation {
             storage: "pkcs11",
             file: None,
-            uri: Some(uri),
+            uri: Some(record.uri.clone()),
+            origin: record.origin,
             module: Some(token.module.clone()),
             module_origin: Some(token.origin),
             token: Some(token.info.clone()),
