@@ -10,5 +10,5 @@
 mod rows;
 mod run;
 
-pub use rows::{BatchRow, parse_rows, read_rows, slug};
+pub use rows::{BatchRow, BatchRows, parse_rows, read_rows, slug};
 pub use run::{BatchJob, CertSummary, KeyProtection, PfxPasswords, RowOutcome, RowStatus, run};

@@ -1,7 +1,7 @@
 //! The batch file: a CSV with a `cn` column (and optionally `email` and `out`), checked whole before any key is
 //! made.
 
-use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::path::Path;
 
 use certkit_ca::naming::check_cn;
@@ -22,6 +22,112 @@ pub struct BatchRow {
     pub out: String,
 }
 
+/// The rows of a batch file, packed: one string holds every row's fields one after the other, so that a row
+/// costs its text and 24 bytes, however many rows the file has (a `Vec` of rows cost ten times that).
+#[derive(Debug, Default)]
+pub struct BatchRows {
+    text: String,
+    rows: Vec<Packed>,
+}
+
+/// Where one row's fields are in [`BatchRows::text`]: CN, e-mail (empty for none) and output name, in turn.
+#[derive(Clone, Copy, Debug)]
+struct Packed {
+    line: u64,
+    start: usize,
+    cn: u16,
+    email: u16,
+    out: u16,
+}
+
+impl BatchRows {
+    /// How many rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Row `index` (from 0).
+    pub fn get(&self, index: usize) -> Option<BatchRow> {
+        let packed = self.rows.get(index)?;
+        let (cn, email, out) = self.fields(packed);
+        Some(BatchRow {
+            line: packed.line,
+            cn: cn.to_string(),
+            email: (!email.is_empty()).then(|| email.to_string()),
+            out: out.to_string(),
+        })
+    }
+
+    /// Every row, in file order.
+    pub fn iter(&self) -> impl Iterator<Item = BatchRow> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+
+    fn fields(&self, packed: &Packed) -> (&str, &str, &str) {
+        let cn_end = packed.start + usize::from(packed.cn);
+        let email_end = cn_end + usize::from(packed.email);
+        let out_end = email_end + usize::from(packed.out);
+        (
+            &self.text[packed.start..cn_end],
+            &self.text[cn_end..email_end],
+            &self.text[email_end..out_end],
+        )
+    }
+
+    /// Adds a row whose fields were checked; None when a field is too long to pack (more than 65,535 bytes).
+    fn push(&mut self, line: u64, cn: &str, email: Option<&str>, out: &str) -> Option<()> {
+        let email = email.unwrap_or("");
+        let packed = Packed {
+            line,
+            start: self.text.len(),
+            cn: u16::try_from(cn.len()).ok()?,
+            email: u16::try_from(email.len()).ok()?,
+            out: u16::try_from(out.len()).ok()?,
+        };
+        self.text.push_str(cn);
+        self.text.push_str(email);
+        self.text.push_str(out);
+        self.rows.push(packed);
+        Some(())
+    }
+
+    /// The first row (in file order) whose `key` a row before it has too, and the line of that earlier row. Keys are compared through a keyed hash, sorted (16 bytes a row, and only while it runs); rows
+    /// whose hashes meet are compared by their keys, so a collision never makes a false duplicate.
+    fn first_duplicate(&self, key: impl Fn(&str, &str) -> String) -> Option<(BatchRow, u64)> {
+        let hasher = std::collections::hash_map::RandomState::new();
+        let key_of = |i: usize| {
+            let (cn, _, out) = self.fields(&self.rows[i]);
+            key(cn, out)
+        };
+        let mut hashes: Vec<(u64, usize)> = Vec::with_capacity(self.rows.len());
+        hashes.extend((0..self.rows.len()).map(|i| {
+            let key = key_of(i);
+            (hasher.hash_one(key.as_str()), i)
+        }));
+        hashes.sort_unstable();
+        let mut found: Option<(usize, usize)> = None;
+        for group in hashes.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
+            for (j, &(_, later)) in group.iter().enumerate().skip(1) {
+                if found.is_some_and(|(second, _)| second <= later) {
+                    break;
+                }
+                let key = key_of(later);
+                if let Some(&(_, first)) = group[..j].iter().find(|(_, i)| key_of(*i) == key) {
+                    found = Some((later, first));
+                    break;
+                }
+            }
+        }
+        let (second, first) = found?;
+        Some((self.get(second)?, self.rows[first].line))
+    }
+}
+
 /// A file-name-safe form of a common name: lower case, runs of other characters become one hyphen.
 pub fn slug(cn: &str) -> String {
     let mut out = String::new();
@@ -36,7 +142,7 @@ pub fn slug(cn: &str) -> String {
 }
 
 /// Reads and checks the whole batch file before any key is made.
-pub fn read_rows(path: &Path) -> Result<Vec<BatchRow>> {
+pub fn read_rows(path: &Path) -> Result<BatchRows> {
     parse_rows(&certkit_ca::files::read(path)?, path)
 }
 
@@ -57,7 +163,7 @@ fn csv_problem(e: &csv::Error) -> String {
 
 /// Checks a whole batch file: header with `cn` (and optionally `email`, `out`), no empty or duplicate CN,
 /// valid e-mail addresses, safe output names. `path` names the file in errors.
-pub fn parse_rows(bytes: &[u8], path: &Path) -> Result<Vec<BatchRow>> {
+pub fn parse_rows(bytes: &[u8], path: &Path) -> Result<BatchRows> {
     let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
     // Line numbers are counted here from byte offsets: after a CRLF line end (Excel writes them) the csv
     // crate puts a record's start on the LF before it, and counts one line short. Records come in order, so the
@@ -101,9 +207,7 @@ pub fn parse_rows(bytes: &[u8], path: &Path) -> Result<Vec<BatchRow>> {
         )
     })?;
     let (email_col, out_col) = (column("email"), column("out"));
-    let mut rows: Vec<BatchRow> = Vec::new();
-    let mut seen_cn: HashMap<String, u64> = HashMap::new();
-    let mut seen_out: HashMap<String, u64> = HashMap::new();
+    let mut rows = BatchRows::default();
     for record in reader.records() {
         let record = record.map_err(|e| bad(line_at(e.position()), csv_problem(&e)))?;
         let line = line_at(record.position());
@@ -115,12 +219,6 @@ pub fn parse_rows(bytes: &[u8], path: &Path) -> Result<Vec<BatchRow>> {
             return Err(bad(line, "the CN is empty".into()));
         }
         check_cn(&cn).map_err(|e| bad(line, e.to_string()))?;
-        if let Some(first) = seen_cn.insert(cn.to_lowercase(), line) {
-            return Err(bad(
-                line,
-                format!("the CN '{cn}' already appears on line {first}"),
-            ));
-        }
         let email = email_col
             .and_then(|c| record.get(c))
             .filter(|e| !e.is_empty())
@@ -148,21 +246,23 @@ pub fn parse_rows(bytes: &[u8], path: &Path) -> Result<Vec<BatchRow>> {
                 ),
             ));
         }
-        if let Some(first) = seen_out.insert(out.clone(), line) {
-            return Err(bad(
-                line,
-                format!("the output name '{out}' is also used on line {first}"),
-            ));
-        }
-        rows.push(BatchRow {
-            line,
-            cn,
-            email,
-            out,
-        });
+        rows.push(line, &cn, email.as_deref(), &out)
+            .ok_or_else(|| bad(line, "a field is longer than 65,535 bytes".into()))?;
     }
     if rows.is_empty() {
         return Err(Error::malformed(path, "no rows below the header"));
+    }
+    if let Some((row, first)) = rows.first_duplicate(|cn, _| cn.to_lowercase()) {
+        return Err(bad(
+            row.line,
+            format!("the CN '{}' already appears on line {first}", row.cn),
+        ));
+    }
+    if let Some((row, first)) = rows.first_duplicate(|_, out| out.to_string()) {
+        return Err(bad(
+            row.line,
+            format!("the output name '{}' is also used on line {first}", row.out),
+        ));
     }
     Ok(rows)
 }
@@ -172,7 +272,7 @@ mod tests {
     use super::*;
 
     fn rows(text: &str) -> Result<Vec<BatchRow>> {
-        parse_rows(text.as_bytes(), Path::new("people.csv"))
+        parse_rows(text.as_bytes(), Path::new("people.csv")).map(|rows| rows.iter().collect())
     }
 
     #[test]
@@ -199,6 +299,32 @@ mod tests {
         assert_eq!(parsed.len(), 300_000);
         assert_eq!(parsed[299_999].line, 300_001);
         assert_eq!(parsed[1].line, 3);
+    }
+
+    /// Duplicates are found after the rows are packed: the first repeated row in file order is named, with the
+    /// row it repeats, however far apart they are.
+    #[test]
+    fn the_first_repeated_row_is_named_with_the_row_it_repeats() {
+        let err = rows("cn\nA\nB\nb\na\n").expect_err("duplicate").to_string();
+        assert!(
+            err.contains("line 4") && err.contains("'b'") && err.contains("line 3"),
+            "{err}"
+        );
+        let mut text = String::from("cn,out\n");
+        for i in 0..50_000 {
+            text.push_str(&format!("person {i},p{i}\n"));
+        }
+        text.push_str("Person 17,other\n");
+        let err = rows(&text).expect_err("duplicate").to_string();
+        assert!(
+            err.contains("line 50002") && err.contains("line 19"),
+            "{err}"
+        );
+        text.push_str("x,p40000\n");
+        let err = rows(&text.replace("Person 17,other", "someone,else"))
+            .expect_err("duplicate out")
+            .to_string();
+        assert!(err.contains("'p40000' is also used on line 40002"), "{err}");
     }
 
     #[test]

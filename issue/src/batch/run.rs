@@ -13,7 +13,7 @@ use certkit_ca::store::StoreLock;
 use certkit_ca::store::inventory::Status;
 use certkit_ca::{CaStore, CertInfo, Error, KeyType, Profile, Result, Secret, Serial, Thumbprint};
 
-use super::rows::BatchRow;
+use super::rows::{BatchRow, BatchRows};
 use crate::engine::{Engine, Order, PfxOutput, Signer, SubjectKey};
 use crate::leaf::LeafSpec;
 use crate::outputs::OutputPlan;
@@ -117,7 +117,7 @@ pub struct RowOutcome {
 /// Everything a batch run needs.
 pub struct BatchJob {
     /// Rows to issue.
-    pub rows: Vec<BatchRow>,
+    pub rows: BatchRows,
     /// Output folder.
     pub out_dir: PathBuf,
     /// Key type for every row.
@@ -194,8 +194,8 @@ fn survey(
 ) -> Result<HashMap<String, (CertSummary, RowStatus)>> {
     let now = time::OffsetDateTime::now_utc();
     let mut done = HashMap::new();
-    for row in &job.rows {
-        let plan = job.plan(row);
+    for row in job.rows.iter() {
+        let plan = job.plan(&row);
         let cer = plan.cer();
         if cer.exists() {
             let cert = certkit_ca::certinfo::read_cert(&cer)?;
@@ -232,7 +232,7 @@ fn survey(
     }
     let leftovers = store.leftovers()?;
     for row in job.rows.iter().filter(|r| !done.contains_key(&r.out)) {
-        for path in all_outputs(&job.plan(row)) {
+        for path in all_outputs(&job.plan(&row)) {
             if path.symlink_metadata().is_ok() && !leftovers.holds(&path) {
                 return Err(Error::BadInput(format!(
                     "{} exists and is not a file this CA left in an interrupted run (line {}); remove it or choose another out name",
@@ -292,9 +292,12 @@ pub fn run(
     }
     keys.want(todo.len());
     let prepare = |i: usize| {
-        let row = &job.rows[todo[i]];
+        let row = job
+            .rows
+            .get(todo[i])
+            .ok_or(Error::Bug("a batch row out of range"))?;
         keys.take(job.key_type)
-            .and_then(|key| job.order(row, key))
+            .and_then(|key| job.order(&row, key))
             .and_then(|order| engine.prepare(order))
     };
     deliver_all(

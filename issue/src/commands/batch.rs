@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 
 use super::ca;
 use super::issue::NewKeySecrets;
-use crate::batch::{self, BatchJob, BatchRow, KeyProtection, PfxPasswords, RowStatus};
+use crate::batch::{self, BatchJob, BatchRows, KeyProtection, PfxPasswords, RowStatus};
 use crate::pipeline::{KeyPool, Progress};
 
 /// What `certkit-issue client --batch` was asked to do.
@@ -124,9 +124,9 @@ impl Serialize for BatchReport {
 /// made. A CN is used as a file name only when it is a plain name (no folder separator, no `..`, no leading
 /// dot, no control or invisible character), so no row can make certkit read a file outside DIR; the output
 /// name is always one (the CSV check makes sure).
-fn per_person_passwords(dir: &Path, rows: &[BatchRow]) -> Result<HashMap<String, Secret>> {
+fn per_person_passwords(dir: &Path, rows: &BatchRows) -> Result<HashMap<String, Secret>> {
     let mut passwords = HashMap::new();
-    for row in rows {
+    for row in rows.iter() {
         let by_out = dir.join(format!("{}.txt", row.out));
         let by_cn = is_plain_file_name(&row.cn)
             .then(|| dir.join(format!("{}.txt", row.cn)))
@@ -306,7 +306,10 @@ pub fn run(req: BatchRequest) -> Result<()> {
             if outcome.status.allowed() {
                 report.allowed.push(outcome.cert.thumbprint);
             }
-            let row = &job.rows[outcome.index];
+            let row = job
+                .rows
+                .get(outcome.index)
+                .ok_or(Error::Bug("a batch outcome for no row"))?;
             let row = BatchRowReport {
                 line: row.line,
                 cn: row.cn.clone(),
