@@ -18,7 +18,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 
-for target in cscfg_edit cscfg_network thumbprint certificates csr pfx_read encrypted_key inventory batch_csv dates secret_source pkcs11_uri inspect ca_settings slip39_share backup_file; do
+for target in cscfg_edit cscfg_network thumbprint certificates csr pfx_read encrypted_key inventory batch_csv dates secret_source pkcs11_uri inspect ca_settings slip39_share backup_file name_constraints; do
   rm -rf "${CORPUS:?}/$target"
   mkdir -p "$CORPUS/$target"
 done
@@ -54,6 +54,11 @@ cat server.pem pki/ca.pem > bundle.pem && seed certificates bundle.pem
 seed certificates pki/ca.crl
 
 seed csr dave.csr
+certkit-ca init --ca constrained --cn "Constrained CA" --key p256 --permit-dns example.com --exclude-dns \
+  secret.example.com --permit-email .example.com --permit-ip 10.0.0.0/8 --exclude-ip 10.9.0.0/16 \
+  --ca-pass env:FUZZ_PW >/dev/null
+{ printf '\0'; cat constrained/ca.cer; } > constrained.der && seed name_constraints constrained.der
+seed_text name_constraints $'example.com\n.example.com\nalice@example.com\n10.0.0.0/8\nfd00::/8' values.txt
 seed csr eve.csr.der
 
 seed pfx_read server.pfx   # modern

@@ -11,6 +11,7 @@
 
 pub mod ber;
 pub mod certinfo;
+pub mod constraints;
 pub mod crl;
 pub mod cscfg;
 pub mod custody;

@@ -10,6 +10,7 @@ use rcgen::{
 use time::OffsetDateTime;
 
 use crate::certinfo::CertInfo;
+use crate::constraints::NameConstraints;
 use crate::dates::rfc3339;
 use crate::error::{Error, Result};
 use crate::keys::KeyType;
@@ -77,6 +78,8 @@ pub struct SigningCa {
     pub key_type: KeyType,
     /// CRL distribution point the CA puts into what it issues, if any.
     pub crl_url: Option<String>,
+    /// The names its certificates may have, from its certificate's nameConstraints.
+    pub constraints: NameConstraints,
     issuer: Issuer<'static, CaKey>,
 }
 
@@ -106,6 +109,7 @@ impl SigningCa {
             )));
         }
         check_can_sign(&cert, origin)?;
+        let constraints = NameConstraints::of_cert(&cert.der)?;
         let key_type = KeyType::of_spki_der(&cert.spki_der)?;
         let issuer = Issuer::from_ca_cert_der(&cert.der.clone().into(), key)?;
         if !issuer.key_usages().is_empty()
@@ -120,6 +124,7 @@ impl SigningCa {
             cert,
             key_type,
             crl_url,
+            constraints,
             issuer,
         })
     }
@@ -130,6 +135,8 @@ impl SigningCa {
         params: &CertificateParams,
         public_key: &impl PublicKeyData,
     ) -> Result<CertInfo> {
+        // A name outside the CA's constraints is refused before anything is signed.
+        self.constraints.check_params(params)?;
         let cert = params
             .signed_by(public_key, &self.issuer)
             .map_err(|e| self.issuer.key().explain(e, "signing the certificate"))?;

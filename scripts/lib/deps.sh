@@ -51,14 +51,15 @@ deps_test() {
   [ -e /etc/ssl/certs/DigiCert_Global_Root_G2.pem ] || missing+=(ca-certificates)
   command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
   deps_apt "${missing[@]}"
-  # Python peers: cryptography (X.509, PKCS#12), shamir-mnemonic (Trezor's SLIP-39 reference).
+  # Python peers: cryptography (X.509, PKCS#12, and its strict RFC 5280 path builder, 42 and later),
+  # shamir-mnemonic (Trezor's SLIP-39 reference).
   local module package
-  for module in cryptography:cryptography shamir_mnemonic:shamir-mnemonic; do
+  for module in cryptography.x509.verification:cryptography shamir_mnemonic:shamir-mnemonic; do
     package=${module#*:} module=${module%%:*}
     python3 -c "import $module" 2>/dev/null && continue
     echo "${0##*/}: installing Python $package" >&2
-    python3 -m pip install --quiet "$package" 2>/dev/null \
-      || python3 -m pip install --quiet --user "$package" \
+    python3 -m pip install --quiet --upgrade "$package" 2>/dev/null \
+      || python3 -m pip install --quiet --user --upgrade "$package" \
       || deps_fail "Python $package is required: pip install $package"
   done
   if command -v rustup >/dev/null 2>&1; then

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::shared::{BackupSharesArgs, JsonArg, LifetimeArgs, ModuleArg};
+use super::shared::{BackupSharesArgs, JsonArg, LifetimeArgs, ModuleArg, NameConstraintArgs};
 use crate::commands::init::InitRequest;
 use crate::keys::KeyType;
 use crate::secret::SecretSource;
@@ -40,6 +40,9 @@ pub struct InitArgs {
     /// Source of the new CA key password (with --pkcs11: the token's user PIN): env:VAR, file:PATH, fd:N or stdin (default: ask, twice for a new password).
     #[arg(long, value_name = "SOURCE")]
     pub ca_pass: Option<SecretSource>,
+    /// The names the certificates under this CA may have.
+    #[command(flatten)]
+    pub constraints: NameConstraintArgs,
     /// A backup of the new key into recovery shares: with --pkcs11 the key is made in memory, backed up, then
     /// imported into the token (where it can never be read out again).
     #[command(flatten)]
@@ -62,6 +65,7 @@ impl InitArgs {
                 key: self.key,
                 pathlen: self.pathlen,
                 crl_url: self.crl_url,
+                constraints: self.constraints.constraints()?,
             },
             token,
             backup,

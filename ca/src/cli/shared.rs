@@ -107,6 +107,56 @@ impl BackupSharesArgs {
     }
 }
 
+/// `--permit-dns`, `--exclude-dns`, `--permit-email`, `--permit-ip`, `--exclude-ip`: a CA's name constraints.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct NameConstraintArgs {
+    /// Certificates under this CA may name only this DNS domain and the names below it (.DOMAIN: only below
+    /// it); repeat for more. Written as a critical nameConstraints extension and enforced when certkit issues.
+    #[arg(long, value_name = "DOMAIN")]
+    pub permit_dns: Vec<String>,
+    /// Certificates under this CA may not name this DNS domain or any name below it; repeatable.
+    #[arg(long, value_name = "DOMAIN")]
+    pub exclude_dns: Vec<String>,
+    /// Certificates under this CA may carry only e-mail addresses at this host (.DOMAIN: any host below it;
+    /// USER@HOST: that mailbox); repeatable.
+    #[arg(long, value_name = "DOMAIN")]
+    pub permit_email: Vec<String>,
+    /// Certificates under this CA may name only IP addresses in this range, e.g. 10.0.0.0/8; repeatable.
+    #[arg(long, value_name = "CIDR")]
+    pub permit_ip: Vec<String>,
+    /// Certificates under this CA may not name an IP address in this range; repeatable.
+    #[arg(long, value_name = "CIDR")]
+    pub exclude_ip: Vec<String>,
+}
+
+impl NameConstraintArgs {
+    /// The constraints, each value checked.
+    pub fn constraints(&self) -> crate::error::Result<crate::constraints::NameConstraints> {
+        use crate::constraints::Subtree;
+        let mut permitted = Vec::new();
+        let mut excluded = Vec::new();
+        for name in &self.permit_dns {
+            permitted.push(Subtree::dns(name)?);
+        }
+        for name in &self.permit_email {
+            permitted.push(Subtree::email(name)?);
+        }
+        for range in &self.permit_ip {
+            permitted.push(Subtree::ip(range)?);
+        }
+        for name in &self.exclude_dns {
+            excluded.push(Subtree::dns(name)?);
+        }
+        for range in &self.exclude_ip {
+            excluded.push(Subtree::ip(range)?);
+        }
+        Ok(crate::constraints::NameConstraints {
+            permitted,
+            excluded,
+        })
+    }
+}
+
 /// `--json`.
 #[derive(Clone, Copy, Debug, Default, clap::Args)]
 pub struct JsonArg {

@@ -72,6 +72,10 @@ pub struct InitReport {
     pub config_lines: [String; 2],
     /// Where the CA key is.
     pub key_location: KeyLocation,
+    /// The name constraints' permitted subtrees (`DNS:`, `email:`, `IP:`), enforced when certkit issues.
+    pub permitted_names: Vec<String>,
+    /// Their excluded subtrees.
+    pub excluded_names: Vec<String>,
     /// The backup made (with --backup-shares).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backup: Option<BackupReport>,
@@ -140,6 +144,20 @@ pub fn run(req: InitRequest) -> Result<()> {
         crl_url: req.spec.crl_url.clone(),
         files: path_texts(&created.files),
         key_location: created.key,
+        permitted_names: req
+            .spec
+            .constraints
+            .permitted
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        excluded_names: req
+            .spec
+            .constraints
+            .excluded
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
         backup,
         dir: req.spec.dir.clone(),
     };
@@ -199,6 +217,12 @@ impl Report for InitReport {
             rfc3339(self.not_after)
         )?;
         writeln!(out, "  thumbprint  {}", self.thumbprint)?;
+        if !self.permitted_names.is_empty() {
+            writeln!(out, "  permits     {}", self.permitted_names.join(", "))?;
+        }
+        if !self.excluded_names.is_empty() {
+            writeln!(out, "  excludes    {}", self.excluded_names.join(", "))?;
+        }
         for file in &self.files {
             writeln!(out, "  wrote       {file}")?;
         }

@@ -13,6 +13,7 @@ use super::inventory;
 use super::layout::*;
 use super::settings::{CaSettings, KeyLocation, KeyOrigin, TokenRecord};
 use crate::certinfo::CertInfo;
+use crate::constraints::NameConstraints;
 use crate::dates::{Lifetime, Validity};
 use crate::error::{Error, Result};
 use crate::files::{self, NewFiles, PRIVATE, PUBLIC};
@@ -53,6 +54,8 @@ pub struct CaSpec {
     pub pathlen: u8,
     /// CRL distribution point for certificates it will issue.
     pub crl_url: Option<String>,
+    /// The names the certificates under it may have (none: any).
+    pub constraints: NameConstraints,
 }
 
 impl CaSpec {
@@ -331,6 +334,9 @@ pub fn self_signed_ca(spec: &CaSpec, validity: Validity, key: &CaKey) -> Result<
     params.serial_number = Some(Serial::random()?.to_rcgen());
     params.not_before = validity.not_before;
     params.not_after = validity.not_after;
+    if !spec.constraints.is_empty() {
+        params.name_constraints = Some(spec.constraints.to_rcgen());
+    }
     let cert = params
         .self_signed(key)
         .map_err(|e| key.explain(e, "self-signing the CA certificate"))?;

@@ -17,6 +17,8 @@ use super::ca;
 use super::issue::NewKeySecrets;
 use crate::batch::{self, BatchJob, BatchRows, KeyProtection, PfxPasswords, RowStatus};
 use crate::pipeline::{KeyPool, Progress};
+use certkit_ca::constraints::NameConstraints;
+use certkit_ca::san::San;
 
 /// What `certkit-issue client --batch` was asked to do.
 #[derive(Debug)]
@@ -224,6 +226,21 @@ pub fn run(req: BatchRequest) -> Result<()> {
     )?;
     for oid in &req.extra_ekus {
         crate::leaf::parse_oid(oid)?;
+    }
+    // Every row's names against the CA's name constraints, before a key is made: a batch issues all or none.
+    let constraints = NameConstraints::of_cert(&context.store.cert()?.der)?;
+    if !constraints.is_empty() {
+        for row in rows.iter() {
+            let email: Vec<San> = row.email.iter().map(|e| San::Email(e.clone())).collect();
+            constraints
+                .check_names(Some(&row.cn), &email)
+                .map_err(|e| {
+                    Error::malformed(
+                        &req.file,
+                        format!("line {}: {e}; nothing was issued", row.line),
+                    )
+                })?;
+        }
     }
     // Everything is checked: keys can be made while the passwords are read and the CA key is decrypted.
     let keys = KeyPool::start(req.key_type, req.jobs);

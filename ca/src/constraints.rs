@@ -1,0 +1,300 @@
+//! Name constraints (RFC 5280 4.2.1.10) on a CA: the DNS names, e-mail domains and IP ranges the certificates
+//! under it may name. certkit writes them as a critical extension and refuses, before anything is signed, a
+//! certificate whose names fall outside them: a verifier would reject it, and a CA key that can sign only
+//! inside its names does less damage when stolen.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use x509_parser::extensions::{GeneralName, ParsedExtension};
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+use crate::error::{Error, Result};
+use crate::san::San;
+
+/// One subtree of a name constraint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Subtree {
+    /// A DNS name and every name below it; with a leading `.`, only the names below it.
+    Dns(String),
+    /// A mailbox (`user@host`), every mailbox at a host (`host`), or at any host below a domain (`.domain`).
+    Email(String),
+    /// An IP range.
+    Ip(IpNet),
+}
+
+impl fmt::Display for Subtree {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subtree::Dns(name) => write!(f, "DNS:{name}"),
+            Subtree::Email(name) => write!(f, "email:{name}"),
+            Subtree::Ip(net) => write!(f, "IP:{net}"),
+        }
+    }
+}
+
+impl Subtree {
+    /// A DNS subtree as `--permit-dns` and `--exclude-dns` take it.
+    pub fn dns(text: &str) -> Result<Self> {
+        let name = text.strip_prefix('.').unwrap_or(text);
+        let label_ok = |l: &str| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        };
+        if name.is_empty() || name.len() > 253 || !name.split('.').all(label_ok) {
+            return Err(Error::BadInput(format!(
+                "'{text}' is not a DNS name for a name constraint: give a domain such as example.com (it covers every name below it) or .example.com (only the names below it)"
+            )));
+        }
+        Ok(Subtree::Dns(text.to_ascii_lowercase()))
+    }
+
+    /// An e-mail subtree as `--permit-email` takes it.
+    pub fn email(text: &str) -> Result<Self> {
+        let (local, host) = match text.rsplit_once('@') {
+            Some((local, host)) => (Some(local), host),
+            None => (None, text),
+        };
+        let local_ok = local
+            .is_none_or(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_graphic() && c != '@'));
+        if !local_ok || Subtree::dns(host).is_err() {
+            return Err(Error::BadInput(format!(
+                "'{text}' is not an e-mail constraint: give a domain (example.com: every mailbox there), .example.com (every host below it) or one mailbox (alice@example.com)"
+            )));
+        }
+        Ok(Subtree::Email(match local {
+            Some(local) => format!("{local}@{}", host.to_ascii_lowercase()),
+            None => host.to_ascii_lowercase(),
+        }))
+    }
+
+    /// An IP subtree as `--permit-ip` and `--exclude-ip` take it: an address and a prefix length.
+    pub fn ip(text: &str) -> Result<Self> {
+        let net: IpNet = text.parse().map_err(|_| {
+            Error::BadInput(format!(
+                "'{text}' is not an IP range: give an address and a prefix length, e.g. 10.0.0.0/8 or fd00::/8"
+            ))
+        })?;
+        if net.trunc() != net {
+            return Err(Error::BadInput(format!(
+                "'{text}' has bits set below its prefix length; the range starts at {}",
+                net.trunc()
+            )));
+        }
+        Ok(Subtree::Ip(net))
+    }
+
+    /// Whether `name` is of this subtree's kind (a constraint of another kind says nothing about it).
+    fn same_kind(&self, name: &San) -> bool {
+        matches!(
+            (self, name),
+            (Subtree::Dns(_), San::Dns(_))
+                | (Subtree::Email(_), San::Email(_))
+                | (Subtree::Ip(_), San::Ip(_))
+        )
+    }
+
+    /// Whether `name` is in this subtree (RFC 5280's matching rules; DNS and domains without regard to case).
+    fn holds(&self, name: &San) -> bool {
+        match (self, name) {
+            (Subtree::Dns(tree), San::Dns(name)) => dns_within(&name.to_ascii_lowercase(), tree),
+            (Subtree::Email(tree), San::Email(addr)) => {
+                let Some((local, host)) = addr.rsplit_once('@') else {
+                    return false;
+                };
+                let host = host.to_ascii_lowercase();
+                match tree.rsplit_once('@') {
+                    Some((tree_local, tree_host)) => local == tree_local && host == tree_host,
+                    None if tree.starts_with('.') => host.ends_with(tree.as_str()),
+                    None => host == *tree,
+                }
+            }
+            (Subtree::Ip(net), San::Ip(ip)) => net.contains(ip),
+            _ => false,
+        }
+    }
+}
+
+/// Whether the DNS name `name` is within `tree`: the name itself or below it (`.tree`: only below it). A
+/// wildcard name is within a tree when every name it stands for is.
+fn dns_within(name: &str, tree: &str) -> bool {
+    let name = name.strip_prefix("*.").unwrap_or(name);
+    match tree.strip_prefix('.') {
+        Some(domain) => name.ends_with(tree) && name.len() > domain.len() + 1,
+        None => name == tree || name.ends_with(&format!(".{tree}")),
+    }
+}
+
+/// A CA's name constraints: the subtrees its certificates' names must be in (of each kind that has any), and
+/// those they must not be in.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NameConstraints {
+    /// Permitted subtrees.
+    pub permitted: Vec<Subtree>,
+    /// Excluded subtrees.
+    pub excluded: Vec<Subtree>,
+}
+
+impl NameConstraints {
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.permitted.is_empty() && self.excluded.is_empty()
+    }
+
+    /// The constraints of the CA certificate `der` (none when it has no nameConstraints extension). A kind of
+    /// subtree certkit does not check (a directory name, a URI) is an error: signing under it unchecked could
+    /// make a certificate every verifier rejects.
+    pub fn of_cert(der: &[u8]) -> Result<Self> {
+        let (_, cert) = X509Certificate::from_der(der)
+            .map_err(|e| Error::BadInput(format!("the CA certificate cannot be read ({e})")))?;
+        let mut constraints = NameConstraints::default();
+        for ext in cert.extensions() {
+            let ParsedExtension::NameConstraints(nc) = ext.parsed_extension() else {
+                continue;
+            };
+            let read = |trees: &Option<Vec<x509_parser::extensions::GeneralSubtree<'_>>>| {
+                trees
+                    .iter()
+                    .flatten()
+                    .map(|t| match &t.base {
+                        GeneralName::DNSName(name) => Ok(Subtree::Dns(name.to_ascii_lowercase())),
+                        GeneralName::RFC822Name(name) => Ok(Subtree::Email(name.to_string())),
+                        GeneralName::IPAddress(bytes) => ip_subtree(bytes),
+                        other => Err(Error::CaUnusable(format!(
+                            "the CA certificate constrains names of a kind certkit does not check ({other}); certkit signs nothing under it"
+                        ))),
+                    })
+                    .collect::<Result<Vec<_>>>()
+            };
+            constraints.permitted.extend(read(&nc.permitted_subtrees)?);
+            constraints.excluded.extend(read(&nc.excluded_subtrees)?);
+        }
+        Ok(constraints)
+    }
+
+    /// The extension as rcgen writes it (critical).
+    pub fn to_rcgen(&self) -> rcgen::NameConstraints {
+        let tree = |t: &Subtree| match t {
+            Subtree::Dns(name) => rcgen::GeneralSubtree::DnsName(name.clone()),
+            Subtree::Email(name) => rcgen::GeneralSubtree::Rfc822Name(name.clone()),
+            Subtree::Ip(net) => rcgen::GeneralSubtree::IpAddress(
+                rcgen::CidrSubnet::from_addr_prefix(net.network(), net.prefix_len()),
+            ),
+        };
+        rcgen::NameConstraints {
+            permitted_subtrees: self.permitted.iter().map(tree).collect(),
+            excluded_subtrees: self.excluded.iter().map(tree).collect(),
+        }
+    }
+
+    /// Checks one name: in a permitted subtree of its kind (when there is any) and in no excluded one. The
+    /// error names the name and the constraint it breaks.
+    pub fn check(&self, name: &San) -> Result<()> {
+        if let Some(tree) = self.excluded.iter().find(|t| t.holds(name)) {
+            return Err(Error::BadInput(format!(
+                "{name} is excluded by the CA's name constraint {tree}; certkit signs no certificate a verifier would reject"
+            )));
+        }
+        let permitted: Vec<&Subtree> = self
+            .permitted
+            .iter()
+            .filter(|t| t.same_kind(name))
+            .collect();
+        if !permitted.is_empty() && !permitted.iter().any(|t| t.holds(name)) {
+            let list: Vec<String> = permitted.iter().map(ToString::to_string).collect();
+            return Err(Error::BadInput(format!(
+                "{name} is outside the CA's name constraints (it permits {}); certkit signs no certificate a verifier would reject",
+                list.join(", ")
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks the names a certificate is to have: its subject alternative names, and its common name when that
+    /// looks like a DNS name (verifiers check such a CN as one).
+    pub fn check_names(&self, cn: Option<&str>, sans: &[San]) -> Result<()> {
+        for san in sans {
+            self.check(san)?;
+        }
+        match cn {
+            Some(cn) if looks_like_dns(cn) => self.check(&San::Dns(cn.to_string())),
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks the names of certificate parameters about to be signed (see [`NameConstraints::check_names`]).
+    pub fn check_params(&self, params: &rcgen::CertificateParams) -> Result<()> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        let sans: Vec<San> = params
+            .subject_alt_names
+            .iter()
+            .filter_map(|san| match san {
+                rcgen::SanType::DnsName(name) => Some(San::Dns(name.as_str().to_string())),
+                rcgen::SanType::Rfc822Name(addr) => Some(San::Email(addr.as_str().to_string())),
+                rcgen::SanType::IpAddress(ip) => Some(San::Ip(*ip)),
+                _ => None,
+            })
+            .collect();
+        let cn = params
+            .distinguished_name
+            .get(&rcgen::DnType::CommonName)
+            .and_then(|value| match value {
+                rcgen::DnValue::Utf8String(s) => Some(s.clone()),
+                rcgen::DnValue::PrintableString(s) => Some(s.as_str().to_string()),
+                _ => None,
+            });
+        self.check_names(cn.as_deref(), &sans)
+    }
+}
+
+/// A subtree from the bytes of an iPAddress constraint: an address and a mask of the same length.
+fn ip_subtree(bytes: &[u8]) -> Result<Subtree> {
+    let damaged = || Error::CaUnusable("the CA certificate's IP name constraint is damaged".into());
+    let (addr, mask): (IpAddr, &[u8]) = match bytes.len() {
+        8 => {
+            let a: [u8; 4] = bytes[..4].try_into().map_err(|_| damaged())?;
+            (IpAddr::from(a), &bytes[4..])
+        }
+        32 => {
+            let a: [u8; 16] = bytes[..16].try_into().map_err(|_| damaged())?;
+            (IpAddr::from(a), &bytes[16..])
+        }
+        _ => return Err(damaged()),
+    };
+    let prefix: u32 = mask.iter().map(|b| b.leading_ones()).sum();
+    let contiguous = mask
+        .iter()
+        .flat_map(|b| (0..8).rev().map(move |i| b >> i & 1 == 1))
+        .skip_while(|bit| *bit)
+        .all(|bit| !bit);
+    if !contiguous {
+        return Err(damaged());
+    }
+    let net =
+        IpNet::new(addr, u8::try_from(prefix).map_err(|_| damaged())?).map_err(|_| damaged())?;
+    Ok(Subtree::Ip(net.trunc()))
+}
+
+/// Whether a common name looks like a DNS name (dot-separated labels of letters, digits and hyphens, with a
+/// letter in the last), as a verifier that checks a CN against DNS constraints would see it.
+fn looks_like_dns(cn: &str) -> bool {
+    cn.contains('.')
+        && cn
+            .strip_prefix("*.")
+            .unwrap_or(cn)
+            .split('.')
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        && cn
+            .rsplit('.')
+            .next()
+            .is_some_and(|tld| tld.chars().any(|c| c.is_ascii_alphabetic()))
+}
+
+#[cfg(test)]
+mod tests;
