@@ -8,6 +8,13 @@ pub enum Error {
     /// The user gave a value that cannot be used (bad date, bad name, conflicting options...).
     #[error("{0}")]
     BadInput(String),
+    /// `certkit-ca status` found something that needs attention; its report is printed, and the exit code says
+    /// how much (1 warning, 2 critical, as monitoring plugins do).
+    #[error("the CA needs attention (see its status)")]
+    Attention(u8),
+    /// `certkit-ca status` could not find out (a monitoring plugin's UNKNOWN, exit code 3).
+    #[error("{0}")]
+    Unknown(Box<Error>),
     /// A password could not be obtained from its source or the terminal.
     #[error("{0}")]
     Secret(String),
@@ -151,6 +158,8 @@ impl Error {
     /// Exit code: 2 for bad usage or bad input (the user can fix the command), 1 for a failed operation.
     pub fn exit_code(&self) -> u8 {
         match self {
+            Error::Attention(code) => *code,
+            Error::Unknown(_) => 3,
             Error::BadInput(_)
             | Error::Secret(_)
             | Error::WrongPassword { .. }

@@ -1,4 +1,4 @@
-//! Dates (`--expires`): any text gives a date or an error, and any date a validity or an error.
+//! Dates (`--expires`, `--at`): any text gives a date or an error, and any date a validity or an error.
 #![no_main]
 
 use certkit_ca::dates::{Lifetime, Validity, parse_date};
@@ -13,6 +13,7 @@ fuzz_target!(|data: &[u8]| {
     {
         assert!(validity.not_before < validity.not_after);
     }
+    let _ = certkit_ca::cli::values::moment(text);
     if let Ok(days) = text.parse::<u32>() {
         let _ = Validity::starting_now(Lifetime::Days(days));
     }

@@ -164,6 +164,16 @@ fn json_field_names_are_pinned_and_documented() {
         env.json("certkit-ca", &["show", "--ca", "pki", "--json"]),
     );
     add("certkit-ca list", serde_json::Value::Array(env.list("pki")));
+    // Status exits 1 here (certificates expire within a year's window); its JSON is the same at every level.
+    let status = env.run(
+        "certkit-ca",
+        &["status", "--ca", "pki", "--within", "3650", "--json"],
+    );
+    assert_eq!(status.status.code(), Some(1), "{}", text(&status.stderr));
+    add(
+        "certkit-ca status",
+        serde_json::from_slice(&status.stdout).expect("status JSON"),
+    );
     add(
         "certkit-ca backup",
         env.json(

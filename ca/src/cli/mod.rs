@@ -14,6 +14,7 @@ mod reindex;
 mod restore;
 mod revoke;
 mod show;
+mod status;
 
 use clap::{Parser, Subcommand};
 
@@ -36,6 +37,8 @@ pub enum Command {
     Init(init::InitArgs),
     /// Show the CA: subject, key, validity, thumbprint, certificates issued.
     Show(show::ShowArgs),
+    /// What needs attention, for a scheduler: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (monitoring plugins' codes).
+    Status(status::StatusArgs),
     /// List the certificates the CA issued, newest first.
     List(list::ListArgs),
     /// Revoke a certificate (a lost laptop, a person who left); optionally remove it from a .cscfg allow-list.
@@ -61,6 +64,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Init(args) => commands::init::run(args.request()?),
         Command::Show(args) => commands::show::run(args.request()),
+        Command::Status(args) => commands::status::run(args.request()),
         Command::List(args) => commands::list::run(args.request()),
         Command::Revoke(args) => commands::revoke::run(args.request()),
         Command::Crl(args) => commands::crl::run(args.request()),

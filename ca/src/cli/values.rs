@@ -110,3 +110,16 @@ impl clap::builder::ValueParserFactory for TokenUri {
 pub fn date(text: &str) -> Result<time::Date, String> {
     crate::dates::parse_date(text)
 }
+
+/// Parses `YYYY-MM-DD` (the start of that day, UTC) or an RFC 3339 time, for `--at`.
+pub fn moment(text: &str) -> Result<time::OffsetDateTime, String> {
+    use time::format_description::well_known::Rfc3339;
+    if let Ok(t) = time::OffsetDateTime::parse(text, &Rfc3339) {
+        return Ok(t);
+    }
+    crate::dates::parse_date(text)
+        .map(|d| d.midnight().assume_utc())
+        .map_err(|_| {
+            format!("'{text}' is not a date or time; write YYYY-MM-DD or e.g. 2030-12-31T08:00:00Z")
+        })
+}

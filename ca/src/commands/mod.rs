@@ -12,3 +12,4 @@ pub mod reindex;
 pub mod restore;
 pub mod revoke;
 pub mod show;
+pub mod status;

@@ -15,7 +15,7 @@ use super::folder::CaStore;
 use super::index::{Counts, IndexedCert, ListFilter};
 use super::inventory::{self, Event, LineReader, Log};
 use super::layout::INVENTORY;
-use super::records::{CustodyRecord, Entry, IssuedRecord};
+use super::records::{CrlRecord, CustodyRecord, Entry, IssuedRecord};
 use crate::error::{Error, Result};
 use crate::serial::Serial;
 use crate::thumbprint::Thumbprint;
@@ -313,6 +313,25 @@ impl CaStore {
                     ))?;
                 }
                 Some(line) => return Err(changed_record(self, line)),
+            }
+        }
+        Err(Error::Bug("the index was rebuilt and asked again"))
+    }
+
+    /// The last CRL the log records, read from the log where the index says it is; an index that points
+    /// elsewhere is rebuilt.
+    pub fn last_crl(&self) -> Result<Option<CrlRecord>> {
+        for attempt in 0..2 {
+            let Some((line, start, end)) = self.with_index(|index| index.last_crl())? else {
+                return Ok(None);
+            };
+            let mut reader = LineReader::open(&self.path(INVENTORY))?;
+            match reader.read(start, end)?.map(|b| inventory::parse_line(&b)) {
+                Some(Ok((Event::Crl(record), _))) => return Ok(Some(record)),
+                _ if attempt == 0 => {
+                    self.rebuild_index(&format!("its CRL on line {line} is not the log's"))?;
+                }
+                _ => return Err(changed_record(self, line)),
             }
         }
         Err(Error::Bug("the index was rebuilt and asked again"))

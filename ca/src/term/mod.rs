@@ -47,6 +47,8 @@ pub fn finish(program: &str, result: Result<()>) -> ExitCode {
         Err(crate::Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
             ExitCode::SUCCESS
         }
+        // The status report said it all; the exit code is its level.
+        Err(crate::Error::Attention(code)) => ExitCode::from(code),
         Err(err) => {
             let message = err.to_string();
             let _ = writeln!(

@@ -2,7 +2,7 @@
 //!
 //! `certs` has one row per certificate the log records: where its record is in the log (line and byte range),
 //! the columns the questions filter on (thumbprint, profile, dates, renewal, status), and the record itself as
-//! JSON without the certificate. `crls` has one row per CRL recorded, `custody` one per custody step (where it is in the log). `meta` says how far into the log the index
+//! JSON without the certificate. `crls` has one row per CRL recorded (where it is in the log), `custody` one per custody step (where it is in the log). `meta` says how far into the log the index
 //! went. A certificate's status is in the columns: `revoked_line` (revoked), `pending` without `delivered_line`
 //! (undelivered), `not_after` (expired).
 
@@ -11,7 +11,7 @@ use rusqlite::{Transaction, params};
 use crate::store::inventory::{Event, LogLine};
 
 /// The index's format; a file of another format is rebuilt.
-pub const VERSION: i64 = 3;
+pub const VERSION: i64 = 4;
 
 /// Drops whatever the file holds and creates the tables, empty.
 ///
@@ -51,7 +51,8 @@ pub fn create(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
          );
          CREATE TABLE records (line INTEGER PRIMARY KEY, json TEXT NOT NULL);
          CREATE TABLE live (day INTEGER PRIMARY KEY, count INTEGER NOT NULL);
-         CREATE TABLE crls (line INTEGER PRIMARY KEY, number INTEGER NOT NULL, sha256 TEXT NOT NULL);
+         CREATE TABLE crls (line INTEGER PRIMARY KEY, number INTEGER NOT NULL, sha256 TEXT NOT NULL,
+             start INTEGER NOT NULL, end INTEGER NOT NULL);
          CREATE TABLE custody (line INTEGER PRIMARY KEY, start INTEGER NOT NULL, end INTEGER NOT NULL);
          CREATE INDEX certs_thumbprint ON certs (thumbprint);
          CREATE INDEX certs_not_after ON certs (not_after);
@@ -163,8 +164,14 @@ pub fn apply(tx: &Transaction<'_>, line: &LogLine) -> Result<(), ApplyError> {
         }
         Event::Crl(crl) => {
             tx.execute(
-                "INSERT OR REPLACE INTO crls (line, number, sha256) VALUES (?1, ?2, ?3)",
-                params![number, crl.number as i64, crl.sha256],
+                "INSERT OR REPLACE INTO crls (line, number, sha256, start, end) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    number,
+                    crl.number as i64,
+                    crl.sha256,
+                    line.start as i64,
+                    line.end as i64
+                ],
             )?;
         }
         Event::Custody(_) => {

@@ -69,7 +69,7 @@ fn batch_index() -> Index {
         .expect("record");
     }
     tx.execute(
-        "INSERT INTO crls (line, number, sha256) VALUES (?1, 1, 'x')",
+        "INSERT INTO crls (line, number, sha256, start, end) VALUES (?1, 1, 'x', 0, 0)",
         params![2 * CERTS + 1],
     )
     .expect("crl");
@@ -145,6 +145,7 @@ fn a_question_about_a_few_certificates_does_not_read_them_all() {
             Box::new(|i| drop(i.counts(OffsetDateTime::now_utc()))),
         ),
         ("custody", 1, Box::new(|i| drop(i.custody()))),
+        ("last_crl", 1, Box::new(|i| drop(i.last_crl()))),
         (
             "last_crl_number",
             1,

@@ -1,0 +1,488 @@
+//! `certkit-ca status`: one command for a scheduler. Everything that can lapse or go wrong unnoticed (the CA
+//! certificate, the certificates it issued, its CRLs, undelivered records, the signed checkpoint, the custody
+//! drill), each with a level, and the exit code of the worst: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN, the
+//! convention of monitoring plugins (Nagios, Icinga), so that one can run it unchanged.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use serde::Serialize;
+use time::{Duration, OffsetDateTime};
+
+use crate::dates::rfc3339;
+use crate::error::{Error, Result};
+use crate::store::CaStore;
+use crate::store::index::ListFilter;
+use crate::store::records::CustodyAction;
+use crate::term::{self, Format, Report, output::path_text};
+
+/// A CA certificate that expires within this many days (or `--within`, if longer) is a warning: replacing a
+/// CA every client trusts takes planning.
+pub const CA_WARN_DAYS: i64 = 365;
+/// A CRL whose next update is this close is a warning: whoever publishes CRLs has a week.
+pub const CRL_WARN_DAYS: i64 = 7;
+/// A backed-up key whose last drill is older than this is a warning.
+pub const DRILL_WARN_DAYS: i64 = 366;
+/// How many expiring certificates the text lists by name (`--json` lists all).
+const SHOWN: usize = 20;
+
+/// What `certkit-ca status` was asked to do.
+#[derive(Debug)]
+pub struct StatusRequest {
+    /// The CA folder.
+    pub ca: PathBuf,
+    /// Warn about certificates that expire within this many days.
+    pub within: u32,
+    /// The moment to look at (default: now).
+    pub at: Option<OffsetDateTime>,
+    /// Published CRL files to check too.
+    pub crls: Vec<PathBuf>,
+    /// `--pkcs11-module`.
+    pub module: Option<PathBuf>,
+    /// How to print the result.
+    pub format: Format,
+}
+
+/// How bad a fact is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Level {
+    /// Nothing to do.
+    Ok,
+    /// Something to do soon.
+    Warning,
+    /// Something has lapsed or is wrong now.
+    Critical,
+}
+
+impl Level {
+    fn name(self) -> &'static str {
+        match self {
+            Level::Ok => "OK",
+            Level::Warning => "WARNING",
+            Level::Critical => "CRITICAL",
+        }
+    }
+}
+
+/// One thing `status` looked at.
+#[derive(Debug, Serialize)]
+pub struct Fact {
+    /// What: `ca-certificate`, `certificates`, `crl`, `crl-file`, `undelivered`, `checkpoint`, `drill`.
+    pub check: &'static str,
+    /// How bad.
+    pub level: Level,
+    /// One line about it.
+    pub message: String,
+    /// When it runs out, where that applies.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub until: Option<OffsetDateTime>,
+}
+
+/// A certificate that expires soon.
+#[derive(Debug, Serialize)]
+pub struct Expiring {
+    /// Its subject.
+    pub subject: String,
+    /// Its serial.
+    pub serial: String,
+    /// When it expires.
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+}
+
+/// The status of a CA.
+#[derive(Debug, Serialize)]
+pub struct StatusReport {
+    /// The worst level of the facts.
+    pub level: Level,
+    /// The one-line summary (the first line of the text).
+    pub summary: String,
+    /// The CA folder.
+    pub ca: String,
+    /// The CA's subject.
+    pub subject: String,
+    /// Every fact, in the order they were looked at.
+    pub facts: Vec<Fact>,
+    /// The certificates that expire within the window, soonest first.
+    pub expiring: Vec<Expiring>,
+}
+
+/// Days from `now` to `then`, rounded down (negative once past).
+fn days_until(now: OffsetDateTime, then: OffsetDateTime) -> i64 {
+    (then - now).whole_days()
+}
+
+/// A fact about something that runs out at `until`: critical once past, a warning within `warn_days`.
+fn lapsing(
+    check: &'static str,
+    what: &str,
+    now: OffsetDateTime,
+    until: OffsetDateTime,
+    warn_days: i64,
+) -> Fact {
+    let days = days_until(now, until);
+    let (level, message) = if until <= now {
+        (
+            Level::Critical,
+            format!("{what} ran out on {} ({} days ago)", rfc3339(until), -days),
+        )
+    } else if days < warn_days {
+        (
+            Level::Warning,
+            format!("{what} runs out on {} (in {days} days)", rfc3339(until)),
+        )
+    } else {
+        (
+            Level::Ok,
+            format!("{what} runs until {} ({days} days)", rfc3339(until)),
+        )
+    };
+    Fact {
+        check,
+        level,
+        message,
+        until: Some(until),
+    }
+}
+
+/// Looks at everything and prints the report; an error means the status could not be found out (UNKNOWN).
+pub fn run(req: StatusRequest) -> Result<()> {
+    let report = gather(&req).map_err(|e| Error::Unknown(Box::new(e)))?;
+    let level = report.level;
+    term::render(&report, req.format)?;
+    match level {
+        Level::Ok => Ok(()),
+        Level::Warning => Err(Error::Attention(1)),
+        Level::Critical => Err(Error::Attention(2)),
+    }
+}
+
+fn gather(req: &StatusRequest) -> Result<StatusReport> {
+    let store = term::open_ca(&req.ca, req.module.clone())?;
+    let cert = store.cert()?;
+    let now = req.at.unwrap_or_else(OffsetDateTime::now_utc);
+    if now
+        .checked_add(Duration::days(i64::from(req.within)))
+        .is_none()
+    {
+        return Err(Error::BadInput(
+            "--at and --within reach past the year 9999; look at an earlier day".into(),
+        ));
+    }
+    let mut facts = Vec::new();
+    let ca_warn = CA_WARN_DAYS.max(i64::from(req.within));
+    facts.push(if now < cert.not_before {
+        // A clock behind the CA's start (or an --at before it): nothing it signed verifies then.
+        Fact {
+            check: "ca-certificate",
+            level: Level::Critical,
+            message: format!(
+                "the CA certificate '{}' is not valid until {}: check this machine's clock",
+                cert.subject,
+                rfc3339(cert.not_before)
+            ),
+            until: Some(cert.not_after),
+        }
+    } else {
+        lapsing(
+            "ca-certificate",
+            &format!("the CA certificate '{}'", cert.subject),
+            now,
+            cert.not_after,
+            ca_warn,
+        )
+    });
+    // The signed checkpoint: the CA key vouches for the inventory up to it.
+    facts.push(match store.signed_checkpoint() {
+        Ok(Some(c)) => Fact {
+            check: "checkpoint",
+            level: Level::Ok,
+            message: format!("the CA key's checkpoint over {} records verifies", c.count),
+            until: None,
+        },
+        Ok(None) => Fact {
+            check: "checkpoint",
+            level: Level::Warning,
+            message: "the CA key has signed no checkpoint yet; run certkit-ca audit".into(),
+            until: None,
+        },
+        Err(e) => Fact {
+            check: "checkpoint",
+            level: Level::Critical,
+            message: format!("{e}"),
+            until: None,
+        },
+    });
+    // What the inventory says; a CA whose inventory cannot be trusted is critical, not unknown.
+    let (expiring, valid) = match inventory_facts(&store, req, now, &mut facts) {
+        Ok(found) => found,
+        Err(e) => {
+            facts.push(broken("inventory", e));
+            (Vec::new(), 0)
+        }
+    };
+    facts.push(crl_fact(&store, now).unwrap_or_else(|e| broken("crl", e)));
+    for path in &req.crls {
+        facts.push(crl_file(path, &cert, now));
+    }
+    match drill(&store, now) {
+        Ok(Some(fact)) => facts.push(fact),
+        Ok(None) => {}
+        Err(e) => facts.push(broken("drill", e)),
+    }
+    let level = facts.iter().map(|f| f.level).max().unwrap_or(Level::Ok);
+    let worst: Vec<&str> = facts
+        .iter()
+        .filter(|f| f.level == level && level != Level::Ok)
+        .map(|f| f.message.as_str())
+        .collect();
+    let summary = match level {
+        Level::Ok => format!(
+            "CERTKIT OK - {}: valid for {} more days, {} certificate(s) valid",
+            cert.subject,
+            days_until(now, cert.not_after),
+            valid
+        ),
+        _ => format!("CERTKIT {} - {}", level.name(), worst.join("; ")),
+    };
+    Ok(StatusReport {
+        level,
+        summary,
+        ca: path_text(&req.ca),
+        subject: cert.subject,
+        facts,
+        expiring,
+    })
+}
+
+/// The facts the inventory gives: the certificates that expire within the window (pushed as a fact, and
+/// returned), and undelivered records; with how many certificates are valid.
+fn inventory_facts(
+    store: &CaStore,
+    req: &StatusRequest,
+    now: OffsetDateTime,
+    facts: &mut Vec<Fact>,
+) -> Result<(Vec<Expiring>, usize)> {
+    let expiring = expiring(store, now, req.within)?;
+    facts.push(Fact {
+        check: "certificates",
+        level: if expiring.is_empty() {
+            Level::Ok
+        } else {
+            Level::Warning
+        },
+        message: format!(
+            "{} certificate(s) expire within {} days{}",
+            expiring.len(),
+            req.within,
+            if expiring.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; renew them: certkit-issue renew --ca {} --expiring-within {} --out-dir DIR",
+                    path_text(&req.ca),
+                    req.within
+                )
+            }
+        ),
+        until: expiring.first().map(|e| e.not_after),
+    });
+    let counts = store.counts(now)?;
+    if counts.undelivered > 0 {
+        facts.push(Fact {
+            check: "undelivered",
+            level: Level::Warning,
+            message: format!(
+                "{} certificate(s) recorded but never delivered (an interrupted run); rerun it, or revoke them",
+                counts.undelivered
+            ),
+            until: None,
+        });
+    }
+    Ok((expiring, counts.valid))
+}
+
+/// A check that could not be made because the CA folder is damaged or tampered with: critical.
+fn broken(check: &'static str, e: Error) -> Fact {
+    Fact {
+        check,
+        level: Level::Critical,
+        message: e.to_string(),
+        until: None,
+    }
+}
+
+/// The CA's last CRL, as the log records it.
+fn crl_fact(store: &CaStore, now: OffsetDateTime) -> Result<Fact> {
+    let settings = store.settings()?;
+    Ok(match store.last_crl()? {
+        Some(crl) => lapsing(
+            "crl",
+            &format!("the CA's last CRL (number {})", crl.number),
+            now,
+            crl.next_update,
+            CRL_WARN_DAYS,
+        ),
+        None if settings.crl_url.is_some() => Fact {
+            check: "crl",
+            level: Level::Warning,
+            message:
+                "the CA names a CRL URL in what it issues but has signed no CRL; run certkit-ca crl"
+                    .into(),
+            until: None,
+        },
+        None => Fact {
+            check: "crl",
+            level: Level::Ok,
+            message: "the CA publishes no CRL".into(),
+            until: None,
+        },
+    })
+}
+
+/// The valid certificates that expire within `within` days, soonest first.
+fn expiring(store: &CaStore, now: OffsetDateTime, within: u32) -> Result<Vec<Expiring>> {
+    let by = now
+        .checked_add(Duration::days(i64::from(within)))
+        .ok_or(Error::Bug("a window past the year 9999 was let through"))?;
+    let filter = ListFilter {
+        expiring_by: Some(by),
+        ..ListFilter::default()
+    };
+    let mut found = Vec::new();
+    store.list(&filter, now, &mut |entry| {
+        found.push(Expiring {
+            subject: entry.issued.subject.clone(),
+            serial: entry.issued.serial.to_string(),
+            not_after: entry.issued.not_after,
+        });
+        Ok(true)
+    })?;
+    found.sort_by_key(|e| e.not_after);
+    Ok(found)
+}
+
+/// A published CRL file: readable, signed by this CA, and within its validity.
+fn crl_file(path: &std::path::Path, ca: &crate::certinfo::CertInfo, now: OffsetDateTime) -> Fact {
+    let critical = |message: String| Fact {
+        check: "crl-file",
+        level: Level::Critical,
+        message,
+        until: None,
+    };
+    let shown = path.display();
+    let Ok(bytes) = std::fs::read(path) else {
+        return critical(format!("{shown} cannot be read"));
+    };
+    let Ok(crl) = openssl::x509::X509Crl::from_der(&bytes)
+        .or_else(|_| openssl::x509::X509Crl::from_pem(&bytes))
+    else {
+        return critical(format!("{shown} is not a CRL"));
+    };
+    let signed = openssl::pkey::PKey::public_key_from_der(&ca.spki_der)
+        .ok()
+        .is_some_and(|key| crl.verify(&key).unwrap_or(false));
+    if !signed {
+        return critical(format!("{shown} is not signed by this CA"));
+    }
+    let Some(next) = crl.next_update().and_then(|t| asn1_time(t).ok()) else {
+        return critical(format!(
+            "{shown} has no next update: clients cannot tell when it is stale"
+        ));
+    };
+    lapsing(
+        "crl-file",
+        &format!("the CRL {shown}"),
+        now,
+        next,
+        CRL_WARN_DAYS,
+    )
+}
+
+/// An ASN.1 time as a date and time.
+fn asn1_time(t: &openssl::asn1::Asn1TimeRef) -> Result<OffsetDateTime> {
+    let epoch = openssl::asn1::Asn1Time::from_unix(0)?;
+    let diff = epoch.diff(t)?;
+    Ok(OffsetDateTime::UNIX_EPOCH
+        + Duration::days(i64::from(diff.days))
+        + Duration::seconds(i64::from(diff.secs)))
+}
+
+/// The custody drill, for a key that was backed up: failed, or not run for a year, is a warning.
+fn drill(store: &CaStore, now: OffsetDateTime) -> Result<Option<Fact>> {
+    let events = store.custody_events()?;
+    if !events
+        .iter()
+        .any(|(_, r)| r.action == CustodyAction::Backup)
+    {
+        return Ok(None);
+    }
+    let last = events
+        .iter()
+        .rev()
+        .find(|(_, r)| r.action == CustodyAction::Drill);
+    let (level, message) = match last {
+        None => (
+            Level::Warning,
+            "the key is backed up but its shares were never tried; run certkit-ca restore --check"
+                .to_string(),
+        ),
+        Some((_, r)) if r.failure.is_some() => (
+            Level::Warning,
+            format!(
+                "the last recovery drill ({}) failed; run another",
+                rfc3339(r.time)
+            ),
+        ),
+        Some((_, r)) if days_until(r.time, now) > DRILL_WARN_DAYS => (
+            Level::Warning,
+            format!(
+                "the last recovery drill was on {}, over a year ago; run another",
+                rfc3339(r.time)
+            ),
+        ),
+        Some((_, r)) => (
+            Level::Ok,
+            format!("the last recovery drill ({}) passed", rfc3339(r.time)),
+        ),
+    };
+    Ok(Some(Fact {
+        check: "drill",
+        level,
+        message,
+        until: None,
+    }))
+}
+
+impl Report for StatusReport {
+    fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "{}", self.summary)?;
+        for fact in &self.facts {
+            writeln!(
+                out,
+                "  {:<8}  {:<14}  {}",
+                fact.level.name(),
+                fact.check,
+                fact.message
+            )?;
+        }
+        for e in self.expiring.iter().take(SHOWN) {
+            writeln!(
+                out,
+                "  expires   {}  {}  {}",
+                rfc3339(e.not_after),
+                e.serial,
+                e.subject
+            )?;
+        }
+        if self.expiring.len() > SHOWN {
+            writeln!(
+                out,
+                "  ... and {} more (--json lists them all)",
+                self.expiring.len() - SHOWN
+            )?;
+        }
+        Ok(())
+    }
+}
