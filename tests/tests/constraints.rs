@@ -33,6 +33,13 @@ fn constrained() -> Env {
         made["excluded_names"],
         serde_json::json!(["DNS:secret.example.com"])
     );
+    let shown = env.json("certkit-ca", &["show", "--ca", "pki", "--json"]);
+    assert_eq!(shown["permitted_names"], made["permitted_names"]);
+    assert_eq!(shown["excluded_names"], made["excluded_names"]);
+    assert_contains(
+        &env.ok("certkit-ca", &["show", "--ca", "pki"]),
+        &["permits     DNS:example.com, email:example.com, IP:10.0.0.0/8"],
+    );
     env
 }
 

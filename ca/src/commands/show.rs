@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::constraints::NameConstraints;
 use crate::dates::rfc3339;
 use crate::error::Result;
 use crate::keys::KeyType;
@@ -64,6 +65,10 @@ pub struct ShowReport {
     pub undelivered: usize,
     /// The two .cscfg lines for the CA.
     pub config_lines: [String; 2],
+    /// Its name constraints' permitted subtrees (`DNS:`, `email:`, `IP:`), enforced when certkit issues.
+    pub permitted_names: Vec<String>,
+    /// Their excluded subtrees.
+    pub excluded_names: Vec<String>,
     /// Where the CA key is (for a token: which module, token and key).
     pub key_location: KeyLocation,
     /// When the CA key was last backed up into shares (`certkit-ca backup`), if ever.
@@ -96,7 +101,18 @@ pub fn run(req: ShowRequest) -> Result<()> {
         .iter()
         .rev()
         .find(|(_, r)| r.action == CustodyAction::Drill);
+    let constraints = NameConstraints::of_cert(&cert.der)?;
     let report = ShowReport {
+        permitted_names: constraints
+            .permitted
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        excluded_names: constraints
+            .excluded
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
         last_backup: backup.map(|(_, r)| r.time),
         backup_shares: backup.map(|(_, r)| r.shares.clone()),
         last_drill: drill.map(|(_, r)| r.time),
@@ -204,6 +220,12 @@ impl Report for ShowReport {
             rfc3339(self.not_after)
         )?;
         writeln!(out, "  thumbprint  {}", self.thumbprint)?;
+        if !self.permitted_names.is_empty() {
+            writeln!(out, "  permits     {}", self.permitted_names.join(", "))?;
+        }
+        if !self.excluded_names.is_empty() {
+            writeln!(out, "  excludes    {}", self.excluded_names.join(", "))?;
+        }
         if let Some(url) = &self.crl_url {
             writeln!(out, "  CRL URL     {url}")?;
         }
