@@ -841,7 +841,7 @@ fn a_token_ca_is_backed_up_as_it_is_made_and_restores_onto_a_token() {
     assert_eq!(shown["key_location"]["origin"], "imported");
     assert_contains(
         &env.ok("certkit-ca", &["show", "--ca", "pki"]),
-        &["key made    made off the token and imported"],
+        &["key made    off the token and imported"],
     );
     // On the token the key is sensitive and never leaves it.
     let access = common::token::private_key_access(&env, "Backed");

@@ -246,23 +246,21 @@ impl Report for InitReport {
             }
             writeln!(out)?;
         }
-        match (&self.key_location.token, &self.key_location.uri) {
-            (Some(token), Some(uri)) if self.backup.is_some() => writeln!(
+        match (
+            &self.key_location.token,
+            &self.key_location.uri,
+            &self.backup,
+        ) {
+            (Some(token), Some(uri), Some(backup)) => writeln!(
                 out,
                 "The CA key was imported into the token '{}' (serial {}) as {uri}: it cannot be copied off it, and {} with its shares restores it (certkit-ca restore). Run a drill now: certkit-ca restore --backup {} --check --ca {}",
                 token.label,
                 token.serial,
-                self.backup
-                    .as_ref()
-                    .map(|b| b.backup.as_str())
-                    .unwrap_or(""),
-                self.backup
-                    .as_ref()
-                    .map(|b| b.backup.as_str())
-                    .unwrap_or(""),
+                backup.backup,
+                backup.backup,
                 self.dir.display()
             ),
-            (Some(token), Some(uri)) => {
+            (Some(token), Some(uri), None) => {
                 writeln!(
                     out,
                     "The CA key was made on the token '{}' (serial {}) as {uri}: it cannot be copied off it.",

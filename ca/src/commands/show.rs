@@ -160,11 +160,9 @@ pub fn write_key_location(out: &mut dyn Write, key: &KeyLocation) -> io::Result<
     if let Some(uri) = &key.uri {
         writeln!(out, "  key on      token, {uri}")?;
         let origin = match key.origin {
-            Some(KeyOrigin::MadeOnToken) => {
-                "made on the token: it never left it, so it has no backup"
-            }
+            Some(KeyOrigin::MadeOnToken) => "on the token: it never left it, so it has no backup",
             Some(KeyOrigin::Imported) => {
-                "made off the token and imported: its backups are the custody records (list --events)"
+                "off the token and imported: its backups are the custody records (list --events)"
             }
             None => "not recorded (the CA was made before certkit recorded it)",
         };
