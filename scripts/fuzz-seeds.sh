@@ -18,7 +18,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 
-for target in cscfg_edit cscfg_network thumbprint certificates csr pfx_read encrypted_key inventory batch_csv dates secret_source pkcs11_uri inspect ca_settings slip39_share backup_file name_constraints; do
+for target in cscfg_edit cscfg_network thumbprint certificates csr pfx_read encrypted_key inventory batch_csv dates secret_source pkcs11_uri inspect ca_settings slip39_share backup_file name_constraints crl_file; do
   rm -rf "${CORPUS:?}/$target"
   mkdir -p "$CORPUS/$target"
 done
@@ -52,6 +52,9 @@ for f in pki/ca.cer pki/ca.pem server.cer server.pem alice.pem enc.cer team/caro
 done
 cat server.pem pki/ca.pem > bundle.pem && seed certificates bundle.pem
 seed certificates pki/ca.crl
+certkit-ca crl --ca pki --series 2 --every 30 --out-dir crls --ca-pass env:FUZZ_PW >/dev/null
+certkit-ca crl --ca pki --series 1 --every 7 --out-dir crls-pem --pem --ca-pass env:FUZZ_PW >/dev/null
+for f in pki/ca.crl crls/*.crl crls-pem/*.crl.pem; do seed crl_file "$f"; done
 
 seed csr dave.csr
 certkit-ca init --ca constrained --cn "Constrained CA" --key p256 --permit-dns example.com --exclude-dns \

@@ -13,6 +13,7 @@ pub mod ber;
 pub mod certinfo;
 pub mod constraints;
 pub mod crl;
+pub mod crl_file;
 pub mod cscfg;
 pub mod custody;
 pub mod dates;

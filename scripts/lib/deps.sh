@@ -52,9 +52,10 @@ deps_test() {
   command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
   deps_apt "${missing[@]}"
   # Python peers: cryptography (X.509, PKCS#12, and its strict RFC 5280 path builder, 42 and later),
-  # shamir-mnemonic (Trezor's SLIP-39 reference).
+  # shamir-mnemonic (Trezor's SLIP-39 reference), pkilint (DigiCert's RFC 5280 linters).
   local module package
-  for module in cryptography.x509.verification:cryptography shamir_mnemonic:shamir-mnemonic; do
+  for module in cryptography.x509.verification:cryptography shamir_mnemonic:shamir-mnemonic \
+      pkilint.bin.lint_crl:pkilint; do
     package=${module#*:} module=${module%%:*}
     python3 -c "import $module" 2>/dev/null && continue
     echo "${0##*/}: installing Python $package" >&2

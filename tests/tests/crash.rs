@@ -508,6 +508,85 @@ const CRL: Scenario = Scenario {
     },
 };
 
+const CRL_SERIES: Scenario = Scenario {
+    name: "crl-series",
+    setup: |env| {
+        init(env);
+        env.ok("certkit-ca", &["revoke", "--ca", "pki", "alice.cer"]);
+    },
+    prepare: |_| {},
+    bin: "certkit-ca",
+    args: &[
+        "crl",
+        "--ca",
+        "pki",
+        "--series",
+        "3",
+        "--every",
+        "30",
+        "--out-dir",
+        "crls",
+        "--ca-pass",
+        "env:CA_PW",
+    ],
+    after_rerun: |env, rerun| {
+        assert!(rerun.status.success(), "{}", text(&rerun.stderr));
+        assert_contains(&text(&rerun.stdout), &["Signed 3 CRLs"]);
+        // Every CRL a killed run left is whole and signed, no number is used twice, and publish puts the
+        // rerun's first CRL in place (the newest in force now).
+        let mut numbers = Vec::new();
+        for name in env.listing("crls") {
+            if !name.ends_with(".crl") {
+                continue;
+            }
+            let path = format!("crls/{name}");
+            assert_contains(
+                &env.openssl_ok(&[
+                    "crl",
+                    "-in",
+                    &path,
+                    "-inform",
+                    "DER",
+                    "-CAfile",
+                    "pki/ca.pem",
+                    "-noout",
+                ]),
+                &["verify OK"],
+            );
+            let number = name
+                .rsplit('-')
+                .next()
+                .expect("number")
+                .trim_end_matches(".crl");
+            numbers.push(number.parse::<u64>().expect("number in the name"));
+        }
+        let count = numbers.len();
+        numbers.sort_unstable();
+        numbers.dedup();
+        assert_eq!(numbers.len(), count, "a CRL number used twice");
+        assert_eq!(env.read("crls/ca.cer"), env.read("pki/ca.cer"));
+        let out = env.run(
+            "certkit-ca",
+            &[
+                "crl",
+                "publish",
+                "--from",
+                "crls",
+                "--to",
+                "published.crl",
+                "--json",
+            ],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        // The rerun signed the three highest numbers; its first is in force now.
+        assert_eq!(
+            json["crl_number"].as_u64(),
+            Some(numbers[numbers.len() - 3])
+        );
+    },
+};
+
 const MOVE_KEY: Scenario = Scenario {
     name: "move-key",
     setup: |env| {
@@ -1037,6 +1116,11 @@ fn a_batch_survives_a_crash_at_every_step() {
 #[test]
 fn revoke_survives_a_crash_at_every_step() {
     assert!(crash_everywhere(&REVOKE) > 2);
+}
+
+#[test]
+fn crl_series_survives_a_crash_at_every_step() {
+    assert!(crash_everywhere(&CRL_SERIES) > 2);
 }
 
 #[test]

@@ -160,6 +160,41 @@ fn json_field_names_are_pinned_and_documented() {
         ),
     );
     add(
+        "certkit-ca crl --series",
+        env.json(
+            "certkit-ca",
+            &[
+                "crl",
+                "--ca",
+                "pki",
+                "--series",
+                "2",
+                "--every",
+                "30",
+                "--out-dir",
+                "crls",
+                "--ca-pass",
+                "env:CA_PW",
+                "--json",
+            ],
+        ),
+    );
+    add(
+        "certkit-ca crl publish",
+        env.json(
+            "certkit-ca",
+            &[
+                "crl",
+                "publish",
+                "--from",
+                "crls",
+                "--to",
+                "published.crl",
+                "--json",
+            ],
+        ),
+    );
+    add(
         "certkit-ca show",
         env.json("certkit-ca", &["show", "--ca", "pki", "--json"]),
     );

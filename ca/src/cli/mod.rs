@@ -43,7 +43,7 @@ pub enum Command {
     List(list::ListArgs),
     /// Revoke a certificate (a lost laptop, a person who left); optionally remove it from a .cscfg allow-list.
     Revoke(revoke::RevokeArgs),
-    /// Publish a CRL signed by the CA, listing every revoked certificate that has not expired.
+    /// Sign a CRL listing every revoked certificate that has not expired, or a series ahead; crl publish puts one in place.
     Crl(crl::CrlArgs),
     /// Verify the CA folder: the inventory's hash chain, the signed checkpoint, issued/ and the CRL.
     Audit(audit::AuditArgs),
@@ -67,7 +67,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Status(args) => commands::status::run(args.request()),
         Command::List(args) => commands::list::run(args.request()),
         Command::Revoke(args) => commands::revoke::run(args.request()),
-        Command::Crl(args) => commands::crl::run(args.request()),
+        Command::Crl(args) => match args.request()? {
+            crl::CrlCommand::Sign(req) => commands::crl::run(req),
+            crl::CrlCommand::Publish(req) => commands::crl_publish::run(req),
+        },
         Command::Audit(args) => commands::audit::run(args.request()?),
         Command::MoveKey(args) => commands::move_key::run(args.request()),
         Command::Reindex(args) => commands::reindex::run(args.request()),

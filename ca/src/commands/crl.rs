@@ -1,13 +1,16 @@
-//! `certkit-ca crl`: sign and publish a CRL.
+//! `certkit-ca crl`: sign a CRL, or a series of CRLs ahead.
 
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::crl::SeriesPlan;
+use crate::crl_file::CrlFile;
 use crate::dates::rfc3339;
 use crate::error::{Error, Result};
+use crate::files;
 use crate::secret::{SecretSource, SecretUse};
 use crate::serial::Serial;
 use crate::store::{CaStore, guard};
@@ -18,10 +21,8 @@ use crate::term::{self, Format, Report, output::path_text, secrets};
 pub struct CrlRequest {
     /// The CA folder.
     pub ca: PathBuf,
-    /// Days until nextUpdate.
-    pub days: u32,
-    /// Where to write it (default in the CA folder).
-    pub out: Option<PathBuf>,
+    /// One CRL, or a series.
+    pub output: CrlOutput,
     /// PEM instead of DER.
     pub pem: bool,
     /// Where the CA key password comes from.
@@ -32,7 +33,26 @@ pub struct CrlRequest {
     pub format: Format,
 }
 
-/// The CRL that was published.
+/// What to sign, and where it goes.
+#[derive(Debug)]
+pub enum CrlOutput {
+    /// One CRL valid for `days`, at `out` (default in the CA folder).
+    One {
+        /// Days until nextUpdate.
+        days: u32,
+        /// Where to write it.
+        out: Option<PathBuf>,
+    },
+    /// A series signed ahead, into `dir`.
+    Series {
+        /// How many, how often, how much overlap.
+        plan: SeriesPlan,
+        /// The folder.
+        dir: PathBuf,
+    },
+}
+
+/// A CRL that was signed.
 #[derive(Debug, Serialize)]
 pub struct CrlReport {
     /// Where it was written.
@@ -55,22 +75,45 @@ pub struct CrlReport {
     warnings: Vec<String>,
 }
 
-/// Publishes the CRL.
+/// The CRLs of a series that were signed.
+#[derive(Debug, Serialize)]
+pub struct SeriesReport {
+    /// The folder they are in.
+    pub out_dir: String,
+    /// The copy of the CA certificate that `crl publish` checks them against.
+    pub ca_cert: String,
+    /// Each CRL, in the order they become current.
+    pub crls: Vec<CrlReport>,
+    /// When the last one runs out.
+    #[serde(with = "time::serde::rfc3339")]
+    pub reach: OffsetDateTime,
+    #[serde(skip)]
+    warnings: Vec<String>,
+}
+
+/// Signs the CRL or the series.
 pub fn run(req: CrlRequest) -> Result<()> {
     let ca = CaStore::open(&req.ca)?.with_module(req.module.clone());
+    match &req.output {
+        CrlOutput::One { days, out } => one(&ca, &req, *days, out.as_deref()),
+        CrlOutput::Series { plan, dir } => series(&ca, &req, plan, dir),
+    }
+}
+
+/// One CRL.
+fn one(ca: &CaStore, req: &CrlRequest, days: u32, out: Option<&Path>) -> Result<()> {
     let owned = [
-        crate::crl::default_path(&ca, false),
-        crate::crl::default_path(&ca, true),
+        crate::crl::default_path(ca, false),
+        crate::crl::default_path(ca, true),
     ];
-    let out = req
-        .out
-        .clone()
-        .unwrap_or_else(|| crate::crl::default_path(&ca, req.pem));
+    let out = out
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| crate::crl::default_path(ca, req.pem));
     guard::check_output(&out, &owned)?;
     // Republishing replaces the previous CRL (through a link, at its target); nothing else is replaced.
     let out = if out.symlink_metadata().is_ok() {
         let target = guard::resolve(&out);
-        check_is_our_crl(&ca, &target, &out)?;
+        check_is_our_crl(ca, &target, &out)?;
         target
     } else {
         out
@@ -78,37 +121,88 @@ pub fn run(req: CrlRequest) -> Result<()> {
     let password = secrets::obtain(req.ca_pass.as_ref(), ca.secret_kind()?, SecretUse::Existing)?;
     let signing = ca.unlock(&password)?;
     drop(password);
-    let lock = term::lock(&ca)?;
-    let published = crate::crl::publish(&ca, &lock, &signing, req.days, &out, req.pem)?;
+    let lock = term::lock(ca)?;
+    let signed = crate::crl::sign(ca, &lock, &signing, days, &out, req.pem)?;
     ca.checkpoint(&lock, &signing)?;
     drop(lock);
-    let report = CrlReport {
-        file: path_text(&published.path),
-        crl_number: published.number,
-        this_update: published.this_update,
-        next_update: published.next_update,
-        revoked: published.serials,
-        pem: req.pem,
-        crl_url: signing.crl_url.clone(),
-        warnings: published.warnings,
+    let Some(crl) = signed.crls.into_iter().next() else {
+        return Err(Error::Bug("one CRL was signed but none came back"));
+    };
+    let mut report = CrlReport::of(crl, req.pem);
+    report.crl_url = signing.crl_url.clone();
+    report.warnings = signed.warnings;
+    term::render(&report, req.format)
+}
+
+/// A series, into `dir` with a copy of the CA certificate.
+fn series(ca: &CaStore, req: &CrlRequest, plan: &SeriesPlan, dir: &Path) -> Result<()> {
+    guard::check_output_dir(dir)?;
+    let cert = ca.cert()?;
+    let ca_copy = dir.join("ca.cer");
+    match std::fs::read(&ca_copy) {
+        Ok(bytes) if bytes != cert.der => {
+            return Err(Error::BadInput(format!(
+                "{} holds another CA certificate; give each CA a folder of its own for its CRLs",
+                ca_copy.display()
+            )));
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Error::io("read", &ca_copy, e)),
+    }
+    let password = secrets::obtain(req.ca_pass.as_ref(), ca.secret_kind()?, SecretUse::Existing)?;
+    let signing = ca.unlock(&password)?;
+    drop(password);
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+    let lock = term::lock(ca)?;
+    let signed = crate::crl::sign_series(ca, &lock, &signing, plan, dir, req.pem)?;
+    ca.checkpoint(&lock, &signing)?;
+    drop(lock);
+    files::replace(&ca_copy, &cert.der, files::PUBLIC)?;
+    let reach = signed
+        .crls
+        .last()
+        .map(|c| c.next_update)
+        .ok_or(Error::Bug("a series of no CRLs was signed"))?;
+    let report = SeriesReport {
+        out_dir: path_text(dir),
+        ca_cert: path_text(&ca_copy),
+        crls: signed
+            .crls
+            .into_iter()
+            .map(|c| CrlReport::of(c, req.pem))
+            .collect(),
+        reach,
+        warnings: signed.warnings,
     };
     term::render(&report, req.format)
 }
 
+impl CrlReport {
+    fn of(crl: crate::crl::Signed, pem: bool) -> CrlReport {
+        CrlReport {
+            file: path_text(&crl.path),
+            crl_number: crl.number,
+            this_update: crl.this_update,
+            next_update: crl.next_update,
+            revoked: crl.serials,
+            pem,
+            crl_url: None,
+            warnings: Vec::new(),
+        }
+    }
+}
+
 /// Refuses to replace `target` (given as `given`) unless it is a CRL signed by this CA.
-fn check_is_our_crl(ca: &CaStore, target: &std::path::Path, given: &std::path::Path) -> Result<()> {
+fn check_is_our_crl(ca: &CaStore, target: &Path, given: &Path) -> Result<()> {
     let refuse = || {
         Error::BadInput(format!(
             "{} exists and is not a CRL of this CA; certkit replaces only its own CRL when it republishes: choose another --out",
             given.display()
         ))
     };
-    let bytes = std::fs::read(target).map_err(|_| refuse())?;
-    let crl = openssl::x509::X509Crl::from_der(&bytes)
-        .or_else(|_| openssl::x509::X509Crl::from_pem(&bytes))
-        .map_err(|_| refuse())?;
-    let key = openssl::pkey::PKey::public_key_from_der(&ca.cert()?.spki_der)?;
-    if crl.verify(&key).unwrap_or(false) {
+    let crl = CrlFile::read(target).map_err(|_| refuse())?;
+    if crl.signed_by(&ca.cert()?) {
         Ok(())
     } else {
         Err(refuse())
@@ -139,6 +233,42 @@ impl Report for CrlReport {
             )?;
         }
         Ok(())
+    }
+
+    fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+}
+
+impl Report for SeriesReport {
+    fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(
+            out,
+            "Signed {} CRLs into {}, current one after another until {}:",
+            self.crls.len(),
+            self.out_dir,
+            rfc3339(self.reach)
+        )?;
+        for crl in &self.crls {
+            writeln!(
+                out,
+                "  {}  number {}  {} .. {}  {} revoked",
+                crl.file,
+                crl.crl_number,
+                rfc3339(crl.this_update),
+                rfc3339(crl.next_update),
+                crl.revoked.len()
+            )?;
+        }
+        writeln!(
+            out,
+            "Copy {} (with {}) to the web server, and run there from cron: certkit-ca crl publish --from DIR --to PATH",
+            self.out_dir, self.ca_cert
+        )?;
+        writeln!(
+            out,
+            "A revocation from now on is not in these CRLs: sign a new series after it."
+        )
     }
 
     fn warnings(&self) -> &[String] {

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod backup;
 pub mod completions;
 pub mod crl;
+pub mod crl_publish;
 pub mod events;
 pub mod init;
 pub mod list;

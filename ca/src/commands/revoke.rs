@@ -57,10 +57,15 @@ pub struct RevokeReport {
     pub cscfg_error: Option<String>,
     /// True when the CA key signed a checkpoint over the revocation (`--ca-pass`).
     pub checkpoint_signed: bool,
+    /// The command that puts the revocation into a CRL: a new series when CRLs were signed ahead.
+    pub sign_crl: String,
+    /// When CRLs were signed ahead, until when they run (without this revocation).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub series_until: Option<OffsetDateTime>,
+    #[serde(skip)]
+    warnings: Vec<String>,
     #[serde(skip)]
     backup: Option<String>,
-    #[serde(skip)]
-    ca: String,
 }
 
 /// Revokes the certificate. The revocation is recorded first; a problem with the .cscfg is reported afterwards
@@ -86,6 +91,15 @@ pub fn run(req: RevokeRequest) -> Result<()> {
         ca.checkpoint(&lock, signing)?;
     }
     drop(lock);
+    let (sign_crl, series_until) = crl_to_sign(&ca, &req.ca, record.revoked_at)?;
+    let warnings = series_until
+        .map(|until| {
+            vec![format!(
+                "the CRLs signed ahead (current until {}) do not hold this revocation: sign a new series: {sign_crl}",
+                rfc3339(until)
+            )]
+        })
+        .unwrap_or_default();
     let edited = req
         .cscfg
         .as_deref()
@@ -105,8 +119,10 @@ pub fn run(req: RevokeRequest) -> Result<()> {
         removed_from_cscfg: removed,
         cscfg_error: cscfg_error.clone(),
         checkpoint_signed: signing.is_some(),
+        sign_crl,
+        series_until,
+        warnings,
         backup,
-        ca: path_text(&req.ca),
     };
     term::render(&report, req.format)?;
     match (edited, &req.cscfg) {
@@ -121,6 +137,33 @@ pub fn run(req: RevokeRequest) -> Result<()> {
             ),
         }),
         _ => Ok(()),
+    }
+}
+
+/// The command that puts a revocation made at `now` into a CRL, and the end of the series signed ahead that does
+/// not hold it, when the CA's last CRLs are such a series still running.
+fn crl_to_sign(
+    ca: &CaStore,
+    dir: &Path,
+    now: OffsetDateTime,
+) -> Result<(String, Option<OffsetDateTime>)> {
+    let plain = format!("certkit-ca crl --ca {}", path_text(dir));
+    let Some((_, last)) = ca.last_crl()? else {
+        return Ok((plain, None));
+    };
+    match last.series {
+        Some(series) if last.next_update > now => Ok((
+            format!(
+                "certkit-ca crl --ca {} --series {} --every {} --overlap {} --out-dir {}",
+                path_text(dir),
+                series.count,
+                series.every_days,
+                series.overlap_days,
+                series.out_dir
+            ),
+            Some(last.next_update),
+        )),
+        _ => Ok((plain, None)),
     }
 }
 
@@ -166,8 +209,12 @@ impl Report for RevokeReport {
         }
         writeln!(
             out,
-            "Publish a new CRL so services that check revocation see it: certkit-ca crl --ca {}",
-            self.ca
+            "Publish a new CRL so services that check revocation see it: {}",
+            self.sign_crl
         )
+    }
+
+    fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 }

@@ -9,10 +9,12 @@ use std::path::PathBuf;
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
+use crate::crl_file::CrlFile;
 use crate::dates::rfc3339;
 use crate::error::{Error, Result};
 use crate::store::CaStore;
 use crate::store::index::ListFilter;
+use crate::store::inventory::Entry;
 use crate::store::records::CustodyAction;
 use crate::term::{self, Format, Report, output::path_text};
 
@@ -68,7 +70,8 @@ impl Level {
 /// One thing `status` looked at.
 #[derive(Debug, Serialize)]
 pub struct Fact {
-    /// What: `ca-certificate`, `certificates`, `crl`, `crl-file`, `undelivered`, `checkpoint`, `drill`.
+    /// What: `ca-certificate`, `certificates`, `crl`, `crl-gap`, `crl-file`, `undelivered`, `checkpoint`,
+    /// `drill`.
     pub check: &'static str,
     /// How bad.
     pub level: Level,
@@ -222,7 +225,10 @@ fn gather(req: &StatusRequest) -> Result<StatusReport> {
             (Vec::new(), 0)
         }
     };
-    facts.push(crl_fact(&store, now).unwrap_or_else(|e| broken("crl", e)));
+    match crl_facts(&store, &req.ca, now) {
+        Ok(found) => facts.extend(found),
+        Err(e) => facts.push(broken("crl", e)),
+    }
     for path in &req.crls {
         facts.push(crl_file(path, &cert, now));
     }
@@ -313,32 +319,72 @@ fn broken(check: &'static str, e: Error) -> Fact {
     }
 }
 
-/// The CA's last CRL, as the log records it.
-fn crl_fact(store: &CaStore, now: OffsetDateTime) -> Result<Fact> {
+/// The CA's last CRL (or the last of a series signed ahead), as the log records it, and the revocations no
+/// CRL holds yet.
+fn crl_facts(store: &CaStore, ca: &std::path::Path, now: OffsetDateTime) -> Result<Vec<Fact>> {
     let settings = store.settings()?;
-    Ok(match store.last_crl()? {
-        Some(crl) => lapsing(
-            "crl",
-            &format!("the CA's last CRL (number {})", crl.number),
-            now,
-            crl.next_update,
-            CRL_WARN_DAYS,
+    let Some((line, crl)) = store.last_crl()? else {
+        return Ok(vec![match settings.crl_url {
+            Some(_) => Fact {
+                check: "crl",
+                level: Level::Warning,
+                message:
+                    "the CA names a CRL URL in what it issues but has signed no CRL; run certkit-ca crl"
+                        .into(),
+                until: None,
+            },
+            None => Fact {
+                check: "crl",
+                level: Level::Ok,
+                message: "the CA publishes no CRL".into(),
+                until: None,
+            },
+        }]);
+    };
+    let what = match &crl.series {
+        Some(series) => format!(
+            "the series of {} CRLs signed ahead into {} (the last, number {}",
+            series.count, series.out_dir, crl.number
         ),
-        None if settings.crl_url.is_some() => Fact {
-            check: "crl",
+        None => format!("the CA's last CRL (number {}", crl.number),
+    };
+    let mut facts = vec![lapsing(
+        "crl",
+        &format!("{what})"),
+        now,
+        crl.next_update,
+        CRL_WARN_DAYS,
+    )];
+    let missing: Vec<Entry> = store
+        .revoked_after(line)?
+        .into_iter()
+        .filter(|e| e.issued.not_after >= now)
+        .collect();
+    if let Some(first) = missing.first() {
+        let sign = match &crl.series {
+            Some(s) => format!(
+                "certkit-ca crl --ca {} --series {} --every {} --overlap {} --out-dir {}",
+                path_text(ca),
+                s.count,
+                s.every_days,
+                s.overlap_days,
+                s.out_dir
+            ),
+            None => format!("certkit-ca crl --ca {}", path_text(ca)),
+        };
+        facts.push(Fact {
+            check: "crl-gap",
             level: Level::Warning,
-            message:
-                "the CA names a CRL URL in what it issues but has signed no CRL; run certkit-ca crl"
-                    .into(),
+            message: format!(
+                "{} revocation(s) since the last CRL was signed (the first: {}, {}) are in no CRL, so clients still accept those certificates; sign again: {sign}",
+                missing.len(),
+                first.issued.serial,
+                first.issued.subject
+            ),
             until: None,
-        },
-        None => Fact {
-            check: "crl",
-            level: Level::Ok,
-            message: "the CA publishes no CRL".into(),
-            until: None,
-        },
-    })
+        });
+    }
+    Ok(facts)
 }
 
 /// The valid certificates that expire within `within` days, soonest first.
@@ -372,21 +418,15 @@ fn crl_file(path: &std::path::Path, ca: &crate::certinfo::CertInfo, now: OffsetD
         until: None,
     };
     let shown = path.display();
-    let Ok(bytes) = std::fs::read(path) else {
-        return critical(format!("{shown} cannot be read"));
+    let crl = match CrlFile::read(path) {
+        Ok(crl) => crl,
+        Err(e @ Error::Malformed { .. }) => return critical(e.to_string()),
+        Err(_) => return critical(format!("{shown} cannot be read")),
     };
-    let Ok(crl) = openssl::x509::X509Crl::from_der(&bytes)
-        .or_else(|_| openssl::x509::X509Crl::from_pem(&bytes))
-    else {
-        return critical(format!("{shown} is not a CRL"));
-    };
-    let signed = openssl::pkey::PKey::public_key_from_der(&ca.spki_der)
-        .ok()
-        .is_some_and(|key| crl.verify(&key).unwrap_or(false));
-    if !signed {
+    if !crl.signed_by(ca) {
         return critical(format!("{shown} is not signed by this CA"));
     }
-    let Some(next) = crl.next_update().and_then(|t| asn1_time(t).ok()) else {
+    let Some(next) = crl.next_update else {
         return critical(format!(
             "{shown} has no next update: clients cannot tell when it is stale"
         ));
@@ -398,15 +438,6 @@ fn crl_file(path: &std::path::Path, ca: &crate::certinfo::CertInfo, now: OffsetD
         next,
         CRL_WARN_DAYS,
     )
-}
-
-/// An ASN.1 time as a date and time.
-fn asn1_time(t: &openssl::asn1::Asn1TimeRef) -> Result<OffsetDateTime> {
-    let epoch = openssl::asn1::Asn1Time::from_unix(0)?;
-    let diff = epoch.diff(t)?;
-    Ok(OffsetDateTime::UNIX_EPOCH
-        + Duration::days(i64::from(diff.days))
-        + Duration::seconds(i64::from(diff.secs)))
 }
 
 /// The custody drill, for a key that was backed up: failed, or not run for a year, is a warning.

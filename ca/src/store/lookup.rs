@@ -318,16 +318,26 @@ impl CaStore {
         Err(Error::Bug("the index was rebuilt and asked again"))
     }
 
-    /// The last CRL the log records, read from the log where the index says it is; an index that points
-    /// elsewhere is rebuilt.
-    pub fn last_crl(&self) -> Result<Option<CrlRecord>> {
+    /// The certificates revoked after line `line` (e.g. after the last CRL was signed), checked against the
+    /// checkpoint and read again from the log.
+    pub fn revoked_after(&self, line: usize) -> Result<Vec<Entry>> {
+        self.verified_revocations()?;
+        self.confirmed(
+            |index| index.revoked_after(line),
+            |entry| entry.revoked.as_ref().map(|r| &r.serial) == Some(&entry.issued.serial),
+        )
+    }
+
+    /// The last CRL the log records, with its line, read from the log where the index says it is; an index
+    /// that points elsewhere is rebuilt.
+    pub fn last_crl(&self) -> Result<Option<(usize, CrlRecord)>> {
         for attempt in 0..2 {
             let Some((line, start, end)) = self.with_index(|index| index.last_crl())? else {
                 return Ok(None);
             };
             let mut reader = LineReader::open(&self.path(INVENTORY))?;
             match reader.read(start, end)?.map(|b| inventory::parse_line(&b)) {
-                Some(Ok((Event::Crl(record), _))) => return Ok(Some(record)),
+                Some(Ok((Event::Crl(record), _))) => return Ok(Some((line, record))),
                 _ if attempt == 0 => {
                     self.rebuild_index(&format!("its CRL on line {line} is not the log's"))?;
                 }

@@ -266,6 +266,22 @@ pub struct CrlRecord {
     pub revoked: usize,
     /// SHA-256 of its DER, lowercase hex.
     pub sha256: String,
+    /// The pre-signed series it belongs to (`certkit-ca crl --series`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<CrlSeries>,
+}
+
+/// A series of CRLs signed at one unlock, whose windows follow each other.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CrlSeries {
+    /// How many CRLs.
+    pub count: u32,
+    /// Days between one CRL's thisUpdate and the next one's.
+    pub every_days: u32,
+    /// Days each CRL stays valid past the next one's thisUpdate.
+    pub overlap_days: u32,
+    /// The folder they were written to (absolute).
+    pub out_dir: String,
 }
 
 /// A step in the custody of the CA key (`certkit-ca backup`, `restore`, `restore --check`). Never a share,

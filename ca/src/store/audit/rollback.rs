@@ -9,9 +9,9 @@ use time::OffsetDateTime;
 use super::findings::{Findings, Level};
 use super::pass::Pass;
 use crate::certinfo::CertInfo;
-use crate::error::Result;
+use crate::crl_file::CrlFile;
+use crate::error::{Error, Result};
 use crate::files;
-use crate::serial::Serial;
 use crate::store::folder::CaStore;
 
 /// A CRL the audit looks at, and whether the user gave it (a published copy) or it is the folder's own.
@@ -45,33 +45,25 @@ pub fn check_crls(
     f: &mut Findings,
 ) -> Result<()> {
     let now = OffsetDateTime::now_utc();
-    let key = openssl::pkey::PKey::public_key_from_der(&ca.spki_der)?;
     let recorded = &pass.crls;
     let highest = recorded.iter().map(|c| c.0).max();
     let lowest = recorded.iter().map(|c| c.0).min();
     for source in sources {
         let path = &source.path;
-        let Ok(bytes) = std::fs::read(path) else {
-            f.add(
-                Level::Error,
-                "crl-unreadable",
-                None,
-                format!("{} cannot be read", path.display()),
-            );
-            continue;
+        let crl = match CrlFile::read(path) {
+            Ok(crl) => crl,
+            Err(e) => {
+                let what = match e {
+                    Error::Malformed { what, .. } => {
+                        format!("{} is not a CRL ({what})", path.display())
+                    }
+                    _ => format!("{} cannot be read", path.display()),
+                };
+                f.add(Level::Error, "crl-unreadable", None, what);
+                continue;
+            }
         };
-        let Ok(crl) = openssl::x509::X509Crl::from_der(&bytes)
-            .or_else(|_| openssl::x509::X509Crl::from_pem(&bytes))
-        else {
-            f.add(
-                Level::Error,
-                "crl-unreadable",
-                None,
-                format!("{} is not a CRL", path.display()),
-            );
-            continue;
-        };
-        if !crl.verify(&key).unwrap_or(false) {
+        if !crl.signed_by(ca) {
             f.add(
                 Level::Error,
                 "crl-not-signed-by-ca",
@@ -80,8 +72,8 @@ pub fn check_crls(
             );
             continue;
         }
-        let der = crl.to_der()?;
-        let number = crl_number(&der);
+        let der = &crl.der;
+        let number = crl.number;
         match (number, highest) {
             (Some(n), Some(top)) if n > top => f.add(
                 Level::Error,
@@ -96,7 +88,7 @@ pub fn check_crls(
                 let same = recorded
                     .iter()
                     .find(|c| c.0 == n)
-                    .map(|c| c.1 == files::sha256_hex(&der));
+                    .map(|c| c.1 == files::sha256_hex(der));
                 match same {
                     Some(true) => {}
                     Some(false) => f.add(
@@ -123,17 +115,8 @@ pub fn check_crls(
             }
             _ => {}
         }
-        let listed: Vec<Serial> = crl
-            .get_revoked()
-            .map(|stack| {
-                stack
-                    .iter()
-                    .filter_map(|r| r.serial_number().to_bn().ok())
-                    .map(|bn| Serial::from_der_integer(&bn.to_vec()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        for serial in &listed {
+        let listed = &crl.revoked;
+        for serial in listed {
             let revoked = pass.seen.get(serial).is_some_and(|s| s.revoked);
             if !revoked {
                 f.add(
@@ -166,14 +149,6 @@ pub fn check_crls(
         }
     }
     Ok(())
-}
-
-/// The CRL number of a DER CRL, read with x509-parser (the openssl crate does not expose it).
-fn crl_number(der: &[u8]) -> Option<u64> {
-    use x509_parser::prelude::FromDer;
-    let (_, crl) = x509_parser::revocation_list::CertificateRevocationList::from_der(der).ok()?;
-    let number = crl.crl_number()?;
-    u64::try_from(number.clone()).ok()
 }
 
 /// Head hashes kept outside the folder (`--expect-head`): each must be the hash of a record the log still

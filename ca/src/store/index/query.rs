@@ -330,6 +330,16 @@ impl Index {
         self.certs(&query, &[])
     }
 
+    /// The certificates revoked on a line after `line`, in the order they were revoked.
+    pub fn revoked_after(&self, line: usize) -> Result<Vec<IndexedCert>> {
+        let line = line as i64;
+        let query = format!(
+            "SELECT {COLUMNS} FROM certs INDEXED BY certs_revoked JOIN records ON records.line = certs.line
+             WHERE certs.revoked_line > :line ORDER BY certs.revoked_line"
+        );
+        self.certs(&query, &[(":line", &line)])
+    }
+
     /// The certificates recorded on a line after `line`, in log order.
     pub fn recorded_after(&self, line: usize) -> Result<Vec<IndexedCert>> {
         let line = line as i64;

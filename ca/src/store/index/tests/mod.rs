@@ -116,6 +116,8 @@ fn a_question_about_a_few_certificates_does_not_read_them_all() {
     // A scan of the table is at least one step per row; the answers below read a handful of rows (or, for
     // the revoked, a tenth of them).
     let scan = (CERTS as usize) / STEPS as usize;
+    let all = index.revoked().expect("revoked");
+    let before_last = all[all.len() - 2].revoked_line.expect("revoked line");
     let questions: Vec<(&str, usize, Question)> = vec![
         (
             "by_serial",
@@ -146,6 +148,16 @@ fn a_question_about_a_few_certificates_does_not_read_them_all() {
         ),
         ("custody", 1, Box::new(|i| drop(i.custody()))),
         ("last_crl", 1, Box::new(|i| drop(i.last_crl()))),
+        (
+            "revoked_after",
+            1,
+            Box::new(move |i| {
+                assert_eq!(
+                    i.revoked_after(before_last).expect("revoked after").len(),
+                    1
+                );
+            }),
+        ),
         (
             "last_crl_number",
             1,
