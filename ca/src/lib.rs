@@ -24,6 +24,7 @@ pub mod keys;
 pub mod naming;
 pub mod pfx;
 pub mod profile;
+pub mod report;
 pub mod san;
 pub mod secret;
 pub mod serial;

@@ -79,6 +79,8 @@ measure crl '"$R/certkit-ca" crl --ca $ca --ca-pass file:ca.pass'
 list_json=$(timed list.log "$R/certkit-ca" list --ca big --json)
 list_first=$(timed list-head.log bash -c "set -o pipefail; \"$R/certkit-ca\" list --ca big | head -1")
 audit=$(timed audit.log "$R/certkit-ca" audit --ca big)
+report=$(timed report.log "$R/certkit-ca" report --ca big --html big-report.html)
+report_mb=$(awk -v b="$(stat -c %s big-report.html)" 'BEGIN { printf "%.1f", b / 1048576 }')
 grep -q . list.log || fail "list printed nothing"
 
 # openssl ca over an index.txt of N lines and of SMALL lines: sign one, revoke one, gencrl; the CA key
@@ -164,4 +166,5 @@ $(row crl "certkit-ca crl (50-55 revoked)" crl)
 certkit-ca list --ca (all $RECORDS) --json:  $list_json s  (target at 100000: <= 1 s)
 certkit-ca list | head -1:                  $list_first s
 certkit-ca audit ($RECORDS records):         $audit s  (target at 100000: <= 3 s)
+certkit-ca report --html ($RECORDS records): $report s, $report_mb MB  (target at 100000: <= 2 s; $(awk -v r="$report" -v a="$audit" 'BEGIN { printf "%.2f", r / a }')x the audit, which it runs)
 REPORT

@@ -48,6 +48,7 @@ deps_test() {
   command -v softhsm2-util >/dev/null 2>&1 || missing+=(softhsm2)
   command -v pkcs11-tool >/dev/null 2>&1 || missing+=(opensc)
   command -v mcs >/dev/null 2>&1 || missing+=(mono-mcs mono-runtime)
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   [ -e /etc/ssl/certs/DigiCert_Global_Root_G2.pem ] || missing+=(ca-certificates)
   command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
   deps_apt "${missing[@]}"

@@ -195,6 +195,13 @@ fn json_field_names_are_pinned_and_documented() {
         ),
     );
     add(
+        "certkit-ca report",
+        env.json(
+            "certkit-ca",
+            &["report", "--ca", "pki", "--html", "report.html", "--json"],
+        ),
+    );
+    add(
         "certkit-ca show",
         env.json("certkit-ca", &["show", "--ca", "pki", "--json"]),
     );

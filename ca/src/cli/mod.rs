@@ -11,6 +11,7 @@ mod init;
 mod list;
 mod move_key;
 mod reindex;
+mod report;
 mod restore;
 mod revoke;
 mod show;
@@ -49,6 +50,8 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// Move the CA key from ca.key onto a PKCS#11 token (same certificate, same thumbprint).
     MoveKey(move_key::MoveKeyArgs),
+    /// Write an HTML report for auditors: the CA, its status and audit, what runs out when, custody, revocations, the inventory.
+    Report(report::ReportArgs),
     /// Rebuild the inventory's index from the inventory, and put back issued/ copies that are missing.
     Reindex(reindex::ReindexArgs),
     /// Back up the CA key: encrypted under a random secret split into M-of-N SLIP-39 shares for custodians.
@@ -74,6 +77,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Audit(args) => commands::audit::run(args.request()?),
         Command::MoveKey(args) => commands::move_key::run(args.request()),
         Command::Reindex(args) => commands::reindex::run(args.request()),
+        Command::Report(args) => commands::report::run(args.request()),
         Command::Backup(args) => commands::backup::run(args.request()),
         Command::Restore(args) => commands::restore::run(args.request()?),
         Command::Completions(args) => {

@@ -10,6 +10,7 @@ pub mod init;
 pub mod list;
 pub mod move_key;
 pub mod reindex;
+pub mod report;
 pub mod restore;
 pub mod revoke;
 pub mod show;

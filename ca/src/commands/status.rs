@@ -161,7 +161,8 @@ pub fn run(req: StatusRequest) -> Result<()> {
     }
 }
 
-fn gather(req: &StatusRequest) -> Result<StatusReport> {
+/// Looks at everything (for `status`, and for the report's section on it).
+pub fn gather(req: &StatusRequest) -> Result<StatusReport> {
     let store = term::open_ca(&req.ca, req.module.clone())?;
     let cert = store.cert()?;
     let now = req.at.unwrap_or_else(OffsetDateTime::now_utc);
