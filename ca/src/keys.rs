@@ -377,6 +377,15 @@ pub fn load_key(path: &Path, password: &Secret) -> Result<KeyPair> {
     KeyPair::try_from(der.as_bytes()).map_err(|_| Error::WrongPassword { path: path.into() })
 }
 
+/// The subject key identifier of a public key (SubjectPublicKeyInfo DER): the leftmost 160 bits of the SHA-256
+/// of its subjectPublicKey BIT STRING (RFC 7093 section 2, method 1), a method linters and verifiers recognise.
+pub fn subject_key_id(spki_der: &[u8]) -> Result<Vec<u8>> {
+    use x509_parser::prelude::FromDer;
+    let (_, spki) = x509_parser::x509::SubjectPublicKeyInfo::from_der(spki_der)
+        .map_err(|_| Error::Bug("a public key that cannot be read was about to be certified"))?;
+    Ok(crate::digest::sha256(&spki.subject_public_key.data)[..20].to_vec())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

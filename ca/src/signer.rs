@@ -137,6 +137,10 @@ impl SigningCa {
     ) -> Result<CertInfo> {
         // A name outside the CA's constraints is refused before anything is signed.
         self.constraints.check_params(params)?;
+        let mut params = params.clone();
+        params.key_identifier_method = rcgen::KeyIdMethod::PreSpecified(
+            crate::keys::subject_key_id(&public_key.subject_public_key_info())?,
+        );
         let cert = params
             .signed_by(public_key, &self.issuer)
             .map_err(|e| self.issuer.key().explain(e, "signing the certificate"))?;

@@ -121,23 +121,9 @@ impl<'a> Engine<'a> {
             (Signer::Ca { ca, .. }, SubjectKey::Request(spki)) => (ca.sign(&params, &spki)?, None),
             (Signer::SelfSigned, SubjectKey::Generate(kind)) => {
                 let key = kind.generate()?;
-                let cert = params
-                    .self_signed(&key)
-                    .map_err(|e| Error::crypto("self-signing the certificate", e))?;
-                (
-                    CertInfo::from_der(cert.der(), Path::new("(new certificate)"))?,
-                    Some(key),
-                )
+                (self_signed(params, &key)?, Some(key))
             }
-            (Signer::SelfSigned, SubjectKey::New(key)) => {
-                let cert = params
-                    .self_signed(&key)
-                    .map_err(|e| Error::crypto("self-signing the certificate", e))?;
-                (
-                    CertInfo::from_der(cert.der(), Path::new("(new certificate)"))?,
-                    Some(key),
-                )
-            }
+            (Signer::SelfSigned, SubjectKey::New(key)) => (self_signed(params, &key)?, Some(key)),
             (Signer::SelfSigned, SubjectKey::Request(_)) => {
                 return Err(Error::Bug("a request cannot be self-signed"));
             }
@@ -293,4 +279,15 @@ pub fn check_within_ca(not_after: OffsetDateTime, ca: &CertInfo) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// A certificate signed by its own key, with the subject key identifier certkit gives every certificate.
+fn self_signed(mut params: rcgen::CertificateParams, key: &rcgen::KeyPair) -> Result<CertInfo> {
+    params.key_identifier_method = rcgen::KeyIdMethod::PreSpecified(
+        certkit_ca::keys::subject_key_id(&rcgen::PublicKeyData::subject_public_key_info(key))?,
+    );
+    let cert = params
+        .self_signed(key)
+        .map_err(|e| Error::crypto("self-signing the certificate", e))?;
+    CertInfo::from_der(cert.der(), Path::new("(new certificate)"))
 }

@@ -337,6 +337,9 @@ pub fn self_signed_ca(spec: &CaSpec, validity: Validity, key: &CaKey) -> Result<
     if !spec.constraints.is_empty() {
         params.name_constraints = Some(spec.constraints.to_rcgen());
     }
+    params.key_identifier_method = rcgen::KeyIdMethod::PreSpecified(crate::keys::subject_key_id(
+        &rcgen::PublicKeyData::subject_public_key_info(key),
+    )?);
     let cert = params
         .self_signed(key)
         .map_err(|e| key.explain(e, "self-signing the CA certificate"))?;
