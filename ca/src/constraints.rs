@@ -194,10 +194,20 @@ impl NameConstraints {
     /// Checks one name: in a permitted subtree of its kind (when there is any) and in no excluded one. The
     /// error names the name and the constraint it breaks.
     pub fn check(&self, name: &San) -> Result<()> {
+        match self.violation(name) {
+            Some(why) => Err(Error::BadInput(format!(
+                "{why}; certkit signs no certificate a verifier would reject"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// How `name` breaks the constraints (`NAME is excluded by ...`, `NAME is outside ...`), if it does.
+    pub fn violation(&self, name: &San) -> Option<String> {
         if let Some(tree) = self.excluded.iter().find(|t| t.holds(name)) {
-            return Err(Error::BadInput(format!(
-                "{name} is excluded by the CA's name constraint {tree}; certkit signs no certificate a verifier would reject"
-            )));
+            return Some(format!(
+                "{name} is excluded by the CA's name constraint {tree}"
+            ));
         }
         let permitted: Vec<&Subtree> = self
             .permitted
@@ -206,12 +216,21 @@ impl NameConstraints {
             .collect();
         if !permitted.is_empty() && !permitted.iter().any(|t| t.holds(name)) {
             let list: Vec<String> = permitted.iter().map(ToString::to_string).collect();
-            return Err(Error::BadInput(format!(
-                "{name} is outside the CA's name constraints (it permits {}); certkit signs no certificate a verifier would reject",
+            return Some(format!(
+                "{name} is outside the CA's name constraints (it permits {})",
                 list.join(", ")
-            )));
+            ));
         }
-        Ok(())
+        None
+    }
+
+    /// Every way a certificate's names (its SANs, and a CN that looks like a DNS name) break the constraints.
+    pub fn violations(&self, cn: Option<&str>, sans: &[San]) -> Vec<String> {
+        let mut names: Vec<San> = sans.to_vec();
+        if let Some(cn) = cn.filter(|cn| looks_like_dns(cn)) {
+            names.push(San::Dns(cn.to_string()));
+        }
+        names.iter().filter_map(|n| self.violation(n)).collect()
     }
 
     /// Checks the names a certificate is to have: its subject alternative names, and its common name when that

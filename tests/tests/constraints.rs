@@ -169,6 +169,43 @@ fn the_constraints_are_a_critical_extension_verifiers_read() {
     let checked = path_check(&env, "evil.pem", &["server", "www.evil.org"]);
     assert!(!checked.status.success());
     assert_contains(&text(&checked.stdout), &["rejected"]);
+    // certkit-export inspect --chain catches it too, whoever made it, and passes what certkit issued.
+    let inspected = env.run(
+        "certkit-export",
+        &["inspect", "evil.pem", "--chain", "pki/ca.cer", "--json"],
+    );
+    assert_eq!(
+        inspected.status.code(),
+        Some(1),
+        "{}",
+        text(&inspected.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&inspected.stdout).expect("json");
+    let outside: Vec<&serde_json::Value> = json[0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["code"] == "outside-name-constraints")
+        .collect();
+    assert_eq!(outside.len(), 2, "the SAN and the DNS-looking CN: {json}");
+    assert_contains(
+        outside[0]["message"].as_str().expect("message"),
+        &["www.evil.org", "of CN=Test CA"],
+    );
+    let fine = env.json(
+        "certkit-export",
+        &["inspect", "alice.pem", "--chain", "pki/ca.cer", "--json"],
+    );
+    assert!(
+        !fine.to_string().contains("outside-name-constraints"),
+        "{fine}"
+    );
+    let err = env.fails(
+        "certkit-export",
+        &["inspect", "alice.pem", "--chain", "alice.pem"],
+        2,
+    );
+    assert_contains(&err, &["not a CA certificate"]);
 }
 
 #[test]

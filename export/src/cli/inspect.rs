@@ -30,6 +30,10 @@ pub struct InspectArgs {
     /// one, only what needs no password is shown).
     #[arg(long, value_name = "SOURCE")]
     pub pfx_pass: Option<SecretSource>,
+    /// CA certificates above the certificate (files or bundles; repeatable): its names are checked against their
+    /// name constraints.
+    #[arg(long, value_name = "FILE")]
+    pub chain: Vec<PathBuf>,
     /// What the (first) certificate is for in the guide (default: guessed from its extensions).
     #[arg(long, value_enum)]
     pub role: Option<Role>,
@@ -44,6 +48,7 @@ impl InspectArgs {
         InspectRequest {
             files: self.files,
             pfx_pass: self.pfx_pass,
+            chain: self.chain,
             role: self.role,
             format: Format::json_if(self.json.json),
         }

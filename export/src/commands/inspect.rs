@@ -18,6 +18,8 @@ pub struct InspectRequest {
     pub files: Vec<PathBuf>,
     /// Where the PFX password comes from.
     pub pfx_pass: Option<SecretSource>,
+    /// CA certificates above the inspected ones, for their name constraints.
+    pub chain: Vec<PathBuf>,
     /// The role of the certificates.
     pub role: Option<Role>,
     /// How to print.
@@ -36,6 +38,7 @@ pub struct InspectReport {
 /// Inspects the files; exit 1 when any has an error-level finding.
 pub fn run(req: InspectRequest) -> Result<()> {
     let now = time::OffsetDateTime::now_utc();
+    let chain = inspect::chain::read(&req.chain)?;
     let mut password: Option<Secret> = match &req.pfx_pass {
         Some(_) => Some(secrets::obtain(
             req.pfx_pass.as_ref(),
@@ -65,13 +68,15 @@ pub fn run(req: InspectRequest) -> Result<()> {
                 ));
             }
         }
-        report.files.push(inspect::inspect(
-            path,
-            &bytes,
-            password.as_ref(),
-            req.role,
-            now,
-        )?);
+        let mut inspection = inspect::inspect(path, &bytes, password.as_ref(), req.role, now)?;
+        if !chain.is_empty()
+            && let Some(leaf) = inspect::chain::leaf(path, &bytes, password.as_ref())
+        {
+            inspection
+                .findings
+                .extend(inspect::chain::findings(&leaf, &chain));
+        }
+        report.files.push(inspection);
     }
     term::render(&report, req.format)?;
     let failing = report.files.iter().filter(|f| f.has_errors()).count();

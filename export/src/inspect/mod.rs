@@ -2,6 +2,7 @@
 //! the guide's roles would find wrong with it (docs/inspect.md).
 
 pub mod cert;
+pub mod chain;
 pub mod finding;
 pub mod pfx;
 
