@@ -45,6 +45,8 @@ pub struct CertInfo {
     pub ekus: Vec<String>,
     /// basicConstraints CA flag.
     pub is_ca: bool,
+    /// basicConstraints pathLenConstraint (None: no limit, or not a CA).
+    pub path_len: Option<u32>,
     /// Subject key identifier.
     pub subject_key_id: Option<Vec<u8>>,
     /// Authority key identifier.
@@ -72,11 +74,15 @@ impl CertInfo {
     fn of(der: &[u8], cert: &X509Certificate<'_>) -> Self {
         let (sans, ekus) = names_and_usages(cert);
         let mut is_ca = false;
+        let mut path_len = None;
         let mut subject_key_id = None;
         let mut authority_key_id = None;
         for ext in cert.extensions() {
             match ext.parsed_extension() {
-                ParsedExtension::BasicConstraints(bc) => is_ca = bc.ca,
+                ParsedExtension::BasicConstraints(bc) => {
+                    is_ca = bc.ca;
+                    path_len = bc.path_len_constraint;
+                }
                 ParsedExtension::SubjectKeyIdentifier(id) => subject_key_id = Some(id.0.to_vec()),
                 ParsedExtension::AuthorityKeyIdentifier(aki) => {
                     authority_key_id = aki.key_identifier.as_ref().map(|k| k.0.to_vec());
@@ -103,6 +109,7 @@ impl CertInfo {
             sans,
             ekus,
             is_ca,
+            path_len,
             subject_key_id,
             authority_key_id,
             spki_der: cert.public_key().raw.to_vec(),
@@ -187,6 +194,8 @@ pub struct RecordFacts {
     pub key: Option<crate::keys::KeyType>,
     /// Extended key usages.
     pub ekus: Vec<String>,
+    /// basicConstraints CA flag.
+    pub is_ca: bool,
 }
 
 impl RecordFacts {
@@ -207,6 +216,7 @@ impl RecordFacts {
             not_after: cert.validity().not_after.to_datetime(),
             key: crate::keys::KeyType::of_spki(cert.public_key()).ok(),
             ekus,
+            is_ca: cert.is_ca(),
         };
         Some((facts, issuer.issued_parsed(&cert, signature)))
     }

@@ -15,6 +15,7 @@ pub mod constraints;
 pub mod crl;
 pub mod crl_file;
 pub mod cscfg;
+pub mod csr;
 pub mod custody;
 pub mod dates;
 pub mod digest;

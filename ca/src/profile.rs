@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::thumbprint::Thumbprint;
 
-/// What an end-entity certificate is for (docs/profiles.md).
+/// What a certificate the CA signs is for (docs/profiles.md): an end-entity profile, or a CA below it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Profile {
@@ -16,11 +16,18 @@ pub enum Profile {
     Client,
     /// Data encryption: keyEncipherment + dataEncipherment, EKU Document Encryption; `DataEncryptionPrimary`.
     Encryption,
+    /// A CA below this one (`certkit-ca sign-ca`): CA:TRUE with a pathLen, keyCertSign + cRLSign.
+    Ca,
 }
 
 impl Profile {
     /// Every profile, in the order the help lists them.
-    pub const ALL: [Profile; 3] = [Profile::Server, Profile::Client, Profile::Encryption];
+    pub const ALL: [Profile; 4] = [
+        Profile::Server,
+        Profile::Client,
+        Profile::Encryption,
+        Profile::Ca,
+    ];
 
     /// Its name on the command line and in records.
     pub fn name(self) -> &'static str {
@@ -28,6 +35,7 @@ impl Profile {
             Profile::Server => "server",
             Profile::Client => "client",
             Profile::Encryption => "encryption",
+            Profile::Ca => "ca",
         }
     }
 
@@ -40,6 +48,9 @@ impl Profile {
             }
             Profile::Encryption => {
                 "Data encryption: keyEncipherment + dataEncipherment, EKU Document Encryption; `DataEncryptionPrimary`"
+            }
+            Profile::Ca => {
+                "A CA below this one, signed with certkit-ca sign-ca: CA:TRUE with a pathLen, keyCertSign + cRLSign"
             }
         }
     }
@@ -143,6 +154,12 @@ impl Profile {
             Profile::Server => certificate_line(names::SSL, thumbprint),
             Profile::Encryption => certificate_line(names::ENCRYPTION, thumbprint),
             Profile::Client => setting_line(names::ALLOWED_CLIENTS, &thumbprint.to_string()),
+            Profile::Ca => setting_line(names::TRUSTED_ROOTS, &thumbprint.to_string()),
         }
+    }
+
+    /// Whether it is an end-entity profile (`certkit-issue` makes those; a CA below is `certkit-ca sign-ca`'s).
+    pub fn is_end_entity(self) -> bool {
+        self != Profile::Ca
     }
 }

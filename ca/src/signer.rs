@@ -147,6 +147,28 @@ impl SigningCa {
         CertInfo::from_der(cert.der(), Path::new("(new certificate)"))
     }
 
+    /// The pathLen a CA it signs gets: `asked`, or one less than its own (0 when it has no limit and none was
+    /// asked); refused when its own pathLen allows no CA below it, or `asked` is not below its own.
+    pub fn sub_ca_pathlen(&self, asked: Option<u8>) -> Result<u8> {
+        if !self.cert.is_ca {
+            return Err(Error::Bug("a CA certificate without CA:TRUE was unlocked"));
+        }
+        match (self.cert.path_len, asked) {
+            (Some(0), _) => Err(Error::BadInput(format!(
+                "{} has pathLen 0: it may sign no CA below it, only end-entity certificates; sign the CA with a CA above it",
+                self.cert.subject
+            ))),
+            (Some(own), Some(asked)) if u32::from(asked) >= own => Err(Error::BadInput(format!(
+                "--pathlen {asked} is not below the pathLen {own} of {}: use {} or less",
+                self.cert.subject,
+                own - 1
+            ))),
+            (Some(own), None) => Ok(u8::try_from(own - 1).unwrap_or(u8::MAX)),
+            (_, Some(asked)) => Ok(asked),
+            (None, None) => Ok(0),
+        }
+    }
+
     /// Signs `message` with the CA key, in the CA's own signature algorithm (for checkpoints).
     pub fn sign_bytes(&self, message: &[u8]) -> Result<Vec<u8>> {
         self.issuer

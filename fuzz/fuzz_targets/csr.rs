@@ -6,5 +6,5 @@ use std::path::Path;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = certkit_issue::csr::parse(data, Path::new("fuzz.csr"));
+    let _ = certkit_ca::csr::parse(data, Path::new("fuzz.csr"));
 });

@@ -134,13 +134,19 @@ impl LeafSpec {
                     sans.push(SanType::Rfc822Name(ia5));
                 }
             }
-            Profile::Encryption => {}
+            Profile::Encryption | Profile::Ca => {}
         }
         sans
     }
 
     /// Checks the names and OIDs; run before any key is made or password asked.
     pub fn validate(&self) -> Result<()> {
+        if !self.profile.is_end_entity() {
+            return Err(Error::BadInput(
+                "certkit-issue makes end-entity certificates; a CA below this one is signed with certkit-ca sign-ca"
+                    .into(),
+            ));
+        }
         check_cn(&self.cn)?;
         if self.profile == Profile::Server {
             if self.cn.parse::<IpAddr>().is_err() {
@@ -191,6 +197,7 @@ impl LeafSpec {
             Profile::Server => EKU_SERVER_AUTH,
             Profile::Client => EKU_CLIENT_AUTH,
             Profile::Encryption => EKU_DOCUMENT_ENCRYPTION,
+            Profile::Ca => return Err(Error::Bug("an end-entity profile was expected")),
         };
         params.insert_extended_key_usage(eku(profile_eku)?);
         for oid in &self.extra_ekus {
@@ -214,6 +221,7 @@ pub fn key_usages(profile: Profile, key: KeyType) -> Vec<KeyUsagePurpose> {
         (Profile::Server | Profile::Client, false) => vec![DigitalSignature],
         (Profile::Encryption, true) => vec![KeyEncipherment, DataEncipherment],
         (Profile::Encryption, false) => vec![KeyAgreement],
+        (Profile::Ca, _) => vec![KeyCertSign, CrlSign],
     }
 }
 
@@ -315,7 +323,7 @@ mod tests {
                     ["DNS:svc.example.com", "DNS:*.example.com", "IP:10.0.0.4"]
                 ),
                 Profile::Client => assert_eq!(sans, ["email:alice@example.com"]),
-                Profile::Encryption => assert!(sans.is_empty()),
+                Profile::Encryption | Profile::Ca => assert!(sans.is_empty()),
             }
         }
     }

@@ -8,7 +8,6 @@
 #![forbid(unsafe_code)]
 
 pub mod batch;
-pub mod csr;
 pub mod engine;
 pub mod leaf;
 pub mod outputs;

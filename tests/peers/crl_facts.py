@@ -4,6 +4,7 @@ forges one (`forge`): a CRL with the CA's issuer name signed by a fresh key, num
 
 usage: crl_facts.py CA_CERT CRL...            prints one JSON object per CRL, one per line
        crl_facts.py forge CA_CERT NUMBER OUT  writes the forged CRL (DER)
+       crl_facts.py sign CA_CERT KEY OUT      writes an empty CRL (PEM) that KEY (PEM, unencrypted) signs as the CA
 """
 import datetime
 import json
@@ -41,6 +42,27 @@ if sys.argv[1] == "forge":
         .sign(key, hashes.SHA256())
     )
     open(sys.argv[4], "wb").write(crl.public_bytes(serialization.Encoding.DER))
+    sys.exit(0)
+
+if sys.argv[1] == "sign":
+    ca = load_cert(sys.argv[2])
+    key = serialization.load_pem_private_key(open(sys.argv[3], "rb").read(), None)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca.subject)
+        .last_update(now - datetime.timedelta(minutes=5))
+        .next_update(now + datetime.timedelta(days=30))
+        .add_extension(x509.CRLNumber(1), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(
+                ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+            ),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    open(sys.argv[4], "wb").write(crl.public_bytes(serialization.Encoding.PEM))
     sys.exit(0)
 
 ca = load_cert(sys.argv[1])

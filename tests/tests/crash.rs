@@ -587,6 +587,47 @@ const CRL_SERIES: Scenario = Scenario {
     },
 };
 
+const SIGN_CA: Scenario = Scenario {
+    name: "sign-ca",
+    setup: |env| {
+        init(env);
+        env.openssl_p256_csr("issuing", "/CN=Issuing CA 1");
+    },
+    prepare: |_| {},
+    bin: "certkit-ca",
+    args: &[
+        "sign-ca",
+        "--ca",
+        "pki",
+        "--csr",
+        "issuing.csr",
+        "--out",
+        "out/issuing",
+        "--ca-pass",
+        "env:CA_PW",
+    ],
+    after_rerun: |env, rerun| {
+        // One issuing CA in the root's inventory, the one the files hold, which openssl verifies.
+        one_delivered(env, rerun, "Issuing CA 1", "out/issuing");
+        let listed = env.json(
+            "certkit-ca",
+            &["list", "--ca", "pki", "--profile", "ca", "--json"],
+        );
+        assert!(
+            listed
+                .as_array()
+                .expect("list")
+                .iter()
+                .all(|e| e["profile"] == "ca"),
+            "{listed}"
+        );
+        assert_contains(
+            &env.openssl_ok(&["verify", "-CAfile", "pki/ca.pem", "out/issuing.pem"]),
+            &["OK"],
+        );
+    },
+};
+
 const MOVE_KEY: Scenario = Scenario {
     name: "move-key",
     setup: |env| {
@@ -1116,6 +1157,11 @@ fn a_batch_survives_a_crash_at_every_step() {
 #[test]
 fn revoke_survives_a_crash_at_every_step() {
     assert!(crash_everywhere(&REVOKE) > 2);
+}
+
+#[test]
+fn sign_ca_survives_a_crash_at_every_step() {
+    assert!(crash_everywhere(&SIGN_CA) > 10);
 }
 
 #[test]

@@ -194,6 +194,25 @@ fn json_field_names_are_pinned_and_documented() {
             ],
         ),
     );
+    env.openssl_p256_csr("sub", "/CN=Sub CA");
+    add(
+        "certkit-ca sign-ca",
+        env.json(
+            "certkit-ca",
+            &[
+                "sign-ca",
+                "--ca",
+                "pki",
+                "--csr",
+                "sub.csr",
+                "--out",
+                "sub",
+                "--ca-pass",
+                "env:CA_PW",
+                "--json",
+            ],
+        ),
+    );
     add(
         "certkit-ca report",
         env.json(

@@ -15,6 +15,7 @@ mod report;
 mod restore;
 mod revoke;
 mod show;
+mod sign_ca;
 mod status;
 
 use clap::{Parser, Subcommand};
@@ -42,6 +43,8 @@ pub enum Command {
     Status(status::StatusArgs),
     /// List the certificates the CA issued, newest first.
     List(list::ListArgs),
+    /// Sign a CA below this one (an issuing CA under an offline root) from its request, and record it (profile ca).
+    SignCa(sign_ca::SignCaArgs),
     /// Revoke a certificate (a lost laptop, a person who left); optionally remove it from a .cscfg allow-list.
     Revoke(revoke::RevokeArgs),
     /// Sign a CRL listing every revoked certificate that has not expired, or a series ahead; crl publish puts one in place.
@@ -69,6 +72,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Show(args) => commands::show::run(args.request()),
         Command::Status(args) => commands::status::run(args.request()),
         Command::List(args) => commands::list::run(args.request()),
+        Command::SignCa(args) => commands::sign_ca::run(args.request()?),
         Command::Revoke(args) => commands::revoke::run(args.request()),
         Command::Crl(args) => match args.request()? {
             crl::CrlCommand::Sign(req) => commands::crl::run(req),

@@ -14,4 +14,5 @@ pub mod report;
 pub mod restore;
 pub mod revoke;
 pub mod show;
+pub mod sign_ca;
 pub mod status;

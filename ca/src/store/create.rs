@@ -325,18 +325,7 @@ fn init_files(
 
 /// The self-signed certificate of the CA `spec` describes, signed by `key`.
 pub fn self_signed_ca(spec: &CaSpec, validity: Validity, key: &CaKey) -> Result<CertInfo> {
-    let mut params = CertificateParams::default();
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, spec.cn.as_str());
-    params.distinguished_name = dn;
-    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(spec.pathlen));
-    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    params.serial_number = Some(Serial::random()?.to_rcgen());
-    params.not_before = validity.not_before;
-    params.not_after = validity.not_after;
-    if !spec.constraints.is_empty() {
-        params.name_constraints = Some(spec.constraints.to_rcgen());
-    }
+    let mut params = ca_params(&spec.cn, spec.pathlen, validity, &spec.constraints)?;
     params.key_identifier_method = rcgen::KeyIdMethod::PreSpecified(crate::keys::subject_key_id(
         &rcgen::PublicKeyData::subject_public_key_info(key),
     )?);
@@ -344,6 +333,29 @@ pub fn self_signed_ca(spec: &CaSpec, validity: Validity, key: &CaKey) -> Result<
         .self_signed(key)
         .map_err(|e| key.explain(e, "self-signing the CA certificate"))?;
     CertInfo::from_der(cert.der(), &spec.dir.join(CA_CER))
+}
+
+/// The certificate parameters of a CA named `cn`: critical basicConstraints CA:TRUE with `pathlen`, critical
+/// keyCertSign + cRLSign, a random serial, `validity`, and its name constraints (critical) when it has any.
+pub fn ca_params(
+    cn: &str,
+    pathlen: u8,
+    validity: Validity,
+    constraints: &NameConstraints,
+) -> Result<CertificateParams> {
+    let mut params = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, cn);
+    params.distinguished_name = dn;
+    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(pathlen));
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    params.serial_number = Some(Serial::random()?.to_rcgen());
+    params.not_before = validity.not_before;
+    params.not_after = validity.not_after;
+    if !constraints.is_empty() {
+        params.name_constraints = Some(constraints.to_rcgen());
+    }
+    Ok(params)
 }
 
 /// Signs the first checkpoint with `key` and writes the folder's files for the CA certificate `info`.

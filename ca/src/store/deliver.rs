@@ -285,7 +285,9 @@ impl CaStore {
 
 /// The record of a certificate of this CA found on disk without one: its profile judged by its EKUs.
 pub(super) fn found_record(cert: &CertInfo) -> Result<IssuedRecord> {
-    let (profile, own) = if cert.ekus.iter().any(|e| e == EKU_SERVER_AUTH) {
+    let (profile, own) = if cert.is_ca {
+        (Profile::Ca, "")
+    } else if cert.ekus.iter().any(|e| e == EKU_SERVER_AUTH) {
         (Profile::Server, EKU_SERVER_AUTH)
     } else if cert.ekus.iter().any(|e| e == EKU_DOCUMENT_ENCRYPTION) {
         (Profile::Encryption, EKU_DOCUMENT_ENCRYPTION)

@@ -22,7 +22,9 @@ pub mod records;
 mod reindex;
 mod settings;
 
-pub use create::{CaSpec, Created, NewCaKey, check_can_init, init, restore, self_signed_ca};
+pub use create::{
+    CaSpec, Created, NewCaKey, ca_params, check_can_init, init, restore, self_signed_ca,
+};
 pub use deliver::{Delivery, Leftovers, OutputFile};
 pub use folder::{CaStore, StoreLock, on_index_rebuilt};
 pub use layout::*;
@@ -36,3 +38,5 @@ pub use settings::{CaSettings, KeyLocation, KeyOrigin, TokenRecord};
 pub const DEFAULT_PATHLEN: u8 = 1;
 /// Default CA validity: ten years, long enough to outlive many yearly leaf rotations.
 pub const DEFAULT_CA_DAYS: u32 = 3650;
+/// Validity of a CA signed by another (`sign-ca`) unless asked otherwise: five years, never past its parent.
+pub const DEFAULT_SUB_CA_DAYS: u32 = 1825;

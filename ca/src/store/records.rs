@@ -130,9 +130,10 @@ impl IssuedRecord {
             });
         }
         let profile_eku = match self.profile {
-            Profile::Server => crate::certinfo::EKU_SERVER_AUTH,
-            Profile::Client => crate::certinfo::EKU_CLIENT_AUTH,
-            Profile::Encryption => crate::certinfo::EKU_DOCUMENT_ENCRYPTION,
+            Profile::Server => Some(crate::certinfo::EKU_SERVER_AUTH),
+            Profile::Client => Some(crate::certinfo::EKU_CLIENT_AUTH),
+            Profile::Encryption => Some(crate::certinfo::EKU_DOCUMENT_ENCRYPTION),
+            Profile::Ca => None,
         };
         let differs = [
             (cert.serial != *serial, "serial"),
@@ -143,9 +144,13 @@ impl IssuedRecord {
             (cert.not_after != self.not_after, "end of validity"),
             (cert.key != Some(self.key), "key type"),
             (
-                !cert.ekus.iter().any(|e| e == profile_eku)
+                profile_eku.is_some_and(|eku| !cert.ekus.iter().any(|e| e == eku))
                     || !self.extra_ekus.iter().all(|e| cert.ekus.contains(e)),
                 "extended key usage",
+            ),
+            (
+                cert.is_ca != (self.profile == Profile::Ca),
+                "basic constraints",
             ),
         ];
         differs

@@ -72,10 +72,11 @@ pub enum ProfileArg {
 }
 
 impl ProfileArg {
-    const ALL: [ProfileArg; 5] = [
+    const ALL: [ProfileArg; 6] = [
         ProfileArg::Certificate(Profile::Server),
         ProfileArg::Certificate(Profile::Client),
         ProfileArg::Certificate(Profile::Encryption),
+        ProfileArg::Certificate(Profile::Ca),
         ProfileArg::Pfx(PfxProfile::Compat),
         ProfileArg::Pfx(PfxProfile::Modern),
     ];
@@ -108,6 +109,11 @@ impl RenewArgs {
         let format = Format::json_if(self.json.json);
         let mut profile = None;
         match self.profile {
+            Some(ProfileArg::Certificate(Profile::Ca)) => {
+                return Err(Error::BadInput(
+                    "certkit-issue renews end-entity certificates; a CA below this one is signed again with certkit-ca sign-ca".into(),
+                ));
+            }
             Some(ProfileArg::Certificate(p)) => profile = Some(p),
             Some(ProfileArg::Pfx(p)) => {
                 if !self.keys.pfx {

@@ -292,7 +292,13 @@ pub fn run_many(req: RenewManyRequest) -> Result<()> {
     let by = (now + time::Duration::days(req.within_days.into()))
         .replace_nanosecond(0)
         .unwrap_or(now);
-    let due = context.store.expiring(by, req.profile, now)?;
+    // CAs below this one are renewed by the CA above them (certkit-ca sign-ca), not here.
+    let due: Vec<_> = context
+        .store
+        .expiring(by, req.profile, now)?
+        .into_iter()
+        .filter(|e| e.issued.profile.is_end_entity())
+        .collect();
     let mut report = RenewManyReport {
         due: due.len(),
         renewed: 0,

@@ -92,6 +92,7 @@ fn config_hint(profile: Profile) -> &'static str {
     match profile {
         Profile::Server => "Service configuration line (the SSL certificate):",
         Profile::Encryption => "Service configuration line (the data encryption certificate):",
+        Profile::Ca => "Service configuration line (a CA the service trusts):",
         Profile::Client => {
             "Add this thumbprint to AllowedClientCertificateThumbprints (comma-separated), e.g. with \
              \"certkit-export cscfg --allow\":"

@@ -48,7 +48,7 @@ pub struct SignRequest {
 /// Signs the request.
 pub fn run(req: SignRequest) -> Result<()> {
     let context = ca::open(&req.ca, &req.validity, req.crl_url, req.module)?;
-    let request = crate::csr::read(&req.csr)?;
+    let request = certkit_ca::csr::read(&req.csr)?;
     let spec = LeafSpec {
         profile: req.profile,
         cn: request.cn.clone(),

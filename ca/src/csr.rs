@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use certkit_ca::{Error, KeyType, Result};
+use crate::error::{Error, Result};
+use crate::keys::KeyType;
 use openssl::nid::Nid;
 use openssl::x509::X509Req;
 
@@ -20,7 +21,7 @@ pub struct CsrRequest {
 
 /// Reads a PEM or DER request and checks its signature (proof the requester holds the key).
 pub fn read(path: &Path) -> Result<CsrRequest> {
-    parse(&certkit_ca::files::read(path)?, path)
+    parse(&crate::files::read(path)?, path)
 }
 
 /// Parses a PEM or DER request and checks its signature; `path` names it in errors.

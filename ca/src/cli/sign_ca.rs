@@ -1,0 +1,56 @@
+//! `certkit-ca sign-ca`.
+
+use std::path::PathBuf;
+
+use super::shared::{CaDirArg, CaKeyArgs, JsonArg, LifetimeArgs, NameConstraintArgs};
+use crate::commands::sign_ca::SignCaRequest;
+use crate::error::Result;
+use crate::term::Format;
+
+/// `certkit-ca sign-ca`.
+#[derive(Debug, clap::Args)]
+pub struct SignCaArgs {
+    /// The signing CA (e.g. the offline root).
+    #[command(flatten)]
+    pub ca: CaDirArg,
+    /// The lower CA's certificate signing request (PEM or DER).
+    #[arg(long, value_name = "FILE")]
+    pub csr: PathBuf,
+    /// Output prefix: writes PREFIX.cer (DER) and PREFIX.pem.
+    #[arg(long, value_name = "PREFIX")]
+    pub out: PathBuf,
+    /// Path length constraint of the lower CA (default: one less than the signing CA's).
+    #[arg(long, value_name = "N")]
+    pub pathlen: Option<u8>,
+    /// Validity (default: 1825 days, and never past the signing CA's end).
+    #[command(flatten)]
+    pub lifetime: LifetimeArgs,
+    /// The names the certificates under the lower CA may have.
+    #[command(flatten)]
+    pub constraints: NameConstraintArgs,
+    /// What opens the signing CA's key.
+    #[command(flatten)]
+    pub key: CaKeyArgs,
+    /// Output format.
+    #[command(flatten)]
+    pub json: JsonArg,
+}
+
+impl SignCaArgs {
+    /// The validated request.
+    pub fn request(self) -> Result<SignCaRequest> {
+        let lifetime = (self.lifetime.days.is_some() || self.lifetime.expires.is_some())
+            .then(|| self.lifetime.lifetime(crate::store::DEFAULT_SUB_CA_DAYS));
+        Ok(SignCaRequest {
+            ca: self.ca.ca,
+            csr: self.csr,
+            out: self.out,
+            pathlen: self.pathlen,
+            lifetime,
+            constraints: self.constraints.constraints()?,
+            ca_pass: self.key.ca_pass,
+            module: self.key.module.pkcs11_module,
+            format: Format::json_if(self.json.json),
+        })
+    }
+}

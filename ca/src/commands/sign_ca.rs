@@ -1,0 +1,261 @@
+//! `certkit-ca sign-ca`: this CA (a root, kept offline) signs a CA below it from its request, and records it
+//! like any certificate it signs (profile `ca`): listed, revoked and put on this CA's CRL like the others.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::constraints::NameConstraints;
+use crate::dates::{Lifetime, Validity, rfc3339};
+use crate::error::{Error, Result};
+use crate::files::PUBLIC;
+use crate::naming::check_cn;
+use crate::profile::Profile;
+use crate::secret::{SecretSource, SecretUse};
+use crate::serial::Serial;
+use crate::store::inventory::IssuedRecord;
+use crate::store::{self, CaStore, Delivery, OutputFile};
+use crate::term::{self, Format, Report, output::path_text, secrets};
+use crate::thumbprint::Thumbprint;
+
+/// What `certkit-ca sign-ca` was asked to do.
+#[derive(Debug)]
+pub struct SignCaRequest {
+    /// The signing CA's folder.
+    pub ca: PathBuf,
+    /// The lower CA's request.
+    pub csr: PathBuf,
+    /// Output prefix: PREFIX.cer and PREFIX.pem.
+    pub out: PathBuf,
+    /// Its pathLen (default: one less than the signing CA's).
+    pub pathlen: Option<u8>,
+    /// Its validity; None: five years, or up to the signing CA's end if that comes first.
+    pub lifetime: Option<Lifetime>,
+    /// Its name constraints.
+    pub constraints: NameConstraints,
+    /// The signing CA's key password (or token PIN).
+    pub ca_pass: Option<SecretSource>,
+    /// `--pkcs11-module`.
+    pub module: Option<PathBuf>,
+    /// How to print the result.
+    pub format: Format,
+}
+
+/// The CA that was signed.
+#[derive(Debug, Serialize)]
+pub struct SignCaReport {
+    /// Its subject.
+    pub subject: String,
+    /// Its serial.
+    pub serial: Serial,
+    /// Its pathLen.
+    pub pathlen: u8,
+    /// Start of validity.
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_before: OffsetDateTime,
+    /// End of validity.
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+    /// SHA-1 thumbprint.
+    pub thumbprint: Thumbprint,
+    /// SHA-256 fingerprint.
+    pub sha256: String,
+    /// The signing CA's subject.
+    pub issuer: String,
+    /// Files written.
+    pub files: Vec<String>,
+    /// Its permitted names.
+    pub permitted_names: Vec<String>,
+    /// Its excluded names.
+    pub excluded_names: Vec<String>,
+    #[serde(skip)]
+    warnings: Vec<String>,
+}
+
+/// Signs the lower CA.
+pub fn run(req: SignCaRequest) -> Result<()> {
+    let store = CaStore::open(&req.ca)?.with_module(req.module.clone());
+    // Taking the lock repairs what an interrupted run left, so that a rerun sees its delivery.
+    drop(term::lock(&store)?);
+    let request = crate::csr::read(&req.csr)?;
+    check_cn(&request.cn)?;
+    let parent = store.cert()?;
+    let mut warnings = Vec::new();
+    let validity = match req.lifetime {
+        Some(lifetime) => {
+            let validity = Validity::starting_now(lifetime)?;
+            if validity.not_after > parent.not_after {
+                return Err(Error::BadInput(format!(
+                    "the CA would outlive the CA that signs it: {} expires on {}; choose an earlier --expires or fewer --days",
+                    parent.subject,
+                    rfc3339(parent.not_after)
+                )));
+            }
+            validity
+        }
+        None => {
+            let validity = Validity::starting_now(Lifetime::Days(store::DEFAULT_SUB_CA_DAYS))?;
+            if validity.not_after > parent.not_after {
+                warnings.push(format!(
+                    "valid until {}, when {} expires (not the default five years)",
+                    rfc3339(parent.not_after),
+                    parent.subject
+                ));
+                Validity {
+                    not_after: parent.not_after,
+                    ..validity
+                }
+            } else {
+                validity
+            }
+        }
+    };
+    let cer = req.out.with_extension("cer");
+    let pem = req.out.with_extension("pem");
+    let paths = [cer.clone(), pem.clone()];
+    if let Some(cert) = store.unconfirmed_delivery(&paths, &request.cn)? {
+        // A run killed after it delivered: the same CA, reported again.
+        term::note(&format!(
+            "{} was delivered by an earlier run that could not finish; nothing new was signed",
+            cert.serial
+        ));
+        let pathlen = cert
+            .path_len
+            .and_then(|p| u8::try_from(p).ok())
+            .unwrap_or(0);
+        return term::render(
+            &report(cert, pathlen, &parent.subject, &paths, warnings)?,
+            req.format,
+        );
+    }
+    store.check_outputs_free(&paths)?;
+    let password = secrets::obtain(
+        req.ca_pass.as_ref(),
+        store.secret_kind()?,
+        SecretUse::Existing,
+    )?;
+    let signing = store.unlock(&password)?;
+    drop(password);
+    let pathlen = signing.sub_ca_pathlen(req.pathlen)?;
+    let mut params = store::ca_params(&request.cn, pathlen, validity, &req.constraints)?;
+    params.use_authority_key_identifier_extension = true;
+    if let Some(url) = &signing.crl_url {
+        params.crl_distribution_points = vec![rcgen::CrlDistributionPoint {
+            uris: vec![url.clone()],
+        }];
+    }
+    let cert = signing.sign(&params, &request.public_key)?;
+    let record = IssuedRecord::new(
+        &cert,
+        &request.cn,
+        Profile::Ca,
+        Vec::new(),
+        request.key_type,
+        signing.crl_url.clone(),
+        None,
+    );
+    if let Some(folder) = cer.parent()
+        && !folder.as_os_str().is_empty()
+        && !folder.exists()
+    {
+        store::guard::check_output(&cer, &[])?;
+        std::fs::create_dir_all(folder).map_err(|e| Error::io("create folder", folder, e))?;
+    }
+    let lock = term::lock(&store)?;
+    let leftovers = store.leftovers()?;
+    store.deliver(
+        &lock,
+        &leftovers,
+        vec![Delivery {
+            record,
+            files: vec![
+                OutputFile {
+                    path: cer,
+                    bytes: cert.der.clone(),
+                    mode: PUBLIC,
+                },
+                OutputFile {
+                    path: pem,
+                    bytes: cert.pem().into_bytes(),
+                    mode: PUBLIC,
+                },
+            ],
+        }],
+    )?;
+    store.checkpoint(&lock, &signing)?;
+    drop(lock);
+    term::render(
+        &report(cert, pathlen, &parent.subject, &paths, warnings)?,
+        req.format,
+    )
+}
+
+fn report(
+    cert: crate::certinfo::CertInfo,
+    pathlen: u8,
+    issuer: &str,
+    paths: &[PathBuf],
+    warnings: Vec<String>,
+) -> Result<SignCaReport> {
+    let constraints = NameConstraints::of_cert(&cert.der)?;
+    Ok(SignCaReport {
+        permitted_names: constraints
+            .permitted
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        excluded_names: constraints
+            .excluded
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        subject: cert.subject,
+        serial: cert.serial,
+        pathlen,
+        not_before: cert.not_before,
+        not_after: cert.not_after,
+        thumbprint: cert.thumbprint,
+        sha256: cert.sha256,
+        issuer: issuer.to_string(),
+        files: paths.iter().map(|p| path_text(p)).collect(),
+        warnings,
+    })
+}
+
+impl Report for SignCaReport {
+    fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(
+            out,
+            "Signed the CA {} (serial {})",
+            self.subject, self.serial
+        )?;
+        writeln!(out, "  issuer      {}", self.issuer)?;
+        writeln!(out, "  pathLen     {}", self.pathlen)?;
+        writeln!(
+            out,
+            "  valid       {} .. {}",
+            rfc3339(self.not_before),
+            rfc3339(self.not_after)
+        )?;
+        writeln!(out, "  thumbprint  {}", self.thumbprint)?;
+        if !self.permitted_names.is_empty() {
+            writeln!(out, "  permits     {}", self.permitted_names.join(", "))?;
+        }
+        if !self.excluded_names.is_empty() {
+            writeln!(out, "  excludes    {}", self.excluded_names.join(", "))?;
+        }
+        for file in &self.files {
+            writeln!(out, "Wrote {file}")?;
+        }
+        writeln!(
+            out,
+            "It is in this CA's inventory (profile ca): revoke it here, and it is on this CA's next CRL."
+        )
+    }
+
+    fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+}
