@@ -80,6 +80,10 @@ pub struct SigningCa {
     pub crl_url: Option<String>,
     /// The names its certificates may have, from its certificate's nameConstraints.
     pub constraints: NameConstraints,
+    /// The CAs above it (from its `chain.pem`): the one that signed it first, the root last; none for a root.
+    pub above: Vec<CertInfo>,
+    /// Their name constraints, which bind what it signs too.
+    above_constraints: Vec<NameConstraints>,
     issuer: Issuer<'static, CaKey>,
 }
 
@@ -125,8 +129,21 @@ impl SigningCa {
             key_type,
             crl_url,
             constraints,
+            above: Vec::new(),
+            above_constraints: Vec::new(),
             issuer,
         })
+    }
+
+    /// The same CA with the CAs above it (checked by the caller to chain up from it), whose name constraints
+    /// bind what it signs as its own do.
+    pub fn with_above(mut self, above: Vec<CertInfo>) -> Result<Self> {
+        self.above_constraints = above
+            .iter()
+            .map(|ca| NameConstraints::of_cert(&ca.der))
+            .collect::<Result<_>>()?;
+        self.above = above;
+        Ok(self)
     }
 
     /// Signs certificate parameters for `public_key`.
@@ -135,8 +152,11 @@ impl SigningCa {
         params: &CertificateParams,
         public_key: &impl PublicKeyData,
     ) -> Result<CertInfo> {
-        // A name outside the CA's constraints is refused before anything is signed.
+        // A name outside the CA's constraints, or those of a CA above it, is refused before anything is signed.
         self.constraints.check_params(params)?;
+        for constraints in &self.above_constraints {
+            constraints.check_params(params)?;
+        }
         let mut params = params.clone();
         params.key_identifier_method = rcgen::KeyIdMethod::PreSpecified(
             crate::keys::subject_key_id(&public_key.subject_public_key_info())?,

@@ -231,7 +231,7 @@ impl<'a> Engine<'a> {
     }
 }
 
-/// Builds the PFX for a freshly issued certificate; the CA certificate goes in as the chain.
+/// Builds the PFX for a freshly issued certificate; the CA certificate and those above it go in as the chain.
 fn build_pfx(
     key: &KeyPair,
     cert: &CertInfo,
@@ -242,10 +242,13 @@ fn build_pfx(
     let der = zeroize::Zeroizing::new(key.serialize_der());
     let pkey = openssl::pkey::PKey::private_key_from_pkcs8(&der)?;
     let x509 = openssl::x509::X509::from_der(&cert.der)?;
-    let chain = match ca {
-        Some(ca) => vec![openssl::x509::X509::from_der(&ca.cert.der)?],
-        None => vec![],
-    };
+    // The whole path: "include all certificates in the certification path".
+    let mut chain = Vec::new();
+    if let Some(ca) = ca {
+        for cert in std::iter::once(&ca.cert).chain(&ca.above) {
+            chain.push(openssl::x509::X509::from_der(&cert.der)?);
+        }
+    }
     pfx::build(
         out.profile,
         &pkey,

@@ -214,6 +214,58 @@ fn json_field_names_are_pinned_and_documented() {
         ),
     );
     add(
+        "certkit-ca init --request",
+        env.json(
+            "certkit-ca",
+            &[
+                "init",
+                "--ca",
+                "issuing",
+                "--cn",
+                "Issuing CA",
+                "--key",
+                "p256",
+                "--request",
+                "issuing.csr",
+                "--ca-pass",
+                "env:CA_PW",
+                "--json",
+            ],
+        ),
+    );
+    env.ok(
+        "certkit-ca",
+        &[
+            "sign-ca",
+            "--ca",
+            "pki",
+            "--csr",
+            "issuing.csr",
+            "--out",
+            "issuing-ca",
+            "--ca-pass",
+            "env:CA_PW",
+        ],
+    );
+    add(
+        "certkit-ca install",
+        env.json(
+            "certkit-ca",
+            &[
+                "install",
+                "--ca",
+                "issuing",
+                "--cert",
+                "issuing-ca.cer",
+                "--chain",
+                "pki/ca.cer",
+                "--ca-pass",
+                "env:CA_PW",
+                "--json",
+            ],
+        ),
+    );
+    add(
         "certkit-ca report",
         env.json(
             "certkit-ca",

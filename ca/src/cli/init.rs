@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use super::shared::{BackupSharesArgs, JsonArg, LifetimeArgs, ModuleArg, NameConstraintArgs};
 use crate::commands::init::InitRequest;
+use crate::commands::install::KeyRequest;
 use crate::keys::KeyType;
 use crate::secret::SecretSource;
 use crate::store::{self, CaSpec};
@@ -47,6 +48,10 @@ pub struct InitArgs {
     /// imported into the token (where it can never be read out again).
     #[command(flatten)]
     pub backup: BackupSharesArgs,
+    /// Make only the key and a certificate signing request for the CA above (written to FILE and to the
+    /// folder's ca.csr); the folder signs nothing until certkit-ca install puts its certificate in.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["days", "expires", "pathlen", "backup_shares", "permit_dns", "exclude_dns", "permit_email", "permit_ip", "exclude_ip"])]
+    pub request: Option<PathBuf>,
     /// Output format.
     #[command(flatten)]
     pub json: JsonArg,
@@ -54,23 +59,42 @@ pub struct InitArgs {
 
 impl InitArgs {
     /// The validated request, every default settled.
-    pub fn request(self) -> crate::error::Result<InitRequest> {
+    pub fn request(self) -> crate::error::Result<InitCommand> {
         let token = self.module.token(self.pkcs11)?;
         let backup = self.backup.plan(&self.ca);
-        Ok(InitRequest {
-            spec: CaSpec {
-                dir: self.ca,
-                cn: self.cn,
-                lifetime: self.lifetime.lifetime(store::DEFAULT_CA_DAYS),
-                key: self.key,
-                pathlen: self.pathlen,
-                crl_url: self.crl_url,
-                constraints: self.constraints.constraints()?,
-            },
-            token,
-            backup,
-            ca_pass: self.ca_pass,
-            format: Format::json_if(self.json.json),
+        let spec = CaSpec {
+            dir: self.ca,
+            cn: self.cn,
+            lifetime: self.lifetime.lifetime(store::DEFAULT_CA_DAYS),
+            key: self.key,
+            pathlen: self.pathlen,
+            crl_url: self.crl_url,
+            constraints: self.constraints.constraints()?,
+        };
+        let format = Format::json_if(self.json.json);
+        Ok(match self.request {
+            Some(out) => InitCommand::Request(KeyRequest {
+                spec,
+                token,
+                out,
+                ca_pass: self.ca_pass,
+                format,
+            }),
+            None => InitCommand::Init(InitRequest {
+                spec,
+                token,
+                backup,
+                ca_pass: self.ca_pass,
+                format,
+            }),
         })
     }
+}
+
+/// What `certkit-ca init` was asked to do.
+pub enum InitCommand {
+    /// A CA: key and certificate.
+    Init(InitRequest),
+    /// The key and a request for the CA above (`--request`).
+    Request(KeyRequest),
 }

@@ -8,6 +8,7 @@ mod audit;
 mod backup;
 mod crl;
 mod init;
+mod install;
 mod list;
 mod move_key;
 mod reindex;
@@ -43,6 +44,8 @@ pub enum Command {
     Status(status::StatusArgs),
     /// List the certificates the CA issued, newest first.
     List(list::ListArgs),
+    /// Put the certificate the CA above signed into a folder made by init --request, after checking it and its chain.
+    Install(install::InstallArgs),
     /// Sign a CA below this one (an issuing CA under an offline root) from its request, and record it (profile ca).
     SignCa(sign_ca::SignCaArgs),
     /// Revoke a certificate (a lost laptop, a person who left); optionally remove it from a .cscfg allow-list.
@@ -68,10 +71,14 @@ pub enum Command {
 /// Runs a parsed `certkit-ca` command line.
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Init(args) => commands::init::run(args.request()?),
+        Command::Init(args) => match args.request()? {
+            init::InitCommand::Init(req) => commands::init::run(req),
+            init::InitCommand::Request(req) => commands::install::request(req),
+        },
         Command::Show(args) => commands::show::run(args.request()),
         Command::Status(args) => commands::status::run(args.request()),
         Command::List(args) => commands::list::run(args.request()),
+        Command::Install(args) => commands::install::run(args.request()),
         Command::SignCa(args) => commands::sign_ca::run(args.request()?),
         Command::Revoke(args) => commands::revoke::run(args.request()),
         Command::Crl(args) => match args.request()? {

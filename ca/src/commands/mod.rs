@@ -7,6 +7,7 @@ pub mod crl;
 pub mod crl_publish;
 pub mod events;
 pub mod init;
+pub mod install;
 pub mod list;
 pub mod move_key;
 pub mod reindex;

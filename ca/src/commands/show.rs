@@ -65,6 +65,8 @@ pub struct ShowReport {
     pub undelivered: usize,
     /// The two .cscfg lines for the CA.
     pub config_lines: [String; 2],
+    /// The CAs above it, the one that signed it first and the root last (none for a root).
+    pub chain: Vec<String>,
     /// Its name constraints' permitted subtrees (`DNS:`, `email:`, `IP:`), enforced when certkit issues.
     pub permitted_names: Vec<String>,
     /// Their excluded subtrees.
@@ -102,7 +104,13 @@ pub fn run(req: ShowRequest) -> Result<()> {
         .rev()
         .find(|(_, r)| r.action == CustodyAction::Drill);
     let constraints = NameConstraints::of_cert(&cert.der)?;
+    let chain = ca
+        .chain_above(&cert)?
+        .into_iter()
+        .map(|c| c.subject)
+        .collect();
     let report = ShowReport {
+        chain,
         permitted_names: constraints
             .permitted
             .iter()
@@ -218,6 +226,14 @@ impl Report for ShowReport {
             rfc3339(self.not_after)
         )?;
         writeln!(out, "  thumbprint  {}", self.thumbprint)?;
+        for (i, above) in self.chain.iter().enumerate() {
+            let what = if i + 1 == self.chain.len() {
+                "root      "
+            } else {
+                "signed by "
+            };
+            writeln!(out, "  {what}  {above}")?;
+        }
         if !self.permitted_names.is_empty() {
             writeln!(out, "  permits     {}", self.permitted_names.join(", "))?;
         }

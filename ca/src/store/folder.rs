@@ -78,6 +78,14 @@ impl CaStore {
             file: name.into(),
         };
         if !dir.join(CA_PEM).is_file() {
+            if dir.join(CA_REQUEST).is_file() {
+                return Err(Error::CaUnusable(format!(
+                    "{} waits for its certificate and signs nothing yet: have the CA above sign {} (certkit-ca sign-ca --csr), then run certkit-ca install --ca {} --cert CERT --chain PARENT.cer",
+                    dir.display(),
+                    dir.join(CA_REQUEST).display(),
+                    dir.display()
+                )));
+            }
             return Err(missing(CA_PEM));
         }
         let store = CaStore {
@@ -405,7 +413,37 @@ impl CaStore {
                 (CaKey::Token(key), PathBuf::from(&record.uri))
             }
         };
-        SigningCa::new(cert, key, settings.crl_url, &self.path(CA_PEM), &key_origin)
+        let above = self.chain_above(&cert)?;
+        SigningCa::new(cert, key, settings.crl_url, &self.path(CA_PEM), &key_origin)?
+            .with_above(above)
+    }
+
+    /// The CAs above this one, from `chain.pem` (written by `install`): the one that signed it first, the root
+    /// last; none for a root. Each must have signed the one below it, or the file was changed.
+    pub fn chain_above(&self, cert: &CertInfo) -> Result<Vec<CertInfo>> {
+        let path = self.path(CHAIN_PEM);
+        if !path.exists() {
+            return Ok(Vec::new());
+        }
+        let mut above = Vec::new();
+        for der in crate::certinfo::read_cert_ders(&path)? {
+            if der != cert.der {
+                above.push(CertInfo::from_der(&der, &path)?);
+            }
+        }
+        let mut below = cert;
+        for ca in &above {
+            if !below.is_signed_by(ca)? {
+                return Err(Error::CaUnusable(format!(
+                    "{} was changed: {} is not signed by {}; put back the chain install wrote",
+                    path.display(),
+                    below.subject,
+                    ca.subject
+                )));
+            }
+            below = ca;
+        }
+        Ok(above)
     }
 }
 
@@ -442,7 +480,7 @@ impl CaStore {
 }
 
 /// Reads a settings file, if it exists.
-fn read_settings(path: &Path) -> Result<Option<CaSettings>> {
+pub(super) fn read_settings(path: &Path) -> Result<Option<CaSettings>> {
     match std::fs::read(path) {
         Ok(bytes) => CaSettings::parse(&bytes, path).map(Some),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),

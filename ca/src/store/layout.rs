@@ -6,6 +6,10 @@ pub const CA_CER: &str = "ca.cer";
 pub const CA_PEM: &str = "ca.pem";
 /// The CA private key, encrypted PKCS#8 PEM.
 pub const CA_KEY: &str = "ca.key";
+/// The request of a CA that waits for the CA above it to sign its certificate (`init --request`).
+pub const CA_REQUEST: &str = "ca.csr";
+/// The CA certificates above this one, from the one that signed it to the root, PEM (`install`).
+pub const CHAIN_PEM: &str = "chain.pem";
 /// The CA's settings.
 pub const CA_SETTINGS: &str = "ca.json";
 /// A settings change staged until the CA key has signed it (docs/store-format.md).

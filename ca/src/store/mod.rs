@@ -23,7 +23,8 @@ mod reindex;
 mod settings;
 
 pub use create::{
-    CaSpec, Created, NewCaKey, ca_params, check_can_init, init, restore, self_signed_ca,
+    CaSpec, Created, NewCaKey, Requested, ca_params, check_can_init, init, install, request,
+    restore, self_signed_ca, waiting_key_location, waiting_secret_kind,
 };
 pub use deliver::{Delivery, Leftovers, OutputFile};
 pub use folder::{CaStore, StoreLock, on_index_rebuilt};

@@ -227,9 +227,15 @@ pub fn run(req: BatchRequest) -> Result<()> {
     for oid in &req.extra_ekus {
         crate::leaf::parse_oid(oid)?;
     }
-    // Every row's names against the CA's name constraints, before a key is made: a batch issues all or none.
-    let constraints = NameConstraints::of_cert(&context.store.cert()?.der)?;
-    if !constraints.is_empty() {
+    // Every row's names against the name constraints of the CA and of those above it, before a key is made: a
+    // batch issues all or none.
+    let cert = context.store.cert()?;
+    let mut all = vec![NameConstraints::of_cert(&cert.der)?];
+    for above in context.store.chain_above(&cert)? {
+        all.push(NameConstraints::of_cert(&above.der)?);
+    }
+    all.retain(|c| !c.is_empty());
+    for constraints in &all {
         for row in rows.iter() {
             let email: Vec<San> = row.email.iter().map(|e| San::Email(e.clone())).collect();
             constraints
