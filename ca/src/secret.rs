@@ -121,6 +121,13 @@ pub const CA_PIN: SecretKind = SecretKind {
     what: "token user PIN",
     order: 0,
 };
+/// The key password (or token PIN) of the CA that signs a new one (`certkit-ca init --parent`): read before
+/// the new CA's.
+pub const PARENT_PASS: SecretKind = SecretKind {
+    flag: "--parent-pass",
+    what: "parent CA key password (or token PIN)",
+    order: 0,
+};
 /// A token's user PIN when `--ca-pass` is a key file's password (`certkit-ca move-key`).
 pub const PIN: SecretKind = SecretKind {
     flag: "--pin",
@@ -156,7 +163,8 @@ pub const SHARE: SecretKind = SecretKind {
 /// The order in which every command reads the password sources it was given, whatever the order of the flags
 /// on the command line: when several flags name the same `fd:N`, `file:PATH` or `stdin`, they take its
 /// successive lines in this order.
-pub const READING_ORDER: &str = "--ca-pass, --pin, --key-pass, --from-pass, --pfx-pass, --share";
+pub const READING_ORDER: &str =
+    "--parent-pass, --ca-pass, --pin, --key-pass, --from-pass, --pfx-pass, --share";
 
 /// Whether the password opens something that exists or protects something new.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

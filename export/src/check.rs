@@ -37,6 +37,8 @@ pub struct GivenCert {
 pub struct CaView {
     /// The CA certificate.
     pub cert: CertInfo,
+    /// The root its chain ends in (the CA itself when it is a root): what the service trusts.
+    pub root: CertInfo,
     /// What it issued among the certificates the file allows.
     pub entries: Vec<Entry>,
     /// The CRL distribution point it puts into new certificates.
@@ -277,16 +279,30 @@ pub fn check(roles: &[RoleValues], ctx: &Context<'_>) -> Vec<RoleFinding> {
         if let Some(ca) = ctx.ca {
             if let Some(written) = role.certificate(names::CA)
                 && let Ok(t) = Thumbprint::parse(written)
-                && t != ca.cert.thumbprint
+                && t != ca.root.thumbprint
                 && !client_auth_off
             {
+                let (what, fix) = if ca.root.thumbprint == ca.cert.thumbprint {
+                    (
+                        format!(
+                            "the CA in the folder given ({}, {})",
+                            ca.cert.subject, ca.cert.thumbprint
+                        ),
+                        "set it: certkit-export cscfg --ca-cert CA/ca.cer",
+                    )
+                } else {
+                    (
+                        format!(
+                            "the root of the CA in the folder given ({}, {}, above {})",
+                            ca.root.subject, ca.root.thumbprint, ca.cert.subject
+                        ),
+                        "set it: certkit-export cscfg --ca-cert CA/chain.pem (the service trusts the root)",
+                    )
+                };
                 add(Finding::error(
                     "ca-not-this-ca",
-                    format!(
-                        "<Certificate name=\"CA\"> is {t}, not the CA in the folder given ({}, {})",
-                        ca.cert.subject, ca.cert.thumbprint
-                    ),
-                    "set it: certkit-export cscfg --ca-cert CA/ca.cer",
+                    format!("<Certificate name=\"CA\"> is {t}, not {what}"),
+                    fix,
                 ));
             }
             for t in &allow_list {

@@ -91,6 +91,26 @@ pub fn x509(cert: &CertInfo) -> Result<X509> {
     Ok(X509::from_der(&cert.der)?)
 }
 
+/// The self-signed root at the top of `cert`'s chain among `others` (`cert` itself when it is one): `Ok(root)`,
+/// or `Err(last)` with the last certificate reached when the chain breaks off (its issuer is not among them).
+pub fn root_of<'a>(
+    cert: &'a CertInfo,
+    others: &'a [CertInfo],
+) -> Result<std::result::Result<&'a CertInfo, &'a CertInfo>> {
+    let mut current = cert;
+    // Never round a loop: a chain is at most every certificate long.
+    for _ in 0..=others.len() {
+        if current.issuer == current.subject {
+            return Ok(Ok(current));
+        }
+        match find_issuer(current, others)? {
+            Some(issuer) => current = issuer,
+            None => return Ok(Err(current)),
+        }
+    }
+    Ok(Err(current))
+}
+
 /// The certificate among `others` that issued `cert`.
 pub fn find_issuer<'a>(cert: &CertInfo, others: &'a [CertInfo]) -> Result<Option<&'a CertInfo>> {
     for candidate in others {

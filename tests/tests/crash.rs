@@ -715,6 +715,53 @@ const INSTALL: Scenario = Scenario {
     },
 };
 
+const INIT_PARENT: Scenario = Scenario {
+    name: "init --parent",
+    setup: |env| {
+        env.init_ca_with("root", &["--key", "p256"]);
+    },
+    prepare: |_| {},
+    bin: "certkit-ca",
+    args: &[
+        "init",
+        "--ca",
+        "pki",
+        "--parent",
+        "root",
+        "--cn",
+        "Issuing CA 1",
+        "--key",
+        "p256",
+        "--parent-pass",
+        "env:CA_PW",
+        "--ca-pass",
+        "env:CA_PW",
+    ],
+    after_rerun: |env, rerun| {
+        // The rerun finishes (or the killed run had finished and was printing): the root records exactly one
+        // issuing CA, the one the folder holds, with its chain, and the root's audit passes.
+        if !rerun.status.success() {
+            assert_contains(&text(&rerun.stderr), &["already"]);
+        }
+        let listed = env.json(
+            "certkit-ca",
+            &["list", "--ca", "root", "--profile", "ca", "--json"],
+        );
+        let thumbprint = env.openssl_thumbprint("pki/ca.pem");
+        assert!(
+            listed
+                .as_array()
+                .expect("list")
+                .iter()
+                .any(|e| e["thumbprint"] == thumbprint.as_str()),
+            "{listed}"
+        );
+        let shown = env.json("certkit-ca", &["show", "--ca", "pki", "--json"]);
+        assert_eq!(shown["chain"], serde_json::json!(["CN=Test CA"]));
+        env.ok("certkit-ca", &["audit", "--ca", "root"]);
+    },
+};
+
 const MOVE_KEY: Scenario = Scenario {
     name: "move-key",
     setup: |env| {
@@ -1255,6 +1302,11 @@ fn init_request_survives_a_crash_at_every_step() {
 #[test]
 fn install_survives_a_crash_at_every_step() {
     assert!(crash_everywhere(&INSTALL) > 2);
+}
+
+#[test]
+fn init_parent_survives_a_crash_at_every_step() {
+    assert!(crash_everywhere(&INIT_PARENT) > 10);
 }
 
 #[test]

@@ -266,6 +266,28 @@ fn json_field_names_are_pinned_and_documented() {
         ),
     );
     add(
+        "certkit-ca init --parent",
+        env.json(
+            "certkit-ca",
+            &[
+                "init",
+                "--ca",
+                "team",
+                "--parent",
+                "pki",
+                "--cn",
+                "Team CA",
+                "--key",
+                "p256",
+                "--parent-pass",
+                "env:CA_PW",
+                "--ca-pass",
+                "env:CA_PW",
+                "--json",
+            ],
+        ),
+    );
+    add(
         "certkit-ca report",
         env.json(
             "certkit-ca",

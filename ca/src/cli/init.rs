@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use super::shared::{BackupSharesArgs, JsonArg, LifetimeArgs, ModuleArg, NameConstraintArgs};
 use crate::commands::init::InitRequest;
 use crate::commands::install::KeyRequest;
+use crate::commands::parent::ParentRequest;
 use crate::keys::KeyType;
 use crate::secret::SecretSource;
 use crate::store::{self, CaSpec};
@@ -26,9 +27,9 @@ pub struct InitArgs {
     /// Key algorithm.
     #[arg(long, value_enum, default_value_t = KeyType::Rsa2048)]
     pub key: KeyType,
-    /// Path length constraint (makecert -h).
-    #[arg(long, value_name = "N", default_value_t = store::DEFAULT_PATHLEN)]
-    pub pathlen: u8,
+    /// Path length constraint (makecert -h) [default: 1; with --parent, one less than the parent's].
+    #[arg(long, value_name = "N")]
+    pub pathlen: Option<u8>,
     /// CRL distribution point URL to put into certificates this CA issues.
     #[arg(long, value_name = "URL")]
     pub crl_url: Option<String>,
@@ -52,6 +53,13 @@ pub struct InitArgs {
     /// folder's ca.csr); the folder signs nothing until certkit-ca install puts its certificate in.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["days", "expires", "pathlen", "backup_shares", "permit_dns", "exclude_dns", "permit_email", "permit_ip", "exclude_ip"])]
     pub request: Option<PathBuf>,
+    /// The CA above, on this machine, that signs this one (an issuing CA under a root): its key is unlocked
+    /// once, it records the new CA (profile ca), and the new folder keeps the chain.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["request", "backup_shares"])]
+    pub parent: Option<PathBuf>,
+    /// Source of the parent CA's key password (or token PIN): env:VAR, file:PATH, fd:N or stdin (default: ask).
+    #[arg(long, value_name = "SOURCE", requires = "parent")]
+    pub parent_pass: Option<SecretSource>,
     /// Output format.
     #[command(flatten)]
     pub json: JsonArg,
@@ -67,11 +75,25 @@ impl InitArgs {
             cn: self.cn,
             lifetime: self.lifetime.lifetime(store::DEFAULT_CA_DAYS),
             key: self.key,
-            pathlen: self.pathlen,
+            pathlen: self.pathlen.unwrap_or(store::DEFAULT_PATHLEN),
             crl_url: self.crl_url,
             constraints: self.constraints.constraints()?,
         };
         let format = Format::json_if(self.json.json);
+        if let Some(parent) = self.parent {
+            let lifetime = (self.lifetime.days.is_some() || self.lifetime.expires.is_some())
+                .then(|| self.lifetime.lifetime(store::DEFAULT_SUB_CA_DAYS));
+            return Ok(InitCommand::UnderParent(ParentRequest {
+                spec,
+                token,
+                parent,
+                parent_pass: self.parent_pass,
+                pathlen: self.pathlen,
+                lifetime,
+                ca_pass: self.ca_pass,
+                format,
+            }));
+        }
         Ok(match self.request {
             Some(out) => InitCommand::Request(KeyRequest {
                 spec,
@@ -97,4 +119,6 @@ pub enum InitCommand {
     Init(InitRequest),
     /// The key and a request for the CA above (`--request`).
     Request(KeyRequest),
+    /// A CA signed by the CA above on this machine (`--parent`).
+    UnderParent(ParentRequest),
 }

@@ -37,7 +37,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a self-signed CA (makecert -r -cy authority, done right).
-    Init(init::InitArgs),
+    Init(Box<init::InitArgs>),
     /// Show the CA: subject, key, validity, thumbprint, certificates issued.
     Show(show::ShowArgs),
     /// What needs attention, for a scheduler: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (monitoring plugins' codes).
@@ -74,6 +74,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Init(args) => match args.request()? {
             init::InitCommand::Init(req) => commands::init::run(req),
             init::InitCommand::Request(req) => commands::install::request(req),
+            init::InitCommand::UnderParent(req) => commands::parent::run(req),
         },
         Command::Show(args) => commands::show::run(args.request()),
         Command::Status(args) => commands::status::run(args.request()),

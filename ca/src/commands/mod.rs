@@ -10,6 +10,7 @@ pub mod init;
 pub mod install;
 pub mod list;
 pub mod move_key;
+pub mod parent;
 pub mod reindex;
 pub mod report;
 pub mod restore;

@@ -82,36 +82,6 @@ pub fn run(req: SignCaRequest) -> Result<()> {
     let request = crate::csr::read(&req.csr)?;
     check_cn(&request.cn)?;
     let parent = store.cert()?;
-    let mut warnings = Vec::new();
-    let validity = match req.lifetime {
-        Some(lifetime) => {
-            let validity = Validity::starting_now(lifetime)?;
-            if validity.not_after > parent.not_after {
-                return Err(Error::BadInput(format!(
-                    "the CA would outlive the CA that signs it: {} expires on {}; choose an earlier --expires or fewer --days",
-                    parent.subject,
-                    rfc3339(parent.not_after)
-                )));
-            }
-            validity
-        }
-        None => {
-            let validity = Validity::starting_now(Lifetime::Days(store::DEFAULT_SUB_CA_DAYS))?;
-            if validity.not_after > parent.not_after {
-                warnings.push(format!(
-                    "valid until {}, when {} expires (not the default five years)",
-                    rfc3339(parent.not_after),
-                    parent.subject
-                ));
-                Validity {
-                    not_after: parent.not_after,
-                    ..validity
-                }
-            } else {
-                validity
-            }
-        }
-    };
     let cer = req.out.with_extension("cer");
     let pem = req.out.with_extension("pem");
     let paths = [cer.clone(), pem.clone()];
@@ -126,10 +96,11 @@ pub fn run(req: SignCaRequest) -> Result<()> {
             .and_then(|p| u8::try_from(p).ok())
             .unwrap_or(0);
         return term::render(
-            &report(cert, pathlen, &parent.subject, &paths, warnings)?,
+            &report(cert, pathlen, &parent.subject, &paths, Vec::new())?,
             req.format,
         );
     }
+    let validity = sub_ca_validity(&parent, req.lifetime)?;
     store.check_outputs_free(&paths)?;
     let password = secrets::obtain(
         req.ca_pass.as_ref(),
@@ -138,8 +109,94 @@ pub fn run(req: SignCaRequest) -> Result<()> {
     )?;
     let signing = store.unlock(&password)?;
     drop(password);
-    let pathlen = signing.sub_ca_pathlen(req.pathlen)?;
-    let mut params = store::ca_params(&request.cn, pathlen, validity, &req.constraints)?;
+    if let Some(folder) = cer.parent()
+        && !folder.as_os_str().is_empty()
+        && !folder.exists()
+    {
+        store::guard::check_output(&cer, &[])?;
+        std::fs::create_dir_all(folder).map_err(|e| Error::io("create folder", folder, e))?;
+    }
+    let (cert, pathlen) = sign_and_record(
+        &store,
+        &signing,
+        &request,
+        req.pathlen,
+        validity.0,
+        &req.constraints,
+        |cert| {
+            vec![
+                OutputFile {
+                    path: cer.clone(),
+                    bytes: cert.der.clone(),
+                    mode: PUBLIC,
+                },
+                OutputFile {
+                    path: pem.clone(),
+                    bytes: cert.pem().into_bytes(),
+                    mode: PUBLIC,
+                },
+            ]
+        },
+    )?;
+    term::render(
+        &report(cert, pathlen, &parent.subject, &paths, validity.1)?,
+        req.format,
+    )
+}
+
+/// The validity of a CA `parent` signs: as asked (never past the parent's end), or five years cut short at
+/// the parent's end (with a warning saying so).
+pub fn sub_ca_validity(
+    parent: &crate::certinfo::CertInfo,
+    lifetime: Option<Lifetime>,
+) -> Result<(Validity, Vec<String>)> {
+    match lifetime {
+        Some(lifetime) => {
+            let validity = Validity::starting_now(lifetime)?;
+            if validity.not_after > parent.not_after {
+                return Err(Error::BadInput(format!(
+                    "the CA would outlive the CA that signs it: {} expires on {}; choose an earlier --expires or fewer --days",
+                    parent.subject,
+                    rfc3339(parent.not_after)
+                )));
+            }
+            Ok((validity, Vec::new()))
+        }
+        None => {
+            let validity = Validity::starting_now(Lifetime::Days(store::DEFAULT_SUB_CA_DAYS))?;
+            if validity.not_after > parent.not_after {
+                Ok((
+                    Validity {
+                        not_after: parent.not_after,
+                        ..validity
+                    },
+                    vec![format!(
+                        "valid until {}, when {} expires (not the default five years)",
+                        rfc3339(parent.not_after),
+                        parent.subject
+                    )],
+                ))
+            } else {
+                Ok((validity, Vec::new()))
+            }
+        }
+    }
+}
+
+/// Signs the CA of `request` with `signing` (pathLen as asked, or one less than its own) and records it in
+/// `store`'s inventory by the write-ahead rule, delivered in the files `files` gives (none: the record and
+/// the `issued/` copy are the delivery), then signs a checkpoint. Returns it with its pathLen.
+pub fn sign_and_record(
+    store: &CaStore,
+    signing: &crate::signer::SigningCa,
+    request: &crate::csr::CsrRequest,
+    pathlen: Option<u8>,
+    validity: Validity,
+    constraints: &NameConstraints,
+    files: impl Fn(&crate::certinfo::CertInfo) -> Vec<OutputFile>,
+) -> Result<(crate::certinfo::CertInfo, u8)> {
+    let pathlen = signing.sub_ca_pathlen(pathlen)?;
+    let mut params = store::ca_params(&request.cn, pathlen, validity, constraints)?;
     params.use_authority_key_identifier_extension = true;
     if let Some(url) = &signing.crl_url {
         params.crl_distribution_points = vec![rcgen::CrlDistributionPoint {
@@ -156,40 +213,18 @@ pub fn run(req: SignCaRequest) -> Result<()> {
         signing.crl_url.clone(),
         None,
     );
-    if let Some(folder) = cer.parent()
-        && !folder.as_os_str().is_empty()
-        && !folder.exists()
-    {
-        store::guard::check_output(&cer, &[])?;
-        std::fs::create_dir_all(folder).map_err(|e| Error::io("create folder", folder, e))?;
-    }
-    let lock = term::lock(&store)?;
+    let lock = term::lock(store)?;
     let leftovers = store.leftovers()?;
     store.deliver(
         &lock,
         &leftovers,
         vec![Delivery {
             record,
-            files: vec![
-                OutputFile {
-                    path: cer,
-                    bytes: cert.der.clone(),
-                    mode: PUBLIC,
-                },
-                OutputFile {
-                    path: pem,
-                    bytes: cert.pem().into_bytes(),
-                    mode: PUBLIC,
-                },
-            ],
+            files: files(&cert),
         }],
     )?;
-    store.checkpoint(&lock, &signing)?;
-    drop(lock);
-    term::render(
-        &report(cert, pathlen, &parent.subject, &paths, warnings)?,
-        req.format,
-    )
+    store.checkpoint(&lock, signing)?;
+    Ok((cert, pathlen))
 }
 
 fn report(

@@ -15,8 +15,11 @@ pub struct CerArgs {
     #[arg(long = "in", value_name = "FILE")]
     pub input: PathBuf,
     /// Write the issuing CA's certificate (from a PFX's chain or a PEM bundle) instead.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "root")]
     pub issuer: bool,
+    /// Write the root at the top of the chain (from a PFX's chain or a PEM bundle) instead: what services trust.
+    #[arg(long)]
+    pub root: bool,
     /// Write PEM instead of DER.
     #[arg(long)]
     pub pem: bool,
@@ -37,6 +40,7 @@ impl CerArgs {
         CerRequest {
             input: self.input,
             issuer: self.issuer,
+            root: self.root,
             pem: self.pem,
             out: self.out,
             pfx_pass: self.pfx_pass,

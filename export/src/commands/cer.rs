@@ -7,7 +7,7 @@ use certkit_ca::files::{self, PUBLIC};
 use certkit_ca::term::output::path_text;
 use certkit_ca::term::secrets::PfxPassword;
 use certkit_ca::term::{self, Format, Report};
-use certkit_ca::{Error, Result, SecretSource, Thumbprint};
+use certkit_ca::{CertInfo, Error, Result, SecretSource, Thumbprint};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -20,6 +20,8 @@ pub struct CerRequest {
     pub input: PathBuf,
     /// Write the issuer's certificate instead.
     pub issuer: bool,
+    /// Write the root at the top of the chain instead.
+    pub root: bool,
     /// PEM instead of DER.
     pub pem: bool,
     /// The file to write.
@@ -53,8 +55,10 @@ pub struct CerReport {
     /// Its end of validity.
     #[serde(with = "time::serde::rfc3339")]
     pub not_after: OffsetDateTime,
-    /// With --issuer: how to trust it as a root.
+    /// With --issuer or --root, when it is a root: how to trust it.
     pub trust: Option<TrustCommands>,
+    #[serde(skip)]
+    warnings: Vec<String>,
 }
 
 /// Writes the certificate.
@@ -67,7 +71,18 @@ pub fn run(req: CerRequest) -> Result<()> {
     }
     let mut password = PfxPassword::new(req.pfx_pass.as_ref());
     let file = sources::read_cert_file(&req.input, &mut password)?;
-    let chosen = if req.issuer {
+    let missing = |cert: &CertInfo| {
+        Error::malformed(
+            &req.input,
+            format!(
+                "holds no certificate of the issuer {}; export the PFX again with \"Include all certificates in the certification path\", or use the CA's own .cer",
+                cert.issuer
+            ),
+        )
+    };
+    let chosen = if req.root {
+        sources::root_of(&file.cert, &file.others)?.map_err(missing)?
+    } else if req.issuer {
         if file.cert.issuer == file.cert.subject {
             return Err(Error::BadInput(format!(
                 "{} is self-signed ({}): it is its own issuer; export it without --issuer",
@@ -75,15 +90,7 @@ pub fn run(req: CerRequest) -> Result<()> {
                 file.cert.subject
             )));
         }
-        sources::find_issuer(&file.cert, &file.others)?.ok_or_else(|| {
-            Error::malformed(
-                &req.input,
-                format!(
-                    "holds no certificate of the issuer {}; export the PFX again with \"Include all certificates in the certification path\", or use the CA's own .cer",
-                    file.cert.issuer
-                ),
-            )
-        })?
+        sources::find_issuer(&file.cert, &file.others)?.ok_or_else(|| missing(&file.cert))?
     } else {
         &file.cert
     };
@@ -95,7 +102,15 @@ pub fn run(req: CerRequest) -> Result<()> {
     files::write_new(&req.out, &bytes, PUBLIC)?;
     let inform = if req.pem { "PEM" } else { "DER" };
     let out = path_text(&req.out);
-    let trust = req.issuer.then(|| TrustCommands {
+    let is_root = chosen.issuer == chosen.subject;
+    let mut warnings = Vec::new();
+    if (req.issuer || req.root) && !is_root {
+        warnings.push(format!(
+            "{} is an issuing CA, not a root: services and admin machines trust the root (certkit-export cer --root); clients present this CA with their certificate (their PFX holds it)",
+            chosen.subject
+        ));
+    }
+    let trust = ((req.issuer || req.root) && is_root).then(|| TrustCommands {
         windows: format!("certutil -addstore -f Root {out}"),
         debian: format!(
             "openssl x509 -inform {inform} -in {out} -out /usr/local/share/ca-certificates/{}.crt && update-ca-certificates",
@@ -109,6 +124,7 @@ pub fn run(req: CerRequest) -> Result<()> {
         thumbprint: chosen.thumbprint,
         not_after: chosen.not_after,
         trust,
+        warnings,
     };
     term::render(&report, req.format)
 }
@@ -131,5 +147,9 @@ impl Report for CerReport {
             writeln!(out, "  Debian/Ubuntu: {}", trust.debian)?;
         }
         Ok(())
+    }
+
+    fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 }

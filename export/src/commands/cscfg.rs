@@ -145,8 +145,14 @@ pub fn check(req: CheckRequest) -> Result<()> {
                     }
                 }
             }
+            let cert = store.cert()?;
+            let root = store
+                .chain_above(&cert)?
+                .pop()
+                .unwrap_or_else(|| cert.clone());
             Some(CaView {
-                cert: store.cert()?,
+                cert,
+                root,
                 entries,
                 crl_url: store.settings()?.crl_url,
             })
@@ -349,8 +355,33 @@ pub fn run(req: CscfgRequest) -> Result<()> {
         }
     };
     let ssl = thumb_of(&req.ssl)?;
-    let ca = thumb_of(&req.ca_cert)?;
     let encryption = thumb_of(&req.encryption)?;
+    // The service trusts a root: given an issuing CA with its chain (chain.pem, a PFX), the root of that chain.
+    let ca = match &req.ca_cert {
+        Some(path) => {
+            let read = sources::read_cert_file(path, &mut password)?;
+            match sources::root_of(&read.cert, &read.others)? {
+                Ok(root) => {
+                    if root.thumbprint != read.cert.thumbprint {
+                        term::note(&format!(
+                            "{} is an issuing CA: the service trusts its root {} ({})",
+                            read.cert.subject, root.subject, root.thumbprint
+                        ));
+                    }
+                    Some(root.thumbprint)
+                }
+                Err(last) => {
+                    return Err(Error::BadInput(format!(
+                        "{}: {} is not a root (it was signed by {}), and the file does not hold the chain up to one: give the root's certificate (certkit-export cer --root) or the CA folder's chain.pem",
+                        path.display(),
+                        last.subject,
+                        last.issuer
+                    )));
+                }
+            }
+        }
+        None => None,
+    };
     let allow = req
         .allow
         .iter()
