@@ -78,6 +78,8 @@ pub struct SigningCa {
     pub key_type: KeyType,
     /// CRL distribution point the CA puts into what it issues, if any.
     pub crl_url: Option<String>,
+    /// Where clients fetch the CA's certificate (authorityInfoAccess caIssuers in what it issues), if anywhere.
+    pub aia_url: Option<String>,
     /// The names its certificates may have, from its certificate's nameConstraints.
     pub constraints: NameConstraints,
     /// The CAs above it (from its `chain.pem`): the one that signed it first, the root last; none for a root.
@@ -128,11 +130,18 @@ impl SigningCa {
             cert,
             key_type,
             crl_url,
+            aia_url: None,
             constraints,
             above: Vec::new(),
             above_constraints: Vec::new(),
             issuer,
         })
+    }
+
+    /// The same CA, naming `aia_url` as where clients fetch its certificate in everything it signs.
+    pub fn with_aia(mut self, aia_url: Option<String>) -> Self {
+        self.aia_url = aia_url;
+        self
     }
 
     /// The same CA with the CAs above it (checked by the caller to chain up from it), whose name constraints
@@ -158,6 +167,9 @@ impl SigningCa {
             constraints.check_params(params)?;
         }
         let mut params = params.clone();
+        if let Some(url) = &self.aia_url {
+            params.custom_extensions.push(ca_issuers(url));
+        }
         params.key_identifier_method = rcgen::KeyIdMethod::PreSpecified(
             crate::keys::subject_key_id(&public_key.subject_public_key_info())?,
         );
@@ -226,4 +238,36 @@ pub fn check_can_sign(cert: &CertInfo, origin: &Path) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// An authorityInfoAccess extension (RFC 5280 4.2.2.1) with one caIssuers access description: where the
+/// issuer's certificate is, as a URI.
+fn ca_issuers(url: &str) -> rcgen::CustomExtension {
+    const AUTHORITY_INFO_ACCESS: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 1, 1];
+    // id-ad-caIssuers 1.3.6.1.5.5.7.48.2, DER.
+    const CA_ISSUERS: &[u8] = &[0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02];
+    let mut description = CA_ISSUERS.to_vec();
+    // accessLocation: GeneralName uniformResourceIdentifier [6] IA5String.
+    description.extend(der_tlv(0x86, url.as_bytes()));
+    let syntax = der_tlv(0x30, &der_tlv(0x30, &description));
+    rcgen::CustomExtension::from_oid_content(AUTHORITY_INFO_ACCESS, syntax)
+}
+
+/// One DER TLV (definite length, short or long form).
+fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(content);
+    out
 }

@@ -960,3 +960,101 @@ fn export_and_the_service_configuration_understand_a_chain() {
         &["the root of the CA in the folder given", &root],
     );
 }
+
+#[test]
+fn where_to_fetch_each_ca_goes_into_what_it_signs_and_the_folder_names_its_parent() {
+    let env = Env::new();
+    env.init_ca_with(
+        "root",
+        &[
+            "--key",
+            "p256",
+            "--aia-url",
+            "http://pki.example.com/root.cer",
+        ],
+    );
+    env.ok(
+        "certkit-ca",
+        &[
+            "init",
+            "--ca",
+            "issuing",
+            "--parent",
+            "root",
+            "--cn",
+            "Issuing CA 1",
+            "--key",
+            "p256",
+            "--aia-url",
+            "http://pki.example.com/issuing.cer",
+            "--parent-pass",
+            "env:CA_PW",
+            "--ca-pass",
+            "env:CA_PW",
+        ],
+    );
+    env.issue(&[
+        "server",
+        "--ca",
+        "issuing",
+        "--cn",
+        "www.example.com",
+        "--out",
+        "www",
+        "--key",
+        "p256",
+    ]);
+    assert_contains(
+        &env.x509_text("issuing/ca.pem"),
+        &[
+            "Authority Information Access",
+            "CA Issuers - URI:http://pki.example.com/root.cer",
+        ],
+    );
+    assert_contains(
+        &env.x509_text("www.pem"),
+        &["CA Issuers - URI:http://pki.example.com/issuing.cer"],
+    );
+    let lint = env.tool(
+        "python3",
+        &[
+            "-m",
+            "pkilint.bin.lint_pkix_cert",
+            "lint",
+            "-s",
+            "NOTICE",
+            "www.pem",
+        ],
+    );
+    assert!(
+        lint.status.success() && text(&lint.stdout).trim().is_empty(),
+        "{}",
+        text(&lint.stdout)
+    );
+    let settings: serde_json::Value =
+        serde_json::from_slice(&env.read("issuing/ca.json")).expect("ca.json");
+    assert_eq!(settings["parent"]["subject"], "CN=Test CA", "{settings}");
+    assert_eq!(
+        settings["parent"]["thumbprint"],
+        env.openssl_thumbprint("root/ca.pem").as_str()
+    );
+    assert_eq!(settings["aia_url"], "http://pki.example.com/issuing.cer");
+    // A bad URL is refused before anything is made.
+    let err = env.fails(
+        "certkit-ca",
+        &[
+            "init",
+            "--ca",
+            "bad",
+            "--cn",
+            "Bad",
+            "--aia-url",
+            "ftp://x",
+            "--ca-pass",
+            "env:CA_PW",
+        ],
+        2,
+    );
+    assert!(!err.is_empty());
+    assert!(!env.path("bad").exists());
+}

@@ -33,6 +33,10 @@ pub struct InitArgs {
     /// CRL distribution point URL to put into certificates this CA issues.
     #[arg(long, value_name = "URL")]
     pub crl_url: Option<String>,
+    /// Where clients can fetch this CA's certificate (its .cer): an authorityInfoAccess caIssuers URL put into
+    /// certificates this CA issues, so a client that lacks the issuing CA can build the path.
+    #[arg(long, value_name = "URL")]
+    pub aia_url: Option<String>,
     /// Make the key on a PKCS#11 token, never on disk: an RFC 7512 URI naming the token and the key's label, e.g. pkcs11:token=certkit-ca;object=MyCA.
     #[arg(long, value_name = "URI")]
     pub pkcs11: Option<TokenUri>,
@@ -77,6 +81,7 @@ impl InitArgs {
             key: self.key,
             pathlen: self.pathlen.unwrap_or(store::DEFAULT_PATHLEN),
             crl_url: self.crl_url,
+            aia_url: self.aia_url,
             constraints: self.constraints.constraints()?,
         };
         let format = Format::json_if(self.json.json);

@@ -54,6 +54,8 @@ pub struct CaSpec {
     pub pathlen: u8,
     /// CRL distribution point for certificates it will issue.
     pub crl_url: Option<String>,
+    /// Where clients fetch its certificate (authorityInfoAccess caIssuers in what it signs).
+    pub aia_url: Option<String>,
     /// The names the certificates under it may have (none: any).
     pub constraints: NameConstraints,
 }
@@ -62,7 +64,7 @@ impl CaSpec {
     /// Checks everything that needs no password: the name, the URL, the dates and the folder.
     pub fn validate(&self) -> Result<Validity> {
         check_cn(&self.cn)?;
-        if let Some(url) = &self.crl_url {
+        for url in self.crl_url.iter().chain(&self.aia_url) {
             check_crl_url(url)?;
         }
         let validity = Validity::starting_now(self.lifetime)?;
@@ -189,6 +191,8 @@ pub fn restore(
             let settings = CaSettings {
                 crl_url: crl_url.clone(),
                 pkcs11: pkcs11.clone(),
+                aia_url: None,
+                parent: None,
             };
             let created = write_folder(
                 dir,
@@ -237,7 +241,7 @@ pub fn request(
     wait: &mut dyn FnMut(&Path),
 ) -> Result<Requested> {
     check_cn(&spec.cn)?;
-    if let Some(url) = &spec.crl_url {
+    for url in spec.crl_url.iter().chain(&spec.aia_url) {
         check_crl_url(url)?;
     }
     check_can_init(&spec.dir)?;
@@ -282,6 +286,8 @@ pub fn request(
             let settings = CaSettings {
                 crl_url: spec.crl_url.clone(),
                 pkcs11: pkcs11.clone(),
+                aia_url: spec.aia_url.clone(),
+                parent: None,
             };
             let mut set = NewFiles::new();
             if let Some(pem) = &key_file {
@@ -346,7 +352,7 @@ pub fn install(
         )));
     }
     verify_chain(cert, chain)?;
-    let settings = super::folder::read_settings(&dir.join(CA_SETTINGS))?.unwrap_or_default();
+    let mut settings = super::folder::read_settings(&dir.join(CA_SETTINGS))?.unwrap_or_default();
     let (key, key_origin) = match &settings.pkcs11 {
         None => {
             let path = dir.join(CA_KEY);
@@ -388,6 +394,15 @@ pub fn install(
         if path.exists() {
             std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
         }
+    }
+    // ca.json names the parent; the first checkpoint signs it with the rest of the settings.
+    let parent = super::settings::ParentRecord {
+        subject: chain[0].subject.clone(),
+        thumbprint: chain[0].thumbprint,
+    };
+    if settings.parent.as_ref() != Some(&parent) {
+        settings.parent = Some(parent);
+        files::replace(&dir.join(CA_SETTINGS), &settings.to_file_bytes()?, PUBLIC)?;
     }
     let mut pem = cert.pem();
     for above in chain {
@@ -589,6 +604,8 @@ fn init_files(
     let settings = CaSettings {
         crl_url: spec.crl_url.clone(),
         pkcs11: record,
+        aia_url: spec.aia_url.clone(),
+        parent: None,
     };
     write_folder(
         dir, work, info, key, spec.key, key_file, &settings, location,

@@ -18,6 +18,22 @@ pub struct CaSettings {
     /// Where the key is when it is on a PKCS#11 token (and there is no `ca.key`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pkcs11: Option<TokenRecord>,
+    /// Where clients fetch this CA's certificate (authorityInfoAccess caIssuers in what it signs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aia_url: Option<String>,
+    /// The CA that signed this one, for a CA below a root (`install`, `init --parent`); its chain is in
+    /// `chain.pem`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<ParentRecord>,
+}
+
+/// The CA above, as `ca.json` names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParentRecord {
+    /// Its subject.
+    pub subject: String,
+    /// Its SHA-1 thumbprint.
+    pub thumbprint: crate::thumbprint::Thumbprint,
 }
 
 /// A CA key on a token, as `ca.json` records it: never the PIN.

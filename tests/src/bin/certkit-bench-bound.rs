@@ -50,6 +50,7 @@ fn run(n: usize, key: KeyType, mode: &str, jobs: usize) -> certkit_ca::Result<()
         key: KeyType::P256,
         pathlen: 0,
         crl_url: None,
+        aia_url: None,
         constraints: Default::default(),
     };
     store::init(&spec, &store::NewCaKey::File(&password), &mut |_| {})?;
