@@ -632,6 +632,35 @@ fn an_issuing_ca_made_apart_signs_nothing_until_installed_then_issues_full_chain
         "{}\n{}",
         handshake.client_output, handshake.server_output
     );
+    // And the reverse: the server trusts only the root; the client presents its certificate with the
+    // issuing CA's (as the PFX carries it).
+    let handshake = tls12_handshake_with(
+        &env,
+        ("srv.pem", "srv.key"),
+        "root/ca.pem",
+        ("alice.pem", "alice.key"),
+        "root/ca.pem",
+        &["-cert_chain", "issuing/ca.pem"],
+        &["-cert_chain", "issuing/ca.pem"],
+    );
+    assert!(
+        handshake.ok,
+        "{}\n{}",
+        handshake.client_output, handshake.server_output
+    );
+    // Without the issuing CA the server cannot build the client's path: the handshake fails.
+    let handshake = tls12_handshake(
+        &env,
+        ("srv.pem", "srv.key"),
+        "root/ca.pem",
+        ("alice.pem", "alice.key"),
+        "root/ca.pem",
+        &["-cert_chain", "issuing/ca.pem"],
+    );
+    assert!(
+        !handshake.ok,
+        "a client path without its issuing CA was accepted"
+    );
     env.ok("certkit-ca", &["audit", "--ca", "issuing"]);
 }
 

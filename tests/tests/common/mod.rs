@@ -471,6 +471,19 @@ pub fn tls12_handshake(
     client_ca: &str,
     server_extra: &[&str],
 ) -> Handshake {
+    tls12_handshake_with(env, server, server_ca, client, client_ca, server_extra, &[])
+}
+
+/// [`tls12_handshake`] with extra client arguments too (e.g. `-cert_chain`, the CAs the client presents).
+pub fn tls12_handshake_with(
+    env: &Env,
+    server: (&str, &str),
+    server_ca: &str,
+    client: (&str, &str),
+    client_ca: &str,
+    server_extra: &[&str],
+    client_extra: &[&str],
+) -> Handshake {
     use std::io::Write;
     let port = free_port().to_string();
     let mut args = vec![
@@ -533,6 +546,7 @@ pub fn tls12_handshake(
             "-verify_return_error",
             "-ign_eof",
         ])
+        .args(client_extra)
         .current_dir(env.dir.path())
         .env("KEY_PW", KEY_PW)
         .stdin(Stdio::piped())
