@@ -734,6 +734,9 @@ fn the_constraints_of_every_ca_above_bind_what_the_issuing_ca_signs() {
     );
     assert!(!out.status.success());
     assert_contains(&text(&out.stderr), &["chain.pem was changed"]);
+    let audit = env.run("certkit-ca", &["audit", "--ca", "issuing", "--json"]);
+    assert_eq!(audit.status.code(), Some(1));
+    assert_contains(&text(&audit.stdout), &["chain-changed"]);
 }
 
 #[test]

@@ -157,6 +157,10 @@ pub fn audit(
     records::check_unrecorded_copies(store, &pass.seen, &ca, &mut f)?;
     records::check_temporary_files(store, &mut f);
     records::check_key_file(store, &mut f)?;
+    // A CA below another: its chain.pem must still chain up from it.
+    if let Err(e) = store.chain_above(&ca) {
+        f.add(Level::Error, "chain-changed", None, e.to_string());
+    }
     let sources = rollback::crl_sources(store, &options.crls);
     rollback::check_crls(&sources, &pass, &ca, &mut f)?;
     rollback::check_expected_heads(&options.expected_heads, &pass, &mut f);
