@@ -661,6 +661,97 @@ fn an_issuing_ca_made_apart_signs_nothing_until_installed_then_issues_full_chain
         !handshake.ok,
         "a client path without its issuing CA was accepted"
     );
+    // Every profile, with both CRLs (certkit's, of the root and of the issuing CA): openssl checks the whole
+    // path, and pkilint finds nothing in the leaves, their chain links or either CRL.
+    env.issue(&[
+        "encryption",
+        "--ca",
+        "issuing",
+        "--cn",
+        "Data Encryption",
+        "--out",
+        "enc",
+        "--key",
+        "p256",
+    ]);
+    // (A server name with a dot: pkilint holds a single-label name such as localhost to be no domain name.)
+    env.issue(&[
+        "server",
+        "--ca",
+        "issuing",
+        "--cn",
+        "www.example.com",
+        "--out",
+        "www",
+        "--key",
+        "p256",
+    ]);
+    for ca in ["root", "issuing"] {
+        env.ok(
+            "certkit-ca",
+            &["crl", "--ca", ca, "--pem", "--ca-pass", "env:CA_PW"],
+        );
+    }
+    for leaf in ["www.pem", "alice.pem", "enc.pem"] {
+        let (ok, said) = verify(
+            &env,
+            &[
+                "-x509_strict",
+                "-crl_check_all",
+                "-CAfile",
+                "root/ca.pem",
+                "-untrusted",
+                "issuing/ca.pem",
+                "-CRLfile",
+                "root/ca.crl.pem",
+                "-CRLfile",
+                "issuing/ca.crl.pem",
+                leaf,
+            ],
+        );
+        assert!(ok, "{leaf}: {said}");
+        for (linter, files) in [
+            ("lint_pkix_cert", vec![leaf]),
+            (
+                "lint_pkix_signer_signee_cert_chain",
+                vec!["issuing/ca.pem", leaf],
+            ),
+        ] {
+            let module = format!("pkilint.bin.{linter}");
+            let mut args = vec!["-m", module.as_str(), "lint", "-s", "NOTICE"];
+            args.extend(files);
+            let out = env.tool("python3", &args);
+            assert!(
+                out.status.success() && text(&out.stdout).trim().is_empty(),
+                "{linter} {leaf}: {}{}",
+                text(&out.stdout),
+                text(&out.stderr)
+            );
+        }
+    }
+    for crl in ["root/ca.crl.pem", "issuing/ca.crl.pem"] {
+        let out = env.tool(
+            "python3",
+            &[
+                "-m",
+                "pkilint.bin.lint_crl",
+                "lint",
+                "-s",
+                "NOTICE",
+                "-t",
+                "CRL",
+                "-p",
+                "PKIX",
+                crl,
+            ],
+        );
+        assert!(
+            out.status.success() && text(&out.stdout).trim().is_empty(),
+            "lint_crl {crl}: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    }
     env.ok("certkit-ca", &["audit", "--ca", "issuing"]);
 }
 
