@@ -1181,3 +1181,55 @@ fn where_to_fetch_each_ca_goes_into_what_it_signs_and_the_folder_names_its_paren
     assert!(!err.is_empty());
     assert!(!env.path("bad").exists());
 }
+
+#[test]
+fn status_reports_when_a_ca_above_runs_out() {
+    let env = Env::new();
+    env.init_ca_with("root", &["--key", "p256", "--days", "300"]);
+    env.ok(
+        "certkit-ca",
+        &[
+            "init",
+            "--ca",
+            "issuing",
+            "--parent",
+            "root",
+            "--cn",
+            "Issuing CA 1",
+            "--key",
+            "p256",
+            "--days",
+            "200",
+            "--parent-pass",
+            "env:CA_PW",
+            "--ca-pass",
+            "env:CA_PW",
+        ],
+    );
+    let out = env.run("certkit-ca", &["status", "--ca", "issuing", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let chain: Vec<&serde_json::Value> = json["facts"]
+        .as_array()
+        .expect("facts")
+        .iter()
+        .filter(|f| f["check"] == "ca-chain")
+        .collect();
+    assert_eq!(chain.len(), 1, "{json}");
+    assert_eq!(
+        chain[0]["level"], "WARNING",
+        "the root ends within a year: {json}"
+    );
+    assert_contains(
+        chain[0]["message"].as_str().expect("message"),
+        &["CN=Test CA"],
+    );
+    let root = env.json("certkit-ca", &["show", "--ca", "root", "--json"]);
+    assert_eq!(chain[0]["until"], root["not_after"]);
+    // Past the root's end: critical, whatever the issuing CA's own dates say.
+    let out = env.run(
+        "certkit-ca",
+        &["status", "--ca", "issuing", "--at", "2099-01-01"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_contains(&text(&out.stdout), &["CRITICAL  ca-chain"]);
+}

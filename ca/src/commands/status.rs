@@ -70,8 +70,8 @@ impl Level {
 /// One thing `status` looked at.
 #[derive(Debug, Serialize)]
 pub struct Fact {
-    /// What: `ca-certificate`, `certificates`, `crl`, `crl-gap`, `crl-file`, `undelivered`, `checkpoint`,
-    /// `drill`.
+    /// What: `ca-certificate`, `ca-chain`, `certificates`, `crl`, `crl-gap`, `crl-file`, `undelivered`,
+    /// `checkpoint`, `drill`.
     pub check: &'static str,
     /// How bad.
     pub level: Level,
@@ -197,6 +197,21 @@ pub fn gather(req: &StatusRequest) -> Result<StatusReport> {
             ca_warn,
         )
     });
+    // The CAs above (an issuing CA's chain): when one of them runs out, so does everything below it.
+    match store.chain_above(&cert) {
+        Ok(above) => {
+            for ca in above {
+                facts.push(lapsing(
+                    "ca-chain",
+                    &format!("the CA above, '{}',", ca.subject),
+                    now,
+                    ca.not_after,
+                    ca_warn,
+                ));
+            }
+        }
+        Err(e) => facts.push(broken("ca-chain", e)),
+    }
     // The signed checkpoint: the CA key vouches for the inventory up to it.
     facts.push(match store.signed_checkpoint() {
         Ok(Some(c)) => Fact {
