@@ -1,6 +1,7 @@
 """Lists every certificate signed by a CA that exists in any file under a folder, with Python `cryptography`
 (independent of certkit): DER and PEM certificates, PEM bundles, and PFX files opened with $PFX_PW. The CA's
-own certificate is left out. Used by the crash-point test: each of these must be in the CA's inventory.
+own certificates are left out (the current one, and any earlier one of the same key and subject, which `renew`
+replaced). Used by the crash-point test: each of these must be in the CA's inventory.
 
 usage: signed_certs.py FOLDER CA.pem   -> JSON list of {"file", "thumbprint"}
 """
@@ -10,12 +11,13 @@ import os
 import sys
 
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, pkcs12
 
 folder, ca_path = sys.argv[1], sys.argv[2]
 with open(ca_path, "rb") as f:
     ca = x509.load_pem_x509_certificate(f.read())
 ca_der = ca.public_bytes(Encoding.DER)
+ca_key = ca.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
 password = os.environb.get(b"PFX_PW")
 
 found = []
@@ -46,6 +48,11 @@ for root, _, names in os.walk(folder):
         for cert in certs:
             der = cert.public_bytes(Encoding.DER)
             if der == ca_der:
+                continue
+            own = cert.subject == ca.subject and cert.issuer == ca.subject and cert.public_key().public_bytes(
+                Encoding.DER, PublicFormat.SubjectPublicKeyInfo
+            ) == ca_key
+            if own:
                 continue
             try:
                 cert.verify_directly_issued_by(ca)

@@ -762,6 +762,61 @@ const INIT_PARENT: Scenario = Scenario {
     },
 };
 
+const RENEW_CA: Scenario = Scenario {
+    name: "renew (the CA)",
+    setup: |env| {
+        init(env);
+        std::fs::copy(env.path("pki/ca.pem"), env.path("first.pem")).expect("copy");
+    },
+    prepare: |_| {},
+    bin: "certkit-ca",
+    args: &["renew", "--ca", "pki", "--ca-pass", "env:CA_PW"],
+    after_rerun: |env, rerun| {
+        // The old CA or a renewal of it, never neither: the same subject and key, everything issued verifies
+        // under it, the first certificate kept, and the CA signs.
+        assert!(rerun.status.success(), "{}", text(&rerun.stderr));
+        let first = env.x509_text("first.pem");
+        let now = env.x509_text("pki/ca.pem");
+        let subject = |t: &str| {
+            t.lines()
+                .find(|l| l.contains("Subject:"))
+                .unwrap_or("")
+                .to_string()
+        };
+        assert_eq!(subject(&first), subject(&now));
+        assert_ne!(
+            env.read("first.pem"),
+            env.read("pki/ca.pem"),
+            "the rerun renews"
+        );
+        assert_eq!(env.read("pki/ca.cer"), {
+            let out = env.openssl_ok(&[
+                "x509",
+                "-in",
+                "pki/ca.pem",
+                "-outform",
+                "DER",
+                "-out",
+                "now.der",
+            ]);
+            let _ = out;
+            env.read("now.der")
+        });
+        assert!(!env.listing("pki/history").is_empty());
+        assert_contains(
+            &env.openssl_ok(&["verify", "-CAfile", "pki/ca.pem", "alice.pem"]),
+            &["alice.pem: OK"],
+        );
+        env.issue(&[
+            "client", "--ca", "pki", "--cn", "after", "--out", "after", "--key", "p256",
+        ]);
+        assert_contains(
+            &env.openssl_ok(&["verify", "-CAfile", "first.pem", "after.pem"]),
+            &["after.pem: OK"],
+        );
+    },
+};
+
 const MOVE_KEY: Scenario = Scenario {
     name: "move-key",
     setup: |env| {
@@ -1307,6 +1362,11 @@ fn install_survives_a_crash_at_every_step() {
 #[test]
 fn init_parent_survives_a_crash_at_every_step() {
     assert!(crash_everywhere(&INIT_PARENT) > 10);
+}
+
+#[test]
+fn renewing_the_ca_survives_a_crash_at_every_step() {
+    assert!(crash_everywhere(&RENEW_CA) > 5);
 }
 
 #[test]

@@ -288,6 +288,17 @@ fn json_field_names_are_pinned_and_documented() {
         ),
     );
     add(
+        "certkit-ca renew --plan",
+        env.json("certkit-ca", &["renew", "--ca", "pki", "--plan", "--json"]),
+    );
+    add(
+        "certkit-ca renew",
+        env.json(
+            "certkit-ca",
+            &["renew", "--ca", "pki", "--ca-pass", "env:CA_PW", "--json"],
+        ),
+    );
+    add(
         "certkit-ca report",
         env.json(
             "certkit-ca",

@@ -12,6 +12,7 @@ mod install;
 mod list;
 mod move_key;
 mod reindex;
+mod renew;
 mod report;
 mod restore;
 mod revoke;
@@ -46,6 +47,8 @@ pub enum Command {
     List(list::ListArgs),
     /// Put the certificate the CA above signed into a folder made by init --request, after checking it and its chain.
     Install(install::InstallArgs),
+    /// Renew the CA certificate: the same key and subject, a new serial and validity; everything issued stays valid.
+    Renew(renew::RenewArgs),
     /// Sign a CA below this one (an issuing CA under an offline root) from its request, and record it (profile ca).
     SignCa(sign_ca::SignCaArgs),
     /// Revoke a certificate (a lost laptop, a person who left); optionally remove it from a .cscfg allow-list.
@@ -80,6 +83,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Status(args) => commands::status::run(args.request()),
         Command::List(args) => commands::list::run(args.request()),
         Command::Install(args) => commands::install::run(args.request()),
+        Command::Renew(args) => commands::renew::run(args.request()),
         Command::SignCa(args) => commands::sign_ca::run(args.request()?),
         Command::Revoke(args) => commands::revoke::run(args.request()),
         Command::Crl(args) => match args.request()? {

@@ -12,6 +12,7 @@ pub mod list;
 pub mod move_key;
 pub mod parent;
 pub mod reindex;
+pub mod renew;
 pub mod report;
 pub mod restore;
 pub mod revoke;

@@ -11,7 +11,7 @@ use crate::dates::Lifetime;
 use crate::error::{Error, Result};
 use crate::profile::{self, Profile};
 use crate::secret::{self, SecretSource, SecretUse};
-use crate::store::inventory::Status;
+use crate::store::inventory::{DeliveredRecord, Event};
 use crate::store::{self, CaSpec, CaStore, NewCaKey};
 use crate::term::{self, Format, output::path_text, secrets::Passwords};
 use crate::token::ModuleSearch;
@@ -103,12 +103,13 @@ pub fn run(req: ParentRequest) -> Result<()> {
     parent.list(
         &store::index::ListFilter {
             profile: Some(Profile::Ca),
-            status: Some(Status::Valid),
             ..Default::default()
         },
         time::OffsetDateTime::now_utc(),
         &mut |entry| {
-            candidates.push(entry);
+            if entry.revoked.is_none() {
+                candidates.push(entry);
+            }
             Ok(true)
         },
     )?;
@@ -118,12 +119,25 @@ pub fn run(req: ParentRequest) -> Result<()> {
             && let Ok(cert) = crate::certinfo::CertInfo::from_der(&der, &req.parent)
             && cert.spki_der == spki
         {
-            recorded = Some(cert);
+            recorded = Some((cert, entry));
             break;
         }
     }
     let cert = match recorded {
-        Some(cert) => cert,
+        Some((cert, entry)) => {
+            if !entry.delivered {
+                // Its record and issued/ copy are its delivery: the interrupted run got that far.
+                let lock = term::lock(&parent)?;
+                parent.append(
+                    &lock,
+                    &[Event::Delivered(DeliveredRecord {
+                        serial: entry.issued.serial.clone(),
+                    })],
+                )?;
+                parent.checkpoint(&lock, &signing)?;
+            }
+            cert
+        }
         None => {
             super::sign_ca::sign_and_record(
                 &parent,

@@ -193,6 +193,7 @@ pub fn restore(
                 pkcs11: pkcs11.clone(),
                 aia_url: None,
                 parent: None,
+                binding: None,
             };
             let created = write_folder(
                 dir,
@@ -288,6 +289,7 @@ pub fn request(
                 pkcs11: pkcs11.clone(),
                 aia_url: spec.aia_url.clone(),
                 parent: None,
+                binding: None,
             };
             let mut set = NewFiles::new();
             if let Some(pem) = &key_file {
@@ -606,6 +608,7 @@ fn init_files(
         pkcs11: record,
         aia_url: spec.aia_url.clone(),
         parent: None,
+        binding: None,
     };
     write_folder(
         dir, work, info, key, spec.key, key_file, &settings, location,

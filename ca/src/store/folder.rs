@@ -139,9 +139,14 @@ impl CaStore {
         crate::certinfo::read_cert(&self.path(CA_PEM))
     }
 
-    /// What the inventory's first record is bound to: the SHA-256 of the CA certificate.
+    /// What the inventory's first record is bound to: the SHA-256 of the CA's first certificate, which is the
+    /// CA certificate until `renew` replaces it (then `ca.json` keeps the first one's hash, signed by every
+    /// checkpoint since).
     pub fn binding(&self) -> Result<ChainHash> {
-        Ok(inventory::ca_binding(&self.cert()?.der))
+        match self.settings_file()?.binding {
+            Some(binding) => Ok(binding),
+            None => Ok(inventory::ca_binding(&self.cert()?.der)),
+        }
     }
 
     /// Runs `f` with the inventory's index, opened (and brought up to date with the log) on first use.

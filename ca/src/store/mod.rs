@@ -20,6 +20,7 @@ mod move_key;
 mod reconcile;
 pub mod records;
 mod reindex;
+mod renew;
 mod settings;
 
 pub use create::{
@@ -32,6 +33,7 @@ pub use layout::*;
 pub use move_key::MovedKey;
 pub use reconcile::{Repairs, UntrueRecord};
 pub use reindex::Reindexed;
+pub use renew::{HISTORY_DIR, Renewed, renewal_of};
 pub use settings::{CaSettings, KeyLocation, KeyOrigin, TokenRecord};
 
 /// Default path length: makecert's `-h 1` allowed one intermediate below the CA; certkit keeps that default

@@ -46,6 +46,8 @@ pub struct Repairs {
     pub temporary_files: usize,
     /// A settings change the CA key had signed was finished (`ca.json.new` moved into place).
     pub settings_finished: bool,
+    /// A renewal of the CA certificate the inventory records was put in place (`ca.cer`, `ca.pem`).
+    pub renewal_finished: bool,
 }
 
 impl Repairs {
@@ -64,6 +66,11 @@ impl Repairs {
         }
         if self.tail_repaired {
             parts.push(format!("repaired the last line of {INVENTORY}"));
+        }
+        if self.renewal_finished {
+            parts.push(format!(
+                "put the renewed CA certificate the inventory records in place ({CA_CER}, {CA_PEM}; the old one is in history/)"
+            ));
         }
         if self.settings_finished {
             parts.push(format!(
@@ -122,7 +129,7 @@ impl CaStore {
         };
         let path = self.path(INVENTORY);
         let cert = self.cert()?;
-        let binding = inventory::ca_binding(&cert.der);
+        let binding = self.binding()?;
         let mut found_in_issued = Vec::new();
         if inventory::first_line_is_legacy(&path)? {
             let log = inventory::read(&path, false)?;
@@ -182,6 +189,7 @@ impl CaStore {
         if !events.is_empty() {
             self.append(lock, &events)?;
         }
+        repairs.renewal_finished = self.finish_renewal(lock)?;
         Ok(repairs)
     }
 

@@ -25,6 +25,10 @@ pub struct CaSettings {
     /// `chain.pem`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<ParentRecord>,
+    /// What the inventory's first record is bound to once the CA certificate was renewed (`certkit-ca renew`):
+    /// the SHA-256 of the CA's first certificate (before that, of `ca.cer` itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding: Option<String>,
 }
 
 /// The CA above, as `ca.json` names it.
@@ -174,6 +178,18 @@ impl CaSettings {
                 show(module(self)),
                 show(module(signed))
             ));
+        }
+        if self.aia_url != signed.aia_url {
+            found.push(format!(
+                "aia_url {} where the CA key signed {}",
+                show(self.aia_url.clone()),
+                show(signed.aia_url.clone())
+            ));
+        }
+        if found.is_empty() && self != signed {
+            found.push(
+                "the parent or the inventory's binding differs from what the CA key signed".into(),
+            );
         }
         found
     }

@@ -24,7 +24,6 @@ use time::OffsetDateTime;
 
 use super::checkpoint::{CHECKPOINT, Checkpoint};
 use super::folder::CaStore;
-use super::inventory;
 use super::layout::INVENTORY;
 use super::settings::CaSettings;
 use crate::error::Result;
@@ -81,7 +80,7 @@ pub fn audit(
     progress: &dyn Fn(u64, u64),
 ) -> Result<Audit> {
     let ca = store.cert()?;
-    let binding = inventory::ca_binding(&ca.der);
+    let binding = store.binding()?;
     let mut f = Findings::default();
     let total = std::fs::metadata(store.path(INVENTORY)).map_or(0, |m| m.len());
     let checkpoint = read_checkpoint(store, &mut f);

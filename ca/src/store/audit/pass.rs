@@ -74,7 +74,7 @@ pub fn run(
     f: &mut Findings,
     progress: &dyn Fn(u64),
 ) -> Result<Pass> {
-    let binding = inventory::ca_binding(&ca.der);
+    let binding = store.binding()?;
     let check = Arc::new(IssuerCheck::new(ca)?);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let (to_check, checked) = std::thread::scope(|scope| -> Result<(Pass, Vec<Finding>)> {

@@ -1,0 +1,45 @@
+//! `certkit-ca renew`.
+
+use std::path::PathBuf;
+
+use super::shared::{CaDirArg, CaKeyArgs, JsonArg, LifetimeArgs};
+use crate::commands::renew::RenewCaRequest;
+use crate::term::Format;
+
+/// `certkit-ca renew`.
+#[derive(Debug, clap::Args)]
+pub struct RenewArgs {
+    /// The CA.
+    #[command(flatten)]
+    pub ca: CaDirArg,
+    /// The new validity (default: 3650 days from now).
+    #[command(flatten)]
+    pub lifetime: LifetimeArgs,
+    /// Only say what would change (no password, nothing written).
+    #[arg(long)]
+    pub plan: bool,
+    /// A service configuration to look at: does it trust the current CA thumbprint (repeatable).
+    #[arg(long, value_name = "FILE.cscfg")]
+    pub cscfg: Vec<PathBuf>,
+    /// What opens the CA key.
+    #[command(flatten)]
+    pub key: CaKeyArgs,
+    /// Output format.
+    #[command(flatten)]
+    pub json: JsonArg,
+}
+
+impl RenewArgs {
+    /// The validated request.
+    pub fn request(self) -> RenewCaRequest {
+        RenewCaRequest {
+            ca: self.ca.ca,
+            lifetime: self.lifetime.lifetime(crate::store::DEFAULT_CA_DAYS),
+            plan: self.plan,
+            cscfg: self.cscfg,
+            ca_pass: self.key.ca_pass,
+            module: self.key.module.pkcs11_module,
+            format: Format::json_if(self.json.json),
+        }
+    }
+}

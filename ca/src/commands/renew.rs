@@ -1,0 +1,210 @@
+//! `certkit-ca renew`: a new CA certificate for the same key (docs: README, "Renewing the CA"). Everything
+//! the CA signed before verifies under the new certificate; only the CA thumbprint that service configurations
+//! hold changes. `--plan` says what would change without the password and writes nothing.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::cscfg::Cscfg;
+use crate::dates::{Lifetime, Validity, rfc3339};
+use crate::error::Result;
+use crate::profile::{self, names};
+use crate::secret::{SecretSource, SecretUse};
+use crate::serial::Serial;
+use crate::term::{self, Format, Report, output::path_text, secrets};
+use crate::thumbprint::Thumbprint;
+
+/// What `certkit-ca renew` was asked to do.
+#[derive(Debug)]
+pub struct RenewCaRequest {
+    /// The CA folder.
+    pub ca: PathBuf,
+    /// The new validity.
+    pub lifetime: Lifetime,
+    /// Only say what would change.
+    pub plan: bool,
+    /// Service configurations to look at (with `--plan`).
+    pub cscfg: Vec<PathBuf>,
+    /// The CA key's password (or token PIN).
+    pub ca_pass: Option<SecretSource>,
+    /// `--pkcs11-module`.
+    pub module: Option<PathBuf>,
+    /// How to print the result.
+    pub format: Format,
+}
+
+/// A service configuration that holds the CA's thumbprint.
+#[derive(Debug, Serialize)]
+pub struct Deployment {
+    /// The file.
+    pub file: String,
+    /// Whether it trusts the current CA certificate (and needs the new thumbprint after the renewal).
+    pub trusts_current: bool,
+    /// The command that gives it the new thumbprint, once the renewal is made.
+    pub edit: String,
+}
+
+/// What the renewal did, or would do.
+#[derive(Debug, Serialize)]
+pub struct RenewCaReport {
+    /// Whether this is only the plan.
+    pub plan: bool,
+    /// The CA's subject (the same, byte for byte, in the new certificate).
+    pub subject: String,
+    /// The current (old) certificate's serial.
+    pub old_serial: Serial,
+    /// The current certificate's thumbprint.
+    pub old_thumbprint: Thumbprint,
+    /// Its end.
+    #[serde(with = "time::serde::rfc3339")]
+    pub old_not_after: OffsetDateTime,
+    /// The new certificate's serial (none in a plan: it is random).
+    pub serial: Option<Serial>,
+    /// Its thumbprint (none in a plan).
+    pub thumbprint: Option<Thumbprint>,
+    /// Its start.
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_before: OffsetDateTime,
+    /// Its end.
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+    /// Certificates valid now, which stay valid under the new certificate (same key, same subject).
+    pub still_valid: usize,
+    /// Where the old certificate is kept.
+    pub kept: Option<String>,
+    /// The configuration lines for the new certificate.
+    pub config_lines: Vec<String>,
+    /// The service configurations given, and what each needs.
+    pub deployments: Vec<Deployment>,
+}
+
+/// Renews the CA certificate, or plans it.
+pub fn run(req: RenewCaRequest) -> Result<()> {
+    let store = term::open_ca(&req.ca, req.module.clone())?;
+    let current = store.cert()?;
+    if current.issuer != current.subject {
+        return Err(crate::error::Error::BadInput(format!(
+            "{} is signed by {}, not by itself: the CA above renews it (certkit-ca sign-ca, then install)",
+            current.subject, current.issuer
+        )));
+    }
+    let validity = Validity::starting_now(req.lifetime)?;
+    let now = OffsetDateTime::now_utc();
+    let still_valid = store.counts(now)?.valid;
+    let mut deployments = Vec::new();
+    for file in &req.cscfg {
+        let cscfg = Cscfg::load(file)?;
+        let trusts_current = cscfg.roles()?.iter().any(|role| {
+            role.certificate(names::CA)
+                .and_then(|t| Thumbprint::parse(t).ok())
+                == Some(current.thumbprint)
+        });
+        deployments.push(Deployment {
+            file: path_text(file),
+            trusts_current,
+            edit: format!(
+                "certkit-export cscfg --file {} --ca-cert {}",
+                path_text(file),
+                path_text(&store.path(crate::store::CA_CER))
+            ),
+        });
+    }
+    let mut report = RenewCaReport {
+        plan: req.plan,
+        subject: current.subject.clone(),
+        old_serial: current.serial.clone(),
+        old_thumbprint: current.thumbprint,
+        old_not_after: current.not_after,
+        serial: None,
+        thumbprint: None,
+        not_before: validity.not_before,
+        not_after: validity.not_after,
+        still_valid,
+        kept: None,
+        config_lines: Vec::new(),
+        deployments,
+    };
+    if req.plan {
+        return term::render(&report, req.format);
+    }
+    let password = secrets::obtain(
+        req.ca_pass.as_ref(),
+        store.secret_kind()?,
+        SecretUse::Existing,
+    )?;
+    let signing = store.unlock(&password)?;
+    drop(password);
+    let lock = term::lock(&store)?;
+    let renewed = store.renew_ca(&lock, &signing, validity)?;
+    // The same key: the checkpoint it signs verifies under the renewed certificate.
+    store.checkpoint(&lock, &signing)?;
+    drop(lock);
+    report.serial = Some(renewed.new.serial.clone());
+    report.thumbprint = Some(renewed.new.thumbprint);
+    report.not_before = renewed.new.not_before;
+    report.not_after = renewed.new.not_after;
+    report.kept = Some(path_text(&renewed.kept));
+    report.config_lines = profile::ca_lines(&renewed.new.thumbprint).to_vec();
+    term::render(&report, req.format)
+}
+
+impl Report for RenewCaReport {
+    fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
+        if self.plan {
+            writeln!(
+                out,
+                "Plan: renew the CA {} (nothing was written)",
+                self.subject
+            )?;
+        } else {
+            writeln!(out, "Renewed the CA {}", self.subject)?;
+        }
+        writeln!(
+            out,
+            "  old         serial {}, thumbprint {}, until {}",
+            self.old_serial,
+            self.old_thumbprint,
+            rfc3339(self.old_not_after)
+        )?;
+        match (&self.serial, &self.thumbprint) {
+            (Some(serial), Some(thumbprint)) => writeln!(
+                out,
+                "  new         serial {serial}, thumbprint {thumbprint}, {} .. {}",
+                rfc3339(self.not_before),
+                rfc3339(self.not_after)
+            )?,
+            _ => writeln!(
+                out,
+                "  new         the same key and subject, a new serial and thumbprint, {} .. {}",
+                rfc3339(self.not_before),
+                rfc3339(self.not_after)
+            )?,
+        }
+        writeln!(
+            out,
+            "  {} certificate(s) valid now stay valid under it (same key, same subject)",
+            self.still_valid
+        )?;
+        if let Some(kept) = &self.kept {
+            writeln!(out, "  the old certificate is kept in {kept}")?;
+        }
+        for d in &self.deployments {
+            if d.trusts_current {
+                writeln!(
+                    out,
+                    "  {} trusts the current thumbprint: after the renewal run {}",
+                    d.file, d.edit
+                )?;
+            } else {
+                writeln!(out, "  {} does not hold the current CA thumbprint", d.file)?;
+            }
+        }
+        for line in &self.config_lines {
+            writeln!(out, "  {line}")?;
+        }
+        Ok(())
+    }
+}

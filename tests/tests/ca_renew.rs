@@ -1,0 +1,257 @@
+//! `certkit-ca renew`: a new CA certificate for the same key. Read back by independent tools: the subject is
+//! byte for byte the old one's and the key and key identifier are the same (Python `cryptography`), the serial
+//! is new; openssl verifies what the CA issued before and after under either certificate; NSS (`certutil`,
+//! `vfychain`) takes the new certificate into a database that holds the old one. `--plan` writes nothing and
+//! names the service configurations that trust the old thumbprint; a killed renewal is finished.
+
+mod common;
+
+use common::*;
+
+/// Facts Python `cryptography` reads from two certificates: same subject DER, same key, same SKI, serials.
+fn compare(env: &Env, old: &str, new: &str) -> serde_json::Value {
+    let script = r#"
+import json, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+def load(p):
+    data = open(p, "rb").read()
+    return x509.load_pem_x509_certificate(data) if data.startswith(b"-----") else x509.load_der_x509_certificate(data)
+a, b = load(sys.argv[1]), load(sys.argv[2])
+key = lambda c: c.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+ski = lambda c: c.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest.hex()
+print(json.dumps({
+    "same_subject_der": a.subject.public_bytes() == b.subject.public_bytes(),
+    "same_key": key(a) == key(b),
+    "same_ski": ski(a) == ski(b),
+    "same_serial": a.serial_number == b.serial_number,
+    "same_name_constraints": [e.value for e in a.extensions if isinstance(e.value, x509.NameConstraints)]
+        == [e.value for e in b.extensions if isinstance(e.value, x509.NameConstraints)],
+    "same_basic_constraints": a.extensions.get_extension_for_class(x509.BasicConstraints).value
+        == b.extensions.get_extension_for_class(x509.BasicConstraints).value,
+}))
+"#;
+    let out = env.tool("python3", &["-c", script, old, new]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+#[test]
+fn a_renewed_ca_keeps_subject_and_key_and_everything_it_issued_verifies() {
+    let env = Env::new();
+    env.init_ca_with(
+        "pki",
+        &[
+            "--key",
+            "p256",
+            "--days",
+            "400",
+            "--permit-dns",
+            "example.com",
+        ],
+    );
+    env.issue(&[
+        "client", "--ca", "pki", "--cn", "alice", "--out", "alice", "--key", "p256", "--days",
+        "300",
+    ]);
+    std::fs::copy(env.path("pki/ca.cer"), env.path("old.cer")).expect("copy");
+    std::fs::copy(env.path("pki/ca.pem"), env.path("old.pem")).expect("copy");
+    let renewed = env.json(
+        "certkit-ca",
+        &[
+            "renew",
+            "--ca",
+            "pki",
+            "--days",
+            "3650",
+            "--ca-pass",
+            "env:CA_PW",
+            "--json",
+        ],
+    );
+    assert_eq!(renewed["plan"], false);
+    assert_eq!(renewed["still_valid"], 1, "{renewed}");
+    let facts = compare(&env, "old.cer", "pki/ca.cer");
+    for fact in [
+        "same_subject_der",
+        "same_key",
+        "same_ski",
+        "same_name_constraints",
+        "same_basic_constraints",
+    ] {
+        assert_eq!(facts[fact], true, "{fact}: {facts}");
+    }
+    assert_eq!(facts["same_serial"], false);
+    assert_eq!(
+        renewed["thumbprint"],
+        env.openssl_thumbprint("pki/ca.pem").as_str()
+    );
+    assert_ne!(renewed["thumbprint"], renewed["old_thumbprint"]);
+    // The old certificate is kept, byte for byte; the inventory records the renewal.
+    let kept = format!(
+        "pki/history/{}.cer",
+        renewed["old_serial"].as_str().expect("serial")
+    );
+    assert_eq!(env.read(&kept), env.read("old.cer"));
+    let listed = env.json(
+        "certkit-ca",
+        &["list", "--ca", "pki", "--profile", "ca", "--json"],
+    );
+    assert_eq!(listed[0]["renewal_of"], renewed["old_serial"], "{listed}");
+    // What was issued before and what is issued after verify under either certificate.
+    env.issue(&[
+        "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
+    ]);
+    for ca in ["old.pem", "pki/ca.pem"] {
+        for leaf in ["alice.pem", "bob.pem"] {
+            assert_contains(
+                &env.openssl_ok(&["verify", "-x509_strict", "-CAfile", ca, leaf]),
+                &[&format!("{leaf}: OK")],
+            );
+        }
+    }
+    // NSS takes the renewed CA into a database that trusts the old one (a reused serial would be refused).
+    std::fs::create_dir(env.path("nssdb")).expect("db");
+    let nss = |args: &[&str]| {
+        let out = env.tool("certutil", args);
+        assert!(
+            out.status.success(),
+            "certutil {args:?}: {}",
+            text(&out.stderr)
+        );
+    };
+    nss(&["-N", "-d", "sql:nssdb", "--empty-password"]);
+    nss(&[
+        "-A",
+        "-d",
+        "sql:nssdb",
+        "-n",
+        "old",
+        "-t",
+        "CT,C,C",
+        "-i",
+        "old.cer",
+    ]);
+    nss(&[
+        "-A",
+        "-d",
+        "sql:nssdb",
+        "-n",
+        "new",
+        "-t",
+        "CT,C,C",
+        "-i",
+        "pki/ca.cer",
+    ]);
+    for leaf in ["alice", "bob"] {
+        env.openssl_ok(&[
+            "x509",
+            "-in",
+            &format!("{leaf}.pem"),
+            "-outform",
+            "DER",
+            "-out",
+            &format!("{leaf}.der"),
+        ]);
+        let out = env.tool(
+            "vfychain",
+            &["-d", "sql:nssdb", "-u", "0", &format!("{leaf}.der")],
+        );
+        assert_contains(
+            &format!("{}{}", text(&out.stdout), text(&out.stderr)),
+            &["Chain is good!"],
+        );
+    }
+    // The folder is whole: the audit passes, the status sees the new end.
+    env.ok("certkit-ca", &["audit", "--ca", "pki"]);
+    let shown = env.json("certkit-ca", &["show", "--ca", "pki", "--json"]);
+    assert_eq!(shown["not_after"], renewed["not_after"]);
+}
+
+#[test]
+fn the_plan_writes_nothing_and_names_the_deployments_to_edit() {
+    let env = Env::new();
+    env.init_ca_with("pki", &["--key", "p256"]);
+    std::fs::copy(example_cscfg(), env.path("svc.cscfg")).expect("copy");
+    env.ok(
+        "certkit-export",
+        &["cscfg", "--file", "svc.cscfg", "--ca-cert", "pki/ca.cer"],
+    );
+    std::fs::copy(example_cscfg(), env.path("other.cscfg")).expect("copy");
+    let before: Vec<(String, Vec<u8>)> = env
+        .listing("pki")
+        .into_iter()
+        .filter(|n| n != "index.sqlite" && n != ".lock")
+        .map(|n| {
+            let bytes = std::fs::read(env.path(&format!("pki/{n}"))).unwrap_or_default();
+            (n, bytes)
+        })
+        .collect();
+    // No password is asked (there is no terminal and no --ca-pass).
+    let plan = env.json(
+        "certkit-ca",
+        &[
+            "renew",
+            "--ca",
+            "pki",
+            "--plan",
+            "--cscfg",
+            "svc.cscfg",
+            "--cscfg",
+            "other.cscfg",
+            "--json",
+        ],
+    );
+    assert_eq!(plan["plan"], true);
+    assert!(plan["thumbprint"].is_null());
+    assert_eq!(plan["deployments"][0]["trusts_current"], true, "{plan}");
+    assert_eq!(plan["deployments"][1]["trusts_current"], false, "{plan}");
+    assert_contains(
+        plan["deployments"][0]["edit"].as_str().expect("edit"),
+        &["certkit-export cscfg --file svc.cscfg --ca-cert pki/ca.cer"],
+    );
+    let after: Vec<(String, Vec<u8>)> = before
+        .iter()
+        .map(|(n, _)| {
+            (
+                n.clone(),
+                std::fs::read(env.path(&format!("pki/{n}"))).unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(before, after, "the plan changed the folder");
+    assert!(!env.path("pki/history").exists());
+}
+
+#[test]
+fn an_issuing_ca_is_renewed_by_its_root_not_by_itself() {
+    let env = Env::new();
+    env.init_ca_with("root", &["--key", "p256"]);
+    env.ok(
+        "certkit-ca",
+        &[
+            "init",
+            "--ca",
+            "issuing",
+            "--parent",
+            "root",
+            "--cn",
+            "Issuing CA 1",
+            "--key",
+            "p256",
+            "--parent-pass",
+            "env:CA_PW",
+            "--ca-pass",
+            "env:CA_PW",
+        ],
+    );
+    let err = env.fails(
+        "certkit-ca",
+        &["renew", "--ca", "issuing", "--ca-pass", "env:CA_PW"],
+        2,
+    );
+    assert_contains(&err, &["not by itself", "sign-ca"]);
+    assert!(!env.path("issuing/history").exists());
+    let err = env.fails("certkit-ca", &["renew", "--ca", "issuing", "--plan"], 2);
+    assert_contains(&err, &["not by itself"]);
+}
