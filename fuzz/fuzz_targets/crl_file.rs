@@ -3,8 +3,8 @@
 //! alone is current exactly when its own window says so.
 #![no_main]
 
-use certkit_ca::crl_file::CrlFile;
 use certkit_ca::crl::publish::{Found, offer};
+use certkit_ca::crl_file::CrlFile;
 use libfuzzer_sys::fuzz_target;
 use time::{Duration, OffsetDateTime};
 

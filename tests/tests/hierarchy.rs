@@ -752,6 +752,46 @@ fn an_issuing_ca_made_apart_signs_nothing_until_installed_then_issues_full_chain
             text(&out.stderr)
         );
     }
+    // NSS, trusting only the root: the path holds with the issuing CA given, and not without it.
+    std::fs::create_dir(env.path("nssdb")).expect("db");
+    for args in [
+        &["-N", "-d", "sql:nssdb", "--empty-password"][..],
+        &[
+            "-A",
+            "-d",
+            "sql:nssdb",
+            "-n",
+            "root",
+            "-t",
+            "CT,C,C",
+            "-i",
+            "root/ca.cer",
+        ],
+    ] {
+        let out = env.tool("certutil", args);
+        assert!(
+            out.status.success(),
+            "certutil {args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    env.openssl_ok(&[
+        "x509",
+        "-in",
+        "alice.pem",
+        "-outform",
+        "DER",
+        "-out",
+        "alice.der",
+    ]);
+    let nss = |certs: &[&str]| {
+        let mut args = vec!["-d", "sql:nssdb", "-u", "0"];
+        args.extend(certs);
+        let out = env.tool("vfychain", &args);
+        format!("{}{}", text(&out.stdout), text(&out.stderr))
+    };
+    assert_contains(&nss(&["alice.der", "issuing/ca.cer"]), &["Chain is good!"]);
+    assert!(!nss(&["alice.der"]).contains("Chain is good!"));
     env.ok("certkit-ca", &["audit", "--ca", "issuing"]);
 }
 
