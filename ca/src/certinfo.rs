@@ -127,6 +127,13 @@ impl CertInfo {
         Ok(child.verify(&key).unwrap_or(false))
     }
 
+    /// True if the key `spki_der` (a SubjectPublicKeyInfo) verifies this certificate's signature.
+    pub fn is_signed_by_key(&self, spki_der: &[u8]) -> Result<bool> {
+        let child = openssl::x509::X509::from_der(&self.der)?;
+        let key = openssl::pkey::PKey::public_key_from_der(spki_der)?;
+        Ok(child.verify(&key).unwrap_or(false))
+    }
+
     /// The certificate as PEM text.
     pub fn pem(&self) -> String {
         pem_encode("CERTIFICATE", &self.der)
@@ -234,45 +241,63 @@ pub enum Signature {
 }
 
 /// Checks that certificates were issued by one CA, fast enough to go over a whole inventory: the CA's name and
-/// key are parsed once, and each certificate's signature is verified with aws-lc.
+/// keys are parsed once, and each certificate's signature is verified with aws-lc.
 pub struct IssuerCheck {
     subject: Vec<u8>,
+    keys: Vec<IssuerKey>,
+}
+
+/// One of the CA's keys, ready to verify.
+struct IssuerKey {
     algorithm: &'static str,
     key: aws_lc_rs::signature::UnparsedPublicKey<Vec<u8>>,
 }
 
 impl IssuerCheck {
-    /// The check for certificates issued by `ca`.
+    /// The check for certificates issued by `ca`'s key.
     pub fn new(ca: &CertInfo) -> Result<Self> {
+        Self::with_keys(ca, std::slice::from_ref(&ca.spki_der))
+    }
+
+    /// The check for certificates issued in `ca`'s name by any of `keys` (SubjectPublicKeyInfo DER: the keys
+    /// of a re-keyed CA's lineage).
+    pub fn with_keys(ca: &CertInfo, keys: &[Vec<u8>]) -> Result<Self> {
         use aws_lc_rs::signature;
         let (_, cert) = X509Certificate::from_der(&ca.der)
             .map_err(|e| Error::crypto("reading the CA certificate", e))?;
-        let spki = cert.public_key();
-        let (algorithm, verification): (_, &'static dyn signature::VerificationAlgorithm) =
-            match crate::keys::KeyType::of_spki_der(&ca.spki_der)? {
-                crate::keys::KeyType::P256 => {
-                    ("1.2.840.10045.4.3.2", &signature::ECDSA_P256_SHA256_ASN1)
-                }
-                crate::keys::KeyType::P384 => {
-                    ("1.2.840.10045.4.3.3", &signature::ECDSA_P384_SHA384_ASN1)
-                }
-                _ => (
-                    "1.2.840.113549.1.1.11",
-                    &signature::RSA_PKCS1_2048_8192_SHA256,
+        let mut parsed = Vec::new();
+        for spki_der in keys {
+            let (_, spki) = x509_parser::x509::SubjectPublicKeyInfo::from_der(spki_der)
+                .map_err(|e| Error::crypto("reading a CA key", e))?;
+            let (algorithm, verification): (_, &'static dyn signature::VerificationAlgorithm) =
+                match crate::keys::KeyType::of_spki_der(spki_der)? {
+                    crate::keys::KeyType::P256 => {
+                        ("1.2.840.10045.4.3.2", &signature::ECDSA_P256_SHA256_ASN1)
+                    }
+                    crate::keys::KeyType::P384 => {
+                        ("1.2.840.10045.4.3.3", &signature::ECDSA_P384_SHA384_ASN1)
+                    }
+                    _ => (
+                        "1.2.840.113549.1.1.11",
+                        &signature::RSA_PKCS1_2048_8192_SHA256,
+                    ),
+                };
+            parsed.push(IssuerKey {
+                algorithm,
+                key: signature::UnparsedPublicKey::new(
+                    verification,
+                    spki.subject_public_key.data.to_vec(),
                 ),
-            };
+            });
+        }
         Ok(IssuerCheck {
             subject: cert.subject().as_raw().to_vec(),
-            algorithm,
-            key: signature::UnparsedPublicKey::new(
-                verification,
-                spki.subject_public_key.data.to_vec(),
-            ),
+            keys: parsed,
         })
     }
 
     /// True if the CA issued `der`: its issuer is the CA's subject (byte for byte), its signature algorithm
-    /// the CA's, and the CA key verifies its signature.
+    /// a CA key's, and that key verifies its signature.
     pub fn issued(&self, der: &[u8]) -> bool {
         X509Certificate::from_der(der)
             .is_ok_and(|(_, cert)| self.issued_parsed(&cert, Signature::Verify))
@@ -280,13 +305,15 @@ impl IssuerCheck {
 
     /// [`IssuerCheck::issued`] for a certificate parsed already.
     fn issued_parsed(&self, cert: &X509Certificate<'_>, signature: Signature) -> bool {
+        let algorithm = cert.signature_algorithm.algorithm.to_id_string();
         cert.issuer().as_raw() == self.subject.as_slice()
-            && cert.signature_algorithm.algorithm.to_id_string() == self.algorithm
-            && (signature == Signature::Vouched
-                || self
-                    .key
-                    .verify(cert.tbs_certificate.as_ref(), &cert.signature_value.data)
-                    .is_ok())
+            && self.keys.iter().any(|k| {
+                k.algorithm == algorithm
+                    && (signature == Signature::Vouched
+                        || k.key
+                            .verify(cert.tbs_certificate.as_ref(), &cert.signature_value.data)
+                            .is_ok())
+            })
     }
 }
 
@@ -298,6 +325,19 @@ fn ip_san(raw: &[u8]) -> San {
     } else {
         San::Other(format!("IP:{}", hex_upper(raw)))
     }
+}
+
+/// The authority key identifier of the certificate `der`, if it is one and has that extension.
+pub fn authority_key_id_of(der: &[u8]) -> Option<Vec<u8>> {
+    let (_, cert) = X509Certificate::from_der(der).ok()?;
+    cert.extensions()
+        .iter()
+        .find_map(|ext| match ext.parsed_extension() {
+            ParsedExtension::AuthorityKeyIdentifier(aki) => {
+                aki.key_identifier.as_ref().map(|k| k.0.to_vec())
+            }
+            _ => None,
+        })
 }
 
 /// PEM-encodes DER with a label, 64 characters a line.

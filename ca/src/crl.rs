@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use rcgen::{CertificateRevocationListParams, KeyIdMethod, RevokedCertParams, SerialNumber};
 use time::{Duration, OffsetDateTime};
 
+use crate::certinfo::CertInfo;
 use crate::dates::{now_utc_seconds, rfc3339};
 use crate::error::{Error, Result};
 use crate::files::{self, PUBLIC};
@@ -157,6 +158,28 @@ pub fn sign(
     out: &Path,
     pem: bool,
 ) -> Result<SignedCrls> {
+    sign_for(store, lock, ca, days, out, pem, Scope::Everything)
+}
+
+/// Which revoked certificates a CRL lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Every one (a CA that has had one key).
+    Everything,
+    /// Those the signing key issued (a re-keyed CA signs one CRL per key).
+    IssuedByThisKey,
+}
+
+/// [`sign`], listing the revoked certificates `scope` says.
+pub fn sign_for(
+    store: &CaStore,
+    lock: &StoreLock,
+    ca: &SigningCa,
+    days: u32,
+    out: &Path,
+    pem: bool,
+    scope: Scope,
+) -> Result<SignedCrls> {
     if days == 0 {
         return Err(Error::BadInput(
             "--days 0 gives a CRL that is already out of date; use 1 or more".into(),
@@ -168,7 +191,7 @@ pub fn sign(
         this_update: now,
         next_update: now + Duration::days(days.into()),
     };
-    sign_windows(store, lock, ca, &[window], None, pem, |_, _| {
+    sign_windows(store, lock, ca, &[window], None, (pem, scope), |_, _| {
         out.to_path_buf()
     })
 }
@@ -184,6 +207,7 @@ pub fn sign_series(
     plan: &SeriesPlan,
     out_dir: &Path,
     pem: bool,
+    scope: Scope,
 ) -> Result<SignedCrls> {
     let now = now_utc_seconds()?;
     let absolute = std::path::absolute(out_dir).map_err(|e| Error::io("find", out_dir, e))?;
@@ -200,7 +224,7 @@ pub fn sign_series(
         ca,
         &windows,
         Some(series),
-        pem,
+        (pem, scope),
         |window, number| out_dir.join(series_file_name(window.this_update, number, pem)),
     )
 }
@@ -227,7 +251,7 @@ fn sign_windows(
     ca: &SigningCa,
     windows: &[Window],
     series: Option<CrlSeries>,
-    pem: bool,
+    (pem, scope): (bool, Scope),
     target: impl Fn(&Window, u64) -> PathBuf,
 ) -> Result<SignedCrls> {
     let mut warnings = Vec::new();
@@ -242,11 +266,22 @@ fn sign_windows(
     }
     // What is revoked comes from the index, checked against the checkpoint, each record read again from the
     // log: the cost is the number of revoked certificates, not of issued ones.
-    let revoked: Vec<(RevokedRecord, OffsetDateTime)> = store
-        .revoked()?
-        .into_iter()
-        .filter_map(|entry| Some((entry.revoked?, entry.issued.not_after)))
-        .collect();
+    let mut revoked: Vec<(RevokedRecord, OffsetDateTime)> = Vec::new();
+    for entry in store.revoked()? {
+        if scope == Scope::IssuedByThisKey {
+            let issued_here = match store.record_certificate(&entry)? {
+                Some(der) => CertInfo::from_der(&der, &store.path(store::INVENTORY))?
+                    .is_signed_by_key(&ca.cert.spki_der)?,
+                None => false,
+            };
+            if !issued_here {
+                continue;
+            }
+        }
+        if let Some(r) = entry.revoked {
+            revoked.push((r, entry.issued.not_after));
+        }
+    }
     let number_path = store.path(store::CRL_NUMBER);
     let last_file: u64 = match std::fs::read_to_string(&number_path) {
         Ok(text) => text.trim().parse().map_err(|_| {

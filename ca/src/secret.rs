@@ -128,6 +128,13 @@ pub const PARENT_PASS: SecretKind = SecretKind {
     what: "parent CA key password (or token PIN)",
     order: 0,
 };
+/// The password a re-keyed CA's key files are encrypted under from then on (`certkit-ca rekey`), when it is
+/// not the current one.
+pub const NEW_CA_PASS: SecretKind = SecretKind {
+    flag: "--new-ca-pass",
+    what: "new CA key password",
+    order: 1,
+};
 /// A token's user PIN when `--ca-pass` is a key file's password (`certkit-ca move-key`).
 pub const PIN: SecretKind = SecretKind {
     flag: "--pin",
@@ -164,7 +171,7 @@ pub const SHARE: SecretKind = SecretKind {
 /// on the command line: when several flags name the same `fd:N`, `file:PATH` or `stdin`, they take its
 /// successive lines in this order.
 pub const READING_ORDER: &str =
-    "--parent-pass, --ca-pass, --pin, --key-pass, --from-pass, --pfx-pass, --share";
+    "--parent-pass, --ca-pass, --new-ca-pass, --pin, --key-pass, --from-pass, --pfx-pass, --share";
 
 /// Whether the password opens something that exists or protects something new.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

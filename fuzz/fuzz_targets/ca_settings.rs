@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(checkpoint) = Checkpoint::parse(data, Path::new("checkpoint.json")) {
         let _ = checkpoint.message();
         assert!(
-            !checkpoint.verify(ca()).unwrap_or(false),
+            !checkpoint.verify(&ca().spki_der).unwrap_or(false),
             "a checkpoint no key signed verifies"
         ); // ok: fuzz assertion
         if let Some(signed) = &checkpoint.settings {

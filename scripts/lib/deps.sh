@@ -50,6 +50,7 @@ deps_test() {
   command -v mcs >/dev/null 2>&1 || missing+=(mono-mcs mono-runtime)
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v vfychain >/dev/null 2>&1 || missing+=(libnss3-tools)
+  command -v faketime >/dev/null 2>&1 || missing+=(faketime)
   [ -e /etc/ssl/certs/DigiCert_Global_Root_G2.pem ] || missing+=(ca-certificates)
   command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
   deps_apt "${missing[@]}"

@@ -786,3 +786,67 @@ fn a_covered_certificate_swapped_for_a_forgery_is_found_whichever_way_the_chain_
         assert!(errors.contains(&shows.to_string()), "{mode}: {errors:?}");
     }
 }
+
+#[test]
+fn a_renewed_cas_certificate_swapped_for_an_intruders_is_found_though_the_checkpoint_is_signed_again()
+ {
+    let env = Env::new();
+    ca_with_alice(&env, &[]);
+    env.ok(
+        "certkit-ca",
+        &["renew", "--ca", "pki", "--ca-pass", "env:CA_PW"],
+    );
+    assert_eq!(audit_codes(&env, "pki", &[], "error"), (0, vec![]));
+    // The intruder's own key and certificate with the CA's subject, and the checkpoint signed again with it:
+    // every signature in the folder now verifies under ca.pem.
+    env.tampered("pki");
+    let swapped = env.tool("python3", &[&peer("swap_ca_key.py"), "pki"]);
+    assert!(swapped.status.success(), "{}", text(&swapped.stderr));
+    let (code, errors) = audit_codes(&env, "pki", &[], "error");
+    assert_eq!(code, 1);
+    assert!(errors.contains(&"ca-replaced".to_string()), "{errors:?}");
+    // Nothing vouches for the records any more: each is checked against the CA's own keys, which never signed
+    // the intruder's certificate.
+    let out = env.run(
+        "certkit-issue",
+        &[
+            "client",
+            "--ca",
+            "pki",
+            "--cn",
+            "bob",
+            "--out",
+            "bob",
+            "--ca-pass",
+            "env:CA_PW",
+            "--pfx-pass",
+            "env:PFX_PW",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(!env.path("bob.pfx").exists());
+}
+
+#[test]
+fn a_renewed_cas_binding_edited_in_ca_json_is_found() {
+    let env = Env::new();
+    ca_with_alice(&env, &[]);
+    env.ok(
+        "certkit-ca",
+        &["renew", "--ca", "pki", "--ca-pass", "env:CA_PW"],
+    );
+    env.tampered("pki");
+    let path = env.path("pki/ca.json");
+    let mut settings: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("ca.json")).expect("json");
+    // Bound to the renewed certificate instead of the first: the first line's chain no longer starts there.
+    let current = std::fs::read(env.path("pki/ca.cer")).expect("ca.cer");
+    settings["binding"] = serde_json::Value::String(sha256_hex(&current));
+    std::fs::write(&path, serde_json::to_vec_pretty(&settings).expect("json")).expect("write");
+    let (code, errors) = audit_codes(&env, "pki", &[], "error");
+    assert_eq!(code, 1);
+    assert!(
+        errors.contains(&"settings-changed".to_string()),
+        "{errors:?}"
+    );
+}

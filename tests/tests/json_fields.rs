@@ -542,6 +542,39 @@ fn json_field_names_are_pinned_and_documented() {
             ],
         ),
     );
+    // A re-keyed CA: the plan, the re-key, and the CRLs of both keys.
+    env.init_ca_with("rekeyed", &["--key", "p256"]);
+    env.issue(&[
+        "client", "--ca", "rekeyed", "--cn", "old", "--out", "rk-old", "--key", "p256",
+    ]);
+    add(
+        "certkit-ca rekey --plan",
+        env.json(
+            "certkit-ca",
+            &["rekey", "--ca", "rekeyed", "--plan", "--json"],
+        ),
+    );
+    add(
+        "certkit-ca rekey",
+        env.json(
+            "certkit-ca",
+            &[
+                "rekey",
+                "--ca",
+                "rekeyed",
+                "--ca-pass",
+                "env:CA_PW",
+                "--json",
+            ],
+        ),
+    );
+    add(
+        "certkit-ca crl (re-keyed)",
+        env.json(
+            "certkit-ca",
+            &["crl", "--ca", "rekeyed", "--ca-pass", "env:CA_PW", "--json"],
+        ),
+    );
 
     let shown = format!("{}\n", lines.join("\n"));
     let golden = format!("{}/golden/json-fields.txt", env!("CARGO_MANIFEST_DIR"));

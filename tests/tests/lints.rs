@@ -6,30 +6,6 @@ mod common;
 
 use common::*;
 
-/// Runs a pkilint linter; returns what it found at NOTICE or above (empty when clean).
-fn pkilint(env: &Env, linter: &str, files: &[&str]) -> String {
-    let module = format!("pkilint.bin.{linter}");
-    let mut args = vec!["-m", module.as_str(), "lint", "-s", "NOTICE"];
-    if linter == "lint_crl" {
-        args.extend(["-t", "CRL", "-p", "PKIX"]);
-    }
-    args.extend(files);
-    let out = env.tool("python3", &args);
-    let found = format!("{}{}", text(&out.stdout), text(&out.stderr));
-    if !out.status.success() && found.trim().is_empty() {
-        panic!(
-            "pkilint {linter} failed without saying why ({:?})",
-            out.status
-        );
-    }
-    found.trim().to_string()
-}
-
-fn clean(env: &Env, linter: &str, files: &[&str]) {
-    let found = pkilint(env, linter, files);
-    assert!(found.is_empty(), "pkilint {linter} {files:?}:\n{found}");
-}
-
 #[test]
 fn every_ca_and_profile_passes_pkilint() {
     let env = Env::new();
@@ -116,13 +92,13 @@ fn every_ca_and_profile_passes_pkilint() {
         "--out",
         "self-enc",
     ]);
-    clean(&env, "lint_pkix_cert", &["self-enc.pem"]);
+    pkilint_clean(&env, "lint_pkix_cert", &["self-enc.pem"]);
     for ca in ["pki/ca.pem", "ec/ca.pem"] {
-        clean(&env, "lint_pkix_cert", &[ca]);
+        pkilint_clean(&env, "lint_pkix_cert", &[ca]);
     }
     for (ca, leaf) in &signed {
-        clean(&env, "lint_pkix_cert", &[leaf]);
-        clean(
+        pkilint_clean(&env, "lint_pkix_cert", &[leaf]);
+        pkilint_clean(
             &env,
             "lint_pkix_signer_signee_cert_chain",
             &[&format!("{ca}/ca.pem"), leaf],
@@ -134,7 +110,7 @@ fn every_ca_and_profile_passes_pkilint() {
         "certkit-ca",
         &["crl", "--ca", "ec", "--ca-pass", "env:CA_PW"],
     );
-    clean(&env, "lint_crl", &["ec/ca.crl"]);
+    pkilint_clean(&env, "lint_crl", &["ec/ca.crl"]);
 }
 
 #[test]
@@ -161,6 +137,6 @@ fn the_linter_finds_what_is_wrong() {
         "-out",
         "bad.pem",
     ]);
-    let found = pkilint(&env, "lint_pkix_cert", &["bad.pem"]);
+    let found = pkilint_findings(&env, "lint_pkix_cert", &["bad.pem"]);
     assert!(!found.is_empty(), "pkilint found nothing wrong");
 }

@@ -12,9 +12,11 @@ mod install;
 mod list;
 mod move_key;
 mod reindex;
+mod rekey;
 mod renew;
 mod report;
 mod restore;
+mod retire_key;
 mod revoke;
 mod show;
 mod sign_ca;
@@ -49,6 +51,10 @@ pub enum Command {
     Install(install::InstallArgs),
     /// Renew the CA certificate: the same key and subject, a new serial and validity; everything issued stays valid.
     Renew(renew::RenewArgs),
+    /// Re-key the CA: a new key and certificate (same subject) and two cross-certificates; the old key stays to sign CRLs.
+    Rekey(rekey::RekeyArgs),
+    /// Remove an earlier CA key a re-key kept for CRLs, once every certificate it signed has expired.
+    RetireKey(retire_key::RetireKeyArgs),
     /// Sign a CA below this one (an issuing CA under an offline root) from its request, and record it (profile ca).
     SignCa(sign_ca::SignCaArgs),
     /// Revoke a certificate (a lost laptop, a person who left); optionally remove it from a .cscfg allow-list.
@@ -84,6 +90,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::List(args) => commands::list::run(args.request()),
         Command::Install(args) => commands::install::run(args.request()),
         Command::Renew(args) => commands::renew::run(args.request()),
+        Command::Rekey(args) => commands::rekey::run(args.request()),
+        Command::RetireKey(args) => commands::retire_key::run(args.request()?),
         Command::SignCa(args) => commands::sign_ca::run(args.request()?),
         Command::Revoke(args) => commands::revoke::run(args.request()),
         Command::Crl(args) => match args.request()? {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::crl::SeriesPlan;
+use crate::crl::{Scope, SeriesPlan};
 use crate::crl_file::CrlFile;
 use crate::dates::rfc3339;
 use crate::error::{Error, Result};
@@ -67,10 +67,15 @@ pub struct CrlReport {
     pub next_update: OffsetDateTime,
     /// Serials listed.
     pub revoked: Vec<Serial>,
+    /// The key that signed it (its subject key identifier).
+    pub key_id: String,
+    /// Where it is to be published (the CRL distribution point of what that key signed).
+    pub crl_url: Option<String>,
+    /// A re-keyed CA's CRLs signed by its earlier keys, one each, for the certificates each issued.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub earlier_keys: Vec<CrlReport>,
     #[serde(skip)]
     pem: bool,
-    #[serde(skip)]
-    crl_url: Option<String>,
     #[serde(skip)]
     warnings: Vec<String>,
 }
@@ -120,18 +125,73 @@ fn one(ca: &CaStore, req: &CrlRequest, days: u32, out: Option<&Path>) -> Result<
     };
     let password = secrets::obtain(req.ca_pass.as_ref(), ca.secret_kind()?, SecretUse::Existing)?;
     let signing = ca.unlock(&password)?;
+    // A re-keyed CA: each key still kept signs a CRL of what it issued, beside the current key's.
+    let earlier = ca.earlier_signers(&password)?;
     drop(password);
+    let scope = if earlier.is_empty() {
+        Scope::Everything
+    } else {
+        Scope::IssuedByThisKey
+    };
     let lock = term::lock(ca)?;
-    let signed = crate::crl::sign(ca, &lock, &signing, days, &out, req.pem)?;
+    let signed = crate::crl::sign_for(ca, &lock, &signing, days, &out, req.pem, scope)?;
+    let mut earlier_reports = Vec::new();
+    for (key, earlier_signing) in &earlier {
+        let Some(earlier_signing) = earlier_signing else {
+            continue;
+        };
+        let path = earlier_crl_path(&out, &key.key_id);
+        let signed = crate::crl::sign_for(
+            ca,
+            &lock,
+            earlier_signing,
+            days,
+            &path,
+            req.pem,
+            Scope::IssuedByThisKey,
+        )?;
+        for crl in signed.crls {
+            let mut report = CrlReport::of(crl, req.pem);
+            report.key_id = key.key_id.clone();
+            report.crl_url = key.crl_url.clone();
+            earlier_reports.push(report);
+        }
+    }
     ca.checkpoint(&lock, &signing)?;
     drop(lock);
     let Some(crl) = signed.crls.into_iter().next() else {
         return Err(Error::Bug("one CRL was signed but none came back"));
     };
     let mut report = CrlReport::of(crl, req.pem);
+    report.key_id = crate::store::key_id(&signing.cert.spki_der)?;
     report.crl_url = signing.crl_url.clone();
     report.warnings = signed.warnings;
+    for (key, earlier_signing) in &earlier {
+        if earlier_signing.is_none() {
+            report.warnings.push(format!(
+                "every certificate the earlier key {} signed has expired, so it signs no more CRLs: certkit-ca retire-key --ca {} --key-id {} removes it",
+                key.key_id,
+                path_text(ca.dir()),
+                key.key_id
+            ));
+        }
+    }
+    report.earlier_keys = earlier_reports;
     term::render(&report, req.format)
+}
+
+/// Where an earlier key's CRL goes: beside the current key's, its name ending in the key's identifier
+/// (`ca-KEYID.crl` beside `ca.crl`).
+fn earlier_crl_path(out: &Path, key_id: &str) -> PathBuf {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (stem, ext) = match name.find('.') {
+        Some(i) => name.split_at(i),
+        None => (name.as_str(), ""),
+    };
+    out.with_file_name(format!("{stem}-{key_id}{ext}"))
 }
 
 /// A series, into `dir` with a copy of the CA certificate.
@@ -155,10 +215,25 @@ fn series(ca: &CaStore, req: &CrlRequest, plan: &SeriesPlan, dir: &Path) -> Resu
     drop(password);
     std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
     let lock = term::lock(ca)?;
-    let signed = crate::crl::sign_series(ca, &lock, &signing, plan, dir, req.pem)?;
+    // A re-keyed CA's series is the current key's; its earlier keys sign one CRL each (`crl` without --series).
+    let earlier = ca.settings()?.earlier_keys;
+    let scope = if earlier.is_empty() {
+        Scope::Everything
+    } else {
+        Scope::IssuedByThisKey
+    };
+    let mut signed = crate::crl::sign_series(ca, &lock, &signing, plan, dir, req.pem, scope)?;
+    for key in &earlier {
+        signed.warnings.push(format!(
+            "the series covers what the current key issued; the earlier key {} signs its own CRL: run certkit-ca crl --ca {}",
+            key.key_id,
+            path_text(ca.dir())
+        ));
+    }
     ca.checkpoint(&lock, &signing)?;
     drop(lock);
     files::replace(&ca_copy, &cert.der, files::PUBLIC)?;
+    let key_id = crate::store::key_id(&cert.spki_der)?;
     let reach = signed
         .crls
         .last()
@@ -170,7 +245,12 @@ fn series(ca: &CaStore, req: &CrlRequest, plan: &SeriesPlan, dir: &Path) -> Resu
         crls: signed
             .crls
             .into_iter()
-            .map(|c| CrlReport::of(c, req.pem))
+            .map(|c| {
+                let mut report = CrlReport::of(c, req.pem);
+                report.key_id.clone_from(&key_id);
+                report.crl_url.clone_from(&signing.crl_url);
+                report
+            })
             .collect(),
         reach,
         warnings: signed.warnings,
@@ -186,6 +266,8 @@ impl CrlReport {
             this_update: crl.this_update,
             next_update: crl.next_update,
             revoked: crl.serials,
+            key_id: String::new(),
+            earlier_keys: Vec::new(),
             pem,
             crl_url: None,
             warnings: Vec::new(),
@@ -225,12 +307,29 @@ impl Report for CrlReport {
             rfc3339(self.next_update)
         )?;
         writeln!(out, "  revoked     {} certificate(s)", self.revoked.len())?;
+        if !self.earlier_keys.is_empty() {
+            writeln!(out, "  signed by   key {}", self.key_id)?;
+        }
         if let Some(url) = &self.crl_url {
             writeln!(
                 out,
                 "Publish it at {url} before {}.",
                 rfc3339(self.next_update)
             )?;
+        }
+        for earlier in &self.earlier_keys {
+            writeln!(
+                out,
+                "For what the earlier key {} signed: {}, CRL number {}, {} revoked, valid until {}",
+                earlier.key_id,
+                earlier.file,
+                earlier.crl_number,
+                earlier.revoked.len(),
+                rfc3339(earlier.next_update)
+            )?;
+            if let Some(url) = &earlier.crl_url {
+                writeln!(out, "  publish it at {url}")?;
+            }
         }
         Ok(())
     }

@@ -129,11 +129,42 @@ pub struct ListRow {
     pub renewal_of: Option<Serial>,
     /// Its CRL distribution point.
     pub crl_url: Option<String>,
+    /// The CA key that signed it (the subject key identifier of that key, uppercase hex), for a CA re-keyed
+    /// since: which key's CRL lists it.
+    pub issuer_key: Option<String>,
+}
+
+/// Which CA key signed each certificate: one answer for a CA that has had one key, else each certificate's
+/// authority key identifier.
+enum IssuerKeys {
+    One(String),
+    Several,
+}
+
+impl IssuerKeys {
+    fn of(ca: &crate::store::CaStore) -> Result<Self> {
+        let lineage = ca.lineage()?;
+        Ok(match lineage.keys.as_slice() {
+            [only] => IssuerKeys::One(crate::store::key_id(only)?),
+            _ => IssuerKeys::Several,
+        })
+    }
+
+    fn key_of(&self, e: &Entry) -> Option<String> {
+        match self {
+            IssuerKeys::One(id) => Some(id.clone()),
+            IssuerKeys::Several => e
+                .issued
+                .cert_der()
+                .and_then(|der| crate::certinfo::authority_key_id_of(&der))
+                .map(|aki| crate::thumbprint::hex_upper(&aki)),
+        }
+    }
 }
 
 impl ListRow {
     /// The row for an inventory entry, with its status at `now`.
-    pub fn new(e: &Entry, now: OffsetDateTime) -> Self {
+    fn new(e: &Entry, now: OffsetDateTime, issuer_keys: &IssuerKeys) -> Self {
         let r = &e.issued;
         ListRow {
             serial: r.serial.clone(),
@@ -151,6 +182,7 @@ impl ListRow {
             revocation_reason: e.revoked.as_ref().map(|v| v.reason.to_string()),
             renewal_of: r.renewal_of.clone(),
             crl_url: r.crl_url.clone(),
+            issuer_key: issuer_keys.key_of(e),
         }
     }
 }
@@ -181,6 +213,7 @@ pub fn run(req: ListRequest) -> Result<()> {
             req.ca.display()
         ));
     }
+    let issuer_keys = IssuerKeys::of(&ca)?;
     let filter = ListFilter {
         profile: req.profile,
         status: req.status.map(StatusFilter::status),
@@ -188,13 +221,14 @@ pub fn run(req: ListRequest) -> Result<()> {
             .expiring_within
             .map(|days| now + Duration::days(days.into())),
         before_line: None,
+        with_certificates: matches!(issuer_keys, IssuerKeys::Several),
     };
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let mut table = Output::new(&req);
     let mut undelivered = 0;
     let listed = ca.list(&filter, now, &mut |entry| {
-        let mut row = ListRow::new(&entry, now);
+        let mut row = ListRow::new(&entry, now, &issuer_keys);
         if untrue.iter().any(|u| u.serial == row.serial) {
             row.status = "forged".into();
         }
@@ -355,7 +389,7 @@ fn write_table_row(out: &mut dyn Write, widths: &[usize; 5], cells: &[String; 6]
     writeln!(out, "{}", term::terminal_safe(line.trim_end())).map_err(output_error)
 }
 
-const CSV_HEADER: [&str; 15] = [
+const CSV_HEADER: [&str; 16] = [
     "serial",
     "subject",
     "cn",
@@ -371,10 +405,11 @@ const CSV_HEADER: [&str; 15] = [
     "revocation_reason",
     "renewal_of",
     "crl_url",
+    "issuer_key",
 ];
 
 /// A row's CSV cells: the JSON field names' values, lists joined with spaces.
-fn csv_cells(r: &ListRow) -> [String; 15] {
+fn csv_cells(r: &ListRow) -> [String; 16] {
     let sans: Vec<String> = r.sans.iter().map(ToString::to_string).collect();
     [
         r.serial.to_string(),
@@ -395,11 +430,12 @@ fn csv_cells(r: &ListRow) -> [String; 15] {
             .map(ToString::to_string)
             .unwrap_or_default(),
         r.crl_url.clone().unwrap_or_default(),
+        r.issuer_key.clone().unwrap_or_default(),
     ]
     .map(spreadsheet_text)
 }
 
-fn write_csv_record(out: &mut dyn Write, cells: &[String; 15]) -> Result<()> {
+fn write_csv_record(out: &mut dyn Write, cells: &[String; 16]) -> Result<()> {
     let mut writer = csv::WriterBuilder::new().from_writer(Vec::new());
     writer
         .write_record(cells)

@@ -81,21 +81,14 @@ pub struct RenewCaReport {
     pub deployments: Vec<Deployment>,
 }
 
-/// Renews the CA certificate, or plans it.
-pub fn run(req: RenewCaRequest) -> Result<()> {
-    let store = term::open_ca(&req.ca, req.module.clone())?;
-    let current = store.cert()?;
-    if current.issuer != current.subject {
-        return Err(crate::error::Error::BadInput(format!(
-            "{} is signed by {}, not by itself: the CA above renews it (certkit-ca sign-ca, then install)",
-            current.subject, current.issuer
-        )));
-    }
-    let validity = Validity::starting_now(req.lifetime)?;
-    let now = OffsetDateTime::now_utc();
-    let still_valid = store.counts(now)?.valid;
+/// What each service configuration in `files` needs once `current` (the CA certificate now) is replaced.
+pub fn deployments(
+    store: &crate::store::CaStore,
+    current: &crate::certinfo::CertInfo,
+    files: &[PathBuf],
+) -> Result<Vec<Deployment>> {
     let mut deployments = Vec::new();
-    for file in &req.cscfg {
+    for file in files {
         let cscfg = Cscfg::load(file)?;
         let trusts_current = cscfg.roles()?.iter().any(|role| {
             role.certificate(names::CA)
@@ -112,6 +105,23 @@ pub fn run(req: RenewCaRequest) -> Result<()> {
             ),
         });
     }
+    Ok(deployments)
+}
+
+/// Renews the CA certificate, or plans it.
+pub fn run(req: RenewCaRequest) -> Result<()> {
+    let store = term::open_ca(&req.ca, req.module.clone())?;
+    let current = store.cert()?;
+    if current.issuer != current.subject {
+        return Err(crate::error::Error::BadInput(format!(
+            "{} is signed by {}, not by itself: the CA above renews it (certkit-ca sign-ca, then install)",
+            current.subject, current.issuer
+        )));
+    }
+    let validity = Validity::starting_now(req.lifetime)?;
+    let now = OffsetDateTime::now_utc();
+    let still_valid = store.counts(now)?.valid;
+    let deployments = deployments(&store, &current, &req.cscfg)?;
     let mut report = RenewCaReport {
         plan: req.plan,
         subject: current.subject.clone(),

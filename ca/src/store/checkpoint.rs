@@ -29,7 +29,6 @@ use time::OffsetDateTime;
 use super::inventory::{ChainHash, Event, Log, LogLine};
 use super::records::RevokedRecord;
 use super::settings::CaSettings;
-use crate::certinfo::CertInfo;
 use crate::dates::{now_utc_seconds, rfc3339};
 use crate::error::{Error, Result};
 use crate::files::sha256_hex;
@@ -246,15 +245,16 @@ impl Checkpoint {
         self.format == FORMAT_V1
     }
 
-    /// True if the CA certificate's key made the signature (over a well-formed checkpoint).
-    pub fn verify(&self, ca: &CertInfo) -> Result<bool> {
+    /// True if the key `spki_der` (a CA key's SubjectPublicKeyInfo) made the signature (over a well-formed
+    /// checkpoint).
+    pub fn verify(&self, spki_der: &[u8]) -> Result<bool> {
         if self.format != FORMAT_V1 && self.format != FORMAT_V2 {
             return Ok(false);
         }
         let Ok(message) = self.message() else {
             return Ok(false);
         };
-        let key = openssl::pkey::PKey::public_key_from_der(&ca.spki_der)?;
+        let key = openssl::pkey::PKey::public_key_from_der(spki_der)?;
         let (digest, algorithm) = digest_for(KeyType::of_public(&key)?);
         if self.algorithm != algorithm {
             return Ok(false);

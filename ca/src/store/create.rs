@@ -194,6 +194,7 @@ pub fn restore(
                 aia_url: None,
                 parent: None,
                 binding: None,
+                earlier_keys: Vec::new(),
             };
             let created = write_folder(
                 dir,
@@ -290,6 +291,7 @@ pub fn request(
                 aia_url: spec.aia_url.clone(),
                 parent: None,
                 binding: None,
+                earlier_keys: Vec::new(),
             };
             let mut set = NewFiles::new();
             if let Some(pem) = &key_file {
@@ -609,6 +611,7 @@ fn init_files(
         aia_url: spec.aia_url.clone(),
         parent: None,
         binding: None,
+        earlier_keys: Vec::new(),
     };
     write_folder(
         dir, work, info, key, spec.key, key_file, &settings, location,

@@ -359,7 +359,15 @@ impl CaStore {
         let Some(checkpoint) = Checkpoint::read(&path)? else {
             return Ok(None);
         };
-        if !checkpoint.verify(&self.cert()?)? {
+        // Signed by ca.pem's key, or (a re-key stopped before signing the next one) by another of the CA's keys.
+        let current = self.cert()?;
+        if !checkpoint.verify(&current.spki_der)?
+            && !self
+                .lineage()?
+                .keys
+                .iter()
+                .any(|k| checkpoint.verify(k).unwrap_or(false))
+        {
             return Err(Error::Inventory {
                 path: self.path(INVENTORY),
                 line: checkpoint.count,
@@ -408,7 +416,7 @@ impl CaStore {
         let settings = self.settings()?;
         let (key, key_origin) = match &settings.pkcs11 {
             None => {
-                let key_path = self.path(CA_KEY);
+                let key_path = self.key_file_of(&cert.spki_der)?;
                 (CaKey::File(keys::load_key(&key_path, secret)?), key_path)
             }
             Some(record) => {

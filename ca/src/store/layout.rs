@@ -10,6 +10,11 @@ pub const CA_KEY: &str = "ca.key";
 pub const CA_REQUEST: &str = "ca.csr";
 /// The CA certificates above this one, from the one that signed it to the root, PEM (`install`).
 pub const CHAIN_PEM: &str = "chain.pem";
+/// The CA's keys by key identifier, `keys/SKI.key` (encrypted PKCS#8 PEM), once the CA was re-keyed: the
+/// current one (`ca.key` is its copy) and the earlier ones kept to sign CRLs.
+pub const KEYS_DIR: &str = "keys";
+/// The CA's earlier certificates and its cross-certificates, `history/SERIAL.cer`.
+pub const HISTORY_DIR: &str = "history";
 /// The CA's settings.
 pub const CA_SETTINGS: &str = "ca.json";
 /// A settings change staged until the CA key has signed it (docs/store-format.md).

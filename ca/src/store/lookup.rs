@@ -195,7 +195,9 @@ impl CaStore {
                         .read(row.start, row.end)?
                         .and_then(|bytes| inventory::parse_issued(&bytes))
                         .and_then(|mut record| {
-                            record.der = None;
+                            if !asked.with_certificates {
+                                record.der = None;
+                            }
                             row.entry(record)
                         });
                     match entry {
@@ -241,6 +243,7 @@ impl CaStore {
             status: None,
             expiring_by: Some(by),
             before_line: None,
+            with_certificates: false,
         };
         let mut entries = Vec::new();
         self.list(&filter, now, &mut |entry| {

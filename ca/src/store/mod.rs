@@ -15,11 +15,13 @@ pub mod guard;
 pub mod index;
 pub mod inventory;
 pub mod layout;
+mod lineage;
 mod lookup;
 mod move_key;
 mod reconcile;
 pub mod records;
 mod reindex;
+mod rekey;
 mod renew;
 mod settings;
 
@@ -30,11 +32,13 @@ pub use create::{
 pub use deliver::{Delivery, Leftovers, OutputFile};
 pub use folder::{CaStore, StoreLock, on_index_rebuilt};
 pub use layout::*;
+pub use lineage::Lineage;
 pub use move_key::MovedKey;
 pub use reconcile::{Repairs, UntrueRecord};
 pub use reindex::Reindexed;
-pub use renew::{HISTORY_DIR, Renewed, renewal_of};
-pub use settings::{CaSettings, KeyLocation, KeyOrigin, TokenRecord};
+pub use rekey::{RekeyCerts, RekeyFiles, Rekeyed, key_id, rekey_certs};
+pub use renew::{Renewed, renewal_of};
+pub use settings::{CaSettings, EarlierKey, KeyLocation, KeyOrigin, TokenRecord};
 
 /// Default path length: makecert's `-h 1` allowed one intermediate below the CA; certkit keeps that default
 /// for parity with the guide.

@@ -235,7 +235,11 @@ impl CaStore {
     }
 
     fn untrue_in(&self, log: &Log, ca: &CertInfo) -> Result<Vec<UntrueRecord>> {
-        let ca = IssuerCheck::new(ca)?;
+        // Signed by any of the CA's keys: a re-key records what the old key signed before ca.pem changes.
+        let ca = match self.lineage() {
+            Ok(lineage) => IssuerCheck::with_keys(ca, &lineage.keys)?,
+            Err(_) => IssuerCheck::new(ca)?,
+        };
         let ca = &ca;
         let mut untrue = Vec::new();
         for line in &log.lines {

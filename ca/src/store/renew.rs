@@ -19,9 +19,6 @@ use crate::profile::Profile;
 use crate::serial::Serial;
 use crate::signer::SigningCa;
 
-/// The folder the CA's earlier certificates are kept in, `history/SERIAL.cer`.
-pub const HISTORY_DIR: &str = "history";
-
 /// A renewal that was made.
 #[derive(Debug)]
 pub struct Renewed {
@@ -42,22 +39,7 @@ pub fn renewal_of(ca: &SigningCa, validity: Validity) -> Result<CertInfo> {
             old.subject, old.issuer
         )));
     }
-    // The old certificate's own parameters: its subject as encoded, CA flag and pathLen, key usages, name
-    // constraints and key identifier.
-    let mut params = rcgen::CertificateParams::default();
-    params.distinguished_name = subject_of(&old.der)?;
-    params.is_ca = rcgen::IsCa::Ca(match old.path_len {
-        Some(n) => rcgen::BasicConstraints::Constrained(u8::try_from(n).unwrap_or(u8::MAX)),
-        None => rcgen::BasicConstraints::Unconstrained,
-    });
-    params.key_usages = key_usages_of(&old.der)?;
-    let constraints = crate::constraints::NameConstraints::of_cert(&old.der)?;
-    if !constraints.is_empty() {
-        params.name_constraints = Some(constraints.to_rcgen());
-    }
-    params.serial_number = Some(Serial::random()?.to_rcgen());
-    params.not_before = validity.not_before;
-    params.not_after = validity.not_after;
+    let mut params = params_like(old, validity)?;
     if let Some(ski) = &old.subject_key_id {
         params.key_identifier_method = rcgen::KeyIdMethod::PreSpecified(ski.clone());
     }
@@ -73,6 +55,26 @@ pub fn renewal_of(ca: &SigningCa, validity: Validity) -> Result<CertInfo> {
         ));
     }
     Ok(new)
+}
+
+/// A CA certificate's own parameters, for a new certificate of the same CA valid for `validity`: its subject
+/// as encoded, CA flag and pathLen, key usages and name constraints, and a new random serial.
+pub(super) fn params_like(old: &CertInfo, validity: Validity) -> Result<rcgen::CertificateParams> {
+    let mut params = rcgen::CertificateParams::default();
+    params.distinguished_name = subject_of(&old.der)?;
+    params.is_ca = rcgen::IsCa::Ca(match old.path_len {
+        Some(n) => rcgen::BasicConstraints::Constrained(u8::try_from(n).unwrap_or(u8::MAX)),
+        None => rcgen::BasicConstraints::Unconstrained,
+    });
+    params.key_usages = key_usages_of(&old.der)?;
+    let constraints = crate::constraints::NameConstraints::of_cert(&old.der)?;
+    if !constraints.is_empty() {
+        params.name_constraints = Some(constraints.to_rcgen());
+    }
+    params.serial_number = Some(Serial::random()?.to_rcgen());
+    params.not_before = validity.not_before;
+    params.not_after = validity.not_after;
+    Ok(params)
 }
 
 /// The subject of a certificate as rcgen writes it again: each attribute with its string type, in order.
@@ -150,7 +152,7 @@ fn key_usages_of(der: &[u8]) -> Result<Vec<rcgen::KeyUsagePurpose>> {
 }
 
 /// The subject of a certificate, DER.
-fn subject_der(der: &[u8]) -> Result<Vec<u8>> {
+pub(super) fn subject_der(der: &[u8]) -> Result<Vec<u8>> {
     use x509_parser::prelude::FromDer;
     let (_, cert) = x509_parser::certificate::X509Certificate::from_der(der)
         .map_err(|_| Error::Bug("a certificate certkit signed cannot be read"))?;
@@ -203,7 +205,7 @@ impl CaStore {
 
     /// Keeps `old` in `history/` and makes `new` the CA certificate (`ca.cer`, then `ca.pem`, each replaced
     /// atomically).
-    fn put_in_place(&self, old: &CertInfo, new: &CertInfo) -> Result<PathBuf> {
+    pub(super) fn put_in_place(&self, old: &CertInfo, new: &CertInfo) -> Result<PathBuf> {
         let history = self.path(HISTORY_DIR);
         if let Err(e) = std::fs::create_dir(&history)
             && e.kind() != std::io::ErrorKind::AlreadyExists
@@ -227,16 +229,23 @@ impl CaStore {
         Ok(kept)
     }
 
-    /// Finishes a renewal an interrupted run recorded but did not put in place: the newest renewal of the CA
-    /// certificate in the inventory (the same subject and key, signed by that key, not before the current
-    /// one) becomes the CA certificate. Returns whether it did.
+    /// Finishes a renewal or a re-key an interrupted run recorded but did not put in place: the newest CA
+    /// certificate in the inventory that its own key signed, with the CA's subject, a key of the CA's lineage
+    /// whose key file is here, not before the current one, becomes the CA certificate (and its key `ca.key`).
+    /// Returns whether it did.
     pub(super) fn finish_renewal(&self, lock: &StoreLock) -> Result<bool> {
-        // A renewal binds the inventory to the first certificate before it records anything: a CA without
-        // that binding was never renewed, and has nothing to finish.
+        // A renewal or re-key binds the inventory to the first certificate before it records anything: a CA
+        // without that binding was never renewed, and has nothing to finish.
         if self.settings_file()?.binding.is_none() {
             return Ok(false);
         }
         let current = self.cert()?;
+        let lineage = self.lineage()?;
+        // Only a certificate recorded after the current one's record (the first has none) can be what an
+        // interrupted run meant to put in its place.
+        let after = self
+            .entry_by_thumbprint(&current.thumbprint)?
+            .map_or(0, |e| e.line);
         let mut newest: Option<(CertInfo, &Entry)> = None;
         let mut candidates = Vec::new();
         self.list(
@@ -251,7 +260,7 @@ impl CaStore {
             },
         )?;
         for entry in &candidates {
-            if entry.revoked.is_some() {
+            if entry.revoked.is_some() || entry.line <= after {
                 continue;
             }
             let Some(der) = self.record_certificate(entry)? else {
@@ -260,22 +269,24 @@ impl CaStore {
             let Ok(cert) = CertInfo::from_der(&der, &self.path(INVENTORY)) else {
                 continue;
             };
-            if cert.spki_der == current.spki_der
-                && cert.subject == current.subject
+            let key_here = cert.spki_der == current.spki_der
+                || self.key_file_of(&cert.spki_der)? != self.path(CA_KEY);
+            if cert.subject == current.subject
+                && cert.issuer == current.subject
                 && cert.der != current.der
-                && cert.not_before >= current.not_before
-                && cert.is_signed_by(&current)?
-                && newest
-                    .as_ref()
-                    .is_none_or(|(n, _)| cert.not_before > n.not_before)
+                && lineage.endorses_key(&cert.spki_der)
+                && cert.is_signed_by_key(&cert.spki_der)?
+                && key_here
+                && newest.as_ref().is_none_or(|(_, n)| entry.line > n.line)
             {
                 newest = Some((cert, entry));
             }
         }
         let Some((new, entry)) = newest else {
-            return Ok(false);
+            return self.finish_key_copy();
         };
         self.put_in_place(&current, &new)?;
+        self.finish_key_copy()?;
         if !entry.delivered {
             self.append(
                 lock,

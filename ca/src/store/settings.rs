@@ -29,6 +29,20 @@ pub struct CaSettings {
     /// the SHA-256 of the CA's first certificate (before that, of `ca.cer` itself).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub binding: Option<String>,
+    /// The CA's earlier keys still kept to sign CRLs for what they issued (`certkit-ca rekey`, until
+    /// `certkit-ca retire-key`), each in `keys/KEYID.key`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier_keys: Vec<EarlierKey>,
+}
+
+/// An earlier CA key, as `ca.json` names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EarlierKey {
+    /// Its subject key identifier, uppercase hex.
+    pub key_id: String,
+    /// The CRL distribution point the certificates it signed name (where its CRLs are published).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crl_url: Option<String>,
 }
 
 /// The CA above, as `ca.json` names it.
@@ -188,7 +202,8 @@ impl CaSettings {
         }
         if found.is_empty() && self != signed {
             found.push(
-                "the parent or the inventory's binding differs from what the CA key signed".into(),
+                "the parent, the inventory's binding or the earlier keys differ from what the CA key signed"
+                    .into(),
             );
         }
         found

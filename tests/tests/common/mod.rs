@@ -575,3 +575,28 @@ pub fn tls12_handshake_with(
         server_output,
     }
 }
+
+/// Runs a pkilint linter; returns what it found at NOTICE or above (empty when clean).
+pub fn pkilint_findings(env: &Env, linter: &str, files: &[&str]) -> String {
+    let module = format!("pkilint.bin.{linter}");
+    let mut args = vec!["-m", module.as_str(), "lint", "-s", "NOTICE"];
+    if linter == "lint_crl" {
+        args.extend(["-t", "CRL", "-p", "PKIX"]);
+    }
+    args.extend(files);
+    let out = env.tool("python3", &args);
+    let found = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    if !out.status.success() && found.trim().is_empty() {
+        panic!(
+            "pkilint {linter} failed without saying why ({:?})",
+            out.status
+        );
+    }
+    found.trim().to_string()
+}
+
+/// Asserts that a pkilint linter finds nothing at NOTICE or above in `files`.
+pub fn pkilint_clean(env: &Env, linter: &str, files: &[&str]) {
+    let found = pkilint_findings(env, linter, files);
+    assert!(found.is_empty(), "pkilint {linter} {files:?}:\n{found}");
+}

@@ -17,6 +17,7 @@ mod rollback;
 pub use findings::{Finding, Level};
 pub use rollback::read_expected_heads;
 
+use crate::store::Lineage;
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -26,7 +27,7 @@ use super::checkpoint::{CHECKPOINT, Checkpoint};
 use super::folder::CaStore;
 use super::layout::INVENTORY;
 use super::settings::CaSettings;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use findings::Findings;
 
 /// What an audit is to compare the folder with, besides itself.
@@ -82,19 +83,29 @@ pub fn audit(
     let ca = store.cert()?;
     let binding = store.binding()?;
     let mut f = Findings::default();
+    // ca.pem's key must be the CA's: the first certificate's, or one it endorsed. If it is not, nothing it
+    // signed vouches for anything, and only its own key checks the records.
+    let (lineage, endorsed) = match store.lineage() {
+        Ok(lineage) => (lineage, true),
+        Err(Error::CaUnusable(why)) => {
+            f.add(Level::Error, "ca-replaced", None, why);
+            (Lineage::of_current(&ca), false)
+        }
+        Err(e) => return Err(e),
+    };
     let total = std::fs::metadata(store.path(INVENTORY)).map_or(0, |m| m.len());
     let checkpoint = read_checkpoint(store, &mut f);
     let count = checkpoint.as_ref().map(|c| c.count);
     // The certificates a checkpoint the CA signed covers are vouched for by that one signature, as long as
     // the chain up to it is intact: their own signatures are verified only when it is not.
     let vouched = match &checkpoint {
-        Some(c) if c.verify(&ca)? => c.count,
+        Some(c) if endorsed && lineage.signed(c)? => c.count,
         _ => 0,
     };
     let before = f.clone();
     let mut pass = pass::run(
         store,
-        &ca,
+        &lineage,
         count,
         vouched,
         &options.expected_heads,
@@ -113,7 +124,7 @@ pub fn audit(
         f = before;
         pass = pass::run(
             store,
-            &ca,
+            &lineage,
             count,
             0,
             &options.expected_heads,
@@ -122,7 +133,7 @@ pub fn audit(
         )?;
     }
     let (checkpoint, signed) = match checkpoint {
-        Some(checkpoint) => check_checkpoint(store, checkpoint, &pass, &binding, &ca, &mut f)?,
+        Some(checkpoint) => check_checkpoint(store, checkpoint, &pass, &binding, &lineage, &mut f)?,
         None => {
             if pass.lines > 0 {
                 f.add(
@@ -153,7 +164,7 @@ pub fn audit(
         let revoked = pass.seen.get(&record.serial).is_some_and(|s| s.revoked);
         records::check_undelivered(record, *line, revoked, &mut f);
     }
-    records::check_unrecorded_copies(store, &pass.seen, &ca, &mut f)?;
+    records::check_unrecorded_copies(store, &pass.seen, &lineage, &mut f)?;
     records::check_temporary_files(store, &mut f);
     records::check_key_file(store, &mut f)?;
     // A CA below another: its chain.pem must still chain up from it.
@@ -161,7 +172,7 @@ pub fn audit(
         f.add(Level::Error, "chain-changed", None, e.to_string());
     }
     let sources = rollback::crl_sources(store, &options.crls);
-    rollback::check_crls(&sources, &pass, &ca, &mut f)?;
+    rollback::check_crls(&sources, &pass, &lineage, &mut f)?;
     rollback::check_expected_heads(&options.expected_heads, &pass, &mut f);
     let ok = f.0.iter().all(|x| x.level != Level::Error);
     Ok(Audit {
@@ -239,11 +250,11 @@ fn check_checkpoint(
     checkpoint: Checkpoint,
     pass: &pass::Pass,
     binding: &str,
-    ca: &crate::certinfo::CertInfo,
+    lineage: &Lineage,
     f: &mut Findings,
 ) -> Result<(Option<CheckpointFacts>, Option<Checkpoint>)> {
     let path = store.path(CHECKPOINT);
-    let signature_ok = checkpoint.verify(ca)?;
+    let signature_ok = lineage.signed(&checkpoint)?;
     if !signature_ok {
         f.add(
             Level::Error,

@@ -3,6 +3,7 @@
 //! `issued/` copy (the costly part: a signature each). What later checks need (serials, revocations, CRLs,
 //! the line a checkpoint ends on, the state it signed) is kept as it goes.
 
+use crate::store::Lineage;
 use std::collections::HashMap;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -10,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
 
 use super::findings::{Finding, Findings, Level};
-use crate::certinfo::{CertInfo, IssuerCheck, Signature};
+use crate::certinfo::{IssuerCheck, Signature};
 use crate::error::Result;
 use crate::serial::Serial;
 use crate::store::checkpoint::{
@@ -67,7 +68,7 @@ pub struct Pass {
 /// many bytes of `total` are done.
 pub fn run(
     store: &CaStore,
-    ca: &CertInfo,
+    lineage: &Lineage,
     count: Option<usize>,
     vouched: usize,
     heads: &[String],
@@ -75,7 +76,7 @@ pub fn run(
     progress: &dyn Fn(u64),
 ) -> Result<Pass> {
     let binding = store.binding()?;
-    let check = Arc::new(IssuerCheck::new(ca)?);
+    let check = Arc::new(IssuerCheck::with_keys(&lineage.first, &lineage.keys)?);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let (to_check, checked) = std::thread::scope(|scope| -> Result<(Pass, Vec<Finding>)> {
         let (send, receive) = mpsc::sync_channel::<Vec<(usize, IssuedRecord)>>(16);

@@ -2,6 +2,7 @@
 //! interrupted runs left (temporary files, staged outputs that may
 //! hold a key, a key file beside a token key).
 
+use crate::store::Lineage;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -73,7 +74,7 @@ pub fn check_undelivered(
 pub fn check_unrecorded_copies(
     store: &CaStore,
     seen: &HashMap<Serial, Seen>,
-    ca: &CertInfo,
+    lineage: &Lineage,
     f: &mut Findings,
 ) -> Result<()> {
     let Ok(listing) = std::fs::read_dir(store.path(ISSUED_DIR)) else {
@@ -98,7 +99,7 @@ pub fn check_unrecorded_copies(
         let signed = std::fs::read(&path)
             .ok()
             .and_then(|d| CertInfo::from_der(&d, Path::new(&name)).ok())
-            .map(|c| c.is_signed_by(ca))
+            .map(|c| lineage.signer_of(&c).map(|k| k.is_some()))
             .transpose()?
             .unwrap_or(false);
         f.add(Level::Error, "copy-unrecorded", None, if signed {

@@ -2,13 +2,13 @@
 //! and head hashes written down elsewhere (`--expect-head`). A folder rolled back to an older copy of itself is
 //! consistent inside; only something it signed or said earlier, kept elsewhere, can show it lost records.
 
+use crate::store::Lineage;
 use std::path::{Path, PathBuf};
 
 use time::OffsetDateTime;
 
 use super::findings::{Findings, Level};
 use super::pass::Pass;
-use crate::certinfo::CertInfo;
 use crate::crl_file::CrlFile;
 use crate::error::{Error, Result};
 use crate::files;
@@ -41,7 +41,7 @@ pub fn crl_sources(store: &CaStore, given: &[PathBuf]) -> Vec<CrlSource> {
 pub fn check_crls(
     sources: &[CrlSource],
     pass: &Pass,
-    ca: &CertInfo,
+    lineage: &Lineage,
     f: &mut Findings,
 ) -> Result<()> {
     let now = OffsetDateTime::now_utc();
@@ -63,7 +63,7 @@ pub fn check_crls(
                 continue;
             }
         };
-        if !crl.signed_by(ca) {
+        if !lineage.certs.iter().any(|c| crl.signed_by(c)) {
             f.add(
                 Level::Error,
                 "crl-not-signed-by-ca",

@@ -136,6 +136,8 @@ pub struct ListFilter {
     pub expiring_by: Option<OffsetDateTime>,
     /// Only those recorded before this line (where a listing goes on after a rebuild).
     pub before_line: Option<usize>,
+    /// Each entry with its certificate (`IssuedRecord::cert_der`); without, a listing holds less.
+    pub with_certificates: bool,
 }
 
 impl ListFilter {

@@ -1,0 +1,388 @@
+//! Re-keying the CA (`certkit-ca rekey`): a new key and a new self-signed CA certificate with the subject byte for
+//! byte, and two cross-certificates (the new key certified by the old, the old by the new) so that a client that
+//! trusts either CA certificate verifies what both keys sign. The old key stays, encrypted in `keys/KEYID.key`,
+//! to sign CRLs for what it issued until `retire-key`. Everything is recorded and kept in `history/` before
+//! `ca.pem` changes; an interrupted re-key is finished by the next command.
+
+use std::path::PathBuf;
+
+use rcgen::PublicKeyData;
+use zeroize::Zeroizing;
+
+use super::deliver::Delivery;
+use super::folder::{CaStore, StoreLock};
+use super::inventory::IssuedRecord;
+use super::layout::*;
+use super::renew::{params_like, subject_der};
+use super::settings::EarlierKey;
+use crate::certinfo::CertInfo;
+use crate::dates::Validity;
+use crate::error::{Error, Result};
+use crate::files::{self, PRIVATE, PUBLIC};
+use crate::keys::KeyType;
+use crate::profile::Profile;
+use crate::signer::{CaKey, SigningCa};
+use crate::thumbprint::hex_upper;
+
+/// The certificates a re-key makes.
+#[derive(Debug, Clone)]
+pub struct RekeyCerts {
+    /// The new CA certificate: the new key, signed by itself.
+    pub new: CertInfo,
+    /// The new key certified by the old one (for clients that trust the old CA certificate).
+    pub new_by_old: CertInfo,
+    /// The old key certified by the new one (for clients that trust only the new CA certificate).
+    pub old_by_new: CertInfo,
+}
+
+/// A re-key that was made.
+#[derive(Debug)]
+pub struct Rekeyed {
+    /// The CA certificate it replaced.
+    pub old: CertInfo,
+    /// What it made.
+    pub certs: RekeyCerts,
+    /// Where the old key is kept (for CRLs).
+    pub old_key: PathBuf,
+    /// Where the two cross-certificates are: the new key's, then the old key's.
+    pub cross: [PathBuf; 2],
+}
+
+/// The two keys of a re-key as the folder keeps them: encrypted PKCS#8 PEM, both under the CA password the CA
+/// has from now on.
+pub struct RekeyFiles {
+    /// The old key.
+    pub old: Zeroizing<String>,
+    /// The new key.
+    pub new: Zeroizing<String>,
+}
+
+/// The key identifier a CA key is known by in file names and `ca.json`: its subject key identifier (RFC 7093
+/// method 1), uppercase hex.
+pub fn key_id(spki_der: &[u8]) -> Result<String> {
+    Ok(hex_upper(&crate::keys::subject_key_id(spki_der)?))
+}
+
+/// The certificates re-keying `ca` to `new_key` for `validity` makes. The cross-certificates end with the old
+/// CA certificate (or the new one, if that ends first).
+pub fn rekey_certs(ca: &SigningCa, new_key: &CaKey, validity: Validity) -> Result<RekeyCerts> {
+    let old = &ca.cert;
+    if old.issuer != old.subject {
+        return Err(Error::BadInput(format!(
+            "{} is signed by {}, not by itself: make a new key with certkit-ca init --request and have the CA above sign it",
+            old.subject, old.issuer
+        )));
+    }
+    let new_spki = new_key.subject_public_key_info();
+    if new_spki == old.spki_der {
+        return Err(Error::Bug("re-keying to the same key"));
+    }
+    let new_id = rcgen::KeyIdMethod::PreSpecified(crate::keys::subject_key_id(&new_spki)?);
+    let mut params = params_like(old, validity)?;
+    params.key_identifier_method = new_id.clone();
+    let new = params
+        .self_signed(new_key)
+        .map_err(|e| new_key.explain(e, "signing the new CA certificate"))?;
+    let new = CertInfo::from_der(new.der(), std::path::Path::new("(new CA certificate)"))?;
+    let overlap = Validity {
+        not_before: validity.not_before,
+        not_after: validity.not_after.min(old.not_after),
+    };
+    let mut params = params_like(old, overlap)?;
+    params.key_identifier_method = new_id;
+    params.use_authority_key_identifier_extension = true;
+    let new_by_old = params.signed_by(new_key, ca.issuer()).map_err(|e| {
+        ca.issuer()
+            .key()
+            .explain(e, "signing the cross-certificate")
+    })?;
+    let new_by_old = CertInfo::from_der(
+        new_by_old.der(),
+        std::path::Path::new("(cross-certificate)"),
+    )?;
+    let new_params = {
+        let mut p = params_like(old, validity)?;
+        p.key_identifier_method =
+            rcgen::KeyIdMethod::PreSpecified(new.subject_key_id.clone().unwrap_or_default());
+        p
+    };
+    let new_issuer = rcgen::Issuer::from_params(&new_params, new_key);
+    let mut params = params_like(old, overlap)?;
+    params.use_authority_key_identifier_extension = true;
+    if let Some(ski) = &old.subject_key_id {
+        params.key_identifier_method = rcgen::KeyIdMethod::PreSpecified(ski.clone());
+    }
+    let old_by_new = params
+        .signed_by(ca.issuer().key(), &new_issuer)
+        .map_err(|e| new_key.explain(e, "signing the cross-certificate"))?;
+    let old_by_new = CertInfo::from_der(
+        old_by_new.der(),
+        std::path::Path::new("(cross-certificate)"),
+    )?;
+    let subject = subject_der(&old.der)?;
+    for cert in [&new, &new_by_old, &old_by_new] {
+        if subject_der(&cert.der)? != subject {
+            return Err(Error::Bug(
+                "a re-key certificate does not have the CA's subject",
+            ));
+        }
+    }
+    if !new.is_signed_by_key(&new_spki)?
+        || !new_by_old.is_signed_by_key(&old.spki_der)?
+        || !old_by_new.is_signed_by_key(&new_spki)?
+    {
+        return Err(Error::Bug("a re-key certificate does not verify"));
+    }
+    Ok(RekeyCerts {
+        new,
+        new_by_old,
+        old_by_new,
+    })
+}
+
+impl CaStore {
+    /// The key file of the CA key `spki_der`: `keys/KEYID.key` once the CA was re-keyed, else `ca.key`.
+    pub fn key_file_of(&self, spki_der: &[u8]) -> Result<PathBuf> {
+        let kept = self
+            .path(KEYS_DIR)
+            .join(format!("{}.key", key_id(spki_der)?));
+        Ok(if kept.is_file() {
+            kept
+        } else {
+            self.path(CA_KEY)
+        })
+    }
+
+    /// Re-keys the CA of `ca` (unlocked from this folder, its key in `ca.key`): the settings name the old key
+    /// (and the new CRL URL, if any), both keys are written to `keys/`, the three certificates kept in
+    /// `history/` and recorded, then `ca.cer`, `ca.pem` and `ca.key` become the new ones. The caller signs a
+    /// checkpoint with the new key.
+    pub fn rekey_ca(
+        &self,
+        lock: &StoreLock,
+        ca: &SigningCa,
+        certs: &RekeyCerts,
+        keys: &RekeyFiles,
+        crl_url: Option<String>,
+    ) -> Result<Rekeyed> {
+        if self.settings()?.pkcs11.is_some() {
+            return Err(Error::BadInput(
+                "this CA's key is on a token: re-keying a token CA is not supported yet".into(),
+            ));
+        }
+        let old = &ca.cert;
+        let old_id = key_id(&old.spki_der)?;
+        let new_id = key_id(&certs.new.spki_der)?;
+        let mut settings = self.settings()?;
+        if settings.binding.is_none() {
+            settings.binding = Some(self.binding()?);
+        }
+        if !settings.earlier_keys.iter().any(|k| k.key_id == old_id) {
+            settings.earlier_keys.push(EarlierKey {
+                key_id: old_id.clone(),
+                crl_url: settings.crl_url.clone(),
+            });
+        }
+        if crl_url.is_some() {
+            settings.crl_url = crl_url;
+        }
+        self.change_settings(lock, ca, &settings)?;
+        let dir = self.path(KEYS_DIR);
+        make_folder(&dir)?;
+        let old_key = dir.join(format!("{old_id}.key"));
+        let new_key = dir.join(format!("{new_id}.key"));
+        // A rerun after an interruption keeps the old key file the first run wrote.
+        if !old_key.exists() {
+            files::write_new(&old_key, keys.old.as_bytes(), PRIVATE)?;
+        }
+        write_or_keep(&new_key, keys.new.as_bytes(), PRIVATE)?;
+        // Recorded before it is kept anywhere (the write-ahead rule): first the cross-certificate the old key
+        // signed, then, once it is in history/ (where it makes the new key the CA's), what the new key signed.
+        let history = self.path(HISTORY_DIR);
+        make_folder(&history)?;
+        let kept = |c: &CertInfo| history.join(format!("{}.cer", c.serial));
+        let cn = certs.new.cn.clone().unwrap_or_default();
+        let record = |cert: &CertInfo| -> Result<Delivery> {
+            Ok(Delivery {
+                record: IssuedRecord::new(
+                    cert,
+                    &cn,
+                    Profile::Ca,
+                    Vec::new(),
+                    KeyType::of_spki_der(&cert.spki_der)?,
+                    None,
+                    (cert.der == certs.new.der).then(|| old.serial.clone()),
+                ),
+                files: Vec::new(),
+            })
+        };
+        let leftovers = self.leftovers()?;
+        self.deliver(lock, &leftovers, vec![record(&certs.new_by_old)?])?;
+        write_or_keep(&kept(&certs.new_by_old), &certs.new_by_old.der, PUBLIC)?;
+        let leftovers = self.leftovers()?;
+        self.deliver(
+            lock,
+            &leftovers,
+            vec![record(&certs.new)?, record(&certs.old_by_new)?],
+        )?;
+        write_or_keep(&kept(&certs.old_by_new), &certs.old_by_new.der, PUBLIC)?;
+        self.put_in_place(old, &certs.new)?;
+        files::replace(&self.path(CA_KEY), keys.new.as_bytes(), PRIVATE)?;
+        Ok(Rekeyed {
+            old: old.clone(),
+            certs: certs.clone(),
+            old_key,
+            cross: [kept(&certs.new_by_old), kept(&certs.old_by_new)],
+        })
+    }
+
+    /// The CA's earlier keys that `ca.json` says are kept, each unlocked with `password` to sign CRLs for what
+    /// it issued; none for a key whose certificate has expired (so has everything it issued).
+    pub fn earlier_signers(
+        &self,
+        password: &crate::secret::Secret,
+    ) -> Result<Vec<(EarlierKey, Option<SigningCa>)>> {
+        let earlier = self.settings()?.earlier_keys;
+        if earlier.is_empty() {
+            return Ok(Vec::new());
+        }
+        let lineage = self.lineage()?;
+        let now = time::OffsetDateTime::now_utc();
+        let mut signers = Vec::new();
+        for key in earlier {
+            let path = self.path(KEYS_DIR).join(format!("{}.key", key.key_id));
+            let pair = crate::keys::load_key(&path, password)?;
+            let spki = pair.subject_public_key_info();
+            let cert = lineage.cert_of_key(&spki).cloned().ok_or_else(|| {
+                Error::CaUnusable(format!(
+                    "{} is not a key of this CA (no certificate of the CA in {} holds it); restore the CA folder from a backup",
+                    path.display(),
+                    HISTORY_DIR
+                ))
+            })?;
+            if cert.not_after <= now || self.unexpired_signed_by(&key.key_id, now)?.0 == 0 {
+                signers.push((key, None));
+                continue;
+            }
+            let origin = self.path(HISTORY_DIR).join(format!("{}.cer", cert.serial));
+            let signing =
+                SigningCa::new(cert, CaKey::File(pair), key.crl_url.clone(), &origin, &path)?;
+            signers.push((key, Some(signing)));
+        }
+        Ok(signers)
+    }
+
+    /// The certificates the CA key `key_id` signed that have not expired at `now` (revoked ones too: they stay
+    /// on its CRLs until they expire): how many, and when the last of them expires.
+    pub fn unexpired_signed_by(
+        &self,
+        key_id: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<(usize, Option<time::OffsetDateTime>)> {
+        let mut count = 0;
+        let mut last: Option<time::OffsetDateTime> = None;
+        let filter = super::index::ListFilter {
+            with_certificates: true,
+            ..Default::default()
+        };
+        self.list(&filter, now, &mut |entry| {
+            if entry.issued.not_after > now
+                && entry
+                    .issued
+                    .cert_der()
+                    .and_then(|der| crate::certinfo::authority_key_id_of(&der))
+                    .is_some_and(|aki| hex_upper(&aki) == key_id)
+            {
+                count += 1;
+                last = last.max(Some(entry.issued.not_after));
+            }
+            Ok(true)
+        })?;
+        Ok((count, last))
+    }
+
+    /// Retires the earlier CA key `key_id` once nothing it signed is unexpired: `ca.json` stops naming it (a
+    /// settings change the current key `ca` signs), then `keys/KEYID.key` is removed. A retirement that stopped
+    /// in between is finished by running it again. Returns the file removed.
+    pub fn retire_key(&self, lock: &StoreLock, ca: &SigningCa, key_id: &str) -> Result<PathBuf> {
+        let path = self.path(KEYS_DIR).join(format!("{key_id}.key"));
+        let mut settings = self.settings()?;
+        let named = settings.earlier_keys.iter().any(|k| k.key_id == key_id);
+        if key_id == self::key_id(&ca.cert.spki_der)? {
+            return Err(Error::BadInput(format!(
+                "{key_id} is the CA's current key; only an earlier key is retired (certkit-ca rekey makes a new one first)"
+            )));
+        }
+        if !named && !path.exists() {
+            let kept: Vec<&str> = settings
+                .earlier_keys
+                .iter()
+                .map(|k| k.key_id.as_str())
+                .collect();
+            return Err(Error::BadInput(format!(
+                "the CA keeps no earlier key {key_id}{}",
+                if kept.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (it keeps {})", kept.join(", "))
+                }
+            )));
+        }
+        if named {
+            let now = time::OffsetDateTime::now_utc();
+            let (count, last) = self.unexpired_signed_by(key_id, now)?;
+            if let Some(last) = last {
+                return Err(Error::BadInput(format!(
+                    "{count} certificate(s) the key {key_id} signed have not expired (the last on {}): its CRLs are needed until then; retire it after that",
+                    crate::dates::rfc3339(last)
+                )));
+            }
+            settings.earlier_keys.retain(|k| k.key_id != key_id);
+            self.change_settings(lock, ca, &settings)?;
+        }
+        if path.exists() {
+            std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
+            files::sync_folders([path.as_path()])?;
+        }
+        Ok(path)
+    }
+
+    /// Makes `ca.key` the current key's file again where a re-key stopped before copying it (`keys/KEYID.key`
+    /// of `ca.pem`'s key). Returns whether it did.
+    pub(super) fn finish_key_copy(&self) -> Result<bool> {
+        let current = self.cert()?;
+        let kept = self.key_file_of(&current.spki_der)?;
+        if kept == self.path(CA_KEY) {
+            return Ok(false);
+        }
+        let bytes = files::read(&kept)?;
+        if std::fs::read(self.path(CA_KEY)).ok().as_deref() == Some(&bytes[..]) {
+            return Ok(false);
+        }
+        files::replace(&self.path(CA_KEY), &bytes, PRIVATE)?;
+        Ok(true)
+    }
+}
+
+/// Creates `dir` if it is not there.
+fn make_folder(dir: &std::path::Path) -> Result<()> {
+    match std::fs::create_dir(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+            Err(Error::io("create folder", dir, e))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Writes `bytes` to a new file at `path`; a file there with these very bytes (a rerun) is kept, any other is
+/// refused.
+fn write_or_keep(path: &std::path::Path, bytes: &[u8], mode: u32) -> Result<()> {
+    match std::fs::read(path) {
+        Ok(there) if there == bytes => Ok(()),
+        Ok(_) => Err(Error::CaUnusable(format!(
+            "{} is already there with other contents; restore the CA folder from a backup",
+            path.display()
+        ))),
+        Err(_) => files::write_new(path, bytes, mode),
+    }
+}
