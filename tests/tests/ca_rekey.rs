@@ -33,6 +33,11 @@ fn rekeyed(env: &Env, extra: &[&str]) -> serde_json::Value {
         ]);
     }
     std::fs::copy(env.path("pki/ca.pem"), env.path("old.pem")).expect("copy");
+    // A CRL signed before the re-key, which the next `crl` replaces (signed by another key by then).
+    env.ok(
+        "certkit-ca",
+        &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW"],
+    );
     let mut args = vec![
         "rekey",
         "--ca",
@@ -521,13 +526,18 @@ fn a_lost_history_or_kept_key_is_said_and_an_intruders_certificate_brings_in_not
         .to_string();
     let key = env.read(&old_key);
     std::fs::remove_file(env.path(&old_key)).expect("remove");
+    let before = env.read("pki/ca.crl");
     let err = env.fails(
         "certkit-ca",
         &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW"],
         2,
     );
     assert_contains(&err, &[&old_key]);
-    assert!(!env.path("pki/ca.crl").exists());
+    assert_eq!(
+        env.read("pki/ca.crl"),
+        before,
+        "a CRL was signed without the old key's"
+    );
     std::fs::write(env.path(&old_key), &key).expect("restore");
     std::fs::set_permissions(env.path(&old_key), std::fs::Permissions::from_mode(0o600))
         .expect("mode");
@@ -692,5 +702,60 @@ fn list_names_the_signing_key_and_the_old_key_is_retired_once_what_it_signed_has
     env.issue(&[
         "client", "--ca", "pki", "--cn", "carol", "--out", "carol", "--key", "p256",
     ]);
+    env.ok("certkit-ca", &["audit", "--ca", "pki"]);
+}
+
+#[test]
+fn after_two_rekeys_everything_verifies_under_the_newest_certificate_and_each_key_signs_its_crl() {
+    let env = Env::new();
+    env.init_ca_with("pki", &["--key", "p256"]);
+    let mut forward = Vec::new();
+    for (i, cn) in ["alice", "bob"].iter().enumerate() {
+        env.issue(&[
+            "client", "--ca", "pki", "--cn", cn, "--out", cn, "--key", "p256",
+        ]);
+        let plan = env.json("certkit-ca", &["rekey", "--ca", "pki", "--plan", "--json"]);
+        assert_eq!(plan["chain_check"]["checked"], i + 1, "{plan}");
+        assert_eq!(plan["chain_check"]["verified"], i + 1, "{plan}");
+        let done = env.json(
+            "certkit-ca",
+            &["rekey", "--ca", "pki", "--ca-pass", "env:CA_PW", "--json"],
+        );
+        assert_eq!(done["chain_check"]["verified"], i + 1, "{done}");
+        let name = format!("forward-{i}.pem");
+        let file = done["cross_certificates"][1]["file"]
+            .as_str()
+            .expect("file")
+            .to_string();
+        env.openssl_ok(&["x509", "-inform", "DER", "-in", &file, "-out", &name]);
+        forward.push(name);
+    }
+    env.issue(&[
+        "client", "--ca", "pki", "--cn", "carol", "--out", "carol", "--key", "p256",
+    ]);
+    // Trusting only the newest CA certificate, openssl walks alice's path through both cross-certificates.
+    let bundle: Vec<u8> = forward.iter().flat_map(|f| env.read(f)).collect();
+    std::fs::write(env.path("forward.pem"), bundle).expect("bundle");
+    for leaf in ["alice.pem", "bob.pem", "carol.pem"] {
+        let out = env.openssl_ok(&[
+            "verify",
+            "-x509_strict",
+            "-CAfile",
+            "pki/ca.pem",
+            "-untrusted",
+            "forward.pem",
+            leaf,
+        ]);
+        assert_contains(&out, &[&format!("{leaf}: OK")]);
+    }
+    let crl = env.json(
+        "certkit-ca",
+        &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW", "--json"],
+    );
+    assert_eq!(
+        crl["earlier_keys"].as_array().expect("earlier").len(),
+        2,
+        "{crl}"
+    );
     env.ok("certkit-ca", &["audit", "--ca", "pki"]);
 }

@@ -255,3 +255,87 @@ fn an_issuing_ca_is_renewed_by_its_root_not_by_itself() {
     let err = env.fails("certkit-ca", &["renew", "--ca", "issuing", "--plan"], 2);
     assert_contains(&err, &["not by itself"]);
 }
+
+#[test]
+fn the_plan_builds_every_chain_and_names_what_a_shorter_renewal_would_cut_off() {
+    let env = Env::new();
+    env.init_ca_with("pki", &["--key", "p256"]);
+    env.issue(&[
+        "client", "--ca", "pki", "--cn", "alice", "--out", "alice", "--key", "p256", "--days",
+        "300",
+    ]);
+    env.issue(&[
+        "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256", "--days", "30",
+    ]);
+    std::fs::copy(example_cscfg(), env.path("svc.cscfg")).expect("copy");
+    env.ok(
+        "certkit-export",
+        &["cscfg", "--file", "svc.cscfg", "--ca-cert", "pki/ca.cer"],
+    );
+    let plan = env.json(
+        "certkit-ca",
+        &[
+            "renew",
+            "--ca",
+            "pki",
+            "--plan",
+            "--days",
+            "100",
+            "--cscfg",
+            "svc.cscfg",
+            "--json",
+        ],
+    );
+    let check = &plan["chain_check"];
+    assert_eq!(check["checked"], 2, "{plan}");
+    assert_eq!(check["verified"], 2, "{plan}");
+    let alice = env.openssl_ok(&["x509", "-in", "alice.pem", "-noout", "-serial"]);
+    let alice = alice.trim().trim_start_matches("serial=");
+    assert_eq!(check["outlive_ca"], serde_json::json!([alice]), "{plan}");
+    let steps: Vec<&str> = plan["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| s.as_str().expect("step"))
+        .collect();
+    assert_eq!(steps[0], "certkit-ca renew --ca pki");
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.contains("certkit-export cscfg --file svc.cscfg --ca-cert pki/ca.cer")),
+        "{steps:?}"
+    );
+    // The text says the same.
+    let text = env.ok(
+        "certkit-ca",
+        &["renew", "--ca", "pki", "--plan", "--days", "100"],
+    );
+    assert_contains(
+        &text,
+        &[
+            "2 of 2 valid certificate(s) verify",
+            alice,
+            "stops verifying",
+        ],
+    );
+    // The real renewal's check matches: both verify under the new certificate.
+    let done = env.json(
+        "certkit-ca",
+        &[
+            "renew",
+            "--ca",
+            "pki",
+            "--days",
+            "100",
+            "--ca-pass",
+            "env:CA_PW",
+            "--json",
+        ],
+    );
+    assert_eq!(done["chain_check"]["verified"], 2, "{done}");
+    assert_eq!(
+        done["chain_check"]["outlive_ca"],
+        serde_json::json!([alice])
+    );
+    assert!(done["steps"].as_array().expect("steps").is_empty());
+}

@@ -141,6 +141,10 @@ fn one(ca: &CaStore, req: &CrlRequest, days: u32, out: Option<&Path>) -> Result<
             continue;
         };
         let path = earlier_crl_path(&out, &key.key_id);
+        // Beside `out`, which passed the checks above: only an earlier CRL of this CA is replaced.
+        if path.symlink_metadata().is_ok() {
+            check_is_our_crl(ca, &guard::resolve(&path), &path)?;
+        }
         let signed = crate::crl::sign_for(
             ca,
             &lock,
@@ -284,7 +288,8 @@ fn check_is_our_crl(ca: &CaStore, target: &Path, given: &Path) -> Result<()> {
         ))
     };
     let crl = CrlFile::read(target).map_err(|_| refuse())?;
-    if crl.signed_by(&ca.cert()?) {
+    // Signed by the CA's current key or an earlier one (a re-keyed CA's CRLs).
+    if ca.lineage()?.certs.iter().any(|c| crl.signed_by(c)) {
         Ok(())
     } else {
         Err(refuse())

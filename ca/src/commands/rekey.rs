@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::renew::{Deployment, deployments};
+use super::renew::{Deployment, deployments, steps, write_chain_check, write_steps};
 use crate::certinfo::CertInfo;
 use crate::dates::{Lifetime, Validity, rfc3339};
 use crate::error::{Error, Result};
@@ -18,7 +18,7 @@ use crate::profile;
 use crate::secret::{CA_PASS, NEW_CA_PASS, SecretSource, SecretUse};
 use crate::serial::Serial;
 use crate::signer::CaKey;
-use crate::store::{RekeyFiles, key_id, rekey_certs};
+use crate::store::{ChainCheck, RekeyFiles, key_id, rekey_certs};
 use crate::term::{self, Format, Report, output::path_text, secrets::Passwords};
 use crate::thumbprint::Thumbprint;
 
@@ -100,6 +100,12 @@ pub struct RekeyReport {
     pub config_lines: Vec<String>,
     /// The service configurations given, and what each needs.
     pub deployments: Vec<Deployment>,
+    /// Every valid certificate built into a chain offline: in a plan, under the current CA certificate; after,
+    /// under the new one through the cross-certificate the new key signed (as a client that trusts only the new
+    /// CA certificate and is given that cross-certificate would).
+    pub chain_check: ChainCheck,
+    /// In a plan: the order of steps that keeps every deployment working.
+    pub steps: Vec<String>,
 }
 
 /// Re-keys the CA, or plans it.
@@ -153,8 +159,24 @@ pub fn run(req: RekeyRequest) -> Result<()> {
         cross_certificates: Vec::new(),
         config_lines: Vec::new(),
         deployments: deployments(&store, &current, &req.cscfg)?,
+        chain_check: store.check_chains(
+            &current,
+            &store.lineage()?.cross_certificates_forward()?,
+            validity.not_after,
+        )?,
+        steps: Vec::new(),
     };
     if req.plan {
+        let ca_cer = path_text(&store.path(crate::store::CA_CER));
+        report.steps = steps(
+            &format!("certkit-ca rekey --ca {}", path_text(&req.ca)),
+            &ca_cer,
+            &report.deployments,
+            &format!(
+                "certificates the old key signed verify under the new CA certificate only through the cross-certificate the new key signs (history/, printed by rekey): install it where the service builds client paths (its intermediate certificate store), or renew them under the new key first (certkit-issue renew --ca {} --expiring-within DAYS) before the switch below",
+                path_text(&req.ca)
+            ),
+        );
         return term::render(&report, req.format);
     }
     // The lock first: a re-key an earlier run left unfinished is finished before this one starts from it.
@@ -227,6 +249,11 @@ pub fn run(req: RekeyRequest) -> Result<()> {
         cross(&rekeyed.certs.old_by_new, &rekeyed.cross[1], &new.spki_der)?,
     ];
     report.config_lines = profile::ca_lines(&new.thumbprint).to_vec();
+    report.chain_check = store.check_chains(
+        new,
+        &store.lineage()?.cross_certificates_forward()?,
+        new.not_after,
+    )?;
     term::render(&report, req.format)
 }
 
@@ -295,6 +322,8 @@ impl Report for RekeyReport {
                 writeln!(out, "  {} does not hold the current CA thumbprint", d.file)?;
             }
         }
+        write_chain_check(out, &self.chain_check, self.plan)?;
+        write_steps(out, &self.steps)?;
         for line in &self.config_lines {
             writeln!(out, "  {line}")?;
         }

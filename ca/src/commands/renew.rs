@@ -14,6 +14,7 @@ use crate::error::Result;
 use crate::profile::{self, names};
 use crate::secret::{SecretSource, SecretUse};
 use crate::serial::Serial;
+use crate::store::ChainCheck;
 use crate::term::{self, Format, Report, output::path_text, secrets};
 use crate::thumbprint::Thumbprint;
 
@@ -79,6 +80,43 @@ pub struct RenewCaReport {
     pub config_lines: Vec<String>,
     /// The service configurations given, and what each needs.
     pub deployments: Vec<Deployment>,
+    /// Every valid certificate built into a chain offline: in a plan, under the current CA certificate (the
+    /// renewal has the same key and subject) against the new end; after, under the new certificate.
+    pub chain_check: ChainCheck,
+    /// In a plan: the order of steps that keeps every deployment working.
+    pub steps: Vec<String>,
+}
+
+/// The order of steps for a deployment that trusts one CA thumbprint (`AdditionalTrustedRootCertificationAuthorities`
+/// holds one, as the guide documents it), from the change `change` to removing the old CA certificate.
+pub fn steps(
+    change: &str,
+    ca_cer: &str,
+    deployments: &[Deployment],
+    path_note: &str,
+) -> Vec<String> {
+    let mut steps = vec![
+        change.to_string(),
+        format!(
+            "upload {ca_cer} (the new CA certificate) to each cloud service, beside the old one"
+        ),
+    ];
+    if !path_note.is_empty() {
+        steps.push(path_note.to_string());
+    }
+    let trusting: Vec<&Deployment> = deployments.iter().filter(|d| d.trusts_current).collect();
+    if trusting.is_empty() {
+        steps.push(format!(
+            "in each service configuration that trusts this CA: certkit-export cscfg --file FILE.cscfg --ca-cert {ca_cer}, then deploy it"
+        ));
+    }
+    for d in trusting {
+        steps.push(format!("{}, then deploy {}", d.edit, d.file));
+    }
+    steps.push(
+        "once every deployment names the new thumbprint (certkit-export cscfg --check), remove the old CA certificate from the cloud services".into(),
+    );
+    steps
 }
 
 /// What each service configuration in `files` needs once `current` (the CA certificate now) is replaced.
@@ -122,6 +160,9 @@ pub fn run(req: RenewCaRequest) -> Result<()> {
     let now = OffsetDateTime::now_utc();
     let still_valid = store.counts(now)?.valid;
     let deployments = deployments(&store, &current, &req.cscfg)?;
+    let cross = store.lineage()?.cross_certificates_forward()?;
+    let planned_check = store.check_chains(&current, &cross, validity.not_after)?;
+    let ca_cer = path_text(&store.path(crate::store::CA_CER));
     let mut report = RenewCaReport {
         plan: req.plan,
         subject: current.subject.clone(),
@@ -135,11 +176,19 @@ pub fn run(req: RenewCaRequest) -> Result<()> {
         still_valid,
         kept: None,
         config_lines: Vec::new(),
+        steps: steps(
+            &format!("certkit-ca renew --ca {}", path_text(&req.ca)),
+            &ca_cer,
+            &deployments,
+            "",
+        ),
         deployments,
+        chain_check: planned_check,
     };
     if req.plan {
         return term::render(&report, req.format);
     }
+    report.steps.clear();
     let password = secrets::obtain(
         req.ca_pass.as_ref(),
         store.secret_kind()?,
@@ -158,6 +207,7 @@ pub fn run(req: RenewCaRequest) -> Result<()> {
     report.not_after = renewed.new.not_after;
     report.kept = Some(path_text(&renewed.kept));
     report.config_lines = profile::ca_lines(&renewed.new.thumbprint).to_vec();
+    report.chain_check = store.check_chains(&renewed.new, &cross, renewed.new.not_after)?;
     term::render(&report, req.format)
 }
 
@@ -212,9 +262,65 @@ impl Report for RenewCaReport {
                 writeln!(out, "  {} does not hold the current CA thumbprint", d.file)?;
             }
         }
+        write_chain_check(out, &self.chain_check, self.plan)?;
+        write_steps(out, &self.steps)?;
         for line in &self.config_lines {
             writeln!(out, "  {line}")?;
         }
         Ok(())
     }
+}
+
+/// The chain build's lines: how many verify, and each that does not or that outlives the CA certificate.
+pub fn write_chain_check(out: &mut dyn Write, check: &ChainCheck, plan: bool) -> io::Result<()> {
+    writeln!(
+        out,
+        "  chain check {} of {} valid certificate(s) verify under {}{}{}",
+        check.verified,
+        check.checked,
+        if plan {
+            "the current CA certificate "
+        } else {
+            "the new CA certificate "
+        },
+        check.anchor,
+        if check.through.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " through {}",
+                check
+                    .through
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    )?;
+    for failed in &check.failed {
+        writeln!(
+            out,
+            "  NOT VERIFIED serial {} ({}): {}",
+            failed.serial, failed.subject, failed.why
+        )?;
+    }
+    for serial in &check.outlive_ca {
+        writeln!(
+            out,
+            "  serial {serial} ends after the new CA certificate: it stops verifying when that ends; renew it"
+        )?;
+    }
+    Ok(())
+}
+
+/// A plan's numbered steps.
+pub fn write_steps(out: &mut dyn Write, steps: &[String]) -> io::Result<()> {
+    if !steps.is_empty() {
+        writeln!(out, "  steps (the service trusts one CA thumbprint):")?;
+    }
+    for (i, step) in steps.iter().enumerate() {
+        writeln!(out, "    {}. {step}", i + 1)?;
+    }
+    Ok(())
 }

@@ -61,6 +61,25 @@ impl Lineage {
         Ok(false)
     }
 
+    /// The cross-certificates that lead from what an earlier key signed to a later key: each certifies an
+    /// earlier key under a later one. A client that trusts only the CA's current certificate verifies what
+    /// every earlier key signed through them (the other direction is left out, so a path never turns back).
+    pub fn cross_certificates_forward(&self) -> Result<Vec<CertInfo>> {
+        let position = |key: &[u8]| self.keys.iter().position(|k| k == key);
+        let mut forward = Vec::new();
+        for cert in &self.certs {
+            let Some(signer) = self.signer_of(cert)? else {
+                continue;
+            };
+            if let (Some(by), Some(of)) = (position(signer), position(&cert.spki_der))
+                && by > of
+            {
+                forward.push(cert.clone());
+            }
+        }
+        Ok(forward)
+    }
+
     /// The CA key that signed `cert`, if one did.
     pub fn signer_of(&self, cert: &CertInfo) -> Result<Option<&[u8]>> {
         for key in &self.keys {

@@ -7,6 +7,7 @@
 //! reconciles what the crash left, and a rerun replaces only leftovers it can prove are its own.
 
 pub mod audit;
+mod chain_check;
 pub mod checkpoint;
 mod create;
 mod deliver;
@@ -25,6 +26,7 @@ mod rekey;
 mod renew;
 mod settings;
 
+pub use chain_check::{ChainCheck, ChainFailure};
 pub use create::{
     CaSpec, Created, NewCaKey, Requested, ca_params, check_can_init, init, install, request,
     restore, self_signed_ca, waiting_key_location, waiting_secret_kind,
