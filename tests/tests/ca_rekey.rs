@@ -759,3 +759,45 @@ fn after_two_rekeys_everything_verifies_under_the_newest_certificate_and_each_ke
     );
     env.ok("certkit-ca", &["audit", "--ca", "pki"]);
 }
+
+#[test]
+fn nss_trusting_either_ca_certificate_verifies_both_keys_leaves_through_the_cross_certificates() {
+    let env = Env::new();
+    rekeyed(&env, &[]);
+    env.issue(&[
+        "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
+    ]);
+    let certutil = |args: &[&str]| {
+        let out = env.tool("certutil", args);
+        assert!(
+            out.status.success(),
+            "certutil {args:?}: {}",
+            text(&out.stderr)
+        );
+    };
+    // One NSS database per case: the trusted CA certificate, and the cross-certificate (if any) as an
+    // untrusted intermediate.
+    let good = |name: &str, anchor: &str, cross: Option<&str>, leaf: &str| -> bool {
+        let db = format!("sql:{name}");
+        std::fs::create_dir(env.path(name)).expect("db");
+        certutil(&["-N", "-d", &db, "--empty-password"]);
+        certutil(&[
+            "-A", "-d", &db, "-n", "anchor", "-t", "CT,C,C", "-a", "-i", anchor,
+        ]);
+        if let Some(cross) = cross {
+            certutil(&[
+                "-A", "-d", &db, "-n", "cross", "-t", ",,", "-a", "-i", cross,
+            ]);
+        }
+        let der = format!("{name}-leaf.der");
+        env.openssl_ok(&["x509", "-in", leaf, "-outform", "DER", "-out", &der]);
+        let out = env.tool("vfychain", &["-d", &db, "-u", "0", &der]);
+        format!("{}{}", text(&out.stdout), text(&out.stderr)).contains("Chain is good!")
+    };
+    assert!(good("db1", "old.pem", Some("new-by-old.pem"), "bob.pem"));
+    assert!(!good("db2", "old.pem", None, "bob.pem"));
+    assert!(good("db3", "new.pem", Some("old-by-new.pem"), "alice.pem"));
+    assert!(!good("db4", "new.pem", None, "alice.pem"));
+    assert!(good("db5", "old.pem", None, "alice.pem"));
+    assert!(good("db6", "new.pem", None, "bob.pem"));
+}

@@ -860,6 +860,92 @@ const REKEY: Scenario = Scenario {
     },
 };
 
+/// The scenario's arguments, each `@FILE` replaced by what the set-up wrote into FILE (a value known only
+/// once the set-up ran, such as a key identifier).
+fn args_in(env: &Env, scenario: &Scenario) -> Vec<String> {
+    scenario
+        .args
+        .iter()
+        .map(|a| match a.strip_prefix('@') {
+            Some(file) => String::from_utf8(env.read(file)).expect("set-up value"),
+            None => a.to_string(),
+        })
+        .collect()
+}
+
+/// `certkit-ca ARGS` run as if it were `shift` from now (libfaketime), e.g. "-400 days".
+fn ca_at(env: &Env, shift: &str, args: &[&str]) {
+    let program = bin("certkit-ca");
+    let mut all = vec![shift, program.to_str().expect("path")];
+    all.extend_from_slice(args);
+    let out = env
+        .command("faketime")
+        .args(&all)
+        .output()
+        .expect("faketime");
+    assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+}
+
+const RETIRE_KEY: Scenario = Scenario {
+    name: "retire-key",
+    setup: |env| {
+        // A CA made 400 days ago for 390 days, re-keyed 20 days ago: the old key's certificate (and with it
+        // everything the old key signed) has ended, so the old key can be retired now.
+        ca_at(
+            env,
+            "-400 days",
+            &[
+                "init",
+                "--ca",
+                "pki",
+                "--cn",
+                "Crash CA",
+                "--key",
+                "p256",
+                "--days",
+                "390",
+                "--ca-pass",
+                "env:CA_PW",
+            ],
+        );
+        ca_at(
+            env,
+            "-20 days",
+            &["rekey", "--ca", "pki", "--ca-pass", "env:CA_PW", "--json"],
+        );
+        let settings: serde_json::Value =
+            serde_json::from_slice(&env.read("pki/ca.json")).expect("ca.json");
+        let old = settings["earlier_keys"][0]["key_id"]
+            .as_str()
+            .expect("old key");
+        std::fs::write(env.path("old-key-id"), old).expect("write");
+    },
+    prepare: |_| {},
+    bin: "certkit-ca",
+    args: &[
+        "retire-key",
+        "--ca",
+        "pki",
+        "--key-id",
+        "@old-key-id",
+        "--ca-pass",
+        "env:CA_PW",
+    ],
+    after_rerun: |env, rerun| {
+        let old = String::from_utf8(env.read("old-key-id")).expect("id");
+        assert!(rerun.status.success(), "{}", text(&rerun.stderr));
+        assert!(!env.path(&format!("pki/keys/{old}.key")).exists());
+        let settings: serde_json::Value =
+            serde_json::from_slice(&env.read("pki/ca.json")).expect("ca.json");
+        assert!(settings.get("earlier_keys").is_none(), "{settings}");
+        env.ok(
+            "certkit-ca",
+            &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW"],
+        );
+        env.ok("certkit-ca", &["audit", "--ca", "pki"]);
+    },
+};
+
 const MOVE_KEY: Scenario = Scenario {
     name: "move-key",
     setup: |env| {
@@ -1237,7 +1323,7 @@ fn step_kinds(template: &Env, scenario: &Scenario) -> Vec<(&'static str, HashSet
         .to_vec();
     args.push(format!("trace={}", STEPS.join(",")));
     args.push(bin(scenario.bin).display().to_string());
-    args.extend(scenario.args.iter().map(|a| a.to_string()));
+    args.extend(args_in(template, scenario));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let traced = env.tool("strace", &args);
     assert!(
@@ -1293,7 +1379,9 @@ fn crash_everywhere(scenario: &Scenario) -> usize {
                 continue;
             }
             let env = copy_of(&template, scenario);
-            let run = env.killed_at(step, n, scenario.bin, scenario.args);
+            let scenario_args = args_in(&env, scenario);
+            let scenario_args: Vec<&str> = scenario_args.iter().map(String::as_str).collect();
+            let run = env.killed_at(step, n, scenario.bin, &scenario_args);
             let was_killed = run.status.signal() == Some(9) || run.status.code() == Some(137);
             if !was_killed {
                 assert!(
@@ -1341,7 +1429,7 @@ fn crash_everywhere(scenario: &Scenario) -> usize {
             } else {
                 restored_whole_or_absent(&env, &point);
             }
-            let rerun = env.run(scenario.bin, scenario.args);
+            let rerun = env.run(scenario.bin, &scenario_args);
             eprintln!(
                 "{point}: rerun {:?} {}",
                 rerun.status.code(),
@@ -1415,6 +1503,11 @@ fn renewing_the_ca_survives_a_crash_at_every_step() {
 #[test]
 fn rekeying_the_ca_survives_a_crash_at_every_step() {
     assert!(crash_everywhere(&REKEY) > 8);
+}
+
+#[test]
+fn retiring_an_earlier_key_survives_a_crash_at_every_step() {
+    assert!(crash_everywhere(&RETIRE_KEY) > 3);
 }
 
 #[test]

@@ -304,23 +304,30 @@ impl CaStore {
     /// Retires the earlier CA key `key_id` once nothing it signed is unexpired: `ca.json` stops naming it (a
     /// settings change the current key `ca` signs), then `keys/KEYID.key` is removed. A retirement that stopped
     /// in between is finished by running it again. Returns the file removed.
-    pub fn retire_key(&self, lock: &StoreLock, ca: &SigningCa, key_id: &str) -> Result<PathBuf> {
-        let path = self.path(KEYS_DIR).join(format!("{key_id}.key"));
+    pub fn retire_key(&self, lock: &StoreLock, ca: &SigningCa, id: &str) -> Result<PathBuf> {
+        let path = self.path(KEYS_DIR).join(format!("{id}.key"));
         let mut settings = self.settings()?;
-        let named = settings.earlier_keys.iter().any(|k| k.key_id == key_id);
-        if key_id == self::key_id(&ca.cert.spki_der)? {
+        let named = settings.earlier_keys.iter().any(|k| k.key_id == id);
+        if id == key_id(&ca.cert.spki_der)? {
             return Err(Error::BadInput(format!(
-                "{key_id} is the CA's current key; only an earlier key is retired (certkit-ca rekey makes a new one first)"
+                "{id} is the CA's current key; only an earlier key is retired (certkit-ca rekey makes a new one first)"
             )));
         }
         if !named && !path.exists() {
+            // Retired already (a rerun after an interruption): a key of the CA's lineage, kept no more.
+            let lineage = self.lineage()?;
+            for key in &lineage.keys {
+                if key_id(key)? == id {
+                    return Ok(path);
+                }
+            }
             let kept: Vec<&str> = settings
                 .earlier_keys
                 .iter()
                 .map(|k| k.key_id.as_str())
                 .collect();
             return Err(Error::BadInput(format!(
-                "the CA keeps no earlier key {key_id}{}",
+                "the CA keeps no earlier key {id}{}",
                 if kept.is_empty() {
                     String::new()
                 } else {
@@ -330,14 +337,14 @@ impl CaStore {
         }
         if named {
             let now = time::OffsetDateTime::now_utc();
-            let (count, last) = self.unexpired_signed_by(key_id, now)?;
+            let (count, last) = self.unexpired_signed_by(id, now)?;
             if let Some(last) = last {
                 return Err(Error::BadInput(format!(
-                    "{count} certificate(s) the key {key_id} signed have not expired (the last on {}): its CRLs are needed until then; retire it after that",
+                    "{count} certificate(s) the key {id} signed have not expired (the last on {}): its CRLs are needed until then; retire it after that",
                     crate::dates::rfc3339(last)
                 )));
             }
-            settings.earlier_keys.retain(|k| k.key_id != key_id);
+            settings.earlier_keys.retain(|k| k.key_id != id);
             self.change_settings(lock, ca, &settings)?;
         }
         if path.exists() {
