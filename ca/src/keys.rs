@@ -386,6 +386,12 @@ pub fn subject_key_id(spki_der: &[u8]) -> Result<Vec<u8>> {
     Ok(crate::digest::sha256(&spki.subject_public_key.data)[..20].to_vec())
 }
 
+/// The identifier a CA key is known by in file names, `ca.json` and listings: its subject key identifier
+/// (RFC 7093 method 1), uppercase hex.
+pub fn key_id(spki_der: &[u8]) -> Result<String> {
+    Ok(crate::thumbprint::hex_upper(&subject_key_id(spki_der)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -801,3 +801,184 @@ fn nss_trusting_either_ca_certificate_verifies_both_keys_leaves_through_the_cros
     assert!(good("db5", "old.pem", None, "alice.pem"));
     assert!(good("db6", "new.pem", None, "bob.pem"));
 }
+
+#[test]
+fn a_file_ca_moved_onto_a_token_is_rekeyed_there_and_both_token_keys_sign_their_crls() {
+    use common::token::{TOKEN, list_objects, softhsm};
+    let env = Env::new();
+    softhsm(&env);
+    let uri = |label: &str| format!("pkcs11:token={TOKEN};object={label}");
+    env.init_ca_with(
+        "pki",
+        &[
+            "--key",
+            "p256",
+            "--crl-url",
+            "http://pki.example.com/ca.crl",
+        ],
+    );
+    env.issue(&[
+        "client", "--ca", "pki", "--cn", "alice", "--out", "alice", "--key", "p256",
+    ]);
+    std::fs::copy(env.path("pki/ca.pem"), env.path("old.pem")).expect("copy");
+    // A key file CA is not re-keyed onto a token in one step: it is moved first.
+    let err = env.fails(
+        "certkit-ca",
+        &[
+            "rekey",
+            "--ca",
+            "pki",
+            "--pkcs11",
+            &uri("CA-2"),
+            "--ca-pass",
+            "env:CA_PW",
+            "--crl-url",
+            "http://pki.example.com/ca-2.crl",
+        ],
+        2,
+    );
+    assert_contains(&err, &["move-key"]);
+    env.ok(
+        "certkit-ca",
+        &[
+            "move-key",
+            "--ca",
+            "pki",
+            "--pkcs11",
+            &uri("CA-1"),
+            "--ca-pass",
+            "env:CA_PW",
+            "--pin",
+            "env:TOKEN_PIN",
+        ],
+    );
+    let err = env.fails(
+        "certkit-ca",
+        &[
+            "rekey",
+            "--ca",
+            "pki",
+            "--ca-pass",
+            "env:TOKEN_PIN",
+            "--crl-url",
+            "http://pki.example.com/ca-2.crl",
+        ],
+        2,
+    );
+    assert_contains(&err, &["--pkcs11"]);
+    // The label is taken: nothing changes.
+    env.fails(
+        "certkit-ca",
+        &[
+            "rekey",
+            "--ca",
+            "pki",
+            "--pkcs11",
+            &uri("CA-1"),
+            "--ca-pass",
+            "env:TOKEN_PIN",
+            "--crl-url",
+            "http://pki.example.com/ca-2.crl",
+        ],
+        2,
+    );
+    assert_eq!(env.read("pki/ca.pem"), env.read("old.pem"));
+    let report = env.json(
+        "certkit-ca",
+        &[
+            "rekey",
+            "--ca",
+            "pki",
+            "--pkcs11",
+            &uri("CA-2"),
+            "--ca-pass",
+            "env:TOKEN_PIN",
+            "--crl-url",
+            "http://pki.example.com/ca-2.crl",
+            "--json",
+        ],
+    );
+    assert!(
+        report["old_key_file"]
+            .as_str()
+            .expect("old")
+            .contains("object=CA-1"),
+        "{report}"
+    );
+    assert!(!env.path("pki/ca.key").exists());
+    assert!(
+        !env.path("pki/keys").exists(),
+        "a token CA keeps no key files"
+    );
+    let objects = list_objects(&env);
+    assert_contains(&objects, &["CA-1", "CA-2"]);
+    env.issue(&[
+        "client",
+        "--ca",
+        "pki",
+        "--cn",
+        "bob",
+        "--out",
+        "bob",
+        "--key",
+        "p256",
+        "--ca-pass",
+        "env:TOKEN_PIN",
+    ]);
+    std::fs::copy(env.path("pki/ca.pem"), env.path("new.pem")).expect("copy");
+    let forward = report["cross_certificates"][1]["file"]
+        .as_str()
+        .expect("file")
+        .to_string();
+    env.openssl_ok(&[
+        "x509",
+        "-inform",
+        "DER",
+        "-in",
+        &forward,
+        "-out",
+        "old-by-new.pem",
+    ]);
+    assert_contains(
+        &env.openssl_ok(&[
+            "verify",
+            "-x509_strict",
+            "-CAfile",
+            "new.pem",
+            "-untrusted",
+            "old-by-new.pem",
+            "alice.pem",
+        ]),
+        &["alice.pem: OK"],
+    );
+    env.ok("certkit-ca", &["revoke", "--ca", "pki", "alice.cer"]);
+    let crl = env.json(
+        "certkit-ca",
+        &["crl", "--ca", "pki", "--ca-pass", "env:TOKEN_PIN", "--json"],
+    );
+    let old_crl = crl["earlier_keys"][0]["file"]
+        .as_str()
+        .expect("old crl")
+        .to_string();
+    assert_eq!(
+        crl["earlier_keys"][0]["revoked"]
+            .as_array()
+            .expect("list")
+            .len(),
+        1
+    );
+    for (file, anchor) in [("pki/ca.crl", "new.pem"), (old_crl.as_str(), "old.pem")] {
+        let out = env.tool(
+            "openssl",
+            &[
+                "crl", "-inform", "DER", "-in", file, "-noout", "-CAfile", anchor,
+            ],
+        );
+        assert!(
+            text(&out.stderr).contains("verify OK"),
+            "{file}: {}",
+            text(&out.stderr)
+        );
+    }
+    env.ok("certkit-ca", &["audit", "--ca", "pki"]);
+}

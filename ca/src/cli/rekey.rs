@@ -2,11 +2,12 @@
 
 use std::path::PathBuf;
 
-use super::shared::{CaDirArg, JsonArg, LifetimeArgs};
+use super::shared::{CaDirArg, JsonArg, LifetimeArgs, ModuleArg};
 use crate::commands::rekey::RekeyRequest;
 use crate::keys::KeyType;
 use crate::secret::SecretSource;
 use crate::term::Format;
+use crate::token::TokenUri;
 
 /// `certkit-ca rekey`.
 #[derive(Debug, clap::Args)]
@@ -30,7 +31,14 @@ pub struct RekeyArgs {
     /// A service configuration to look at: does it trust the current CA thumbprint (repeatable).
     #[arg(long, value_name = "FILE.cscfg")]
     pub cscfg: Vec<PathBuf>,
-    /// Source of the CA key password: env:VAR, file:PATH, fd:N or stdin (default: ask).
+    /// For a CA key on a token: where the new key is made, an RFC 7512 URI naming the same token and a new
+    /// label, e.g. pkcs11:token=certkit-ca;object=MyCA-2 (a key file CA moves onto the token first: move-key).
+    #[arg(long, value_name = "URI")]
+    pub pkcs11: Option<TokenUri>,
+    /// The token's module.
+    #[command(flatten)]
+    pub module: ModuleArg,
+    /// Source of the CA key password (the token PIN for a CA key on a token): env:VAR, file:PATH, fd:N or stdin (default: ask).
     #[arg(long, value_name = "SOURCE")]
     pub ca_pass: Option<SecretSource>,
     /// Source of the password the CA's keys (the new and the kept old one) are encrypted under from now on
@@ -54,6 +62,8 @@ impl RekeyArgs {
             cscfg: self.cscfg,
             ca_pass: self.ca_pass,
             new_ca_pass: self.new_ca_pass,
+            pkcs11: self.pkcs11,
+            module: self.module.pkcs11_module,
             format: Format::json_if(self.json.json),
         }
     }

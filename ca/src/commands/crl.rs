@@ -167,7 +167,7 @@ fn one(ca: &CaStore, req: &CrlRequest, days: u32, out: Option<&Path>) -> Result<
         return Err(Error::Bug("one CRL was signed but none came back"));
     };
     let mut report = CrlReport::of(crl, req.pem);
-    report.key_id = crate::store::key_id(&signing.cert.spki_der)?;
+    report.key_id = crate::keys::key_id(&signing.cert.spki_der)?;
     report.crl_url = signing.crl_url.clone();
     report.warnings = signed.warnings;
     for (key, earlier_signing) in &earlier {
@@ -237,7 +237,7 @@ fn series(ca: &CaStore, req: &CrlRequest, plan: &SeriesPlan, dir: &Path) -> Resu
     ca.checkpoint(&lock, &signing)?;
     drop(lock);
     files::replace(&ca_copy, &cert.der, files::PUBLIC)?;
-    let key_id = crate::store::key_id(&cert.spki_der)?;
+    let key_id = crate::keys::key_id(&cert.spki_der)?;
     let reach = signed
         .crls
         .last()

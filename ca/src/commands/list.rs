@@ -145,7 +145,7 @@ impl IssuerKeys {
     fn of(ca: &crate::store::CaStore) -> Result<Self> {
         let lineage = ca.lineage()?;
         Ok(match lineage.keys.as_slice() {
-            [only] => IssuerKeys::One(crate::store::key_id(only)?),
+            [only] => IssuerKeys::One(crate::keys::key_id(only)?),
             _ => IssuerKeys::Several,
         })
     }

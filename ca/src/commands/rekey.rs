@@ -13,14 +13,16 @@ use super::renew::{Deployment, deployments, steps, write_chain_check, write_step
 use crate::certinfo::CertInfo;
 use crate::dates::{Lifetime, Validity, rfc3339};
 use crate::error::{Error, Result};
+use crate::keys::key_id;
 use crate::keys::{self, KeyType};
 use crate::profile;
 use crate::secret::{CA_PASS, NEW_CA_PASS, SecretSource, SecretUse};
 use crate::serial::Serial;
 use crate::signer::CaKey;
-use crate::store::{ChainCheck, RekeyFiles, key_id, rekey_certs};
+use crate::store::{ChainCheck, KeyOrigin, RekeyKeys, TokenRecord, rekey_certs};
 use crate::term::{self, Format, Report, output::path_text, secrets::Passwords};
 use crate::thumbprint::Thumbprint;
+use crate::token::TokenUri;
 
 /// What `certkit-ca rekey` was asked to do.
 #[derive(Debug)]
@@ -41,6 +43,10 @@ pub struct RekeyRequest {
     pub ca_pass: Option<SecretSource>,
     /// The password of the CA's key files from now on, if not the current one.
     pub new_ca_pass: Option<SecretSource>,
+    /// For a CA key on a token: the new key's URI (the same token, a new label).
+    pub pkcs11: Option<TokenUri>,
+    /// `--pkcs11-module`.
+    pub module: Option<PathBuf>,
     /// How to print the result.
     pub format: Format,
 }
@@ -110,7 +116,7 @@ pub struct RekeyReport {
 
 /// Re-keys the CA, or plans it.
 pub fn run(req: RekeyRequest) -> Result<()> {
-    let store = term::open_ca(&req.ca, None)?;
+    let store = term::open_ca(&req.ca, req.module.clone())?;
     let current = store.cert()?;
     if current.issuer != current.subject {
         return Err(Error::BadInput(format!(
@@ -119,10 +125,24 @@ pub fn run(req: RekeyRequest) -> Result<()> {
         )));
     }
     let settings = store.settings()?;
-    if settings.pkcs11.is_some() {
-        return Err(Error::BadInput(
-            "this CA's key is on a token: re-keying a token CA is not supported yet".into(),
-        ));
+    match (&settings.pkcs11, &req.pkcs11) {
+        (Some(record), None) => {
+            return Err(Error::BadInput(format!(
+                "the CA key is on a token ({}): give the new key's place with --pkcs11 URI (the same token, a new object= label)",
+                record.uri
+            )));
+        }
+        (None, Some(_)) => {
+            return Err(Error::BadInput(
+                "the CA key is in ca.key: move it onto the token first (certkit-ca move-key --pkcs11 URI), then re-key it there with --pkcs11".into(),
+            ));
+        }
+        (Some(_), Some(_)) if req.new_ca_pass.is_some() => {
+            return Err(Error::BadInput(
+                "--new-ca-pass is for key files; a token keeps its PIN".into(),
+            ));
+        }
+        _ => {}
     }
     if settings.crl_url.is_some() && req.crl_url.is_none() {
         return Err(Error::BadInput(format!(
@@ -192,27 +212,56 @@ pub fn run(req: RekeyRequest) -> Result<()> {
         None => None,
     };
     let signing = store.unlock(&password)?;
-    let new_key = key_type.generate()?;
-    let files = {
-        let under = new_password.as_ref().unwrap_or(&password);
-        let old = match (&new_password, signing.issuer().key()) {
-            (Some(new), CaKey::File(old)) => {
-                keys::encrypt_pkcs8_der(&zeroize::Zeroizing::new(old.serialize_der()), new)?
-            }
-            _ => zeroize::Zeroizing::new(
-                String::from_utf8(crate::files::read(&store.key_file_of(&current.spki_der)?)?)
-                    .map_err(|_| Error::Bug("a key file that is not PEM text"))?,
-            ),
-        };
-        RekeyFiles {
-            old,
-            new: keys::encrypt_pem(&new_key, under)?,
+    let (new_key, keys) = match (&req.pkcs11, &settings.pkcs11) {
+        (Some(uri), Some(old)) => {
+            let token = crate::token::open(
+                &crate::token::ModuleSearch::new(req.module.as_deref(), old.module.as_deref()),
+                uri,
+            )?;
+            let module = token.module.clone();
+            let (key, uri) = token.login(&password)?.generate(uri, key_type)?;
+            let record = TokenRecord {
+                uri: uri.to_string(),
+                module: Some(module),
+                origin: Some(KeyOrigin::MadeOnToken),
+            };
+            (CaKey::Token(key), RekeyKeys::Token(record))
+        }
+        _ => {
+            let new_key = key_type.generate()?;
+            let under = new_password.as_ref().unwrap_or(&password);
+            let old = match (&new_password, signing.issuer().key()) {
+                (Some(new), CaKey::File(old)) => {
+                    keys::encrypt_pkcs8_der(&zeroize::Zeroizing::new(old.serialize_der()), new)?
+                }
+                _ => zeroize::Zeroizing::new(
+                    String::from_utf8(crate::files::read(&store.key_file_of(&current.spki_der)?)?)
+                        .map_err(|_| Error::Bug("a key file that is not PEM text"))?,
+                ),
+            };
+            let files = RekeyKeys::Files {
+                old,
+                new: keys::encrypt_pem(&new_key, under)?,
+            };
+            (CaKey::File(new_key), files)
         }
     };
-    let new_key = CaKey::File(new_key);
-    let certs = rekey_certs(&signing, &new_key, validity)?;
     drop(password);
-    let rekeyed = store.rekey_ca(&lock, &signing, &certs, &files, req.crl_url.clone())?;
+    let rekeyed = rekey_certs(&signing, &new_key, validity)
+        .and_then(|certs| store.rekey_ca(&lock, &signing, &certs, &keys, req.crl_url.clone()));
+    let rekeyed = match rekeyed {
+        Ok(rekeyed) => rekeyed,
+        Err(e) => {
+            // A key made on the token for a re-key that did not happen goes again.
+            if let (CaKey::Token(key), RekeyKeys::Token(_)) = (new_key, &keys)
+                && store.cert()?.spki_der == current.spki_der
+                && store.settings()?.pkcs11 == settings.pkcs11
+            {
+                key.destroy();
+            }
+            return Err(e);
+        }
+    };
     drop(signing);
     // The new key signs the checkpoint over everything the re-key recorded.
     let new_signing = crate::signer::SigningCa::new(

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::secret::{SecretSource, SecretUse};
+use crate::store::RetiredKey;
 use crate::term::{self, Format, Report, output::path_text, secrets};
 
 /// What `certkit-ca retire-key` was asked to do.
@@ -28,8 +29,12 @@ pub struct RetireKeyRequest {
 pub struct RetiredReport {
     /// The key.
     pub key_id: String,
-    /// The key file removed.
-    pub removed: String,
+    /// The key file removed (none for a key on a token).
+    pub removed: Option<String>,
+    /// For a key on a token: its URI, which the CA no longer names (certkit never deletes a token key).
+    pub token_uri: Option<String>,
+    /// For a key on a token: the command that deletes it from the token.
+    pub delete_with: Option<String>,
 }
 
 /// Retires the key.
@@ -44,24 +49,62 @@ pub fn run(req: RetireKeyRequest) -> Result<()> {
     let signing = store.unlock(&password)?;
     drop(password);
     let lock = term::lock(&store)?;
-    let removed = store.retire_key(&lock, &signing, &key_id)?;
+    let retired = store.retire_key(&lock, &signing, &key_id)?;
     store.checkpoint(&lock, &signing)?;
     drop(lock);
-    term::render(
-        &RetiredReport {
+    let report = match retired {
+        RetiredKey::File(path) => RetiredReport {
             key_id,
-            removed: path_text(&removed),
+            removed: Some(path_text(&path)),
+            token_uri: None,
+            delete_with: None,
         },
-        req.format,
-    )
+        RetiredKey::Token(record) => {
+            let label = record
+                .uri(&store.path(crate::store::CA_SETTINGS))
+                .map(|u| u.object)
+                .unwrap_or_default();
+            let module = record
+                .module
+                .as_deref()
+                .map(path_text)
+                .unwrap_or_else(|| "MODULE".into());
+            RetiredReport {
+                key_id,
+                removed: None,
+                delete_with: Some(format!(
+                    "pkcs11-tool --module {module} --login --delete-object --type privkey --label {label}"
+                )),
+                token_uri: Some(record.uri),
+            }
+        }
+    };
+    term::render(&report, req.format)
 }
 
 impl Report for RetiredReport {
     fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
-        writeln!(
-            out,
-            "Retired the earlier CA key {}: removed {}; the CA signs no more CRLs with it",
-            self.key_id, self.removed
-        )
+        match (&self.removed, &self.token_uri) {
+            (Some(file), _) => writeln!(
+                out,
+                "Retired the earlier CA key {}: removed {file}; the CA signs no more CRLs with it",
+                self.key_id
+            ),
+            (None, Some(uri)) => {
+                writeln!(
+                    out,
+                    "Retired the earlier CA key {}: the CA no longer names {uri} and signs no more CRLs with it",
+                    self.key_id
+                )?;
+                if let Some(command) = &self.delete_with {
+                    writeln!(
+                        out,
+                        "  certkit never deletes a token key; to delete it: {command}"
+                    )?;
+                }
+                Ok(())
+            }
+            (None, None) => writeln!(out, "Retired the earlier CA key {}", self.key_id),
+        }
     }
 }

@@ -107,7 +107,7 @@ impl CaStore {
 
     /// Where the token's module is looked for: the user's choice (the flag, else `CERTKIT_PKCS11_MODULE`)
     /// before the module the signed settings record.
-    fn module_search(&self, recorded: Option<&Path>) -> ModuleSearch {
+    pub(super) fn module_search(&self, recorded: Option<&Path>) -> ModuleSearch {
         ModuleSearch::new(self.module.as_deref(), recorded)
     }
 
@@ -414,7 +414,13 @@ impl CaStore {
     pub fn unlock(&self, secret: &Secret) -> Result<SigningCa> {
         let cert = self.cert()?;
         let settings = self.settings()?;
-        let (key, key_origin) = match &settings.pkcs11 {
+        // A re-key that stopped before ca.pem changed: the key of ca.pem is an earlier key on the token.
+        let earlier = settings
+            .earlier_keys
+            .iter()
+            .find(|k| crate::keys::key_id(&cert.spki_der).is_ok_and(|id| id == k.key_id))
+            .and_then(|k| k.pkcs11.as_ref());
+        let (key, key_origin) = match earlier.or(settings.pkcs11.as_ref()) {
             None => {
                 let key_path = self.key_file_of(&cert.spki_der)?;
                 (CaKey::File(keys::load_key(&key_path, secret)?), key_path)

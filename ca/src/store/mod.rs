@@ -38,7 +38,7 @@ pub use lineage::Lineage;
 pub use move_key::MovedKey;
 pub use reconcile::{Repairs, UntrueRecord};
 pub use reindex::Reindexed;
-pub use rekey::{RekeyCerts, RekeyFiles, Rekeyed, key_id, rekey_certs};
+pub use rekey::{RekeyCerts, RekeyKeys, Rekeyed, RetiredKey, rekey_certs};
 pub use renew::{Renewed, renewal_of};
 pub use settings::{CaSettings, EarlierKey, KeyLocation, KeyOrigin, TokenRecord};
 

@@ -14,12 +14,12 @@ use super::folder::{CaStore, StoreLock};
 use super::inventory::IssuedRecord;
 use super::layout::*;
 use super::renew::{params_like, subject_der};
-use super::settings::EarlierKey;
+use super::settings::{EarlierKey, TokenRecord};
 use crate::certinfo::CertInfo;
 use crate::dates::Validity;
 use crate::error::{Error, Result};
 use crate::files::{self, PRIVATE, PUBLIC};
-use crate::keys::KeyType;
+use crate::keys::{KeyType, key_id};
 use crate::profile::Profile;
 use crate::signer::{CaKey, SigningCa};
 use crate::thumbprint::hex_upper;
@@ -42,25 +42,23 @@ pub struct Rekeyed {
     pub old: CertInfo,
     /// What it made.
     pub certs: RekeyCerts,
-    /// Where the old key is kept (for CRLs).
+    /// Where the old key is kept (for CRLs): its file, or its token URI.
     pub old_key: PathBuf,
     /// Where the two cross-certificates are: the new key's, then the old key's.
     pub cross: [PathBuf; 2],
 }
 
-/// The two keys of a re-key as the folder keeps them: encrypted PKCS#8 PEM, both under the CA password the CA
-/// has from now on.
-pub struct RekeyFiles {
-    /// The old key.
-    pub old: Zeroizing<String>,
-    /// The new key.
-    pub new: Zeroizing<String>,
-}
-
-/// The key identifier a CA key is known by in file names and `ca.json`: its subject key identifier (RFC 7093
-/// method 1), uppercase hex.
-pub fn key_id(spki_der: &[u8]) -> Result<String> {
-    Ok(hex_upper(&crate::keys::subject_key_id(spki_der)?))
+/// Where a re-key's keys are kept.
+pub enum RekeyKeys {
+    /// In files: both encrypted PKCS#8 PEM, under the CA password the CA has from now on.
+    Files {
+        /// The old key.
+        old: Zeroizing<String>,
+        /// The new key.
+        new: Zeroizing<String>,
+    },
+    /// On the token that holds the old key: the new key's record (made on the token, beside the old one).
+    Token(TokenRecord),
 }
 
 /// The certificates re-keying `ca` to `new_key` for `validity` makes. The cross-certificates end with the old
@@ -162,14 +160,9 @@ impl CaStore {
         lock: &StoreLock,
         ca: &SigningCa,
         certs: &RekeyCerts,
-        keys: &RekeyFiles,
+        keys: &RekeyKeys,
         crl_url: Option<String>,
     ) -> Result<Rekeyed> {
-        if self.settings()?.pkcs11.is_some() {
-            return Err(Error::BadInput(
-                "this CA's key is on a token: re-keying a token CA is not supported yet".into(),
-            ));
-        }
         let old = &ca.cert;
         let old_id = key_id(&old.spki_der)?;
         let new_id = key_id(&certs.new.spki_der)?;
@@ -181,21 +174,38 @@ impl CaStore {
             settings.earlier_keys.push(EarlierKey {
                 key_id: old_id.clone(),
                 crl_url: settings.crl_url.clone(),
+                pkcs11: settings.pkcs11.clone(),
             });
         }
         if crl_url.is_some() {
             settings.crl_url = crl_url;
         }
-        self.change_settings(lock, ca, &settings)?;
-        let dir = self.path(KEYS_DIR);
-        make_folder(&dir)?;
-        let old_key = dir.join(format!("{old_id}.key"));
-        let new_key = dir.join(format!("{new_id}.key"));
-        // A rerun after an interruption keeps the old key file the first run wrote.
-        if !old_key.exists() {
-            files::write_new(&old_key, keys.old.as_bytes(), PRIVATE)?;
+        if let RekeyKeys::Token(record) = keys {
+            settings.pkcs11 = Some(record.clone());
         }
-        write_or_keep(&new_key, keys.new.as_bytes(), PRIVATE)?;
+        self.change_settings(lock, ca, &settings)?;
+        let old_key = match keys {
+            RekeyKeys::Files { old: old_pem, new } => {
+                let dir = self.path(KEYS_DIR);
+                make_folder(&dir)?;
+                let old_key = dir.join(format!("{old_id}.key"));
+                // A rerun after an interruption keeps the old key file the first run wrote.
+                if !old_key.exists() {
+                    files::write_new(&old_key, old_pem.as_bytes(), PRIVATE)?;
+                }
+                write_or_keep(&dir.join(format!("{new_id}.key")), new.as_bytes(), PRIVATE)?;
+                old_key
+            }
+            RekeyKeys::Token(_) => PathBuf::from(
+                settings
+                    .earlier_keys
+                    .iter()
+                    .find(|k| k.key_id == old_id)
+                    .and_then(|k| k.pkcs11.as_ref())
+                    .map(|r| r.uri.clone())
+                    .unwrap_or_default(),
+            ),
+        };
         // Recorded before it is kept anywhere (the write-ahead rule): first the cross-certificate the old key
         // signed, then, once it is in history/ (where it makes the new key the CA's), what the new key signed.
         let history = self.path(HISTORY_DIR);
@@ -227,7 +237,9 @@ impl CaStore {
         )?;
         write_or_keep(&kept(&certs.old_by_new), &certs.old_by_new.der, PUBLIC)?;
         self.put_in_place(old, &certs.new)?;
-        files::replace(&self.path(CA_KEY), keys.new.as_bytes(), PRIVATE)?;
+        if let RekeyKeys::Files { new, .. } = keys {
+            files::replace(&self.path(CA_KEY), new.as_bytes(), PRIVATE)?;
+        }
         Ok(Rekeyed {
             old: old.clone(),
             certs: certs.clone(),
@@ -250,23 +262,57 @@ impl CaStore {
         let now = time::OffsetDateTime::now_utc();
         let mut signers = Vec::new();
         for key in earlier {
-            let path = self.path(KEYS_DIR).join(format!("{}.key", key.key_id));
-            let pair = crate::keys::load_key(&path, password)?;
-            let spki = pair.subject_public_key_info();
-            let cert = lineage.cert_of_key(&spki).cloned().ok_or_else(|| {
-                Error::CaUnusable(format!(
-                    "{} is not a key of this CA (no certificate of the CA in {} holds it); restore the CA folder from a backup",
-                    path.display(),
-                    HISTORY_DIR
-                ))
-            })?;
+            let (pair, origin) = match &key.pkcs11 {
+                Some(record) => {
+                    let uri = record.uri(&self.path(super::layout::CA_SETTINGS))?;
+                    let token =
+                        crate::token::open(&self.module_search(record.module.as_deref()), &uri)?;
+                    (EarlierPair::Token(token, uri), PathBuf::from(&record.uri))
+                }
+                None => {
+                    let path = self.path(KEYS_DIR).join(format!("{}.key", key.key_id));
+                    (
+                        EarlierPair::File(crate::keys::load_key(&path, password)?),
+                        path,
+                    )
+                }
+            };
+            let cert = lineage
+                .certs
+                .iter()
+                .filter(|c| {
+                    key_id(&c.spki_der).is_ok_and(|id| id == key.key_id)
+                        && (c.authority_key_id.is_none() || c.authority_key_id == c.subject_key_id)
+                })
+                .max_by_key(|c| c.not_after)
+                .cloned()
+                .ok_or_else(|| {
+                    Error::CaUnusable(format!(
+                        "no certificate of the CA in {HISTORY_DIR}/ holds the earlier key {}; restore the CA folder from a backup",
+                        key.key_id
+                    ))
+                })?;
             if cert.not_after <= now || self.unexpired_signed_by(&key.key_id, now)?.0 == 0 {
                 signers.push((key, None));
                 continue;
             }
-            let origin = self.path(HISTORY_DIR).join(format!("{}.cer", cert.serial));
-            let signing =
-                SigningCa::new(cert, CaKey::File(pair), key.crl_url.clone(), &origin, &path)?;
+            let ca_key = match pair {
+                EarlierPair::File(pair) => {
+                    if pair.subject_public_key_info() != cert.spki_der {
+                        return Err(Error::CaUnusable(format!(
+                            "{} is not the earlier key {}; restore it from a backup",
+                            origin.display(),
+                            key.key_id
+                        )));
+                    }
+                    CaKey::File(pair)
+                }
+                EarlierPair::Token(token, uri) => {
+                    CaKey::Token(token.login(password)?.existing(&uri, &cert)?.0)
+                }
+            };
+            let history = self.path(HISTORY_DIR).join(format!("{}.cer", cert.serial));
+            let signing = SigningCa::new(cert, ca_key, key.crl_url.clone(), &history, &origin)?;
             signers.push((key, Some(signing)));
         }
         Ok(signers)
@@ -304,7 +350,7 @@ impl CaStore {
     /// Retires the earlier CA key `key_id` once nothing it signed is unexpired: `ca.json` stops naming it (a
     /// settings change the current key `ca` signs), then `keys/KEYID.key` is removed. A retirement that stopped
     /// in between is finished by running it again. Returns the file removed.
-    pub fn retire_key(&self, lock: &StoreLock, ca: &SigningCa, id: &str) -> Result<PathBuf> {
+    pub fn retire_key(&self, lock: &StoreLock, ca: &SigningCa, id: &str) -> Result<RetiredKey> {
         let path = self.path(KEYS_DIR).join(format!("{id}.key"));
         let mut settings = self.settings()?;
         let named = settings.earlier_keys.iter().any(|k| k.key_id == id);
@@ -318,7 +364,7 @@ impl CaStore {
             let lineage = self.lineage()?;
             for key in &lineage.keys {
                 if key_id(key)? == id {
-                    return Ok(path);
+                    return Ok(RetiredKey::File(path));
                 }
             }
             let kept: Vec<&str> = settings
@@ -344,14 +390,23 @@ impl CaStore {
                     crate::dates::rfc3339(last)
                 )));
             }
+            let token = settings
+                .earlier_keys
+                .iter()
+                .find(|k| k.key_id == id)
+                .and_then(|k| k.pkcs11.clone());
             settings.earlier_keys.retain(|k| k.key_id != id);
             self.change_settings(lock, ca, &settings)?;
+            // certkit never deletes a token key: the token's owner does, once the CA no longer names it.
+            if let Some(record) = token {
+                return Ok(RetiredKey::Token(record));
+            }
         }
         if path.exists() {
             std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
             files::sync_folders([path.as_path()])?;
         }
-        Ok(path)
+        Ok(RetiredKey::File(path))
     }
 
     /// Makes `ca.key` the current key's file again where a re-key stopped before copying it (`keys/KEYID.key`
@@ -369,6 +424,21 @@ impl CaStore {
         files::replace(&self.path(CA_KEY), &bytes, PRIVATE)?;
         Ok(true)
     }
+}
+
+/// An earlier key that was retired.
+#[derive(Debug)]
+pub enum RetiredKey {
+    /// Its file, removed.
+    File(PathBuf),
+    /// On a token: the CA no longer names it; the token still holds it until its owner deletes it.
+    Token(TokenRecord),
+}
+
+/// An earlier key, opened.
+enum EarlierPair {
+    File(rcgen::KeyPair),
+    Token(crate::token::Token, crate::token::TokenUri),
 }
 
 /// Creates `dir` if it is not there.

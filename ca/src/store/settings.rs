@@ -43,6 +43,9 @@ pub struct EarlierKey {
     /// The CRL distribution point the certificates it signed name (where its CRLs are published).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crl_url: Option<String>,
+    /// Where the key is when it is on a token (else in `keys/KEYID.key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pkcs11: Option<TokenRecord>,
 }
 
 /// The CA above, as `ca.json` names it.
