@@ -224,7 +224,7 @@ fn the_plan_writes_nothing_and_names_the_deployments_to_edit() {
 }
 
 #[test]
-fn an_issuing_ca_is_renewed_by_its_root_not_by_itself() {
+fn an_issuing_ca_is_renewed_by_its_root_not_by_itself_and_keeps_every_path() {
     let env = Env::new();
     env.init_ca_with("root", &["--key", "p256"]);
     env.ok(
@@ -245,15 +245,124 @@ fn an_issuing_ca_is_renewed_by_its_root_not_by_itself() {
             "env:CA_PW",
         ],
     );
+    env.issue(&[
+        "server",
+        "--ca",
+        "issuing",
+        "--cn",
+        "before.example.com",
+        "--out",
+        "before",
+        "--key",
+        "p256",
+    ]);
+    std::fs::copy(env.path("issuing/ca.pem"), env.path("issuing-old.pem")).expect("copy");
+    // Without its root the issuing CA is not renewed: its own key did not sign it.
     let err = env.fails(
         "certkit-ca",
         &["renew", "--ca", "issuing", "--ca-pass", "env:CA_PW"],
         2,
     );
-    assert_contains(&err, &["not by itself", "sign-ca"]);
+    assert_contains(&err, &["--parent", "Test CA"]);
     assert!(!env.path("issuing/history").exists());
-    let err = env.fails("certkit-ca", &["renew", "--ca", "issuing", "--plan"], 2);
-    assert_contains(&err, &["not by itself"]);
+    // Nor by a CA that did not sign it, nor is a root renewed "below" another.
+    env.init_ca_with("other", &["--key", "p256"]);
+    let err = env.fails(
+        "certkit-ca",
+        &["renew", "--ca", "issuing", "--parent", "other", "--plan"],
+        2,
+    );
+    assert_contains(&err, &["did not sign"]);
+    env.fails(
+        "certkit-ca",
+        &["renew", "--ca", "root", "--parent", "other", "--plan"],
+        2,
+    );
+    // The plan: every leaf verifies from the root through the issuing CA.
+    let plan = env.json(
+        "certkit-ca",
+        &[
+            "renew", "--ca", "issuing", "--parent", "root", "--plan", "--json",
+        ],
+    );
+    assert_eq!(plan["chain_check"]["verified"], 1, "{plan}");
+    // The root signs the renewal, once for both secrets (the root's first).
+    let renewed = env.json(
+        "certkit-ca",
+        &[
+            "renew",
+            "--ca",
+            "issuing",
+            "--parent",
+            "root",
+            "--parent-pass",
+            "env:CA_PW",
+            "--ca-pass",
+            "env:CA_PW",
+            "--json",
+        ],
+    );
+    assert_eq!(renewed["chain_check"]["verified"], 1, "{renewed}");
+    let facts = compare(&env, "issuing-old.pem", "issuing/ca.pem");
+    for fact in [
+        "same_subject_der",
+        "same_key",
+        "same_ski",
+        "same_name_constraints",
+        "same_basic_constraints",
+    ] {
+        assert_eq!(facts[fact], true, "{fact}: {facts}");
+    }
+    assert_eq!(facts["same_serial"], false);
+    // The root recorded it as a renewal of the issuing CA's certificate.
+    let listed = env.list("root");
+    let row = listed
+        .iter()
+        .find(|r| r["thumbprint"] == renewed["thumbprint"])
+        .expect("the root records the renewal");
+    assert_eq!(row["renewal_of"], renewed["old_serial"]);
+    assert_eq!(row["profile"], "ca");
+    // Leaves from before and after verify from the root through either issuing certificate.
+    env.issue(&[
+        "server",
+        "--ca",
+        "issuing",
+        "--cn",
+        "after.example.com",
+        "--out",
+        "after",
+        "--key",
+        "p256",
+    ]);
+    for issuing in ["issuing-old.pem", "issuing/ca.pem"] {
+        for leaf in ["before.pem", "after.pem"] {
+            assert_contains(
+                &env.openssl_ok(&[
+                    "verify",
+                    "-x509_strict",
+                    "-CAfile",
+                    "root/ca.pem",
+                    "-untrusted",
+                    issuing,
+                    leaf,
+                ]),
+                &[&format!("{leaf}: OK")],
+            );
+        }
+    }
+    assert_contains(
+        &env.openssl_ok(&[
+            "verify",
+            "-x509_strict",
+            "-CAfile",
+            "root/ca.pem",
+            "issuing/ca.pem",
+        ]),
+        &["OK"],
+    );
+    assert!(env.path("issuing/history").exists());
+    env.ok("certkit-ca", &["audit", "--ca", "issuing"]);
+    env.ok("certkit-ca", &["audit", "--ca", "root"]);
 }
 
 #[test]

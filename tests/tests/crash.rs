@@ -762,6 +762,81 @@ const INIT_PARENT: Scenario = Scenario {
     },
 };
 
+const RENEW_BELOW: Scenario = Scenario {
+    name: "renew --parent (an issuing CA)",
+    setup: |env| {
+        env.init_ca_with("root", &["--key", "p256"]);
+        env.ok(
+            "certkit-ca",
+            &[
+                "init",
+                "--ca",
+                "pki",
+                "--parent",
+                "root",
+                "--cn",
+                "Issuing CA 1",
+                "--key",
+                "p256",
+                "--parent-pass",
+                "env:CA_PW",
+                "--ca-pass",
+                "env:CA_PW",
+            ],
+        );
+        env.issue(&[
+            "client", "--ca", "pki", "--cn", "alice", "--out", "alice", "--key", "p256",
+        ]);
+        std::fs::copy(env.path("pki/ca.pem"), env.path("first.pem")).expect("copy");
+    },
+    prepare: |_| {},
+    bin: "certkit-ca",
+    args: &[
+        "renew",
+        "--ca",
+        "pki",
+        "--parent",
+        "root",
+        "--parent-pass",
+        "env:CA_PW",
+        "--ca-pass",
+        "env:CA_PW",
+    ],
+    after_rerun: |env, rerun| {
+        // The root signed one renewal of the first certificate however often the run was killed (a rerun takes
+        // the one it recorded), the folder holds a renewal of it, and every path still verifies from the root.
+        assert!(rerun.status.success(), "{}", text(&rerun.stderr));
+        let first = env.openssl_ok(&["x509", "-in", "first.pem", "-noout", "-serial"]);
+        let first = first.trim().trim_start_matches("serial=").to_string();
+        let renewals = env
+            .list("root")
+            .iter()
+            .filter(|r| r["renewal_of"] == first.as_str())
+            .count();
+        assert_eq!(
+            renewals, 1,
+            "the root signed {renewals} renewals of {first}"
+        );
+        assert_ne!(env.read("first.pem"), env.read("pki/ca.pem"));
+        assert_contains(
+            &env.openssl_ok(&[
+                "verify",
+                "-CAfile",
+                "root/ca.pem",
+                "-untrusted",
+                "pki/ca.pem",
+                "alice.pem",
+            ]),
+            &["alice.pem: OK"],
+        );
+        env.issue(&[
+            "client", "--ca", "pki", "--cn", "after", "--out", "after", "--key", "p256",
+        ]);
+        env.ok("certkit-ca", &["audit", "--ca", "root"]);
+        env.ok("certkit-ca", &["audit", "--ca", "pki"]);
+    },
+};
+
 const RENEW_CA: Scenario = Scenario {
     name: "renew (the CA)",
     setup: |env| {
@@ -1503,6 +1578,11 @@ fn renewing_the_ca_survives_a_crash_at_every_step() {
 #[test]
 fn rekeying_the_ca_survives_a_crash_at_every_step() {
     assert!(crash_everywhere(&REKEY) > 8);
+}
+
+#[test]
+fn renewing_an_issuing_ca_through_its_root_survives_a_crash_at_every_step() {
+    assert!(crash_everywhere(&RENEW_BELOW) > 5);
 }
 
 #[test]

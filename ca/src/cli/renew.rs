@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use super::shared::{CaDirArg, CaKeyArgs, JsonArg, LifetimeArgs};
 use crate::commands::renew::RenewCaRequest;
+use crate::secret::SecretSource;
 use crate::term::Format;
 
 /// `certkit-ca renew`.
@@ -21,6 +22,13 @@ pub struct RenewArgs {
     /// A service configuration to look at: does it trust the current CA thumbprint (repeatable).
     #[arg(long, value_name = "FILE.cscfg")]
     pub cscfg: Vec<PathBuf>,
+    /// For a CA below another (an issuing CA): the CA folder on this machine that signed it, which signs the
+    /// renewal (its key is unlocked with --parent-pass).
+    #[arg(long, value_name = "DIR")]
+    pub parent: Option<PathBuf>,
+    /// Source of the parent CA's key password (or token PIN): env:VAR, file:PATH, fd:N or stdin (default: ask).
+    #[arg(long, value_name = "SOURCE", requires = "parent")]
+    pub parent_pass: Option<SecretSource>,
     /// What opens the CA key.
     #[command(flatten)]
     pub key: CaKeyArgs,
@@ -35,6 +43,10 @@ impl RenewArgs {
         RenewCaRequest {
             ca: self.ca.ca,
             lifetime: self.lifetime.lifetime(crate::store::DEFAULT_CA_DAYS),
+            asked: (self.lifetime.days.is_some() || self.lifetime.expires.is_some())
+                .then(|| self.lifetime.lifetime(crate::store::DEFAULT_SUB_CA_DAYS)),
+            parent: self.parent,
+            parent_pass: self.parent_pass,
             plan: self.plan,
             cscfg: self.cscfg,
             ca_pass: self.key.ca_pass,

@@ -10,11 +10,15 @@ use time::OffsetDateTime;
 
 use crate::cscfg::Cscfg;
 use crate::dates::{Lifetime, Validity, rfc3339};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::profile::Profile;
 use crate::profile::{self, names};
+use crate::secret;
 use crate::secret::{SecretSource, SecretUse};
 use crate::serial::Serial;
+use crate::store::CaStore;
 use crate::store::ChainCheck;
+use crate::term::secrets::Passwords;
 use crate::term::{self, Format, Report, output::path_text, secrets};
 use crate::thumbprint::Thumbprint;
 
@@ -25,6 +29,12 @@ pub struct RenewCaRequest {
     pub ca: PathBuf,
     /// The new validity.
     pub lifetime: Lifetime,
+    /// The validity asked for, if any (a CA below another defaults to five years, never past its parent).
+    pub asked: Option<Lifetime>,
+    /// For a CA below another: the CA folder that signs the renewal.
+    pub parent: Option<PathBuf>,
+    /// Its key's password (or token PIN).
+    pub parent_pass: Option<SecretSource>,
     /// Only say what would change.
     pub plan: bool,
     /// Service configurations to look at (with `--plan`).
@@ -119,6 +129,79 @@ pub fn steps(
     steps
 }
 
+/// Renews the CA of `store`, below `parent`: the parent signs the renewal and records it (or an interrupted run's
+/// recorded renewal is taken), then it is put in place and the CA's own key signs a checkpoint.
+fn renew_below(
+    store: &CaStore,
+    parent: &CaStore,
+    req: &RenewCaRequest,
+    validity: Validity,
+) -> Result<crate::store::Renewed> {
+    let current = store.cert()?;
+    // Both secrets first, the parent's before the CA's own (one order for fd:N and stdin).
+    let mut passwords = Passwords::read(&[
+        (secret::PARENT_PASS, req.parent_pass.as_ref()),
+        (store.secret_kind()?, req.ca_pass.as_ref()),
+    ])?;
+    let parent_secret = passwords.take(secret::PARENT_PASS, SecretUse::Existing)?;
+    let parent_signing = parent.unlock(&parent_secret)?;
+    drop(parent_secret);
+    let own = passwords.take(store.secret_kind()?, SecretUse::Existing)?;
+    let signing = store.unlock(&own)?;
+    drop(own);
+    let new = match recorded_renewal(parent, &current)? {
+        Some(new) => new,
+        None => {
+            let new = crate::store::renewal_below(&parent_signing, &current, validity)?;
+            let record = crate::store::inventory::IssuedRecord::new(
+                &new,
+                new.cn.as_deref().unwrap_or_default(),
+                Profile::Ca,
+                Vec::new(),
+                crate::keys::KeyType::of_spki_der(&new.spki_der)?,
+                parent_signing.crl_url.clone(),
+                Some(current.serial.clone()),
+            );
+            let lock = term::lock(parent)?;
+            let leftovers = parent.leftovers()?;
+            parent.deliver(
+                &lock,
+                &leftovers,
+                vec![crate::store::Delivery {
+                    record,
+                    files: Vec::new(),
+                }],
+            )?;
+            parent.checkpoint(&lock, &parent_signing)?;
+            new
+        }
+    };
+    let lock = term::lock(store)?;
+    let renewed = store.install_renewal(&lock, &signing, &new)?;
+    store.checkpoint(&lock, &signing)?;
+    Ok(renewed)
+}
+
+/// The renewal of `current` the parent recorded by a run that stopped before putting it in place: a
+/// certificate for the same key and subject, recorded as a renewal of its serial.
+fn recorded_renewal(
+    parent: &CaStore,
+    current: &crate::certinfo::CertInfo,
+) -> Result<Option<crate::certinfo::CertInfo>> {
+    let mut renewals = parent.renewals_of(&current.serial)?;
+    renewals.retain(|e| e.revoked.is_none());
+    for entry in renewals.iter().rev() {
+        if let Some(der) = parent.record_certificate(entry)?
+            && let Ok(cert) = crate::certinfo::CertInfo::from_der(&der, parent.dir())
+            && cert.spki_der == current.spki_der
+            && cert.subject == current.subject
+        {
+            return Ok(Some(cert));
+        }
+    }
+    Ok(None)
+}
+
 /// What each service configuration in `files` needs once `current` (the CA certificate now) is replaced.
 pub fn deployments(
     store: &crate::store::CaStore,
@@ -150,18 +233,60 @@ pub fn deployments(
 pub fn run(req: RenewCaRequest) -> Result<()> {
     let store = term::open_ca(&req.ca, req.module.clone())?;
     let current = store.cert()?;
-    if current.issuer != current.subject {
-        return Err(crate::error::Error::BadInput(format!(
-            "{} is signed by {}, not by itself: the CA above renews it (certkit-ca sign-ca, then install)",
-            current.subject, current.issuer
-        )));
-    }
-    let validity = Validity::starting_now(req.lifetime)?;
+    let above = store.chain_above(&current)?;
+    let parent = match (above.first(), &req.parent) {
+        (None, Some(_)) => {
+            return Err(Error::BadInput(format!(
+                "{} signed itself: renew it without --parent",
+                current.subject
+            )));
+        }
+        (Some(signer), None) => {
+            return Err(Error::BadInput(format!(
+                "{} is signed by {}: give that CA's folder with --parent DIR, which signs the renewal",
+                current.subject, signer.subject
+            )));
+        }
+        (Some(_), Some(dir)) => {
+            let parent = term::open_ca(dir, None)?;
+            let parent_cert = parent.cert()?;
+            if !current.is_signed_by_key(&parent_cert.spki_der)? {
+                return Err(Error::BadInput(format!(
+                    "{} (in {}) did not sign {}: give the folder of the CA that did",
+                    parent_cert.subject,
+                    path_text(dir),
+                    current.subject
+                )));
+            }
+            Some((parent, parent_cert))
+        }
+        (None, None) => None,
+    };
+    let validity = match &parent {
+        Some((_, parent_cert)) => {
+            let (validity, warnings) = super::sign_ca::sub_ca_validity(parent_cert, req.asked)?;
+            for warning in warnings {
+                term::warn(&warning);
+            }
+            validity
+        }
+        None => Validity::starting_now(req.lifetime)?,
+    };
     let now = OffsetDateTime::now_utc();
     let still_valid = store.counts(now)?.valid;
     let deployments = deployments(&store, &current, &req.cscfg)?;
+    // A client trusts the root: for a CA below another, the path goes through the CA and those above it.
     let cross = store.lineage()?.cross_certificates_forward()?;
-    let planned_check = store.check_chains(&current, &cross, validity.not_after)?;
+    let check = |ca: &crate::certinfo::CertInfo| match above.last() {
+        Some(root) => {
+            let mut through = cross.clone();
+            through.push(ca.clone());
+            through.extend(above[..above.len() - 1].iter().cloned());
+            store.check_chains(root, &through, validity.not_after)
+        }
+        None => store.check_chains(ca, &cross, validity.not_after),
+    };
+    let planned_check = check(&current)?;
     let ca_cer = path_text(&store.path(crate::store::CA_CER));
     let mut report = RenewCaReport {
         plan: req.plan,
@@ -189,25 +314,30 @@ pub fn run(req: RenewCaRequest) -> Result<()> {
         return term::render(&report, req.format);
     }
     report.steps.clear();
-    let password = secrets::obtain(
-        req.ca_pass.as_ref(),
-        store.secret_kind()?,
-        SecretUse::Existing,
-    )?;
-    let signing = store.unlock(&password)?;
-    drop(password);
-    let lock = term::lock(&store)?;
-    let renewed = store.renew_ca(&lock, &signing, validity)?;
-    // The same key: the checkpoint it signs verifies under the renewed certificate.
-    store.checkpoint(&lock, &signing)?;
-    drop(lock);
+    let renewed = match &parent {
+        Some((parent, _)) => renew_below(&store, parent, &req, validity)?,
+        None => {
+            let password = secrets::obtain(
+                req.ca_pass.as_ref(),
+                store.secret_kind()?,
+                SecretUse::Existing,
+            )?;
+            let signing = store.unlock(&password)?;
+            drop(password);
+            let lock = term::lock(&store)?;
+            let renewed = store.renew_ca(&lock, &signing, validity)?;
+            // The same key: the checkpoint it signs verifies under the renewed certificate.
+            store.checkpoint(&lock, &signing)?;
+            renewed
+        }
+    };
     report.serial = Some(renewed.new.serial.clone());
     report.thumbprint = Some(renewed.new.thumbprint);
     report.not_before = renewed.new.not_before;
     report.not_after = renewed.new.not_after;
     report.kept = Some(path_text(&renewed.kept));
     report.config_lines = profile::ca_lines(&renewed.new.thumbprint).to_vec();
-    report.chain_check = store.check_chains(&renewed.new, &cross, renewed.new.not_after)?;
+    report.chain_check = check(&renewed.new)?;
     term::render(&report, req.format)
 }
 

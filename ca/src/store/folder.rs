@@ -447,8 +447,10 @@ impl CaStore {
         }
         let mut above = Vec::new();
         for der in crate::certinfo::read_cert_ders(&path)? {
-            if der != cert.der {
-                above.push(CertInfo::from_der(&der, &path)?);
+            let listed = CertInfo::from_der(&der, &path)?;
+            // The CA's own certificate heads the file (an earlier one, until a renewal rewrites it).
+            if listed.spki_der != cert.spki_der || listed.subject != cert.subject {
+                above.push(listed);
             }
         }
         let mut below = cert;

@@ -39,7 +39,7 @@ pub use move_key::MovedKey;
 pub use reconcile::{Repairs, UntrueRecord};
 pub use reindex::Reindexed;
 pub use rekey::{RekeyCerts, RekeyKeys, Rekeyed, RetiredKey, rekey_certs};
-pub use renew::{Renewed, renewal_of};
+pub use renew::{Renewed, renewal_below, renewal_of};
 pub use settings::{CaSettings, EarlierKey, KeyLocation, KeyOrigin, TokenRecord};
 
 /// Default path length: makecert's `-h 1` allowed one intermediate below the CA; certkit keeps that default

@@ -77,6 +77,37 @@ pub(super) fn params_like(old: &CertInfo, validity: Validity) -> Result<rcgen::C
     Ok(params)
 }
 
+/// The certificate parameters for a renewal of the CA below `parent` whose certificate is `old`, for
+/// `validity`: its own parameters (subject byte for byte, pathLen, key usages, name constraints), the parent's
+/// CRL distribution point and an authority key identifier. `parent` signs them for `old`'s key.
+pub fn renewal_below(parent: &SigningCa, old: &CertInfo, validity: Validity) -> Result<CertInfo> {
+    if !old.is_signed_by_key(&parent.cert.spki_der)? {
+        return Err(Error::BadInput(format!(
+            "{} did not sign {}: renew a CA with the CA that signed it",
+            parent.cert.subject, old.subject
+        )));
+    }
+    let mut params = params_like(old, validity)?;
+    params.use_authority_key_identifier_extension = true;
+    if let Some(url) = &parent.crl_url {
+        params.crl_distribution_points = vec![rcgen::CrlDistributionPoint {
+            uris: vec![url.clone()],
+        }];
+    }
+    let key = rcgen::SubjectPublicKeyInfo::from_der(&old.spki_der)
+        .map_err(|e| Error::crypto("reading the CA's key", e))?;
+    let new = parent.sign(&params, &key)?;
+    if subject_der(&new.der)? != subject_der(&old.der)?
+        || new.spki_der != old.spki_der
+        || new.subject_key_id != old.subject_key_id
+    {
+        return Err(Error::Bug(
+            "the renewed CA certificate does not have the old one's subject, key and key identifier",
+        ));
+    }
+    Ok(new)
+}
+
 /// The subject of a certificate as rcgen writes it again: each attribute with its string type, in order.
 fn subject_of(der: &[u8]) -> Result<rcgen::DistinguishedName> {
     use x509_parser::der_parser::asn1_rs::Tag;
@@ -199,6 +230,36 @@ impl CaStore {
         Ok(Renewed {
             old: ca.cert.clone(),
             new,
+            kept,
+        })
+    }
+
+    /// Puts the renewal `new` of the CA below another (`ca`, unlocked from this folder, signed by the CA above)
+    /// in place: the inventory binds to the first certificate from now on (a settings change `ca` signs), the
+    /// old certificate is kept in `history/`, then `ca.cer` and `ca.pem` are replaced. The CA above recorded
+    /// `new` in its own inventory first.
+    pub fn install_renewal(
+        &self,
+        lock: &StoreLock,
+        ca: &SigningCa,
+        new: &CertInfo,
+    ) -> Result<Renewed> {
+        let mut settings = self.settings()?;
+        if settings.binding.is_none() {
+            settings.binding = Some(self.binding()?);
+            self.change_settings(lock, ca, &settings)?;
+        }
+        let kept = self.put_in_place(&ca.cert, new)?;
+        // chain.pem starts with the CA's own certificate: the renewed one from now on.
+        let above = self.chain_above(new)?;
+        let chain: String = std::iter::once(new)
+            .chain(above.iter())
+            .map(CertInfo::pem)
+            .collect();
+        files::replace(&self.path(CHAIN_PEM), chain.as_bytes(), PUBLIC)?;
+        Ok(Renewed {
+            old: ca.cert.clone(),
+            new: new.clone(),
             kept,
         })
     }
