@@ -43,6 +43,8 @@ pub struct CaView {
     pub entries: Vec<Entry>,
     /// The CRL distribution point it puts into new certificates.
     pub crl_url: Option<String>,
+    /// Its earlier certificates (replaced by `renew` or `rekey`), from its history.
+    pub earlier: Vec<CertInfo>,
 }
 
 /// What to check the configuration against.
@@ -299,11 +301,26 @@ pub fn check(roles: &[RoleValues], ctx: &Context<'_>) -> Vec<RoleFinding> {
                         "set it: certkit-export cscfg --ca-cert CA/chain.pem (the service trusts the root)",
                     )
                 };
-                add(Finding::error(
-                    "ca-not-this-ca",
-                    format!("<Certificate name=\"CA\"> is {t}, not {what}"),
-                    fix,
-                ));
+                match ca.earlier.iter().find(|c| c.thumbprint == t) {
+                    // A rollover that reached the CA folder but not this file: the service still trusts the
+                    // CA's certificate from before the renewal or re-key.
+                    Some(earlier) => add(Finding::error(
+                        "ca-earlier-certificate",
+                        format!(
+                            "<Certificate name=\"CA\"> is {t}, an earlier certificate of {} (serial {}, until {}), not its current one {}",
+                            earlier.subject,
+                            earlier.serial,
+                            certkit_ca::dates::rfc3339(earlier.not_after),
+                            ca.root.thumbprint
+                        ),
+                        "finish the rollover: certkit-export cscfg --ca-cert CA/ca.cer (upload the new .cer to the service first)",
+                    )),
+                    None => add(Finding::error(
+                        "ca-not-this-ca",
+                        format!("<Certificate name=\"CA\"> is {t}, not {what}"),
+                        fix,
+                    )),
+                }
             }
             for t in &allow_list {
                 let entry = ca.entries.iter().find(|e| e.issued.thumbprint == *t);

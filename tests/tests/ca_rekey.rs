@@ -380,7 +380,28 @@ fn each_key_signs_the_crl_of_what_it_issued() {
     }
     pkilint_clean(&env, "lint_crl", &["pki/ca.crl"]);
     pkilint_clean(&env, "lint_crl", &[old_crl]);
-    env.ok("certkit-ca", &["audit", "--ca", "pki"]);
+    // The audit finds the folder's CRLs, one per key, current together, and reports the CA's history.
+    let audit = env.json("certkit-ca", &["audit", "--ca", "pki", "--json"]);
+    assert_eq!(audit["ok"], true, "{audit}");
+    assert!(
+        !audit["findings"].to_string().contains("crl-stale"),
+        "{audit}"
+    );
+    let kinds: Vec<&str> = audit["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|h| h["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds.first(), Some(&"first"), "{kinds:?}");
+    assert_eq!(kinds.last(), Some(&"current"), "{kinds:?}");
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "cross-certificate").count(),
+        2,
+        "{kinds:?}"
+    );
+    let text = env.ok("certkit-ca", &["audit", "--ca", "pki"]);
+    assert_contains(&text, &["history", "cross-certificate", "signed by key"]);
 }
 
 #[test]
@@ -405,6 +426,8 @@ fn the_plan_writes_nothing_and_a_new_password_locks_both_keys() {
             "--plan",
             "--cscfg",
             "svc.cscfg",
+            "--expires",
+            "2031-06-30",
             "--json",
         ],
     );
@@ -434,11 +457,17 @@ fn the_plan_writes_nothing_and_a_new_password_locks_both_keys() {
             "env:CA_PW",
             "--new-ca-pass",
             "env:NEW_PW",
+            "--expires",
+            "2031-06-30",
             "--json",
         ],
     );
+    assert_eq!(done["not_after"], plan["not_after"]);
+    assert_eq!(done["not_after"], "2031-06-30T23:59:59Z");
     assert_eq!(done["old_thumbprint"], plan["old_thumbprint"]);
     assert_eq!(done["subject"], plan["subject"]);
+    // Asked for the same end, the plan and the re-key give the same validity end and key type.
+    assert_eq!(done["key"], plan["key"]);
     let old_key = done["old_key_file"].as_str().expect("old key");
     for file in [old_key.to_string(), "pki/ca.key".to_string()] {
         let mode = std::fs::metadata(env.path(&file))

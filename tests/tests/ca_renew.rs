@@ -415,12 +415,12 @@ fn the_plan_builds_every_chain_and_names_what_a_shorter_renewal_would_cut_off() 
         "{steps:?}"
     );
     // The text says the same.
-    let text = env.ok(
+    let said = env.ok(
         "certkit-ca",
         &["renew", "--ca", "pki", "--plan", "--days", "100"],
     );
     assert_contains(
-        &text,
+        &said,
         &[
             "2 of 2 valid certificate(s) verify",
             alice,
@@ -442,6 +442,38 @@ fn the_plan_builds_every_chain_and_names_what_a_shorter_renewal_would_cut_off() 
         ],
     );
     assert_eq!(done["chain_check"]["verified"], 2, "{done}");
+    // The service configuration that still trusts the old certificate is named as a rollover to finish.
+    let check = env.run(
+        "certkit-export",
+        &[
+            "cscfg",
+            "--check",
+            "--file",
+            "svc.cscfg",
+            "--ca-dir",
+            "pki",
+            "--json",
+        ],
+    );
+    assert_eq!(check.status.code(), Some(1), "{}", text(&check.stderr));
+    assert_contains(&text(&check.stdout), &["ca-earlier-certificate"]);
+    env.ok(
+        "certkit-export",
+        &["cscfg", "--file", "svc.cscfg", "--ca-cert", "pki/ca.cer"],
+    );
+    let check = env.run(
+        "certkit-export",
+        &[
+            "cscfg",
+            "--check",
+            "--file",
+            "svc.cscfg",
+            "--ca-dir",
+            "pki",
+            "--json",
+        ],
+    );
+    assert!(!text(&check.stdout).contains("ca-earlier-certificate"));
     assert_eq!(
         done["chain_check"]["outlive_ca"],
         serde_json::json!([alice])

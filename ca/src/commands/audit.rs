@@ -110,6 +110,21 @@ impl Report for AuditReport {
             )?,
             None => writeln!(out, "  settings    not signed by the CA key yet")?,
         }
+        for (i, h) in a.history.iter().enumerate() {
+            writeln!(
+                out,
+                "  {} {} {:<17} key {}{}, until {}",
+                if i == 0 { "history    " } else { "           " },
+                h.serial,
+                h.kind,
+                h.key_id,
+                match &h.signed_by {
+                    Some(by) if by != &h.key_id => format!(" signed by key {by}"),
+                    _ => String::new(),
+                },
+                rfc3339(h.not_after)
+            )?;
+        }
         writeln!(out, "  head        {}", a.head)?;
         if a.findings.is_empty() {
             writeln!(out, "  findings    none")?;

@@ -155,6 +155,7 @@ pub fn check(req: CheckRequest) -> Result<()> {
                 root,
                 entries,
                 crl_url: store.settings()?.crl_url,
+                earlier: store.history()?,
             })
         }
         None => None,

@@ -70,6 +70,58 @@ pub struct Audit {
     pub findings: Vec<Finding>,
     /// True when no finding is an error.
     pub ok: bool,
+    /// The CA's own certificates over its life (its lineage: the first, renewals, cross-certificates of each
+    /// re-key, the current one), oldest first; empty when ca.pem's key is not the CA's.
+    pub history: Vec<HistoryCert>,
+}
+
+/// One certificate of the CA's lineage.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct HistoryCert {
+    /// Its serial.
+    pub serial: crate::serial::Serial,
+    /// Its thumbprint.
+    pub thumbprint: crate::thumbprint::Thumbprint,
+    /// `first`, `current`, `earlier` (an earlier self-signed certificate of the CA, replaced by a renewal or a
+    /// re-key) or `cross-certificate` (a key certified by another CA key).
+    pub kind: &'static str,
+    /// The key it certifies.
+    pub key_id: String,
+    /// The key that signed it.
+    pub signed_by: Option<String>,
+    /// Its end.
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: time::OffsetDateTime,
+}
+
+/// The lineage's certificates as the audit reports them.
+fn history_of(lineage: &Lineage, current: &crate::certinfo::CertInfo) -> Result<Vec<HistoryCert>> {
+    let mut history = Vec::new();
+    for cert in &lineage.certs {
+        let signer = lineage
+            .signer_of(cert)?
+            .map(crate::keys::key_id)
+            .transpose()?;
+        let key_id = crate::keys::key_id(&cert.spki_der)?;
+        let kind = if cert.der == current.der {
+            "current"
+        } else if cert.der == lineage.first.der {
+            "first"
+        } else if signer.as_deref() == Some(key_id.as_str()) {
+            "earlier"
+        } else {
+            "cross-certificate"
+        };
+        history.push(HistoryCert {
+            serial: cert.serial.clone(),
+            thumbprint: cert.thumbprint,
+            kind,
+            key_id,
+            signed_by: signer,
+            not_after: cert.not_after,
+        });
+    }
+    Ok(history)
 }
 
 /// Audits the CA folder of `store` against itself and `options`. Reads only; needs no password. Reads the log
@@ -175,7 +227,13 @@ pub fn audit(
     rollback::check_crls(&sources, &pass, &lineage, &mut f)?;
     rollback::check_expected_heads(&options.expected_heads, &pass, &mut f);
     let ok = f.0.iter().all(|x| x.level != Level::Error);
+    let history = if endorsed && lineage.certs.len() > 1 {
+        history_of(&lineage, &ca)?
+    } else {
+        Vec::new()
+    };
     Ok(Audit {
+        history,
         head: pass.head.clone(),
         records: pass.lines,
         certificates: pass.certificates,

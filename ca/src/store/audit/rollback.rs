@@ -3,6 +3,7 @@
 //! consistent inside; only something it signed or said earlier, kept elsewhere, can show it lost records.
 
 use crate::store::Lineage;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use time::OffsetDateTime;
@@ -24,16 +25,30 @@ pub struct CrlSource {
 
 /// The CRLs to check: the folder's `ca.crl` and `ca.crl.pem` when present, then those given.
 pub fn crl_sources(store: &CaStore, given: &[PathBuf]) -> Vec<CrlSource> {
-    let own = ["ca.crl", "ca.crl.pem"]
-        .into_iter()
-        .map(|name| store.path(name))
-        .filter(|p| p.exists())
-        .map(|path| CrlSource { path, given: false });
-    own.chain(given.iter().map(|p| CrlSource {
-        path: p.clone(),
-        given: true,
-    }))
-    .collect()
+    // The folder's own: ca.crl (the current key's) and, once re-keyed, ca-KEYID.crl of each earlier key.
+    let mut own: Vec<PathBuf> = std::fs::read_dir(store.dir())
+        .map(|listing| {
+            listing
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| {
+                    n == "ca.crl"
+                        || n == "ca.crl.pem"
+                        || (n.starts_with("ca-")
+                            && (n.ends_with(".crl") || n.ends_with(".crl.pem")))
+                })
+                .map(|n| store.path(&n))
+                .collect()
+        })
+        .unwrap_or_default();
+    own.sort();
+    own.into_iter()
+        .map(|path| CrlSource { path, given: false })
+        .chain(given.iter().map(|p| CrlSource {
+            path: p.clone(),
+            given: true,
+        }))
+        .collect()
 }
 
 /// Each CRL against the log: signed by the CA, a number the log records with these very bytes (a higher
@@ -48,6 +63,8 @@ pub fn check_crls(
     let recorded = &pass.crls;
     let highest = recorded.iter().map(|c| c.0).max();
     let lowest = recorded.iter().map(|c| c.0).min();
+    let mut own: std::collections::BTreeMap<bool, (PathBuf, HashSet<crate::serial::Serial>)> =
+        std::collections::BTreeMap::new();
     for source in sources {
         let path = &source.path;
         let crl = match CrlFile::read(path) {
@@ -135,16 +152,24 @@ pub fn check_crls(
                 );
             }
         }
-        // A stale CRL is the folder's own concern; a published one given may lawfully be older.
+        // A stale CRL is the folder's own concern; a published one given may lawfully be older. A re-keyed
+        // CA's own CRLs (one per key, DER and PEM apart) together must list every live revocation.
         if !source.given {
-            for (line, revocation) in &pass.revoked {
-                let live = pass
-                    .seen
-                    .get(&revocation.serial)
-                    .is_some_and(|s| s.not_after >= now);
-                if live && !listed.contains(&revocation.serial) {
-                    f.add(Level::Warning, "crl-stale", Some(*line), format!("serial {} was revoked after {} was published; publish a new CRL (certkit-ca crl)", revocation.serial, path.display()));
-                }
+            let pem = path.to_string_lossy().ends_with(".pem");
+            let group = own
+                .entry(pem)
+                .or_insert_with(|| (path.clone(), HashSet::new()));
+            group.1.extend(listed.iter().cloned());
+        }
+    }
+    for (first, listed) in own.values() {
+        for (line, revocation) in &pass.revoked {
+            let live = pass
+                .seen
+                .get(&revocation.serial)
+                .is_some_and(|s| s.not_after >= now);
+            if live && !listed.contains(&revocation.serial) {
+                f.add(Level::Warning, "crl-stale", Some(*line), format!("serial {} was revoked after {} was published; publish a new CRL (certkit-ca crl)", revocation.serial, first.display()));
             }
         }
     }
