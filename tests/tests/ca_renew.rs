@@ -480,3 +480,162 @@ fn the_plan_builds_every_chain_and_names_what_a_shorter_renewal_would_cut_off() 
     );
     assert!(done["steps"].as_array().expect("steps").is_empty());
 }
+
+#[test]
+fn an_offline_root_renews_an_issuing_ca_from_its_certificate_and_the_folder_installs_it() {
+    let env = Env::new();
+    env.init_ca_with("root", &["--key", "p256"]);
+    env.ok(
+        "certkit-ca",
+        &[
+            "init",
+            "--ca",
+            "issuing",
+            "--parent",
+            "root",
+            "--cn",
+            "Issuing CA 1",
+            "--key",
+            "p256",
+            "--parent-pass",
+            "env:CA_PW",
+            "--ca-pass",
+            "env:CA_PW",
+        ],
+    );
+    env.issue(&[
+        "server",
+        "--ca",
+        "issuing",
+        "--cn",
+        "before.example.com",
+        "--out",
+        "before",
+        "--key",
+        "p256",
+    ]);
+    std::fs::copy(env.path("issuing/ca.pem"), env.path("issuing-old.pem")).expect("copy");
+    // On the offline root: the renewal, from the issuing CA's certificate alone (no request, no key).
+    let signed = env.json(
+        "certkit-ca",
+        &[
+            "sign-ca",
+            "--ca",
+            "root",
+            "--renew",
+            "issuing/ca.cer",
+            "--out",
+            "renewed",
+            "--ca-pass",
+            "env:CA_PW",
+            "--json",
+        ],
+    );
+    let row = env
+        .list("root")
+        .into_iter()
+        .find(|r| r["thumbprint"] == signed["thumbprint"])
+        .expect("recorded");
+    let old_serial = env.openssl_ok(&["x509", "-in", "issuing-old.pem", "-noout", "-serial"]);
+    assert_eq!(
+        row["renewal_of"],
+        old_serial.trim().trim_start_matches("serial=")
+    );
+    // What the root did not sign, or a certificate of another key, is refused.
+    env.init_ca_with("other", &["--key", "p256"]);
+    let err = env.fails(
+        "certkit-ca",
+        &[
+            "sign-ca",
+            "--ca",
+            "root",
+            "--renew",
+            "other/ca.cer",
+            "--out",
+            "x",
+            "--ca-pass",
+            "env:CA_PW",
+        ],
+        2,
+    );
+    assert_contains(&err, &["not a CA this CA signed"]);
+    let err = env.fails(
+        "certkit-ca",
+        &[
+            "install",
+            "--ca",
+            "issuing",
+            "--cert",
+            "other/ca.cer",
+            "--ca-pass",
+            "env:CA_PW",
+        ],
+        2,
+    );
+    assert_contains(&err, &["not a renewal"]);
+    // Back on the issuing CA's machine.
+    let installed = env.json(
+        "certkit-ca",
+        &[
+            "install",
+            "--ca",
+            "issuing",
+            "--cert",
+            "renewed.cer",
+            "--ca-pass",
+            "env:CA_PW",
+            "--json",
+        ],
+    );
+    assert_eq!(installed["thumbprint"], signed["thumbprint"]);
+    let facts = compare(&env, "issuing-old.pem", "issuing/ca.pem");
+    for fact in [
+        "same_subject_der",
+        "same_key",
+        "same_ski",
+        "same_name_constraints",
+        "same_basic_constraints",
+    ] {
+        assert_eq!(facts[fact], true, "{fact}: {facts}");
+    }
+    env.issue(&[
+        "server",
+        "--ca",
+        "issuing",
+        "--cn",
+        "after.example.com",
+        "--out",
+        "after",
+        "--key",
+        "p256",
+    ]);
+    for leaf in ["before.pem", "after.pem"] {
+        assert_contains(
+            &env.openssl_ok(&[
+                "verify",
+                "-x509_strict",
+                "-CAfile",
+                "root/ca.pem",
+                "-untrusted",
+                "issuing/ca.pem",
+                leaf,
+            ]),
+            &[&format!("{leaf}: OK")],
+        );
+    }
+    // Installing it again changes nothing.
+    env.ok(
+        "certkit-ca",
+        &[
+            "install",
+            "--ca",
+            "issuing",
+            "--cert",
+            "renewed.cer",
+            "--ca-pass",
+            "env:CA_PW",
+        ],
+    );
+    env.ok("certkit-ca", &["audit", "--ca", "issuing"]);
+    env.ok("certkit-ca", &["audit", "--ca", "root"]);
+}

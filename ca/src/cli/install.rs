@@ -9,14 +9,15 @@ use crate::term::Format;
 /// `certkit-ca install`.
 #[derive(Debug, clap::Args)]
 pub struct InstallArgs {
-    /// The CA folder made by certkit-ca init --request.
+    /// The CA folder made by certkit-ca init --request, or a CA below another taking its renewal (sign-ca --renew).
     #[command(flatten)]
     pub ca: CaDirArg,
     /// Its certificate, as the CA above signed it (certkit-ca sign-ca).
     #[arg(long, value_name = "FILE")]
     pub cert: PathBuf,
-    /// The CA above (repeatable, or one bundle): the one that signed it first, the self-signed root last.
-    #[arg(long, value_name = "FILE", required = true)]
+    /// The CA above (repeatable, or one bundle): the one that signed it first, the self-signed root last
+    /// (needed for a folder made by init --request; a renewal keeps the folder's chain).
+    #[arg(long, value_name = "FILE")]
     pub chain: Vec<PathBuf>,
     /// What opens the CA key.
     #[command(flatten)]

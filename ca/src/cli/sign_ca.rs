@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use super::shared::{CaDirArg, CaKeyArgs, JsonArg, LifetimeArgs, NameConstraintArgs};
-use crate::commands::sign_ca::SignCaRequest;
-use crate::error::Result;
+use crate::commands::sign_ca::{SignCaRequest, SignCaWhat};
+use crate::error::{Error, Result};
 use crate::term::Format;
 
 /// `certkit-ca sign-ca`.
@@ -14,8 +14,17 @@ pub struct SignCaArgs {
     #[command(flatten)]
     pub ca: CaDirArg,
     /// The lower CA's certificate signing request (PEM or DER).
-    #[arg(long, value_name = "FILE")]
-    pub csr: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "renew",
+        conflicts_with = "renew"
+    )]
+    pub csr: Option<PathBuf>,
+    /// Renew a CA this CA signed: its current certificate (PEM or DER); the renewal has its key, subject and
+    /// constraints (its folder takes it with certkit-ca install --cert).
+    #[arg(long, value_name = "CA.cer")]
+    pub renew: Option<PathBuf>,
     /// Output prefix: writes PREFIX.cer (DER) and PREFIX.pem.
     #[arg(long, value_name = "PREFIX")]
     pub out: PathBuf,
@@ -41,9 +50,25 @@ impl SignCaArgs {
     pub fn request(self) -> Result<SignCaRequest> {
         let lifetime = (self.lifetime.days.is_some() || self.lifetime.expires.is_some())
             .then(|| self.lifetime.lifetime(crate::store::DEFAULT_SUB_CA_DAYS));
+        if self.renew.is_some()
+            && (self.pathlen.is_some() || !self.constraints.constraints()?.is_empty())
+        {
+            return Err(Error::BadInput(
+                "--renew keeps the CA's pathLen and name constraints; leave out --pathlen and the name constraints".into(),
+            ));
+        }
+        let what = match (self.csr, self.renew) {
+            (_, Some(cert)) => SignCaWhat::Renewal(cert),
+            (Some(csr), None) => SignCaWhat::Request(csr),
+            (None, None) => {
+                return Err(Error::BadInput(
+                    "give the lower CA's request with --csr FILE, or its certificate to renew with --renew FILE".into(),
+                ));
+            }
+        };
         Ok(SignCaRequest {
             ca: self.ca.ca,
-            csr: self.csr,
+            what,
             out: self.out,
             pathlen: self.pathlen,
             lifetime,

@@ -181,6 +181,9 @@ pub struct InstallReport {
 
 /// Installs the certificate.
 pub fn run(req: InstallRequest) -> Result<()> {
+    if req.ca.join(store::CA_PEM).is_file() {
+        return install_renewal(req);
+    }
     let cert = certinfo::read_cert(&req.cert)?;
     let mut chain = Vec::new();
     for path in &req.chain {
@@ -215,6 +218,78 @@ pub fn run(req: InstallRequest) -> Result<()> {
         root_thumbprint: root.thumbprint,
         config_lines: profile::ca_lines(&root.thumbprint),
         files: files.iter().map(|p| path_text(p)).collect(),
+    };
+    term::render(&report, req.format)
+}
+
+/// Puts a renewal the CA above signed (`sign-ca --renew`) in place in a CA folder that has its certificate: it
+/// must be for the folder's key and subject and signed by the CA above it (`chain.pem`).
+fn install_renewal(req: InstallRequest) -> Result<()> {
+    let store = term::open_ca(&req.ca, req.module.clone())?;
+    let current = store.cert()?;
+    let new = certinfo::read_cert(&req.cert)?;
+    if new.spki_der != current.spki_der || new.subject != current.subject {
+        return Err(Error::BadInput(format!(
+            "{} is not a renewal of the CA in {} (another key or subject); give the certificate sign-ca --renew wrote for it",
+            path_text(&req.cert),
+            path_text(&req.ca)
+        )));
+    }
+    let above = store.chain_above(&current)?;
+    let Some(signer) = above.first() else {
+        return Err(Error::BadInput(format!(
+            "the CA in {} signed itself: renew it with certkit-ca renew",
+            path_text(&req.ca)
+        )));
+    };
+    if !new.is_signed_by(signer)? {
+        return Err(Error::BadInput(format!(
+            "{} is not signed by {}, the CA above this one; give the renewal that CA signed",
+            path_text(&req.cert),
+            signer.subject
+        )));
+    }
+    // A chain given must be the folder's: a renewal does not move the CA under another.
+    for path in &req.chain {
+        for der in certinfo::read_cert_ders(path)? {
+            if !above.iter().any(|c| c.der == der) {
+                return Err(Error::BadInput(format!(
+                    "{} holds a certificate that is not in the chain of {} ({}); a renewal keeps the CA's chain: leave out --chain",
+                    path_text(path),
+                    path_text(&req.ca),
+                    store::CHAIN_PEM
+                )));
+            }
+        }
+    }
+    let root = above.last().unwrap_or(signer).clone();
+    let secret = secrets::obtain(
+        req.ca_pass.as_ref(),
+        store.secret_kind()?,
+        SecretUse::Existing,
+    )?;
+    let signing = store.unlock(&secret)?;
+    drop(secret);
+    let lock = term::lock(&store)?;
+    if new.der != store.cert()?.der {
+        store.install_renewal(&lock, &signing, &new)?;
+    }
+    store.checkpoint(&lock, &signing)?;
+    drop(lock);
+    let report = InstallReport {
+        dir: path_text(&req.ca),
+        subject: new.subject.clone(),
+        serial: new.serial.clone(),
+        not_before: new.not_before,
+        not_after: new.not_after,
+        thumbprint: new.thumbprint,
+        chain: above.iter().map(|c| c.subject.clone()).collect(),
+        root_thumbprint: root.thumbprint,
+        config_lines: profile::ca_lines(&root.thumbprint),
+        files: [store::CA_CER, store::CA_PEM, store::CHAIN_PEM]
+            .iter()
+            .map(|f| path_text(&req.ca.join(f)))
+            .collect(),
     };
     term::render(&report, req.format)
 }

@@ -25,8 +25,8 @@ use crate::thumbprint::Thumbprint;
 pub struct SignCaRequest {
     /// The signing CA's folder.
     pub ca: PathBuf,
-    /// The lower CA's request.
-    pub csr: PathBuf,
+    /// What to sign.
+    pub what: SignCaWhat,
     /// Output prefix: PREFIX.cer and PREFIX.pem.
     pub out: PathBuf,
     /// Its pathLen (default: one less than the signing CA's).
@@ -41,6 +41,15 @@ pub struct SignCaRequest {
     pub module: Option<PathBuf>,
     /// How to print the result.
     pub format: Format,
+}
+
+/// What `sign-ca` signs.
+#[derive(Debug)]
+pub enum SignCaWhat {
+    /// A new CA below, from its request.
+    Request(PathBuf),
+    /// A renewal of a CA below, from its current certificate.
+    Renewal(PathBuf),
 }
 
 /// The CA that was signed.
@@ -79,7 +88,11 @@ pub fn run(req: SignCaRequest) -> Result<()> {
     let store = CaStore::open(&req.ca)?.with_module(req.module.clone());
     // Taking the lock repairs what an interrupted run left, so that a rerun sees its delivery.
     drop(term::lock(&store)?);
-    let request = crate::csr::read(&req.csr)?;
+    let csr = match &req.what {
+        SignCaWhat::Request(csr) => csr,
+        SignCaWhat::Renewal(old) => return renew(&store, &req, old),
+    };
+    let request = crate::csr::read(csr)?;
     check_cn(&request.cn)?;
     let parent = store.cert()?;
     let cer = req.out.with_extension("cer");
@@ -140,6 +153,104 @@ pub fn run(req: SignCaRequest) -> Result<()> {
     )?;
     term::render(
         &report(cert, pathlen, &parent.subject, &paths, validity.1)?,
+        req.format,
+    )
+}
+
+/// Signs a renewal of the CA whose certificate is `old` (one this CA signed and recorded): the same key,
+/// subject, pathLen and name constraints, recorded as a renewal of its serial, delivered in PREFIX.cer/.pem.
+fn renew(store: &CaStore, req: &SignCaRequest, old: &std::path::Path) -> Result<()> {
+    let parent = store.cert()?;
+    let old = crate::certinfo::read_cert(old)?;
+    let recorded = store.entry_by_thumbprint(&old.thumbprint)?;
+    match &recorded {
+        Some(entry) if entry.issued.profile == Profile::Ca && entry.revoked.is_none() => {}
+        Some(entry) if entry.revoked.is_some() => {
+            return Err(Error::BadInput(format!(
+                "{} (serial {}) was revoked; a revoked CA is not renewed",
+                old.subject, old.serial
+            )));
+        }
+        _ => {
+            return Err(Error::BadInput(format!(
+                "{} (serial {}) is not a CA this CA signed: renew a CA with the CA that signed it",
+                old.subject, old.serial
+            )));
+        }
+    }
+    let cer = req.out.with_extension("cer");
+    let pem = req.out.with_extension("pem");
+    let paths = [cer.clone(), pem.clone()];
+    let cn = old.cn.clone().unwrap_or_default();
+    if let Some(cert) = store.unconfirmed_delivery(&paths, &cn)? {
+        term::note(&format!(
+            "{} was delivered by an earlier run that could not finish; nothing new was signed",
+            cert.serial
+        ));
+        let pathlen = cert
+            .path_len
+            .and_then(|p| u8::try_from(p).ok())
+            .unwrap_or(0);
+        return term::render(
+            &report(cert, pathlen, &parent.subject, &paths, Vec::new())?,
+            req.format,
+        );
+    }
+    let (validity, warnings) = sub_ca_validity(&parent, req.lifetime)?;
+    store.check_outputs_free(&paths)?;
+    let password = secrets::obtain(
+        req.ca_pass.as_ref(),
+        store.secret_kind()?,
+        SecretUse::Existing,
+    )?;
+    let signing = store.unlock(&password)?;
+    drop(password);
+    if let Some(folder) = cer.parent()
+        && !folder.as_os_str().is_empty()
+        && !folder.exists()
+    {
+        store::guard::check_output(&cer, &[])?;
+        std::fs::create_dir_all(folder).map_err(|e| Error::io("create folder", folder, e))?;
+    }
+    let cert = store::renewal_below(&signing, &old, validity)?;
+    let record = IssuedRecord::new(
+        &cert,
+        &cn,
+        Profile::Ca,
+        Vec::new(),
+        crate::keys::KeyType::of_spki_der(&cert.spki_der)?,
+        signing.crl_url.clone(),
+        Some(old.serial.clone()),
+    );
+    let lock = term::lock(store)?;
+    let leftovers = store.leftovers()?;
+    store.deliver(
+        &lock,
+        &leftovers,
+        vec![Delivery {
+            record,
+            files: vec![
+                OutputFile {
+                    path: cer.clone(),
+                    bytes: cert.der.clone(),
+                    mode: PUBLIC,
+                },
+                OutputFile {
+                    path: pem.clone(),
+                    bytes: cert.pem().into_bytes(),
+                    mode: PUBLIC,
+                },
+            ],
+        }],
+    )?;
+    store.checkpoint(&lock, &signing)?;
+    drop(lock);
+    let pathlen = cert
+        .path_len
+        .and_then(|p| u8::try_from(p).ok())
+        .unwrap_or(0);
+    term::render(
+        &report(cert, pathlen, &parent.subject, &paths, warnings)?,
         req.format,
     )
 }
