@@ -837,6 +837,55 @@ const RENEW_BELOW: Scenario = Scenario {
     },
 };
 
+const INSTALL_RENEWAL: Scenario = Scenario {
+    name: "install (a renewal the offline root signed)",
+    setup: |env| {
+        (RENEW_BELOW.setup)(env);
+        env.ok(
+            "certkit-ca",
+            &[
+                "sign-ca",
+                "--ca",
+                "root",
+                "--renew",
+                "pki/ca.cer",
+                "--out",
+                "renewed",
+                "--ca-pass",
+                "env:CA_PW",
+            ],
+        );
+    },
+    prepare: |_| {},
+    bin: "certkit-ca",
+    args: &[
+        "install",
+        "--ca",
+        "pki",
+        "--cert",
+        "renewed.cer",
+        "--ca-pass",
+        "env:CA_PW",
+    ],
+    after_rerun: |env, rerun| {
+        assert!(rerun.status.success(), "{}", text(&rerun.stderr));
+        let pem = env.openssl_ok(&["x509", "-inform", "DER", "-in", "renewed.cer"]);
+        assert_eq!(env.read("pki/ca.pem"), pem.into_bytes());
+        assert_contains(
+            &env.openssl_ok(&[
+                "verify",
+                "-CAfile",
+                "root/ca.pem",
+                "-untrusted",
+                "pki/ca.pem",
+                "alice.pem",
+            ]),
+            &["alice.pem: OK"],
+        );
+        env.ok("certkit-ca", &["audit", "--ca", "pki"]);
+    },
+};
+
 const RENEW_CA: Scenario = Scenario {
     name: "renew (the CA)",
     setup: |env| {
@@ -1583,6 +1632,11 @@ fn rekeying_the_ca_survives_a_crash_at_every_step() {
 #[test]
 fn renewing_an_issuing_ca_through_its_root_survives_a_crash_at_every_step() {
     assert!(crash_everywhere(&RENEW_BELOW) > 5);
+}
+
+#[test]
+fn installing_a_renewal_survives_a_crash_at_every_step() {
+    assert!(crash_everywhere(&INSTALL_RENEWAL) > 3);
 }
 
 #[test]
