@@ -140,6 +140,16 @@ pub struct NameConstraints {
 }
 
 impl NameConstraints {
+    /// The permitted subtrees as `show`, `init` and `sign-ca` print them (`DNS:example.com`, ...).
+    pub fn permitted_names(&self) -> Vec<String> {
+        self.permitted.iter().map(ToString::to_string).collect()
+    }
+
+    /// The excluded subtrees as `show`, `init` and `sign-ca` print them (`DNS:example.com`, ...).
+    pub fn excluded_names(&self) -> Vec<String> {
+        self.excluded.iter().map(ToString::to_string).collect()
+    }
+
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.permitted.is_empty() && self.excluded.is_empty()

@@ -157,16 +157,7 @@ fn the_root_signs_an_issuing_ca_that_verifiers_accept_and_revocation_ends_it() {
             vec!["root/ca.pem", "issuing.pem"],
         ),
     ] {
-        let module = format!("pkilint.bin.{linter}");
-        let mut args = vec!["-m", module.as_str(), "lint", "-s", "NOTICE"];
-        args.extend(files);
-        let out = env.tool("python3", &args);
-        assert!(
-            out.status.success() && text(&out.stdout).trim().is_empty(),
-            "{linter}: {}{}",
-            text(&out.stdout),
-            text(&out.stderr)
-        );
+        pkilint_clean(&env, linter, &files);
     }
     // The root records it: listed as profile ca, audited.
     let listed = env.json(
@@ -717,40 +708,11 @@ fn an_issuing_ca_made_apart_signs_nothing_until_installed_then_issues_full_chain
                 vec!["issuing/ca.pem", leaf],
             ),
         ] {
-            let module = format!("pkilint.bin.{linter}");
-            let mut args = vec!["-m", module.as_str(), "lint", "-s", "NOTICE"];
-            args.extend(files);
-            let out = env.tool("python3", &args);
-            assert!(
-                out.status.success() && text(&out.stdout).trim().is_empty(),
-                "{linter} {leaf}: {}{}",
-                text(&out.stdout),
-                text(&out.stderr)
-            );
+            pkilint_clean(&env, linter, &files);
         }
     }
     for crl in ["root/ca.crl.pem", "issuing/ca.crl.pem"] {
-        let out = env.tool(
-            "python3",
-            &[
-                "-m",
-                "pkilint.bin.lint_crl",
-                "lint",
-                "-s",
-                "NOTICE",
-                "-t",
-                "CRL",
-                "-p",
-                "PKIX",
-                crl,
-            ],
-        );
-        assert!(
-            out.status.success() && text(&out.stdout).trim().is_empty(),
-            "lint_crl {crl}: {}{}",
-            text(&out.stdout),
-            text(&out.stderr)
-        );
+        pkilint_clean(&env, "lint_crl", &[crl]);
     }
     // NSS, trusting only the root: the path holds with the issuing CA given, and not without it.
     std::fs::create_dir(env.path("nssdb")).expect("db");
@@ -1178,22 +1140,7 @@ fn where_to_fetch_each_ca_goes_into_what_it_signs_and_the_folder_names_its_paren
         &env.x509_text("www.pem"),
         &["CA Issuers - URI:http://pki.example.com/issuing.cer"],
     );
-    let lint = env.tool(
-        "python3",
-        &[
-            "-m",
-            "pkilint.bin.lint_pkix_cert",
-            "lint",
-            "-s",
-            "NOTICE",
-            "www.pem",
-        ],
-    );
-    assert!(
-        lint.status.success() && text(&lint.stdout).trim().is_empty(),
-        "{}",
-        text(&lint.stdout)
-    );
+    pkilint_clean(&env, "lint_pkix_cert", &["www.pem"]);
     let settings: serde_json::Value =
         serde_json::from_slice(&env.read("issuing/ca.json")).expect("ca.json");
     assert_eq!(settings["parent"]["subject"], "CN=Test CA", "{settings}");

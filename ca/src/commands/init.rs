@@ -144,20 +144,8 @@ pub fn run(req: InitRequest) -> Result<()> {
         crl_url: req.spec.crl_url.clone(),
         files: path_texts(&created.files),
         key_location: created.key,
-        permitted_names: req
-            .spec
-            .constraints
-            .permitted
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-        excluded_names: req
-            .spec
-            .constraints
-            .excluded
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
+        permitted_names: req.spec.constraints.permitted_names(),
+        excluded_names: req.spec.constraints.excluded_names(),
         backup,
         dir: req.spec.dir.clone(),
     };
@@ -217,12 +205,7 @@ impl Report for InitReport {
             rfc3339(self.not_after)
         )?;
         writeln!(out, "  thumbprint  {}", self.thumbprint)?;
-        if !self.permitted_names.is_empty() {
-            writeln!(out, "  permits     {}", self.permitted_names.join(", "))?;
-        }
-        if !self.excluded_names.is_empty() {
-            writeln!(out, "  excludes    {}", self.excluded_names.join(", "))?;
-        }
+        term::output::constraint_lines(out, &self.permitted_names, &self.excluded_names)?;
         for file in &self.files {
             writeln!(out, "  wrote       {file}")?;
         }

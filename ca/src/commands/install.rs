@@ -263,19 +263,6 @@ fn install_renewal(req: InstallRequest) -> Result<()> {
         }
     }
     let root = above.last().unwrap_or(signer).clone();
-    let secret = secrets::obtain(
-        req.ca_pass.as_ref(),
-        store.secret_kind()?,
-        SecretUse::Existing,
-    )?;
-    let signing = store.unlock(&secret)?;
-    drop(secret);
-    let lock = term::lock(&store)?;
-    if new.der != store.cert()?.der {
-        store.install_renewal(&lock, &signing, &new)?;
-    }
-    store.checkpoint(&lock, &signing)?;
-    drop(lock);
     let report = InstallReport {
         dir: path_text(&req.ca),
         subject: new.subject.clone(),
@@ -291,6 +278,28 @@ fn install_renewal(req: InstallRequest) -> Result<()> {
             .map(|f| path_text(&req.ca.join(f)))
             .collect(),
     };
+    if new.der == current.der {
+        term::note(&format!(
+            "{} has its certificate already ({}); nothing was changed",
+            path_text(&req.ca),
+            new.thumbprint
+        ));
+        return term::render(&report, req.format);
+    }
+    let secret = secrets::obtain(
+        req.ca_pass.as_ref(),
+        store.secret_kind()?,
+        SecretUse::Existing,
+    )?;
+    let signing = store.unlock(&secret)?;
+    drop(secret);
+    let lock = term::lock(&store)?;
+    // Taking the lock may have finished an interrupted run that put this very renewal in place.
+    if new.der != store.cert()?.der {
+        store.install_renewal(&lock, &signing, &new)?;
+    }
+    store.checkpoint(&lock, &signing)?;
+    drop(lock);
     term::render(&report, req.format)
 }
 

@@ -306,14 +306,11 @@ fn ca_section(out: &mut Page, store: &crate::store::CaStore, now: OffsetDateTime
     let key = KeyType::of_spki_der(&cert.spki_der)?;
     let location = store.key_location()?;
     out.heading("ca", "The CA", true);
-    let names = |list: &[crate::constraints::Subtree]| {
+    let names = |list: Vec<String>| {
         if list.is_empty() {
             "none".to_string()
         } else {
-            list.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
+            list.join(", ")
         }
     };
     out.facts(&[
@@ -335,8 +332,8 @@ fn ca_section(out: &mut Page, store: &crate::store::CaStore, now: OffsetDateTime
             "CRL URL",
             settings.crl_url.clone().unwrap_or_else(|| "none".into()),
         ),
-        ("Permitted names", names(&constraints.permitted)),
-        ("Excluded names", names(&constraints.excluded)),
+        ("Permitted names", names(constraints.permitted_names())),
+        ("Excluded names", names(constraints.excluded_names())),
         (
             "Key kept",
             match (&location.file, &location.uri) {

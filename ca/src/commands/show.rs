@@ -111,16 +111,8 @@ pub fn run(req: ShowRequest) -> Result<()> {
         .collect();
     let report = ShowReport {
         chain,
-        permitted_names: constraints
-            .permitted
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-        excluded_names: constraints
-            .excluded
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
+        permitted_names: constraints.permitted_names(),
+        excluded_names: constraints.excluded_names(),
         last_backup: backup.map(|(_, r)| r.time),
         backup_shares: backup.map(|(_, r)| r.shares.clone()),
         last_drill: drill.map(|(_, r)| r.time),
@@ -234,12 +226,7 @@ impl Report for ShowReport {
             };
             writeln!(out, "  {what}  {above}")?;
         }
-        if !self.permitted_names.is_empty() {
-            writeln!(out, "  permits     {}", self.permitted_names.join(", "))?;
-        }
-        if !self.excluded_names.is_empty() {
-            writeln!(out, "  excludes    {}", self.excluded_names.join(", "))?;
-        }
+        term::output::constraint_lines(out, &self.permitted_names, &self.excluded_names)?;
         if let Some(url) = &self.crl_url {
             writeln!(out, "  CRL URL     {url}")?;
         }

@@ -347,16 +347,8 @@ fn report(
 ) -> Result<SignCaReport> {
     let constraints = NameConstraints::of_cert(&cert.der)?;
     Ok(SignCaReport {
-        permitted_names: constraints
-            .permitted
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-        excluded_names: constraints
-            .excluded
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
+        permitted_names: constraints.permitted_names(),
+        excluded_names: constraints.excluded_names(),
         subject: cert.subject,
         serial: cert.serial,
         pathlen,
@@ -386,12 +378,7 @@ impl Report for SignCaReport {
             rfc3339(self.not_after)
         )?;
         writeln!(out, "  thumbprint  {}", self.thumbprint)?;
-        if !self.permitted_names.is_empty() {
-            writeln!(out, "  permits     {}", self.permitted_names.join(", "))?;
-        }
-        if !self.excluded_names.is_empty() {
-            writeln!(out, "  excludes    {}", self.excluded_names.join(", "))?;
-        }
+        term::output::constraint_lines(out, &self.permitted_names, &self.excluded_names)?;
         for file in &self.files {
             writeln!(out, "Wrote {file}")?;
         }

@@ -246,3 +246,18 @@ pub fn waiting_for_lock(dir: &std::path::Path) {
         dir.display()
     );
 }
+
+/// The `permits` and `excludes` lines of a CA's name constraints (none when it has none).
+pub fn constraint_lines(
+    out: &mut dyn std::io::Write,
+    permitted: &[String],
+    excluded: &[String],
+) -> std::io::Result<()> {
+    if !permitted.is_empty() {
+        writeln!(out, "  permits     {}", permitted.join(", "))?;
+    }
+    if !excluded.is_empty() {
+        writeln!(out, "  excludes    {}", excluded.join(", "))?;
+    }
+    Ok(())
+}
