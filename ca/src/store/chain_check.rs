@@ -55,57 +55,150 @@ impl CaStore {
         through: &[CertInfo],
         ca_ends: OffsetDateTime,
     ) -> Result<ChainCheck> {
-        let mut store = X509StoreBuilder::new()?;
-        store.add_cert(X509::from_der(&anchor.der)?)?;
-        store.set_flags(X509VerifyFlags::X509_STRICT)?;
-        let store = store.build();
-        let mut untrusted = Stack::new()?;
-        for cert in through {
-            untrusted.push(X509::from_der(&cert.der)?)?;
-        }
-        let mut check = ChainCheck {
-            anchor: anchor.thumbprint,
-            through: through.iter().map(|c| c.thumbprint).collect(),
-            checked: 0,
-            verified: 0,
-            failed: Vec::new(),
-            outlive_ca: Vec::new(),
-        };
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let (to_check, chunks) = std::sync::mpsc::sync_channel::<Vec<Leaf>>(2 * workers);
+        let chunks = std::sync::Mutex::new(chunks);
         let filter = ListFilter {
             status: Some(super::records::Status::Valid),
             with_certificates: true,
             ..Default::default()
         };
-        self.list(&filter, OffsetDateTime::now_utc(), &mut |entry| {
-            let record = &entry.issued;
-            // The CA's own certificates (renewals, cross-certificates) are not what clients present.
-            if record.subject == anchor.subject {
-                return Ok(true);
+        let (listed, found) = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| scope.spawn(|| verify_chunks(anchor, through, ca_ends, &chunks)))
+                .collect();
+            let mut chunk = Vec::with_capacity(CHUNK);
+            let mut index = 0;
+            let listed = self.list(&filter, OffsetDateTime::now_utc(), &mut |entry| {
+                let record = entry.issued;
+                // The CA's own certificates (renewals, cross-certificates) are not what clients present.
+                if record.subject == anchor.subject {
+                    return Ok(true);
+                }
+                let Some(der) = record.cert_der() else {
+                    return Ok(true);
+                };
+                chunk.push(Leaf {
+                    index,
+                    serial: record.serial,
+                    subject: record.subject,
+                    not_after: record.not_after,
+                    der,
+                });
+                index += 1;
+                if chunk.len() == CHUNK {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                    if to_check.send(full).is_err() {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            });
+            if !chunk.is_empty() {
+                let _ = to_check.send(chunk);
             }
-            let Some(der) = record.cert_der() else {
-                return Ok(true);
-            };
-            check.checked += 1;
-            let leaf = X509::from_der(&der)?;
+            drop(to_check);
+            let found: Vec<Result<Found>> = handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or(Err(crate::error::Error::Bug(
+                        "a chain check thread panicked",
+                    )))
+                })
+                .collect();
+            (listed, found)
+        });
+        listed?;
+        let mut all = Found::default();
+        for part in found {
+            let part = part?;
+            all.checked += part.checked;
+            all.verified += part.verified;
+            all.failed.extend(part.failed);
+            all.outlive.extend(part.outlive);
+        }
+        // In the listing's order (newest first), whichever thread checked them.
+        all.failed.sort_by_key(|(i, _)| *i);
+        all.outlive.sort_by_key(|(i, _)| *i);
+        Ok(ChainCheck {
+            anchor: anchor.thumbprint,
+            through: through.iter().map(|c| c.thumbprint).collect(),
+            checked: all.checked,
+            verified: all.verified,
+            failed: all.failed.into_iter().map(|(_, f)| f).collect(),
+            outlive_ca: all.outlive.into_iter().map(|(_, s)| s).collect(),
+        })
+    }
+}
+
+/// Certificates a thread checks at a time.
+const CHUNK: usize = 256;
+
+/// A valid certificate to check, with its place in the listing.
+struct Leaf {
+    index: usize,
+    serial: Serial,
+    subject: String,
+    not_after: OffsetDateTime,
+    der: Vec<u8>,
+}
+
+/// What one thread found.
+#[derive(Default)]
+struct Found {
+    checked: usize,
+    verified: usize,
+    failed: Vec<(usize, ChainFailure)>,
+    outlive: Vec<(usize, Serial)>,
+}
+
+/// Checks the chunks it takes from `chunks` until there are none, with its own store of `anchor`.
+fn verify_chunks(
+    anchor: &CertInfo,
+    through: &[CertInfo],
+    ca_ends: OffsetDateTime,
+    chunks: &std::sync::Mutex<std::sync::mpsc::Receiver<Vec<Leaf>>>,
+) -> Result<Found> {
+    let mut store = X509StoreBuilder::new()?;
+    store.add_cert(X509::from_der(&anchor.der)?)?;
+    store.set_flags(X509VerifyFlags::X509_STRICT)?;
+    let store = store.build();
+    let mut untrusted = Stack::new()?;
+    for cert in through {
+        untrusted.push(X509::from_der(&cert.der)?)?;
+    }
+    let mut found = Found::default();
+    loop {
+        let next = chunks
+            .lock()
+            .map_err(|_| crate::error::Error::Bug("a chain check thread panicked"))?
+            .recv();
+        let Ok(chunk) = next else {
+            return Ok(found);
+        };
+        for leaf in chunk {
+            found.checked += 1;
+            let cert = X509::from_der(&leaf.der)?;
             let mut context = X509StoreContext::new()?;
-            let (ok, why) = context.init(&store, &leaf, &untrusted, |c| {
+            let (ok, why) = context.init(&store, &cert, &untrusted, |c| {
                 let ok = c.verify_cert()?;
                 Ok((ok, c.error().error_string().to_string()))
             })?;
             if ok {
-                check.verified += 1;
+                found.verified += 1;
             } else {
-                check.failed.push(ChainFailure {
-                    serial: record.serial.clone(),
-                    subject: record.subject.clone(),
-                    why,
-                });
+                found.failed.push((
+                    leaf.index,
+                    ChainFailure {
+                        serial: leaf.serial.clone(),
+                        subject: leaf.subject,
+                        why,
+                    },
+                ));
             }
-            if record.not_after > ca_ends {
-                check.outlive_ca.push(record.serial.clone());
+            if leaf.not_after > ca_ends {
+                found.outlive.push((leaf.index, leaf.serial));
             }
-            Ok(true)
-        })?;
-        Ok(check)
+        }
     }
 }

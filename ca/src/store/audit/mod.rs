@@ -121,6 +121,8 @@ fn history_of(lineage: &Lineage, current: &crate::certinfo::CertInfo) -> Result<
             not_after: cert.not_after,
         });
     }
+    // The current certificate last (a re-key makes it and its cross-certificates in the same second).
+    history.sort_by_key(|h| h.kind == "current");
     Ok(history)
 }
 
