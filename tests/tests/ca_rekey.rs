@@ -439,6 +439,14 @@ fn the_plan_writes_nothing_and_a_new_password_locks_both_keys() {
     assert_eq!(plan["plan"], true);
     assert_eq!(plan["key"], "p256");
     assert_eq!(plan["deployments"][0]["trusts_current"], true);
+    // What each key signed that has not expired: here one key, alice's.
+    assert_eq!(
+        plan["by_key"].as_array().expect("by_key").len(),
+        1,
+        "{plan}"
+    );
+    assert_eq!(plan["by_key"][0]["current"], true);
+    assert_eq!(plan["by_key"][0]["unexpired"], 1);
     assert!(
         plan["cross_certificates"]
             .as_array()
@@ -744,6 +752,11 @@ fn after_two_rekeys_everything_verifies_under_the_newest_certificate_and_each_ke
             "client", "--ca", "pki", "--cn", cn, "--out", cn, "--key", "p256",
         ]);
         let plan = env.json("certkit-ca", &["rekey", "--ca", "pki", "--plan", "--json"]);
+        assert_eq!(
+            plan["by_key"].as_array().expect("by_key").len(),
+            i + 1,
+            "{plan}"
+        );
         assert_eq!(plan["chain_check"]["checked"], i + 1, "{plan}");
         assert_eq!(plan["chain_check"]["verified"], i + 1, "{plan}");
         let done = env.json(

@@ -67,6 +67,20 @@ pub struct CrossCertificate {
     pub not_after: OffsetDateTime,
 }
 
+/// A CA key and the certificates it signed that have not expired.
+#[derive(Debug, Serialize)]
+pub struct KeyUse {
+    /// The key's identifier.
+    pub key_id: String,
+    /// Whether it is the key that signs now (before the re-key).
+    pub current: bool,
+    /// Certificates it signed that have not expired (revoked ones too).
+    pub unexpired: usize,
+    /// When the last of them expires.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub until: Option<OffsetDateTime>,
+}
+
 /// What the re-key did, or would do.
 #[derive(Debug, Serialize)]
 pub struct RekeyReport {
@@ -102,6 +116,8 @@ pub struct RekeyReport {
     pub still_valid: usize,
     /// The two cross-certificates (none in a plan).
     pub cross_certificates: Vec<CrossCertificate>,
+    /// Each key of the CA with what it signed that has not expired (whose CRLs it must sign until then).
+    pub by_key: Vec<KeyUse>,
     /// The configuration lines for the new certificate.
     pub config_lines: Vec<String>,
     /// The service configurations given, and what each needs.
@@ -177,6 +193,7 @@ pub fn run(req: RekeyRequest) -> Result<()> {
         crl_url: req.crl_url.clone(),
         still_valid,
         cross_certificates: Vec::new(),
+        by_key: key_uses(&store, &current)?,
         config_lines: Vec::new(),
         deployments: deployments(&store, &current, &req.cscfg)?,
         chain_check: store.check_chains(
@@ -306,6 +323,23 @@ pub fn run(req: RekeyRequest) -> Result<()> {
     term::render(&report, req.format)
 }
 
+/// Each key of the CA's lineage with what it signed that has not expired.
+fn key_uses(store: &crate::store::CaStore, current: &CertInfo) -> Result<Vec<KeyUse>> {
+    let mut unexpired = store.unexpired_by_key(OffsetDateTime::now_utc())?;
+    let mut uses = Vec::new();
+    for key in store.lineage()?.keys {
+        let id = key_id(&key)?;
+        let (count, until) = unexpired.remove(&id).unwrap_or((0, None));
+        uses.push(KeyUse {
+            current: key == current.spki_der,
+            key_id: id,
+            unexpired: count,
+            until,
+        });
+    }
+    Ok(uses)
+}
+
 impl Report for RekeyReport {
     fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
         if self.plan {
@@ -359,6 +393,18 @@ impl Report for RekeyReport {
         )?;
         if let Some(url) = &self.crl_url {
             writeln!(out, "  what the new key signs names its CRLs at {url}")?;
+        }
+        for key in &self.by_key {
+            writeln!(
+                out,
+                "  key {}{}: {} unexpired certificate(s){}",
+                key.key_id,
+                if key.current { " (signs now)" } else { "" },
+                key.unexpired,
+                key.until
+                    .map(|u| format!(", the last until {}", rfc3339(u)))
+                    .unwrap_or_default()
+            )?;
         }
         for d in &self.deployments {
             if d.trusts_current {

@@ -260,6 +260,7 @@ impl CaStore {
         }
         let lineage = self.lineage()?;
         let now = time::OffsetDateTime::now_utc();
+        let unexpired = self.unexpired_by_key(now)?;
         let mut signers = Vec::new();
         for key in earlier {
             let (pair, origin) = match &key.pkcs11 {
@@ -292,7 +293,7 @@ impl CaStore {
                         key.key_id
                     ))
                 })?;
-            if cert.not_after <= now || self.unexpired_signed_by(&key.key_id, now)?.0 == 0 {
+            if cert.not_after <= now || !unexpired.contains_key(&key.key_id) {
                 signers.push((key, None));
                 continue;
             }
@@ -325,26 +326,38 @@ impl CaStore {
         key_id: &str,
         now: time::OffsetDateTime,
     ) -> Result<(usize, Option<time::OffsetDateTime>)> {
-        let mut count = 0;
-        let mut last: Option<time::OffsetDateTime> = None;
+        Ok(self
+            .unexpired_by_key(now)?
+            .remove(key_id)
+            .unwrap_or((0, None)))
+    }
+
+    /// [`CaStore::unexpired_signed_by`] for every key that signed anything, in one reading of the log: by key
+    /// identifier (each certificate's authority key identifier).
+    pub fn unexpired_by_key(
+        &self,
+        now: time::OffsetDateTime,
+    ) -> Result<std::collections::BTreeMap<String, (usize, Option<time::OffsetDateTime>)>> {
+        let mut by_key = std::collections::BTreeMap::new();
         let filter = super::index::ListFilter {
             with_certificates: true,
             ..Default::default()
         };
         self.list(&filter, now, &mut |entry| {
             if entry.issued.not_after > now
-                && entry
+                && let Some(aki) = entry
                     .issued
                     .cert_der()
                     .and_then(|der| crate::certinfo::authority_key_id_of(&der))
-                    .is_some_and(|aki| hex_upper(&aki) == key_id)
             {
-                count += 1;
-                last = last.max(Some(entry.issued.not_after));
+                let (count, last): &mut (usize, Option<time::OffsetDateTime>) =
+                    by_key.entry(hex_upper(&aki)).or_default();
+                *count += 1;
+                *last = (*last).max(Some(entry.issued.not_after));
             }
             Ok(true)
         })?;
-        Ok((count, last))
+        Ok(by_key)
     }
 
     /// Retires the earlier CA key `key_id` once nothing it signed is unexpired: `ca.json` stops naming it (a
