@@ -639,3 +639,78 @@ fn an_offline_root_renews_an_issuing_ca_from_its_certificate_and_the_folder_inst
     env.ok("certkit-ca", &["audit", "--ca", "issuing"]);
     env.ok("certkit-ca", &["audit", "--ca", "root"]);
 }
+
+#[test]
+fn a_ca_whose_key_is_on_a_token_is_renewed_with_its_pin() {
+    use common::token::{TOKEN, softhsm};
+    let env = Env::new();
+    softhsm(&env);
+    let uri = format!("pkcs11:token={TOKEN};object=Renewed");
+    env.ok(
+        "certkit-ca",
+        &[
+            "init",
+            "--ca",
+            "pki",
+            "--cn",
+            "Token CA",
+            "--key",
+            "p256",
+            "--pkcs11",
+            &uri,
+            "--ca-pass",
+            "env:TOKEN_PIN",
+        ],
+    );
+    env.issue(&[
+        "client",
+        "--ca",
+        "pki",
+        "--cn",
+        "alice",
+        "--out",
+        "alice",
+        "--key",
+        "p256",
+        "--ca-pass",
+        "env:TOKEN_PIN",
+    ]);
+    std::fs::copy(env.path("pki/ca.pem"), env.path("old.pem")).expect("copy");
+    let renewed = env.json(
+        "certkit-ca",
+        &[
+            "renew",
+            "--ca",
+            "pki",
+            "--ca-pass",
+            "env:TOKEN_PIN",
+            "--json",
+        ],
+    );
+    assert_eq!(renewed["chain_check"]["verified"], 1, "{renewed}");
+    let facts = compare(&env, "old.pem", "pki/ca.pem");
+    assert_eq!(facts["same_key"], true);
+    assert_eq!(facts["same_subject_der"], true);
+    env.issue(&[
+        "client",
+        "--ca",
+        "pki",
+        "--cn",
+        "bob",
+        "--out",
+        "bob",
+        "--key",
+        "p256",
+        "--ca-pass",
+        "env:TOKEN_PIN",
+    ]);
+    for ca in ["old.pem", "pki/ca.pem"] {
+        for leaf in ["alice.pem", "bob.pem"] {
+            assert_contains(
+                &env.openssl_ok(&["verify", "-x509_strict", "-CAfile", ca, leaf]),
+                &[&format!("{leaf}: OK")],
+            );
+        }
+    }
+    env.ok("certkit-ca", &["audit", "--ca", "pki"]);
+}

@@ -1070,6 +1070,105 @@ const RETIRE_KEY: Scenario = Scenario {
     },
 };
 
+const REKEY_TOKEN: Scenario = Scenario {
+    name: "rekey (on a token)",
+    setup: |env| {
+        token::softhsm(env);
+        env.ok(
+            "certkit-ca",
+            &[
+                "init",
+                "--ca",
+                "pki",
+                "--cn",
+                "Crash CA",
+                "--key",
+                "p256",
+                "--pkcs11",
+                "pkcs11:token=certkit-test;object=CA-1",
+                "--ca-pass",
+                "env:TOKEN_PIN",
+            ],
+        );
+        env.issue(&[
+            "client",
+            "--ca",
+            "pki",
+            "--cn",
+            "alice",
+            "--out",
+            "alice",
+            "--key",
+            "p256",
+            "--ca-pass",
+            "env:TOKEN_PIN",
+        ]);
+        std::fs::copy(env.path("pki/ca.pem"), env.path("first.pem")).expect("copy");
+    },
+    prepare: token::use_tokens_in,
+    bin: "certkit-ca",
+    args: &[
+        "rekey",
+        "--ca",
+        "pki",
+        "--pkcs11",
+        "pkcs11:token=certkit-test;object=CA-2",
+        "--ca-pass",
+        "env:TOKEN_PIN",
+    ],
+    after_rerun: |env, rerun| {
+        // A key the killed run made on the token stays there (certkit never deletes a token key it may have
+        // recorded): the rerun says the label is taken, and a re-key under another label completes. Either
+        // way the CA signed all along (the audit after the kill passed) and ends re-keyed.
+        if !rerun.status.success() {
+            assert_contains(
+                &text(&rerun.stderr),
+                &["holds a key labelled 'CA-2' already"],
+            );
+            env.ok(
+                "certkit-ca",
+                &[
+                    "rekey",
+                    "--ca",
+                    "pki",
+                    "--pkcs11",
+                    "pkcs11:token=certkit-test;object=CA-3",
+                    "--ca-pass",
+                    "env:TOKEN_PIN",
+                ],
+            );
+        }
+        let key = |file: &str| env.openssl_ok(&["x509", "-in", file, "-noout", "-pubkey"]);
+        assert_ne!(key("first.pem"), key("pki/ca.pem"), "re-keyed");
+        env.issue(&[
+            "client",
+            "--ca",
+            "pki",
+            "--cn",
+            "after",
+            "--out",
+            "after",
+            "--key",
+            "p256",
+            "--ca-pass",
+            "env:TOKEN_PIN",
+        ]);
+        assert_contains(
+            &env.openssl_ok(&["verify", "-CAfile", "pki/ca.pem", "after.pem"]),
+            &["after.pem: OK"],
+        );
+        assert_contains(
+            &env.openssl_ok(&["verify", "-CAfile", "first.pem", "alice.pem"]),
+            &["alice.pem: OK"],
+        );
+        env.ok(
+            "certkit-ca",
+            &["crl", "--ca", "pki", "--ca-pass", "env:TOKEN_PIN"],
+        );
+        env.ok("certkit-ca", &["audit", "--ca", "pki"]);
+    },
+};
+
 const MOVE_KEY: Scenario = Scenario {
     name: "move-key",
     setup: |env| {
@@ -1637,6 +1736,11 @@ fn renewing_an_issuing_ca_through_its_root_survives_a_crash_at_every_step() {
 #[test]
 fn installing_a_renewal_survives_a_crash_at_every_step() {
     assert!(crash_everywhere(&INSTALL_RENEWAL) > 3);
+}
+
+#[test]
+fn rekeying_a_token_ca_survives_a_crash_at_every_step() {
+    assert!(crash_everywhere(&REKEY_TOKEN) > 5);
 }
 
 #[test]

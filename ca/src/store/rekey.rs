@@ -261,8 +261,13 @@ impl CaStore {
         let lineage = self.lineage()?;
         let now = time::OffsetDateTime::now_utc();
         let unexpired = self.unexpired_by_key(now)?;
+        let current = key_id(&self.cert()?.spki_der)?;
         let mut signers = Vec::new();
         for key in earlier {
+            // A re-key that stopped before ca.pem changed names the key that still signs as an earlier one.
+            if key.key_id == current {
+                continue;
+            }
             let (pair, origin) = match &key.pkcs11 {
                 Some(record) => {
                     let uri = record.uri(&self.path(super::layout::CA_SETTINGS))?;
