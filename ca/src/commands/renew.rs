@@ -11,7 +11,6 @@ use time::OffsetDateTime;
 use crate::cscfg::Cscfg;
 use crate::dates::{Lifetime, Validity, rfc3339};
 use crate::error::{Error, Result};
-use crate::profile::Profile;
 use crate::profile::{self, names};
 use crate::secret;
 use crate::secret::{SecretSource, SecretUse};
@@ -153,26 +152,7 @@ fn renew_below(
         Some(new) => new,
         None => {
             let new = crate::store::renewal_below(&parent_signing, &current, validity)?;
-            let record = crate::store::inventory::IssuedRecord::new(
-                &new,
-                new.cn.as_deref().unwrap_or_default(),
-                Profile::Ca,
-                Vec::new(),
-                crate::keys::KeyType::of_spki_der(&new.spki_der)?,
-                parent_signing.crl_url.clone(),
-                Some(current.serial.clone()),
-            );
-            let lock = term::lock(parent)?;
-            let leftovers = parent.leftovers()?;
-            parent.deliver(
-                &lock,
-                &leftovers,
-                vec![crate::store::Delivery {
-                    record,
-                    files: Vec::new(),
-                }],
-            )?;
-            parent.checkpoint(&lock, &parent_signing)?;
+            super::sign_ca::record_renewal(parent, &parent_signing, &current, &new, Vec::new())?;
             new
         }
     };

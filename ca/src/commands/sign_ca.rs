@@ -114,21 +114,7 @@ pub fn run(req: SignCaRequest) -> Result<()> {
         );
     }
     let validity = sub_ca_validity(&parent, req.lifetime)?;
-    store.check_outputs_free(&paths)?;
-    let password = secrets::obtain(
-        req.ca_pass.as_ref(),
-        store.secret_kind()?,
-        SecretUse::Existing,
-    )?;
-    let signing = store.unlock(&password)?;
-    drop(password);
-    if let Some(folder) = cer.parent()
-        && !folder.as_os_str().is_empty()
-        && !folder.exists()
-    {
-        store::guard::check_output(&cer, &[])?;
-        std::fs::create_dir_all(folder).map_err(|e| Error::io("create folder", folder, e))?;
-    }
+    let signing = unlock_for(&store, &req, &paths)?;
     let (cert, pathlen) = sign_and_record(
         &store,
         &signing,
@@ -136,20 +122,7 @@ pub fn run(req: SignCaRequest) -> Result<()> {
         req.pathlen,
         validity.0,
         &req.constraints,
-        |cert| {
-            vec![
-                OutputFile {
-                    path: cer.clone(),
-                    bytes: cert.der.clone(),
-                    mode: PUBLIC,
-                },
-                OutputFile {
-                    path: pem.clone(),
-                    bytes: cert.pem().into_bytes(),
-                    mode: PUBLIC,
-                },
-            ]
-        },
+        |cert| cert_files(&cer, &pem, cert),
     )?;
     term::render(
         &report(cert, pathlen, &parent.subject, &paths, validity.1)?,
@@ -197,54 +170,9 @@ fn renew(store: &CaStore, req: &SignCaRequest, old: &std::path::Path) -> Result<
         );
     }
     let (validity, warnings) = sub_ca_validity(&parent, req.lifetime)?;
-    store.check_outputs_free(&paths)?;
-    let password = secrets::obtain(
-        req.ca_pass.as_ref(),
-        store.secret_kind()?,
-        SecretUse::Existing,
-    )?;
-    let signing = store.unlock(&password)?;
-    drop(password);
-    if let Some(folder) = cer.parent()
-        && !folder.as_os_str().is_empty()
-        && !folder.exists()
-    {
-        store::guard::check_output(&cer, &[])?;
-        std::fs::create_dir_all(folder).map_err(|e| Error::io("create folder", folder, e))?;
-    }
+    let signing = unlock_for(store, req, &paths)?;
     let cert = store::renewal_below(&signing, &old, validity)?;
-    let record = IssuedRecord::new(
-        &cert,
-        &cn,
-        Profile::Ca,
-        Vec::new(),
-        crate::keys::KeyType::of_spki_der(&cert.spki_der)?,
-        signing.crl_url.clone(),
-        Some(old.serial.clone()),
-    );
-    let lock = term::lock(store)?;
-    let leftovers = store.leftovers()?;
-    store.deliver(
-        &lock,
-        &leftovers,
-        vec![Delivery {
-            record,
-            files: vec![
-                OutputFile {
-                    path: cer.clone(),
-                    bytes: cert.der.clone(),
-                    mode: PUBLIC,
-                },
-                OutputFile {
-                    path: pem.clone(),
-                    bytes: cert.pem().into_bytes(),
-                    mode: PUBLIC,
-                },
-            ],
-        }],
-    )?;
-    store.checkpoint(&lock, &signing)?;
-    drop(lock);
+    record_renewal(store, &signing, &old, &cert, cert_files(&cer, &pem, &cert))?;
     let pathlen = cert
         .path_len
         .and_then(|p| u8::try_from(p).ok())
@@ -253,6 +181,75 @@ fn renew(store: &CaStore, req: &SignCaRequest, old: &std::path::Path) -> Result<
         &report(cert, pathlen, &parent.subject, &paths, warnings)?,
         req.format,
     )
+}
+
+/// Checks the outputs are free, unlocks the signing CA and makes the outputs' folder.
+fn unlock_for(
+    store: &CaStore,
+    req: &SignCaRequest,
+    paths: &[PathBuf],
+) -> Result<crate::signer::SigningCa> {
+    store.check_outputs_free(paths)?;
+    let password = secrets::obtain(
+        req.ca_pass.as_ref(),
+        store.secret_kind()?,
+        SecretUse::Existing,
+    )?;
+    let signing = store.unlock(&password)?;
+    drop(password);
+    if let Some(cer) = paths.first()
+        && let Some(folder) = cer.parent()
+        && !folder.as_os_str().is_empty()
+        && !folder.exists()
+    {
+        store::guard::check_output(cer, &[])?;
+        std::fs::create_dir_all(folder).map_err(|e| Error::io("create folder", folder, e))?;
+    }
+    Ok(signing)
+}
+
+/// A CA certificate delivered as PREFIX.cer and PREFIX.pem.
+fn cert_files(
+    cer: &std::path::Path,
+    pem: &std::path::Path,
+    cert: &crate::certinfo::CertInfo,
+) -> Vec<OutputFile> {
+    vec![
+        OutputFile {
+            path: cer.to_path_buf(),
+            bytes: cert.der.clone(),
+            mode: PUBLIC,
+        },
+        OutputFile {
+            path: pem.to_path_buf(),
+            bytes: cert.pem().into_bytes(),
+            mode: PUBLIC,
+        },
+    ]
+}
+
+/// Records `new`, which `signing` signed, as the renewal of the CA certificate `old`, delivered in `files`,
+/// then signs a checkpoint.
+pub fn record_renewal(
+    store: &CaStore,
+    signing: &crate::signer::SigningCa,
+    old: &crate::certinfo::CertInfo,
+    new: &crate::certinfo::CertInfo,
+    files: Vec<OutputFile>,
+) -> Result<()> {
+    let record = IssuedRecord::new(
+        new,
+        new.cn.as_deref().unwrap_or_default(),
+        Profile::Ca,
+        Vec::new(),
+        crate::keys::KeyType::of_spki_der(&new.spki_der)?,
+        signing.crl_url.clone(),
+        Some(old.serial.clone()),
+    );
+    let lock = term::lock(store)?;
+    let leftovers = store.leftovers()?;
+    store.deliver(&lock, &leftovers, vec![Delivery { record, files }])?;
+    store.checkpoint(&lock, signing)
 }
 
 /// The validity of a CA `parent` signs: as asked (never past the parent's end), or five years cut short at
