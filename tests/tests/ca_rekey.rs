@@ -1024,3 +1024,32 @@ fn a_file_ca_moved_onto_a_token_is_rekeyed_there_and_both_token_keys_sign_their_
     }
     env.ok("certkit-ca", &["audit", "--ca", "pki"]);
 }
+
+#[test]
+fn an_intruder_who_drops_the_old_key_from_ca_json_stops_no_crl_unseen() {
+    let env = Env::new();
+    rekeyed(&env, &[]);
+    env.ok("certkit-ca", &["revoke", "--ca", "pki", "alice.cer"]);
+    // Without the earlier key in ca.json, the old key's CRL (which lists alice) would no longer be signed.
+    env.tampered("pki");
+    let path = env.path("pki/ca.json");
+    let mut settings: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("ca.json")).expect("json");
+    settings
+        .as_object_mut()
+        .expect("object")
+        .remove("earlier_keys");
+    std::fs::write(&path, serde_json::to_vec_pretty(&settings).expect("json")).expect("write");
+    let audit = env.run("certkit-ca", &["audit", "--ca", "pki", "--json"]);
+    assert_eq!(audit.status.code(), Some(1));
+    assert_contains(&text(&audit.stdout), &["settings-changed"]);
+    let err = env.fails(
+        "certkit-ca",
+        &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW"],
+        1,
+    );
+    assert_contains(
+        &err,
+        &["ca.json", "the earlier keys none where the CA key signed"],
+    );
+}

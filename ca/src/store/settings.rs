@@ -203,10 +203,24 @@ impl CaSettings {
                 show(signed.aia_url.clone())
             ));
         }
+        let ids = |s: &CaSettings| {
+            let ids: Vec<&str> = s.earlier_keys.iter().map(|k| k.key_id.as_str()).collect();
+            if ids.is_empty() {
+                "none".to_string()
+            } else {
+                ids.join(", ")
+            }
+        };
+        if self.earlier_keys != signed.earlier_keys {
+            found.push(format!(
+                "the earlier keys {} where the CA key signed {}",
+                ids(self),
+                ids(signed)
+            ));
+        }
         if found.is_empty() && self != signed {
             found.push(
-                "the parent, the inventory's binding or the earlier keys differ from what the CA key signed"
-                    .into(),
+                "the parent or the inventory's binding differs from what the CA key signed".into(),
             );
         }
         found
