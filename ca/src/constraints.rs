@@ -117,12 +117,39 @@ impl Subtree {
             _ => false,
         }
     }
+
+    /// Whether some name that `name` stands for is in this subtree: a wildcard stands for every name one label
+    /// below its base, so `*.example.com` touches `bad.example.com` (which a verifier would accept it for)
+    /// though it is not within it. For any other name, the same as [`Subtree::holds`].
+    fn touches(&self, name: &San) -> bool {
+        if self.holds(name) {
+            return true;
+        }
+        match (self, name) {
+            (Subtree::Dns(tree), San::Dns(name)) => {
+                let name = name.to_ascii_lowercase();
+                let Some(base) = name.strip_prefix("*.") else {
+                    return false;
+                };
+                // A tree with a leading dot holds only names below it: a single label over the base never is
+                // one unless the whole wildcard is (`holds` above).
+                tree.strip_suffix(base)
+                    .and_then(|label| label.strip_suffix('.'))
+                    .is_some_and(|label| !label.is_empty() && !label.contains('.'))
+            }
+            _ => false,
+        }
+    }
 }
 
 /// Whether the DNS name `name` is within `tree`: the name itself or below it (`.tree`: only below it). A
-/// wildcard name is within a tree when every name it stands for is.
+/// wildcard name is within a tree when every name it stands for (one label over its base) is.
 fn dns_within(name: &str, tree: &str) -> bool {
-    let name = name.strip_prefix("*.").unwrap_or(name);
+    if let Some(base) = name.strip_prefix("*.") {
+        // Every `label.base` is within the tree exactly when the base is, or (a leading dot) when the base is
+        // the tree's domain itself.
+        return dns_within(base, tree) || tree.strip_prefix('.') == Some(base);
+    }
     match tree.strip_prefix('.') {
         Some(domain) => name.ends_with(tree) && name.len() > domain.len() + 1,
         None => name == tree || name.ends_with(&format!(".{tree}")),
@@ -214,7 +241,7 @@ impl NameConstraints {
 
     /// How `name` breaks the constraints (`NAME is excluded by ...`, `NAME is outside ...`), if it does.
     pub fn violation(&self, name: &San) -> Option<String> {
-        if let Some(tree) = self.excluded.iter().find(|t| t.holds(name)) {
+        if let Some(tree) = self.excluded.iter().find(|t| t.touches(name)) {
             return Some(format!(
                 "{name} is excluded by the CA's name constraint {tree}"
             ));
@@ -310,19 +337,27 @@ fn ip_subtree(bytes: &[u8]) -> Result<Subtree> {
     Ok(Subtree::Ip(net.trunc()))
 }
 
-/// Whether a common name looks like a DNS name (dot-separated labels of letters, digits and hyphens, with a
-/// letter in the last), as a verifier that checks a CN against DNS constraints would see it.
+/// Whether a common name is a DNS name as a verifier that checks a CN against DNS constraints sees it.
+/// OpenSSL's rule (`cn2dnsid` in crypto/x509/v3_ncons.c): letters, digits and `_`, with `-` and `.` inside
+/// only, no `.` next to another `.` or after a `-`, and at least two labels, so `a_b.example.com` and
+/// `123.456` are DNS names to it. A wildcard CN (`*.example.com`) is checked as its set of names.
 fn looks_like_dns(cn: &str) -> bool {
-    cn.contains('.')
-        && cn
-            .strip_prefix("*.")
-            .unwrap_or(cn)
-            .split('.')
-            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
-        && cn
-            .rsplit('.')
-            .next()
-            .is_some_and(|tld| tld.chars().any(|c| c.is_ascii_alphabetic()))
+    let name = cn.strip_prefix("*.").unwrap_or(cn).as_bytes();
+    let mut labels = 1;
+    for (i, &c) in name.iter().enumerate() {
+        if c.is_ascii_alphanumeric() || c == b'_' {
+            continue;
+        }
+        let inside = i > 0 && i + 1 < name.len();
+        match c {
+            b'-' if inside => {}
+            b'.' if inside && name[i + 1] != b'.' && name[i - 1] != b'-' && name[i - 1] != b'.' => {
+                labels += 1;
+            }
+            _ => return false,
+        }
+    }
+    labels >= 2
 }
 
 #[cfg(test)]

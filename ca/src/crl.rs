@@ -356,6 +356,9 @@ fn sign_windows(
     let Some(last) = signed.last() else {
         return Err(Error::Bug("no CRL window was asked for"));
     };
+    for crl in &signed {
+        refuse_rollback(store, &crl.path, crl.number)?;
+    }
     // Recorded before they are written anywhere (the write-ahead rule), then the number is stored: a failure
     // can skip numbers but never reuse one.
     store.append(lock, &records)?;
@@ -371,6 +374,30 @@ fn sign_windows(
         crls: signed,
         warnings,
     })
+}
+
+/// Refuses to put CRL number `number` where a CRL with that number or a higher one is (through a link, at
+/// its target): clients would take the older list, a revoked certificate would be valid again, and the
+/// evidence of the rollback (`audit --crl`) would be gone. That happens when the CA folder is older than
+/// what it published: restored from a backup, or rolled back to an older copy.
+fn refuse_rollback(store: &CaStore, path: &Path, number: u64) -> Result<()> {
+    let target = store::guard::resolve(path);
+    if target.symlink_metadata().is_err() {
+        return Ok(());
+    }
+    let Ok(existing) = crate::crl_file::CrlFile::read(&target) else {
+        // Not a CRL: the callers refuse to replace what is not this CA's CRL.
+        return Ok(());
+    };
+    match existing.number {
+        Some(there) if there >= number => Err(Error::Failed(format!(
+            "{} holds CRL number {there}, and this CA would sign number {number}: the CA folder is older than the CRL it published (restored from a backup, or rolled back?); nothing was signed. Check it with \"certkit-ca audit --ca {} --crl {}\" and never publish an older CRL over a newer one",
+            path.display(),
+            store.dir().display(),
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Where `certkit-ca crl` writes by default: `DIR/ca.crl` (DER) or `DIR/ca.crl.pem`.

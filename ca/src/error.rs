@@ -102,7 +102,8 @@ pub enum Error {
     },
     /// The inventory's index cannot be used (it is rebuilt from the log when that helps).
     #[error(
-        "the index {path} cannot be used: {what}; delete it and certkit builds it again from the inventory"
+        "the index {path} cannot be used: {what}; build it again from the inventory with \"certkit-ca reindex --ca {}\" (the inventory is the CA's record: keep it)",
+        .path.parent().unwrap_or(std::path::Path::new(".")).display()
     )]
     Index {
         /// The index file (or the log it indexes).
@@ -227,5 +228,22 @@ impl From<openssl::error::ErrorStack> for Error {
 impl From<rcgen::Error> for Error {
     fn from(err: rcgen::Error) -> Self {
         Error::crypto("certificate generation", err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_index_error_names_the_index_and_reindex_never_deleting_the_log() {
+        let e = Error::Index {
+            path: PathBuf::from("pki/index.sqlite"),
+            what: "a row of the index cannot be read".into(),
+        };
+        let text = e.to_string();
+        assert!(text.contains("pki/index.sqlite"), "{text}");
+        assert!(text.contains("certkit-ca reindex --ca pki"), "{text}");
+        assert!(!text.contains("delete"), "{text}");
     }
 }

@@ -980,9 +980,31 @@ const REKEY: Scenario = Scenario {
             "certkit-ca",
             &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW"],
         );
-        env.ok("certkit-ca", &["audit", "--ca", "pki"]);
+        every_ca_certificate_is_the_cas_or_revoked(env);
     },
 };
+
+/// Every CA certificate the inventory records for the CA itself is one of its lineage (`audit`'s history) or
+/// revoked: a re-key killed after recording "new key signed by the old" must not leave a valid CA certificate
+/// for a key the CA never took (issue 29, 5).
+fn every_ca_certificate_is_the_cas_or_revoked(env: &Env) {
+    let audit = env.json("certkit-ca", &["audit", "--ca", "pki", "--json"]);
+    let lineage: HashSet<&str> = audit["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|h| h["thumbprint"].as_str().expect("thumbprint"))
+        .collect();
+    for row in env.list("pki") {
+        if row["profile"] == "ca" && row["status"] != "revoked" {
+            let thumbprint = row["thumbprint"].as_str().expect("thumbprint");
+            assert!(
+                lineage.contains(thumbprint),
+                "a valid CA certificate outside the CA's lineage: {row}"
+            );
+        }
+    }
+}
 
 /// The scenario's arguments, each `@FILE` replaced by what the set-up wrote into FILE (a value known only
 /// once the set-up ran, such as a key identifier).

@@ -347,7 +347,7 @@ fn a_bad_share_or_a_damaged_backup_is_named_and_nothing_is_written() {
         ("file:changed.txt", "does not check out"),
         ("file:swapped.txt", "does not check out"),
         ("file:typo.txt", "word 8 of the share is not a SLIP-39 word"),
-        ("file:other/share-1-of-3.txt", "splits differ"),
+        ("file:other/share-1-of-3.txt", "identifiers differ"),
         ("file:shares/share-1-of-5.txt", "given twice"),
     ];
     for (bad, expected) in cases {

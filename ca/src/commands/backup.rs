@@ -194,7 +194,14 @@ impl BackupPlan {
                 "the CA key is on a token and cannot be read out to back it up (see docs/custody.md)".into(),
             ));
         };
-        let split = self.split(&ca.cert, key, ca.crl_url.clone())?;
+        let settings = store.settings()?;
+        let backed_up = custody::BackupSettings {
+            crl_url: ca.crl_url.clone(),
+            aia_url: settings.aia_url,
+            parent: settings.parent,
+            chain: store.chain_above(&ca.cert)?,
+        };
+        let split = self.split(&ca.cert, key, backed_up)?;
         // Recorded first: the trail never misses a backup that exists.
         store.append(lock, std::slice::from_ref(&split.record))?;
         store.checkpoint(lock, ca)?;
@@ -207,10 +214,10 @@ impl BackupPlan {
         &self,
         cert: &CertInfo,
         key: &rcgen::KeyPair,
-        crl_url: Option<String>,
+        settings: custody::BackupSettings,
     ) -> Result<SplitBackup> {
         let der = Zeroizing::new(key.serialize_der());
-        let made = custody::split_key(cert.clone(), &der, self.scheme.clone(), crl_url)?;
+        let made = custody::split_key(cert.clone(), &der, self.scheme.clone(), settings)?;
         let bytes = made.backup.to_bytes();
         let sha256 = sha256_hex(&bytes);
         let record = Event::Custody(CustodyRecord {

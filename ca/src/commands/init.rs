@@ -171,7 +171,18 @@ fn backed_up_on_token(
     let CaKey::File(key) = signer else {
         return Err(crate::Error::Bug("a key made in memory is not in memory"));
     };
-    let split = plan.split(&cert, &key, spec.crl_url.clone())?;
+    let backed_up = crate::custody::BackupSettings {
+        crl_url: spec.crl_url.clone(),
+        aia_url: spec.aia_url.clone(),
+        parent: None,
+        chain: Vec::new(),
+    };
+    let settings = store::CaSettings {
+        crl_url: spec.crl_url.clone(),
+        aia_url: spec.aia_url.clone(),
+        ..Default::default()
+    };
+    let split = plan.split(&cert, &key, backed_up)?;
     let record = split.record.clone();
     let (report, written) = plan.hand_out(split)?;
     match store::restore(
@@ -179,7 +190,7 @@ fn backed_up_on_token(
         &cert,
         key,
         home,
-        spec.crl_url.clone(),
+        (settings, &[]),
         &[record],
         &mut term::waiting_for_lock,
     ) {

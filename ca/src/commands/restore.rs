@@ -55,6 +55,102 @@ pub struct RestoreReport {
     /// Where the restored CA key is (restore only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_location: Option<KeyLocation>,
+    /// What the restored CA uses, as the backup says.
+    pub settings: RestoredSettings,
+    #[serde(skip)]
+    warnings: Vec<String>,
+}
+
+/// The settings a backup restores with the key.
+#[derive(Debug, Serialize)]
+pub struct RestoredSettings {
+    /// The CRL distribution point.
+    pub crl_url: Option<String>,
+    /// The AIA caIssuers URL.
+    pub aia_url: Option<String>,
+    /// The CA above, for an issuing CA.
+    pub parent: Option<store::ParentRecord>,
+    /// The subjects of the CAs above, the root last.
+    pub chain: Vec<String>,
+}
+
+impl RestoredSettings {
+    fn of(backup: &BackupFile) -> Self {
+        RestoredSettings {
+            crl_url: backup.settings.crl_url.clone(),
+            aia_url: backup.settings.aia_url.clone(),
+            parent: backup.settings.parent.clone(),
+            chain: backup
+                .settings
+                .chain
+                .iter()
+                .map(|c| c.subject.clone())
+                .collect(),
+        }
+    }
+}
+
+/// What the user should know about the shares and the backup they opened.
+fn notes(
+    req: &RestoreRequest,
+    backup: &BackupFile,
+    pile: &SharePile,
+    authenticated: bool,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(given) = pile.split_given().filter(|s| *s != backup.split) {
+        notes.push(format!(
+            "the shares are of split {given}, not of split {} that {} records: another split of the same secret (made from it with the reference implementation); they open it",
+            backup.split,
+            req.backup.display()
+        ));
+    }
+    if !authenticated {
+        notes.push(format!(
+            "{} was made before backups carried a MAC: nothing proves its header was not changed; check the settings printed below before you use the CA",
+            req.backup.display()
+        ));
+    }
+    notes
+}
+
+/// Checks what the backup says the restored CA will use, as `init` checks its flags: URLs as certkit takes
+/// them, and a chain that reaches a self-signed root from the CA certificate, its first CA the parent named.
+fn check_settings(req: &RestoreRequest, backup: &BackupFile) -> Result<()> {
+    let bad = |what: String| {
+        Error::BadInput(format!(
+            "{}: {what}; nothing was written. Use another copy of the backup",
+            req.backup.display()
+        ))
+    };
+    for url in [&backup.settings.crl_url, &backup.settings.aia_url]
+        .into_iter()
+        .flatten()
+    {
+        crate::naming::check_crl_url(url).map_err(|e| bad(e.to_string()))?;
+    }
+    let chain = &backup.settings.chain;
+    let mut below = &backup.cert;
+    for above in chain {
+        if !below.is_signed_by(above)? {
+            return Err(bad(format!(
+                "its chain does not hold: '{}' is not signed by '{}'",
+                below.subject, above.subject
+            )));
+        }
+        below = above;
+    }
+    if let Some(gap) = store::chain_gap(&backup.cert, chain)? {
+        return Err(bad(format!("its CA is not a root and {gap}")));
+    }
+    let parent = chain.first().map(|c| store::ParentRecord {
+        subject: c.subject.clone(),
+        thumbprint: c.thumbprint,
+    });
+    if parent != backup.settings.parent {
+        return Err(bad("its parent is not the first CA of its chain".into()));
+    }
+    Ok(())
 }
 
 /// Restores, or runs the drill.
@@ -67,9 +163,10 @@ pub fn run(req: RestoreRequest) -> Result<()> {
         (Some(dir), true) => {
             let store = term::open_ca(dir, None)?;
             let cert = store.cert()?;
-            if cert.thumbprint != backup.cert.thumbprint {
+            // The same key is the same CA: a backup made before a renewal holds the earlier certificate.
+            if cert.spki_der != backup.cert.spki_der {
                 return Err(Error::BadInput(format!(
-                    "{} is a backup of {} ({}), not of the CA in {} ({})",
+                    "{} is a backup of the key of {} ({}), not of the CA in {} ({})",
                     req.backup.display(),
                     backup.cert.subject,
                     backup.cert.thumbprint,
@@ -112,8 +209,25 @@ pub fn run(req: RestoreRequest) -> Result<()> {
     let opened = gather(&req, &backup, &mut pile).and_then(|()| {
         pile.secret()
             .map_err(|e| Error::BadInput(format!("{e}; nothing was written")))
-            .and_then(|secret| backup.open(&req.backup, &secret))
+            .and_then(|secret| {
+                let key = backup.open(&req.backup, &secret)?;
+                let authenticated = backup.check_mac(&req.backup, &secret)?;
+                Ok((key, authenticated))
+            })
     });
+    let mut warnings = opened
+        .as_ref()
+        .map(|(_, authenticated)| notes(&req, &backup, &pile, *authenticated))
+        .unwrap_or_default();
+    if let Some(store) = &drilled
+        && store.cert()?.thumbprint != backup.cert.thumbprint
+    {
+        warnings.push(format!(
+            "{} holds an earlier certificate of this CA ({}; the key is the same): a restore from it gives that certificate; make a new backup",
+            req.backup.display(),
+            backup.cert.thumbprint
+        ));
+    }
     let record = |action, failure: Option<String>| CustodyRecord {
         action,
         time: crate::dates::now_utc_seconds().unwrap_or(backup.made),
@@ -140,16 +254,19 @@ pub fn run(req: RestoreRequest) -> Result<()> {
             &RestoreReport {
                 backup: path_text(&req.backup),
                 thumbprint: backup.cert.thumbprint,
-                split: backup.split,
+                split: pile.split_given().unwrap_or(backup.split),
                 shares_used: pile.len(),
                 result: "drill passed",
                 ca: req.ca.as_deref().map(path_text),
                 key_location: None,
+                settings: RestoredSettings::of(&backup),
+                warnings,
             },
             req.format,
         );
     }
-    let key = opened?;
+    let (key, _) = opened?;
+    check_settings(&req, &backup)?;
     let dir = req
         .ca
         .clone()
@@ -167,12 +284,18 @@ pub fn run(req: RestoreRequest) -> Result<()> {
         },
         _ => NewCaKey::File(&secret),
     };
+    let settings = store::CaSettings {
+        crl_url: backup.settings.crl_url.clone(),
+        aia_url: backup.settings.aia_url.clone(),
+        parent: backup.settings.parent.clone(),
+        ..Default::default()
+    };
     let created = store::restore(
         &dir,
         &backup.cert,
         key,
         &home,
-        backup.crl_url.clone(),
+        (settings, &backup.settings.chain),
         &[Event::Custody(record(CustodyAction::Restore, None))],
         &mut term::waiting_for_lock,
     )?;
@@ -180,11 +303,13 @@ pub fn run(req: RestoreRequest) -> Result<()> {
         &RestoreReport {
             backup: path_text(&req.backup),
             thumbprint: backup.cert.thumbprint,
-            split: backup.split,
+            split: pile.split_given().unwrap_or(backup.split),
             shares_used: pile.len(),
             result: "restored",
             ca: Some(path_text(&dir)),
             key_location: Some(created.key),
+            settings: RestoredSettings::of(&backup),
+            warnings,
         },
         req.format,
     )
@@ -218,6 +343,10 @@ fn gather(req: &RestoreRequest, backup: &BackupFile, pile: &mut SharePile) -> Re
 }
 
 impl Report for RestoreReport {
+    fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
     fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
         if self.result == "restored" {
             writeln!(
@@ -229,6 +358,28 @@ impl Report for RestoreReport {
             )?;
             if let Some(location) = &self.key_location {
                 super::show::write_key_location(out, location)?;
+            }
+            let settings = &self.settings;
+            writeln!(
+                out,
+                "  CRL URL     {}",
+                settings.crl_url.as_deref().unwrap_or("(none)")
+            )?;
+            writeln!(
+                out,
+                "  AIA URL     {}",
+                settings.aia_url.as_deref().unwrap_or("(none)")
+            )?;
+            match &settings.parent {
+                Some(parent) => {
+                    writeln!(
+                        out,
+                        "  parent      {} ({})",
+                        parent.subject, parent.thumbprint
+                    )?;
+                    writeln!(out, "  chain       {}", settings.chain.join(" <- "))?;
+                }
+                None => writeln!(out, "  parent      (none: a root)")?,
             }
         } else {
             writeln!(

@@ -71,7 +71,7 @@ impl Level {
 #[derive(Debug, Serialize)]
 pub struct Fact {
     /// What: `ca-certificate`, `ca-chain`, `certificates`, `crl`, `crl-gap`, `crl-file`, `undelivered`,
-    /// `checkpoint`, `drill`.
+    /// `checkpoint`, `drill`, `integrity` (the audit's errors), `ca-folder` (a CA folder that cannot be read).
     pub check: &'static str,
     /// How bad.
     pub level: Level,
@@ -149,15 +149,89 @@ fn lapsing(
     }
 }
 
-/// Looks at everything and prints the report; an error means the status could not be found out (UNKNOWN).
+/// Looks at everything and prints the report; an error means the status could not be found out (UNKNOWN),
+/// unless the folder holds a CA whose files cannot be read as one: that is damage, CRITICAL, so that deleting a
+/// file never silences monitoring.
 pub fn run(req: StatusRequest) -> Result<()> {
-    let report = gather(&req).map_err(|e| Error::Unknown(Box::new(e)))?;
+    let report = match gather(&req) {
+        Ok(report) => report,
+        Err(e) if holds_a_ca(&req.ca) && !matches!(e, Error::BadInput(_) | Error::Clock(_)) => {
+            damaged(&req, e)
+        }
+        Err(e) => return Err(Error::Unknown(Box::new(e))),
+    };
     let level = report.level;
     term::render(&report, req.format)?;
     match level {
         Level::Ok => Ok(()),
         Level::Warning => Err(Error::Attention(1)),
         Level::Critical => Err(Error::Attention(2)),
+    }
+}
+
+/// Whether `dir` holds any of a CA's files (so a failure to read it is damage, not a wrong folder).
+fn holds_a_ca(dir: &std::path::Path) -> bool {
+    crate::store::CA_FILES
+        .iter()
+        .chain(&[crate::store::checkpoint::CHECKPOINT])
+        .any(|f| dir.join(f).symlink_metadata().is_ok())
+}
+
+/// The report of a CA folder that cannot be read as a CA: one critical fact saying why.
+fn damaged(req: &StatusRequest, e: Error) -> StatusReport {
+    let fact = Fact {
+        check: "ca-folder",
+        level: Level::Critical,
+        message: format!(
+            "the CA folder is damaged or was tampered with: {e}; run certkit-ca audit"
+        ),
+        until: None,
+    };
+    StatusReport {
+        level: Level::Critical,
+        summary: format!("CERTKIT CRITICAL - {}", fact.message),
+        ca: path_text(&req.ca),
+        subject: String::new(),
+        facts: vec![fact],
+        expiring: Vec::new(),
+    }
+}
+
+/// What the audit finds (the whole integrity check: the hash chain, the checkpoint, settings, lineage,
+/// copies): every error is critical.
+fn integrity(store: &CaStore) -> Fact {
+    let audit = match crate::store::audit::audit(store, &Default::default(), &|_, _| {}) {
+        Ok(audit) => audit,
+        Err(e) => return broken("integrity", e),
+    };
+    let errors: Vec<String> = audit
+        .findings
+        .iter()
+        .filter(|f| f.level == crate::store::audit::Level::Error)
+        .map(|f| format!("{} ({})", f.code, f.message))
+        .collect();
+    if errors.is_empty() {
+        Fact {
+            check: "integrity",
+            level: Level::Ok,
+            message: format!(
+                "the audit passes: {} records, head {}",
+                audit.records, audit.head
+            ),
+            until: None,
+        }
+    } else {
+        Fact {
+            check: "integrity",
+            level: Level::Critical,
+            message: format!(
+                "the audit finds {} error(s): {}; run certkit-ca audit --ca {}",
+                errors.len(),
+                errors.join("; "),
+                path_text(store.dir())
+            ),
+            until: None,
+        }
     }
 }
 
@@ -253,6 +327,7 @@ pub fn gather(req: &StatusRequest) -> Result<StatusReport> {
         Ok(None) => {}
         Err(e) => facts.push(broken("drill", e)),
     }
+    facts.push(integrity(&store));
     let level = facts.iter().map(|f| f.level).max().unwrap_or(Level::Ok);
     let worst: Vec<&str> = facts
         .iter()

@@ -29,6 +29,16 @@ impl SharePile {
         }
     }
 
+    /// The backup's split (the identifier its header records).
+    pub fn backup_split(&self) -> u16 {
+        self.split
+    }
+
+    /// The split of the shares taken (their identifier), once there is one.
+    pub fn split_given(&self) -> Option<u16> {
+        self.shares.first().map(|s| s.identifier)
+    }
+
     /// How many shares were taken.
     pub fn len(&self) -> usize {
         self.shares.len()
@@ -42,12 +52,9 @@ impl SharePile {
     /// Takes one share, read from `words`.
     pub fn add(&mut self, words: &str) -> Result<Gathered, ShareError> {
         let share = Share::parse(words)?;
-        if share.identifier != self.split {
-            return Err(ShareError::OtherSplit(
-                share.label(),
-                "the backup's and the share's splits",
-            ));
-        }
+        // Shares of another split of the same secret (made with the reference implementation from the secret)
+        // are taken as well: whether they are the backup's is decided by whether their secret opens it. The
+        // shares given must all be of one split.
         if let Some(first) = self.shares.first()
             && let Some(differs) = first.differs_in_split(&share)
         {

@@ -6,7 +6,7 @@
 mod backup_file;
 mod gather;
 
-pub use backup_file::{BackupFile, default_path, parse_scheme, scheme_text};
+pub use backup_file::{BackupFile, BackupSettings, default_path, parse_scheme, scheme_text};
 pub use gather::{Gathered, SharePile};
 
 use zeroize::Zeroizing;
@@ -32,7 +32,7 @@ pub fn split_key(
     cert: CertInfo,
     key_der: &[u8],
     scheme: Scheme,
-    crl_url: Option<String>,
+    settings: BackupSettings,
 ) -> Result<Split> {
     let mut secret = Zeroizing::new([0u8; 32]);
     openssl::rand::rand_bytes(&mut secret[..])?;
@@ -47,6 +47,6 @@ pub fn split_key(
         .and_then(|g| g.first())
         .map(|s| s.identifier)
         .ok_or(Error::Bug("a split without shares"))?;
-    let backup = BackupFile::new(cert, key_der, &secret[..], split, scheme, crl_url)?;
+    let backup = BackupFile::new(cert, key_der, &secret[..], split, scheme, settings)?;
     Ok(Split { backup, shares })
 }

@@ -152,10 +152,11 @@ pub fn restore(
     cert: &CertInfo,
     key: rcgen::KeyPair,
     home: &NewCaKey<'_>,
-    crl_url: Option<String>,
+    restored: (CaSettings, &[CertInfo]),
     events: &[super::records::Event],
     wait: &mut dyn FnMut(&Path),
 ) -> Result<Created> {
+    let (restored, chain) = restored;
     check_can_init(dir)?;
     let key_type = KeyType::of_spki_der(&cert.spki_der)?;
     let mut key = Some(key);
@@ -189,13 +190,22 @@ pub fn restore(
                 token_key.check_belongs_to(cert)?;
             }
             let settings = CaSettings {
-                crl_url: crl_url.clone(),
+                crl_url: restored.crl_url.clone(),
                 pkcs11: pkcs11.clone(),
-                aia_url: None,
-                parent: None,
+                aia_url: restored.aia_url.clone(),
+                parent: restored.parent.clone(),
                 binding: None,
                 earlier_keys: Vec::new(),
             };
+            // A CA below another gets its chain back with its parent: without it the constraints of the CAs
+            // above would not be checked (and it signs nothing, see `CaStore::chain_above`).
+            if !chain.is_empty() {
+                let mut pem = cert.pem();
+                for above in chain {
+                    pem.push_str(&above.pem());
+                }
+                files::write_new(&work.join(CHAIN_PEM), pem.as_bytes(), PUBLIC)?;
+            }
             let created = write_folder(
                 dir,
                 work,

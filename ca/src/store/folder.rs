@@ -439,10 +439,23 @@ impl CaStore {
     }
 
     /// The CAs above this one, from `chain.pem` (written by `install`): the one that signed it first, the root
-    /// last; none for a root. Each must have signed the one below it, or the file was changed.
+    /// last; none for a root. Each must have signed the one below it, or the file was changed; and a CA that is
+    /// not self-signed must have its whole chain up to a self-signed root, or the name constraints of the CAs
+    /// above could not be checked (a deleted or cut `chain.pem` would switch them off).
     pub fn chain_above(&self, cert: &CertInfo) -> Result<Vec<CertInfo>> {
+        let above = self.chain_as_written(cert)?;
+        match chain_gap(cert, &above)? {
+            Some(gap) => Err(Error::CaUnusable(gap)),
+            None => Ok(above),
+        }
+    }
+
+    /// [`CaStore::chain_above`] without the demand that it reach a root: what `chain.pem` holds, each link
+    /// checked (for `audit`, which reports a changed chain and a missing part apart).
+    pub fn chain_as_written(&self, cert: &CertInfo) -> Result<Vec<CertInfo>> {
         let path = self.path(CHAIN_PEM);
-        if !path.exists() {
+        // Missing or emptied: nothing above (a CA that is not a root then has a gap, see `chain_gap`).
+        if std::fs::metadata(&path).map_or(true, |m| m.len() == 0) {
             return Ok(Vec::new());
         }
         let mut above = Vec::new();
@@ -467,6 +480,19 @@ impl CaStore {
         }
         Ok(above)
     }
+}
+
+/// What is missing when `above` (the CAs above `cert`, from `chain.pem`) does not reach a self-signed root:
+/// the error text, naming the certificate whose issuer is not there and the fix.
+pub fn chain_gap(cert: &CertInfo, above: &[CertInfo]) -> Result<Option<String>> {
+    let top = above.last().unwrap_or(cert);
+    if top.is_signed_by(top)? {
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "{} is missing or cut short: '{}' is signed by '{}', which it does not hold, so the name constraints of the CAs above cannot be checked and this CA signs nothing; put back the chain up to the root (certkit-ca install --cert CA.cer --chain ROOT-CHAIN.pem, or from a backup)",
+        CHAIN_PEM, top.subject, top.issuer
+    )))
 }
 
 impl CaStore {

@@ -32,15 +32,15 @@ pub use create::{
     restore, self_signed_ca, waiting_key_location, waiting_secret_kind,
 };
 pub use deliver::{Delivery, Leftovers, OutputFile};
-pub use folder::{CaStore, StoreLock, on_index_rebuilt};
+pub use folder::{CaStore, StoreLock, chain_gap, on_index_rebuilt};
 pub use layout::*;
 pub use lineage::Lineage;
 pub use move_key::MovedKey;
 pub use reconcile::{Repairs, UntrueRecord};
 pub use reindex::Reindexed;
-pub use rekey::{RekeyCerts, RekeyKeys, Rekeyed, RetiredKey, rekey_certs};
+pub use rekey::{RekeyCerts, RekeyKeys, Rekeyed, RetiredKey, Unfinished, rekey_certs};
 pub use renew::{Renewed, renewal_below, renewal_of};
-pub use settings::{CaSettings, EarlierKey, KeyLocation, KeyOrigin, TokenRecord};
+pub use settings::{CaSettings, EarlierKey, KeyLocation, KeyOrigin, ParentRecord, TokenRecord};
 
 /// Default path length: makecert's `-h 1` allowed one intermediate below the CA; certkit keeps that default
 /// for parity with the guide.

@@ -48,6 +48,10 @@ pub struct Repairs {
     pub settings_finished: bool,
     /// A renewal of the CA certificate the inventory records was put in place (`ca.cer`, `ca.pem`).
     pub renewal_finished: bool,
+    /// Cross-certificates of an interrupted re-key kept in `history/`.
+    pub cross_kept: usize,
+    /// Cross-certificates of a re-key stopped before the CA took the new key, recorded revoked (superseded).
+    pub rekey_undone: usize,
 }
 
 impl Repairs {
@@ -70,6 +74,18 @@ impl Repairs {
         if self.renewal_finished {
             parts.push(format!(
                 "put the renewed CA certificate the inventory records in place ({CA_CER}, {CA_PEM}; the old one is in history/)"
+            ));
+        }
+        if self.cross_kept > 0 {
+            parts.push(format!(
+                "kept {} cross-certificate(s) of an interrupted re-key in history/",
+                self.cross_kept
+            ));
+        }
+        if self.rekey_undone > 0 {
+            parts.push(format!(
+                "revoked {} cross-certificate(s) of a re-key that stopped before the CA took the new key (superseded; the next CRL lists them; run certkit-ca rekey again)",
+                self.rekey_undone
             ));
         }
         if self.settings_finished {
@@ -190,6 +206,7 @@ impl CaStore {
             self.append(lock, &events)?;
         }
         repairs.renewal_finished = self.finish_renewal(lock)?;
+        (repairs.cross_kept, repairs.rekey_undone) = self.finish_cross_certificates(lock)?;
         Ok(repairs)
     }
 

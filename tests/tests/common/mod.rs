@@ -232,6 +232,38 @@ impl Env {
         self.json("certkit-ca", &args)
     }
 
+    /// A P-256 root "Test CA" in `root` (with `root_flags`) and an issuing CA "Issuing CA 1" signed by it at
+    /// `init --parent` in `issuing` (with `issuing_flags`), both under CA_PW; returns the issuing CA's JSON.
+    pub fn root_and_issuing(
+        &self,
+        root: &str,
+        issuing: &str,
+        root_flags: &[&str],
+        issuing_flags: &[&str],
+    ) -> serde_json::Value {
+        let mut flags = vec!["--key", "p256"];
+        flags.extend_from_slice(root_flags);
+        self.init_ca_with(root, &flags);
+        let mut args = vec![
+            "init",
+            "--ca",
+            issuing,
+            "--parent",
+            root,
+            "--cn",
+            "Issuing CA 1",
+            "--key",
+            "p256",
+            "--parent-pass",
+            "env:CA_PW",
+            "--ca-pass",
+            "env:CA_PW",
+            "--json",
+        ];
+        args.extend_from_slice(issuing_flags);
+        self.json("certkit-ca", &args)
+    }
+
     /// Runs `certkit-issue` with `args`, adding the test password sources it needs and `--json`; returns
     /// the JSON.
     pub fn issue(&self, args: &[&str]) -> serde_json::Value {

@@ -164,3 +164,60 @@ fn a_dns_looking_common_name_is_checked_as_a_dns_name() {
         .push(rcgen::DnType::CommonName, "Alice Smith");
     assert!(c.check_params(&params).is_ok());
 }
+
+#[test]
+fn a_wildcard_is_checked_as_every_name_it_stands_for() {
+    // Excluded bad.example.com: *.example.com stands for it (a verifier accepts it for bad.example.com).
+    let c = constraints(
+        &[Subtree::dns("example.com").expect("tree")],
+        &[Subtree::dns("bad.example.com").expect("tree")],
+    );
+    let err = c
+        .check(&dns("*.example.com"))
+        .expect_err("touches")
+        .to_string();
+    assert!(
+        err.contains("excluded") && err.contains("bad.example.com"),
+        "{err}"
+    );
+    assert!(c.check(&dns("*.EXAMPLE.com")).is_err());
+    // Names below bad.example.com are two labels down: *.example.com stands for none of them.
+    let below = constraints(&[], &[Subtree::dns(".bad.example.com").expect("tree")]);
+    assert!(below.check(&dns("*.example.com")).is_ok());
+    assert!(below.check(&dns("*.bad.example.com")).is_err());
+    // A tree of the names below a domain holds that domain's wildcard, whole.
+    let only_below = constraints(&[Subtree::dns(".example.com").expect("tree")], &[]);
+    assert!(only_below.check(&dns("*.example.com")).is_ok());
+    assert!(only_below.check(&dns("*.com")).is_err());
+    let excluded_below = constraints(&[], &[Subtree::dns(".example.com").expect("tree")]);
+    assert!(excluded_below.check(&dns("*.example.com")).is_err());
+    // A look-alike base is another name.
+    let look_alike = constraints(&[], &[Subtree::dns("xexample.com").expect("tree")]);
+    assert!(look_alike.check(&dns("*.example.com")).is_ok());
+}
+
+#[test]
+fn a_common_name_is_a_dns_name_when_openssl_takes_it_for_one() {
+    let c = constraints(&[Subtree::dns("example.com").expect("tree")], &[]);
+    for dns_like in [
+        "a_b.other.org",
+        "123.456",
+        "www.other.org",
+        "*.other.org",
+        "_srv.other.org",
+    ] {
+        assert!(c.check_names(Some(dns_like), &[]).is_err(), "{dns_like}");
+    }
+    for not_dns in [
+        "alice",
+        "Alice Smith",
+        "a..b",
+        "-a.b",
+        "a-.b",
+        "a.b.",
+        "x@y.org",
+        "Test CA",
+    ] {
+        assert!(c.check_names(Some(not_dns), &[]).is_ok(), "{not_dns}");
+    }
+}

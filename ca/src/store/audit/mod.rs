@@ -220,10 +220,36 @@ pub fn audit(
     }
     records::check_unrecorded_copies(store, &pass.seen, &lineage, &mut f)?;
     records::check_temporary_files(store, &mut f);
+    if endorsed && let Ok(unfinished) = store.unfinished_cross_certificates() {
+        for (entry, cert, what) in unfinished {
+            let fix = match what {
+                crate::store::Unfinished::Keep => {
+                    "the next command that writes to the CA keeps it in history/"
+                }
+                crate::store::Unfinished::Revoke => {
+                    "it is a CA certificate for a key the CA never took: the next command that writes to the CA records it revoked; then run certkit-ca crl, and certkit-ca rekey again"
+                }
+            };
+            f.add(
+                Level::Warning,
+                "rekey-unfinished",
+                Some(entry.line),
+                format!(
+                    "serial {}: a re-key stopped before its end; {fix}",
+                    cert.serial
+                ),
+            );
+        }
+    }
     records::check_key_file(store, &mut f)?;
     // A CA below another: its chain.pem must still chain up from it.
-    if let Err(e) = store.chain_above(&ca) {
-        f.add(Level::Error, "chain-changed", None, e.to_string());
+    match store.chain_as_written(&ca) {
+        Err(e) => f.add(Level::Error, "chain-changed", None, e.to_string()),
+        Ok(above) => {
+            if let Some(gap) = crate::store::chain_gap(&ca, &above)? {
+                f.add(Level::Error, "chain-missing", None, gap);
+            }
+        }
     }
     let sources = rollback::crl_sources(store, &options.crls);
     rollback::check_crls(&sources, &pass, &lineage, &mut f)?;

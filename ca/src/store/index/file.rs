@@ -50,9 +50,11 @@ impl std::fmt::Debug for Index {
     }
 }
 
+/// An SQLite error of the index beside `path` (the log, or the index file itself): the error names the index
+/// file, never the log (whose loss would be the CA's record).
 pub(super) fn sql(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
     move |e| Error::Index {
-        path: path.to_path_buf(),
+        path: path.with_file_name(INDEX),
         what: e.to_string(),
     }
 }

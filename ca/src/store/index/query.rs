@@ -262,7 +262,7 @@ impl Index {
                 .row(row)
                 .map_err(sql(&self.log))?
                 .map_err(|what| Error::Index {
-                    path: self.log.clone(),
+                    path: self.log.with_file_name(super::file::INDEX),
                     what: format!("a row of the index cannot be read ({what})"),
                 })?;
             if !each(cert)? {
@@ -399,7 +399,7 @@ impl Index {
         while let Some(row) = rows.next().map_err(sql(&self.log))? {
             let read = IndexedRow::read(row).map_err(sql(&self.log))?;
             let row = read.map_err(|what| Error::Index {
-                path: self.log.clone(),
+                path: self.log.with_file_name(super::file::INDEX),
                 what: format!("a row of the index cannot be read ({what})"),
             })?;
             if !each(row)? {

@@ -1,0 +1,668 @@
+//! The seams between custody, hierarchy, rollover, lapse and the index: each test plays a finding of the
+//! hostile review of issue 29 (an intruder who can write the CA folder but has no key, a killed command, a
+//! hurried operator) and failed before its fix. Numbers are the review's.
+
+mod common;
+
+use common::*;
+
+fn crl_number(env: &Env, crl: &str) -> u64 {
+    let text = env.openssl_ok(&["crl", "-in", crl, "-inform", "DER", "-noout", "-crlnumber"]);
+    let hex = text
+        .trim()
+        .trim_start_matches("crlNumber=")
+        .trim_start_matches("0x");
+    u64::from_str_radix(hex, 16).expect("CRL number")
+}
+
+fn crl(env: &Env, ca: &str, extra: &[&str]) -> String {
+    let mut args = vec!["crl", "--ca", ca, "--ca-pass", "env:CA_PW"];
+    args.extend_from_slice(extra);
+    env.ok("certkit-ca", &args)
+}
+
+// 1. `crl --out` replaced a published CRL with a lower-numbered one.
+
+#[test]
+fn a_rolled_back_ca_never_publishes_a_lower_numbered_crl_over_a_newer_one() {
+    let env = Env::new();
+    env.init_ca_with("pki", &["--key", "p256"]);
+    let alice = env.issue_client("pki", "alice", "alice");
+    std::fs::create_dir(env.path("www")).expect("mkdir");
+    crl(&env, "pki", &["--out", "www/ca.crl"]);
+    assert!(env.tool("cp", &["-a", "pki", "pki-older"]).status.success());
+    env.ok(
+        "certkit-ca",
+        &[
+            "revoke",
+            "--ca",
+            "pki",
+            "alice.cer",
+            "--reason",
+            "keyCompromise",
+        ],
+    );
+    crl(&env, "pki", &["--out", "www/ca.crl"]);
+    let published = env.read("www/ca.crl");
+    assert_eq!(crl_number(&env, "www/ca.crl"), 2);
+    // The older copy of the folder (a restored backup) would sign number 2 again, without alice's revocation.
+    let err = env.fails(
+        "certkit-ca",
+        &[
+            "crl",
+            "--ca",
+            "pki-older",
+            "--ca-pass",
+            "env:CA_PW",
+            "--out",
+            "www/ca.crl",
+        ],
+        1,
+    );
+    assert_contains(&err, &["www/ca.crl", "CRL number 2", "older", "audit"]);
+    assert_eq!(
+        env.read("www/ca.crl"),
+        published,
+        "the newer CRL was replaced"
+    );
+    let listed = env.openssl_ok(&[
+        "crl",
+        "-in",
+        "www/ca.crl",
+        "-inform",
+        "DER",
+        "-noout",
+        "-text",
+    ]);
+    let serial = alice["serial"].as_str().expect("serial").to_uppercase();
+    assert!(listed.to_uppercase().contains(&serial), "{listed}");
+    // The same through a link to the published file.
+    std::os::unix::fs::symlink("www/ca.crl", env.path("link.crl")).expect("link");
+    env.fails(
+        "certkit-ca",
+        &[
+            "crl",
+            "--ca",
+            "pki-older",
+            "--ca-pass",
+            "env:CA_PW",
+            "--out",
+            "link.crl",
+        ],
+        1,
+    );
+    assert_eq!(env.read("www/ca.crl"), published);
+    // The CA that signed it goes on: its next number is higher.
+    crl(&env, "pki", &["--out", "www/ca.crl"]);
+    assert_eq!(crl_number(&env, "www/ca.crl"), 3);
+}
+
+// 2. A wildcard escaped an exclusion; 13. a CN with `_` or all digits was not checked as the DNS name OpenSSL
+// takes it for.
+
+#[test]
+fn a_wildcard_or_a_dns_like_cn_is_refused_where_a_verifier_would_refuse_it() {
+    let env = Env::new();
+    env.init_ca_with(
+        "pki",
+        &[
+            "--key",
+            "p256",
+            "--permit-dns",
+            "example.com",
+            "--exclude-dns",
+            "bad.example.com",
+        ],
+    );
+    let refused = [
+        // OpenSSL accepts *.example.com for bad.example.com: the wildcard stands for the excluded name.
+        vec![
+            "server",
+            "--ca",
+            "pki",
+            "--cn",
+            "*.example.com",
+            "--key",
+            "p256",
+            "--out",
+            "w1",
+        ],
+        vec![
+            "server",
+            "--ca",
+            "pki",
+            "--cn",
+            "www.example.com",
+            "--dns",
+            "*.example.com",
+            "--key",
+            "p256",
+            "--out",
+            "w2",
+        ],
+        // OpenSSL checks these CNs as DNS names (letters, digits and _), and they are outside example.com.
+        vec![
+            "client",
+            "--ca",
+            "pki",
+            "--cn",
+            "svc_a.other.org",
+            "--key",
+            "p256",
+            "--out",
+            "c1",
+        ],
+        vec![
+            "client", "--ca", "pki", "--cn", "123.456", "--key", "p256", "--out", "c2",
+        ],
+    ];
+    for args in &refused {
+        let err = env.fails("certkit-issue", &Env::with_passwords(args), 2);
+        assert_contains(&err, &["name constraint"]);
+        let out = args[args.len() - 1];
+        assert!(
+            !env.path(&format!("{out}.cer")).exists(),
+            "{args:?} wrote {out}.cer"
+        );
+    }
+    assert!(env.list("pki").is_empty(), "a refused name was recorded");
+    // Through a request signed by `sign` too.
+    env.openssl_p256_csr("csr", "/CN=a_b.other.org");
+    let err = env.fails(
+        "certkit-issue",
+        &Env::with_passwords(&[
+            "sign",
+            "--ca",
+            "pki",
+            "--csr",
+            "csr.csr",
+            "--profile",
+            "client",
+            "--out",
+            "s1",
+        ]),
+        2,
+    );
+    assert_contains(&err, &["a_b.other.org"]);
+    // What stays inside is still issued, and openssl verifies it under the constraints.
+    env.issue(&[
+        "server",
+        "--ca",
+        "pki",
+        "--cn",
+        "*.www.example.com",
+        "--key",
+        "p256",
+        "--out",
+        "ok",
+    ]);
+    env.openssl_ok(&["verify", "-x509_strict", "-CAfile", "pki/ca.pem", "ok.pem"]);
+}
+
+// 3. Deleting or cutting `chain.pem` switched off the constraints of the CAs above.
+
+#[test]
+fn an_issuing_ca_without_its_whole_chain_signs_nothing_and_audit_and_status_say_why() {
+    let env = Env::new();
+    env.root_and_issuing("root", "issuing", &["--permit-dns", "example.com"], &[]);
+    env.issue(&[
+        "server",
+        "--ca",
+        "issuing",
+        "--cn",
+        "www.example.com",
+        "--key",
+        "p256",
+        "--out",
+        "before",
+    ]);
+    let chain = env.read("issuing/chain.pem");
+    env.tampered("issuing");
+    let cut = {
+        let text = String::from_utf8(chain.clone()).expect("pem");
+        let end = "-----END CERTIFICATE-----\n";
+        let first = text.find(end).expect("one certificate") + end.len();
+        text[..first].to_string()
+    };
+    for (what, damage) in [
+        ("deleted", None),
+        ("cut short", Some(cut.as_str())),
+        ("emptied", Some("")),
+    ] {
+        match damage {
+            None => std::fs::remove_file(env.path("issuing/chain.pem")).expect("rm"),
+            Some(text) => std::fs::write(env.path("issuing/chain.pem"), text).expect("write"),
+        }
+        // The root forbids other.org: without the chain the issuing CA would sign it.
+        let err = env.fails(
+            "certkit-issue",
+            &Env::with_passwords(&[
+                "server",
+                "--ca",
+                "issuing",
+                "--cn",
+                "www.other.org",
+                "--key",
+                "p256",
+                "--out",
+                "evil",
+            ]),
+            1,
+        );
+        assert_contains(
+            &err,
+            &["chain.pem", "missing or cut short", "signs nothing"],
+        );
+        assert!(!env.path("evil.cer").exists(), "{what}");
+        let audit = env.run("certkit-ca", &["audit", "--ca", "issuing", "--json"]);
+        assert_eq!(
+            audit.status.code(),
+            Some(1),
+            "{what}: {}",
+            text(&audit.stdout)
+        );
+        assert_contains(&text(&audit.stdout), &["chain-missing"]);
+        let status = env.run("certkit-ca", &["status", "--ca", "issuing"]);
+        assert_eq!(
+            status.status.code(),
+            Some(2),
+            "{what}: {}",
+            text(&status.stdout)
+        );
+        assert_contains(&text(&status.stdout), &["CRITICAL  ca-chain"]);
+    }
+    std::fs::write(env.path("issuing/chain.pem"), &chain).expect("put back");
+    env.issue(&[
+        "server",
+        "--ca",
+        "issuing",
+        "--cn",
+        "api.example.com",
+        "--key",
+        "p256",
+        "--out",
+        "after",
+    ]);
+    assert_eq!(
+        env.run("certkit-ca", &["audit", "--ca", "issuing"])
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
+/// Something done to a copy of a CA folder.
+type Damage = Box<dyn Fn(&std::path::Path)>;
+
+// 4. `status` said OK for a log cut short, and UNKNOWN (3) for a broken hash chain or a deleted ca.pem.
+
+#[test]
+fn every_integrity_failure_the_audit_finds_is_critical_in_status() {
+    let env = Env::new();
+    env.init_ca_with("good", &["--key", "p256"]);
+    for cn in ["alice", "bob", "carol"] {
+        env.issue_client("good", cn, cn);
+    }
+    crl(&env, "good", &[]);
+    let status = env.run("certkit-ca", &["status", "--ca", "good", "--json"]);
+    assert_eq!(status.status.code(), Some(0), "{}", text(&status.stdout));
+    assert_contains(&text(&status.stdout), &["\"integrity\""]);
+    let log = String::from_utf8(env.read("good/inventory.jsonl")).expect("log");
+    let lines: Vec<&str> = log.lines().collect();
+    let damages: Vec<(&str, Damage)> = vec![
+        ("log cut", {
+            let cut = lines[..lines.len() - 1].join("\n") + "\n";
+            Box::new(move |dir| std::fs::write(dir.join("inventory.jsonl"), &cut).expect("cut"))
+        }),
+        ("hash chain broken", {
+            let edited = log.replacen("bob", "bib", 1);
+            Box::new(move |dir| std::fs::write(dir.join("inventory.jsonl"), &edited).expect("edit"))
+        }),
+        (
+            "ca.pem deleted",
+            Box::new(|dir| std::fs::remove_file(dir.join("ca.pem")).expect("rm")),
+        ),
+        (
+            "checkpoint deleted",
+            Box::new(|dir| std::fs::remove_file(dir.join("checkpoint.json")).expect("rm")),
+        ),
+    ];
+    for (i, (what, damage)) in damages.iter().enumerate() {
+        let dir = format!("damaged{i}");
+        assert!(env.tool("cp", &["-a", "good", &dir]).status.success());
+        env.tampered(&dir);
+        damage(&env.path(&dir));
+        let audit = env.run("certkit-ca", &["audit", "--ca", &dir]);
+        assert_ne!(audit.status.code(), Some(0), "{what}: the audit passes");
+        let status = env.run("certkit-ca", &["status", "--ca", &dir]);
+        assert_eq!(
+            status.status.code(),
+            Some(2),
+            "{what}: status is not CRITICAL:\n{}{}",
+            text(&status.stdout),
+            text(&status.stderr)
+        );
+        assert_contains(&text(&status.stdout), &["CERTKIT CRITICAL"]);
+    }
+    // A folder that holds no CA at all is UNKNOWN, as before.
+    std::fs::create_dir(env.path("empty")).expect("mkdir");
+    assert_eq!(
+        env.run("certkit-ca", &["status", "--ca", "empty"])
+            .status
+            .code(),
+        Some(3)
+    );
+}
+
+// 6. A tampered index.sqlite: a message called inventory.jsonl "the index" and said to delete it.
+
+#[test]
+fn a_tampered_index_is_rebuilt_and_no_message_ever_says_to_delete_the_log() {
+    let env = Env::new();
+    env.init_ca_with("pki", &["--key", "p256"]);
+    let alice = env.issue_client("pki", "alice", "alice");
+    let bob = env.issue_client("pki", "bob", "bob");
+    let (ta, tb) = (
+        alice["thumbprint"].as_str().expect("a"),
+        bob["thumbprint"].as_str().expect("b"),
+    );
+    // The intruder swaps the two thumbprints in the index: revoking alice by thumbprint would revoke bob.
+    let swap = format!(
+        "import sqlite3; c = sqlite3.connect('pki/index.sqlite'); c.execute(\"update certs set thumbprint = CASE thumbprint WHEN '{ta}' THEN '{tb}' ELSE '{ta}' END\"); c.commit()"
+    );
+    assert!(env.tool("python3", &["-c", &swap]).status.success());
+    let out = env.run("certkit-ca", &["revoke", "--ca", "pki", ta, "--json"]);
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{all}");
+    assert!(!all.contains("delete"), "{all}");
+    let rows = env.list("pki");
+    let status_of = |t: &str| {
+        rows.iter()
+            .find(|r| r["thumbprint"] == t)
+            .map(|r| r["status"].as_str().expect("status").to_string())
+    };
+    assert_eq!(status_of(ta).as_deref(), Some("revoked"));
+    assert_eq!(status_of(tb).as_deref(), Some("valid"));
+    // The index swapped again, then every reading command: the same answers, nothing about deleting.
+    assert!(env.tool("python3", &["-c", &swap]).status.success());
+    for args in [
+        vec!["list", "--ca", "pki"],
+        vec!["status", "--ca", "pki"],
+        vec!["show", "--ca", "pki"],
+        vec!["audit", "--ca", "pki"],
+    ] {
+        let out = env.run("certkit-ca", &args);
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(out.status.success(), "{args:?}: {all}");
+        assert!(!all.contains("delete"), "{args:?}: {all}");
+    }
+    assert_eq!(
+        env.list("pki")
+            .iter()
+            .filter(|r| r["status"] == "revoked")
+            .count(),
+        1
+    );
+}
+
+// Custody at the seams: 7 (the header taken on trust), 8 (an issuing CA restored as a root), 12 (another split
+// of the same secret refused), 15 (a backup made before a renewal refused by the drill).
+
+/// A backup of the CA in `ca`, 2 of 3, shares in `ca-shares/`; returns its JSON.
+fn backup(env: &Env, ca: &str) -> serde_json::Value {
+    env.json(
+        "certkit-ca",
+        &[
+            "backup",
+            "--ca",
+            ca,
+            "--shares",
+            "3",
+            "--threshold",
+            "2",
+            "--share-dir",
+            &format!("{ca}-shares"),
+            "--ca-pass",
+            "env:CA_PW",
+            "--json",
+        ],
+    )
+}
+
+/// `restore --backup BACKUP` with shares 1 and 2 of `ca`'s backup and `extra` flags.
+fn restore_with(env: &Env, ca: &str, backup: &str, extra: &[&str]) -> std::process::Output {
+    let shares = [1, 2].map(|i| format!("file:{ca}-shares/share-{i}-of-3.txt"));
+    let mut args = vec![
+        "restore", "--backup", backup, "--share", &shares[0], "--share", &shares[1],
+    ];
+    args.extend_from_slice(extra);
+    env.run("certkit-ca", &args)
+}
+
+/// Rewrites the backup file `name` with `edit` applied to its text and its checksum made right again (what an
+/// intruder without the shares can do).
+fn edit_backup(env: &Env, name: &str, edit: &dyn Fn(&str) -> String) {
+    let text = String::from_utf8(env.read(name)).expect("text");
+    let edited = edit(&text);
+    let start = edited.find("\nchecksum: ").expect("checksum") + 1;
+    let end = start + edited[start..].find('\n').expect("line") + 1;
+    let rest = format!("{}{}", &edited[..start], &edited[end..]);
+    let fixed = format!(
+        "{}checksum: {}\n{}",
+        &edited[..start],
+        sha256_hex(rest.as_bytes()),
+        &edited[end..]
+    );
+    std::fs::write(env.path(name), fixed).expect("write");
+}
+
+#[test]
+fn a_backup_header_is_proven_by_the_shares_and_an_issuing_ca_comes_back_whole() {
+    let env = Env::new();
+    env.root_and_issuing(
+        "root",
+        "issuing",
+        &["--permit-dns", "example.com"],
+        &[
+            "--crl-url",
+            "http://pki.example.com/issuing.crl",
+            "--aia-url",
+            "http://pki.example.com/issuing.cer",
+        ],
+    );
+    backup(&env, "issuing");
+    // 8. Restored: chain, parent and AIA URL come back; the root's constraints still bind it.
+    let out = restore_with(
+        &env,
+        "issuing",
+        "issuing-backup.key",
+        &["--ca", "restored", "--ca-pass", "env:CA_PW"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_contains(
+        &text(&out.stdout),
+        &[
+            "http://pki.example.com/issuing.crl",
+            "http://pki.example.com/issuing.cer",
+            "CN=Test CA",
+        ],
+    );
+    assert_eq!(
+        env.read("restored/chain.pem"),
+        env.read("issuing/chain.pem")
+    );
+    let settings: serde_json::Value =
+        serde_json::from_slice(&env.read("restored/ca.json")).expect("json");
+    let original: serde_json::Value =
+        serde_json::from_slice(&env.read("issuing/ca.json")).expect("json");
+    for field in ["parent", "aia_url", "crl_url"] {
+        assert_eq!(settings[field], original[field], "{field}");
+    }
+    let err = env.fails(
+        "certkit-issue",
+        &Env::with_passwords(&[
+            "server",
+            "--ca",
+            "restored",
+            "--cn",
+            "www.other.org",
+            "--key",
+            "p256",
+            "--out",
+            "evil",
+        ]),
+        2,
+    );
+    assert_contains(&err, &["name constraint"]);
+    env.issue(&[
+        "server",
+        "--ca",
+        "restored",
+        "--cn",
+        "www.example.com",
+        "--key",
+        "p256",
+        "--out",
+        "ok",
+    ]);
+    env.openssl_ok(&[
+        "verify",
+        "-x509_strict",
+        "-CAfile",
+        "root/ca.pem",
+        "-untrusted",
+        "restored/ca.pem",
+        "ok.pem",
+    ]);
+    // 7. The intruder changes the CRL URL in the header (and fixes the checksum): refused once the shares open it.
+    let pristine = env.read("issuing-backup.key");
+    edit_backup(&env, "issuing-backup.key", &|t| {
+        t.replace(
+            "crl-url: http://pki.example.com/",
+            "crl-url: http://evil.example.org/",
+        )
+    });
+    for extra in [
+        vec!["--check"],
+        vec!["--ca", "restored2", "--ca-pass", "env:CA_PW"],
+    ] {
+        let out = restore_with(&env, "issuing", "issuing-backup.key", &extra);
+        assert_ne!(
+            out.status.code(),
+            Some(0),
+            "{extra:?}: {}",
+            text(&out.stdout)
+        );
+        assert_contains(&text(&out.stderr), &["header-mac"]);
+    }
+    assert!(!env.path("restored2").exists());
+    // A chain swapped for another root's is refused the same way.
+    std::fs::write(env.path("issuing-backup.key"), &pristine).expect("put back");
+    env.init_ca_with("other", &["--key", "p256"]);
+    let other_root = String::from_utf8(env.read("other/ca.pem")).expect("pem");
+    edit_backup(&env, "issuing-backup.key", &|t| {
+        let root = t.rfind("-----BEGIN CERTIFICATE-----").expect("root");
+        format!("{}{other_root}", &t[..root])
+    });
+    let out = restore_with(
+        &env,
+        "issuing",
+        "issuing-backup.key",
+        &["--ca", "restored3", "--ca-pass", "env:CA_PW"],
+    );
+    assert_ne!(out.status.code(), Some(0));
+    assert!(!env.path("restored3").exists());
+    // A backup made before the MAC (no header-mac line): restored with a warning, its settings checked as init
+    // checks them.
+    std::fs::write(env.path("issuing-backup.key"), &pristine).expect("put back");
+    let unproven = |t: &str| {
+        t.lines()
+            .filter(|l| !l.starts_with("header-mac: "))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+    };
+    edit_backup(&env, "issuing-backup.key", &unproven);
+    let out = restore_with(&env, "issuing", "issuing-backup.key", &["--check"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_contains(&text(&out.stderr), &["before backups carried a MAC"]);
+    edit_backup(&env, "issuing-backup.key", &|t| {
+        t.replace(
+            "crl-url: http://pki.example.com/issuing.crl",
+            "crl-url: javascript:alert(1)",
+        )
+    });
+    let out = restore_with(
+        &env,
+        "issuing",
+        "issuing-backup.key",
+        &["--ca", "restored4", "--ca-pass", "env:CA_PW"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(!env.path("restored4").exists());
+}
+
+#[test]
+fn another_split_of_the_secret_and_a_backup_from_before_a_renewal_still_open() {
+    let env = Env::new();
+    env.init_ca_with("pki", &["--key", "p256"]);
+    let made = backup(&env, "pki");
+    // 12. The reference implementation splits the same secret again (a new identifier): the shares open it.
+    let two = [1, 2].map(|i| {
+        text(&env.read(&format!("pki-shares/share-{i}-of-3.txt")))
+            .lines()
+            .last()
+            .expect("words")
+            .to_string()
+    });
+    let py = env.tool(
+        "python3",
+        &[
+            "-c",
+            "import sys, shamir_mnemonic as s\n\
+             secret = s.combine_mnemonics(sys.argv[1:3])\n\
+             for m in s.generate_mnemonics(1, [(2, 3)], secret)[0]: print(m)",
+            &two[0],
+            &two[1],
+        ],
+    );
+    assert!(py.status.success(), "{}", text(&py.stderr));
+    let theirs: Vec<String> = text(&py.stdout).lines().map(String::from).collect();
+    env.set_var("SHARE_A", &theirs[0]);
+    env.set_var("SHARE_B", &theirs[2]);
+    let args = [
+        "restore",
+        "--backup",
+        "pki-backup.key",
+        "--check",
+        "--ca",
+        "pki",
+        "--share",
+        "env:SHARE_A",
+        "--share",
+        "env:SHARE_B",
+    ];
+    let out = env.run("certkit-ca", &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_contains(
+        &text(&out.stderr),
+        &[
+            "another split of the same secret",
+            &format!("split {}", made["split"]),
+        ],
+    );
+    // Shares of another secret still do not open it.
+    let py = env.tool("python3", &["-c", "import shamir_mnemonic as s, os\nfor m in s.generate_mnemonics(1, [(2, 3)], os.urandom(32))[0]: print(m)"]);
+    let foreign: Vec<String> = text(&py.stdout).lines().map(String::from).collect();
+    env.set_var("SHARE_A", &foreign[0]);
+    env.set_var("SHARE_B", &foreign[1]);
+    let out = env.run("certkit-ca", &args);
+    assert_ne!(out.status.code(), Some(0));
+    // 15. The CA renewed (same key): the drill of the older backup passes and says what it holds.
+    env.ok(
+        "certkit-ca",
+        &["renew", "--ca", "pki", "--ca-pass", "env:CA_PW"],
+    );
+    let out = restore_with(&env, "pki", "pki-backup.key", &["--check", "--ca", "pki"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_contains(&text(&out.stderr), &["earlier certificate of this CA"]);
+}
