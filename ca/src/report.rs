@@ -49,6 +49,19 @@ svg text{font-family:inherit}
 nav.months{display:none}section.month{break-inside:auto}}
 ";
 
+/// What marks a page certkit wrote (in its head): `report --html` replaces a file only when it holds this.
+pub const MARKER: &str = "<meta name=\"generator\" content=\"certkit-ca report\">";
+
+/// Whether `bytes` are a page `certkit-ca report` wrote: the marker among its first lines, or (a report of an
+/// earlier certkit, before the marker) its doctype and title as certkit writes them.
+pub fn is_report(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(4096)];
+    let holds = |needle: &[u8]| head.windows(needle.len()).any(|w| w == needle);
+    holds(MARKER.as_bytes())
+        || (head.starts_with(b"<!DOCTYPE html>\n<html lang=\"en\">")
+            && holds(b"<title>certkit report: "))
+}
+
 /// An HTML page being written.
 pub struct Page {
     html: String,
@@ -60,6 +73,8 @@ impl Page {
         let mut html = String::with_capacity(64 * 1024);
         html.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
         html.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+        html.push_str(MARKER);
+        html.push('\n');
         let _ = writeln!(html, "<title>{}</title>", escape(title));
         let _ = writeln!(html, "<style>{STYLE}</style>\n</head>\n<body>");
         Page { html }

@@ -3,7 +3,8 @@
 //! decides, so a rule inside an earlier rule's subnet never applies.
 
 use certkit_ca::cscfg::network::{
-    AccessControl, Action, HTTP_ENDPOINT, HTTPS_ENDPOINT, Network, Rule, Subnet, SubnetError,
+    AccessControl, Action, HTTP_ENDPOINT, Network, Rule, Subnet, SubnetError, is_http_endpoint,
+    is_https_endpoint,
 };
 use certkit_ca::{Error, Result};
 
@@ -214,7 +215,7 @@ pub fn findings(network: &Network, roles: &[String]) -> Vec<RoleFinding> {
             found.into_iter().for_each(&mut add);
         }
         let open = lets_anyone_in(&rules);
-        if acl.endpoint == HTTP_ENDPOINT && open {
+        if is_http_endpoint(&acl.endpoint) && open {
             add(Finding::warning(
                 "http-allowed",
                 format!(
@@ -226,7 +227,7 @@ pub fn findings(network: &Network, roles: &[String]) -> Vec<RoleFinding> {
                     acl.endpoint
                 ),
             ));
-        } else if acl.endpoint != HTTP_ENDPOINT && !open {
+        } else if !is_http_endpoint(&acl.endpoint) && !open {
             add(Finding::warning(
                 "acl-denies-all",
                 format!(
@@ -291,7 +292,8 @@ fn unguarded_http(network: &Network, roles: &[String]) -> Vec<RoleFinding> {
             .filter(|e| &e.role == role)
             .map(|e| e.endpoint.as_str())
             .collect();
-        if bound.contains(&HTTPS_ENDPOINT) && !bound.contains(&HTTP_ENDPOINT) {
+        if bound.iter().any(|e| is_https_endpoint(e)) && !bound.iter().any(|e| is_http_endpoint(e))
+        {
             out.push(RoleFinding {
                 role: role.clone(),
                 finding: Finding::warning(

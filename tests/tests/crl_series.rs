@@ -74,26 +74,37 @@ fn at(unix: i64) -> String {
     text(&out.stdout).trim().to_string()
 }
 
-/// `crl publish --from crls --to www/ca.crl --at T` and extra `args`: exit code, stdout, stderr.
+/// `crl publish --from crls --to www/ca.crl` and extra `args` run at the moment `when` (libfaketime: `--at`
+/// only looks): exit code, stdout, stderr.
 fn publish(env: &Env, when: i64, args: &[&str]) -> (i32, String, String) {
-    let when = at(when);
+    let out = publish_at(env, when, args);
+    (
+        out.status.code().expect("exit code"),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
+}
+
+/// `certkit-ca crl publish --from crls --to www/ca.crl ARGS` as if it were `when` (unix seconds).
+fn publish_at(env: &Env, when: i64, args: &[&str]) -> std::process::Output {
+    let moment = at(when).replace('T', " ").replace('Z', "");
+    let program = bin("certkit-ca");
     let mut all = vec![
+        moment.as_str(),
+        program.to_str().expect("path"),
         "crl",
         "publish",
         "--from",
         "crls",
         "--to",
         "www/ca.crl",
-        "--at",
-        &when,
     ];
     all.extend(args);
-    let out = env.run("certkit-ca", &all);
-    (
-        out.status.code().expect("exit code"),
-        text(&out.stdout),
-        text(&out.stderr),
-    )
+    env.command("faketime")
+        .env("TZ", "UTC")
+        .args(&all)
+        .output()
+        .expect("faketime")
 }
 
 /// The CRL number of the published CRL, as openssl reads it.
@@ -255,8 +266,10 @@ fn publish_picks_the_current_crl_at_each_boundary_and_warns_in_the_last_week() {
     assert_contains(&err, &["newer than the current one"]);
     assert_eq!(env.read("www/ca.crl"), before);
     // The third, as JSON.
+    // --at only looks: nothing is written.
+    let before = env.read("www/ca.crl");
     let when = at(start(2) + DAY);
-    let json = env.json(
+    let looked = env.run(
         "certkit-ca",
         &[
             "crl",
@@ -267,9 +280,14 @@ fn publish_picks_the_current_crl_at_each_boundary_and_warns_in_the_last_week() {
             "www/ca.crl",
             "--at",
             &when,
-            "--json",
         ],
     );
+    assert!(looked.status.success(), "{}", text(&looked.stderr));
+    assert_contains(&text(&looked.stderr), &["nothing was written"]);
+    assert_eq!(env.read("www/ca.crl"), before, "--at published");
+    let out = publish_at(&env, start(2) + DAY, &["--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(json["action"], "replaced", "{json}");
     assert_eq!(json["crl_number"].as_u64(), Some(number(2)));
     assert_eq!(json["reach"], made["reach"]);

@@ -322,6 +322,22 @@ fn bad_subnets_are_refused_and_the_file_stays_byte_for_byte() {
             vec!["--role", "Web", "--endpoint", "HttpIn", "--allow-all-https"],
             "HttpIn is the plain HTTP endpoint",
         ),
+        // Endpoint names without regard to case, as Azure matches them (issue 29, 19).
+        (
+            vec![
+                "--role",
+                "Web",
+                "--endpoint",
+                "httpin",
+                "--allow-subnet",
+                "10.0.0.0/8",
+            ],
+            "HttpIn is the plain HTTP endpoint",
+        ),
+        (
+            vec!["--role", "Web", "--endpoint", "HTTPIN", "--allow-all-https"],
+            "HttpIn is the plain HTTP endpoint",
+        ),
     ] {
         let mut all = vec!["cscfg", "--file", "svc.cscfg"];
         all.extend(args.iter().copied());

@@ -666,3 +666,71 @@ fn another_split_of_the_secret_and_a_backup_from_before_a_renewal_still_open() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_contains(&text(&out.stderr), &["earlier certificate of this CA"]);
 }
+
+// 22. `report --html FILE` replaced any file, a private key included.
+
+#[test]
+fn a_report_replaces_only_an_earlier_report() {
+    let env = Env::new();
+    env.init_ca_with("pki", &["--key", "p256"]);
+    env.issue_client("pki", "alice", "alice");
+    let key = env.read("alice.key");
+    let err = env.fails(
+        "certkit-ca",
+        &["report", "--ca", "pki", "--html", "alice.key"],
+        1,
+    );
+    assert_contains(&err, &["alice.key exists"]);
+    assert_eq!(env.read("alice.key"), key, "the key was replaced");
+    env.ok(
+        "certkit-ca",
+        &["report", "--ca", "pki", "--html", "report.html"],
+    );
+    env.issue_client("pki", "bob", "bob");
+    env.ok(
+        "certkit-ca",
+        &["report", "--ca", "pki", "--html", "report.html"],
+    );
+    assert_contains(&text(&env.read("report.html")), &["CN=bob"]);
+}
+
+// 17. `init --ca` and `restore --ca` accepted a folder inside another CA folder.
+
+#[test]
+fn no_ca_is_made_inside_another_cas_folder() {
+    let env = Env::new();
+    env.init_ca_with("pki", &["--key", "p256"]);
+    for inner in ["pki/sub", "pki/issued/evil", "pki/a/b"] {
+        let err = env.fails(
+            "certkit-ca",
+            &[
+                "init",
+                "--ca",
+                inner,
+                "--cn",
+                "Inner",
+                "--key",
+                "p256",
+                "--ca-pass",
+                "env:CA_PW",
+            ],
+            2,
+        );
+        assert_contains(&err, &["inside the CA folder"]);
+        assert!(!env.path(inner).exists(), "{inner}");
+    }
+    env.ok(
+        "certkit-ca",
+        &[
+            "init",
+            "--ca",
+            "beside",
+            "--cn",
+            "Beside",
+            "--key",
+            "p256",
+            "--ca-pass",
+            "env:CA_PW",
+        ],
+    );
+}

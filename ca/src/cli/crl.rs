@@ -71,7 +71,8 @@ pub struct PublishArgs {
     #[arg(long, value_name = "DAYS", default_value_t = crate::commands::crl_publish::WARN_DAYS,
           value_parser = clap::value_parser!(u32).range(0..=36_500))]
     pub warn_days: u32,
-    /// Act as of this day (YYYY-MM-DD, from its start, UTC) or time (RFC 3339) instead of now.
+    /// Look at what would be published at this day (YYYY-MM-DD, from its start, UTC) or time (RFC 3339);
+    /// nothing is written.
     #[arg(long, value_name = "DATE", value_parser = super::values::moment)]
     pub at: Option<time::OffsetDateTime>,
     /// Output format.

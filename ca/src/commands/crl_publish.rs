@@ -101,11 +101,18 @@ pub fn run(req: PublishRequest) -> Result<()> {
         candidates.push(p.clone());
     }
     let offer = publish::offer(candidates, passed_over, at);
-    let report = decide(&req, &to, &offer, published.as_ref(), &in_folder, at)?;
+    let mut report = decide(&req, &to, &offer, published.as_ref(), &in_folder, at)?;
     let Some(chosen) = &offer.current else {
         return Err(Error::Bug("no current CRL was let through"));
     };
-    if report.action == Action::Replaced {
+    // --at looks at another moment: what is published now is never replaced by what would be current then
+    // (a CRL not yet valid in the live path, which the next run from cron could not take back).
+    if req.at.is_some() {
+        report.warnings.push(format!(
+            "--at looks at {}: nothing was written; run without --at to publish",
+            rfc3339(at)
+        ));
+    } else if report.action == Action::Replaced {
         files::replace(&to, &files::read(&chosen.path)?, PUBLIC)?;
     }
     let warn = runs_out_within(report.reach, at, req.warn_days);

@@ -82,6 +82,17 @@ struct Tally {
 /// Writes the report.
 pub fn run(req: ReportRequest) -> Result<()> {
     guard::check_output(&req.html, &[])?;
+    // Only an earlier report is replaced; any other file there (a key, a config) is left as it is.
+    match std::fs::read(&req.html) {
+        Ok(bytes) if !crate::report::is_report(&bytes) => {
+            return Err(Error::Exists {
+                path: req.html.clone(),
+            });
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Error::io("read", &req.html, e)),
+    }
     let store = term::open_ca(&req.ca, req.module.clone())?;
     let now = OffsetDateTime::now_utc();
     // The audit reads every record; it runs beside the listing, on a store of its own.

@@ -26,6 +26,17 @@ pub const DEFAULT_ROLE: &str = "SplitMergeWeb";
 pub const ALLOW_ALL: &str = "AllowAll";
 /// The guide's plain HTTP endpoint, which stays `DenyAll`.
 pub const HTTP_ENDPOINT: &str = "HttpIn";
+
+/// Whether `name` is the plain HTTP endpoint: endpoint names are compared without regard to case, as Azure
+/// matches them, so `httpin` is `HttpIn`.
+pub fn is_http_endpoint(name: &str) -> bool {
+    name.eq_ignore_ascii_case(HTTP_ENDPOINT)
+}
+
+/// Whether `name` is the guide's HTTPS endpoint (without regard to case, as [`is_http_endpoint`]).
+pub fn is_https_endpoint(name: &str) -> bool {
+    name.eq_ignore_ascii_case(HTTPS_ENDPOINT)
+}
 /// The guide's HTTPS endpoint, the one `--allow-subnet` guards by default.
 pub const HTTPS_ENDPOINT: &str = "HttpsIn";
 
@@ -602,7 +613,7 @@ impl Cscfg {
     /// Refuses an edit that could change what plain HTTP lets in: the endpoint is the plain HTTP one, or the
     /// access control to be rewritten guards it (in any role).
     fn refuse_plain_http(&self, binding: &Binding) -> Result<()> {
-        if binding.endpoint == HTTP_ENDPOINT {
+        if is_http_endpoint(&binding.endpoint) {
             return Err(self.error(format!(
                 "{HTTP_ENDPOINT} is the plain HTTP endpoint; certkit never changes what plain HTTP lets in: guard the HTTPS endpoint (--endpoint HttpsIn)"
             )));
@@ -612,7 +623,7 @@ impl Cscfg {
             .network()?
             .endpoint_acls
             .iter()
-            .find(|e| e.endpoint == HTTP_ENDPOINT && e.access_control == name)
+            .find(|e| is_http_endpoint(&e.endpoint) && e.access_control == name)
         {
             return Err(self.error(format!(
                 "access control \"{name}\" guards the plain HTTP endpoint {HTTP_ENDPOINT} of role \"{}\"; certkit never changes what plain HTTP lets in: choose another --acl-name",

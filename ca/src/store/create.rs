@@ -89,6 +89,23 @@ pub fn check_can_init(dir: &Path) -> Result<()> {
             });
         }
     }
+    // Never inside another CA's folder (its issued/, keys/, history/...): that folder's files are its record,
+    // and a CA in it would be copied, audited and backed up with it.
+    let absolute = std::path::absolute(dir).map_err(|e| Error::io("find", dir, e))?;
+    for above in absolute.ancestors().skip(1) {
+        if above.join(CA_SETTINGS).is_file() || above.join(INVENTORY).is_file() {
+            return Err(Error::BadInput(format!(
+                "{} is inside the CA folder {}: give each CA a folder of its own, beside it (e.g. {})",
+                dir.display(),
+                above.display(),
+                above
+                    .parent()
+                    .unwrap_or(above)
+                    .join(dir.file_name().unwrap_or(dir.as_os_str()))
+                    .display()
+            )));
+        }
+    }
     Ok(())
 }
 
