@@ -574,6 +574,8 @@ const CRL_SERIES: Scenario = Scenario {
                 "crls",
                 "--to",
                 "published.crl",
+                "--ca-cert",
+                "pki/ca.cer",
                 "--json",
             ],
         );

@@ -89,6 +89,7 @@ fn publish(env: &Env, when: i64, args: &[&str]) -> (i32, String, String) {
 fn publish_at(env: &Env, when: i64, args: &[&str]) -> std::process::Output {
     let moment = at(when).replace('T', " ").replace('Z', "");
     let program = bin("certkit-ca");
+    let pin = env.openssl_thumbprint("pki/ca.pem");
     let mut all = vec![
         moment.as_str(),
         program.to_str().expect("path"),
@@ -99,6 +100,10 @@ fn publish_at(env: &Env, when: i64, args: &[&str]) -> std::process::Output {
         "--to",
         "www/ca.crl",
     ];
+    // The trust anchor: the folder's ca.cer pinned by its thumbprint, unless the test gives a copy.
+    if !args.contains(&"--ca-cert") {
+        all.extend(["--ca-thumbprint", pin.as_str()]);
+    }
     all.extend(args);
     env.command("faketime")
         .env("TZ", "UTC")
@@ -278,6 +283,8 @@ fn publish_picks_the_current_crl_at_each_boundary_and_warns_in_the_last_week() {
             "crls",
             "--to",
             "www/ca.crl",
+            "--ca-cert",
+            "pki/ca.cer",
             "--at",
             &when,
         ],

@@ -190,6 +190,8 @@ fn json_field_names_are_pinned_and_documented() {
                 "crls",
                 "--to",
                 "published.crl",
+                "--ca-cert",
+                "pki/ca.cer",
                 "--json",
             ],
         ),

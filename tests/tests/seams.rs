@@ -734,3 +734,195 @@ fn no_ca_is_made_inside_another_cas_folder() {
         ],
     );
 }
+
+// 10. `status --crl` called the earlier key's CRL "not signed by this CA"; 11. with the published CRL behind a
+// link, `crl --out` wrote the earlier key's CRL beside the link's target, where nobody publishes it.
+
+#[test]
+fn a_rekeyed_cas_earlier_key_crl_goes_where_the_crl_is_published_and_status_takes_it() {
+    let env = Env::new();
+    env.init_ca_with("pki", &["--key", "p256"]);
+    env.issue_client("pki", "alice", "alice");
+    env.ok(
+        "certkit-ca",
+        &["rekey", "--ca", "pki", "--ca-pass", "env:CA_PW"],
+    );
+    // The web server's folder holds a link to where the CRL is kept.
+    std::fs::create_dir_all(env.path("store")).expect("mkdir");
+    std::fs::create_dir_all(env.path("www")).expect("mkdir");
+    crl(&env, "pki", &["--out", "store/ca.crl"]);
+    std::os::unix::fs::symlink(env.path("store/ca.crl"), env.path("www/ca.crl")).expect("link");
+    let json = env.json(
+        "certkit-ca",
+        &[
+            "crl",
+            "--ca",
+            "pki",
+            "--ca-pass",
+            "env:CA_PW",
+            "--out",
+            "www/ca.crl",
+            "--json",
+        ],
+    );
+    let key_id = json["earlier_keys"][0]["key_id"]
+        .as_str()
+        .expect("earlier key")
+        .to_string();
+    let earlier = format!("www/ca-{key_id}.crl");
+    assert!(env.path(&earlier).is_file(), "{json}");
+    assert_eq!(
+        json["earlier_keys"][0]["file"].as_str(),
+        Some(earlier.as_str()),
+        "{json}"
+    );
+    assert_eq!(
+        crl_number(&env, &earlier),
+        json["earlier_keys"][0]["crl_number"].as_u64().expect("n")
+    );
+    // Both CRLs are the CA's to status, as to audit.
+    let out = env.run(
+        "certkit-ca",
+        &[
+            "status",
+            "--ca",
+            "pki",
+            "--crl",
+            "www/ca.crl",
+            "--crl",
+            &earlier,
+            "--json",
+        ],
+    );
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let files: Vec<&serde_json::Value> = status["facts"]
+        .as_array()
+        .expect("facts")
+        .iter()
+        .filter(|f| f["check"] == "crl-file")
+        .collect();
+    assert_eq!(files.len(), 2, "{status}");
+    for fact in files {
+        assert_eq!(fact["level"], "OK", "{fact}");
+    }
+    env.ok(
+        "certkit-ca",
+        &[
+            "audit",
+            "--ca",
+            "pki",
+            "--crl",
+            "www/ca.crl",
+            "--crl",
+            &earlier,
+        ],
+    );
+}
+
+// 16. `show` on an issuing CA printed config lines that made the issuing CA the trusted root.
+
+#[test]
+fn show_of_an_issuing_ca_names_its_root_in_the_config_lines() {
+    let env = Env::new();
+    env.root_and_issuing("root", "issuing", &[], &[]);
+    let root = env.openssl_thumbprint("root/ca.pem");
+    let issuing = env.openssl_thumbprint("issuing/ca.pem");
+    let shown = env.json("certkit-ca", &["show", "--ca", "issuing", "--json"]);
+    let lines = shown["config_lines"].to_string();
+    assert!(
+        lines.contains(&root) && !lines.contains(&issuing),
+        "{lines}"
+    );
+    let text = env.ok("certkit-ca", &["show", "--ca", "issuing"]);
+    assert_contains(
+        &text,
+        &[&format!(
+            "AdditionalTrustedRootCertificationAuthorities\" value=\"{root}\""
+        )],
+    );
+}
+
+// 20. `crl publish` took the trust anchor from the (writable) folder it publishes from.
+
+#[test]
+fn crl_publish_never_takes_its_trust_anchor_from_the_folder_it_checks() {
+    let env = Env::new();
+    env.init_ca_with("pki", &["--key", "p256"]);
+    let series = env.ok(
+        "certkit-ca",
+        &[
+            "crl",
+            "--ca",
+            "pki",
+            "--ca-pass",
+            "env:CA_PW",
+            "--series",
+            "2",
+            "--every",
+            "10",
+            "--out-dir",
+            "crls",
+        ],
+    );
+    let pin = env.openssl_thumbprint("pki/ca.pem");
+    assert_contains(&series, &[&format!("--ca-thumbprint {pin}")]);
+    // Neither a copy kept apart nor a pin: refused, naming both.
+    let err = env.fails(
+        "certkit-ca",
+        &["crl", "publish", "--from", "crls", "--to", "pub.crl"],
+        2,
+    );
+    assert_contains(&err, &["--ca-cert"]);
+    // The intruder who can write crls/ puts another CA's certificate and CRL there.
+    env.init_ca_with("evil", &["--key", "p256"]);
+    env.ok(
+        "certkit-ca",
+        &[
+            "crl",
+            "--ca",
+            "evil",
+            "--ca-pass",
+            "env:CA_PW",
+            "--out",
+            "crls/zz-evil.crl",
+        ],
+    );
+    std::fs::copy(env.path("evil/ca.cer"), env.path("crls/ca.cer")).expect("plant");
+    let err = env.fails(
+        "certkit-ca",
+        &[
+            "crl",
+            "publish",
+            "--from",
+            "crls",
+            "--to",
+            "pub.crl",
+            "--ca-thumbprint",
+            &pin,
+        ],
+        2,
+    );
+    assert_contains(&err, &["pinned with --ca-thumbprint"]);
+    assert!(!env.path("pub.crl").exists());
+    // With the CA's own certificate kept apart, its CRLs are published and the planted one passed over.
+    let out = env.run(
+        "certkit-ca",
+        &[
+            "crl",
+            "publish",
+            "--from",
+            "crls",
+            "--to",
+            "pub.crl",
+            "--ca-cert",
+            "pki/ca.cer",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_contains(
+        &env.openssl_ok(&[
+            "crl", "-in", "pub.crl", "-inform", "DER", "-noout", "-issuer",
+        ]),
+        &["Test CA"],
+    );
+}

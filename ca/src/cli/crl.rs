@@ -64,9 +64,14 @@ pub struct PublishArgs {
     /// The published CRL to replace (atomically, only by a newer CRL of the same CA).
     #[arg(long, value_name = "FILE")]
     pub to: PathBuf,
-    /// The CA certificate the CRLs must be signed by [default: FROM/ca.cer].
-    #[arg(long, value_name = "CERT")]
+    /// The CA certificate the CRLs must be signed by: a copy kept apart from FROM (whoever can write FROM could
+    /// replace FROM/ca.cer). Or pin FROM/ca.cer with --ca-thumbprint.
+    #[arg(long, value_name = "CERT", required_unless_present = "ca_thumbprint")]
     pub ca_cert: Option<PathBuf>,
+    /// The SHA-1 thumbprint FROM/ca.cer must have (what crl --series prints): the trust anchor is never taken
+    /// from the folder being checked on its own word.
+    #[arg(long, value_name = "SHA1", conflicts_with = "ca_cert")]
+    pub ca_thumbprint: Option<String>,
     /// Exit 1 when the CRLs run out within this many days.
     #[arg(long, value_name = "DAYS", default_value_t = crate::commands::crl_publish::WARN_DAYS,
           value_parser = clap::value_parser!(u32).range(0..=36_500))]
@@ -93,6 +98,16 @@ impl CrlArgs {
     pub fn request(self) -> Result<CrlCommand> {
         if let Some(CrlAction::Publish(args)) = self.action {
             return Ok(CrlCommand::Publish(PublishRequest {
+                ca_pin: args
+                    .ca_thumbprint
+                    .as_deref()
+                    .map(crate::thumbprint::Thumbprint::parse)
+                    .transpose()
+                    .map_err(|e| {
+                        crate::Error::BadInput(format!(
+                            "--ca-thumbprint: {e}; give the 40 hex digits crl --series printed"
+                        ))
+                    })?,
                 ca_cert: args.ca_cert.unwrap_or_else(|| args.from.join("ca.cer")),
                 from: args.from,
                 to: args.to,

@@ -87,6 +87,8 @@ pub struct SeriesReport {
     pub out_dir: String,
     /// The copy of the CA certificate that `crl publish` checks them against.
     pub ca_cert: String,
+    /// Its thumbprint, to pin it with `crl publish --ca-thumbprint`.
+    pub ca_thumbprint: crate::thumbprint::Thumbprint,
     /// Each CRL, in the order they become current.
     pub crls: Vec<CrlReport>,
     /// When the last one runs out.
@@ -115,6 +117,7 @@ fn one(ca: &CaStore, req: &CrlRequest, days: u32, out: Option<&Path>) -> Result<
         .map(Path::to_path_buf)
         .unwrap_or_else(|| crate::crl::default_path(ca, req.pem));
     guard::check_output(&out, &owned)?;
+    let given = out.clone();
     // Republishing replaces the previous CRL (through a link, at its target); nothing else is replaced.
     let out = if out.symlink_metadata().is_ok() {
         let target = guard::resolve(&out);
@@ -140,11 +143,21 @@ fn one(ca: &CaStore, req: &CrlRequest, days: u32, out: Option<&Path>) -> Result<
         let Some(earlier_signing) = earlier_signing else {
             continue;
         };
-        let path = earlier_crl_path(&out, &key.key_id);
-        // Beside `out`, which passed the checks above: only an earlier CRL of this CA is replaced.
-        if path.symlink_metadata().is_ok() {
-            check_is_our_crl(ca, &guard::resolve(&path), &path)?;
+        // Beside the CRL as the user named it (where it is published, when that is a link elsewhere), through
+        // a link of its own at its target; only an earlier CRL of this CA is replaced.
+        let named = earlier_crl_path(&given, &key.key_id);
+        // Beside the CA's own CRL in its folder (ca-KEYID.crl is the CA's as ca.crl is), or checked as any
+        // output is.
+        if !owned.contains(&given) {
+            guard::check_output(&named, &[])?;
         }
+        let path = if named.symlink_metadata().is_ok() {
+            let target = guard::resolve(&named);
+            check_is_our_crl(ca, &target, &named)?;
+            target
+        } else {
+            named
+        };
         let signed = crate::crl::sign_for(
             ca,
             &lock,
@@ -246,6 +259,7 @@ fn series(ca: &CaStore, req: &CrlRequest, plan: &SeriesPlan, dir: &Path) -> Resu
     let report = SeriesReport {
         out_dir: path_text(dir),
         ca_cert: path_text(&ca_copy),
+        ca_thumbprint: cert.thumbprint,
         crls: signed
             .crls
             .into_iter()
@@ -366,8 +380,8 @@ impl Report for SeriesReport {
         }
         writeln!(
             out,
-            "Copy {} (with {}) to the web server, and run there from cron: certkit-ca crl publish --from DIR --to PATH",
-            self.out_dir, self.ca_cert
+            "Copy {} (with {}) to the web server, and run there from cron: certkit-ca crl publish --from DIR --to PATH --ca-thumbprint {}",
+            self.out_dir, self.ca_cert, self.ca_thumbprint
         )?;
         writeln!(
             out,

@@ -28,6 +28,8 @@ pub struct PublishRequest {
     pub to: PathBuf,
     /// The CA certificate they must be signed by.
     pub ca_cert: PathBuf,
+    /// The thumbprint it must have (when it is the copy in the folder of CRLs).
+    pub ca_pin: Option<crate::thumbprint::Thumbprint>,
     /// Warn when they run out within this many days.
     pub warn_days: u32,
     /// The moment to act at (default: now).
@@ -87,6 +89,15 @@ pub fn run(req: PublishRequest) -> Result<()> {
         )));
     }
     let ca = certinfo::read_cert(&req.ca_cert)?;
+    if let Some(pin) = req.ca_pin
+        && ca.thumbprint != pin
+    {
+        return Err(Error::BadInput(format!(
+            "{} is not the CA certificate pinned with --ca-thumbprint ({pin}: it is {}); nothing was published. Check where the folder's ca.cer came from",
+            req.ca_cert.display(),
+            ca.thumbprint
+        )));
+    }
     guard::check_output(&req.to, &[])?;
     let to = if req.to.symlink_metadata().is_ok() {
         guard::resolve(&req.to)

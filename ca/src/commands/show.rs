@@ -104,11 +104,10 @@ pub fn run(req: ShowRequest) -> Result<()> {
         .rev()
         .find(|(_, r)| r.action == CustodyAction::Drill);
     let constraints = NameConstraints::of_cert(&cert.der)?;
-    let chain = ca
-        .chain_above(&cert)?
-        .into_iter()
-        .map(|c| c.subject)
-        .collect();
+    let above = ca.chain_above(&cert)?;
+    // What services trust is the root at the top of the chain (this CA, when it is one).
+    let root_thumbprint = above.last().map_or(cert.thumbprint, |root| root.thumbprint);
+    let chain = above.into_iter().map(|c| c.subject).collect();
     let report = ShowReport {
         chain,
         permitted_names: constraints.permitted_names(),
@@ -121,7 +120,7 @@ pub fn run(req: ShowRequest) -> Result<()> {
             Some(why) => format!("failed: {why}"),
         }),
         dir: path_text(&req.ca),
-        config_lines: profile::ca_lines(&cert.thumbprint),
+        config_lines: profile::ca_lines(&root_thumbprint),
         status: if cert.not_after < now {
             "expired"
         } else {

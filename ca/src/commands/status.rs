@@ -319,8 +319,13 @@ pub fn gather(req: &StatusRequest) -> Result<StatusReport> {
         Ok(found) => facts.extend(found),
         Err(e) => facts.push(broken("crl", e)),
     }
+    // A re-keyed CA's earlier keys sign CRLs too (one per key): any key of its lineage.
+    let signers = store
+        .lineage()
+        .map(|l| l.certs)
+        .unwrap_or_else(|_| vec![cert.clone()]);
     for path in &req.crls {
-        facts.push(crl_file(path, &cert, now));
+        facts.push(crl_file(path, &signers, now));
     }
     match drill(&store, now) {
         Ok(Some(fact)) => facts.push(fact),
@@ -501,7 +506,11 @@ fn expiring(store: &CaStore, now: OffsetDateTime, within: u32) -> Result<Vec<Exp
 }
 
 /// A published CRL file: readable, signed by this CA, and within its validity.
-fn crl_file(path: &std::path::Path, ca: &crate::certinfo::CertInfo, now: OffsetDateTime) -> Fact {
+fn crl_file(
+    path: &std::path::Path,
+    signers: &[crate::certinfo::CertInfo],
+    now: OffsetDateTime,
+) -> Fact {
     let critical = |message: String| Fact {
         check: "crl-file",
         level: Level::Critical,
@@ -514,7 +523,7 @@ fn crl_file(path: &std::path::Path, ca: &crate::certinfo::CertInfo, now: OffsetD
         Err(e @ Error::Malformed { .. }) => return critical(e.to_string()),
         Err(_) => return critical(format!("{shown} cannot be read")),
     };
-    if !crl.signed_by(ca) {
+    if !signers.iter().any(|ca| crl.signed_by(ca)) {
         return critical(format!("{shown} is not signed by this CA"));
     }
     let Some(next) = crl.next_update else {
