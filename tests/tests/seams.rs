@@ -926,3 +926,77 @@ fn crl_publish_never_takes_its_trust_anchor_from_the_folder_it_checks() {
         &["Test CA"],
     );
 }
+
+// 23. `cscfg` wrote a configuration its own `--check` calls an error, and exited 0.
+
+#[test]
+fn cscfg_refuses_an_edit_its_own_check_calls_an_error_unless_forced() {
+    let env = Env::new();
+    env.init_ca_with("pki", &["--key", "p256"]);
+    env.issue_client("pki", "alice", "alice");
+    env.issue(&[
+        "server",
+        "--ca",
+        "pki",
+        "--cn",
+        "www.example.com",
+        "--key",
+        "p256",
+        "--out",
+        "srv",
+    ]);
+    let example = format!(
+        "{}/../examples/ServiceConfiguration.cscfg",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let original = std::fs::read(&example).expect("example");
+    std::fs::write(env.path("svc.cscfg"), &original).expect("copy");
+    for (args, code) in [
+        // Online revocation checks for clients whose certificates name no CRL: every client refused.
+        (
+            vec!["--allow", "alice.cer", "--revocation-check", "Online"],
+            "revocation-online-no-crl",
+        ),
+        // A server certificate in the client allow-list.
+        (vec!["--allow", "srv.cer"], "eku-wrong-role"),
+    ] {
+        let mut all = vec!["cscfg", "--file", "svc.cscfg"];
+        all.extend(&args);
+        let err = env.fails("certkit-export", &all, 2);
+        assert_contains(&err, &[code, "nothing was written", "--force"]);
+        assert_eq!(env.read("svc.cscfg"), original, "{args:?}");
+        assert!(!env.path("svc.cscfg.bak").exists());
+    }
+    // --force writes it, and --check then reports the same error.
+    env.ok(
+        "certkit-export",
+        &[
+            "cscfg",
+            "--file",
+            "svc.cscfg",
+            "--allow",
+            "srv.cer",
+            "--force",
+        ],
+    );
+    let out = env.run(
+        "certkit-export",
+        &[
+            "cscfg",
+            "--file",
+            "svc.cscfg",
+            "--check",
+            "--certs",
+            "srv.cer",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_contains(&text(&out.stdout), &["eku-wrong-role"]);
+    // A sound edit goes through as before.
+    std::fs::write(env.path("svc.cscfg"), &original).expect("copy");
+    std::fs::remove_file(env.path("svc.cscfg.bak")).expect("rm");
+    env.ok(
+        "certkit-export",
+        &["cscfg", "--file", "svc.cscfg", "--allow", "alice.cer"],
+    );
+}

@@ -159,9 +159,13 @@ pub struct CscfgArgs {
     /// Print a unified diff of what would change and write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Write the edit even when the checks of --check find an error it brings in (e.g. Online revocation
+    /// checks for clients whose certificates name no CRL); such an error is otherwise refused.
+    #[arg(long)]
+    pub force: bool,
     /// Check the file before a deployment instead of editing it: empty, malformed or pasted thumbprints,
     /// entries that disagree; reads only, exit 1 when something would break the deployment.
-    #[arg(long, conflicts_with_all = ["ssl", "ca_cert", "encryption", "allow", "disallow", "revocation_check", "client_auth", "dry_run", "acl", "dos_concurrent", "dos_rate", "dos_action"])]
+    #[arg(long, conflicts_with_all = ["ssl", "ca_cert", "encryption", "allow", "disallow", "revocation_check", "client_auth", "dry_run", "force", "acl", "dos_concurrent", "dos_rate", "dos_action"])]
     pub check: bool,
     /// With --check: the certificates to deploy (DER, PEM or PFX); every thumbprint must name one of them.
     #[arg(long, value_name = "FILE", num_args = 1.., requires = "check")]
@@ -265,6 +269,7 @@ impl CscfgArgs {
                 action: self.dos_action.map(DosAction::name),
             },
             dry_run: self.dry_run,
+            force: self.force,
             pfx_pass: self.pfx_pass,
             format: Format::json_if(self.json.json),
         })))

@@ -255,6 +255,8 @@ pub struct CscfgRequest {
     pub dos: Dos,
     /// Show the diff, write nothing.
     pub dry_run: bool,
+    /// Write even when the edit brings in an error `--check` would report.
+    pub force: bool,
     /// The PFX password's source, for certificates given as PFX files.
     pub pfx_pass: Option<SecretSource>,
     /// How to print the result.
@@ -307,6 +309,27 @@ fn resolve_thumbprint(reference: &str, password: &mut dyn OnDemand) -> Result<Th
     })
 }
 
+/// What `--check` finds in `file` as it stands, against the certificate files the edit read (entries naming
+/// none of them are not the edit's business: `thumbprint-unknown` is left out).
+fn edit_findings(file: &Cscfg, given: &[GivenCert]) -> Result<Vec<RoleFinding>> {
+    Ok(crate::check::check(
+        &file.roles()?,
+        &Context {
+            certs: given,
+            ca: None,
+            now: time::OffsetDateTime::now_utc(),
+        },
+    )
+    .into_iter()
+    .filter(|f| f.finding.code != "thumbprint-unknown")
+    .collect())
+}
+
+/// Whether two findings say the same thing of the same role.
+fn same_finding(a: &RoleFinding, b: &RoleFinding) -> bool {
+    a.role == b.role && a.finding.code == b.finding.code && a.finding.message == b.finding.message
+}
+
 /// Sets the Dynamic IP Security settings in every role that has them.
 fn set_dos(file: &mut Cscfg, dos: &Dos) -> Result<()> {
     let flag = |on: bool| if on { "true" } else { "false" };
@@ -347,16 +370,24 @@ pub fn run(req: CscfgRequest) -> Result<()> {
         _ => Vec::new(),
     };
     let mut password = PfxPassword::new(req.pfx_pass.as_ref());
-    let mut thumb_of = |path: &Option<PathBuf>| -> Result<Option<Thumbprint>> {
-        match path {
-            Some(p) => Ok(Some(
-                sources::read_cert_file(p, &mut password)?.cert.thumbprint,
-            )),
-            None => Ok(None),
-        }
-    };
-    let ssl = thumb_of(&req.ssl)?;
-    let encryption = thumb_of(&req.encryption)?;
+    // Every certificate file the edit reads, for the checks of the edited document.
+    let mut given: Vec<GivenCert> = Vec::new();
+    let mut thumb_of =
+        |path: &Option<PathBuf>, given: &mut Vec<GivenCert>| -> Result<Option<Thumbprint>> {
+            match path {
+                Some(p) => {
+                    let cert = sources::read_cert_file(p, &mut password)?.cert;
+                    given.push(GivenCert {
+                        file: path_text(p),
+                        facts: CertFacts::from_der(&cert.der, p)?,
+                    });
+                    Ok(Some(cert.thumbprint))
+                }
+                None => Ok(None),
+            }
+        };
+    let ssl = thumb_of(&req.ssl, &mut given)?;
+    let encryption = thumb_of(&req.encryption, &mut given)?;
     // The service trusts a root: given an issuing CA with its chain (chain.pem, a PFX), the root of that chain.
     let ca = match &req.ca_cert {
         Some(path) => {
@@ -388,12 +419,23 @@ pub fn run(req: CscfgRequest) -> Result<()> {
         .iter()
         .map(|r| resolve_thumbprint(r, &mut password))
         .collect::<Result<Vec<_>>>()?;
+    for reference in &req.allow {
+        let path = Path::new(reference);
+        if path.is_file() {
+            let cert = sources::read_cert_file(path, &mut password)?.cert;
+            given.push(GivenCert {
+                file: path_text(path),
+                facts: CertFacts::from_der(&cert.der, path)?,
+            });
+        }
+    }
     let disallow = req
         .disallow
         .iter()
         .map(|r| resolve_thumbprint(r, &mut password))
         .collect::<Result<Vec<_>>>()?;
     let mut file = Cscfg::load(&req.file)?;
+    let before = edit_findings(&file, &given)?;
     if let Some(t) = ssl {
         file.set_certificate(names::SSL, &t)?;
     }
@@ -461,6 +503,32 @@ pub fn run(req: CscfgRequest) -> Result<()> {
                 )
             }),
     );
+    // The checks of --check on the edited document: an error the edit brings in is refused unless --force.
+    let brought_in: Vec<RoleFinding> = edit_findings(&file, &given)?
+        .into_iter()
+        .filter(|f| !before.iter().any(|b| same_finding(b, f)))
+        .collect();
+    for f in &brought_in {
+        if f.finding.level != Level::Error {
+            warnings.push(format!(
+                "role \"{}\": {}; {}",
+                f.role, f.finding.message, f.finding.fix
+            ));
+        }
+    }
+    if let Some(error) = brought_in.iter().find(|f| f.finding.level == Level::Error)
+        && !req.force
+        && !req.dry_run
+    {
+        return Err(Error::BadInput(format!(
+            "{}: the edit would break the deployment: role \"{}\": {} ({}); nothing was written. {}; or write it anyway with --force",
+            req.file.display(),
+            error.role,
+            error.finding.message,
+            error.finding.code,
+            error.finding.fix
+        )));
+    }
     for warning in &warnings {
         term::warn(warning);
     }
