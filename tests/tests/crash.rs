@@ -990,6 +990,20 @@ const REKEY: Scenario = Scenario {
 /// revoked: a re-key killed after recording "new key signed by the old" must not leave a valid CA certificate
 /// for a key the CA never took (issue 29, 5).
 fn every_ca_certificate_is_the_cas_or_revoked(env: &Env) {
+    // And no temporary file of the killed run is left in any folder it wrote (issue 29, 14).
+    for dir in ["pki", "pki/keys", "pki/history"] {
+        for entry in std::fs::read_dir(env.path(dir))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            assert!(
+                !name.starts_with(".certkit-"),
+                "{dir}/{name} was left behind"
+            );
+        }
+    }
     let audit = env.json("certkit-ca", &["audit", "--ca", "pki", "--json"]);
     let lineage: HashSet<&str> = audit["history"]
         .as_array()

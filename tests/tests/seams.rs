@@ -1000,3 +1000,36 @@ fn cscfg_refuses_an_edit_its_own_check_calls_an_error_unless_forced() {
         &["cscfg", "--file", "svc.cscfg", "--allow", "alice.cer"],
     );
 }
+
+// 14. A re-key killed while writing keys/ left `keys/.certkit-*` (an encrypted CA key) and `history/` leftovers
+// that no command removed and `audit` did not mention.
+
+#[test]
+fn temporary_files_in_keys_and_history_are_reported_and_removed() {
+    let env = Env::new();
+    env.init_ca_with("pki", &["--key", "p256"]);
+    env.ok(
+        "certkit-ca",
+        &["rekey", "--ca", "pki", "--ca-pass", "env:CA_PW"],
+    );
+    // What a kill between the temporary file and its rename leaves (files::write_new's names).
+    let key = env.read("pki/ca.key");
+    std::fs::write(env.path("pki/keys/.certkit-1234-key"), &key).expect("plant");
+    std::fs::write(env.path("pki/history/.certkit-1234-cer"), b"partial").expect("plant");
+    let audit = env.json("certkit-ca", &["audit", "--ca", "pki", "--json"]);
+    let temporary: Vec<&serde_json::Value> = audit["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["code"] == "temporary-file")
+        .collect();
+    assert_eq!(temporary.len(), 2, "{audit}");
+    let out = env.run(
+        "certkit-ca",
+        &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_contains(&text(&out.stderr), &["removed 2 temporary files"]);
+    assert!(!env.path("pki/keys/.certkit-1234-key").exists());
+    assert!(!env.path("pki/history/.certkit-1234-cer").exists());
+}

@@ -19,7 +19,7 @@ pub mod layout;
 mod lineage;
 mod lookup;
 mod move_key;
-mod reconcile;
+pub(crate) mod reconcile;
 pub mod records;
 mod reindex;
 mod rekey;

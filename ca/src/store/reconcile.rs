@@ -339,17 +339,21 @@ impl CaStore {
     /// Removes `.certkit-*` files (writes a crash interrupted) from the CA folder.
     fn remove_temporary_files(&self) -> Result<usize> {
         let mut removed = 0;
-        let Ok(listing) = std::fs::read_dir(self.dir()) else {
-            return Ok(0);
-        };
-        for entry in listing.flatten() {
-            let name = entry.file_name();
-            if name.to_string_lossy().starts_with(TEMP_PREFIX)
-                && entry.file_type().is_ok_and(|t| t.is_file())
-            {
-                std::fs::remove_file(entry.path())
-                    .map_err(|e| Error::io("remove", &entry.path(), e))?;
-                removed += 1;
+        // Every folder certkit writes into under the lock: a temporary file there is an interrupted write (in
+        // keys/, an encrypted CA key that never became one).
+        for dir in temporary_file_folders(self) {
+            let Ok(listing) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in listing.flatten() {
+                let name = entry.file_name();
+                if name.to_string_lossy().starts_with(TEMP_PREFIX)
+                    && entry.file_type().is_ok_and(|t| t.is_file())
+                {
+                    std::fs::remove_file(entry.path())
+                        .map_err(|e| Error::io("remove", &entry.path(), e))?;
+                    removed += 1;
+                }
             }
         }
         Ok(removed)
@@ -525,4 +529,15 @@ impl CaStore {
         }
         Ok(found)
     }
+}
+
+/// The folders of a CA that certkit writes into under its lock, where an interrupted write can leave a
+/// temporary file: the CA folder, `keys/` and `history/` (small folders, listed at every lock; `issued/`, which
+/// holds a file per certificate, has its staged copies removed by serial, see `remove_staged`).
+pub fn temporary_file_folders(store: &CaStore) -> [std::path::PathBuf; 3] {
+    [
+        store.dir().to_path_buf(),
+        store.path(KEYS_DIR),
+        store.path(HISTORY_DIR),
+    ]
 }

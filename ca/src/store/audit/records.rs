@@ -113,8 +113,9 @@ pub fn check_unrecorded_copies(
 
 /// Temporary files of interrupted writes in the CA folder and `issued/`.
 pub fn check_temporary_files(store: &CaStore, f: &mut Findings) {
-    for dir in [store.dir().to_path_buf(), store.path(ISSUED_DIR)] {
-        let Ok(listing) = std::fs::read_dir(&dir) else {
+    let folders = crate::store::reconcile::temporary_file_folders(store);
+    for dir in folders.iter().chain([&store.path(ISSUED_DIR)]) {
+        let Ok(listing) = std::fs::read_dir(dir) else {
             continue;
         };
         for entry in listing.flatten() {
