@@ -1033,3 +1033,45 @@ fn temporary_files_in_keys_and_history_are_reported_and_removed() {
     assert!(!env.path("pki/keys/.certkit-1234-key").exists());
     assert!(!env.path("pki/history/.certkit-1234-cer").exists());
 }
+
+// 9. After `rekey`, `show` and `status` reported the old key's backup as the current key's.
+
+#[test]
+fn custody_facts_belong_to_a_key_and_a_new_key_has_no_backup_yet() {
+    let env = Env::new();
+    env.init_ca_with("pki", &["--key", "p256"]);
+    backup(&env, "pki");
+    let shown = env.json("certkit-ca", &["show", "--ca", "pki", "--json"]);
+    assert!(shown["last_backup"].is_string(), "{shown}");
+    env.ok(
+        "certkit-ca",
+        &["rekey", "--ca", "pki", "--ca-pass", "env:CA_PW"],
+    );
+    let shown = env.json("certkit-ca", &["show", "--ca", "pki", "--json"]);
+    assert!(
+        shown["last_backup"].is_null(),
+        "the old key's backup shown as the new key's: {shown}"
+    );
+    assert_contains(
+        &env.ok("certkit-ca", &["show", "--ca", "pki"]),
+        &["none in shares"],
+    );
+    // status has no drill to ask for: the new key was never backed up.
+    let status = env.json("certkit-ca", &["status", "--ca", "pki", "--json"]);
+    assert!(
+        !status["facts"]
+            .as_array()
+            .expect("facts")
+            .iter()
+            .any(|f| f["check"] == "drill"),
+        "{status}"
+    );
+    // The log keeps both steps, each naming its key.
+    std::fs::remove_dir_all(env.path("pki-shares")).expect("rm");
+    std::fs::rename(env.path("pki-backup.key"), env.path("old-backup.key")).expect("mv");
+    backup(&env, "pki");
+    let shown = env.json("certkit-ca", &["show", "--ca", "pki", "--json"]);
+    assert!(shown["last_backup"].is_string(), "{shown}");
+    let log = text(&env.read("pki/inventory.jsonl"));
+    assert_eq!(log.matches("\"key_id\"").count(), 2, "{log}");
+}

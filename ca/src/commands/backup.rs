@@ -227,6 +227,7 @@ impl BackupPlan {
             split: made.backup.split,
             backup_sha256: sha256.clone(),
             failure: None,
+            key_id: Some(crate::keys::key_id(&cert.spki_der)?),
         });
         Ok(SplitBackup {
             made,

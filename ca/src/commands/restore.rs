@@ -235,6 +235,7 @@ pub fn run(req: RestoreRequest) -> Result<()> {
         split: backup.split,
         backup_sha256: backup_sha256.clone(),
         failure,
+        key_id: crate::keys::key_id(&backup.cert.spki_der).ok(),
     };
     if req.check {
         // A drill that got as far as shares is recorded, passed or failed (a usage error is not a drill).

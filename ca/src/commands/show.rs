@@ -94,7 +94,7 @@ pub fn run(req: ShowRequest) -> Result<()> {
     let key = KeyType::of_spki_der(&cert.spki_der)?;
     let now = OffsetDateTime::now_utc();
     let counts = ca.counts(now)?;
-    let custody = ca.custody_events()?;
+    let custody = ca.custody_of_current_key()?;
     let backup = custody
         .iter()
         .rev()

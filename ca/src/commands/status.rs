@@ -542,7 +542,7 @@ fn crl_file(
 
 /// The custody drill, for a key that was backed up: failed, or not run for a year, is a warning.
 fn drill(store: &CaStore, now: OffsetDateTime) -> Result<Option<Fact>> {
-    let events = store.custody_events()?;
+    let events = store.custody_of_current_key()?;
     if !events
         .iter()
         .any(|(_, r)| r.action == CustodyAction::Backup)

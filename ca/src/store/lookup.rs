@@ -321,6 +321,37 @@ impl CaStore {
         Err(Error::Bug("the index was rebuilt and asked again"))
     }
 
+    /// The custody steps of the current CA key: those that name it, and (records made before they named a
+    /// key) those recorded since the CA took it. A re-keyed CA's new key has none of the old key's backups.
+    pub fn custody_of_current_key(&self) -> Result<Vec<(usize, CustodyRecord)>> {
+        let current = self.cert()?;
+        let id = crate::keys::key_id(&current.spki_der)?;
+        // Where the current key's first certificate was recorded (a re-key records it); none for the first key.
+        let mut since: Option<usize> = None;
+        let filter = super::index::ListFilter {
+            profile: Some(crate::profile::Profile::Ca),
+            with_certificates: true,
+            ..Default::default()
+        };
+        self.list(&filter, OffsetDateTime::now_utc(), &mut |entry| {
+            if let Some(der) = entry.issued.cert_der()
+                && let Ok(cert) = crate::certinfo::CertInfo::from_der(&der, &self.path(INVENTORY))
+                && cert.spki_der == current.spki_der
+            {
+                since = Some(since.map_or(entry.line, |l| l.min(entry.line)));
+            }
+            Ok(true)
+        })?;
+        Ok(self
+            .custody_events()?
+            .into_iter()
+            .filter(|(line, record)| match &record.key_id {
+                Some(key) => *key == id,
+                None => since.is_none_or(|l| *line > l),
+            })
+            .collect())
+    }
+
     /// The certificates revoked after line `line` (e.g. after the last CRL was signed), checked against the
     /// checkpoint and read again from the log.
     pub fn revoked_after(&self, line: usize) -> Result<Vec<Entry>> {

@@ -307,6 +307,10 @@ pub struct CustodyRecord {
     /// Why a drill failed (absent when it passed, and for a backup or a restore).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
+    /// The CA key the step concerns (its key identifier, as `keys/KEYID.key`): custody facts belong to a key, and
+    /// a re-keyed CA's new key has none of the old one's backups. Absent in records made before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
 }
 
 /// A custody step.
