@@ -269,6 +269,21 @@ impl NewFiles {
     }
 }
 
+/// Removes the temporary files (`.certkit-*`) an interrupted write left in `dir`; errors are ignored (what
+/// cannot be removed is in the way of nothing).
+pub fn remove_temporary(dir: &Path) {
+    let Ok(listing) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in listing.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX)
+            && entry.file_type().is_ok_and(|t| t.is_file())
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Removes files written earlier in a step that failed; errors are ignored because the first error is what
 /// the user needs to see.
 pub fn remove_all(paths: &[PathBuf]) {

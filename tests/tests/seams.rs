@@ -1075,3 +1075,75 @@ fn custody_facts_belong_to_a_key_and_a_new_key_has_no_backup_yet() {
     let log = text(&env.read("pki/inventory.jsonl"));
     assert_eq!(log.matches("\"key_id\"").count(), 2, "{log}");
 }
+
+// 21. `backup` killed while placing its files: show reported a backup that was not there, the rerun refused.
+
+#[test]
+fn a_backup_killed_while_placing_its_files_is_said_and_the_rerun_makes_one() {
+    use std::os::unix::process::ExitStatusExt;
+    let env = Env::new();
+    env.init_ca_with("template", &["--key", "p256"]);
+    let mut killed_with_shares_out = 0;
+    for n in 1.. {
+        let ca = format!("pki{n}");
+        assert!(env.tool("cp", &["-a", "template", &ca]).status.success());
+        let shares = format!("{ca}-shares");
+        let args = [
+            "backup",
+            "--ca",
+            &ca,
+            "--shares",
+            "3",
+            "--threshold",
+            "2",
+            "--share-dir",
+            &shares,
+            "--ca-pass",
+            "env:CA_PW",
+        ];
+        let run = env.killed_at("renameat2", n, "certkit-ca", &args);
+        if run.status.signal() != Some(9) {
+            assert!(run.status.success(), "{}", text(&run.stderr));
+            break;
+        }
+        let backup_file = format!("{ca}-backup.key");
+        let recorded = text(&env.read(&format!("{ca}/inventory.jsonl"))).contains("\"backup\"");
+        if recorded && !env.path(&backup_file).exists() {
+            let shown = env.ok("certkit-ca", &["show", "--ca", &ca]);
+            assert_contains(&shown, &["which is not there now"]);
+            if env.path(&shares).is_dir()
+                && std::fs::read_dir(env.path(&shares)).expect("dir").count() > 0
+            {
+                killed_with_shares_out += 1;
+            }
+        }
+        // The rerun makes a whole backup, whatever the kill left.
+        let rerun = env.run("certkit-ca", &args);
+        assert!(
+            rerun.status.success(),
+            "killed at rename {n}: {}",
+            text(&rerun.stderr)
+        );
+        assert!(env.path(&backup_file).exists());
+        let out = restore_with_files(&env, &shares, &backup_file);
+        assert!(
+            out.status.success(),
+            "killed at rename {n}: {}",
+            text(&out.stderr)
+        );
+    }
+    assert!(
+        killed_with_shares_out > 0,
+        "no kill fell between the share files and the backup file"
+    );
+}
+
+fn restore_with_files(env: &Env, shares: &str, backup: &str) -> std::process::Output {
+    let given = [1, 2].map(|i| format!("file:{shares}/share-{i}-of-3.txt"));
+    env.run(
+        "certkit-ca",
+        &[
+            "restore", "--backup", backup, "--check", "--share", &given[0], "--share", &given[1],
+        ],
+    )
+}

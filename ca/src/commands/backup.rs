@@ -166,6 +166,19 @@ impl BackupPlan {
                 "the shares are shown on a terminal, one custodian at a time, and there is none here: write them to files with --share-dir DIR (then print them and delete the files)".into(),
             ));
         }
+        if !self.out.exists() {
+            // The backup file is written last: without it, share files of the same split are what an
+            // interrupted backup left, of a secret that encrypts nothing anyone has. They go, with their
+            // temporary files, so that a rerun can write its own.
+            for path in planned.iter().skip(1) {
+                if is_share_of_unfinished(path, &self.out) {
+                    std::fs::remove_file(path).map_err(|e| Error::io("remove", path, e))?;
+                }
+            }
+            if let Some(dir) = &self.share_dir {
+                crate::files::remove_temporary(dir);
+            }
+        }
         for path in &planned {
             guard::check_output(path, &[])?;
             if path.symlink_metadata().is_ok() {
@@ -228,6 +241,9 @@ impl BackupPlan {
             backup_sha256: sha256.clone(),
             failure: None,
             key_id: Some(crate::keys::key_id(&cert.spki_der)?),
+            file: std::path::absolute(&self.out)
+                .ok()
+                .map(|p| p.display().to_string()),
         });
         Ok(SplitBackup {
             made,
@@ -278,6 +294,19 @@ impl BackupPlan {
         };
         Ok((report, written))
     }
+}
+
+/// Whether `path` is a share file certkit wrote for a backup at `out` (its `backup:` line names it).
+fn is_share_of_unfinished(path: &Path, out: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    let named = text
+        .lines()
+        .take(8)
+        .find_map(|l| l.trim_start().strip_prefix("backup: "))
+        .map(str::trim);
+    text.starts_with("certkit CA key recovery ") && named == Some(&*out.display().to_string())
 }
 
 /// A key's backup, split and not yet handed out.

@@ -236,6 +236,7 @@ pub fn run(req: RestoreRequest) -> Result<()> {
         backup_sha256: backup_sha256.clone(),
         failure,
         key_id: crate::keys::key_id(&backup.cert.spki_der).ok(),
+        file: None,
     };
     if req.check {
         // A drill that got as far as shares is recorded, passed or failed (a usage error is not a drill).

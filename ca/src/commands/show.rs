@@ -78,6 +78,9 @@ pub struct ShowReport {
     pub last_backup: Option<OffsetDateTime>,
     /// How that backup's secret was split, e.g. "3 of 5".
     pub backup_shares: Option<String>,
+    /// Where the last backup was written, when nothing is there now (moved away, or an interrupted backup).
+    #[serde(skip)]
+    backup_not_found: Option<String>,
     /// When the last recovery drill ran, if ever.
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_drill: Option<OffsetDateTime>,
@@ -114,6 +117,9 @@ pub fn run(req: ShowRequest) -> Result<()> {
         excluded_names: constraints.excluded_names(),
         last_backup: backup.map(|(_, r)| r.time),
         backup_shares: backup.map(|(_, r)| r.shares.clone()),
+        backup_not_found: backup
+            .and_then(|(_, r)| r.file.clone())
+            .filter(|f| !std::path::Path::new(f).exists()),
         last_drill: drill.map(|(_, r)| r.time),
         last_drill_result: drill.map(|(_, r)| match &r.failure {
             None => "passed".to_string(),
@@ -251,6 +257,12 @@ impl Report for ShowReport {
                     "  backup      {} ({shares} shares){drill}",
                     rfc3339(*at)
                 )?;
+                if let Some(file) = &self.backup_not_found {
+                    writeln!(
+                        out,
+                        "              written to {file}, which is not there now: moved away (keep it apart from the CA), or an interrupted backup (run certkit-ca backup again)"
+                    )?;
+                }
             }
             _ if self.key_location.file.is_some() => {
                 writeln!(

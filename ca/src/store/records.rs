@@ -311,6 +311,10 @@ pub struct CustodyRecord {
     /// a re-keyed CA's new key has none of the old one's backups. Absent in records made before it was kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
+    /// Where a backup was written (absolute): it may be moved away later, as it should be; `show` says when it
+    /// is not there. Absent in records made before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
 }
 
 /// A custody step.
