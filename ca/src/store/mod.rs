@@ -23,6 +23,7 @@ pub(crate) mod reconcile;
 pub mod records;
 mod reindex;
 mod rekey;
+mod rekey_repair;
 mod renew;
 mod settings;
 
@@ -38,7 +39,8 @@ pub use lineage::Lineage;
 pub use move_key::MovedKey;
 pub use reconcile::{Repairs, UntrueRecord};
 pub use reindex::Reindexed;
-pub use rekey::{RekeyCerts, RekeyKeys, Rekeyed, RetiredKey, Unfinished, rekey_certs};
+pub use rekey::{RekeyCerts, RekeyKeys, Rekeyed, RetiredKey, rekey_certs};
+pub use rekey_repair::Unfinished;
 pub use renew::{Renewed, renewal_below, renewal_of};
 pub use settings::{CaSettings, EarlierKey, KeyLocation, KeyOrigin, ParentRecord, TokenRecord};
 

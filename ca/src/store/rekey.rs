@@ -13,7 +13,6 @@ use super::deliver::Delivery;
 use super::folder::{CaStore, StoreLock};
 use super::inventory::IssuedRecord;
 use super::layout::*;
-use super::records::Entry;
 use super::renew::{params_like, subject_der};
 use super::settings::{EarlierKey, TokenRecord};
 use crate::certinfo::CertInfo;
@@ -428,120 +427,6 @@ impl CaStore {
         Ok(RetiredKey::File(path))
     }
 
-    /// The CA certificates an interrupted re-key recorded and did not finish: CA certificates with the CA's
-    /// subject, not revoked, not `ca.pem`, each with what finishes it. A cross-certificate between two keys
-    /// the CA took that is not in `history/` (killed between its record and its copy) is kept there; one for a
-    /// key the CA never took (killed after recording "new key signed by the old", before the new key's own
-    /// certificate was recorded) is a valid CA certificate for a key the CA does not track, and is revoked.
-    pub fn unfinished_cross_certificates(&self) -> Result<Vec<(Entry, CertInfo, Unfinished)>> {
-        let current = self.cert()?;
-        let lineage = self.lineage()?;
-        let now = time::OffsetDateTime::now_utc();
-        let mut found = Vec::new();
-        let mut candidates = Vec::new();
-        self.list(
-            &super::index::ListFilter {
-                profile: Some(Profile::Ca),
-                ..Default::default()
-            },
-            now,
-            &mut |entry| {
-                candidates.push(entry);
-                Ok(true)
-            },
-        )?;
-        // A key the CA took has its own (self-signed) certificate: ca.pem, or one in history/.
-        let taken = |spki: &[u8]| {
-            lineage
-                .certs
-                .iter()
-                .chain(std::iter::once(&current))
-                .any(|c| {
-                    c.spki_der == spki
-                        && c.issuer == c.subject
-                        && c.is_signed_by_key(&c.spki_der).unwrap_or(false)
-                })
-        };
-        for entry in candidates {
-            if entry.revoked.is_some() {
-                continue;
-            }
-            let Some(der) = self.record_certificate(&entry)? else {
-                continue;
-            };
-            let Ok(cert) = CertInfo::from_der(&der, &self.path(INVENTORY)) else {
-                continue;
-            };
-            if cert.subject != current.subject || cert.der == current.der || cert.not_after <= now {
-                continue;
-            }
-            if !taken(&cert.spki_der) {
-                // Kept in history/ or not: nothing may endorse a key the CA never took.
-                found.push((entry, cert, Unfinished::Revoke));
-            } else if !self.history_copy(&cert).is_file()
-                && lineage
-                    .keys
-                    .iter()
-                    .any(|k| cert.is_signed_by_key(k).unwrap_or(false))
-            {
-                found.push((entry, cert, Unfinished::Keep));
-            }
-        }
-        Ok(found)
-    }
-
-    /// Where `history/` keeps a certificate of the CA.
-    fn history_copy(&self, cert: &CertInfo) -> PathBuf {
-        self.path(HISTORY_DIR).join(format!("{}.cer", cert.serial))
-    }
-
-    /// Finishes or undoes what [`CaStore::unfinished_cross_certificates`] finds: kept in `history/` (and
-    /// marked delivered), or recorded revoked (superseded) so that the next CRL of the key that signed it lists
-    /// it. Returns how many of each.
-    pub(super) fn finish_cross_certificates(&self, lock: &StoreLock) -> Result<(usize, usize)> {
-        if self.settings_file()?.binding.is_none() {
-            // Never renewed nor re-keyed: nothing to finish.
-            return Ok((0, 0));
-        }
-        let unfinished = self.unfinished_cross_certificates()?;
-        if unfinished.is_empty() {
-            return Ok((0, 0));
-        }
-        let now = crate::dates::now_utc_seconds()?;
-        let mut events = Vec::new();
-        let (mut kept, mut revoked) = (0, 0);
-        for (entry, cert, what) in unfinished {
-            match what {
-                Unfinished::Keep => {
-                    make_folder(&self.path(HISTORY_DIR))?;
-                    write_or_keep(&self.history_copy(&cert), &cert.der, PUBLIC)?;
-                    if !entry.delivered {
-                        events.push(super::inventory::Event::Delivered(
-                            super::inventory::DeliveredRecord {
-                                serial: entry.issued.serial.clone(),
-                            },
-                        ));
-                    }
-                    kept += 1;
-                }
-                Unfinished::Revoke => {
-                    events.push(super::inventory::Event::Revoked(
-                        super::inventory::RevokedRecord {
-                            serial: entry.issued.serial.clone(),
-                            revoked_at: now,
-                            reason: super::inventory::RevocationReason::Superseded,
-                        },
-                    ));
-                    revoked += 1;
-                }
-            }
-        }
-        if !events.is_empty() {
-            self.append(lock, &events)?;
-        }
-        Ok((kept, revoked))
-    }
-
     /// Makes `ca.key` the current key's file again where a re-key stopped before copying it (`keys/KEYID.key`
     /// of `ca.pem`'s key). Returns whether it did.
     pub(super) fn finish_key_copy(&self) -> Result<bool> {
@@ -557,15 +442,6 @@ impl CaStore {
         files::replace(&self.path(CA_KEY), &bytes, PRIVATE)?;
         Ok(true)
     }
-}
-
-/// What finishes a CA certificate an interrupted re-key recorded but did not keep.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Unfinished {
-    /// A cross-certificate between keys the CA took: kept in `history/`.
-    Keep,
-    /// A certificate for a key the CA never took: revoked.
-    Revoke,
 }
 
 /// An earlier key that was retired.
@@ -584,7 +460,7 @@ enum EarlierPair {
 }
 
 /// Creates `dir` if it is not there.
-fn make_folder(dir: &std::path::Path) -> Result<()> {
+pub(super) fn make_folder(dir: &std::path::Path) -> Result<()> {
     match std::fs::create_dir(dir) {
         Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
             Err(Error::io("create folder", dir, e))
@@ -595,7 +471,7 @@ fn make_folder(dir: &std::path::Path) -> Result<()> {
 
 /// Writes `bytes` to a new file at `path`; a file there with these very bytes (a rerun) is kept, any other is
 /// refused.
-fn write_or_keep(path: &std::path::Path, bytes: &[u8], mode: u32) -> Result<()> {
+pub(super) fn write_or_keep(path: &std::path::Path, bytes: &[u8], mode: u32) -> Result<()> {
     match std::fs::read(path) {
         Ok(there) if there == bytes => Ok(()),
         Ok(_) => Err(Error::CaUnusable(format!(

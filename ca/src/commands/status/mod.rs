@@ -18,6 +18,12 @@ use crate::store::inventory::Entry;
 use crate::store::records::CustodyAction;
 use crate::term::{self, Format, Report, output::path_text};
 
+mod facts;
+mod integrity;
+use facts::broken;
+pub use facts::{Fact, Level};
+use integrity::{damaged, holds_a_ca, integrity};
+
 /// A CA certificate that expires within this many days (or `--within`, if longer) is a warning: replacing a
 /// CA every client trusts takes planning.
 pub const CA_WARN_DAYS: i64 = 365;
@@ -43,43 +49,6 @@ pub struct StatusRequest {
     pub module: Option<PathBuf>,
     /// How to print the result.
     pub format: Format,
-}
-
-/// How bad a fact is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Level {
-    /// Nothing to do.
-    Ok,
-    /// Something to do soon.
-    Warning,
-    /// Something has lapsed or is wrong now.
-    Critical,
-}
-
-impl Level {
-    fn name(self) -> &'static str {
-        match self {
-            Level::Ok => "OK",
-            Level::Warning => "WARNING",
-            Level::Critical => "CRITICAL",
-        }
-    }
-}
-
-/// One thing `status` looked at.
-#[derive(Debug, Serialize)]
-pub struct Fact {
-    /// What: `ca-certificate`, `ca-chain`, `certificates`, `crl`, `crl-gap`, `crl-file`, `undelivered`,
-    /// `checkpoint`, `drill`, `integrity` (the audit's errors), `ca-folder` (a CA folder that cannot be read).
-    pub check: &'static str,
-    /// How bad.
-    pub level: Level,
-    /// One line about it.
-    pub message: String,
-    /// When it runs out, where that applies.
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub until: Option<OffsetDateTime>,
 }
 
 /// A certificate that expires soon.
@@ -156,7 +125,15 @@ pub fn run(req: StatusRequest) -> Result<()> {
     let report = match gather(&req) {
         Ok(report) => report,
         Err(e) if holds_a_ca(&req.ca) && !matches!(e, Error::BadInput(_) | Error::Clock(_)) => {
-            damaged(&req, e)
+            let fact = damaged(e);
+            StatusReport {
+                level: Level::Critical,
+                summary: format!("CERTKIT CRITICAL - {}", fact.message),
+                ca: path_text(&req.ca),
+                subject: String::new(),
+                facts: vec![fact],
+                expiring: Vec::new(),
+            }
         }
         Err(e) => return Err(Error::Unknown(Box::new(e))),
     };
@@ -166,72 +143,6 @@ pub fn run(req: StatusRequest) -> Result<()> {
         Level::Ok => Ok(()),
         Level::Warning => Err(Error::Attention(1)),
         Level::Critical => Err(Error::Attention(2)),
-    }
-}
-
-/// Whether `dir` holds any of a CA's files (so a failure to read it is damage, not a wrong folder).
-fn holds_a_ca(dir: &std::path::Path) -> bool {
-    crate::store::CA_FILES
-        .iter()
-        .chain(&[crate::store::checkpoint::CHECKPOINT])
-        .any(|f| dir.join(f).symlink_metadata().is_ok())
-}
-
-/// The report of a CA folder that cannot be read as a CA: one critical fact saying why.
-fn damaged(req: &StatusRequest, e: Error) -> StatusReport {
-    let fact = Fact {
-        check: "ca-folder",
-        level: Level::Critical,
-        message: format!(
-            "the CA folder is damaged or was tampered with: {e}; run certkit-ca audit"
-        ),
-        until: None,
-    };
-    StatusReport {
-        level: Level::Critical,
-        summary: format!("CERTKIT CRITICAL - {}", fact.message),
-        ca: path_text(&req.ca),
-        subject: String::new(),
-        facts: vec![fact],
-        expiring: Vec::new(),
-    }
-}
-
-/// What the audit finds (the whole integrity check: the hash chain, the checkpoint, settings, lineage,
-/// copies): every error is critical.
-fn integrity(store: &CaStore) -> Fact {
-    let audit = match crate::store::audit::audit(store, &Default::default(), &|_, _| {}) {
-        Ok(audit) => audit,
-        Err(e) => return broken("integrity", e),
-    };
-    let errors: Vec<String> = audit
-        .findings
-        .iter()
-        .filter(|f| f.level == crate::store::audit::Level::Error)
-        .map(|f| format!("{} ({})", f.code, f.message))
-        .collect();
-    if errors.is_empty() {
-        Fact {
-            check: "integrity",
-            level: Level::Ok,
-            message: format!(
-                "the audit passes: {} records, head {}",
-                audit.records, audit.head
-            ),
-            until: None,
-        }
-    } else {
-        Fact {
-            check: "integrity",
-            level: Level::Critical,
-            message: format!(
-                "the audit finds {} error(s): {}; run certkit-ca audit --ca {}",
-                errors.len(),
-                errors.join("; "),
-                path_text(store.dir())
-            ),
-            until: None,
-        }
     }
 }
 
@@ -403,16 +314,6 @@ fn inventory_facts(
         });
     }
     Ok((expiring, counts.valid))
-}
-
-/// A check that could not be made because the CA folder is damaged or tampered with: critical.
-fn broken(check: &'static str, e: Error) -> Fact {
-    Fact {
-        check,
-        level: Level::Critical,
-        message: e.to_string(),
-        until: None,
-    }
 }
 
 /// The CA's last CRL (or the last of a series signed ahead), as the log records it, and the revocations no
