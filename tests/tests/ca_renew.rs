@@ -226,25 +226,7 @@ fn the_plan_writes_nothing_and_names_the_deployments_to_edit() {
 #[test]
 fn an_issuing_ca_is_renewed_by_its_root_not_by_itself_and_keeps_every_path() {
     let env = Env::new();
-    env.init_ca_with("root", &["--key", "p256"]);
-    env.ok(
-        "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "issuing",
-            "--parent",
-            "root",
-            "--cn",
-            "Issuing CA 1",
-            "--key",
-            "p256",
-            "--parent-pass",
-            "env:CA_PW",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
-    );
+    env.root_and_issuing("root", "issuing", &[], &[]);
     env.issue(&[
         "server",
         "--ca",
@@ -484,25 +466,7 @@ fn the_plan_builds_every_chain_and_names_what_a_shorter_renewal_would_cut_off() 
 #[test]
 fn an_offline_root_renews_an_issuing_ca_from_its_certificate_and_the_folder_installs_it() {
     let env = Env::new();
-    env.init_ca_with("root", &["--key", "p256"]);
-    env.ok(
-        "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "issuing",
-            "--parent",
-            "root",
-            "--cn",
-            "Issuing CA 1",
-            "--key",
-            "p256",
-            "--parent-pass",
-            "env:CA_PW",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
-    );
+    env.root_and_issuing("root", "issuing", &[], &[]);
     env.issue(&[
         "server",
         "--ca",

@@ -1172,27 +1172,7 @@ fn where_to_fetch_each_ca_goes_into_what_it_signs_and_the_folder_names_its_paren
 #[test]
 fn status_reports_when_a_ca_above_runs_out() {
     let env = Env::new();
-    env.init_ca_with("root", &["--key", "p256", "--days", "300"]);
-    env.ok(
-        "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "issuing",
-            "--parent",
-            "root",
-            "--cn",
-            "Issuing CA 1",
-            "--key",
-            "p256",
-            "--days",
-            "200",
-            "--parent-pass",
-            "env:CA_PW",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
-    );
+    env.root_and_issuing("root", "issuing", &["--days", "300"], &["--days", "200"]);
     let out = env.run("certkit-ca", &["status", "--ca", "issuing", "--json"]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let chain: Vec<&serde_json::Value> = json["facts"]
