@@ -391,7 +391,7 @@ fn refuse_rollback(store: &CaStore, path: &Path, number: u64) -> Result<()> {
     };
     match existing.number {
         Some(there) if there >= number => Err(Error::Failed(format!(
-            "{} holds CRL number {there}, and this CA would sign number {number}: the CA folder is older than the CRL it published (restored from a backup, or rolled back?); nothing was signed. Check it with \"certkit-ca audit --ca {} --crl {}\" and never publish an older CRL over a newer one",
+            "{} holds CRL number {there}, and this CA would sign number {number}: the CA folder is older than the CRL it published (restored from a backup, or rolled back?); nothing was written. Check it with \"certkit-ca audit --ca {} --crl {}\" and never publish an older CRL over a newer one",
             path.display(),
             store.dir().display(),
             path.display()
