@@ -12,6 +12,7 @@ use super::checkpoint::{
 use super::index::{INDEX, Index, Refresh};
 use super::inventory::{self, ChainHash, Event, LineRead};
 use super::layout::*;
+use super::log_append;
 use super::settings::{CaSettings, KeyLocation};
 use crate::certinfo::CertInfo;
 use crate::error::{Error, Result};
@@ -217,7 +218,7 @@ impl CaStore {
 
     /// Appends events to the log and brings the index up to date with them. The caller holds the lock.
     pub fn append(&self, _lock: &StoreLock, events: &[Event]) -> Result<ChainHash> {
-        let head = inventory::append(&self.path(INVENTORY), events, &self.binding()?)?;
+        let head = log_append::append(&self.path(INVENTORY), events, &self.binding()?)?;
         let opened = self
             .index
             .lock()

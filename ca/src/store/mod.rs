@@ -15,8 +15,10 @@ mod folder;
 pub mod guard;
 pub mod index;
 pub mod inventory;
+mod issuing;
 pub mod layout;
 mod lineage;
+pub(crate) mod log_append;
 mod lookup;
 mod move_key;
 pub(crate) mod reconcile;
@@ -29,11 +31,11 @@ mod settings;
 
 pub use chain_check::{ChainCheck, ChainFailure};
 pub use create::{
-    CaSpec, Created, NewCaKey, Requested, ca_params, check_can_init, init, install, request,
-    restore, self_signed_ca, waiting_key_location, waiting_secret_kind,
+    CaSpec, Created, NewCaKey, ca_params, check_can_init, init, restore, self_signed_ca,
 };
 pub use deliver::{Delivery, Leftovers, OutputFile};
 pub use folder::{CaStore, StoreLock, chain_gap, on_index_rebuilt};
+pub use issuing::{Requested, install, request, waiting_key_location, waiting_secret_kind};
 pub use layout::*;
 pub use lineage::Lineage;
 pub use move_key::MovedKey;

@@ -11,6 +11,7 @@ use super::deliver::{all_present, found_record, staged_prefix};
 use super::folder::{CaStore, StoreLock, lock_dir};
 use super::inventory::{self, DeliveredRecord, Event, Log};
 use super::layout::*;
+use super::log_append;
 use super::records::Entry;
 use crate::certinfo::{CertInfo, IssuerCheck, Signature};
 use crate::error::{Error, Result};
@@ -154,7 +155,7 @@ impl CaStore {
             // certkit 0.1 wrote certificates before recording them: what it left in issued/ is recorded now.
             found_in_issued = self.unrecorded_copies(&log.into_entries(&path)?, &cert)?;
         }
-        if inventory::repair_tail(&path)? {
+        if log_append::repair_tail(&path)? {
             repairs.tail_repaired = true;
         }
         let checkpoint = self.signed_checkpoint()?;
@@ -450,7 +451,7 @@ impl CaStore {
         }
         files::replace(
             &path,
-            inventory::chained_text(&values, binding)?.as_bytes(),
+            log_append::chained_text(&values, binding)?.as_bytes(),
             PUBLIC,
         )
     }
