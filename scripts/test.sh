@@ -2,23 +2,62 @@
 # Builds certkit and runs every test: formatting, lints, unit tests and the integration tests that check
 # certkit's files with the openssl CLI, Java keytool and Python cryptography. Installs what the machine lacks
 # first (scripts/lib/deps.sh). Then runs the quickstart and checks its output; ends with every fuzz target for
-# 30 seconds (docs/fuzzing.md).
+# 30 seconds (docs/fuzzing.md). Prints how long each step took at the end (docs/testing.md keeps the table).
+#
+#   CERTKIT_CRASH_SWEEP=full scripts/test.sh    kill each crash scenario before every file-system call, not
+#                                               only before each distinct step (the weekly run; docs/testing.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/deps.sh
-deps_test
-deps_fuzz
 
-cargo fmt --all --check
-cargo clippy --workspace --all-targets --locked -- -D warnings
+# Each step's name and seconds, printed as a table when the run ends (also when it fails).
+STEP_TIMES=()
+step() {
+  local name=$1 start=$SECONDS
+  shift
+  "$@"
+  STEP_TIMES+=("$(printf '%6d s  %s' $((SECONDS - start)) "$name")")
+}
+report_times() {
+  local status=$?
+  if [ ${#STEP_TIMES[@]} -gt 0 ]; then
+    echo "== test.sh: time per step (total ${SECONDS} s) =="
+    printf '%s\n' "${STEP_TIMES[@]}"
+  fi
+  exit "$status"
+}
+trap report_times EXIT
+
+step "packages (deps.sh)" deps_test
+step "fuzz tools (deps.sh)" deps_fuzz
+
+step "cargo fmt --check" cargo fmt --all --check
+step "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 # The integration tests drive the built binaries, so build them first.
-cargo build --workspace --locked
-cargo test --workspace --locked
+step "cargo build" cargo build --workspace --locked
+step "build the tests" cargo test --workspace --locked --no-run --quiet
+# Each test binary on its own, so that its time is known.
+test_binaries() {
+  cargo test --workspace --locked --no-run --message-format=json 2> /dev/null |
+    python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"]:
+        kind = m["target"]["kind"][0]
+        print(m["executable"], m["target"]["name"] + ("" if kind == "test" else " (" + kind + ")"), m["manifest_path"])
+'
+}
+while read -r exe name manifest; do
+  step "test $name" bash -c 'cd "$(dirname "$1")" && "$2" --quiet' _ "$manifest" "$exe"
+done < <(test_binaries)
+step "doc tests" cargo test --workspace --locked --doc --quiet
 # The README's main command as a new user runs it, and the pre-deploy check of what it made.
-scripts/quickstart.sh
+step "quickstart" scripts/quickstart.sh
 demo=pki-demo/deployment
-target/debug/certkit-export cscfg --file "$demo/ServiceConfiguration.cscfg" --check \
+step "quickstart's cscfg --check" target/debug/certkit-export cscfg --file "$demo/ServiceConfiguration.cscfg" --check \
   --certs "$demo"/keys/*.cer "$demo/upload/ca.cer" --ca-dir "$demo/ca"
 # The fuzz targets: formatting and lints, then each target for a short fixed time (docs/fuzzing.md).
-(cd fuzz && cargo fmt --check && cargo clippy --locked --all-targets -- -D warnings)
-scripts/fuzz.sh "${CERTKIT_FUZZ_SECONDS:-30}"
+step "fuzz: cargo fmt --check" bash -c 'cd fuzz && cargo fmt --check'
+step "fuzz: cargo clippy" bash -c 'cd fuzz && cargo clippy --locked --all-targets -- -D warnings'
+step "fuzz: build and run (scripts/fuzz.sh)" scripts/fuzz.sh "${CERTKIT_FUZZ_SECONDS:-30}"
