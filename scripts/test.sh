@@ -12,10 +12,13 @@ cd "$(dirname "$0")/.."
 
 # Each step's name and seconds, printed as a table when the run ends (also when it fails).
 STEP_TIMES=()
+CURRENT_STEP=""
 step() {
   local name=$1 start=$SECONDS
   shift
+  CURRENT_STEP="$name"
   "$@"
+  CURRENT_STEP=""
   STEP_TIMES+=("$(printf '%6d s  %s' $((SECONDS - start)) "$name")")
 }
 report_times() {
@@ -24,6 +27,7 @@ report_times() {
     echo "== test.sh: time per step (total ${SECONDS} s) =="
     printf '%s\n' "${STEP_TIMES[@]}"
   fi
+  [ -z "$CURRENT_STEP" ] || echo "test.sh: failed in: $CURRENT_STEP" >&2
   exit "$status"
 }
 trap report_times EXIT
@@ -45,10 +49,10 @@ for line in sys.stdin:
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"]:
         kind = m["target"]["kind"][0]
-        print(m["executable"], m["target"]["name"] + ("" if kind == "test" else " (" + kind + ")"), m["manifest_path"])
+        print(m["executable"], m["manifest_path"], m["target"]["name"] + ("" if kind == "test" else " (" + kind + ")"))
 '
 }
-while read -r exe name manifest; do
+while read -r exe manifest name; do
   step "test $name" bash -c 'cd "$(dirname "$1")" && "$2" --quiet' _ "$manifest" "$exe"
 done < <(test_binaries)
 step "doc tests" cargo test --workspace --locked --doc --quiet
