@@ -26,11 +26,15 @@ pub(crate) fn init(env: &Env) {
     ]);
 }
 
-/// The certificates (thumbprints) the CA signed that some file under the folder holds.
+/// The certificates (thumbprints) the CA signed that some file under the folder holds, found by Python
+/// `cryptography` (`signed_certs.py`, one process per test thread, asked once per check).
 pub(crate) fn signed_in_files(env: &Env) -> Vec<(String, String)> {
-    let out = env.tool("python3", &[&peer("signed_certs.py"), ".", "pki/ca.pem"]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let found: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let answer = CERTIFICATE_FINDER.with(|finder| {
+        let mut finder = finder.borrow_mut();
+        let finder = finder.get_or_insert_with(|| CertificateFinder::start(env));
+        finder.ask(env)
+    });
+    let found: serde_json::Value = serde_json::from_str(&answer).expect("json");
     found
         .as_array()
         .expect("list")
@@ -42,6 +46,61 @@ pub(crate) fn signed_in_files(env: &Env) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+thread_local! {
+    static CERTIFICATE_FINDER: std::cell::RefCell<Option<CertificateFinder>> = const { std::cell::RefCell::new(None) };
+}
+
+/// `signed_certs.py --serve`: a folder and a CA certificate in, one JSON line out. Ends when dropped (its
+/// input closes).
+pub(crate) struct CertificateFinder {
+    child: std::process::Child,
+    answers: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl CertificateFinder {
+    fn start(env: &Env) -> Self {
+        let mut child = env
+            .command("python3")
+            .args([peer("signed_certs.py").as_str(), "--serve"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 is required for these tests (scripts/test.sh installs it)");
+        let answers = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        Self { child, answers }
+    }
+
+    fn ask(&mut self, env: &Env) -> String {
+        use std::io::{BufRead, Write};
+        let question = format!(
+            "{}\t{}\n",
+            env.dir.path().display(),
+            env.path("pki/ca.pem").display()
+        );
+        let stdin = self.child.stdin.as_mut().expect("stdin");
+        stdin
+            .write_all(question.as_bytes())
+            .expect("ask signed_certs.py");
+        stdin.flush().expect("ask signed_certs.py");
+        let mut answer = String::new();
+        self.answers
+            .read_line(&mut answer)
+            .expect("signed_certs.py answers");
+        assert!(
+            !answer.is_empty(),
+            "signed_certs.py ended (see its error above)"
+        );
+        answer
+    }
+}
+
+impl Drop for CertificateFinder {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
 }
 
 pub(crate) fn check_invariants(env: &Env, when: &str) {
