@@ -36,25 +36,26 @@ step "packages (deps.sh)" deps_test
 step "fuzz tools (deps.sh)" deps_fuzz
 
 step "cargo fmt --check" cargo fmt --all --check
-step "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
-# The integration tests drive the built binaries, so build them first.
-step "cargo build" cargo build --workspace --locked
-step "build the tests" cargo test --workspace --locked --no-run --quiet
-# Each test binary on its own, so that its time is known.
-test_binaries() {
-  cargo test --workspace --locked --no-run --message-format=json 2> /dev/null |
-    python3 -c '
-import json, sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"]:
-        kind = m["target"]["kind"][0]
-        print(m["executable"], m["manifest_path"], m["target"]["name"] + ("" if kind == "test" else " (" + kind + ")"))
-'
+# One build of everything (the binaries and every test), linted as it compiles: clippy's driver compiles the
+# workspace's own crates, so the dependencies are built once, not checked by clippy and built again. Every
+# cargo command after this one sees the same settings and reuses the build.
+export RUSTC_WORKSPACE_WRAPPER=clippy-driver CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+step "build and lint (cargo build, clippy -D warnings)" cargo build --workspace --all-targets --locked
+# Every test binary at once, three tests at a time, the crash scenarios first (.config/nextest.toml); then
+# the test-seconds of each binary from nextest's JUnit report.
+step "tests (cargo nextest)" cargo nextest run --workspace --locked --profile ci --cargo-quiet
+test_seconds() {
+  python3 - target/nextest/ci/junit.xml <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+suites = ET.parse(sys.argv[1]).getroot().iter("testsuite")
+rows = sorted(((sum(float(c.get("time", 0)) for c in s.iter("testcase")), s.get("name"), s.get("tests")) for s in suites), reverse=True)
+print("== tests: test-seconds per binary (three at a time) ==")
+for seconds, name, count in rows:
+    print(f"{seconds:8.1f} s  {name} ({count} tests)")
+PY
 }
-while read -r exe manifest name; do
-  step "test $name" bash -c 'cd "$(dirname "$1")" && "$2" --quiet' _ "$manifest" "$exe"
-done < <(test_binaries)
+test_seconds
 step "doc tests" cargo test --workspace --locked --doc --quiet
 # The README's main command as a new user runs it, and the pre-deploy check of what it made.
 step "quickstart" scripts/quickstart.sh
@@ -63,5 +64,5 @@ step "quickstart's cscfg --check" target/debug/certkit-export cscfg --file "$dem
   --certs "$demo"/keys/*.cer "$demo/upload/ca.cer" --ca-dir "$demo/ca"
 # The fuzz targets: formatting and lints, then each target for a short fixed time (docs/fuzzing.md).
 step "fuzz: cargo fmt --check" bash -c 'cd fuzz && cargo fmt --check'
-step "fuzz: cargo clippy" bash -c 'cd fuzz && cargo clippy --locked --all-targets -- -D warnings'
-step "fuzz: build and run (scripts/fuzz.sh)" scripts/fuzz.sh "${CERTKIT_FUZZ_SECONDS:-30}"
+# The fuzz targets are linted as they build (RUSTC_WORKSPACE_WRAPPER above).
+step "fuzz: build, lint and run (scripts/fuzz.sh)" scripts/fuzz.sh "${CERTKIT_FUZZ_SECONDS:-10}"

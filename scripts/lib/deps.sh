@@ -72,6 +72,12 @@ deps_test() {
   fi
   cargo clippy --version >/dev/null 2>&1 || deps_fail "clippy is required: rustup component add clippy"
   cargo fmt --version >/dev/null 2>&1 || deps_fail "rustfmt is required: rustup component add rustfmt"
+  clippy-driver --version >/dev/null 2>&1 || deps_fail "clippy-driver is required: rustup component add clippy"
+  # cargo-nextest runs every test binary at once (.config/nextest.toml).
+  cargo nextest --version >/dev/null 2>&1 || {
+    echo "${0##*/}: installing cargo-nextest" >&2
+    cargo install --quiet --locked cargo-nextest || deps_fail "cargo-nextest is required: cargo install cargo-nextest"
+  }
 }
 
 # What the fuzz step needs: a C++ compiler for libFuzzer and cargo-fuzz (stable toolchain, no sanitizer).
