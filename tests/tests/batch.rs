@@ -176,21 +176,10 @@ fn batch_without_pfx_writes_encrypted_key_files() {
     people(&env, &["dave,,", "erin,,"]);
     env.ok(
         "certkit-issue",
-        &[
-            "client",
-            "--ca",
-            "pki",
-            "--batch",
-            "people.csv",
-            "--out-dir",
-            "out",
-            "--key-pass",
-            "env:KEY_PW",
-            "--ca-pass",
-            "env:CA_PW",
-            "--key",
-            "p256",
-        ],
+        &cli(
+            "client --ca pki --batch people.csv --out-dir out --key-pass env:KEY_PW \
+            --ca-pass env:CA_PW --key p256",
+        ),
     );
     assert_eq!(
         env.listing("out"),
@@ -199,14 +188,7 @@ fn batch_without_pfx_writes_encrypted_key_files() {
         ]
     );
     assert_eq!(
-        env.openssl_ok(&[
-            "pkey",
-            "-in",
-            "out/dave.key",
-            "-passin",
-            "env:KEY_PW",
-            "-pubout"
-        ]),
+        env.openssl_ok(&cli("pkey -in out/dave.key -passin env:KEY_PW -pubout")),
         env.openssl_ok(&["x509", "-in", "out/dave.pem", "-noout", "-pubkey"])
     );
 }
@@ -229,20 +211,10 @@ fn a_bad_row_fails_the_whole_batch_before_any_key_is_made() {
         people(&env, &rows);
         let err = env.fails(
             "certkit-issue",
-            &[
-                "client",
-                "--ca",
-                "pki",
-                "--batch",
-                "people.csv",
-                "--out-dir",
-                "out",
-                "--pfx",
-                "--pfx-pass",
-                "env:PFX_PW",
-                "--ca-pass",
-                "env:CA_PW",
-            ],
+            &cli(
+                "client --ca pki --batch people.csv --out-dir out --pfx --pfx-pass \
+                env:PFX_PW --ca-pass env:CA_PW",
+            ),
             2,
         );
         assert_contains(&err, &["people.csv", needle]);
@@ -255,20 +227,10 @@ fn a_bad_row_fails_the_whole_batch_before_any_key_is_made() {
     std::fs::write(env.path("pw/alice.txt"), "alice password 1\n").expect("write");
     let err = env.fails(
         "certkit-issue",
-        &[
-            "client",
-            "--ca",
-            "pki",
-            "--batch",
-            "people.csv",
-            "--out-dir",
-            "out",
-            "--pfx",
-            "--pfx-pass-dir",
-            "pw",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli(
+            "client --ca pki --batch people.csv --out-dir out --pfx --pfx-pass-dir pw \
+            --ca-pass env:CA_PW",
+        ),
         2,
     );
     assert_contains(&err, &["no PFX password file for 'bob'"]);

@@ -15,12 +15,10 @@ fn init_writes_an_rfc5280_ca_that_openssl_accepts() {
     let text = env.x509_text("pki/ca.pem");
     assert_contains(
         &text,
-        &[
-            "Version: 3 (0x2)",
-            "Signature Algorithm: sha256WithRSAEncryption",
-            "Subject: CN = Test CA",
-            "Public-Key: (2048 bit)",
-        ],
+        &cli(
+            "'Version: 3 (0x2)' 'Signature Algorithm: sha256WithRSAEncryption' \
+            'Subject: CN = Test CA' 'Public-Key: (2048 bit)'",
+        ),
     );
     assert_eq!(
         extension(&text, "X509v3 Basic Constraints").as_deref(),
@@ -52,13 +50,7 @@ fn init_writes_an_rfc5280_ca_that_openssl_accepts() {
     );
     // Self-signature and strict chain checks.
     assert_contains(
-        &env.openssl_ok(&[
-            "verify",
-            "-x509_strict",
-            "-CAfile",
-            "pki/ca.pem",
-            "pki/ca.pem",
-        ]),
+        &env.openssl_ok(&cli("verify -x509_strict -CAfile pki/ca.pem pki/ca.pem")),
         &["pki/ca.pem: OK"],
     );
     // Thumbprint: JSON, DER and PEM agree with openssl.
@@ -81,15 +73,7 @@ fn text_output_prints_thumbprint_and_both_config_lines() {
     let env = Env::new();
     let out = env.ok(
         "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "pki",
-            "--cn",
-            "MyCA",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("init --ca pki --cn MyCA --ca-pass env:CA_PW"),
     );
     let thumb = env.openssl_thumbprint("pki/ca.cer");
     assert_contains(
@@ -123,38 +107,17 @@ fn key_is_encrypted_0600_and_opens_only_with_its_password() {
     let info = env.openssl_ok(&["asn1parse", "-in", "pki/ca.key"]);
     assert_contains(&info, &["PBES2", "PBKDF2", "hmacWithSHA256", "aes-256-cbc"]);
     assert!(
-        env.openssl(&[
-            "pkey",
-            "-in",
-            "pki/ca.key",
-            "-passin",
-            "env:CA_PW",
-            "-noout"
-        ])
-        .status
-        .success()
+        env.openssl(&cli("pkey -in pki/ca.key -passin env:CA_PW -noout"))
+            .status
+            .success()
     );
     let wrong = env.tool(
         "openssl",
-        &[
-            "pkey",
-            "-in",
-            "pki/ca.key",
-            "-passin",
-            "pass:not the password",
-            "-noout",
-        ],
+        &cli("pkey -in pki/ca.key -passin 'pass:not the password' -noout"),
     );
     assert!(!wrong.status.success());
     // The decrypted key is the certificate's key.
-    let from_key = env.openssl_ok(&[
-        "pkey",
-        "-in",
-        "pki/ca.key",
-        "-passin",
-        "env:CA_PW",
-        "-pubout",
-    ]);
+    let from_key = env.openssl_ok(&cli("pkey -in pki/ca.key -passin env:CA_PW -pubout"));
     let from_cert = env.openssl_ok(&["x509", "-in", "pki/ca.pem", "-noout", "-pubkey"]);
     assert_eq!(from_key, from_cert);
 }
@@ -174,15 +137,7 @@ fn init_twice_refuses_and_changes_nothing() {
         .collect();
     let err = env.fails(
         "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "pki",
-            "--cn",
-            "Other",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("init --ca pki --cn Other --ca-pass env:CA_PW"),
         1,
     );
     assert_contains(&err, &["already holds a CA", "nothing was changed"]);
@@ -204,15 +159,7 @@ fn pass_source_is_refused_with_the_reason() {
     let env = Env::new();
     let out = env.run(
         "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "pki",
-            "--cn",
-            "X",
-            "--ca-pass",
-            "pass:supersecretpassword",
-        ],
+        &cli("init --ca pki --cn X --ca-pass pass:supersecretpassword"),
     );
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
@@ -245,17 +192,7 @@ fn file_fd_and_stdin_sources_work() {
     .expect("write");
     env.ok(
         "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "a",
-            "--cn",
-            "A",
-            "--ca-pass",
-            "file:pw.txt",
-            "--key",
-            "p256",
-        ],
+        &cli("init --ca a --cn A --ca-pass file:pw.txt --key p256"),
     );
     let bin = bin("certkit-ca");
     let fd = env.tool(
@@ -318,16 +255,9 @@ fn terminal_prompt_asks_twice() {
     );
     assert!(!shown.contains(CA_PW), "password echoed: {shown}");
     assert!(
-        env.openssl(&[
-            "pkey",
-            "-in",
-            "pki/ca.key",
-            "-passin",
-            "env:CA_PW",
-            "-noout"
-        ])
-        .status
-        .success()
+        env.openssl(&cli("pkey -in pki/ca.key -passin env:CA_PW -noout"))
+            .status
+            .success()
     );
 }
 
@@ -337,30 +267,14 @@ fn unwritable_folder_gives_a_clear_error_and_no_files() {
     std::fs::write(env.path("plainfile"), "x").expect("write");
     let err = env.fails(
         "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "plainfile/ca",
-            "--cn",
-            "X",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("init --ca plainfile/ca --cn X --ca-pass env:CA_PW"),
         1,
     );
     assert_contains(&err, &["plainfile/ca"]);
     // sysfs refuses new folders even to root.
     let err = env.fails(
         "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "/sys/certkit-test",
-            "--cn",
-            "X",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("init --ca /sys/certkit-test --cn X --ca-pass env:CA_PW"),
         1,
     );
     assert_contains(&err, &["cannot create folder /sys/certkit-test"]);
@@ -371,69 +285,27 @@ fn dates_keys_and_pathlen() {
     let env = Env::new();
     let err = env.fails(
         "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "a",
-            "--cn",
-            "X",
-            "--expires",
-            "2001-01-01",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("init --ca a --cn X --expires 2001-01-01 --ca-pass env:CA_PW"),
         2,
     );
     assert_contains(&err, &["in the past"]);
     env.fails(
         "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "a",
-            "--cn",
-            "X",
-            "--days",
-            "0",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("init --ca a --cn X --days 0 --ca-pass env:CA_PW"),
         2,
     );
     env.fails(
         "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "a",
-            "--cn",
-            "X",
-            "--expires",
-            "31/12/2030",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("init --ca a --cn X --expires 31/12/2030 --ca-pass env:CA_PW"),
         2,
     );
     assert!(!env.path("a").exists());
     let json = env.json(
         "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "a",
-            "--cn",
-            "EC",
-            "--key",
-            "p384",
-            "--expires",
-            "2031-06-30",
-            "--pathlen",
-            "0",
-            "--ca-pass",
-            "env:CA_PW",
-            "--json",
-        ],
+        &cli(
+            "init --ca a --cn EC --key p384 --expires 2031-06-30 --pathlen 0 \
+            --ca-pass env:CA_PW --json",
+        ),
     );
     assert_eq!(json["not_after"], "2031-06-30T23:59:59Z");
     let text = env.x509_text("a/ca.pem");
@@ -451,17 +323,7 @@ fn dates_keys_and_pathlen() {
     );
     env.ok(
         "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "b",
-            "--cn",
-            "P256",
-            "--key",
-            "p256",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("init --ca b --cn P256 --key p256 --ca-pass env:CA_PW"),
     );
     assert_contains(
         &env.x509_text("b/ca.pem"),
@@ -515,17 +377,9 @@ fn a_folder_the_user_cannot_write_to_fails_cleanly_even_for_root() {
         Command::new(&certkit)
     };
     let out = cmd
-        .args([
-            "init",
-            "--ca",
-            "ro/pki",
-            "--cn",
-            "X",
-            "--key",
-            "p256",
-            "--ca-pass",
-            "env:CA_PW",
-        ])
+        .args(cli(
+            "init --ca ro/pki --cn X --key p256 --ca-pass env:CA_PW",
+        ))
         .current_dir(env.dir.path())
         .env("CA_PW", CA_PW)
         .stdin(Stdio::null())

@@ -41,33 +41,16 @@ fn a_renewed_ca_keeps_subject_and_key_and_everything_it_issued_verifies() {
     let env = Env::new();
     env.init_ca_with(
         "pki",
-        &[
-            "--key",
-            "p256",
-            "--days",
-            "400",
-            "--permit-dns",
-            "example.com",
-        ],
+        &cli("--key p256 --days 400 --permit-dns example.com"),
     );
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "alice", "--out", "alice", "--key", "p256", "--days",
-        "300",
-    ]);
+    env.issue(&cli(
+        "client --ca pki --cn alice --out alice --key p256 --days 300",
+    ));
     std::fs::copy(env.path("pki/ca.cer"), env.path("old.cer")).expect("copy");
     std::fs::copy(env.path("pki/ca.pem"), env.path("old.pem")).expect("copy");
     let renewed = env.json(
         "certkit-ca",
-        &[
-            "renew",
-            "--ca",
-            "pki",
-            "--days",
-            "3650",
-            "--ca-pass",
-            "env:CA_PW",
-            "--json",
-        ],
+        &cli("renew --ca pki --days 3650 --ca-pass env:CA_PW --json"),
     );
     assert_eq!(renewed["plan"], false);
     assert_eq!(renewed["still_valid"], 1, "{renewed}");
@@ -99,9 +82,7 @@ fn a_renewed_ca_keeps_subject_and_key_and_everything_it_issued_verifies() {
     );
     assert_eq!(listed[0]["renewal_of"], renewed["old_serial"], "{listed}");
     // What was issued before and what is issued after verify under either certificate.
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
-    ]);
+    env.issue(&cli("client --ca pki --cn bob --out bob --key p256"));
     for ca in ["old.pem", "pki/ca.pem"] {
         for leaf in ["alice.pem", "bob.pem"] {
             assert_contains(
@@ -121,28 +102,8 @@ fn a_renewed_ca_keeps_subject_and_key_and_everything_it_issued_verifies() {
         );
     };
     nss(&["-N", "-d", "sql:nssdb", "--empty-password"]);
-    nss(&[
-        "-A",
-        "-d",
-        "sql:nssdb",
-        "-n",
-        "old",
-        "-t",
-        "CT,C,C",
-        "-i",
-        "old.cer",
-    ]);
-    nss(&[
-        "-A",
-        "-d",
-        "sql:nssdb",
-        "-n",
-        "new",
-        "-t",
-        "CT,C,C",
-        "-i",
-        "pki/ca.cer",
-    ]);
+    nss(&cli("-A -d sql:nssdb -n old -t CT,C,C -i old.cer"));
+    nss(&cli("-A -d sql:nssdb -n new -t CT,C,C -i pki/ca.cer"));
     for leaf in ["alice", "bob"] {
         env.openssl_ok(&[
             "x509",
@@ -190,17 +151,7 @@ fn the_plan_writes_nothing_and_names_the_deployments_to_edit() {
     // No password is asked (there is no terminal and no --ca-pass).
     let plan = env.json(
         "certkit-ca",
-        &[
-            "renew",
-            "--ca",
-            "pki",
-            "--plan",
-            "--cscfg",
-            "svc.cscfg",
-            "--cscfg",
-            "other.cscfg",
-            "--json",
-        ],
+        &cli("renew --ca pki --plan --cscfg svc.cscfg --cscfg other.cscfg --json"),
     );
     assert_eq!(plan["plan"], true);
     assert!(plan["thumbprint"].is_null());
@@ -226,18 +177,10 @@ fn the_plan_writes_nothing_and_names_the_deployments_to_edit() {
 #[test]
 fn an_issuing_ca_is_renewed_by_its_root_not_by_itself_and_keeps_every_path() {
     let env = Env::new();
-    env.root_and_issuing("root", "issuing", &[], &[]);
-    env.issue(&[
-        "server",
-        "--ca",
-        "issuing",
-        "--cn",
-        "before.example.com",
-        "--out",
-        "before",
-        "--key",
-        "p256",
-    ]);
+    env.copy_fixture(Fixture::RootAndIssuing);
+    env.issue(&cli(
+        "server --ca issuing --cn before.example.com --out before --key p256",
+    ));
     std::fs::copy(env.path("issuing/ca.pem"), env.path("issuing-old.pem")).expect("copy");
     // Without its root the issuing CA is not renewed: its own key did not sign it.
     let err = env.fails(
@@ -263,26 +206,16 @@ fn an_issuing_ca_is_renewed_by_its_root_not_by_itself_and_keeps_every_path() {
     // The plan: every leaf verifies from the root through the issuing CA.
     let plan = env.json(
         "certkit-ca",
-        &[
-            "renew", "--ca", "issuing", "--parent", "root", "--plan", "--json",
-        ],
+        &cli("renew --ca issuing --parent root --plan --json"),
     );
     assert_eq!(plan["chain_check"]["verified"], 1, "{plan}");
     // The root signs the renewal, once for both secrets (the root's first).
     let renewed = env.json(
         "certkit-ca",
-        &[
-            "renew",
-            "--ca",
-            "issuing",
-            "--parent",
-            "root",
-            "--parent-pass",
-            "env:CA_PW",
-            "--ca-pass",
-            "env:CA_PW",
-            "--json",
-        ],
+        &cli(
+            "renew --ca issuing --parent root --parent-pass env:CA_PW --ca-pass \
+            env:CA_PW --json",
+        ),
     );
     assert_eq!(renewed["chain_check"]["verified"], 1, "{renewed}");
     let facts = compare(&env, "issuing-old.pem", "issuing/ca.pem");
@@ -305,17 +238,9 @@ fn an_issuing_ca_is_renewed_by_its_root_not_by_itself_and_keeps_every_path() {
     assert_eq!(row["renewal_of"], renewed["old_serial"]);
     assert_eq!(row["profile"], "ca");
     // Leaves from before and after verify from the root through either issuing certificate.
-    env.issue(&[
-        "server",
-        "--ca",
-        "issuing",
-        "--cn",
-        "after.example.com",
-        "--out",
-        "after",
-        "--key",
-        "p256",
-    ]);
+    env.issue(&cli(
+        "server --ca issuing --cn after.example.com --out after --key p256",
+    ));
     for issuing in ["issuing-old.pem", "issuing/ca.pem"] {
         for leaf in ["before.pem", "after.pem"] {
             assert_contains(
@@ -333,13 +258,9 @@ fn an_issuing_ca_is_renewed_by_its_root_not_by_itself_and_keeps_every_path() {
         }
     }
     assert_contains(
-        &env.openssl_ok(&[
-            "verify",
-            "-x509_strict",
-            "-CAfile",
-            "root/ca.pem",
-            "issuing/ca.pem",
-        ]),
+        &env.openssl_ok(&cli(
+            "verify -x509_strict -CAfile root/ca.pem issuing/ca.pem",
+        )),
         &["OK"],
     );
     assert!(env.path("issuing/history").exists());
@@ -351,13 +272,12 @@ fn an_issuing_ca_is_renewed_by_its_root_not_by_itself_and_keeps_every_path() {
 fn the_plan_builds_every_chain_and_names_what_a_shorter_renewal_would_cut_off() {
     let env = Env::new();
     env.init_ca_with("pki", &["--key", "p256"]);
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "alice", "--out", "alice", "--key", "p256", "--days",
-        "300",
-    ]);
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256", "--days", "30",
-    ]);
+    env.issue(&cli(
+        "client --ca pki --cn alice --out alice --key p256 --days 300",
+    ));
+    env.issue(&cli(
+        "client --ca pki --cn bob --out bob --key p256 --days 30",
+    ));
     std::fs::copy(example_cscfg(), env.path("svc.cscfg")).expect("copy");
     env.ok(
         "certkit-export",
@@ -365,17 +285,7 @@ fn the_plan_builds_every_chain_and_names_what_a_shorter_renewal_would_cut_off() 
     );
     let plan = env.json(
         "certkit-ca",
-        &[
-            "renew",
-            "--ca",
-            "pki",
-            "--plan",
-            "--days",
-            "100",
-            "--cscfg",
-            "svc.cscfg",
-            "--json",
-        ],
+        &cli("renew --ca pki --plan --days 100 --cscfg svc.cscfg --json"),
     );
     let check = &plan["chain_check"];
     assert_eq!(check["checked"], 2, "{plan}");
@@ -412,30 +322,13 @@ fn the_plan_builds_every_chain_and_names_what_a_shorter_renewal_would_cut_off() 
     // The real renewal's check matches: both verify under the new certificate.
     let done = env.json(
         "certkit-ca",
-        &[
-            "renew",
-            "--ca",
-            "pki",
-            "--days",
-            "100",
-            "--ca-pass",
-            "env:CA_PW",
-            "--json",
-        ],
+        &cli("renew --ca pki --days 100 --ca-pass env:CA_PW --json"),
     );
     assert_eq!(done["chain_check"]["verified"], 2, "{done}");
     // The service configuration that still trusts the old certificate is named as a rollover to finish.
     let check = env.run(
         "certkit-export",
-        &[
-            "cscfg",
-            "--check",
-            "--file",
-            "svc.cscfg",
-            "--ca-dir",
-            "pki",
-            "--json",
-        ],
+        &cli("cscfg --check --file svc.cscfg --ca-dir pki --json"),
     );
     assert_eq!(check.status.code(), Some(1), "{}", text(&check.stderr));
     assert_contains(&text(&check.stdout), &["ca-earlier-certificate"]);
@@ -445,15 +338,7 @@ fn the_plan_builds_every_chain_and_names_what_a_shorter_renewal_would_cut_off() 
     );
     let check = env.run(
         "certkit-export",
-        &[
-            "cscfg",
-            "--check",
-            "--file",
-            "svc.cscfg",
-            "--ca-dir",
-            "pki",
-            "--json",
-        ],
+        &cli("cscfg --check --file svc.cscfg --ca-dir pki --json"),
     );
     assert!(!text(&check.stdout).contains("ca-earlier-certificate"));
     assert_eq!(
@@ -466,34 +351,18 @@ fn the_plan_builds_every_chain_and_names_what_a_shorter_renewal_would_cut_off() 
 #[test]
 fn an_offline_root_renews_an_issuing_ca_from_its_certificate_and_the_folder_installs_it() {
     let env = Env::new();
-    env.root_and_issuing("root", "issuing", &[], &[]);
-    env.issue(&[
-        "server",
-        "--ca",
-        "issuing",
-        "--cn",
-        "before.example.com",
-        "--out",
-        "before",
-        "--key",
-        "p256",
-    ]);
+    env.copy_fixture(Fixture::RootAndIssuing);
+    env.issue(&cli(
+        "server --ca issuing --cn before.example.com --out before --key p256",
+    ));
     std::fs::copy(env.path("issuing/ca.pem"), env.path("issuing-old.pem")).expect("copy");
     // On the offline root: the renewal, from the issuing CA's certificate alone (no request, no key).
     let signed = env.json(
         "certkit-ca",
-        &[
-            "sign-ca",
-            "--ca",
-            "root",
-            "--renew",
-            "issuing/ca.cer",
-            "--out",
-            "renewed",
-            "--ca-pass",
-            "env:CA_PW",
-            "--json",
-        ],
+        &cli(
+            "sign-ca --ca root --renew issuing/ca.cer --out renewed --ca-pass \
+            env:CA_PW --json",
+        ),
     );
     let row = env
         .list("root")
@@ -509,47 +378,20 @@ fn an_offline_root_renews_an_issuing_ca_from_its_certificate_and_the_folder_inst
     env.init_ca_with("other", &["--key", "p256"]);
     let err = env.fails(
         "certkit-ca",
-        &[
-            "sign-ca",
-            "--ca",
-            "root",
-            "--renew",
-            "other/ca.cer",
-            "--out",
-            "x",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("sign-ca --ca root --renew other/ca.cer --out x --ca-pass env:CA_PW"),
         2,
     );
     assert_contains(&err, &["not a CA this CA signed"]);
     let err = env.fails(
         "certkit-ca",
-        &[
-            "install",
-            "--ca",
-            "issuing",
-            "--cert",
-            "other/ca.cer",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("install --ca issuing --cert other/ca.cer --ca-pass env:CA_PW"),
         2,
     );
     assert_contains(&err, &["not a renewal"]);
     // Back on the issuing CA's machine.
     let installed = env.json(
         "certkit-ca",
-        &[
-            "install",
-            "--ca",
-            "issuing",
-            "--cert",
-            "renewed.cer",
-            "--ca-pass",
-            "env:CA_PW",
-            "--json",
-        ],
+        &cli("install --ca issuing --cert renewed.cer --ca-pass env:CA_PW --json"),
     );
     assert_eq!(installed["thumbprint"], signed["thumbprint"]);
     let facts = compare(&env, "issuing-old.pem", "issuing/ca.pem");
@@ -562,17 +404,9 @@ fn an_offline_root_renews_an_issuing_ca_from_its_certificate_and_the_folder_inst
     ] {
         assert_eq!(facts[fact], true, "{fact}: {facts}");
     }
-    env.issue(&[
-        "server",
-        "--ca",
-        "issuing",
-        "--cn",
-        "after.example.com",
-        "--out",
-        "after",
-        "--key",
-        "p256",
-    ]);
+    env.issue(&cli(
+        "server --ca issuing --cn after.example.com --out after --key p256",
+    ));
     for leaf in ["before.pem", "after.pem"] {
         assert_contains(
             &env.openssl_ok(&[
@@ -590,15 +424,7 @@ fn an_offline_root_renews_an_issuing_ca_from_its_certificate_and_the_folder_inst
     // Installing it again changes nothing.
     env.ok(
         "certkit-ca",
-        &[
-            "install",
-            "--ca",
-            "issuing",
-            "--cert",
-            "renewed.cer",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("install --ca issuing --cert renewed.cer --ca-pass env:CA_PW"),
     );
     env.ok("certkit-ca", &["audit", "--ca", "issuing"]);
     env.ok("certkit-ca", &["audit", "--ca", "root"]);
@@ -626,48 +452,21 @@ fn a_ca_whose_key_is_on_a_token_is_renewed_with_its_pin() {
             "env:TOKEN_PIN",
         ],
     );
-    env.issue(&[
-        "client",
-        "--ca",
-        "pki",
-        "--cn",
-        "alice",
-        "--out",
-        "alice",
-        "--key",
-        "p256",
-        "--ca-pass",
-        "env:TOKEN_PIN",
-    ]);
+    env.issue(&cli(
+        "client --ca pki --cn alice --out alice --key p256 --ca-pass env:TOKEN_PIN",
+    ));
     std::fs::copy(env.path("pki/ca.pem"), env.path("old.pem")).expect("copy");
     let renewed = env.json(
         "certkit-ca",
-        &[
-            "renew",
-            "--ca",
-            "pki",
-            "--ca-pass",
-            "env:TOKEN_PIN",
-            "--json",
-        ],
+        &cli("renew --ca pki --ca-pass env:TOKEN_PIN --json"),
     );
     assert_eq!(renewed["chain_check"]["verified"], 1, "{renewed}");
     let facts = compare(&env, "old.pem", "pki/ca.pem");
     assert_eq!(facts["same_key"], true);
     assert_eq!(facts["same_subject_der"], true);
-    env.issue(&[
-        "client",
-        "--ca",
-        "pki",
-        "--cn",
-        "bob",
-        "--out",
-        "bob",
-        "--key",
-        "p256",
-        "--ca-pass",
-        "env:TOKEN_PIN",
-    ]);
+    env.issue(&cli(
+        "client --ca pki --cn bob --out bob --key p256 --ca-pass env:TOKEN_PIN",
+    ));
     for ca in ["old.pem", "pki/ca.pem"] {
         for leaf in ["alice.pem", "bob.pem"] {
             assert_contains(

@@ -12,18 +12,10 @@ fn constrained() -> Env {
     let env = Env::new();
     let made = env.init_ca_with(
         "pki",
-        &[
-            "--key",
-            "p256",
-            "--permit-dns",
-            "example.com",
-            "--exclude-dns",
-            "secret.example.com",
-            "--permit-email",
-            "example.com",
-            "--permit-ip",
-            "10.0.0.0/8",
-        ],
+        &cli(
+            "--key p256 --permit-dns example.com --exclude-dns secret.example.com \
+            --permit-email example.com --permit-ip 10.0.0.0/8",
+        ),
     );
     assert_eq!(
         made["permitted_names"],
@@ -58,31 +50,16 @@ fn the_constraints_are_a_critical_extension_verifiers_read() {
     let shown = env.openssl_ok(&["x509", "-in", "pki/ca.pem", "-noout", "-text"]);
     assert_contains(
         &shown,
-        &[
-            "X509v3 Name Constraints: critical",
-            "DNS:example.com",
-            "email:example.com",
-            "IP:10.0.0.0/255.0.0.0",
-            "Excluded:",
-            "DNS:secret.example.com",
-        ],
+        &cli(
+            "'X509v3 Name Constraints: critical' DNS:example.com email:example.com \
+            IP:10.0.0.0/255.0.0.0 Excluded: DNS:secret.example.com",
+        ),
     );
     // Inside them: certkit issues, and openssl and Python's strict path builder accept.
-    env.issue(&[
-        "server",
-        "--ca",
-        "pki",
-        "--cn",
-        "www.example.com",
-        "--dns",
-        "www.example.com",
-        "--ip",
-        "10.1.2.3",
-        "--out",
-        "www",
-        "--key",
-        "p256",
-    ]);
+    env.issue(&cli(
+        "server --ca pki --cn www.example.com --dns www.example.com --ip 10.1.2.3 \
+        --out www --key p256",
+    ));
     assert_contains(
         &env.openssl_ok(&["verify", "-x509_strict", "-CAfile", "pki/ca.pem", "www.pem"]),
         &["www.pem: OK"],
@@ -94,19 +71,9 @@ fn the_constraints_are_a_critical_extension_verifiers_read() {
         "{}",
         text(&checked.stderr)
     );
-    env.issue(&[
-        "client",
-        "--ca",
-        "pki",
-        "--cn",
-        "Alice Smith",
-        "--email",
-        "alice@example.com",
-        "--out",
-        "alice",
-        "--key",
-        "p256",
-    ]);
+    env.issue(&cli(
+        "client --ca pki --cn 'Alice Smith' --email alice@example.com --out alice --key p256",
+    ));
     let checked = path_check(&env, "alice.pem", &["client"]);
     assert_eq!(
         text(&checked.stdout).trim(),
@@ -121,46 +88,15 @@ fn the_constraints_are_a_critical_extension_verifiers_read() {
         "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:www.evil.org\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
     )
     .expect("ext");
-    env.openssl_ok(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "evil.key",
-        "-subj",
-        "/CN=www.evil.org",
-        "-out",
-        "evil.csr",
-    ]);
-    env.openssl_ok(&[
-        "x509",
-        "-req",
-        "-in",
-        "evil.csr",
-        "-CA",
-        "pki/ca.pem",
-        "-CAkey",
-        "pki/ca.key",
-        "-passin",
-        "env:CA_PW",
-        "-days",
-        "30",
-        "-extfile",
-        "evil.ext",
-        "-out",
-        "evil.pem",
-    ]);
-    let verified = env.openssl(&[
-        "verify",
-        "-x509_strict",
-        "-CAfile",
-        "pki/ca.pem",
-        "evil.pem",
-    ]);
+    env.openssl_ok(&cli(
+        "req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout \
+        evil.key -subj /CN=www.evil.org -out evil.csr",
+    ));
+    env.openssl_ok(&cli(
+        "x509 -req -in evil.csr -CA pki/ca.pem -CAkey pki/ca.key -passin \
+        env:CA_PW -days 30 -extfile evil.ext -out evil.pem",
+    ));
+    let verified = env.openssl(&cli("verify -x509_strict -CAfile pki/ca.pem evil.pem"));
     assert!(!verified.status.success());
     assert_contains(
         &format!("{}{}", text(&verified.stdout), text(&verified.stderr)),
@@ -249,36 +185,16 @@ fn a_name_outside_is_refused_before_anything_is_signed() {
     env.ok("certkit-ca", &["audit", "--ca", "pki"]);
 
     // A CSR with a name outside is refused too.
-    env.openssl_ok(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "req.key",
-        "-subj",
-        "/CN=api.other.org",
-        "-addext",
-        "subjectAltName=DNS:api.other.org",
-        "-out",
-        "req.csr",
-    ]);
+    env.openssl_ok(&cli(
+        "req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout \
+        req.key -subj /CN=api.other.org -addext subjectAltName=DNS:api.other.org \
+        -out req.csr",
+    ));
     let err = env.fails(
         "certkit-issue",
-        &Env::with_passwords(&[
-            "sign",
-            "--ca",
-            "pki",
-            "--csr",
-            "req.csr",
-            "--profile",
-            "server",
-            "--out",
-            "signed",
-        ]),
+        &Env::with_passwords(&cli(
+            "sign --ca pki --csr req.csr --profile server --out signed",
+        )),
         2,
     );
     assert_contains(&err, &["DNS:api.other.org is outside"]);
@@ -291,17 +207,9 @@ fn a_name_outside_is_refused_before_anything_is_signed() {
     .expect("csv");
     let err = env.fails(
         "certkit-issue",
-        &Env::with_passwords(&[
-            "client",
-            "--ca",
-            "pki",
-            "--batch",
-            "people.csv",
-            "--out-dir",
-            "out",
-            "--key",
-            "p256",
-        ]),
+        &Env::with_passwords(&cli(
+            "client --ca pki --batch people.csv --out-dir out --key p256",
+        )),
         2,
     );
     assert_contains(

@@ -114,15 +114,7 @@ fn publish_at(env: &Env, when: i64, args: &[&str]) -> std::process::Output {
 
 /// The CRL number of the published CRL, as openssl reads it.
 fn published_number(env: &Env) -> u64 {
-    let out = env.openssl_ok(&[
-        "crl",
-        "-in",
-        "www/ca.crl",
-        "-inform",
-        "DER",
-        "-noout",
-        "-crlnumber",
-    ]);
+    let out = env.openssl_ok(&cli("crl -in www/ca.crl -inform DER -noout -crlnumber"));
     u64::from_str_radix(out.trim().trim_start_matches("crlNumber=0x"), 16).expect("number")
 }
 
@@ -132,16 +124,7 @@ fn six_monthly_crls_verify_overlap_as_asked_and_pass_pkilint() {
     let (_, lost) = ca_with_a_revocation(&env);
     let made = series(
         &env,
-        &[
-            "--series",
-            "6",
-            "--every",
-            "30",
-            "--overlap",
-            "3",
-            "--out-dir",
-            "crls",
-        ],
+        &cli("--series 6 --every 30 --overlap 3 --out-dir crls"),
     );
     let names = files(&made);
     assert_eq!(names.len(), 6, "{made}");
@@ -208,18 +191,7 @@ fn six_monthly_crls_verify_overlap_as_asked_and_pass_pkilint() {
     assert_eq!(crl["level"], "OK", "{status}");
     assert_eq!(crl["until"], made["reach"], "{status}");
     // A PEM series too, which publish reads as well.
-    let pem = series(
-        &env,
-        &[
-            "--series",
-            "2",
-            "--every",
-            "7",
-            "--out-dir",
-            "crls-pem",
-            "--pem",
-        ],
-    );
+    let pem = series(&env, &cli("--series 2 --every 7 --out-dir crls-pem --pem"));
     let first = files(&pem)[0].clone();
     assert!(first.ends_with(".crl.pem"), "{first}");
     env.openssl_ok(&["crl", "-in", &first, "-CAfile", "pki/ca.pem", "-noout"]);
@@ -231,16 +203,7 @@ fn publish_picks_the_current_crl_at_each_boundary_and_warns_in_the_last_week() {
     let (_, _) = ca_with_a_revocation(&env);
     let made = series(
         &env,
-        &[
-            "--series",
-            "3",
-            "--every",
-            "30",
-            "--overlap",
-            "2",
-            "--out-dir",
-            "crls",
-        ],
+        &cli("--series 3 --every 30 --overlap 2 --out-dir crls"),
     );
     std::fs::create_dir(env.path("www")).expect("www");
     let facts = crl_facts(
@@ -333,15 +296,7 @@ fn what_publish_chose_lets_openssl_refuse_the_revoked_certificate() {
     let when = facts[1]["this_update"].as_i64().expect("t") + DAY;
     let (code, _, err) = publish(&env, when, &[]);
     assert_eq!(code, 0, "{err}");
-    env.openssl_ok(&[
-        "crl",
-        "-in",
-        "www/ca.crl",
-        "-inform",
-        "DER",
-        "-out",
-        "www.pem",
-    ]);
+    env.openssl_ok(&cli("crl -in www/ca.crl -inform DER -out www.pem"));
     let attime = when.to_string();
     let check = |cert: &str| {
         env.openssl(&[
@@ -392,15 +347,7 @@ fn publish_refuses_what_the_ca_did_not_sign() {
     env.init_ca_with("other", &["--key", "p256"]);
     env.ok(
         "certkit-ca",
-        &[
-            "crl",
-            "--ca",
-            "other",
-            "--out",
-            "crls/other.crl",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("crl --ca other --out crls/other.crl --ca-pass env:CA_PW"),
     );
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -448,16 +395,7 @@ fn a_revocation_after_the_series_is_named_until_a_new_series_holds_it() {
     ca_with_a_revocation(&env);
     let old = series(
         &env,
-        &[
-            "--series",
-            "6",
-            "--every",
-            "30",
-            "--overlap",
-            "3",
-            "--out-dir",
-            "crls",
-        ],
+        &cli("--series 6 --every 30 --overlap 3 --out-dir crls"),
     );
     let bob = env.issue_client("pki", "bob", "bob");
     let out = env.run(
@@ -536,16 +474,7 @@ fn bad_series_requests_are_refused_in_one_line() {
         (&["--series", "3", "--out-dir", "c"], "--every"),
         (&["--series", "3", "--every", "30"], "--out-dir"),
         (
-            &[
-                "--series",
-                "3",
-                "--every",
-                "30",
-                "--out-dir",
-                "c",
-                "--out",
-                "x.crl",
-            ],
+            &cli("--series 3 --every 30 --out-dir c --out x.crl"),
             "--out",
         ),
         (&["--every", "30"], "--series"),
@@ -566,19 +495,7 @@ fn bad_series_requests_are_refused_in_one_line() {
     std::fs::copy(env.path("other/ca.cer"), env.path("c/ca.cer")).expect("copy");
     let err = env.fails(
         "certkit-ca",
-        &[
-            "crl",
-            "--ca",
-            "pki",
-            "--ca-pass",
-            "env:CA_PW",
-            "--series",
-            "2",
-            "--every",
-            "7",
-            "--out-dir",
-            "c",
-        ],
+        &cli("crl --ca pki --ca-pass env:CA_PW --series 2 --every 7 --out-dir c"),
         2,
     );
     assert_contains(&err, &["another CA certificate"]);

@@ -156,15 +156,7 @@ fn round_trip_changes_only_the_values() {
     // Running the same command again changes nothing.
     let again = env.ok(
         "certkit-export",
-        &[
-            "cscfg",
-            "--file",
-            "svc.cscfg",
-            "--ssl",
-            "ssl.cer",
-            "--allow",
-            "alice.cer",
-        ],
+        &cli("cscfg --file svc.cscfg --ssl ssl.cer --allow alice.cer"),
     );
     assert_contains(&again, &["already up to date"]);
     assert_eq!(
@@ -180,15 +172,7 @@ fn disallow_accepts_a_thumbprint_pasted_from_windows() {
     certificates(&env);
     env.ok(
         "certkit-export",
-        &[
-            "cscfg",
-            "--file",
-            "svc.cscfg",
-            "--allow",
-            "alice.cer",
-            "--allow",
-            "bob.cer",
-        ],
+        &cli("cscfg --file svc.cscfg --allow alice.cer --allow bob.cer"),
     );
     let alice = env.openssl_thumbprint("alice.pem");
     let pasted: String = format!(
@@ -228,14 +212,7 @@ fn dry_run_prints_a_diff_and_writes_nothing() {
     certificates(&env);
     let out = env.ok(
         "certkit-export",
-        &[
-            "cscfg",
-            "--file",
-            "svc.cscfg",
-            "--ssl",
-            "ssl.pem",
-            "--dry-run",
-        ],
+        &cli("cscfg --file svc.cscfg --ssl ssl.pem --dry-run"),
     );
     assert_contains(
         &out,
@@ -257,15 +234,7 @@ fn client_auth_off_follows_the_guide() {
     certificates(&env);
     env.ok(
         "certkit-export",
-        &[
-            "cscfg",
-            "--file",
-            "svc.cscfg",
-            "--ssl",
-            "ssl.cer",
-            "--client-auth",
-            "off",
-        ],
+        &cli("cscfg --file svc.cscfg --ssl ssl.cer --client-auth off"),
     );
     let back = read_back(&env);
     let ssl = env.openssl_thumbprint("ssl.pem");
@@ -301,15 +270,7 @@ fn bad_files_and_missing_entries_leave_the_file_untouched() {
     std::fs::write(env.path("svc.cscfg"), &no_revocation).expect("write");
     let err = env.fails(
         "certkit-export",
-        &[
-            "cscfg",
-            "--file",
-            "svc.cscfg",
-            "--ssl",
-            "ssl.cer",
-            "--revocation-check",
-            "Online",
-        ],
+        &cli("cscfg --file svc.cscfg --ssl ssl.cer --revocation-check Online"),
         2,
     );
     assert_contains(

@@ -178,14 +178,7 @@ fn check_conflicts_with_edits_and_certs_need_check() {
     std::fs::copy(example_cscfg(), env.path("svc.cscfg")).expect("copy");
     let err = env.fails(
         "certkit-export",
-        &[
-            "cscfg",
-            "--file",
-            "svc.cscfg",
-            "--check",
-            "--allow",
-            "0123456789ABCDEF0123456789ABCDEF01234567",
-        ],
+        &cli("cscfg --file svc.cscfg --check --allow 0123456789ABCDEF0123456789ABCDEF01234567"),
         2,
     );
     assert_contains(&err, &["--check", "--allow"]);

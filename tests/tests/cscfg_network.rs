@@ -74,14 +74,7 @@ fn two_subnets_on_the_two_role_fixture_exact_bytes_rerun_and_back_to_allow_all()
     let original = fixture(&env, "two-roles.cscfg");
     let out = cscfg(
         &env,
-        &[
-            "--role",
-            "Web",
-            "--allow-subnet",
-            "100.100.0.0/16",
-            "--allow-subnet",
-            "10.20.0.0/24",
-        ],
+        &cli("--role Web --allow-subnet 100.100.0.0/16 --allow-subnet 10.20.0.0/24"),
     );
     assert_contains(
         &out,
@@ -111,14 +104,7 @@ fn two_subnets_on_the_two_role_fixture_exact_bytes_rerun_and_back_to_allow_all()
     std::fs::remove_file(env.path("svc.cscfg.bak")).expect("rm bak");
     let out = cscfg(
         &env,
-        &[
-            "--role",
-            "Web",
-            "--allow-subnet",
-            "100.100.0.0/16",
-            "--allow-subnet",
-            "10.20.0.0/24",
-        ],
+        &cli("--role Web --allow-subnet 100.100.0.0/16 --allow-subnet 10.20.0.0/24"),
     );
     assert_contains(&out, &["already up to date; nothing written"]);
     assert_eq!(file(&env), expected);
@@ -146,12 +132,7 @@ fn a_file_without_network_configuration_gets_one_laid_out_like_it_and_loses_it_a
     let original = fixture(&env, "no-network.cscfg");
     cscfg(
         &env,
-        &[
-            "--allow-subnet",
-            "100.100.0.0/16",
-            "--allow-subnet",
-            "192.0.2.0/24",
-        ],
+        &cli("--allow-subnet 100.100.0.0/16 --allow-subnet 192.0.2.0/24"),
     );
     let block = "    <NetworkConfiguration>\n        <AccessControls>\n            <AccessControl name=\"Restricted\">\n                <Rule action=\"permit\" description=\"allow 100.100.0.0/16\" order=\"1\" remoteSubnet=\"100.100.0.0/16\" />\n                <Rule action=\"permit\" description=\"allow 192.0.2.0/24\" order=\"2\" remoteSubnet=\"192.0.2.0/24\" />\n                <Rule action=\"deny\" description=\"deny everything else\" order=\"3\" remoteSubnet=\"0.0.0.0/0\" />\n            </AccessControl>\n        </AccessControls>\n        <EndpointAcls>\n            <EndpointAcl role=\"SplitMergeWeb\" endPoint=\"HttpsIn\" accessControl=\"Restricted\" />\n        </EndpointAcls>\n    </NetworkConfiguration>\n";
     let expected = original.replace(
@@ -167,12 +148,7 @@ fn a_file_without_network_configuration_gets_one_laid_out_like_it_and_loses_it_a
     );
     let again = cscfg(
         &env,
-        &[
-            "--allow-subnet",
-            "100.100.0.0/16",
-            "--allow-subnet",
-            "192.0.2.0/24",
-        ],
+        &cli("--allow-subnet 100.100.0.0/16 --allow-subnet 192.0.2.0/24"),
     );
     assert_contains(&again, &["already up to date"]);
     assert_eq!(file(&env), expected);
@@ -180,12 +156,7 @@ fn a_file_without_network_configuration_gets_one_laid_out_like_it_and_loses_it_a
     // A new list replaces the rules where they were; the rest of the block stays.
     cscfg(
         &env,
-        &[
-            "--allow-subnet",
-            "203.0.113.0/24",
-            "--deny-subnet",
-            "100.100.7.0/24",
-        ],
+        &cli("--allow-subnet 203.0.113.0/24 --deny-subnet 100.100.7.0/24"),
     );
     assert_eq!(
         rules(&read_back(&env), "Restricted"),
@@ -211,12 +182,7 @@ fn ipv6_subnets_get_their_own_closing_rule() {
     fixture(&env, "no-network.cscfg");
     cscfg(
         &env,
-        &[
-            "--allow-subnet",
-            "2001:DB8:10::/48",
-            "--allow-subnet",
-            "198.51.100.0/24",
-        ],
+        &cli("--allow-subnet 2001:DB8:10::/48 --allow-subnet 198.51.100.0/24"),
     );
     assert_eq!(
         rules(&read_back(&env), "Restricted"),
@@ -230,13 +196,7 @@ fn ipv6_subnets_get_their_own_closing_rule() {
     let before = env.read("svc.cscfg");
     let err = env.fails(
         EXPORT,
-        &[
-            "cscfg",
-            "--file",
-            "svc.cscfg",
-            "--allow-subnet",
-            "2001:db8::1/32",
-        ],
+        &cli("cscfg --file svc.cscfg --allow-subnet 2001:db8::1/32"),
         2,
     );
     assert_contains(&err, &["host bits are set; the network is 2001:db8::/32"]);
@@ -360,19 +320,10 @@ fn overlapping_subnets_are_reported() {
     fixture(&env, "two-roles.cscfg");
     let out = env.run(
         EXPORT,
-        &[
-            "cscfg",
-            "--file",
-            "svc.cscfg",
-            "--role",
-            "Web",
-            "--allow-subnet",
-            "10.0.0.0/8",
-            "--allow-subnet",
-            "10.1.0.0/16",
-            "--deny-subnet",
-            "192.168.0.0/16",
-        ],
+        &cli(
+            "cscfg --file svc.cscfg --role Web --allow-subnet 10.0.0.0/8 \
+            --allow-subnet 10.1.0.0/16 --deny-subnet 192.168.0.0/16",
+        ),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_contains(
@@ -396,14 +347,7 @@ fn dos_settings_are_set_and_switched_off_in_every_role_that_has_them() {
         };
         cscfg(
             &env,
-            &[
-                "--dos-concurrent",
-                "30",
-                "--dos-rate",
-                "50/1000",
-                "--dos-action",
-                "Forbidden",
-            ],
+            &cli("--dos-concurrent 30 --dos-rate 50/1000 --dos-action Forbidden"),
         );
         let settings = |env: &Env| read_back(env)[role]["settings"].clone();
         let s = settings(&env);

@@ -52,16 +52,7 @@ fn compat_profile_is_3des_sha1_2000_and_every_peer_reads_it() {
     setup(&env);
     let out = pfx(
         &env,
-        &[
-            "--cert",
-            "alice.cer",
-            "--key-file",
-            "alice.key",
-            "--chain",
-            "pki/ca.pem",
-            "--out",
-            "alice.pfx",
-        ],
+        &cli("--cert alice.cer --key-file alice.key --chain pki/ca.pem --out alice.pfx"),
     );
     let thumb = env.openssl_thumbprint("alice.cer");
     assert_contains(
@@ -72,15 +63,7 @@ fn compat_profile_is_3des_sha1_2000_and_every_peer_reads_it() {
             &format!("thumbprint  {thumb}"),
         ],
     );
-    let info = env.openssl_ok(&[
-        "pkcs12",
-        "-info",
-        "-in",
-        "alice.pfx",
-        "-passin",
-        "env:PFX_PW",
-        "-noout",
-    ]);
+    let info = env.openssl_ok(&cli("pkcs12 -info -in alice.pfx -passin env:PFX_PW -noout"));
     assert_contains(
         &info,
         &[
@@ -90,15 +73,9 @@ fn compat_profile_is_3des_sha1_2000_and_every_peer_reads_it() {
         ],
     );
     assert!(!info.contains("RC2"), "{info}");
-    let bags = env.openssl_ok(&[
-        "pkcs12",
-        "-in",
-        "alice.pfx",
-        "-passin",
-        "env:PFX_PW",
-        "-nokeys",
-        "-info",
-    ]);
+    let bags = env.openssl_ok(&cli(
+        "pkcs12 -in alice.pfx -passin env:PFX_PW -nokeys -info",
+    ));
     assert_contains(
         &bags,
         &["friendlyName: alice", "localKeyID:", "subject=CN = Test CA"],
@@ -113,16 +90,7 @@ fn compat_profile_is_3des_sha1_2000_and_every_peer_reads_it() {
     assert_eq!(code, 3, "{view}");
     let keytool = env.tool(
         "keytool",
-        &[
-            "-list",
-            "-v",
-            "-storetype",
-            "PKCS12",
-            "-keystore",
-            "alice.pfx",
-            "-storepass:env",
-            "PFX_PW",
-        ],
+        &cli("-list -v -storetype PKCS12 -keystore alice.pfx -storepass:env PFX_PW"),
     );
     let listing = text(&keytool.stdout);
     assert!(
@@ -132,24 +100,11 @@ fn compat_profile_is_3des_sha1_2000_and_every_peer_reads_it() {
     );
     assert_contains(
         &listing,
-        &[
-            "PrivateKeyEntry",
-            "Certificate chain length: 2",
-            "CN=alice",
-            "CN=Test CA",
-        ],
+        &cli("PrivateKeyEntry 'Certificate chain length: 2' CN=alice 'CN=Test CA'"),
     );
     let wrong = env.tool(
         "keytool",
-        &[
-            "-list",
-            "-storetype",
-            "PKCS12",
-            "-keystore",
-            "alice.pfx",
-            "-storepass",
-            "wrong password!",
-        ],
+        &cli("-list -storetype PKCS12 -keystore alice.pfx -storepass 'wrong password!'"),
     );
     assert!(!wrong.status.success());
 }
@@ -160,29 +115,12 @@ fn modern_profile_is_pbes2_aes256_sha256_and_every_peer_reads_it() {
     setup(&env);
     let out = pfx(
         &env,
-        &[
-            "--cert",
-            "alice.pem",
-            "--key-file",
-            "alice.key",
-            "--profile",
-            "modern",
-            "--name",
-            "Alice laptop",
-            "--out",
-            "alice.pfx",
-        ],
+        &cli(
+            "--cert alice.pem --key-file alice.key --profile modern --name 'Alice laptop' --out alice.pfx",
+        ),
     );
     assert_contains(&out, &["modern", "NOT by Azure Cloud Services"]);
-    let info = env.openssl_ok(&[
-        "pkcs12",
-        "-info",
-        "-in",
-        "alice.pfx",
-        "-passin",
-        "env:PFX_PW",
-        "-noout",
-    ]);
+    let info = env.openssl_ok(&cli("pkcs12 -info -in alice.pfx -passin env:PFX_PW -noout"));
     assert_contains(
         &info,
         &[
@@ -198,15 +136,7 @@ fn modern_profile_is_pbes2_aes256_sha256_and_every_peer_reads_it() {
     assert_eq!(view["additional"], serde_json::json!([]));
     let keytool = env.tool(
         "keytool",
-        &[
-            "-list",
-            "-storetype",
-            "PKCS12",
-            "-keystore",
-            "alice.pfx",
-            "-storepass:env",
-            "PFX_PW",
-        ],
+        &cli("-list -storetype PKCS12 -keystore alice.pfx -storepass:env PFX_PW"),
     );
     assert!(keytool.status.success(), "{}", text(&keytool.stdout));
     assert_contains(&text(&keytool.stdout), &["PrivateKeyEntry"]);
@@ -219,34 +149,12 @@ fn issue_writes_a_pfx_in_the_same_run() {
     env.init_ca("pki");
     env.ok(
         "certkit-issue",
-        &[
-            "server",
-            "--ca",
-            "pki",
-            "--cn",
-            "svc.example.com",
-            "--out",
-            "svc",
-            "--ca-pass",
-            "env:CA_PW",
-            "--key-pass",
-            "env:KEY_PW",
-            "--pfx",
-            "--pfx-pass",
-            "env:PFX_PW",
-            "--pfx-profile",
-            "modern",
-        ],
+        &cli(
+            "server --ca pki --cn svc.example.com --out svc --ca-pass env:CA_PW \
+            --key-pass env:KEY_PW --pfx --pfx-pass env:PFX_PW --pfx-profile modern",
+        ),
     );
-    let info = env.openssl_ok(&[
-        "pkcs12",
-        "-info",
-        "-in",
-        "svc.pfx",
-        "-passin",
-        "env:PFX_PW",
-        "-noout",
-    ]);
+    let info = env.openssl_ok(&cli("pkcs12 -info -in svc.pfx -passin env:PFX_PW -noout"));
     assert_contains(&info, &["PBES2, PBKDF2, AES-256-CBC"]);
     let (_, view) = python_view(&env, "svc.pfx", PFX_PW);
     assert_eq!(view["key_matches"], true);
@@ -263,42 +171,16 @@ fn cer_from_pfx_equals_the_original_and_issuer_gives_the_ca() {
     setup(&env);
     pfx(
         &env,
-        &[
-            "--cert",
-            "alice.cer",
-            "--key-file",
-            "alice.key",
-            "--chain",
-            "pki/ca.cer",
-            "--out",
-            "alice.pfx",
-        ],
+        &cli("--cert alice.cer --key-file alice.key --chain pki/ca.cer --out alice.pfx"),
     );
     env.ok(
         "certkit-export",
-        &[
-            "cer",
-            "--in",
-            "alice.pfx",
-            "--out",
-            "back.cer",
-            "--pfx-pass",
-            "env:PFX_PW",
-        ],
+        &cli("cer --in alice.pfx --out back.cer --pfx-pass env:PFX_PW"),
     );
     assert_eq!(env.read("back.cer"), env.read("alice.cer"));
     let out = env.ok(
         "certkit-export",
-        &[
-            "cer",
-            "--in",
-            "alice.pfx",
-            "--issuer",
-            "--out",
-            "ca-from-pfx.cer",
-            "--pfx-pass",
-            "env:PFX_PW",
-        ],
+        &cli("cer --in alice.pfx --issuer --out ca-from-pfx.cer --pfx-pass env:PFX_PW"),
     );
     assert_eq!(env.read("ca-from-pfx.cer"), env.read("pki/ca.cer"));
     assert_contains(
@@ -310,41 +192,17 @@ fn cer_from_pfx_equals_the_original_and_issuer_gives_the_ca() {
     std::fs::write(env.path("bundle.pem"), bundle).expect("write");
     env.ok(
         "certkit-export",
-        &[
-            "cer",
-            "--in",
-            "bundle.pem",
-            "--issuer",
-            "--pem",
-            "--out",
-            "ca.pem",
-        ],
+        &cli("cer --in bundle.pem --issuer --pem --out ca.pem"),
     );
     assert_eq!(env.read("ca.pem"), env.read("pki/ca.pem"));
     // No chain: a clear error naming the fix.
     pfx(
         &env,
-        &[
-            "--cert",
-            "alice.cer",
-            "--key-file",
-            "alice.key",
-            "--out",
-            "nochain.pfx",
-        ],
+        &cli("--cert alice.cer --key-file alice.key --out nochain.pfx"),
     );
     let err = env.fails(
         "certkit-export",
-        &[
-            "cer",
-            "--in",
-            "nochain.pfx",
-            "--issuer",
-            "--out",
-            "x.cer",
-            "--pfx-pass",
-            "env:PFX_PW",
-        ],
+        &cli("cer --in nochain.pfx --issuer --out x.cer --pfx-pass env:PFX_PW"),
         2,
     );
     assert_contains(
@@ -361,14 +219,7 @@ fn thumbprints_match_openssl_in_every_format() {
     env.issue_client("pki", "bob", "bob");
     pfx(
         &env,
-        &[
-            "--cert",
-            "bob.cer",
-            "--key-file",
-            "bob.key",
-            "--out",
-            "bob.pfx",
-        ],
+        &cli("--cert bob.cer --key-file bob.key --out bob.pfx"),
     );
     let (a, b, ca) = (
         env.openssl_thumbprint("alice.pem"),
@@ -377,25 +228,12 @@ fn thumbprints_match_openssl_in_every_format() {
     );
     let plain = env.ok(
         "certkit-export",
-        &[
-            "thumbprint",
-            "alice.cer",
-            "bob.pfx",
-            "--pfx-pass",
-            "env:PFX_PW",
-        ],
+        &cli("thumbprint alice.cer bob.pfx --pfx-pass env:PFX_PW"),
     );
     assert_eq!(plain, format!("{a}  alice.cer\n{b}  bob.pfx\n"));
     let allowed = env.ok(
         "certkit-export",
-        &[
-            "thumbprint",
-            "--as",
-            "allowed-clients",
-            "bob.pem",
-            "alice.pem",
-            "bob.cer",
-        ],
+        &cli("thumbprint --as allowed-clients bob.pem alice.pem bob.cer"),
     );
     assert_eq!(
         allowed,
@@ -432,14 +270,7 @@ fn thumbprints_match_openssl_in_every_format() {
     assert_eq!(json[0]["thumbprint"], a.as_str());
     assert_eq!(json[0]["subject"], "CN=alice");
     assert_eq!(json[0]["file"], "alice.pem");
-    let sha256 = env.openssl_ok(&[
-        "x509",
-        "-in",
-        "alice.pem",
-        "-noout",
-        "-fingerprint",
-        "-sha256",
-    ]);
+    let sha256 = env.openssl_ok(&cli("x509 -in alice.pem -noout -fingerprint -sha256"));
     assert_eq!(
         json[0]["sha256"],
         sha256
@@ -460,19 +291,10 @@ fn wrong_key_password_or_someone_elses_key_is_refused() {
     env.issue_client("pki", "bob", "bob");
     let out = env
         .cmd("certkit-export")
-        .args([
-            "pfx",
-            "--cert",
-            "alice.cer",
-            "--key-file",
-            "alice.key",
-            "--out",
-            "a.pfx",
-            "--key-pass",
-            "env:PFX_PW",
-            "--pfx-pass",
-            "env:PFX_PW",
-        ])
+        .args(cli(
+            "pfx --cert alice.cer --key-file alice.key --out a.pfx --key-pass \
+            env:PFX_PW --pfx-pass env:PFX_PW",
+        ))
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
@@ -480,19 +302,10 @@ fn wrong_key_password_or_someone_elses_key_is_refused() {
     // Key of someone else.
     let err = env.fails(
         "certkit-export",
-        &[
-            "pfx",
-            "--cert",
-            "alice.cer",
-            "--key-file",
-            "bob.key",
-            "--out",
-            "a.pfx",
-            "--key-pass",
-            "env:KEY_PW",
-            "--pfx-pass",
-            "env:PFX_PW",
-        ],
+        &cli(
+            "pfx --cert alice.cer --key-file bob.key --out a.pfx --key-pass \
+            env:KEY_PW --pfx-pass env:PFX_PW",
+        ),
         2,
     );
     assert_contains(&err, &["bob.key is not the key of alice.cer"]);
@@ -534,70 +347,28 @@ fn a_damaged_pfx_a_wrong_password_and_a_keyless_pfx_are_refused() {
     setup(&env);
     pfx(
         &env,
-        &[
-            "--cert",
-            "alice.cer",
-            "--key-file",
-            "alice.key",
-            "--out",
-            "alice.pfx",
-        ],
+        &cli("--cert alice.cer --key-file alice.key --out alice.pfx"),
     );
     let full = env.read("alice.pfx");
     std::fs::write(env.path("trunc.pfx"), &full[..full.len() - 40]).expect("write");
     env.fails(
         "certkit-export",
-        &[
-            "cer",
-            "--in",
-            "trunc.pfx",
-            "--out",
-            "a.cer",
-            "--pfx-pass",
-            "env:PFX_PW",
-        ],
+        &cli("cer --in trunc.pfx --out a.cer --pfx-pass env:PFX_PW"),
         2,
     );
     let err = env.fails(
         "certkit-export",
-        &[
-            "cer",
-            "--in",
-            "alice.pfx",
-            "--out",
-            "a.cer",
-            "--pfx-pass",
-            "env:KEY_PW",
-        ],
+        &cli("cer --in alice.pfx --out a.cer --pfx-pass env:KEY_PW"),
         2,
     );
     assert_contains(&err, &["wrong password"]);
-    env.openssl_ok(&[
-        "pkcs12",
-        "-export",
-        "-nokeys",
-        "-in",
-        "alice.pem",
-        "-out",
-        "nokey.pfx",
-        "-passout",
-        "env:PFX_PW",
-        "-certpbe",
-        "AES-256-CBC",
-    ]);
+    env.openssl_ok(&cli(
+        "pkcs12 -export -nokeys -in alice.pem -out nokey.pfx -passout env:PFX_PW \
+        -certpbe AES-256-CBC",
+    ));
     let err = env.fails(
         "certkit-export",
-        &[
-            "pfx",
-            "--from",
-            "nokey.pfx",
-            "--from-pass",
-            "env:PFX_PW",
-            "--out",
-            "a.pfx",
-            "--pfx-pass",
-            "env:PFX_PW",
-        ],
+        &cli("pfx --from nokey.pfx --from-pass env:PFX_PW --out a.pfx --pfx-pass env:PFX_PW"),
         2,
     );
     assert_contains(&err, &["holds no private key"]);
@@ -615,19 +386,10 @@ fn an_existing_pfx_is_never_overwritten() {
     std::fs::write(env.path("taken.pfx"), "mine").expect("write");
     env.fails(
         "certkit-export",
-        &[
-            "pfx",
-            "--cert",
-            "alice.cer",
-            "--key-file",
-            "alice.key",
-            "--out",
-            "taken.pfx",
-            "--key-pass",
-            "env:KEY_PW",
-            "--pfx-pass",
-            "env:PFX_PW",
-        ],
+        &cli(
+            "pfx --cert alice.cer --key-file alice.key --out taken.pfx --key-pass \
+            env:KEY_PW --pfx-pass env:PFX_PW",
+        ),
         1,
     );
     assert_eq!(env.read("taken.pfx"), b"mine");
@@ -644,19 +406,10 @@ fn a_short_new_pfx_password_is_refused() {
     setup(&env);
     let out = env
         .cmd("certkit-export")
-        .args([
-            "pfx",
-            "--cert",
-            "alice.cer",
-            "--key-file",
-            "alice.key",
-            "--out",
-            "a.pfx",
-            "--key-pass",
-            "env:KEY_PW",
-            "--pfx-pass",
-            "env:SHORT",
-        ])
+        .args(cli(
+            "pfx --cert alice.cer --key-file alice.key --out a.pfx --key-pass \
+            env:KEY_PW --pfx-pass env:SHORT",
+        ))
         .env("SHORT", "short")
         .output()
         .expect("run");
@@ -672,45 +425,20 @@ fn a_short_new_pfx_password_is_refused() {
 fn modern_pfx_is_re_exported_as_compat_for_azure() {
     let env = Env::new();
     setup(&env);
-    env.openssl_ok(&[
-        "pkcs12",
-        "-export",
-        "-in",
-        "alice.pem",
-        "-inkey",
-        "alice.key",
-        "-passin",
-        "env:KEY_PW",
-        "-certfile",
-        "pki/ca.pem",
-        "-out",
-        "modern.pfx",
-        "-passout",
-        "env:PFX_PW",
-    ]);
+    env.openssl_ok(&cli(
+        "pkcs12 -export -in alice.pem -inkey alice.key -passin env:KEY_PW \
+        -certfile pki/ca.pem -out modern.pfx -passout env:PFX_PW",
+    ));
     env.ok(
         "certkit-export",
-        &[
-            "pfx",
-            "--from",
-            "modern.pfx",
-            "--from-pass",
-            "env:PFX_PW",
-            "--out",
-            "compat.pfx",
-            "--pfx-pass",
-            "env:PFX_PW",
-        ],
+        &cli(
+            "pfx --from modern.pfx --from-pass env:PFX_PW --out compat.pfx --pfx-pass \
+            env:PFX_PW",
+        ),
     );
-    let info = env.openssl_ok(&[
-        "pkcs12",
-        "-info",
-        "-in",
-        "compat.pfx",
-        "-passin",
-        "env:PFX_PW",
-        "-noout",
-    ]);
+    let info = env.openssl_ok(&cli(
+        "pkcs12 -info -in compat.pfx -passin env:PFX_PW -noout",
+    ));
     assert_contains(
         &info,
         &["Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 2000"],
@@ -726,56 +454,22 @@ fn client_pfx_works_in_a_tls12_mutual_auth_handshake() {
     setup(&env);
     env.ok(
         "certkit-issue",
-        &[
-            "server",
-            "--ca",
-            "pki",
-            "--cn",
-            "localhost",
-            "--out",
-            "srv",
-            "--ca-pass",
-            "env:CA_PW",
-            "--key-pass",
-            "env:KEY_PW",
-        ],
+        &cli(
+            "server --ca pki --cn localhost --out srv --ca-pass env:CA_PW --key-pass \
+            env:KEY_PW",
+        ),
     );
     pfx(
         &env,
-        &[
-            "--cert",
-            "alice.cer",
-            "--key-file",
-            "alice.key",
-            "--chain",
-            "pki/ca.cer",
-            "--out",
-            "alice.pfx",
-        ],
+        &cli("--cert alice.cer --key-file alice.key --chain pki/ca.cer --out alice.pfx"),
     );
-    env.openssl_ok(&[
-        "pkcs12",
-        "-in",
-        "alice.pfx",
-        "-passin",
-        "env:PFX_PW",
-        "-clcerts",
-        "-nokeys",
-        "-out",
-        "unpacked.crt",
-    ]);
-    env.openssl_ok(&[
-        "pkcs12",
-        "-in",
-        "alice.pfx",
-        "-passin",
-        "env:PFX_PW",
-        "-nocerts",
-        "-passout",
-        "env:KEY_PW",
-        "-out",
-        "unpacked.key",
-    ]);
+    env.openssl_ok(&cli(
+        "pkcs12 -in alice.pfx -passin env:PFX_PW -clcerts -nokeys -out unpacked.crt",
+    ));
+    env.openssl_ok(&cli(
+        "pkcs12 -in alice.pfx -passin env:PFX_PW -nocerts -passout env:KEY_PW \
+        -out unpacked.key",
+    ));
     let hs = tls12_handshake(
         &env,
         ("srv.pem", "srv.key"),

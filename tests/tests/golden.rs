@@ -60,15 +60,7 @@ fn error_lines() {
         &env,
         "error-pass-refused",
         "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "pki",
-            "--cn",
-            "X",
-            "--ca-pass",
-            "pass:secret",
-        ],
+        &cli("init --ca pki --cn X --ca-pass pass:secret"),
     );
     check(
         &env,
@@ -80,35 +72,13 @@ fn error_lines() {
         &env,
         "error-no-ca",
         "certkit-issue",
-        &[
-            "client",
-            "--ca",
-            "nowhere",
-            "--cn",
-            "a",
-            "--out",
-            "a",
-            "--ca-pass",
-            "env:CA_PW",
-            "--key-pass",
-            "env:KEY_PW",
-        ],
+        &cli("client --ca nowhere --cn a --out a --ca-pass env:CA_PW --key-pass env:KEY_PW"),
     );
     check(
         &env,
         "error-days-zero",
         "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "pki",
-            "--cn",
-            "X",
-            "--days",
-            "0",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("init --ca pki --cn X --days 0 --ca-pass env:CA_PW"),
     );
     check(
         &env,
@@ -122,4 +92,15 @@ fn error_lines() {
         "certkit-export",
         &["cscfg", "--file", "x.cscfg", "--disallow", "12 34"],
     );
+}
+
+/// The tests write command lines as a user types them; `cli` splits them as the tests expect.
+#[test]
+fn the_tests_command_lines_split_as_written() {
+    assert_eq!(
+        cli("init --ca pki --cn 'Crash CA' --key p256"),
+        ["init", "--ca", "pki", "--cn", "Crash CA", "--key", "p256"]
+    );
+    assert_eq!(cli("  a  'b  c' '' d "), ["a", "b  c", "", "d"]);
+    assert!(cli("").is_empty());
 }

@@ -89,15 +89,9 @@ impl Clients {
 
     /// The serials on the published CRL, by openssl (uppercase hex).
     fn crl_serials(&self) -> Vec<String> {
-        let text = self.env.openssl_ok(&[
-            "crl",
-            "-in",
-            "pki/ca.crl",
-            "-inform",
-            "DER",
-            "-noout",
-            "-text",
-        ]);
+        let text = self
+            .env
+            .openssl_ok(&cli("crl -in pki/ca.crl -inform DER -noout -text"));
         text.lines()
             .filter_map(|l| l.trim().strip_prefix("Serial Number: "))
             .map(|s| s.trim().to_uppercase())
@@ -231,16 +225,7 @@ fn an_expiry_moved_in_the_index_never_makes_a_certificate_due() {
     ]);
     let out = ca.rebuilds(
         "certkit-issue",
-        &[
-            "renew",
-            "--ca",
-            "pki",
-            "--expiring-within",
-            "30",
-            "--out-dir",
-            "renewed",
-            "--json",
-        ],
+        &cli("renew --ca pki --expiring-within 30 --out-dir renewed --json"),
     );
     let report: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(report["due"], 0, "{report}");

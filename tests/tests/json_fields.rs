@@ -51,40 +51,18 @@ fn json_field_names_are_pinned_and_documented() {
         "certkit-ca init",
         env.json(
             "certkit-ca",
-            &[
-                "init",
-                "--ca",
-                "pki",
-                "--cn",
-                "Test CA",
-                "--key",
-                "p256",
-                "--crl-url",
-                "http://pki.example.com/ca.crl",
-                "--ca-pass",
-                "env:CA_PW",
-                "--json",
-            ],
+            &cli("init --ca pki --cn 'Test CA' --key p256 --crl-url \
+                http://pki.example.com/ca.crl --ca-pass env:CA_PW --json"),
         ),
     );
     let alice = env.issue_client("pki", "alice", "alice");
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
-    ]);
+    env.issue(&cli("client --ca pki --cn bob --out bob --key p256"));
     add("certkit-issue client", alice);
     add(
         "certkit-issue server",
-        env.issue(&[
-            "server",
-            "--self-signed",
-            "--cn",
-            "svc.example.com",
-            "--out",
-            "ssl",
-            "--key",
-            "p256",
-            "--pfx",
-        ]),
+        env.issue(&cli(
+            "server --self-signed --cn svc.example.com --out ssl --key p256 --pfx",
+        )),
     );
     add(
         "certkit-issue renew",
@@ -95,50 +73,24 @@ fn json_field_names_are_pinned_and_documented() {
         "certkit-issue sign",
         env.json(
             "certkit-issue",
-            &[
-                "sign",
-                "--ca",
-                "pki",
-                "--csr",
-                "carol.csr",
-                "--profile",
-                "client",
-                "--out",
-                "carol",
-                "--ca-pass",
-                "env:CA_PW",
-                "--json",
-            ],
+            &cli(
+                "sign --ca pki --csr carol.csr --profile client --out carol --ca-pass \
+                env:CA_PW --json",
+            ),
         ),
     );
     std::fs::write(env.path("people.csv"), "cn,email\ndave,dave@example.com\n").expect("csv");
     add(
         "certkit-issue client --batch",
-        env.issue(&[
-            "client",
-            "--ca",
-            "pki",
-            "--batch",
-            "people.csv",
-            "--out-dir",
-            "team",
-            "--key",
-            "p256",
-        ]),
+        env.issue(&cli(
+            "client --ca pki --batch people.csv --out-dir team --key p256",
+        )),
     );
     add(
         "certkit-issue renew --expiring-within",
-        env.issue(&[
-            "renew",
-            "--ca",
-            "pki",
-            "--expiring-within",
-            "400",
-            "--profile",
-            "client",
-            "--out-dir",
-            "renewed",
-        ]),
+        env.issue(&cli(
+            "renew --ca pki --expiring-within 400 --profile client --out-dir renewed",
+        )),
     );
     add(
         "certkit-ca revoke",
@@ -163,37 +115,14 @@ fn json_field_names_are_pinned_and_documented() {
         "certkit-ca crl --series",
         env.json(
             "certkit-ca",
-            &[
-                "crl",
-                "--ca",
-                "pki",
-                "--series",
-                "2",
-                "--every",
-                "30",
-                "--out-dir",
-                "crls",
-                "--ca-pass",
-                "env:CA_PW",
-                "--json",
-            ],
+            &cli("crl --ca pki --series 2 --every 30 --out-dir crls --ca-pass env:CA_PW --json"),
         ),
     );
     add(
         "certkit-ca crl publish",
         env.json(
             "certkit-ca",
-            &[
-                "crl",
-                "publish",
-                "--from",
-                "crls",
-                "--to",
-                "published.crl",
-                "--ca-cert",
-                "pki/ca.cer",
-                "--json",
-            ],
+            &cli("crl publish --from crls --to published.crl --ca-cert pki/ca.cer --json"),
         ),
     );
     env.openssl_p256_csr("sub", "/CN=Sub CA");
@@ -201,92 +130,41 @@ fn json_field_names_are_pinned_and_documented() {
         "certkit-ca sign-ca",
         env.json(
             "certkit-ca",
-            &[
-                "sign-ca",
-                "--ca",
-                "pki",
-                "--csr",
-                "sub.csr",
-                "--out",
-                "sub",
-                "--ca-pass",
-                "env:CA_PW",
-                "--json",
-            ],
+            &cli("sign-ca --ca pki --csr sub.csr --out sub --ca-pass env:CA_PW --json"),
         ),
     );
     add(
         "certkit-ca init --request",
         env.json(
             "certkit-ca",
-            &[
-                "init",
-                "--ca",
-                "issuing",
-                "--cn",
-                "Issuing CA",
-                "--key",
-                "p256",
-                "--request",
-                "issuing.csr",
-                "--ca-pass",
-                "env:CA_PW",
-                "--json",
-            ],
+            &cli(
+                "init --ca issuing --cn 'Issuing CA' --key p256 --request issuing.csr \
+                --ca-pass env:CA_PW --json",
+            ),
         ),
     );
     env.ok(
         "certkit-ca",
-        &[
-            "sign-ca",
-            "--ca",
-            "pki",
-            "--csr",
-            "issuing.csr",
-            "--out",
-            "issuing-ca",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("sign-ca --ca pki --csr issuing.csr --out issuing-ca --ca-pass env:CA_PW"),
     );
     add(
         "certkit-ca install",
         env.json(
             "certkit-ca",
-            &[
-                "install",
-                "--ca",
-                "issuing",
-                "--cert",
-                "issuing-ca.cer",
-                "--chain",
-                "pki/ca.cer",
-                "--ca-pass",
-                "env:CA_PW",
-                "--json",
-            ],
+            &cli(
+                "install --ca issuing --cert issuing-ca.cer --chain pki/ca.cer --ca-pass \
+                env:CA_PW --json",
+            ),
         ),
     );
     add(
         "certkit-ca init --parent",
         env.json(
             "certkit-ca",
-            &[
-                "init",
-                "--ca",
-                "team",
-                "--parent",
-                "pki",
-                "--cn",
-                "Team CA",
-                "--key",
-                "p256",
-                "--parent-pass",
-                "env:CA_PW",
-                "--ca-pass",
-                "env:CA_PW",
-                "--json",
-            ],
+            &cli(
+                "init --ca team --parent pki --cn 'Team CA' --key p256 --parent-pass \
+                env:CA_PW --ca-pass env:CA_PW --json",
+            ),
         ),
     );
     add(
@@ -326,20 +204,10 @@ fn json_field_names_are_pinned_and_documented() {
         "certkit-ca backup",
         env.json(
             "certkit-ca",
-            &[
-                "backup",
-                "--ca",
-                "pki",
-                "--shares",
-                "3",
-                "--threshold",
-                "2",
-                "--share-dir",
-                "shares",
-                "--ca-pass",
-                "env:CA_PW",
-                "--json",
-            ],
+            &cli(
+                "backup --ca pki --shares 3 --threshold 2 --share-dir shares --ca-pass \
+                env:CA_PW --json",
+            ),
         ),
     );
     let two_shares = [
@@ -378,39 +246,17 @@ fn json_field_names_are_pinned_and_documented() {
         "certkit-export pfx",
         env.json(
             "certkit-export",
-            &[
-                "pfx",
-                "--cert",
-                "alice.cer",
-                "--key-file",
-                "alice.key",
-                "--chain",
-                "pki/ca.cer",
-                "--out",
-                "alice.pfx",
-                "--key-pass",
-                "env:KEY_PW",
-                "--pfx-pass",
-                "env:PFX_PW",
-                "--json",
-            ],
+            &cli(
+                "pfx --cert alice.cer --key-file alice.key --chain pki/ca.cer --out \
+                alice.pfx --key-pass env:KEY_PW --pfx-pass env:PFX_PW --json",
+            ),
         ),
     );
     add(
         "certkit-export cer",
         env.json(
             "certkit-export",
-            &[
-                "cer",
-                "--in",
-                "alice.pfx",
-                "--issuer",
-                "--out",
-                "ca-copy.cer",
-                "--pfx-pass",
-                "env:PFX_PW",
-                "--json",
-            ],
+            &cli("cer --in alice.pfx --issuer --out ca-copy.cer --pfx-pass env:PFX_PW --json"),
         ),
     );
     add(
@@ -438,15 +284,7 @@ fn json_field_names_are_pinned_and_documented() {
         "certkit-export cscfg",
         env.json(
             "certkit-export",
-            &[
-                "cscfg",
-                "--file",
-                "svc.cscfg",
-                "--allow",
-                "alice.cer",
-                "--dry-run",
-                "--json",
-            ],
+            &cli("cscfg --file svc.cscfg --allow alice.cer --dry-run --json"),
         ),
     );
 
@@ -462,14 +300,7 @@ fn json_field_names_are_pinned_and_documented() {
         "certkit-export tls12",
         env.json(
             "certkit-export",
-            &[
-                "tls12",
-                "--reg",
-                "t.reg",
-                "--roots",
-                "/etc/ssl/certs",
-                "--json",
-            ],
+            &cli("tls12 --reg t.reg --roots /etc/ssl/certs --json"),
         ),
     );
     common::token::softhsm(&env);
@@ -478,18 +309,10 @@ fn json_field_names_are_pinned_and_documented() {
         "certkit-ca move-key",
         env.json(
             "certkit-ca",
-            &[
-                "move-key",
-                "--ca",
-                "moved",
-                "--pkcs11",
-                "pkcs11:token=certkit-test;object=Moved",
-                "--ca-pass",
-                "env:CA_PW",
-                "--pin",
-                "env:TOKEN_PIN",
-                "--json",
-            ],
+            &cli(
+                "move-key --ca moved --pkcs11 pkcs11:token=certkit-test;object=Moved \
+                --ca-pass env:CA_PW --pin env:TOKEN_PIN --json",
+            ),
         ),
     );
 
@@ -498,57 +321,26 @@ fn json_field_names_are_pinned_and_documented() {
         "certkit-ca move-key --backup-shares",
         env.json(
             "certkit-ca",
-            &[
-                "move-key",
-                "--ca",
-                "moved-backed-up",
-                "--pkcs11",
-                "pkcs11:token=certkit-test;object=MovedBackedUp",
-                "--ca-pass",
-                "env:CA_PW",
-                "--pin",
-                "env:TOKEN_PIN",
-                "--backup-shares",
-                "3",
-                "--threshold",
-                "2",
-                "--share-dir",
-                "moved-shares",
-                "--json",
-            ],
+            &cli("move-key --ca moved-backed-up --pkcs11 \
+                pkcs11:token=certkit-test;object=MovedBackedUp --ca-pass env:CA_PW --pin \
+                env:TOKEN_PIN --backup-shares 3 --threshold 2 --share-dir moved-shares \
+                --json"),
         ),
     );
     add(
         "certkit-ca init --pkcs11 --backup-shares",
         env.json(
             "certkit-ca",
-            &[
-                "init",
-                "--ca",
-                "token-backed-up",
-                "--cn",
-                "Token CA",
-                "--key",
-                "p256",
-                "--pkcs11",
-                "pkcs11:token=certkit-test;object=InitBackedUp",
-                "--ca-pass",
-                "env:TOKEN_PIN",
-                "--backup-shares",
-                "3",
-                "--threshold",
-                "2",
-                "--share-dir",
-                "init-shares",
-                "--json",
-            ],
+            &cli(
+                "init --ca token-backed-up --cn 'Token CA' --key p256 --pkcs11 \
+                pkcs11:token=certkit-test;object=InitBackedUp --ca-pass env:TOKEN_PIN \
+                --backup-shares 3 --threshold 2 --share-dir init-shares --json",
+            ),
         ),
     );
     // A re-keyed CA: the plan, the re-key, and the CRLs of both keys.
     env.init_ca_with("rekeyed", &["--key", "p256"]);
-    env.issue(&[
-        "client", "--ca", "rekeyed", "--cn", "old", "--out", "rk-old", "--key", "p256",
-    ]);
+    env.issue(&cli("client --ca rekeyed --cn old --out rk-old --key p256"));
     add(
         "certkit-ca rekey --plan",
         env.json(
@@ -560,14 +352,7 @@ fn json_field_names_are_pinned_and_documented() {
         "certkit-ca rekey",
         env.json(
             "certkit-ca",
-            &[
-                "rekey",
-                "--ca",
-                "rekeyed",
-                "--ca-pass",
-                "env:CA_PW",
-                "--json",
-            ],
+            &cli("rekey --ca rekeyed --ca-pass env:CA_PW --json"),
         ),
     );
     add(

@@ -12,16 +12,10 @@ fn every_ca_and_profile_passes_pkilint() {
     env.init_ca("pki");
     env.init_ca_with(
         "ec",
-        &[
-            "--key",
-            "p384",
-            "--permit-dns",
-            "example.com",
-            "--exclude-ip",
-            "10.9.0.0/16",
-            "--crl-url",
-            "http://pki.example.com/ec.crl",
-        ],
+        &cli(
+            "--key p384 --permit-dns example.com --exclude-ip 10.9.0.0/16 --crl-url \
+            http://pki.example.com/ec.crl",
+        ),
     );
     let mut signed: Vec<(&str, String)> = Vec::new();
     for (ca, key) in [("pki", "rsa2048"), ("ec", "p256")] {
@@ -70,28 +64,15 @@ fn every_ca_and_profile_passes_pkilint() {
     }
     // A CSR signed, a renewal, a self-signed encryption certificate.
     env.openssl_p256_csr("carol", "/CN=carol");
-    env.issue(&[
-        "sign",
-        "--ca",
-        "pki",
-        "--csr",
-        "carol.csr",
-        "--profile",
-        "client",
-        "--out",
-        "carol",
-    ]);
+    env.issue(&cli(
+        "sign --ca pki --csr carol.csr --profile client --out carol",
+    ));
     signed.push(("pki", "carol.pem".into()));
     env.issue(&["renew", "--ca", "pki", "pki-client.cer", "--out", "renewed"]);
     signed.push(("pki", "renewed.pem".into()));
-    env.issue(&[
-        "encryption",
-        "--self-signed",
-        "--cn",
-        "Self Encryption",
-        "--out",
-        "self-enc",
-    ]);
+    env.issue(&cli(
+        "encryption --self-signed --cn 'Self Encryption' --out self-enc",
+    ));
     pkilint_clean(&env, "lint_pkix_cert", &["self-enc.pem"]);
     for ca in ["pki/ca.pem", "ec/ca.pem"] {
         pkilint_clean(&env, "lint_pkix_cert", &[ca]);
@@ -118,25 +99,11 @@ fn the_linter_finds_what_is_wrong() {
     // pkilint is not a rubber stamp here: a certificate with a non-critical basicConstraints CA and no key
     // usage, made by the openssl CLI, is reported.
     let env = Env::new();
-    env.openssl_ok(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "bad.key",
-        "-subj",
-        "/CN=bad",
-        "-addext",
-        "basicConstraints=CA:TRUE",
-        "-addext",
-        "keyUsage=digitalSignature",
-        "-out",
-        "bad.pem",
-    ]);
+    env.openssl_ok(&cli(
+        "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout \
+        bad.key -subj /CN=bad -addext basicConstraints=CA:TRUE -addext \
+        keyUsage=digitalSignature -out bad.pem",
+    ));
     let found = pkilint_findings(&env, "lint_pkix_cert", &["bad.pem"]);
     assert!(!found.is_empty(), "pkilint found nothing wrong");
 }

@@ -65,17 +65,7 @@ fn token_ca_does_everything(key: &str) {
     // And a backup is refused for it.
     let err = env.fails(
         "certkit-ca",
-        &[
-            "backup",
-            "--ca",
-            "pki",
-            "--shares",
-            "3",
-            "--threshold",
-            "2",
-            "--share-dir",
-            "shares",
-        ],
+        &cli("backup --ca pki --shares 3 --threshold 2 --share-dir shares"),
         2,
     );
     assert_contains(&err, &["on a token and cannot be read out"]);
@@ -110,59 +100,26 @@ fn token_ca_does_everything(key: &str) {
         all.extend(["--ca-pass", "env:TOKEN_PIN"]);
         all
     }
-    env.issue(&with_pin(&[
-        "server",
-        "--ca",
-        "pki",
-        "--cn",
-        "localhost",
-        "--ip",
-        "127.0.0.1",
-        "--out",
-        "srv",
-    ]));
-    env.issue(&with_pin(&[
-        "client", "--ca", "pki", "--cn", "alice", "--out", "alice", "--pfx",
-    ]));
-    env.issue(&with_pin(&[
-        "encryption",
-        "--ca",
-        "pki",
-        "--cn",
-        "Data Encryption",
-        "--out",
-        "enc",
-    ]));
+    env.issue(&with_pin(&cli(
+        "server --ca pki --cn localhost --ip 127.0.0.1 --out srv",
+    )));
+    env.issue(&with_pin(&cli(
+        "client --ca pki --cn alice --out alice --pfx",
+    )));
+    env.issue(&with_pin(&cli(
+        "encryption --ca pki --cn 'Data Encryption' --out enc",
+    )));
     env.openssl_p256_csr("bob", "/CN=bob");
     env.json(
         "certkit-issue",
-        &with_pin(&[
-            "sign",
-            "--ca",
-            "pki",
-            "--csr",
-            "bob.csr",
-            "--profile",
-            "client",
-            "--out",
-            "bob",
-            "--json",
-        ]),
+        &with_pin(&cli(
+            "sign --ca pki --csr bob.csr --profile client --out bob --json",
+        )),
     );
     std::fs::write(env.path("people.csv"), "cn\ncarol\ndave\nerin\n").expect("csv");
-    let batch = env.issue(&with_pin(&[
-        "client",
-        "--ca",
-        "pki",
-        "--batch",
-        "people.csv",
-        "--out-dir",
-        "team",
-        "--key",
-        "p256",
-        "--jobs",
-        "2",
-    ]));
+    let batch = env.issue(&with_pin(&cli(
+        "client --ca pki --batch people.csv --out-dir team --key p256 --jobs 2",
+    )));
     assert_eq!(batch["issued"], 3);
     for cert in [
         "srv.pem",
@@ -178,16 +135,9 @@ fn token_ca_does_everything(key: &str) {
     env.ok("certkit-ca", &["revoke", "--ca", "pki", "team/dave.pem"]);
     env.ok("certkit-ca", &with_pin(&["crl", "--ca", "pki"]));
     assert_contains(
-        &env.openssl_ok(&[
-            "crl",
-            "-in",
-            "pki/ca.crl",
-            "-inform",
-            "DER",
-            "-CAfile",
-            "pki/ca.pem",
-            "-noout",
-        ]),
+        &env.openssl_ok(&cli(
+            "crl -in pki/ca.crl -inform DER -CAfile pki/ca.pem -noout",
+        )),
         &["verify OK"],
     );
     let shake = tls12_handshake(
@@ -213,9 +163,7 @@ fn token_ca_does_everything(key: &str) {
     env.set_var("TOKEN_PIN", "wrong pin 0000");
     let err = env.fails(
         "certkit-issue",
-        &Env::with_passwords(&with_pin(&[
-            "client", "--ca", "pki", "--cn", "frank", "--out", "frank",
-        ])),
+        &Env::with_passwords(&with_pin(&cli("client --ca pki --cn frank --out frank"))),
         2,
     );
     assert_contains(&err, &["the token refused the PIN", "never retries"]);

@@ -34,27 +34,11 @@ fn renew_keeps_subject_sans_profile_and_ekus_with_a_new_key() {
     env.init_ca("pki");
     env.ok(
         "certkit-issue",
-        &[
-            "server",
-            "--ca",
-            "pki",
-            "--cn",
-            "svc.example.com",
-            "--dns",
-            "*.example.com",
-            "--ip",
-            "10.1.2.3",
-            "--eku",
-            "1.3.6.1.5.5.7.3.2",
-            "--days",
-            "30",
-            "--out",
-            "old",
-            "--ca-pass",
-            "env:CA_PW",
-            "--key-pass",
-            "env:KEY_PW",
-        ],
+        &cli(
+            "server --ca pki --cn svc.example.com --dns *.example.com --ip 10.1.2.3 \
+            --eku 1.3.6.1.5.5.7.3.2 --days 30 --out old --ca-pass env:CA_PW \
+            --key-pass env:KEY_PW",
+        ),
     );
     let old_thumb = env.openssl_thumbprint("old.pem");
     let serial = env.list("pki")[0]["serial"]
@@ -95,12 +79,10 @@ fn renew_keeps_subject_sans_profile_and_ekus_with_a_new_key() {
     }
     assert_contains(
         &new,
-        &[
-            "Subject: CN = svc.example.com",
-            "DNS:*.example.com",
-            "IP Address:10.1.2.3",
-            "TLS Web Server Authentication, TLS Web Client Authentication",
-        ],
+        &cli(
+            "'Subject: CN = svc.example.com' DNS:*.example.com 'IP Address:10.1.2.3' \
+            'TLS Web Server Authentication, TLS Web Client Authentication'",
+        ),
     );
     assert_ne!(
         env.openssl_ok(&["x509", "-in", "old.pem", "-noout", "-pubkey"]),
@@ -140,19 +122,10 @@ fn renew_finds_the_certificate_by_thumbprint_and_by_file() {
     assert_eq!(by_thumb["old_thumbprint"], new_thumb.as_str());
     let by_file = env.json(
         "certkit-issue",
-        &[
-            "renew",
-            "--ca",
-            "pki",
-            "newer.cer",
-            "--out",
-            "newest",
-            "--ca-pass",
-            "env:CA_PW",
-            "--key-pass",
-            "env:KEY_PW",
-            "--json",
-        ],
+        &cli(
+            "renew --ca pki newer.cer --out newest --ca-pass env:CA_PW --key-pass \
+            env:KEY_PW --json",
+        ),
     );
     assert_eq!(by_file["old_thumbprint"], by_thumb["thumbprint"]);
 }
@@ -163,18 +136,7 @@ fn renewing_an_unknown_serial_is_a_clear_error() {
     env.init_ca("pki");
     let err = env.fails(
         "certkit-issue",
-        &[
-            "renew",
-            "--ca",
-            "pki",
-            "ABCDEF",
-            "--out",
-            "x",
-            "--ca-pass",
-            "env:CA_PW",
-            "--key-pass",
-            "env:KEY_PW",
-        ],
+        &cli("renew --ca pki ABCDEF --out x --ca-pass env:CA_PW --key-pass env:KEY_PW"),
         2,
     );
     assert_contains(&err, &["serial ABCDEF is not in the inventory"]);
@@ -430,21 +392,10 @@ fn ca_with_certificates_due(env: &Env) {
             "client", "--ca", "pki", "--cn", cn, "--out", cn, "--key", "p256", "--days", days,
         ]);
     }
-    env.issue(&[
-        "server",
-        "--ca",
-        "pki",
-        "--cn",
-        "web.example.com",
-        "--dns",
-        "www.example.com",
-        "--out",
-        "web",
-        "--key",
-        "p256",
-        "--days",
-        "10",
-    ]);
+    env.issue(&cli(
+        "server --ca pki --cn web.example.com --dns www.example.com --out web \
+        --key p256 --days 10",
+    ));
     env.ok("certkit-ca", &["revoke", "--ca", "pki", "bob.cer"]);
     env.issue(&["renew", "--ca", "pki", "carol.cer", "--out", "carol2"]);
 }
@@ -463,18 +414,9 @@ fn serial_of(env: &Env, cert: &str) -> String {
 fn renewing_what_expires_soon_renews_each_due_certificate_once_and_never_a_revoked_one() {
     let env = Env::new();
     ca_with_certificates_due(&env);
-    let report = env.issue(&[
-        "renew",
-        "--ca",
-        "pki",
-        "--expiring-within",
-        "30",
-        "--profile",
-        "client",
-        "--out-dir",
-        "renewed",
-        "--pfx",
-    ]);
+    let report = env.issue(&cli(
+        "renew --ca pki --expiring-within 30 --profile client --out-dir renewed --pfx",
+    ));
     let rows = report["rows"].as_array().expect("rows");
     let status: Vec<(String, String)> = rows
         .iter()
@@ -567,33 +509,18 @@ fn renewing_what_expires_soon_renews_each_due_certificate_once_and_never_a_revok
     }
     // Again: everything is renewed already; nothing is made, nothing recorded.
     let inventory = env.read("pki/inventory.jsonl");
-    let again = env.issue(&[
-        "renew",
-        "--ca",
-        "pki",
-        "--expiring-within",
-        "30",
-        "--profile",
-        "client",
-        "--out-dir",
-        "renewed",
-        "--pfx",
-    ]);
+    let again = env.issue(&cli(
+        "renew --ca pki --expiring-within 30 --profile client --out-dir renewed --pfx",
+    ));
     assert_eq!(
         (&again["renewed"], &again["skipped"]),
         (&0.into(), &3.into())
     );
     assert_eq!(env.read("pki/inventory.jsonl"), inventory);
     // Without --profile the server certificate is due too, with its names.
-    let all = env.issue(&[
-        "renew",
-        "--ca",
-        "pki",
-        "--expiring-within",
-        "30",
-        "--out-dir",
-        "renewed",
-    ]);
+    let all = env.issue(&cli(
+        "renew --ca pki --expiring-within 30 --out-dir renewed",
+    ));
     assert_eq!(all["renewed"], 1);
     let web = all["rows"]
         .as_array()
@@ -616,16 +543,7 @@ fn renewing_what_expires_soon_unlocks_the_ca_once_and_asks_nothing_when_nothing_
     // Nothing expires within 0 days: no password source is given and no terminal is there, yet it succeeds.
     let none = env.json(
         "certkit-issue",
-        &[
-            "renew",
-            "--ca",
-            "pki",
-            "--expiring-within",
-            "0",
-            "--out-dir",
-            "renewed",
-            "--json",
-        ],
+        &cli("renew --ca pki --expiring-within 0 --out-dir renewed --json"),
     );
     assert_eq!(
         (&none["due"], &none["rows"]),
@@ -660,54 +578,19 @@ fn renewing_what_expires_soon_refuses_bad_requests_before_it_writes() {
             "--out-dir",
         ),
         (
-            &[
-                "renew",
-                "--ca",
-                "pki",
-                "--expiring-within",
-                "99999999",
-                "--out-dir",
-                "o",
-            ][..],
+            &cli("renew --ca pki --expiring-within 99999999 --out-dir o")[..],
             "out of range",
         ),
         (
-            &[
-                "renew",
-                "--ca",
-                "pki",
-                "alice.cer",
-                "--out",
-                "a2",
-                "--profile",
-                "client",
-            ][..],
+            &cli("renew --ca pki alice.cer --out a2 --profile client")[..],
             "--expiring-within",
         ),
         (
-            &[
-                "renew",
-                "--ca",
-                "pki",
-                "alice.cer",
-                "--expiring-within",
-                "3",
-                "--out-dir",
-                "o",
-            ][..],
+            &cli("renew --ca pki alice.cer --expiring-within 3 --out-dir o")[..],
             "cannot be used with",
         ),
         (
-            &[
-                "renew",
-                "--ca",
-                "pki",
-                "--expiring-within",
-                "3",
-                "--out-dir",
-                "o",
-                "--force",
-            ][..],
+            &cli("renew --ca pki --expiring-within 3 --out-dir o --force")[..],
             "cannot be used with",
         ),
     ] {
@@ -725,15 +608,9 @@ fn renewing_what_expires_soon_refuses_bad_requests_before_it_writes() {
     .expect("write");
     let err = env.fails(
         "certkit-issue",
-        &Env::with_passwords(&[
-            "renew",
-            "--ca",
-            "pki",
-            "--expiring-within",
-            "30",
-            "--out-dir",
-            "renewed",
-        ]),
+        &Env::with_passwords(&cli(
+            "renew --ca pki --expiring-within 30 --out-dir renewed",
+        )),
         1,
     );
     assert_contains(&err, &["alice-", "exists"]);
@@ -745,28 +622,10 @@ fn renewing_what_expires_soon_refuses_bad_requests_before_it_writes() {
 fn the_old_spelling_of_pfx_profile_still_works_on_renew() {
     let env = Env::new();
     env.init_ca_with("pki", &["--key", "p256"]);
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "alice", "--out", "alice", "--key", "p256",
-    ]);
-    env.issue(&[
-        "renew",
-        "--ca",
-        "pki",
-        "alice.cer",
-        "--out",
-        "a2",
-        "--pfx",
-        "--profile",
-        "modern",
-    ]);
-    let info = env.openssl_ok(&[
-        "pkcs12",
-        "-in",
-        "a2.pfx",
-        "-info",
-        "-noout",
-        "-passin",
-        "env:PFX_PW",
-    ]);
+    env.issue(&cli("client --ca pki --cn alice --out alice --key p256"));
+    env.issue(&cli(
+        "renew --ca pki alice.cer --out a2 --pfx --profile modern",
+    ));
+    let info = env.openssl_ok(&cli("pkcs12 -in a2.pfx -info -noout -passin env:PFX_PW"));
     assert_contains(&info, &["AES-256-CBC"]);
 }

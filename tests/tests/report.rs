@@ -44,29 +44,14 @@ fn count(html: &str, name: &str) -> usize {
 fn demo(env: &Env) {
     env.init_ca_with(
         "pki",
-        &[
-            "--key",
-            "p256",
-            "--crl-url",
-            "http://pki.example.com/ca.crl",
-        ],
+        &cli("--key p256 --crl-url http://pki.example.com/ca.crl"),
     );
     env.issue_client("pki", "alice", "alice");
     env.issue_client("pki", "<img src=x onerror=alert(1)> & co", "hostile");
     let lost = env.issue_client("pki", "lost laptop", "lost");
-    env.issue(&[
-        "server",
-        "--ca",
-        "pki",
-        "--cn",
-        "svc.example.com",
-        "--out",
-        "svc",
-        "--key",
-        "p256",
-        "--days",
-        "200",
-    ]);
+    env.issue(&cli(
+        "server --ca pki --cn svc.example.com --out svc --key p256 --days 200",
+    ));
     env.ok(
         "certkit-ca",
         &[
@@ -80,50 +65,16 @@ fn demo(env: &Env) {
     );
     env.ok(
         "certkit-ca",
-        &[
-            "crl",
-            "--ca",
-            "pki",
-            "--series",
-            "3",
-            "--every",
-            "30",
-            "--out-dir",
-            "crls",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("crl --ca pki --series 3 --every 30 --out-dir crls --ca-pass env:CA_PW"),
     );
     env.ok(
         "certkit-ca",
-        &[
-            "backup",
-            "--ca",
-            "pki",
-            "--shares",
-            "3",
-            "--threshold",
-            "2",
-            "--share-dir",
-            "shares",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("backup --ca pki --shares 3 --threshold 2 --share-dir shares --ca-pass env:CA_PW"),
     );
     env.ok(
         "certkit-ca",
-        &[
-            "restore",
-            "--backup",
-            "pki-backup.key",
-            "--check",
-            "--ca",
-            "pki",
-            "--share",
-            "file:shares/share-1-of-3.txt",
-            "--share",
-            "file:shares/share-3-of-3.txt",
-        ],
+        &cli("restore --backup pki-backup.key --check --ca pki --share \
+            file:shares/share-1-of-3.txt --share file:shares/share-3-of-3.txt"),
     );
 }
 
@@ -222,9 +173,7 @@ fn chromium_renders_the_report_and_its_numbers_are_the_inventorys() {
 
 #[test]
 fn a_failed_audit_and_a_forged_record_show_in_the_report() {
-    let env = Env::new();
-    env.init_ca_with("pki", &["--key", "p256"]);
-    env.issue_client("pki", "alice", "alice");
+    let env = Env::with_fixture(Fixture::FileCa);
     // An intruder appends a record for a certificate the CA never signed.
     env.tampered("pki");
     let out = env.tool("python3", &[&peer("forge_record.py"), "pki", "carried"]);

@@ -45,27 +45,12 @@ fn the_crl_is_signed_v2_with_number_and_reason() {
     let lost = revoked_laptop(&env);
     // The CRL is signed by the CA, v2, with AKI, number, reason.
     assert_contains(
-        &env.openssl_ok(&[
-            "crl",
-            "-in",
-            "pki/ca.crl",
-            "-inform",
-            "DER",
-            "-CAfile",
-            "pki/ca.pem",
-            "-noout",
-        ]),
+        &env.openssl_ok(&cli(
+            "crl -in pki/ca.crl -inform DER -CAfile pki/ca.pem -noout",
+        )),
         &["verify OK"],
     );
-    let crl_text = env.openssl_ok(&[
-        "crl",
-        "-in",
-        "pki/ca.crl",
-        "-inform",
-        "DER",
-        "-noout",
-        "-text",
-    ]);
+    let crl_text = env.openssl_ok(&cli("crl -in pki/ca.crl -inform DER -noout -text"));
     assert_contains(
         &crl_text,
         &[
@@ -83,39 +68,19 @@ fn the_crl_is_signed_v2_with_number_and_reason() {
 fn openssl_verify_with_the_crl_refuses_the_revoked_client() {
     let env = Env::new();
     revoked_laptop(&env);
-    env.openssl_ok(&[
-        "crl",
-        "-in",
-        "pki/ca.crl",
-        "-inform",
-        "DER",
-        "-out",
-        "ca.crl.pem",
-    ]);
-    let revoked = env.openssl(&[
-        "verify",
-        "-crl_check",
-        "-CAfile",
-        "pki/ca.pem",
-        "-CRLfile",
-        "ca.crl.pem",
-        "lost.pem",
-    ]);
+    env.openssl_ok(&cli("crl -in pki/ca.crl -inform DER -out ca.crl.pem"));
+    let revoked = env.openssl(&cli(
+        "verify -crl_check -CAfile pki/ca.pem -CRLfile ca.crl.pem lost.pem",
+    ));
     assert!(!revoked.status.success());
     assert_contains(
         &format!("{}{}", text(&revoked.stdout), text(&revoked.stderr)),
         &["certificate revoked"],
     );
     assert_contains(
-        &env.openssl_ok(&[
-            "verify",
-            "-crl_check",
-            "-CAfile",
-            "pki/ca.pem",
-            "-CRLfile",
-            "ca.crl.pem",
-            "alice.pem",
-        ]),
+        &env.openssl_ok(&cli(
+            "verify -crl_check -CAfile pki/ca.pem -CRLfile ca.crl.pem alice.pem",
+        )),
         &["alice.pem: OK"],
     );
 }
@@ -187,17 +152,7 @@ fn crl_numbers_grow_and_pem_output_works() {
     assert_eq!(crl_number(&env, "pki/ca.crl"), "0x01");
     env.ok(
         "certkit-ca",
-        &[
-            "crl",
-            "--ca",
-            "pki",
-            "--ca-pass",
-            "env:CA_PW",
-            "--out",
-            "published.crl",
-            "--days",
-            "7",
-        ],
+        &cli("crl --ca pki --ca-pass env:CA_PW --out published.crl --days 7"),
     );
     assert_eq!(crl_number(&env, "published.crl"), "0x02");
     env.ok(
@@ -207,15 +162,9 @@ fn crl_numbers_grow_and_pem_output_works() {
     let pem = String::from_utf8(env.read("pki/ca.crl.pem")).expect("utf8");
     assert!(pem.starts_with("-----BEGIN X509 CRL-----"));
     assert_contains(
-        &env.openssl_ok(&[
-            "crl",
-            "-in",
-            "pki/ca.crl.pem",
-            "-CAfile",
-            "pki/ca.pem",
-            "-noout",
-            "-crlnumber",
-        ]),
+        &env.openssl_ok(&cli(
+            "crl -in pki/ca.crl.pem -CAfile pki/ca.pem -noout -crlnumber",
+        )),
         &["crlNumber=0x03", "verify OK"],
     );
     let out = env
@@ -237,17 +186,10 @@ fn crl_url_goes_into_issued_certificates() {
     let env = Env::new();
     env.ok(
         "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "pki",
-            "--cn",
-            "CA",
-            "--crl-url",
-            "http://pki.example.com/ca.crl",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli(
+            "init --ca pki --cn CA --crl-url http://pki.example.com/ca.crl --ca-pass \
+            env:CA_PW",
+        ),
     );
     env.issue_client("pki", "alice", "alice");
     let text = env.x509_text("alice.pem");
@@ -258,21 +200,9 @@ fn crl_url_goes_into_issued_certificates() {
     assert_contains(&text, &["URI:http://pki.example.com/ca.crl"]);
     env.ok(
         "certkit-issue",
-        &[
-            "server",
-            "--ca",
-            "pki",
-            "--cn",
-            "s.example.com",
-            "--crl-url",
-            "http://other.example.com/x.crl",
-            "--out",
-            "s",
-            "--ca-pass",
-            "env:CA_PW",
-            "--key-pass",
-            "env:KEY_PW",
-        ],
+        &cli("server --ca pki --cn s.example.com --crl-url \
+            http://other.example.com/x.crl --out s --ca-pass env:CA_PW --key-pass \
+            env:KEY_PW"),
     );
     assert_contains(
         &env.x509_text("s.pem"),
@@ -281,17 +211,7 @@ fn crl_url_goes_into_issued_certificates() {
     assert!(!env.x509_text("pki/ca.pem").contains("CRL Distribution"));
     env.fails(
         "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "bad",
-            "--cn",
-            "CA",
-            "--crl-url",
-            "not a url",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("init --ca bad --cn CA --crl-url 'not a url' --ca-pass env:CA_PW"),
         2,
     );
 }
@@ -313,33 +233,13 @@ fn revoke_with_cscfg_removes_exactly_that_thumbprint() {
     }
     env.ok(
         "certkit-export",
-        &[
-            "cscfg",
-            "--file",
-            "svc.cscfg",
-            "--allow",
-            "alice.cer",
-            "--allow",
-            "bob.cer",
-            "--allow",
-            "carol.cer",
-        ],
+        &cli("cscfg --file svc.cscfg --allow alice.cer --allow bob.cer --allow carol.cer"),
     );
     let before = String::from_utf8(env.read("svc.cscfg")).expect("utf8");
     let bob = env.openssl_thumbprint("bob.pem");
     let json = env.json(
         "certkit-ca",
-        &[
-            "revoke",
-            "--ca",
-            "pki",
-            "bob.cer",
-            "--reason",
-            "affiliationChanged",
-            "--cscfg",
-            "svc.cscfg",
-            "--json",
-        ],
+        &cli("revoke --ca pki bob.cer --reason affiliationChanged --cscfg svc.cscfg --json"),
     );
     assert_eq!(json["removed_from_cscfg"], true);
     let after = String::from_utf8(env.read("svc.cscfg")).expect("utf8");
@@ -356,18 +256,7 @@ fn revoke_with_cscfg_removes_exactly_that_thumbprint() {
     // Renewing a revoked certificate is refused.
     let err = env.fails(
         "certkit-issue",
-        &[
-            "renew",
-            "--ca",
-            "pki",
-            "bob.cer",
-            "--out",
-            "bob2",
-            "--ca-pass",
-            "env:CA_PW",
-            "--key-pass",
-            "env:KEY_PW",
-        ],
+        &cli("renew --ca pki bob.cer --out bob2 --ca-pass env:CA_PW --key-pass env:KEY_PW"),
         2,
     );
     assert_contains(&err, &["was revoked"]);
@@ -376,27 +265,14 @@ fn revoke_with_cscfg_removes_exactly_that_thumbprint() {
     std::fs::write(env.path("broken.cscfg"), "<ServiceConfiguration").expect("write");
     let out = env.run(
         "certkit-ca",
-        &[
-            "revoke",
-            "--ca",
-            "pki",
-            "carol.cer",
-            "--cscfg",
-            "broken.cscfg",
-            "--json",
-        ],
+        &cli("revoke --ca pki carol.cer --cscfg broken.cscfg --json"),
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     let err = text(&out.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert_contains(
         &err,
-        &[
-            "broken.cscfg",
-            "malformed XML",
-            "the revocation of",
-            "stands",
-        ],
+        &cli("broken.cscfg 'malformed XML' 'the revocation of' stands"),
     );
     let shown: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(shown["removed_from_cscfg"], false);

@@ -33,14 +33,7 @@ fn a_rolled_back_ca_never_publishes_a_lower_numbered_crl_over_a_newer_one() {
     assert!(env.tool("cp", &["-a", "pki", "pki-older"]).status.success());
     env.ok(
         "certkit-ca",
-        &[
-            "revoke",
-            "--ca",
-            "pki",
-            "alice.cer",
-            "--reason",
-            "keyCompromise",
-        ],
+        &cli("revoke --ca pki alice.cer --reason keyCompromise"),
     );
     crl(&env, "pki", &["--out", "www/ca.crl"]);
     let published = env.read("www/ca.crl");
@@ -66,15 +59,7 @@ fn a_rolled_back_ca_never_publishes_a_lower_numbered_crl_over_a_newer_one() {
             "{out}: the newer CRL was replaced"
         );
     }
-    let listed = env.openssl_ok(&[
-        "crl",
-        "-in",
-        "www/ca.crl",
-        "-inform",
-        "DER",
-        "-noout",
-        "-text",
-    ]);
+    let listed = env.openssl_ok(&cli("crl -in www/ca.crl -inform DER -noout -text"));
     let serial = alice["serial"].as_str().expect("serial").to_uppercase();
     assert!(listed.to_uppercase().contains(&serial), "{listed}");
     // The CA that signed it goes on: its next number is higher.
@@ -90,14 +75,7 @@ fn a_wildcard_or_a_dns_like_cn_is_refused_where_a_verifier_would_refuse_it() {
     let env = Env::new();
     env.init_ca_with(
         "pki",
-        &[
-            "--key",
-            "p256",
-            "--permit-dns",
-            "example.com",
-            "--exclude-dns",
-            "bad.example.com",
-        ],
+        &cli("--key p256 --permit-dns example.com --exclude-dns bad.example.com"),
     );
     let refused = [
         // OpenSSL accepts *.example.com for bad.example.com: the wildcard stands for the excluded name.
@@ -155,32 +133,16 @@ fn a_wildcard_or_a_dns_like_cn_is_refused_where_a_verifier_would_refuse_it() {
     env.openssl_p256_csr("csr", "/CN=a_b.other.org");
     let err = env.fails(
         "certkit-issue",
-        &Env::with_passwords(&[
-            "sign",
-            "--ca",
-            "pki",
-            "--csr",
-            "csr.csr",
-            "--profile",
-            "client",
-            "--out",
-            "s1",
-        ]),
+        &Env::with_passwords(&cli(
+            "sign --ca pki --csr csr.csr --profile client --out s1",
+        )),
         2,
     );
     assert_contains(&err, &["a_b.other.org"]);
     // What stays inside is still issued, and openssl verifies it under the constraints.
-    env.issue(&[
-        "server",
-        "--ca",
-        "pki",
-        "--cn",
-        "*.www.example.com",
-        "--key",
-        "p256",
-        "--out",
-        "ok",
-    ]);
+    env.issue(&cli(
+        "server --ca pki --cn *.www.example.com --key p256 --out ok",
+    ));
     env.openssl_ok(&["verify", "-x509_strict", "-CAfile", "pki/ca.pem", "ok.pem"]);
 }
 
@@ -190,17 +152,9 @@ fn a_wildcard_or_a_dns_like_cn_is_refused_where_a_verifier_would_refuse_it() {
 fn an_issuing_ca_without_its_whole_chain_signs_nothing_and_audit_and_status_say_why() {
     let env = Env::new();
     env.root_and_issuing("root", "issuing", &["--permit-dns", "example.com"], &[]);
-    env.issue(&[
-        "server",
-        "--ca",
-        "issuing",
-        "--cn",
-        "www.example.com",
-        "--key",
-        "p256",
-        "--out",
-        "before",
-    ]);
+    env.issue(&cli(
+        "server --ca issuing --cn www.example.com --key p256 --out before",
+    ));
     let chain = env.read("issuing/chain.pem");
     env.tampered("issuing");
     let cut = {
@@ -221,17 +175,9 @@ fn an_issuing_ca_without_its_whole_chain_signs_nothing_and_audit_and_status_say_
         // The root forbids other.org: without the chain the issuing CA would sign it.
         let err = env.fails(
             "certkit-issue",
-            &Env::with_passwords(&[
-                "server",
-                "--ca",
-                "issuing",
-                "--cn",
-                "www.other.org",
-                "--key",
-                "p256",
-                "--out",
-                "evil",
-            ]),
+            &Env::with_passwords(&cli(
+                "server --ca issuing --cn www.other.org --key p256 --out evil",
+            )),
             1,
         );
         assert_contains(
@@ -257,17 +203,9 @@ fn an_issuing_ca_without_its_whole_chain_signs_nothing_and_audit_and_status_say_
         assert_contains(&text(&status.stdout), &["CRITICAL  ca-chain"]);
     }
     std::fs::write(env.path("issuing/chain.pem"), &chain).expect("put back");
-    env.issue(&[
-        "server",
-        "--ca",
-        "issuing",
-        "--cn",
-        "api.example.com",
-        "--key",
-        "p256",
-        "--out",
-        "after",
-    ]);
+    env.issue(&cli(
+        "server --ca issuing --cn api.example.com --key p256 --out after",
+    ));
     assert_eq!(
         env.run("certkit-ca", &["audit", "--ca", "issuing"])
             .status
@@ -394,9 +332,7 @@ fn a_tampered_index_is_rebuilt_and_no_message_ever_says_to_delete_the_log() {
 
 #[test]
 fn a_report_replaces_only_an_earlier_report() {
-    let env = Env::new();
-    env.init_ca_with("pki", &["--key", "p256"]);
-    env.issue_client("pki", "alice", "alice");
+    let env = Env::with_fixture(Fixture::FileCa);
     let key = env.read("alice.key");
     let err = env.fails(
         "certkit-ca",
@@ -444,17 +380,7 @@ fn no_ca_is_made_inside_another_cas_folder() {
     }
     env.ok(
         "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "beside",
-            "--cn",
-            "Beside",
-            "--key",
-            "p256",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("init --ca beside --cn Beside --key p256 --ca-pass env:CA_PW"),
     );
 }
 
@@ -463,9 +389,7 @@ fn no_ca_is_made_inside_another_cas_folder() {
 
 #[test]
 fn a_rekeyed_cas_earlier_key_crl_goes_where_the_crl_is_published_and_status_takes_it() {
-    let env = Env::new();
-    env.init_ca_with("pki", &["--key", "p256"]);
-    env.issue_client("pki", "alice", "alice");
+    let env = Env::with_fixture(Fixture::FileCa);
     env.ok(
         "certkit-ca",
         &["rekey", "--ca", "pki", "--ca-pass", "env:CA_PW"],
@@ -477,16 +401,7 @@ fn a_rekeyed_cas_earlier_key_crl_goes_where_the_crl_is_published_and_status_take
     std::os::unix::fs::symlink(env.path("store/ca.crl"), env.path("www/ca.crl")).expect("link");
     let json = env.json(
         "certkit-ca",
-        &[
-            "crl",
-            "--ca",
-            "pki",
-            "--ca-pass",
-            "env:CA_PW",
-            "--out",
-            "www/ca.crl",
-            "--json",
-        ],
+        &cli("crl --ca pki --ca-pass env:CA_PW --out www/ca.crl --json"),
     );
     let key_id = json["earlier_keys"][0]["key_id"]
         .as_str()
@@ -547,7 +462,7 @@ fn a_rekeyed_cas_earlier_key_crl_goes_where_the_crl_is_published_and_status_take
 #[test]
 fn show_of_an_issuing_ca_names_its_root_in_the_config_lines() {
     let env = Env::new();
-    env.root_and_issuing("root", "issuing", &[], &[]);
+    env.copy_fixture(Fixture::RootAndIssuing);
     let root = env.openssl_thumbprint("root/ca.pem");
     let issuing = env.openssl_thumbprint("issuing/ca.pem");
     let shown = env.json("certkit-ca", &["show", "--ca", "issuing", "--json"]);
@@ -573,19 +488,7 @@ fn crl_publish_never_takes_its_trust_anchor_from_the_folder_it_checks() {
     env.init_ca_with("pki", &["--key", "p256"]);
     let series = env.ok(
         "certkit-ca",
-        &[
-            "crl",
-            "--ca",
-            "pki",
-            "--ca-pass",
-            "env:CA_PW",
-            "--series",
-            "2",
-            "--every",
-            "10",
-            "--out-dir",
-            "crls",
-        ],
+        &cli("crl --ca pki --ca-pass env:CA_PW --series 2 --every 10 --out-dir crls"),
     );
     let pin = env.openssl_thumbprint("pki/ca.pem");
     assert_contains(&series, &[&format!("--ca-thumbprint {pin}")]);
@@ -600,15 +503,7 @@ fn crl_publish_never_takes_its_trust_anchor_from_the_folder_it_checks() {
     env.init_ca_with("evil", &["--key", "p256"]);
     env.ok(
         "certkit-ca",
-        &[
-            "crl",
-            "--ca",
-            "evil",
-            "--ca-pass",
-            "env:CA_PW",
-            "--out",
-            "crls/zz-evil.crl",
-        ],
+        &cli("crl --ca evil --ca-pass env:CA_PW --out crls/zz-evil.crl"),
     );
     std::fs::copy(env.path("evil/ca.cer"), env.path("crls/ca.cer")).expect("plant");
     let err = env.fails(
@@ -630,22 +525,11 @@ fn crl_publish_never_takes_its_trust_anchor_from_the_folder_it_checks() {
     // With the CA's own certificate kept apart, its CRLs are published and the planted one passed over.
     let out = env.run(
         "certkit-ca",
-        &[
-            "crl",
-            "publish",
-            "--from",
-            "crls",
-            "--to",
-            "pub.crl",
-            "--ca-cert",
-            "pki/ca.cer",
-        ],
+        &cli("crl publish --from crls --to pub.crl --ca-cert pki/ca.cer"),
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_contains(
-        &env.openssl_ok(&[
-            "crl", "-in", "pub.crl", "-inform", "DER", "-noout", "-issuer",
-        ]),
+        &env.openssl_ok(&cli("crl -in pub.crl -inform DER -noout -issuer")),
         &["Test CA"],
     );
 }
@@ -654,20 +538,10 @@ fn crl_publish_never_takes_its_trust_anchor_from_the_folder_it_checks() {
 
 #[test]
 fn cscfg_refuses_an_edit_its_own_check_calls_an_error_unless_forced() {
-    let env = Env::new();
-    env.init_ca_with("pki", &["--key", "p256"]);
-    env.issue_client("pki", "alice", "alice");
-    env.issue(&[
-        "server",
-        "--ca",
-        "pki",
-        "--cn",
-        "www.example.com",
-        "--key",
-        "p256",
-        "--out",
-        "srv",
-    ]);
+    let env = Env::with_fixture(Fixture::FileCa);
+    env.issue(&cli(
+        "server --ca pki --cn www.example.com --key p256 --out srv",
+    ));
     let example = format!(
         "{}/../examples/ServiceConfiguration.cscfg",
         env!("CARGO_MANIFEST_DIR")
@@ -693,25 +567,11 @@ fn cscfg_refuses_an_edit_its_own_check_calls_an_error_unless_forced() {
     // --force writes it, and --check then reports the same error.
     env.ok(
         "certkit-export",
-        &[
-            "cscfg",
-            "--file",
-            "svc.cscfg",
-            "--allow",
-            "srv.cer",
-            "--force",
-        ],
+        &cli("cscfg --file svc.cscfg --allow srv.cer --force"),
     );
     let out = env.run(
         "certkit-export",
-        &[
-            "cscfg",
-            "--file",
-            "svc.cscfg",
-            "--check",
-            "--certs",
-            "srv.cer",
-        ],
+        &cli("cscfg --file svc.cscfg --check --certs srv.cer"),
     );
     assert_eq!(out.status.code(), Some(1));
     assert_contains(&text(&out.stdout), &["eku-wrong-role"]);

@@ -64,12 +64,8 @@ fn a_backup_header_is_proven_by_the_shares_and_an_issuing_ca_comes_back_whole() 
         "root",
         "issuing",
         &["--permit-dns", "example.com"],
-        &[
-            "--crl-url",
-            "http://pki.example.com/issuing.crl",
-            "--aia-url",
-            "http://pki.example.com/issuing.cer",
-        ],
+        &cli("--crl-url http://pki.example.com/issuing.crl --aia-url \
+            http://pki.example.com/issuing.cer"),
     );
     backup(&env, "issuing");
     // 8. Restored: chain, parent and AIA URL come back; the root's constraints still bind it.
@@ -101,40 +97,18 @@ fn a_backup_header_is_proven_by_the_shares_and_an_issuing_ca_comes_back_whole() 
     }
     let err = env.fails(
         "certkit-issue",
-        &Env::with_passwords(&[
-            "server",
-            "--ca",
-            "restored",
-            "--cn",
-            "www.other.org",
-            "--key",
-            "p256",
-            "--out",
-            "evil",
-        ]),
+        &Env::with_passwords(&cli(
+            "server --ca restored --cn www.other.org --key p256 --out evil",
+        )),
         2,
     );
     assert_contains(&err, &["name constraint"]);
-    env.issue(&[
-        "server",
-        "--ca",
-        "restored",
-        "--cn",
-        "www.example.com",
-        "--key",
-        "p256",
-        "--out",
-        "ok",
-    ]);
-    env.openssl_ok(&[
-        "verify",
-        "-x509_strict",
-        "-CAfile",
-        "root/ca.pem",
-        "-untrusted",
-        "restored/ca.pem",
-        "ok.pem",
-    ]);
+    env.issue(&cli(
+        "server --ca restored --cn www.example.com --key p256 --out ok",
+    ));
+    env.openssl_ok(&cli(
+        "verify -x509_strict -CAfile root/ca.pem -untrusted restored/ca.pem ok.pem",
+    ));
     // 7. The intruder changes the CRL URL in the header (and fixes the checksum): refused once the shares open it.
     let pristine = env.read("issuing-backup.key");
     edit_backup(&env, "issuing-backup.key", &|t| {

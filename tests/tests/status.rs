@@ -37,14 +37,7 @@ fn each_lapse_sets_the_level_and_the_exit_code() {
     let env = Env::new();
     env.init_ca_with(
         "pki",
-        &[
-            "--key",
-            "p256",
-            "--days",
-            "400",
-            "--crl-url",
-            "http://pki.example.com/ca.crl",
-        ],
+        &cli("--key p256 --days 400 --crl-url http://pki.example.com/ca.crl"),
     );
     // A CRL URL in every certificate but no CRL: a warning.
     let (code, first, json) = status(&env, &[]);
@@ -55,22 +48,14 @@ fn each_lapse_sets_the_level_and_the_exit_code() {
 
     env.ok(
         "certkit-ca",
-        &[
-            "crl",
-            "--ca",
-            "pki",
-            "--days",
-            "10",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("crl --ca pki --days 10 --ca-pass env:CA_PW"),
     );
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "alice", "--out", "alice", "--key", "p256", "--days", "20",
-    ]);
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256", "--days", "90",
-    ]);
+    env.issue(&cli(
+        "client --ca pki --cn alice --out alice --key p256 --days 20",
+    ));
+    env.issue(&cli(
+        "client --ca pki --cn bob --out bob --key p256 --days 90",
+    ));
     // Everything fine for the next few days (the CA's 400 days are over a year only with --within 30).
     let (code, first, json) = status(&env, &["--within", "5"]);
     assert_eq!(code, 0, "{first}");
@@ -167,15 +152,7 @@ fn a_published_crl_of_another_ca_or_a_damaged_folder_is_critical() {
     assert_contains(&first, &["is not valid until", "clock"]);
     let out = env.run(
         "certkit-ca",
-        &[
-            "status",
-            "--ca",
-            "pki",
-            "--at",
-            "9999-12-31",
-            "--within",
-            "36500",
-        ],
+        &cli("status --ca pki --at 9999-12-31 --within 36500"),
     );
     assert_eq!(out.status.code(), Some(3));
     assert_contains(&text(&out.stderr), &["past the year 9999"]);
@@ -191,19 +168,7 @@ fn a_failed_or_missing_drill_of_a_backed_up_key_is_a_warning() {
     env.init_ca_with("pki", &["--key", "p256"]);
     env.ok(
         "certkit-ca",
-        &[
-            "backup",
-            "--ca",
-            "pki",
-            "--shares",
-            "3",
-            "--threshold",
-            "2",
-            "--share-dir",
-            "shares",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("backup --ca pki --shares 3 --threshold 2 --share-dir shares --ca-pass env:CA_PW"),
     );
     let (code, _, json) = status(&env, &[]);
     assert_eq!(code, 1);
@@ -213,18 +178,8 @@ fn a_failed_or_missing_drill_of_a_backed_up_key_is_a_warning() {
     );
     env.ok(
         "certkit-ca",
-        &[
-            "restore",
-            "--backup",
-            "pki-backup.key",
-            "--check",
-            "--ca",
-            "pki",
-            "--share",
-            "file:shares/share-1-of-3.txt",
-            "--share",
-            "file:shares/share-3-of-3.txt",
-        ],
+        &cli("restore --backup pki-backup.key --check --ca pki --share \
+            file:shares/share-1-of-3.txt --share file:shares/share-3-of-3.txt"),
     );
     let (code, _, json) = status(&env, &[]);
     assert_eq!(code, 0, "{json}");

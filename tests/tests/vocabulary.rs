@@ -252,45 +252,16 @@ fn scripts_written_for_the_old_spellings_still_run() {
     let env = Env::new();
     env.ok(
         "certkit-ca",
-        &[
-            "init",
-            "--dir",
-            "pki",
-            "--cn",
-            "Old",
-            "--key",
-            "p256",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("init --dir pki --cn Old --key p256 --ca-pass env:CA_PW"),
     );
     env.ok(
         "certkit-issue",
-        &Env::with_passwords(&[
-            "client",
-            "--ca",
-            "pki",
-            "--cn",
-            "alice",
-            "--out",
-            "alice",
-            "--key",
-            "p256",
-            "--pfx",
-            "--profile",
-            "modern",
-        ]),
+        &Env::with_passwords(&cli(
+            "client --ca pki --cn alice --out alice --key p256 --pfx --profile modern",
+        )),
     );
     assert_contains(
-        &env.openssl_ok(&[
-            "pkcs12",
-            "-info",
-            "-in",
-            "alice.pfx",
-            "-passin",
-            "env:PFX_PW",
-            "-noout",
-        ]),
+        &env.openssl_ok(&cli("pkcs12 -info -in alice.pfx -passin env:PFX_PW -noout")),
         &["AES-256-CBC"],
     );
     assert_eq!(
@@ -299,19 +270,10 @@ fn scripts_written_for_the_old_spellings_still_run() {
     );
     env.ok(
         "certkit-export",
-        &[
-            "pfx",
-            "--cert",
-            "alice.cer",
-            "--key",
-            "alice.key",
-            "--out",
-            "again.pfx",
-            "--key-pass",
-            "env:KEY_PW",
-            "--pfx-pass",
-            "env:PFX_PW",
-        ],
+        &cli(
+            "pfx --cert alice.cer --key alice.key --out again.pfx --key-pass \
+            env:KEY_PW --pfx-pass env:PFX_PW",
+        ),
     );
     let rows = env.json(
         "certkit-export",

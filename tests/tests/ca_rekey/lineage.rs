@@ -61,9 +61,9 @@ fn a_lost_history_or_kept_key_is_said_and_an_intruders_certificate_brings_in_not
 fn list_names_the_signing_key_and_the_old_key_is_retired_once_what_it_signed_has_expired() {
     let env = Env::new();
     env.init_ca_with("pki", &["--key", "p256", "--days", "400"]);
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "alice", "--out", "alice", "--key", "p256", "--days", "30",
-    ]);
+    env.issue(&cli(
+        "client --ca pki --cn alice --out alice --key p256 --days 30",
+    ));
     let before = env.list("pki");
     let old_id = before[0]["issuer_key"]
         .as_str()
@@ -75,9 +75,7 @@ fn list_names_the_signing_key_and_the_old_key_is_retired_once_what_it_signed_has
     );
     assert_eq!(report["old_key_id"], old_id.as_str());
     let new_id = report["key_id"].as_str().expect("key id").to_string();
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
-    ]);
+    env.issue(&cli("client --ca pki --cn bob --out bob --key p256"));
     // Each certificate names the key that signed it, as openssl reads its authority key identifier.
     for row in env.list("pki") {
         let cn = row["cn"].as_str().expect("cn");
@@ -168,9 +166,7 @@ fn list_names_the_signing_key_and_the_old_key_is_retired_once_what_it_signed_has
         serde_json::from_slice(&env.read("pki/ca.json")).expect("ca.json");
     assert!(settings.get("earlier_keys").is_none(), "{settings}");
     // The CA goes on: what the old key signed still verifies under it (the history keeps its certificates).
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "carol", "--out", "carol", "--key", "p256",
-    ]);
+    env.issue(&cli("client --ca pki --cn carol --out carol --key p256"));
     env.ok("certkit-ca", &["audit", "--ca", "pki"]);
 }
 
@@ -204,9 +200,7 @@ fn after_two_rekeys_everything_verifies_under_the_newest_certificate_and_each_ke
         env.openssl_ok(&["x509", "-inform", "DER", "-in", &file, "-out", &name]);
         forward.push(name);
     }
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "carol", "--out", "carol", "--key", "p256",
-    ]);
+    env.issue(&cli("client --ca pki --cn carol --out carol --key p256"));
     // Trusting only the newest CA certificate, openssl walks alice's path through both cross-certificates.
     let bundle: Vec<u8> = forward.iter().flat_map(|f| env.read(f)).collect();
     std::fs::write(env.path("forward.pem"), bundle).expect("bundle");
@@ -238,9 +232,7 @@ fn after_two_rekeys_everything_verifies_under_the_newest_certificate_and_each_ke
 fn nss_trusting_either_ca_certificate_verifies_both_keys_leaves_through_the_cross_certificates() {
     let env = Env::new();
     rekeyed(&env, &[]);
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
-    ]);
+    env.issue(&cli("client --ca pki --cn bob --out bob --key p256"));
     let certutil = |args: &[&str]| {
         let out = env.tool("certutil", args);
         assert!(
@@ -284,16 +276,9 @@ fn a_file_ca_moved_onto_a_token_is_rekeyed_there_and_both_token_keys_sign_their_
     let uri = |label: &str| format!("pkcs11:token={TOKEN};object={label}");
     env.init_ca_with(
         "pki",
-        &[
-            "--key",
-            "p256",
-            "--crl-url",
-            "http://pki.example.com/ca.crl",
-        ],
+        &cli("--key p256 --crl-url http://pki.example.com/ca.crl"),
     );
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "alice", "--out", "alice", "--key", "p256",
-    ]);
+    env.issue(&cli("client --ca pki --cn alice --out alice --key p256"));
     std::fs::copy(env.path("pki/ca.pem"), env.path("old.pem")).expect("copy");
     // A key file CA is not re-keyed onto a token in one step: it is moved first.
     let err = env.fails(
@@ -328,15 +313,7 @@ fn a_file_ca_moved_onto_a_token_is_rekeyed_there_and_both_token_keys_sign_their_
     );
     let err = env.fails(
         "certkit-ca",
-        &[
-            "rekey",
-            "--ca",
-            "pki",
-            "--ca-pass",
-            "env:TOKEN_PIN",
-            "--crl-url",
-            "http://pki.example.com/ca-2.crl",
-        ],
+        &cli("rekey --ca pki --ca-pass env:TOKEN_PIN --crl-url http://pki.example.com/ca-2.crl"),
         2,
     );
     assert_contains(&err, &["--pkcs11"]);
@@ -386,19 +363,9 @@ fn a_file_ca_moved_onto_a_token_is_rekeyed_there_and_both_token_keys_sign_their_
     );
     let objects = list_objects(&env);
     assert_contains(&objects, &["CA-1", "CA-2"]);
-    env.issue(&[
-        "client",
-        "--ca",
-        "pki",
-        "--cn",
-        "bob",
-        "--out",
-        "bob",
-        "--key",
-        "p256",
-        "--ca-pass",
-        "env:TOKEN_PIN",
-    ]);
+    env.issue(&cli(
+        "client --ca pki --cn bob --out bob --key p256 --ca-pass env:TOKEN_PIN",
+    ));
     std::fs::copy(env.path("pki/ca.pem"), env.path("new.pem")).expect("copy");
     let forward = report["cross_certificates"][1]["file"]
         .as_str()
@@ -414,15 +381,9 @@ fn a_file_ca_moved_onto_a_token_is_rekeyed_there_and_both_token_keys_sign_their_
         "old-by-new.pem",
     ]);
     assert_contains(
-        &env.openssl_ok(&[
-            "verify",
-            "-x509_strict",
-            "-CAfile",
-            "new.pem",
-            "-untrusted",
-            "old-by-new.pem",
-            "alice.pem",
-        ]),
+        &env.openssl_ok(&cli(
+            "verify -x509_strict -CAfile new.pem -untrusted old-by-new.pem alice.pem",
+        )),
         &["alice.pem: OK"],
     );
     env.ok("certkit-ca", &["revoke", "--ca", "pki", "alice.cer"]);

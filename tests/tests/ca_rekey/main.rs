@@ -19,12 +19,7 @@ use common::*;
 fn rekeyed(env: &Env, extra: &[&str]) -> serde_json::Value {
     env.init_ca_with(
         "pki",
-        &[
-            "--key",
-            "p256",
-            "--crl-url",
-            "http://pki.example.com/ca.crl",
-        ],
+        &cli("--key p256 --crl-url http://pki.example.com/ca.crl"),
     );
     for (profile, cn, out) in [
         ("server", "old.example.com", "srv-old"),
@@ -93,20 +88,10 @@ fn path_builds(env: &Env, anchor: &str, untrusted: &[&str], leaf: &str, name: &s
 fn a_rekeyed_ca_is_trusted_both_ways_through_its_cross_certificates() {
     let env = Env::new();
     let report = rekeyed(&env, &[]);
-    env.issue(&[
-        "server",
-        "--ca",
-        "pki",
-        "--cn",
-        "new.example.com",
-        "--out",
-        "srv-new",
-        "--key",
-        "p256",
-    ]);
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
-    ]);
+    env.issue(&cli(
+        "server --ca pki --cn new.example.com --out srv-new --key p256",
+    ));
+    env.issue(&cli("client --ca pki --cn bob --out bob --key p256"));
     // The facts as Python reads them: same subject DER, new key, the cross-certificates certify each key
     // under the other.
     let facts = r#"
@@ -278,14 +263,7 @@ print(json.dumps({
     // The new key's certificates name the new CRL location; the folder passes its audit.
     let cdp = env.tool(
         "openssl",
-        &[
-            "x509",
-            "-in",
-            "srv-new.pem",
-            "-noout",
-            "-ext",
-            "crlDistributionPoints",
-        ],
+        &cli("x509 -in srv-new.pem -noout -ext crlDistributionPoints"),
     );
     assert_contains(&text(&cdp.stdout), &["http://pki.example.com/ca-2.crl"]);
     env.ok("certkit-ca", &["audit", "--ca", "pki"]);
@@ -295,12 +273,8 @@ print(json.dumps({
 fn each_key_signs_the_crl_of_what_it_issued() {
     let env = Env::new();
     rekeyed(&env, &[]);
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
-    ]);
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "carol", "--out", "carol", "--key", "p256",
-    ]);
+    env.issue(&cli("client --ca pki --cn bob --out bob --key p256"));
+    env.issue(&cli("client --ca pki --cn carol --out carol --key p256"));
     env.ok("certkit-ca", &["revoke", "--ca", "pki", "alice.cer"]);
     env.ok("certkit-ca", &["revoke", "--ca", "pki", "bob.cer"]);
     let crl = env.json(
@@ -410,9 +384,7 @@ fn each_key_signs_the_crl_of_what_it_issued() {
 fn the_plan_writes_nothing_and_a_new_password_locks_both_keys() {
     let env = Env::new();
     env.init_ca_with("pki", &["--key", "p256"]);
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "alice", "--out", "alice", "--key", "p256",
-    ]);
+    env.issue(&cli("client --ca pki --cn alice --out alice --key p256"));
     std::fs::copy(example_cscfg(), env.path("svc.cscfg")).expect("copy");
     env.ok(
         "certkit-export",
@@ -421,17 +393,7 @@ fn the_plan_writes_nothing_and_a_new_password_locks_both_keys() {
     let before = folder_bytes(&env.path("pki"));
     let plan = env.json(
         "certkit-ca",
-        &[
-            "rekey",
-            "--ca",
-            "pki",
-            "--plan",
-            "--cscfg",
-            "svc.cscfg",
-            "--expires",
-            "2031-06-30",
-            "--json",
-        ],
+        &cli("rekey --ca pki --plan --cscfg svc.cscfg --expires 2031-06-30 --json"),
     );
     assert_eq!(
         folder_bytes(&env.path("pki")),
@@ -459,18 +421,10 @@ fn the_plan_writes_nothing_and_a_new_password_locks_both_keys() {
     env.set_var("NEW_PW", "a new ca password 456");
     let done = env.json(
         "certkit-ca",
-        &[
-            "rekey",
-            "--ca",
-            "pki",
-            "--ca-pass",
-            "env:CA_PW",
-            "--new-ca-pass",
-            "env:NEW_PW",
-            "--expires",
-            "2031-06-30",
-            "--json",
-        ],
+        &cli(
+            "rekey --ca pki --ca-pass env:CA_PW --new-ca-pass env:NEW_PW --expires \
+            2031-06-30 --json",
+        ),
     );
     assert_eq!(done["not_after"], plan["not_after"]);
     assert_eq!(done["not_after"], "2031-06-30T23:59:59Z");
@@ -501,36 +455,16 @@ fn the_plan_writes_nothing_and_a_new_password_locks_both_keys() {
     }
     let err = env.fails(
         "certkit-issue",
-        &[
-            "client",
-            "--ca",
-            "pki",
-            "--cn",
-            "bob",
-            "--out",
-            "bob",
-            "--ca-pass",
-            "env:CA_PW",
-            "--key-pass",
-            "env:KEY_PW",
-            "--pfx-pass",
-            "env:PFX_PW",
-            "--pfx",
-        ],
+        &cli(
+            "client --ca pki --cn bob --out bob --ca-pass env:CA_PW --key-pass \
+            env:KEY_PW --pfx-pass env:PFX_PW --pfx",
+        ),
         2,
     );
     assert!(err.to_lowercase().contains("password"), "{err}");
-    env.issue(&[
-        "client",
-        "--ca",
-        "pki",
-        "--cn",
-        "bob",
-        "--out",
-        "bob",
-        "--ca-pass",
-        "env:NEW_PW",
-    ]);
+    env.issue(&cli(
+        "client --ca pki --cn bob --out bob --ca-pass env:NEW_PW",
+    ));
     // A CA with a CRL URL needs a new one for the new key.
     env.init_ca_with("url", &["--crl-url", "http://pki.example.com/ca.crl"]);
     let err = env.fails(

@@ -3,7 +3,11 @@
 #![allow(dead_code, missing_docs)]
 
 pub mod der;
+pub mod fixtures;
 pub mod token;
+
+#[allow(unused_imports)]
+pub use fixtures::Fixture;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -30,6 +34,28 @@ pub fn bin(name: &str) -> PathBuf {
         path.display()
     );
     path
+}
+
+/// A command line as a user types it, split into its arguments: words are separated by spaces, and a word in
+/// single quotes keeps its spaces (`cli("init --ca pki --cn 'Crash CA' --key p256")`). There is no other
+/// quoting and no escape.
+pub fn cli(line: &str) -> Vec<&str> {
+    let mut words = Vec::new();
+    let mut rest = line.trim_start_matches(' ');
+    while !rest.is_empty() {
+        let (word, after) = match rest.strip_prefix('\'') {
+            Some(quoted) => {
+                let end = quoted
+                    .find('\'')
+                    .unwrap_or_else(|| panic!("a quote is not closed in {line:?}"));
+                (&quoted[..end], &quoted[end + 1..])
+            }
+            None => rest.split_at(rest.find(' ').unwrap_or(rest.len())),
+        };
+        words.push(word);
+        rest = after.trim_start_matches(' ');
+    }
+    words
 }
 
 pub fn text(bytes: &[u8]) -> String {
@@ -114,8 +140,13 @@ impl Env {
     }
 
     pub fn new() -> Self {
+        Self::in_folder(tempfile::tempdir().expect("tempdir"))
+    }
+
+    /// A test folder in `dir` (a temporary folder made elsewhere than the system's, e.g. beside a fixture).
+    pub fn in_folder(dir: tempfile::TempDir) -> Self {
         Env {
-            dir: tempfile::tempdir().expect("tempdir"),
+            dir,
             tampered: std::cell::RefCell::new(Vec::new()),
             vars: std::cell::RefCell::new(Vec::new()),
         }

@@ -10,17 +10,7 @@ pub(crate) const SIGN_CA: Scenario = Scenario {
     },
     prepare: |_| {},
     bin: "certkit-ca",
-    args: &[
-        "sign-ca",
-        "--ca",
-        "pki",
-        "--csr",
-        "issuing.csr",
-        "--out",
-        "out/issuing",
-        "--ca-pass",
-        "env:CA_PW",
-    ],
+    args: "sign-ca --ca pki --csr issuing.csr --out out/issuing --ca-pass env:CA_PW",
     after_rerun: |env, rerun| {
         // One issuing CA in the root's inventory, the one the files hold, which openssl verifies.
         one_delivered(env, rerun, "Issuing CA 1", "out/issuing");
@@ -48,19 +38,7 @@ pub(crate) const REQUEST: Scenario = Scenario {
     setup: |_| {},
     prepare: |_| {},
     bin: "certkit-ca",
-    args: &[
-        "init",
-        "--ca",
-        "pki",
-        "--cn",
-        "Issuing CA 1",
-        "--key",
-        "p256",
-        "--request",
-        "pki.csr",
-        "--ca-pass",
-        "env:CA_PW",
-    ],
+    args: "init --ca pki --cn 'Issuing CA 1' --key p256 --request pki.csr --ca-pass env:CA_PW",
     after_rerun: |env, rerun| {
         // The rerun makes the folder, or hands out the request an interrupted run left in it: either way the
         // request given is the folder's, for its key, and the folder signs nothing.
@@ -75,35 +53,15 @@ pub(crate) const INSTALL: Scenario = Scenario {
     name: "install",
     setup: |env| {
         env.init_ca_with("root", &["--key", "p256"]);
-        env.ok("certkit-ca", REQUEST.args);
+        env.ok("certkit-ca", &cli(REQUEST.args));
         env.ok(
             "certkit-ca",
-            &[
-                "sign-ca",
-                "--ca",
-                "root",
-                "--csr",
-                "pki.csr",
-                "--out",
-                "issuing",
-                "--ca-pass",
-                "env:CA_PW",
-            ],
+            &cli("sign-ca --ca root --csr pki.csr --out issuing --ca-pass env:CA_PW"),
         );
     },
     prepare: |_| {},
     bin: "certkit-ca",
-    args: &[
-        "install",
-        "--ca",
-        "pki",
-        "--cert",
-        "issuing.cer",
-        "--chain",
-        "root/ca.cer",
-        "--ca-pass",
-        "env:CA_PW",
-    ],
+    args: "install --ca pki --cert issuing.cer --chain root/ca.cer --ca-pass env:CA_PW",
     after_rerun: |env, rerun| {
         // Installed by the rerun, or by the killed run when it was only printing: a CA with its chain, that
         // issues certificates openssl verifies up to the root.
@@ -112,19 +70,11 @@ pub(crate) const INSTALL: Scenario = Scenario {
         }
         let shown = env.json("certkit-ca", &["show", "--ca", "pki", "--json"]);
         assert_eq!(shown["chain"], serde_json::json!(["CN=Test CA"]), "{shown}");
-        env.issue(&[
-            "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
-        ]);
+        env.issue(&cli("client --ca pki --cn bob --out bob --key p256"));
         assert_contains(
-            &env.openssl_ok(&[
-                "verify",
-                "-x509_strict",
-                "-CAfile",
-                "root/ca.pem",
-                "-untrusted",
-                "pki/ca.pem",
-                "bob.pem",
-            ]),
+            &env.openssl_ok(&cli(
+                "verify -x509_strict -CAfile root/ca.pem -untrusted pki/ca.pem bob.pem",
+            )),
             &["bob.pem: OK"],
         );
     },
@@ -137,21 +87,8 @@ pub(crate) const INIT_PARENT: Scenario = Scenario {
     },
     prepare: |_| {},
     bin: "certkit-ca",
-    args: &[
-        "init",
-        "--ca",
-        "pki",
-        "--parent",
-        "root",
-        "--cn",
-        "Issuing CA 1",
-        "--key",
-        "p256",
-        "--parent-pass",
-        "env:CA_PW",
-        "--ca-pass",
-        "env:CA_PW",
-    ],
+    args: "init --ca pki --parent root --cn 'Issuing CA 1' --key p256 --parent-pass \
+        env:CA_PW --ca-pass env:CA_PW",
     after_rerun: |env, rerun| {
         // The rerun finishes (or the killed run had finished and was printing): the root records exactly one
         // issuing CA, the one the folder holds, with its chain, and the root's audit passes.
@@ -183,40 +120,17 @@ pub(crate) const RENEW_BELOW: Scenario = Scenario {
         env.init_ca_with("root", &["--key", "p256"]);
         env.ok(
             "certkit-ca",
-            &[
-                "init",
-                "--ca",
-                "pki",
-                "--parent",
-                "root",
-                "--cn",
-                "Issuing CA 1",
-                "--key",
-                "p256",
-                "--parent-pass",
-                "env:CA_PW",
-                "--ca-pass",
-                "env:CA_PW",
-            ],
+            &cli(
+                "init --ca pki --parent root --cn 'Issuing CA 1' --key p256 --parent-pass \
+                env:CA_PW --ca-pass env:CA_PW",
+            ),
         );
-        env.issue(&[
-            "client", "--ca", "pki", "--cn", "alice", "--out", "alice", "--key", "p256",
-        ]);
+        env.issue(&cli("client --ca pki --cn alice --out alice --key p256"));
         std::fs::copy(env.path("pki/ca.pem"), env.path("first.pem")).expect("copy");
     },
     prepare: |_| {},
     bin: "certkit-ca",
-    args: &[
-        "renew",
-        "--ca",
-        "pki",
-        "--parent",
-        "root",
-        "--parent-pass",
-        "env:CA_PW",
-        "--ca-pass",
-        "env:CA_PW",
-    ],
+    args: "renew --ca pki --parent root --parent-pass env:CA_PW --ca-pass env:CA_PW",
     after_rerun: |env, rerun| {
         // The root signed one renewal of the first certificate however often the run was killed (a rerun takes
         // the one it recorded), the folder holds a renewal of it, and every path still verifies from the root.
@@ -234,19 +148,12 @@ pub(crate) const RENEW_BELOW: Scenario = Scenario {
         );
         assert_ne!(env.read("first.pem"), env.read("pki/ca.pem"));
         assert_contains(
-            &env.openssl_ok(&[
-                "verify",
-                "-CAfile",
-                "root/ca.pem",
-                "-untrusted",
-                "pki/ca.pem",
-                "alice.pem",
-            ]),
+            &env.openssl_ok(&cli(
+                "verify -CAfile root/ca.pem -untrusted pki/ca.pem alice.pem",
+            )),
             &["alice.pem: OK"],
         );
-        env.issue(&[
-            "client", "--ca", "pki", "--cn", "after", "--out", "after", "--key", "p256",
-        ]);
+        env.issue(&cli("client --ca pki --cn after --out after --key p256"));
         env.ok("certkit-ca", &["audit", "--ca", "root"]);
         env.ok("certkit-ca", &["audit", "--ca", "pki"]);
     },
@@ -258,43 +165,20 @@ pub(crate) const INSTALL_RENEWAL: Scenario = Scenario {
         (RENEW_BELOW.setup)(env);
         env.ok(
             "certkit-ca",
-            &[
-                "sign-ca",
-                "--ca",
-                "root",
-                "--renew",
-                "pki/ca.cer",
-                "--out",
-                "renewed",
-                "--ca-pass",
-                "env:CA_PW",
-            ],
+            &cli("sign-ca --ca root --renew pki/ca.cer --out renewed --ca-pass env:CA_PW"),
         );
     },
     prepare: |_| {},
     bin: "certkit-ca",
-    args: &[
-        "install",
-        "--ca",
-        "pki",
-        "--cert",
-        "renewed.cer",
-        "--ca-pass",
-        "env:CA_PW",
-    ],
+    args: "install --ca pki --cert renewed.cer --ca-pass env:CA_PW",
     after_rerun: |env, rerun| {
         assert!(rerun.status.success(), "{}", text(&rerun.stderr));
         let pem = env.openssl_ok(&["x509", "-inform", "DER", "-in", "renewed.cer"]);
         assert_eq!(env.read("pki/ca.pem"), pem.into_bytes());
         assert_contains(
-            &env.openssl_ok(&[
-                "verify",
-                "-CAfile",
-                "root/ca.pem",
-                "-untrusted",
-                "pki/ca.pem",
-                "alice.pem",
-            ]),
+            &env.openssl_ok(&cli(
+                "verify -CAfile root/ca.pem -untrusted pki/ca.pem alice.pem",
+            )),
             &["alice.pem: OK"],
         );
         env.ok("certkit-ca", &["audit", "--ca", "pki"]);
@@ -309,7 +193,7 @@ pub(crate) const RENEW_CA: Scenario = Scenario {
     },
     prepare: |_| {},
     bin: "certkit-ca",
-    args: &["renew", "--ca", "pki", "--ca-pass", "env:CA_PW"],
+    args: "renew --ca pki --ca-pass env:CA_PW",
     after_rerun: |env, rerun| {
         // The old CA or a renewal of it, never neither: the same subject and key, everything issued verifies
         // under it, the first certificate kept, and the CA signs.
@@ -329,15 +213,7 @@ pub(crate) const RENEW_CA: Scenario = Scenario {
             "the rerun renews"
         );
         assert_eq!(env.read("pki/ca.cer"), {
-            let out = env.openssl_ok(&[
-                "x509",
-                "-in",
-                "pki/ca.pem",
-                "-outform",
-                "DER",
-                "-out",
-                "now.der",
-            ]);
+            let out = env.openssl_ok(&cli("x509 -in pki/ca.pem -outform DER -out now.der"));
             let _ = out;
             env.read("now.der")
         });
@@ -346,9 +222,7 @@ pub(crate) const RENEW_CA: Scenario = Scenario {
             &env.openssl_ok(&["verify", "-CAfile", "pki/ca.pem", "alice.pem"]),
             &["alice.pem: OK"],
         );
-        env.issue(&[
-            "client", "--ca", "pki", "--cn", "after", "--out", "after", "--key", "p256",
-        ]);
+        env.issue(&cli("client --ca pki --cn after --out after --key p256"));
         assert_contains(
             &env.openssl_ok(&["verify", "-CAfile", "first.pem", "after.pem"]),
             &["after.pem: OK"],
@@ -364,15 +238,7 @@ pub(crate) const REKEY: Scenario = Scenario {
     },
     prepare: |_| {},
     bin: "certkit-ca",
-    args: &[
-        "rekey",
-        "--ca",
-        "pki",
-        "--ca-pass",
-        "env:CA_PW",
-        "--key",
-        "p384",
-    ],
+    args: "rekey --ca pki --ca-pass env:CA_PW --key p384",
     after_rerun: |env, rerun| {
         // The new key in place with its certificate (it signs, and what it signs verifies through the
         // cross-certificate under the first one); what the old key signed still verifies; the audit passes
@@ -384,9 +250,7 @@ pub(crate) const REKEY: Scenario = Scenario {
             &env.openssl_ok(&["verify", "-CAfile", "first.pem", "alice.pem"]),
             &["alice.pem: OK"],
         );
-        env.issue(&[
-            "client", "--ca", "pki", "--cn", "after", "--out", "after", "--key", "p256",
-        ]);
+        env.issue(&cli("client --ca pki --cn after --out after --key p256"));
         assert_contains(
             &env.openssl_ok(&["verify", "-CAfile", "pki/ca.pem", "after.pem"]),
             &["after.pem: OK"],

@@ -5,25 +5,9 @@ use std::process::Output;
 
 use super::*;
 
+/// The CA most scenarios start from: a file-key CA with the client `alice` ([`Fixture::FileCa`]).
 pub(crate) fn init(env: &Env) {
-    env.json(
-        "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "pki",
-            "--cn",
-            "Crash CA",
-            "--key",
-            "p256",
-            "--ca-pass",
-            "env:CA_PW",
-            "--json",
-        ],
-    );
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "alice", "--out", "alice", "--key", "p256",
-    ]);
+    env.copy_fixture(Fixture::FileCa);
 }
 
 /// The certificates (thumbprints) the CA signed that some file under the folder holds, found by Python
@@ -261,27 +245,11 @@ pub(crate) fn ca_at(env: &Env, shift: &str, args: &[&str]) {
 /// The key moved onto the token: ca.key is gone, and the token signs what the CA certificate trusts.
 pub(crate) fn moved_key_signs(env: &Env) {
     assert!(!env.path("pki/ca.key").exists());
-    env.issue(&[
-        "client",
-        "--ca",
-        "pki",
-        "--cn",
-        "after",
-        "--out",
-        "after",
-        "--key",
-        "p256",
-        "--ca-pass",
-        "env:TOKEN_PIN",
-    ]);
+    env.issue(&cli(
+        "client --ca pki --cn after --out after --key p256 --ca-pass env:TOKEN_PIN",
+    ));
     assert_contains(
-        &env.openssl_ok(&[
-            "verify",
-            "-x509_strict",
-            "-CAfile",
-            "pki/ca.pem",
-            "after.pem",
-        ]),
+        &env.openssl_ok(&cli("verify -x509_strict -CAfile pki/ca.pem after.pem")),
         &["after.pem: OK"],
     );
 }
@@ -299,16 +267,8 @@ pub(crate) fn backup_whole_or_absent(env: &Env, when: &str) {
     }
     env.ok(
         "certkit-ca",
-        &[
-            "restore",
-            "--backup",
-            "pki-backup.key",
-            "--check",
-            "--share",
-            "file:shares/share-3-of-3.txt",
-            "--share",
-            "file:shares/share-1-of-3.txt",
-        ],
+        &cli("restore --backup pki-backup.key --check --share \
+            file:shares/share-3-of-3.txt --share file:shares/share-1-of-3.txt"),
     );
 }
 

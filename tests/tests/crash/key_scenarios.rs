@@ -11,19 +11,7 @@ pub(crate) const RETIRE_KEY: Scenario = Scenario {
         ca_at(
             env,
             "-400 days",
-            &[
-                "init",
-                "--ca",
-                "pki",
-                "--cn",
-                "Crash CA",
-                "--key",
-                "p256",
-                "--days",
-                "390",
-                "--ca-pass",
-                "env:CA_PW",
-            ],
+            &cli("init --ca pki --cn 'Crash CA' --key p256 --days 390 --ca-pass env:CA_PW"),
         );
         ca_at(
             env,
@@ -39,15 +27,7 @@ pub(crate) const RETIRE_KEY: Scenario = Scenario {
     },
     prepare: |_| {},
     bin: "certkit-ca",
-    args: &[
-        "retire-key",
-        "--ca",
-        "pki",
-        "--key-id",
-        "@old-key-id",
-        "--ca-pass",
-        "env:CA_PW",
-    ],
+    args: "retire-key --ca pki --key-id @old-key-id --ca-pass env:CA_PW",
     after_rerun: |env, rerun| {
         let old = String::from_utf8(env.read("old-key-id")).expect("id");
         assert!(rerun.status.success(), "{}", text(&rerun.stderr));
@@ -66,49 +46,13 @@ pub(crate) const RETIRE_KEY: Scenario = Scenario {
 pub(crate) const REKEY_TOKEN: Scenario = Scenario {
     name: "rekey (on a token)",
     setup: |env| {
-        token::softhsm(env);
-        env.ok(
-            "certkit-ca",
-            &[
-                "init",
-                "--ca",
-                "pki",
-                "--cn",
-                "Crash CA",
-                "--key",
-                "p256",
-                "--pkcs11",
-                "pkcs11:token=certkit-test;object=CA-1",
-                "--ca-pass",
-                "env:TOKEN_PIN",
-            ],
-        );
-        env.issue(&[
-            "client",
-            "--ca",
-            "pki",
-            "--cn",
-            "alice",
-            "--out",
-            "alice",
-            "--key",
-            "p256",
-            "--ca-pass",
-            "env:TOKEN_PIN",
-        ]);
+        env.copy_fixture(Fixture::TokenCa);
         std::fs::copy(env.path("pki/ca.pem"), env.path("first.pem")).expect("copy");
     },
     prepare: token::use_tokens_in,
     bin: "certkit-ca",
-    args: &[
-        "rekey",
-        "--ca",
-        "pki",
-        "--pkcs11",
-        "pkcs11:token=certkit-test;object=CA-2",
-        "--ca-pass",
-        "env:TOKEN_PIN",
-    ],
+    args: "rekey --ca pki --pkcs11 pkcs11:token=certkit-test;object=CA-2 --ca-pass \
+        env:TOKEN_PIN",
     after_rerun: |env, rerun| {
         // A key the killed run made on the token stays there (certkit never deletes a token key it may have
         // recorded): the rerun says the label is taken, and a re-key under another label completes. Either
@@ -120,32 +64,17 @@ pub(crate) const REKEY_TOKEN: Scenario = Scenario {
             );
             env.ok(
                 "certkit-ca",
-                &[
-                    "rekey",
-                    "--ca",
-                    "pki",
-                    "--pkcs11",
-                    "pkcs11:token=certkit-test;object=CA-3",
-                    "--ca-pass",
-                    "env:TOKEN_PIN",
-                ],
+                &cli(
+                    "rekey --ca pki --pkcs11 pkcs11:token=certkit-test;object=CA-3 --ca-pass \
+                    env:TOKEN_PIN",
+                ),
             );
         }
         let key = |file: &str| env.openssl_ok(&["x509", "-in", file, "-noout", "-pubkey"]);
         assert_ne!(key("first.pem"), key("pki/ca.pem"), "re-keyed");
-        env.issue(&[
-            "client",
-            "--ca",
-            "pki",
-            "--cn",
-            "after",
-            "--out",
-            "after",
-            "--key",
-            "p256",
-            "--ca-pass",
-            "env:TOKEN_PIN",
-        ]);
+        env.issue(&cli(
+            "client --ca pki --cn after --out after --key p256 --ca-pass env:TOKEN_PIN",
+        ));
         assert_contains(
             &env.openssl_ok(&["verify", "-CAfile", "pki/ca.pem", "after.pem"]),
             &["after.pem: OK"],
@@ -170,17 +99,8 @@ pub(crate) const MOVE_KEY: Scenario = Scenario {
     },
     prepare: token::use_tokens_in,
     bin: "certkit-ca",
-    args: &[
-        "move-key",
-        "--ca",
-        "pki",
-        "--pkcs11",
-        "pkcs11:token=certkit-test;object=Moved",
-        "--ca-pass",
-        "env:CA_PW",
-        "--pin",
-        "env:TOKEN_PIN",
-    ],
+    args: "move-key --ca pki --pkcs11 pkcs11:token=certkit-test;object=Moved \
+        --ca-pass env:CA_PW --pin env:TOKEN_PIN",
     after_rerun: |env, rerun| {
         // The rerun finishes the move, or says there is nothing left to move when the killed run had done it.
         if !rerun.status.success() {
@@ -195,19 +115,7 @@ pub(crate) const BACKUP: Scenario = Scenario {
     setup: init,
     prepare: |_| {},
     bin: "certkit-ca",
-    args: &[
-        "backup",
-        "--ca",
-        "pki",
-        "--shares",
-        "3",
-        "--threshold",
-        "2",
-        "--share-dir",
-        "shares",
-        "--ca-pass",
-        "env:CA_PW",
-    ],
+    args: "backup --ca pki --shares 3 --threshold 2 --share-dir shares --ca-pass env:CA_PW",
     after_rerun: |env, rerun| {
         // The rerun makes the backup, or refuses to overwrite what the killed run left.
         if !rerun.status.success() {
@@ -223,44 +131,25 @@ pub(crate) const RESTORE: Scenario = Scenario {
         init(env);
         env.ok(
             "certkit-ca",
-            &[
-                "backup",
-                "--ca",
-                "pki",
-                "--shares",
-                "3",
-                "--threshold",
-                "2",
-                "--share-dir",
-                "shares",
-                "--ca-pass",
-                "env:CA_PW",
-            ],
+            &cli(
+                "backup --ca pki --shares 3 --threshold 2 --share-dir shares --ca-pass \
+                env:CA_PW",
+            ),
         );
     },
     prepare: |_| {},
     bin: "certkit-ca",
-    args: &[
-        "restore",
-        "--backup",
-        "pki-backup.key",
-        "--ca",
-        "restored",
-        "--ca-pass",
-        "env:CA_PW",
-        "--share",
-        "file:shares/share-1-of-3.txt",
-        "--share",
-        "file:shares/share-2-of-3.txt",
-    ],
+    args: "restore --backup pki-backup.key --ca restored --ca-pass env:CA_PW \
+        --share file:shares/share-1-of-3.txt --share \
+        file:shares/share-2-of-3.txt",
     after_rerun: |env, rerun| {
         if !rerun.status.success() {
             assert_contains(&text(&rerun.stderr), &["already holds a CA"]);
         }
         restored_whole_or_absent(env, "after the rerun");
-        env.issue(&[
-            "client", "--ca", "restored", "--cn", "after", "--out", "after", "--key", "p256",
-        ]);
+        env.issue(&cli(
+            "client --ca restored --cn after --out after --key p256",
+        ));
         assert_contains(
             &env.openssl_ok(&["verify", "-CAfile", "pki/ca.pem", "after.pem"]),
             &["after.pem: OK"],
@@ -281,23 +170,9 @@ pub(crate) const MOVE_KEY_BACKUP: Scenario = Scenario {
     },
     prepare: token::use_tokens_in,
     bin: "certkit-ca",
-    args: &[
-        "move-key",
-        "--ca",
-        "pki",
-        "--pkcs11",
-        "pkcs11:token=certkit-test;object=Moved",
-        "--ca-pass",
-        "env:CA_PW",
-        "--pin",
-        "env:TOKEN_PIN",
-        "--backup-shares",
-        "3",
-        "--threshold",
-        "2",
-        "--share-dir",
-        "shares",
-    ],
+    args: "move-key --ca pki --pkcs11 pkcs11:token=certkit-test;object=Moved \
+        --ca-pass env:CA_PW --pin env:TOKEN_PIN --backup-shares 3 --threshold 2 \
+        --share-dir shares",
     after_rerun: |env, rerun| {
         // The rerun backs up and moves; or refuses to overwrite the backup the killed run made (the move is then
         // finished without a second backup); or says the key has moved already.
@@ -307,17 +182,10 @@ pub(crate) const MOVE_KEY_BACKUP: Scenario = Scenario {
                 backup_whole_or_absent(env, "after the refused rerun");
                 env.ok(
                     "certkit-ca",
-                    &[
-                        "move-key",
-                        "--ca",
-                        "pki",
-                        "--pkcs11",
-                        "pkcs11:token=certkit-test;object=Moved",
-                        "--ca-pass",
-                        "env:CA_PW",
-                        "--pin",
-                        "env:TOKEN_PIN",
-                    ],
+                    &cli(
+                        "move-key --ca pki --pkcs11 pkcs11:token=certkit-test;object=Moved \
+                        --ca-pass env:CA_PW --pin env:TOKEN_PIN",
+                    ),
                 );
             } else {
                 assert_contains(&err, &["on a token already"]);
@@ -333,25 +201,9 @@ pub(crate) const INIT_TOKEN_BACKUP: Scenario = Scenario {
     setup: token::softhsm,
     prepare: token::use_tokens_in,
     bin: "certkit-ca",
-    args: &[
-        "init",
-        "--ca",
-        "pki",
-        "--cn",
-        "Crash CA",
-        "--key",
-        "p256",
-        "--pkcs11",
-        "pkcs11:token=certkit-test;object=Made",
-        "--ca-pass",
-        "env:TOKEN_PIN",
-        "--backup-shares",
-        "3",
-        "--threshold",
-        "2",
-        "--share-dir",
-        "shares",
-    ],
+    args: "init --ca pki --cn 'Crash CA' --key p256 --pkcs11 \
+        pkcs11:token=certkit-test;object=Made --ca-pass env:TOKEN_PIN \
+        --backup-shares 3 --threshold 2 --share-dir shares",
     after_rerun: |env, rerun| {
         // A killed ceremony leaves shares or a backup for a CA that never came to be, or a key on the token
         // under the label: the rerun refuses to overwrite or reuse either, and makes nothing.
@@ -376,21 +228,10 @@ pub(crate) const RESTORE_TOKEN: Scenario = Scenario {
     },
     prepare: token::use_tokens_in,
     bin: "certkit-ca",
-    args: &[
-        "restore",
-        "--backup",
-        "pki-backup.key",
-        "--ca",
-        "restored",
-        "--pkcs11",
-        "pkcs11:token=certkit-test;object=Restored",
-        "--ca-pass",
-        "env:TOKEN_PIN",
-        "--share",
-        "file:shares/share-1-of-3.txt",
-        "--share",
-        "file:shares/share-2-of-3.txt",
-    ],
+    args: "restore --backup pki-backup.key --ca restored --pkcs11 \
+        pkcs11:token=certkit-test;object=Restored --ca-pass env:TOKEN_PIN \
+        --share file:shares/share-1-of-3.txt --share \
+        file:shares/share-2-of-3.txt",
     after_rerun: |env, rerun| {
         // A restore killed after the import leaves the key on the token under the label: the rerun says so
         // (another label restores it again from the same shares).

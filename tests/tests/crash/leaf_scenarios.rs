@@ -7,24 +7,8 @@ pub(crate) const ISSUE: Scenario = Scenario {
     setup: init,
     prepare: |_| {},
     bin: "certkit-issue",
-    args: &[
-        "client",
-        "--ca",
-        "pki",
-        "--cn",
-        "bob",
-        "--out",
-        "out/bob",
-        "--key",
-        "p256",
-        "--pfx",
-        "--ca-pass",
-        "env:CA_PW",
-        "--key-pass",
-        "env:KEY_PW",
-        "--pfx-pass",
-        "env:PFX_PW",
-    ],
+    args: "client --ca pki --cn bob --out out/bob --key p256 --pfx --ca-pass \
+        env:CA_PW --key-pass env:KEY_PW --pfx-pass env:PFX_PW",
     after_rerun: |env, rerun| {
         one_delivered(env, rerun, "bob", "out/bob");
         for ext in ["pem", "key", "pfx"] {
@@ -44,19 +28,7 @@ pub(crate) const SIGN: Scenario = Scenario {
     },
     prepare: |_| {},
     bin: "certkit-issue",
-    args: &[
-        "sign",
-        "--ca",
-        "pki",
-        "--csr",
-        "carol.csr",
-        "--profile",
-        "client",
-        "--out",
-        "out/carol",
-        "--ca-pass",
-        "env:CA_PW",
-    ],
+    args: "sign --ca pki --csr carol.csr --profile client --out out/carol --ca-pass env:CA_PW",
     after_rerun: |env, rerun| one_delivered(env, rerun, "carol", "out/carol"),
 };
 
@@ -65,21 +37,8 @@ pub(crate) const RENEW: Scenario = Scenario {
     setup: init,
     prepare: |_| {},
     bin: "certkit-issue",
-    args: &[
-        "renew",
-        "--ca",
-        "pki",
-        "alice.cer",
-        "--out",
-        "out/alice2",
-        "--pfx",
-        "--ca-pass",
-        "env:CA_PW",
-        "--key-pass",
-        "env:KEY_PW",
-        "--pfx-pass",
-        "env:PFX_PW",
-    ],
+    args: "renew --ca pki alice.cer --out out/alice2 --pfx --ca-pass env:CA_PW \
+        --key-pass env:KEY_PW --pfx-pass env:PFX_PW",
     after_rerun: |env, rerun| {
         assert!(rerun.status.success(), "{}", text(&rerun.stderr));
         let old = env.openssl_thumbprint("alice.cer");
@@ -109,24 +68,8 @@ pub(crate) const BATCH: Scenario = Scenario {
     },
     prepare: |_| {},
     bin: "certkit-issue",
-    args: &[
-        "client",
-        "--ca",
-        "pki",
-        "--batch",
-        "people.csv",
-        "--out-dir",
-        "team",
-        "--pfx",
-        "--key",
-        "p256",
-        "--jobs",
-        "1",
-        "--ca-pass",
-        "env:CA_PW",
-        "--pfx-pass",
-        "env:PFX_PW",
-    ],
+    args: "client --ca pki --batch people.csv --out-dir team --pfx --key p256 \
+        --jobs 1 --ca-pass env:CA_PW --pfx-pass env:PFX_PW",
     after_rerun: |env, rerun| {
         assert!(rerun.status.success(), "{}", text(&rerun.stderr));
         for cn in ["dave", "erin", "frank"] {
@@ -146,31 +89,14 @@ pub(crate) const RENEW_DUE: Scenario = Scenario {
     name: "renew --expiring-within",
     setup: |env| {
         init(env);
-        env.issue(&[
-            "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256", "--days", "10",
-        ]);
+        env.issue(&cli(
+            "client --ca pki --cn bob --out bob --key p256 --days 10",
+        ));
     },
     prepare: |_| {},
     bin: "certkit-issue",
-    args: &[
-        "renew",
-        "--ca",
-        "pki",
-        "--expiring-within",
-        "400",
-        "--out-dir",
-        "out",
-        "--pfx",
-        "--jobs",
-        "1",
-        "--ca-pass",
-        "env:CA_PW",
-        "--key-pass",
-        "env:KEY_PW",
-        "--pfx-pass",
-        "env:PFX_PW",
-        "--json",
-    ],
+    args: "renew --ca pki --expiring-within 400 --out-dir out --pfx --jobs 1 \
+        --ca-pass env:CA_PW --key-pass env:KEY_PW --pfx-pass env:PFX_PW --json",
     after_rerun: |env, rerun| {
         assert!(rerun.status.success(), "{}", text(&rerun.stderr));
         let report: serde_json::Value = serde_json::from_slice(&rerun.stdout).expect("json");
@@ -228,7 +154,7 @@ pub(crate) const REINDEX: Scenario = Scenario {
     },
     prepare: |_| {},
     bin: "certkit-ca",
-    args: &["reindex", "--ca", "pki"],
+    args: "reindex --ca pki",
     after_rerun: |env, rerun| {
         assert!(rerun.status.success(), "{}", text(&rerun.stderr));
         let serial = env.list("pki")[0]["serial"]
@@ -247,14 +173,7 @@ pub(crate) const REVOKE: Scenario = Scenario {
     setup: init,
     prepare: |_| {},
     bin: "certkit-ca",
-    args: &[
-        "revoke",
-        "--ca",
-        "pki",
-        "alice.cer",
-        "--reason",
-        "keyCompromise",
-    ],
+    args: "revoke --ca pki alice.cer --reason keyCompromise",
     after_rerun: |env, rerun| {
         if !rerun.status.success() {
             assert_contains(&text(&rerun.stderr), &["already revoked"]);
@@ -280,31 +199,16 @@ pub(crate) const CRL: Scenario = Scenario {
     },
     prepare: |_| {},
     bin: "certkit-ca",
-    args: &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW"],
+    args: "crl --ca pki --ca-pass env:CA_PW",
     after_rerun: |env, rerun| {
         assert!(rerun.status.success(), "{}", text(&rerun.stderr));
         assert_contains(
-            &env.openssl_ok(&[
-                "crl",
-                "-in",
-                "pki/ca.crl",
-                "-inform",
-                "DER",
-                "-CAfile",
-                "pki/ca.pem",
-                "-noout",
-            ]),
+            &env.openssl_ok(&cli(
+                "crl -in pki/ca.crl -inform DER -CAfile pki/ca.pem -noout",
+            )),
             &["verify OK"],
         );
-        let number = env.openssl_ok(&[
-            "crl",
-            "-in",
-            "pki/ca.crl",
-            "-inform",
-            "DER",
-            "-noout",
-            "-crlnumber",
-        ]);
+        let number = env.openssl_ok(&cli("crl -in pki/ca.crl -inform DER -noout -crlnumber"));
         let number = u32::from_str_radix(number.trim().trim_start_matches("crlNumber=0x"), 16)
             .expect("number");
         assert!(number > FIRST_CRL + 1 - 1, "CRL number {number}");
@@ -323,19 +227,7 @@ pub(crate) const CRL_SERIES: Scenario = Scenario {
     },
     prepare: |_| {},
     bin: "certkit-ca",
-    args: &[
-        "crl",
-        "--ca",
-        "pki",
-        "--series",
-        "3",
-        "--every",
-        "30",
-        "--out-dir",
-        "crls",
-        "--ca-pass",
-        "env:CA_PW",
-    ],
+    args: "crl --ca pki --series 3 --every 30 --out-dir crls --ca-pass env:CA_PW",
     after_rerun: |env, rerun| {
         assert!(rerun.status.success(), "{}", text(&rerun.stderr));
         assert_contains(&text(&rerun.stdout), &["Signed 3 CRLs"]);
@@ -374,17 +266,7 @@ pub(crate) const CRL_SERIES: Scenario = Scenario {
         assert_eq!(env.read("crls/ca.cer"), env.read("pki/ca.cer"));
         let out = env.run(
             "certkit-ca",
-            &[
-                "crl",
-                "publish",
-                "--from",
-                "crls",
-                "--to",
-                "published.crl",
-                "--ca-cert",
-                "pki/ca.cer",
-                "--json",
-            ],
+            &cli("crl publish --from crls --to published.crl --ca-cert pki/ca.cer --json"),
         );
         assert!(out.status.success(), "{}", text(&out.stderr));
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");

@@ -57,15 +57,15 @@ struct Scenario {
     /// Run on each copy of the set-up folder before the command (e.g. to point it at its own token).
     prepare: fn(&Env),
     bin: &'static str,
-    args: &'static [&'static str],
+    /// The command's arguments, as a user types them ([`cli`]).
+    args: &'static str,
     after_rerun: fn(&Env, &Output),
 }
 
 /// The scenario's arguments, each `@FILE` replaced by what the set-up wrote into FILE (a value known only
 /// once the set-up ran, such as a key identifier).
 fn args_in(env: &Env, scenario: &Scenario) -> Vec<String> {
-    scenario
-        .args
+    cli(scenario.args)
         .iter()
         .map(|a| match a.strip_prefix('@') {
             Some(file) => String::from_utf8(env.read(file)).expect("set-up value"),
@@ -302,7 +302,7 @@ fn crash_everywhere(scenario: &Scenario) -> usize {
                 in_file || settings["pkcs11"].is_object(),
                 "{point}: the CA key is lost"
             );
-            if scenario.args.contains(&"--backup-shares") && !in_file {
+            if cli(scenario.args).contains(&"--backup-shares") && !in_file {
                 assert!(
                     env.path("pki-backup.key").exists(),
                     "{point}: the key is on the token without its backup"
@@ -310,8 +310,9 @@ fn crash_everywhere(scenario: &Scenario) -> usize {
             }
         }
         backup_whole_or_absent(&env, &point);
-        if scenario.args.contains(&"--pkcs11") && scenario.args[0] != "move-key" {
-            let (dir, first) = match scenario.args[0] {
+        let words = cli(scenario.args);
+        if words.contains(&"--pkcs11") && words[0] != "move-key" {
+            let (dir, first) = match words[0] {
                 "init" => ("pki", "backup"),
                 _ => ("restored", "restore"),
             };

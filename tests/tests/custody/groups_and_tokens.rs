@@ -8,22 +8,10 @@ fn groups_of_custodians_restore_with_enough_of_enough_groups() {
     env.init_ca_with("pki", &["--key", "p256"]);
     let report = env.json(
         "certkit-ca",
-        &[
-            "backup",
-            "--ca",
-            "pki",
-            "--group",
-            "officers=2-of-3",
-            "--group",
-            "safe=1-of-1",
-            "--group-threshold",
-            "2",
-            "--share-dir",
-            "shares",
-            "--ca-pass",
-            "env:CA_PW",
-            "--json",
-        ],
+        &cli(
+            "backup --ca pki --group officers=2-of-3 --group safe=1-of-1 \
+            --group-threshold 2 --share-dir shares --ca-pass env:CA_PW --json",
+        ),
     );
     assert_eq!(report["shares"], "2 of [2 of 3, 1 of 1]");
     assert_eq!(
@@ -132,24 +120,11 @@ fn move_key_backs_the_key_up_into_shares_before_it_leaves_the_folder() {
     env.init_ca_with("pki", &["--key", "p256"]);
     let moved = env.json(
         "certkit-ca",
-        &[
-            "move-key",
-            "--ca",
-            "pki",
-            "--pkcs11",
-            "pkcs11:token=certkit-test;object=Moved",
-            "--ca-pass",
-            "env:CA_PW",
-            "--pin",
-            "env:TOKEN_PIN",
-            "--backup-shares",
-            "3",
-            "--threshold",
-            "2",
-            "--share-dir",
-            "shares",
-            "--json",
-        ],
+        &cli(
+            "move-key --ca pki --pkcs11 pkcs11:token=certkit-test;object=Moved \
+            --ca-pass env:CA_PW --pin env:TOKEN_PIN --backup-shares 3 --threshold 2 \
+            --share-dir shares --json",
+        ),
     );
     assert_eq!(moved["key_location"]["storage"], "pkcs11");
     assert_eq!(moved["backup"]["shares"], "2 of 3");
@@ -161,39 +136,20 @@ fn move_key_backs_the_key_up_into_shares_before_it_leaves_the_folder() {
     env.set_var("NEW_PW", "a new password for the restored key");
     env.ok(
         "certkit-ca",
-        &[
-            "restore",
-            "--backup",
-            "pki-backup.key",
-            "--ca",
-            "restored",
-            "--ca-pass",
-            "env:NEW_PW",
-            "--share",
-            "file:shares/share-3-of-3.txt",
-            "--share",
-            "file:shares/share-2-of-3.txt",
-        ],
+        &cli(
+            "restore --backup pki-backup.key --ca restored --ca-pass env:NEW_PW \
+            --share file:shares/share-3-of-3.txt --share \
+            file:shares/share-2-of-3.txt",
+        ),
     );
     signs_what_the_original_trusts(&env);
     // Asking a token CA to back up on a second move is refused before anything is asked for.
     let err = env.fails(
         "certkit-ca",
-        &[
-            "move-key",
-            "--ca",
-            "pki",
-            "--pkcs11",
-            "pkcs11:token=certkit-test;object=Again",
-            "--pin",
-            "env:TOKEN_PIN",
-            "--backup-shares",
-            "3",
-            "--threshold",
-            "2",
-            "--share-dir",
-            "more",
-        ],
+        &cli(
+            "move-key --ca pki --pkcs11 pkcs11:token=certkit-test;object=Again --pin \
+            env:TOKEN_PIN --backup-shares 3 --threshold 2 --share-dir more",
+        ),
         2,
     );
     assert_contains(&err, &["on a token already"]);

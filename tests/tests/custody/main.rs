@@ -15,25 +15,13 @@ use common::*;
 fn backed_up() -> (Env, serde_json::Value) {
     let env = Env::new();
     env.init_ca_with("pki", &["--key", "p256"]);
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "alice", "--out", "alice", "--key", "p256",
-    ]);
+    env.issue(&cli("client --ca pki --cn alice --out alice --key p256"));
     let report = env.json(
         "certkit-ca",
-        &[
-            "backup",
-            "--ca",
-            "pki",
-            "--shares",
-            "5",
-            "--threshold",
-            "3",
-            "--share-dir",
-            "shares",
-            "--ca-pass",
-            "env:CA_PW",
-            "--json",
-        ],
+        &cli(
+            "backup --ca pki --shares 5 --threshold 3 --share-dir shares --ca-pass \
+            env:CA_PW --json",
+        ),
     );
     (env, report)
 }
@@ -75,21 +63,10 @@ fn restore(env: &Env, extra: &[&str], shares: &[usize]) -> std::process::Output 
 fn signs_what_the_original_trusts(env: &Env) {
     env.ok(
         "certkit-issue",
-        &[
-            "client",
-            "--ca",
-            "restored",
-            "--cn",
-            "bob",
-            "--out",
-            "bob",
-            "--key",
-            "p256",
-            "--ca-pass",
-            "env:NEW_PW",
-            "--key-pass",
-            "env:NEW_PW",
-        ],
+        &cli(
+            "client --ca restored --cn bob --out bob --key p256 --ca-pass env:NEW_PW \
+            --key-pass env:NEW_PW",
+        ),
     );
     assert_contains(
         &env.openssl_ok(&["verify", "-CAfile", "pki/ca.pem", "bob.pem"]),
@@ -222,25 +199,11 @@ fn the_restored_ca_signs_what_the_original_certificate_trusts() {
         .mode();
     assert_eq!(mode & 0o777, 0o600);
     // The restored key is under the new password: the old one does not open it.
-    env.openssl_ok(&[
-        "pkey",
-        "-in",
-        "restored/ca.key",
-        "-passin",
-        "env:NEW_PW",
-        "-noout",
-    ]);
+    env.openssl_ok(&cli("pkey -in restored/ca.key -passin env:NEW_PW -noout"));
     assert!(
-        !env.openssl(&[
-            "pkey",
-            "-in",
-            "restored/ca.key",
-            "-passin",
-            "env:CA_PW",
-            "-noout"
-        ])
-        .status
-        .success()
+        !env.openssl(&cli("pkey -in restored/ca.key -passin env:CA_PW -noout"))
+            .status
+            .success()
     );
     signs_what_the_original_trusts(&env);
     env.ok("certkit-ca", &["audit", "--ca", "restored"]);
@@ -288,16 +251,7 @@ fn shares_made_by_the_reference_implementation_restore_in_certkit() {
     env.set_var("SHARE_B", &theirs[0]);
     env.ok(
         "certkit-ca",
-        &[
-            "restore",
-            "--backup",
-            "pki-backup.key",
-            "--check",
-            "--share",
-            "env:SHARE_A",
-            "--share",
-            "env:SHARE_B",
-        ],
+        &cli("restore --backup pki-backup.key --check --share env:SHARE_A --share env:SHARE_B"),
     );
 }
 
@@ -329,21 +283,10 @@ fn a_bad_share_or_a_damaged_backup_is_named_and_nothing_is_written() {
     // A share of another backup of the same CA.
     env.ok(
         "certkit-ca",
-        &[
-            "backup",
-            "--ca",
-            "pki",
-            "--shares",
-            "3",
-            "--threshold",
-            "2",
-            "--out",
-            "other.key",
-            "--share-dir",
-            "other",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli(
+            "backup --ca pki --shares 3 --threshold 2 --out other.key --share-dir \
+            other --ca-pass env:CA_PW",
+        ),
     );
     let cases: [(&str, &str); 5] = [
         ("file:changed.txt", "does not check out"),
@@ -381,17 +324,10 @@ fn a_bad_share_or_a_damaged_backup_is_named_and_nothing_is_written() {
     std::fs::write(env.path("damaged.key"), &damaged).expect("write");
     let err = env.fails(
         "certkit-ca",
-        &[
-            "restore",
-            "--backup",
-            "damaged.key",
-            "--ca",
-            "new",
-            "--ca-pass",
-            "env:NEW_PW",
-            "--share",
-            "file:shares/share-1-of-5.txt",
-        ],
+        &cli(
+            "restore --backup damaged.key --ca new --ca-pass env:NEW_PW --share \
+            file:shares/share-1-of-5.txt",
+        ),
         2,
     );
     assert_contains(&err, &["damaged.key", "checksum does not match"]);
@@ -404,19 +340,7 @@ fn drills_are_recorded_and_no_secret_is_ever_printed() {
     env.init_ca_with("pki", &["--key", "p256"]);
     let backup = env.run(
         "certkit-ca",
-        &[
-            "backup",
-            "--ca",
-            "pki",
-            "--shares",
-            "5",
-            "--threshold",
-            "3",
-            "--share-dir",
-            "shares",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("backup --ca pki --shares 5 --threshold 3 --share-dir shares --ca-pass env:CA_PW"),
     );
     assert!(backup.status.success());
     let passed = restore(&env, &["--check", "--ca", "pki", "--json"], &[1, 4, 5]);
@@ -548,12 +472,7 @@ fn a_ceremony_on_the_terminal_shows_each_share_once_and_checks_it_back() {
     assert!(drill.status.success(), "{shown}{}", text(&drill.stderr));
     assert_contains(
         &shown,
-        &[
-            "is not a SLIP-39 word",
-            "did you mean",
-            "given twice",
-            "Drill passed",
-        ],
+        &cli("'is not a SLIP-39 word' 'did you mean' 'given twice' 'Drill passed'"),
     );
     let show = env.json("certkit-ca", &["show", "--ca", "pki", "--json"]);
     assert_eq!(show["last_drill_result"], "passed");

@@ -9,19 +9,7 @@ fn on_one_machine_the_root_signs_at_init_and_path_lengths_stack() {
     env.set_var("ROOT_PW", "the root's own password");
     env.ok(
         "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "root",
-            "--cn",
-            "Test CA",
-            "--key",
-            "p256",
-            "--pathlen",
-            "2",
-            "--ca-pass",
-            "env:ROOT_PW",
-        ],
+        &cli("init --ca root --cn 'Test CA' --key p256 --pathlen 2 --ca-pass env:ROOT_PW"),
     );
     let under = |dir: &str, parent: &str, cn: &str, parent_pw: &str| {
         env.run(
@@ -78,9 +66,9 @@ fn on_one_machine_the_root_signs_at_init_and_path_lengths_stack() {
         "no key made for a CA that cannot be signed"
     );
     // A certificate from the third tier verifies up to the root through both CAs.
-    env.issue(&[
-        "client", "--ca", "team", "--cn", "carol", "--out", "carol", "--key", "p256", "--pfx",
-    ]);
+    env.issue(&cli(
+        "client --ca team --cn carol --out carol --key p256 --pfx",
+    ));
     std::fs::write(
         env.path("middle.pem"),
         [env.read("team/ca.pem"), env.read("issuing/ca.pem")].concat(),
@@ -88,30 +76,14 @@ fn on_one_machine_the_root_signs_at_init_and_path_lengths_stack() {
     .expect("bundle");
     let (ok, said) = verify(
         &env,
-        &[
-            "-x509_strict",
-            "-CAfile",
-            "root/ca.pem",
-            "-untrusted",
-            "middle.pem",
-            "carol.pem",
-        ],
+        &cli("-x509_strict -CAfile root/ca.pem -untrusted middle.pem carol.pem"),
     );
     assert!(ok, "{said}");
     assert_contains(
         &text(
             &env.tool(
                 "keytool",
-                &[
-                    "-list",
-                    "-v",
-                    "-storetype",
-                    "PKCS12",
-                    "-keystore",
-                    "carol.pfx",
-                    "-storepass:env",
-                    "PFX_PW",
-                ],
+                &cli("-list -v -storetype PKCS12 -keystore carol.pfx -storepass:env PFX_PW"),
             )
             .stdout,
         ),
@@ -126,25 +98,15 @@ fn on_one_machine_the_root_signs_at_init_and_path_lengths_stack() {
 fn export_and_the_service_configuration_understand_a_chain() {
     let env = Env::new();
     air_gapped(&env, &[], &[]);
-    env.issue(&[
-        "client", "--ca", "issuing", "--cn", "alice", "--out", "alice", "--key", "p256", "--pfx",
-    ]);
+    env.issue(&cli(
+        "client --ca issuing --cn alice --out alice --key p256 --pfx",
+    ));
     let root = env.openssl_thumbprint("root/ca.pem");
     let issuing = env.openssl_thumbprint("issuing/ca.pem");
     // cer --issuer: the issuing CA, with a word that it is not a root; --root: the root, with how to trust it.
     let out = env.run(
         "certkit-export",
-        &[
-            "cer",
-            "--in",
-            "alice.pfx",
-            "--issuer",
-            "--out",
-            "i.cer",
-            "--pfx-pass",
-            "env:PFX_PW",
-            "--json",
-        ],
+        &cli("cer --in alice.pfx --issuer --out i.cer --pfx-pass env:PFX_PW --json"),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let got: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
@@ -181,13 +143,7 @@ fn export_and_the_service_configuration_understand_a_chain() {
     std::fs::copy(example_cscfg(), env.path("svc.cscfg")).expect("copy");
     let out = env.run(
         "certkit-export",
-        &[
-            "cscfg",
-            "--file",
-            "svc.cscfg",
-            "--ca-cert",
-            "issuing/chain.pem",
-        ],
+        &cli("cscfg --file svc.cscfg --ca-cert issuing/chain.pem"),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_contains(&text(&out.stderr), &["is an issuing CA", &root]);
@@ -206,13 +162,7 @@ fn export_and_the_service_configuration_understand_a_chain() {
     );
     let err = env.fails(
         "certkit-export",
-        &[
-            "cscfg",
-            "--file",
-            "svc.cscfg",
-            "--ca-cert",
-            "issuing/ca.cer",
-        ],
+        &cli("cscfg --file svc.cscfg --ca-cert issuing/ca.cer"),
         2,
     );
     assert_contains(&err, &["is not a root", "chain.pem"]);
@@ -220,15 +170,7 @@ fn export_and_the_service_configuration_understand_a_chain() {
     let check = |env: &Env| {
         let out = env.run(
             "certkit-export",
-            &[
-                "cscfg",
-                "--file",
-                "svc.cscfg",
-                "--check",
-                "--ca-dir",
-                "issuing",
-                "--json",
-            ],
+            &cli("cscfg --file svc.cscfg --check --ca-dir issuing --json"),
         );
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
         report["findings"]
@@ -262,44 +204,19 @@ fn where_to_fetch_each_ca_goes_into_what_it_signs_and_the_folder_names_its_paren
     let env = Env::new();
     env.init_ca_with(
         "root",
-        &[
-            "--key",
-            "p256",
-            "--aia-url",
-            "http://pki.example.com/root.cer",
-        ],
+        &cli("--key p256 --aia-url http://pki.example.com/root.cer"),
     );
     env.ok(
         "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "issuing",
-            "--parent",
-            "root",
-            "--cn",
-            "Issuing CA 1",
-            "--key",
-            "p256",
-            "--aia-url",
-            "http://pki.example.com/issuing.cer",
-            "--parent-pass",
-            "env:CA_PW",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli(
+            "init --ca issuing --parent root --cn 'Issuing CA 1' --key p256 --aia-url \
+            http://pki.example.com/issuing.cer --parent-pass env:CA_PW --ca-pass \
+            env:CA_PW",
+        ),
     );
-    env.issue(&[
-        "server",
-        "--ca",
-        "issuing",
-        "--cn",
-        "www.example.com",
-        "--out",
-        "www",
-        "--key",
-        "p256",
-    ]);
+    env.issue(&cli(
+        "server --ca issuing --cn www.example.com --out www --key p256",
+    ));
     assert_contains(
         &env.x509_text("issuing/ca.pem"),
         &[
@@ -323,17 +240,7 @@ fn where_to_fetch_each_ca_goes_into_what_it_signs_and_the_folder_names_its_paren
     // A bad URL is refused before anything is made.
     let err = env.fails(
         "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "bad",
-            "--cn",
-            "Bad",
-            "--aia-url",
-            "ftp://x",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("init --ca bad --cn Bad --aia-url ftp://x --ca-pass env:CA_PW"),
         2,
     );
     assert!(!err.is_empty());

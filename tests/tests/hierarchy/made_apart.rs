@@ -9,36 +9,17 @@ fn an_issuing_ca_made_apart_signs_nothing_until_installed_then_issues_full_chain
     env.init_ca_with("root", &["--key", "p256"]);
     env.ok(
         "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "issuing",
-            "--cn",
-            "Issuing CA 1",
-            "--key",
-            "p256",
-            "--request",
-            "issuing.csr",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli(
+            "init --ca issuing --cn 'Issuing CA 1' --key p256 --request issuing.csr \
+            --ca-pass env:CA_PW",
+        ),
     );
     // The request is the key's (openssl checks its signature); the folder signs nothing yet, and says why.
     env.openssl_ok(&["req", "-in", "issuing.csr", "-verify", "-noout"]);
     assert_eq!(env.read("issuing.csr"), env.read("issuing/ca.csr"));
     for args in [
-        &[
-            "client", "--ca", "issuing", "--cn", "alice", "--out", "early",
-        ][..],
-        &[
-            "server",
-            "--ca",
-            "issuing",
-            "--cn",
-            "www.example.com",
-            "--out",
-            "early",
-        ],
+        &cli("client --ca issuing --cn alice --out early")[..],
+        &cli("server --ca issuing --cn www.example.com --out early"),
     ] {
         let out = env.run("certkit-issue", &Env::with_passwords(args));
         assert!(!out.status.success());
@@ -50,15 +31,7 @@ fn an_issuing_ca_made_apart_signs_nothing_until_installed_then_issues_full_chain
     assert!(!env.path("early.cer").exists());
     let err = env.fails(
         "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "issuing",
-            "--cn",
-            "Again",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("init --ca issuing --cn Again --ca-pass env:CA_PW"),
         1,
     );
     assert_contains(&err, &["issuing"]);
@@ -68,17 +41,7 @@ fn an_issuing_ca_made_apart_signs_nothing_until_installed_then_issues_full_chain
     env.openssl_p256_csr("other", "/CN=Other CA");
     env.ok(
         "certkit-ca",
-        &[
-            "sign-ca",
-            "--ca",
-            "root",
-            "--csr",
-            "other.csr",
-            "--out",
-            "other",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("sign-ca --ca root --csr other.csr --out other --ca-pass env:CA_PW"),
     );
     let install = |cert: &str, chain: &str| {
         env.run(
@@ -128,32 +91,13 @@ fn an_issuing_ca_made_apart_signs_nothing_until_installed_then_issues_full_chain
     let shown = env.json("certkit-ca", &["show", "--ca", "issuing", "--json"]);
     assert_eq!(shown["chain"], serde_json::json!(["CN=Test CA"]), "{shown}");
     // It issues: a server and a client certificate, each in a PFX with the whole path.
-    env.issue(&[
-        "server",
-        "--ca",
-        "issuing",
-        "--cn",
-        "localhost",
-        "--out",
-        "srv",
-        "--key",
-        "p256",
-        "--pfx",
-    ]);
-    env.issue(&[
-        "client",
-        "--ca",
-        "issuing",
-        "--cn",
-        "alice",
-        "--email",
-        "alice@example.com",
-        "--out",
-        "alice",
-        "--key",
-        "p256",
-        "--pfx",
-    ]);
+    env.issue(&cli(
+        "server --ca issuing --cn localhost --out srv --key p256 --pfx",
+    ));
+    env.issue(&cli(
+        "client --ca issuing --cn alice --email alice@example.com --out alice \
+        --key p256 --pfx",
+    ));
     for leaf in ["srv.pem", "alice.pem"] {
         let (ok, said) = verify(
             &env,
@@ -187,16 +131,7 @@ fn an_issuing_ca_made_apart_signs_nothing_until_installed_then_issues_full_chain
     );
     let keytool = env.tool(
         "keytool",
-        &[
-            "-list",
-            "-v",
-            "-storetype",
-            "PKCS12",
-            "-keystore",
-            "alice.pfx",
-            "-storepass:env",
-            "PFX_PW",
-        ],
+        &cli("-list -v -storetype PKCS12 -keystore alice.pfx -storepass:env PFX_PW"),
     );
     assert!(keytool.status.success(), "{}", text(&keytool.stderr));
     assert_contains(
@@ -257,29 +192,13 @@ fn an_issuing_ca_made_apart_signs_nothing_until_installed_then_issues_full_chain
     );
     // Every profile, with both CRLs (certkit's, of the root and of the issuing CA): openssl checks the whole
     // path, and pkilint finds nothing in the leaves, their chain links or either CRL.
-    env.issue(&[
-        "encryption",
-        "--ca",
-        "issuing",
-        "--cn",
-        "Data Encryption",
-        "--out",
-        "enc",
-        "--key",
-        "p256",
-    ]);
+    env.issue(&cli(
+        "encryption --ca issuing --cn 'Data Encryption' --out enc --key p256",
+    ));
     // (A server name with a dot: pkilint holds a single-label name such as localhost to be no domain name.)
-    env.issue(&[
-        "server",
-        "--ca",
-        "issuing",
-        "--cn",
-        "www.example.com",
-        "--out",
-        "www",
-        "--key",
-        "p256",
-    ]);
+    env.issue(&cli(
+        "server --ca issuing --cn www.example.com --out www --key p256",
+    ));
     for ca in ["root", "issuing"] {
         env.ok(
             "certkit-ca",
@@ -321,17 +240,7 @@ fn an_issuing_ca_made_apart_signs_nothing_until_installed_then_issues_full_chain
     std::fs::create_dir(env.path("nssdb")).expect("db");
     for args in [
         &["-N", "-d", "sql:nssdb", "--empty-password"][..],
-        &[
-            "-A",
-            "-d",
-            "sql:nssdb",
-            "-n",
-            "root",
-            "-t",
-            "CT,C,C",
-            "-i",
-            "root/ca.cer",
-        ],
+        &cli("-A -d sql:nssdb -n root -t CT,C,C -i root/ca.cer"),
     ] {
         let out = env.tool("certutil", args);
         assert!(
@@ -340,15 +249,7 @@ fn an_issuing_ca_made_apart_signs_nothing_until_installed_then_issues_full_chain
             text(&out.stderr)
         );
     }
-    env.openssl_ok(&[
-        "x509",
-        "-in",
-        "alice.pem",
-        "-outform",
-        "DER",
-        "-out",
-        "alice.der",
-    ]);
+    env.openssl_ok(&cli("x509 -in alice.pem -outform DER -out alice.der"));
     let nss = |certs: &[&str]| {
         let mut args = vec!["-d", "sql:nssdb", "-u", "0"];
         args.extend(certs);
@@ -367,15 +268,7 @@ fn the_constraints_of_every_ca_above_bind_what_the_issuing_ca_signs() {
     air_gapped(&env, &["--permit-dns", "example.com"], &[]);
     let out = env.run(
         "certkit-issue",
-        &Env::with_passwords(&[
-            "server",
-            "--ca",
-            "issuing",
-            "--cn",
-            "www.evil.org",
-            "--out",
-            "evil",
-        ]),
+        &Env::with_passwords(&cli("server --ca issuing --cn www.evil.org --out evil")),
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert_contains(&text(&out.stderr), &["www.evil.org", "DNS:example.com"]);
@@ -387,27 +280,11 @@ fn the_constraints_of_every_ca_above_bind_what_the_issuing_ca_signs() {
     .expect("csv");
     let out = env.run(
         "certkit-issue",
-        &Env::with_passwords(&[
-            "client",
-            "--ca",
-            "issuing",
-            "--batch",
-            "team.csv",
-            "--out-dir",
-            "team",
-        ]),
+        &Env::with_passwords(&cli("client --ca issuing --batch team.csv --out-dir team")),
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert_contains(&text(&out.stderr), &["line 3", "www.evil.org"]);
-    env.issue(&[
-        "server",
-        "--ca",
-        "issuing",
-        "--cn",
-        "www.example.com",
-        "--out",
-        "good",
-    ]);
+    env.issue(&cli("server --ca issuing --cn www.example.com --out good"));
     // A chain.pem changed by hand is refused, not trusted.
     env.tampered("issuing");
     std::fs::write(env.path("issuing/chain.pem"), env.read("issuing/ca.pem")).expect("plant");
@@ -418,15 +295,7 @@ fn the_constraints_of_every_ca_above_bind_what_the_issuing_ca_signs() {
     .expect("plant");
     let out = env.run(
         "certkit-issue",
-        &Env::with_passwords(&[
-            "server",
-            "--ca",
-            "issuing",
-            "--cn",
-            "www.example.com",
-            "--out",
-            "again",
-        ]),
+        &Env::with_passwords(&cli("server --ca issuing --cn www.example.com --out again")),
     );
     assert!(!out.status.success());
     assert_contains(&text(&out.stderr), &["chain.pem was changed"]);

@@ -20,21 +20,10 @@ fn root_and_request(env: &Env, root_flags: &[&str]) {
     ];
     flags.extend(root_flags);
     env.init_ca_with("root", &flags);
-    env.openssl_ok(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        "issuing.key",
-        "-subj",
-        "/CN=Issuing CA 1",
-        "-out",
-        "issuing.csr",
-    ]);
+    env.openssl_ok(&cli(
+        "req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout \
+        issuing.key -subj '/CN=Issuing CA 1' -out issuing.csr",
+    ));
 }
 
 fn sign_ca(env: &Env, extra: &[&str]) -> serde_json::Value {
@@ -63,22 +52,10 @@ fn leaf_under_issuing(env: &Env) {
     )
     .expect("ext");
     env.openssl_p256_csr("leaf", "/CN=www.example.com");
-    env.openssl_ok(&[
-        "x509",
-        "-req",
-        "-in",
-        "leaf.csr",
-        "-CA",
-        "issuing.pem",
-        "-CAkey",
-        "issuing.key",
-        "-days",
-        "30",
-        "-extfile",
-        "leaf.ext",
-        "-out",
-        "leaf.pem",
-    ]);
+    env.openssl_ok(&cli(
+        "x509 -req -in leaf.csr -CA issuing.pem -CAkey issuing.key -days 30 \
+        -extfile leaf.ext -out leaf.pem",
+    ));
 }
 
 fn verify(env: &Env, args: &[&str]) -> (bool, String) {
@@ -104,13 +81,9 @@ fn the_root_signs_an_issuing_ca_that_verifiers_accept_and_revocation_ends_it() {
     let text_of = env.x509_text("issuing.pem");
     assert_contains(
         &text_of,
-        &[
-            "CA:TRUE, pathlen:0",
-            "Certificate Sign, CRL Sign",
-            "X509v3 Name Constraints: critical",
-            "http://pki.example.com/root.crl",
-            "Authority Key Identifier",
-        ],
+        &cli(
+            "'CA:TRUE, pathlen:0' 'Certificate Sign, CRL Sign' 'X509v3 Name Constraints: critical' http://pki.example.com/root.crl 'Authority Key Identifier'",
+        ),
     );
     let (ok, said) = verify(
         &env,
@@ -207,14 +180,7 @@ fn the_root_signs_an_issuing_ca_that_verifiers_accept_and_revocation_ends_it() {
     // The root revokes the issuing CA: its next CRL lists it, and the certificate under it fails.
     env.ok(
         "certkit-ca",
-        &[
-            "revoke",
-            "--ca",
-            "root",
-            "issuing.cer",
-            "--reason",
-            "keyCompromise",
-        ],
+        &cli("revoke --ca root issuing.cer --reason keyCompromise"),
     );
     root_crl(&env);
     let (ok, said) = verify(&env, &all);
@@ -231,17 +197,7 @@ fn path_length_limits_are_enforced_by_name() {
     root_and_request(&env, &["--pathlen", "0"]);
     let err = env.fails(
         "certkit-ca",
-        &[
-            "sign-ca",
-            "--ca",
-            "root",
-            "--csr",
-            "issuing.csr",
-            "--out",
-            "issuing",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("sign-ca --ca root --csr issuing.csr --out issuing --ca-pass env:CA_PW"),
         2,
     );
     assert_contains(&err, &["pathLen 0", "no CA below it"]);
@@ -251,19 +207,10 @@ fn path_length_limits_are_enforced_by_name() {
     root_and_request(&env, &["--pathlen", "2"]);
     let err = env.fails(
         "certkit-ca",
-        &[
-            "sign-ca",
-            "--ca",
-            "root",
-            "--csr",
-            "issuing.csr",
-            "--out",
-            "issuing",
-            "--pathlen",
-            "2",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli(
+            "sign-ca --ca root --csr issuing.csr --out issuing --pathlen 2 --ca-pass \
+            env:CA_PW",
+        ),
         2,
     );
     assert_contains(
@@ -281,37 +228,14 @@ fn an_issuing_ca_never_outlives_its_root() {
     root_and_request(&env, &["--days", "100"]);
     let err = env.fails(
         "certkit-ca",
-        &[
-            "sign-ca",
-            "--ca",
-            "root",
-            "--csr",
-            "issuing.csr",
-            "--out",
-            "issuing",
-            "--days",
-            "200",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("sign-ca --ca root --csr issuing.csr --out issuing --days 200 --ca-pass env:CA_PW"),
         2,
     );
     assert_contains(&err, &["would outlive the CA that signs it"]);
     // The default (five years) stops at the root's end, and says so.
     let out = env.run(
         "certkit-ca",
-        &[
-            "sign-ca",
-            "--ca",
-            "root",
-            "--csr",
-            "issuing.csr",
-            "--out",
-            "issuing",
-            "--ca-pass",
-            "env:CA_PW",
-            "--json",
-        ],
+        &cli("sign-ca --ca root --csr issuing.csr --out issuing --ca-pass env:CA_PW --json"),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_contains(&text(&out.stderr), &["not the default five years"]);
@@ -327,19 +251,7 @@ fn certkit_issue_neither_makes_nor_renews_a_ca() {
     let signed = sign_ca(&env, &[]);
     let err = env.fails(
         "certkit-issue",
-        &[
-            "sign",
-            "--ca",
-            "root",
-            "--csr",
-            "issuing.csr",
-            "--profile",
-            "ca",
-            "--out",
-            "x",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("sign --ca root --csr issuing.csr --profile ca --out x --ca-pass env:CA_PW"),
         2,
     );
     assert_contains(&err, &["certkit-ca sign-ca"]);
@@ -369,36 +281,16 @@ fn air_gapped(env: &Env, root_flags: &[&str], sign_flags: &[&str]) -> serde_json
     env.init_ca_with("root", &flags);
     env.ok(
         "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "issuing",
-            "--cn",
-            "Issuing CA 1",
-            "--key",
-            "p256",
-            "--crl-url",
-            "http://pki.example.com/issuing.crl",
-            "--request",
-            "issuing.csr",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli(
+            "init --ca issuing --cn 'Issuing CA 1' --key p256 --crl-url \
+            http://pki.example.com/issuing.crl --request issuing.csr --ca-pass \
+            env:CA_PW",
+        ),
     );
     let signed = sign_ca(env, sign_flags);
     env.ok(
         "certkit-ca",
-        &[
-            "install",
-            "--ca",
-            "issuing",
-            "--cert",
-            "issuing.cer",
-            "--chain",
-            "root/ca.cer",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("install --ca issuing --cert issuing.cer --chain root/ca.cer --ca-pass env:CA_PW"),
     );
     signed
 }

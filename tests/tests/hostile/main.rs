@@ -40,14 +40,7 @@ fn a_rerun_batch_reports_revoked_rows_and_leaves_them_out_of_the_allow_line() {
         .to_string();
     env.ok(
         "certkit-ca",
-        &[
-            "revoke",
-            "--ca",
-            "pki",
-            "team/bob.cer",
-            "--reason",
-            "keyCompromise",
-        ],
+        &cli("revoke --ca pki team/bob.cer --reason keyCompromise"),
     );
     let again = env.issue(&batch);
     assert_eq!(again["rows"][1]["status"], "revoked");
@@ -83,16 +76,9 @@ fn a_dry_run_shows_no_unchanged_setting_value() {
     let env = Env::new();
     p256_ca(&env);
     env.issue_client("pki", "alice", "alice");
-    env.issue(&[
-        "encryption",
-        "--self-signed",
-        "--cn",
-        "enc",
-        "--out",
-        "enc",
-        "--key",
-        "p256",
-    ]);
+    env.issue(&cli(
+        "encryption --self-signed --cn enc --out enc --key p256",
+    ));
     std::fs::copy(example_cscfg(), env.path("svc.cscfg")).expect("copy");
     for json in [false, true] {
         // DataEncryptionPrimaryCertificateThumbprint sits right below the connection string.
@@ -136,22 +122,10 @@ fn a_cn_cannot_reach_outside_the_password_folder() {
         .expect("csv");
         let err = env.fails(
             "certkit-issue",
-            &[
-                "client",
-                "--ca",
-                "pki",
-                "--batch",
-                "people.csv",
-                "--out-dir",
-                "team",
-                "--pfx",
-                "--pfx-pass-dir",
-                "pw",
-                "--ca-pass",
-                "env:CA_PW",
-                "--key",
-                "p256",
-            ],
+            &cli(
+                "client --ca pki --batch people.csv --out-dir team --pfx --pfx-pass-dir \
+                pw --ca-pass env:CA_PW --key p256",
+            ),
             2,
         );
         assert_contains(&err, &["line 2", "pw/someone.txt"]);
@@ -204,9 +178,7 @@ fn a_closed_pipe_is_not_an_error() {
     let out = with_closed_stdout(
         &env,
         "certkit-issue",
-        &Env::with_passwords(&[
-            "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
-        ]),
+        &Env::with_passwords(&cli("client --ca pki --cn bob --out bob --key p256")),
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(env.list("pki").iter().any(|e| e["cn"] == "bob"));
@@ -256,41 +228,23 @@ fn huge_numbers_are_one_line_errors_naming_the_flag_and_the_range() {
         ),
         (
             "certkit-issue",
-            Env::with_passwords(&[
-                "client", "--ca", "pki", "--cn", "a", "--out", "a", "--days", "99999999",
-            ]),
+            Env::with_passwords(&cli("client --ca pki --cn a --out a --days 99999999")),
             "--days",
             "1 to 36525",
         ),
         (
             "certkit-issue",
-            Env::with_passwords(&[
-                "client",
-                "--ca",
-                "pki",
-                "--batch",
-                "people.csv",
-                "--out-dir",
-                "o",
-                "--jobs",
-                "100000000",
-            ]),
+            Env::with_passwords(&cli(
+                "client --ca pki --batch people.csv --out-dir o --jobs 100000000",
+            )),
             "--jobs",
             "1..=256",
         ),
         (
             "certkit-issue",
-            Env::with_passwords(&[
-                "client",
-                "--ca",
-                "pki",
-                "--batch",
-                "people.csv",
-                "--out-dir",
-                "o",
-                "--jobs",
-                "0",
-            ]),
+            Env::with_passwords(&cli(
+                "client --ca pki --batch people.csv --out-dir o --jobs 0",
+            )),
             "--jobs",
             "1..=256",
         ),
@@ -310,29 +264,12 @@ fn a_byte_order_mark_in_a_password_file_is_not_part_of_the_password() {
     std::fs::write(env.path("pw.txt"), format!("\u{feff}{CA_PW}\r\n")).expect("write");
     env.ok(
         "certkit-ca",
-        &[
-            "init",
-            "--ca",
-            "pki",
-            "--cn",
-            "X",
-            "--key",
-            "p256",
-            "--ca-pass",
-            "file:pw.txt",
-        ],
+        &cli("init --ca pki --cn X --key p256 --ca-pass file:pw.txt"),
     );
     assert!(
-        env.openssl(&[
-            "pkey",
-            "-in",
-            "pki/ca.key",
-            "-passin",
-            "env:CA_PW",
-            "-noout"
-        ])
-        .status
-        .success(),
+        env.openssl(&cli("pkey -in pki/ca.key -passin env:CA_PW -noout"))
+            .status
+            .success(),
         "the BOM became part of the password"
     );
 }
@@ -390,24 +327,10 @@ fn one_fd_or_file_given_to_two_flags_yields_successive_lines() {
     );
     env.ok(
         "certkit-issue",
-        &[
-            "client",
-            "--ca",
-            "pki",
-            "--cn",
-            "file",
-            "--out",
-            "file",
-            "--key",
-            "p256",
-            "--pfx",
-            "--ca-pass",
-            "env:CA_PW",
-            "--key-pass",
-            "file:two.txt",
-            "--pfx-pass",
-            "file:two.txt",
-        ],
+        &cli(
+            "client --ca pki --cn file --out file --key p256 --pfx --ca-pass \
+            env:CA_PW --key-pass file:two.txt --pfx-pass file:two.txt",
+        ),
     );
     assert_eq!(
         opens(
@@ -445,24 +368,10 @@ fn stdin_sources_are_read_in_the_same_order_by_every_command() {
         child.wait_with_output().expect("wait")
     };
     let single = run(
-        &[
-            "client",
-            "--ca",
-            "pki",
-            "--cn",
-            "one",
-            "--out",
-            "one",
-            "--key",
-            "p256",
-            "--pfx",
-            "--pfx-pass",
-            "stdin",
-            "--key-pass",
-            "stdin",
-            "--ca-pass",
-            "stdin",
-        ],
+        &cli(
+            "client --ca pki --cn one --out one --key p256 --pfx --pfx-pass stdin \
+            --key-pass stdin --ca-pass stdin",
+        ),
         &lines,
     );
     assert!(single.status.success(), "{}", text(&single.stderr));
@@ -478,35 +387,16 @@ fn stdin_sources_are_read_in_the_same_order_by_every_command() {
     );
     std::fs::write(env.path("people.csv"), "cn\nteam1\n").expect("csv");
     let batch = run(
-        &[
-            "client",
-            "--ca",
-            "pki",
-            "--batch",
-            "people.csv",
-            "--out-dir",
-            "team",
-            "--key",
-            "p256",
-            "--pfx",
-            "--pfx-pass",
-            "stdin",
-            "--ca-pass",
-            "stdin",
-        ],
+        &cli(
+            "client --ca pki --batch people.csv --out-dir team --key p256 --pfx \
+            --pfx-pass stdin --ca-pass stdin",
+        ),
         &format!("{CA_PW}\npfx line password\n"),
     );
     assert!(batch.status.success(), "{}", text(&batch.stderr));
     assert!(
         Command::new("openssl")
-            .args([
-                "pkcs12",
-                "-in",
-                "team/team1.pfx",
-                "-passin",
-                "env:P",
-                "-noout"
-            ])
+            .args(cli("pkcs12 -in team/team1.pfx -passin env:P -noout"))
             .env("P", "pfx line password")
             .current_dir(env.dir.path())
             .output()

@@ -24,35 +24,15 @@ fn names_with_control_or_bidi_characters_are_refused() {
     std::fs::write(env.path("people.csv"), "cn\n\"evil\u{202e}gnp.exe\"\n").expect("csv");
     env.fails(
         "certkit-issue",
-        &Env::with_passwords(&[
-            "client",
-            "--ca",
-            "pki",
-            "--batch",
-            "people.csv",
-            "--out-dir",
-            "o",
-            "--key",
-            "p256",
-        ]),
+        &Env::with_passwords(&cli(
+            "client --ca pki --batch people.csv --out-dir o --key p256",
+        )),
         2,
     );
     env.openssl_p256_csr("e", "/CN=evil\u{202e}gnp.exe");
     env.fails(
         "certkit-issue",
-        &[
-            "sign",
-            "--ca",
-            "pki",
-            "--csr",
-            "e.csr",
-            "--profile",
-            "client",
-            "--out",
-            "e",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("sign --ca pki --csr e.csr --profile client --out e --ca-pass env:CA_PW"),
         2,
     );
     assert!(env.list("pki").is_empty());
@@ -65,20 +45,10 @@ fn subjects_are_shown_with_rfc4514_escaping() {
     env.openssl_p256_csr("bob", "/CN=Bob\\, O=Contoso");
     let json = env.json(
         "certkit-issue",
-        &[
-            "sign",
-            "--ca",
-            "pki",
-            "--csr",
-            "bob.csr",
-            "--profile",
-            "client",
-            "--out",
-            "bob",
-            "--ca-pass",
-            "env:CA_PW",
-            "--json",
-        ],
+        &cli(
+            "sign --ca pki --csr bob.csr --profile client --out bob --ca-pass \
+            env:CA_PW --json",
+        ),
     );
     assert_eq!(json["subject"], "CN=Bob\\, O=Contoso");
     assert_eq!(env.list("pki")[0]["subject"], "CN=Bob\\, O=Contoso");
@@ -88,9 +58,7 @@ fn subjects_are_shown_with_rfc4514_escaping() {
     );
     // openssl agrees it is one CN attribute.
     assert_contains(
-        &env.openssl_ok(&[
-            "x509", "-in", "bob.pem", "-noout", "-subject", "-nameopt", "RFC2253",
-        ]),
+        &env.openssl_ok(&cli("x509 -in bob.pem -noout -subject -nameopt RFC2253")),
         &["subject=CN=Bob\\, O=Contoso"],
     );
 }
@@ -117,20 +85,10 @@ fn the_rotation_script_leaves_stdin_to_the_user() {
     }
     let mut child = env
         .script("rotate-client-certs.sh")
-        .args([
-            "--ca",
-            "pki",
-            "--cscfg",
-            "svc.cscfg",
-            "--out-dir",
-            "renewed",
-            "--ca-pass",
-            "stdin",
-            "--key-pass",
-            "env:KEY_PW",
-            "--pfx-pass",
-            "env:PFX_PW",
-        ])
+        .args(cli(
+            "--ca pki --cscfg svc.cscfg --out-dir renewed --ca-pass stdin --key-pass \
+            env:KEY_PW --pfx-pass env:PFX_PW",
+        ))
         .env_remove("CA_PW")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -266,19 +224,10 @@ fn absurd_key_derivation_parameters_are_refused_before_deriving() {
     // A PFX whose MAC claims 2^31 - 1 iterations.
     env.ok(
         "certkit-export",
-        &[
-            "pfx",
-            "--cert",
-            "alice.cer",
-            "--key-file",
-            "alice.key",
-            "--out",
-            "good.pfx",
-            "--key-pass",
-            "env:KEY_PW",
-            "--pfx-pass",
-            "env:PFX_PW",
-        ],
+        &cli(
+            "pfx --cert alice.cer --key-file alice.key --out good.pfx --key-pass \
+            env:KEY_PW --pfx-pass env:PFX_PW",
+        ),
     );
     std::fs::write(
         env.path("slow.pfx"),

@@ -10,29 +10,13 @@ use common::*;
 
 /// A self-signed server certificate and key made by the openssl CLI, as a user's existing files would be.
 fn openssl_server_cert(env: &Env) {
-    env.openssl_ok(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "srv.key",
-        "-subj",
-        "/CN=svc.example.com",
-        "-addext",
-        "basicConstraints=critical,CA:FALSE",
-        "-addext",
-        "keyUsage=critical,digitalSignature,keyEncipherment",
-        "-addext",
-        "extendedKeyUsage=serverAuth",
-        "-addext",
-        "subjectAltName=DNS:svc.example.com",
-        "-days",
-        "365",
-        "-out",
-        "srv.pem",
-    ]);
+    env.openssl_ok(&cli(
+        "req -x509 -newkey rsa:2048 -nodes -keyout srv.key -subj \
+        /CN=svc.example.com -addext basicConstraints=critical,CA:FALSE -addext \
+        keyUsage=critical,digitalSignature,keyEncipherment -addext \
+        extendedKeyUsage=serverAuth -addext subjectAltName=DNS:svc.example.com \
+        -days 365 -out srv.pem",
+    ));
 }
 
 fn pfx(env: &Env, out: &str, extra: &[&str]) {
@@ -100,14 +84,7 @@ fn pfx_verdicts_match_what_openssl_and_keytool_do_and_the_fix_loads_everywhere()
     pfx(
         &env,
         "des3.pfx",
-        &[
-            "-keypbe",
-            "PBE-SHA1-3DES",
-            "-certpbe",
-            "PBE-SHA1-3DES",
-            "-macalg",
-            "sha1",
-        ],
+        &cli("-keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-3DES -macalg sha1"),
     );
     pfx(&env, "rc2.pfx", &["-legacy"]);
     pfx(&env, "slow.pfx", &["-iter", "400000"]);
@@ -227,64 +204,24 @@ fn a_makecert_like_certificate_gets_every_finding_and_certkit_files_get_none() {
     let env = Env::new();
     // makecert's recipe, reproduced with the openssl CLI: a CA without keyUsage, SKI or AKI, and a client
     // certificate signed by it with SHA-1, a negative serial and a 1024-bit key.
-    env.openssl_ok(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "myca.key",
-        "-subj",
-        "/CN=MyCA",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE,pathlen:1",
-        "-addext",
-        "subjectKeyIdentifier=none",
-        "-addext",
-        "authorityKeyIdentifier=none",
-        "-days",
-        "3650",
-        "-out",
-        "myca.pem",
-    ]);
-    env.openssl_ok(&[
-        "req",
-        "-new",
-        "-newkey",
-        "rsa:1024",
-        "-nodes",
-        "-keyout",
-        "myid.key",
-        "-subj",
-        "/CN=My ID",
-        "-out",
-        "myid.csr",
-    ]);
+    env.openssl_ok(&cli(
+        "req -x509 -newkey rsa:2048 -nodes -keyout myca.key -subj /CN=MyCA \
+        -addext basicConstraints=critical,CA:TRUE,pathlen:1 -addext \
+        subjectKeyIdentifier=none -addext authorityKeyIdentifier=none -days 3650 \
+        -out myca.pem",
+    ));
+    env.openssl_ok(&cli(
+        "req -new -newkey rsa:1024 -nodes -keyout myid.key -subj '/CN=My ID' -out myid.csr",
+    ));
     std::fs::write(
         env.path("makecert.ext"),
         "extendedKeyUsage=clientAuth\nsubjectKeyIdentifier=none\nauthorityKeyIdentifier=none\n",
     )
     .expect("ext");
-    env.openssl_ok(&[
-        "x509",
-        "-req",
-        "-in",
-        "myid.csr",
-        "-CA",
-        "myca.pem",
-        "-CAkey",
-        "myca.key",
-        "-sha1",
-        "-set_serial",
-        "-4660",
-        "-days",
-        "3650",
-        "-extfile",
-        "makecert.ext",
-        "-out",
-        "myid.pem",
-    ]);
+    env.openssl_ok(&cli(
+        "x509 -req -in myid.csr -CA myca.pem -CAkey myca.key -sha1 -set_serial \
+        -4660 -days 3650 -extfile makecert.ext -out myid.pem",
+    ));
     std::fs::write(
         env.path("chain.pem"),
         [env.read("myid.pem"), env.read("myca.pem")].concat(),
@@ -330,28 +267,9 @@ fn a_makecert_like_certificate_gets_every_finding_and_certkit_files_get_none() {
 
     // certkit's own certificates: no error for their role.
     env.init_ca("pki");
-    env.issue(&[
-        "server",
-        "--ca",
-        "pki",
-        "--cn",
-        "svc.example.com",
-        "--out",
-        "srv",
-        "--pfx",
-    ]);
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "Alice", "--out", "alice", "--pfx",
-    ]);
-    env.issue(&[
-        "encryption",
-        "--self-signed",
-        "--cn",
-        "Data",
-        "--out",
-        "enc",
-        "--pfx",
-    ]);
+    env.issue(&cli("server --ca pki --cn svc.example.com --out srv --pfx"));
+    env.issue(&cli("client --ca pki --cn Alice --out alice --pfx"));
+    env.issue(&cli("encryption --self-signed --cn Data --out enc --pfx"));
     for (file, role) in [
         ("pki/ca.pem", "ca"),
         ("pki/ca.cer", "ca"),
@@ -441,13 +359,7 @@ fn names_from_a_file_never_reach_the_terminal_raw_and_fix_commands_are_quoted() 
     // JSON keeps the values as they are (JSON escapes them itself).
     let json = env.json(
         "certkit-export",
-        &[
-            "inspect",
-            "my cert $(id).pfx",
-            "--pfx-pass",
-            "env:PFX_PW",
-            "--json",
-        ],
+        &cli("inspect 'my cert $(id).pfx' --pfx-pass env:PFX_PW --json"),
     );
     assert_eq!(json[0]["friendly_name"], "\u{1b}[32mfine\u{1b}[0m");
     // The fix is one command a shell reads back with the file name as one word, and nothing run.

@@ -6,10 +6,9 @@ use super::*;
 fn the_openssl_and_java_verdicts_are_what_openssl_and_keytool_do() {
     let env = Env::new();
     env.set_var("PW", PFX_PW);
-    env.openssl_ok(&[
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "k.pem", "-out", "c.pem",
-        "-subj", "/CN=peer", "-days", "30",
-    ]);
+    env.openssl_ok(&cli(
+        "req -x509 -newkey rsa:2048 -nodes -keyout k.pem -out c.pem -subj /CN=peer -days 30",
+    ));
     for (stem, flags) in PFX_VARIANTS {
         let file = format!("{stem}.pfx");
         let mut args = vec![
@@ -93,26 +92,13 @@ fn mono_agrees_with_the_dotnet_verdict_where_its_reader_applies() {
         text(&compiled.stderr)
     );
     env.init_ca_with("pki", &["--key", "p256"]);
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "alice", "--out", "alice", "--pfx",
-    ]);
-    env.openssl_ok(&[
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "k.pem", "-out", "c.pem",
-        "-subj", "/CN=peer", "-days", "30",
-    ]);
-    env.openssl_ok(&[
-        "pkcs12",
-        "-export",
-        "-in",
-        "c.pem",
-        "-inkey",
-        "k.pem",
-        "-passout",
-        "env:PW",
-        "-out",
-        "pvk2pfx-style.pfx",
-        "-legacy",
-    ]);
+    env.issue(&cli("client --ca pki --cn alice --out alice --pfx"));
+    env.openssl_ok(&cli(
+        "req -x509 -newkey rsa:2048 -nodes -keyout k.pem -out c.pem -subj /CN=peer -days 30",
+    ));
+    env.openssl_ok(&cli(
+        "pkcs12 -export -in c.pem -inkey k.pem -passout env:PW -out pvk2pfx-style.pfx -legacy",
+    ));
     for file in ["alice.pfx", "pvk2pfx-style.pfx"] {
         let report = inspected(&env, &[file]);
         let dotnet = report[0]["compatibility"]
@@ -137,48 +123,17 @@ fn mono_agrees_with_the_dotnet_verdict_where_its_reader_applies() {
 fn a_pfx_without_a_mac_or_with_an_empty_password_is_read_and_converted() {
     let env = Env::new();
     env.set_var("PW", PFX_PW);
-    env.openssl_ok(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "k.pem",
-        "-out",
-        "c.pem",
-        "-subj",
-        "/CN=vault",
-        "-days",
-        "30",
-    ]);
+    env.openssl_ok(&cli(
+        "req -x509 -newkey rsa:2048 -nodes -keyout k.pem -out c.pem -subj /CN=vault -days 30",
+    ));
     let thumbprint = env.openssl_thumbprint("c.pem");
-    env.openssl_ok(&[
-        "pkcs12",
-        "-export",
-        "-in",
-        "c.pem",
-        "-inkey",
-        "k.pem",
-        "-passout",
-        "env:PW",
-        "-out",
-        "nomac.pfx",
-        "-nomac",
-    ]);
+    env.openssl_ok(&cli(
+        "pkcs12 -export -in c.pem -inkey k.pem -passout env:PW -out nomac.pfx -nomac",
+    ));
     // As Azure Key Vault hands them out: no password at all.
-    env.openssl_ok(&[
-        "pkcs12",
-        "-export",
-        "-in",
-        "c.pem",
-        "-inkey",
-        "k.pem",
-        "-passout",
-        "pass:",
-        "-out",
-        "vault.pfx",
-    ]);
+    env.openssl_ok(&cli(
+        "pkcs12 -export -in c.pem -inkey k.pem -passout pass: -out vault.pfx",
+    ));
     let report = inspected(&env, &["nomac.pfx", "--pfx-pass", "env:PFX_PW"]);
     assert_eq!(report[0]["key_matches"], true, "{report}");
     let codes: Vec<&str> = report[0]["findings"]
@@ -219,17 +174,7 @@ fn a_pfx_without_a_mac_or_with_an_empty_password_is_read_and_converted() {
     // empty opens a PFX; it never protects anything new.
     let err = env.fails(
         "certkit-export",
-        &[
-            "pfx",
-            "--from",
-            "vault.pfx",
-            "--from-pass",
-            "empty",
-            "--out",
-            "x.pfx",
-            "--pfx-pass",
-            "empty",
-        ],
+        &cli("pfx --from vault.pfx --from-pass empty --out x.pfx --pfx-pass empty"),
         2,
     );
     assert_contains(&err, &["--pfx-pass empty", "only for opening a PFX"]);
@@ -237,21 +182,7 @@ fn a_pfx_without_a_mac_or_with_an_empty_password_is_read_and_converted() {
     env.init_ca_with("pki", &["--key", "p256"]);
     let err = env.fails(
         "certkit-issue",
-        &[
-            "client",
-            "--ca",
-            "pki",
-            "--cn",
-            "x",
-            "--out",
-            "x",
-            "--key",
-            "p256",
-            "--ca-pass",
-            "empty",
-            "--key-pass",
-            "env:KEY_PW",
-        ],
+        &cli("client --ca pki --cn x --out x --key p256 --ca-pass empty --key-pass env:KEY_PW"),
         2,
     );
     assert_contains(&err, &["--ca-pass empty"]);

@@ -37,9 +37,9 @@ fn the_rerun_of_an_interrupted_delivery_removes_what_it_staged() {
     ca_with_alice(&env, &[]);
     killed_while_placing_bob(&env);
     assert!(!staged_in(&env, "out").is_empty());
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "bob", "--out", "out/bob", "--key", "p256", "--pfx",
-    ]);
+    env.issue(&cli(
+        "client --ca pki --cn bob --out out/bob --key p256 --pfx",
+    ));
     assert_eq!(staged_in(&env, "out"), Vec::<String>::new());
     let mut files = env.listing("out");
     files.sort();
@@ -50,9 +50,7 @@ fn the_rerun_of_an_interrupted_delivery_removes_what_it_staged() {
 fn a_full_disk_on_the_last_append_is_finished_by_the_rerun() {
     let env = Env::new();
     ca_with_alice(&env, &[]);
-    let args = Env::with_passwords(&[
-        "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
-    ]);
+    let args = Env::with_passwords(&cli("client --ca pki --cn bob --out bob --key p256"));
     // The second write to the inventory is the "delivered" event; the disk is full there.
     let mut strace = vec![
         "-f",
@@ -74,9 +72,7 @@ fn a_full_disk_on_the_last_append_is_finished_by_the_rerun() {
     assert_contains(&text(&failed.stderr), &["No space left on device"]);
     assert!(env.path("bob.cer").exists());
     // The rerun finishes: it reports the certificate the failed run delivered, and issues nothing new.
-    let rerun = env.issue(&[
-        "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
-    ]);
+    let rerun = env.issue(&cli("client --ca pki --cn bob --out bob --key p256"));
     assert_eq!(
         rerun["thumbprint"],
         env.openssl_thumbprint("bob.cer").as_str()
@@ -94,9 +90,7 @@ fn a_full_disk_on_the_last_append_is_finished_by_the_rerun() {
 fn a_checkpoint_that_cannot_be_written_is_finished_by_the_rerun() {
     let env = Env::new();
     ca_with_alice(&env, &[]);
-    let args = Env::with_passwords(&[
-        "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
-    ]);
+    let args = Env::with_passwords(&cli("client --ca pki --cn bob --out bob --key p256"));
     // The checkpoint is the one file a single issuance moves into place with renameat (tempfile's replace);
     // the disk is full there.
     let issue = bin("certkit-issue").display().to_string();
@@ -121,9 +115,7 @@ fn a_checkpoint_that_cannot_be_written_is_finished_by_the_rerun() {
             "run the same command again to finish",
         ],
     );
-    let rerun = env.issue(&[
-        "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
-    ]);
+    let rerun = env.issue(&cli("client --ca pki --cn bob --out bob --key p256"));
     assert_eq!(
         rerun["thumbprint"],
         env.openssl_thumbprint("bob.cer").as_str()

@@ -53,9 +53,7 @@ fn two_inits_racing_for_one_new_folder_make_one_ca_and_remove_nothing() {
             .collect();
         assert!(stray.is_empty(), "{stray:?}");
     }
-    env.issue(&[
-        "client", "--ca", "r0", "--cn", "after", "--out", "after", "--key", "p256",
-    ]);
+    env.issue(&cli("client --ca r0 --cn after --out after --key p256"));
 }
 
 #[test]
@@ -95,9 +93,7 @@ fn ca_with_alice(env: &Env, extra: &[&str]) {
     let mut args = vec!["--key", "p256"];
     args.extend_from_slice(extra);
     env.init_ca_with("pki", &args);
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "alice", "--out", "alice", "--key", "p256",
-    ]);
+    env.issue(&cli("client --ca pki --cn alice --out alice --key p256"));
 }
 
 #[test]
@@ -141,9 +137,7 @@ fn a_record_forged_by_hand_is_found_refused_and_never_covered_by_a_checkpoint() 
         assert_contains(&err, &["line 3", "certkit-ca audit"]);
         let err = env.fails(
             "certkit-issue",
-            &Env::with_passwords(&[
-                "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
-            ]),
+            &Env::with_passwords(&cli("client --ca pki --cn bob --out bob --key p256")),
             1,
         );
         assert_contains(&err, &["line 3"]);
@@ -200,9 +194,7 @@ fn the_crl_url_is_what_the_ca_key_signed() {
     std::fs::write(env.path("pki/ca.json"), planted).expect("write");
     let err = env.fails(
         "certkit-issue",
-        &Env::with_passwords(&[
-            "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
-        ]),
+        &Env::with_passwords(&cli("client --ca pki --cn bob --out bob --key p256")),
         1,
     );
     assert_contains(
@@ -218,9 +210,7 @@ fn the_crl_url_is_what_the_ca_key_signed() {
     assert_eq!((code, errors), (1, vec!["settings-changed".to_string()]));
     // Restored, the CA works again and puts the signed URL into what it issues.
     std::fs::write(env.path("pki/ca.json"), signed).expect("restore");
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
-    ]);
+    env.issue(&cli("client --ca pki --cn bob --out bob --key p256"));
     assert_contains(
         &env.x509_text("bob.pem"),
         &["URI:http://pki.example.com/ca.crl"],
@@ -327,27 +317,12 @@ fn a_rolled_back_folder_is_found_by_a_published_crl_or_a_head_kept_elsewhere() {
     assert!(older.status.success());
     env.ok(
         "certkit-ca",
-        &[
-            "revoke",
-            "--ca",
-            "pki",
-            "alice.cer",
-            "--reason",
-            "keyCompromise",
-        ],
+        &cli("revoke --ca pki alice.cer --reason keyCompromise"),
     );
     std::fs::create_dir(env.path("www")).expect("mkdir");
     env.ok(
         "certkit-ca",
-        &[
-            "crl",
-            "--ca",
-            "pki",
-            "--out",
-            "www/myca.crl",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("crl --ca pki --out www/myca.crl --ca-pass env:CA_PW"),
     );
     let head = env.json("certkit-ca", &["audit", "--ca", "pki", "--json"])["head"]
         .as_str()
@@ -398,9 +373,7 @@ fn a_rolled_back_folder_is_found_by_a_published_crl_or_a_head_kept_elsewhere() {
 fn a_revocation_signed_over_with_ca_pass_cannot_be_dropped_unseen() {
     let env = Env::new();
     ca_with_alice(&env, &[]);
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
-    ]);
+    env.issue(&cli("client --ca pki --cn bob --out bob --key p256"));
     env.tampered("pki");
     let drop_last_line = |env: &Env| {
         let text = String::from_utf8(env.read("pki/inventory.jsonl")).expect("utf8");
@@ -431,17 +404,7 @@ fn a_revocation_signed_over_with_ca_pass_cannot_be_dropped_unseen() {
     // With --ca-pass the key signs a checkpoint over it at once: dropping it breaks the checkpoint.
     let revoked = env.json(
         "certkit-ca",
-        &[
-            "revoke",
-            "--ca",
-            "pki",
-            "alice.cer",
-            "--reason",
-            "keyCompromise",
-            "--ca-pass",
-            "env:CA_PW",
-            "--json",
-        ],
+        &cli("revoke --ca pki alice.cer --reason keyCompromise --ca-pass env:CA_PW --json"),
     );
     assert_eq!(revoked["checkpoint_signed"], true);
     drop_last_line(&env);
@@ -457,9 +420,9 @@ fn killed_while_placing_bob(env: &Env) {
         "renameat2",
         2,
         "certkit-issue",
-        &Env::with_passwords(&[
-            "client", "--ca", "pki", "--cn", "bob", "--out", "out/bob", "--key", "p256", "--pfx",
-        ]),
+        &Env::with_passwords(&cli(
+            "client --ca pki --cn bob --out out/bob --key p256 --pfx",
+        )),
     );
     assert!(!run.status.success());
 }
@@ -565,9 +528,7 @@ fn every_tampering_the_threat_model_names_is_found_and_stops_writing() {
     for tampering in TAMPERINGS {
         let env = Env::new();
         ca_with_alice(&env, &[]);
-        env.issue(&[
-            "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
-        ]);
+        env.issue(&cli("client --ca pki --cn bob --out bob --key p256"));
         env.ok(
             "certkit-ca",
             &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW"],
@@ -616,9 +577,7 @@ fn a_covered_certificate_swapped_for_a_forgery_is_found_whichever_way_the_chain_
     for mode in ["relink", "leave"] {
         let env = Env::new();
         ca_with_alice(&env, &[]);
-        env.issue(&[
-            "client", "--ca", "pki", "--cn", "bob", "--out", "bob", "--key", "p256",
-        ]);
+        env.issue(&cli("client --ca pki --cn bob --out bob --key p256"));
         env.ok(
             "certkit-ca",
             &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW"],
@@ -679,19 +638,7 @@ fn a_renewed_cas_certificate_swapped_for_an_intruders_is_found_though_the_checkp
     // the intruder's certificate.
     let out = env.run(
         "certkit-issue",
-        &[
-            "client",
-            "--ca",
-            "pki",
-            "--cn",
-            "bob",
-            "--out",
-            "bob",
-            "--ca-pass",
-            "env:CA_PW",
-            "--pfx-pass",
-            "env:PFX_PW",
-        ],
+        &cli("client --ca pki --cn bob --out bob --ca-pass env:CA_PW --pfx-pass env:PFX_PW"),
     );
     assert!(!out.status.success());
     assert!(!env.path("bob.pfx").exists());

@@ -39,31 +39,18 @@ fn inventory_lines(env: &Env, ca: &str) -> usize {
 fn server_profile_has_every_documented_extension() {
     let env = Env::new();
     env.init_ca("pki");
-    let json = env.issue(&[
-        "server",
-        "--ca",
-        "pki",
-        "--cn",
-        "myservice.cloudapp.net",
-        "--dns",
-        "*.cloudapp.net",
-        "--dns",
-        "www.example.com",
-        "--ip",
-        "127.0.0.1",
-        "--out",
-        "ssl",
-    ]);
+    let json = env.issue(&cli(
+        "server --ca pki --cn myservice.cloudapp.net --dns *.cloudapp.net --dns \
+        www.example.com --ip 127.0.0.1 --out ssl",
+    ));
     let text = env.x509_text("ssl.pem");
     assert_contains(
         &text,
-        &[
-            "Version: 3 (0x2)",
-            "Signature Algorithm: sha256WithRSAEncryption",
-            "Issuer: CN = Test CA",
-            "Subject: CN = myservice.cloudapp.net",
-            "Public-Key: (2048 bit)",
-        ],
+        &cli(
+            "'Version: 3 (0x2)' 'Signature Algorithm: sha256WithRSAEncryption' \
+            'Issuer: CN = Test CA' 'Subject: CN = myservice.cloudapp.net' \
+            'Public-Key: (2048 bit)'",
+        ),
     );
     assert_eq!(
         extension(&text, "X509v3 Basic Constraints").as_deref(),
@@ -109,15 +96,9 @@ fn server_profile_has_every_documented_extension() {
     assert_eq!(serial.len(), 32);
     assert!(u8::from_str_radix(&serial[..2], 16).expect("hex") < 0x80);
     assert_contains(
-        &env.openssl_ok(&[
-            "verify",
-            "-x509_strict",
-            "-purpose",
-            "sslserver",
-            "-CAfile",
-            "pki/ca.pem",
-            "ssl.pem",
-        ]),
+        &env.openssl_ok(&cli(
+            "verify -x509_strict -purpose sslserver -CAfile pki/ca.pem ssl.pem",
+        )),
         &["ssl.pem: OK"],
     );
     // The key file is encrypted, 0600, and is the certificate's key.
@@ -142,21 +123,10 @@ fn client_profile_and_text_output() {
     env.init_ca("pki");
     let out = env.ok(
         "certkit-issue",
-        &[
-            "client",
-            "--ca",
-            "pki",
-            "--cn",
-            "Alice Smith",
-            "--email",
-            "alice@example.com",
-            "--out",
-            "alice",
-            "--ca-pass",
-            "env:CA_PW",
-            "--key-pass",
-            "env:KEY_PW",
-        ],
+        &cli(
+            "client --ca pki --cn 'Alice Smith' --email alice@example.com --out alice \
+            --ca-pass env:CA_PW --key-pass env:KEY_PW",
+        ),
     );
     let text = env.x509_text("alice.pem");
     assert_eq!(
@@ -176,15 +146,9 @@ fn client_profile_and_text_output() {
         Some("X509v3 Basic Constraints: critical | CA:FALSE")
     );
     assert_contains(
-        &env.openssl_ok(&[
-            "verify",
-            "-x509_strict",
-            "-purpose",
-            "sslclient",
-            "-CAfile",
-            "pki/ca.pem",
-            "alice.pem",
-        ]),
+        &env.openssl_ok(&cli(
+            "verify -x509_strict -purpose sslclient -CAfile pki/ca.pem alice.pem",
+        )),
         &["alice.pem: OK"],
     );
     let thumb = env.openssl_thumbprint("alice.cer");
@@ -204,15 +168,7 @@ fn client_profile_and_text_output() {
 fn encryption_profile_and_ec_keys() {
     let env = Env::new();
     env.init_ca("pki");
-    let json = env.issue(&[
-        "encryption",
-        "--ca",
-        "pki",
-        "--cn",
-        "DataEnc",
-        "--out",
-        "enc",
-    ]);
+    let json = env.issue(&cli("encryption --ca pki --cn DataEnc --out enc"));
     let text = env.x509_text("enc.pem");
     assert_eq!(
         extension(&text, "X509v3 Key Usage").as_deref(),
@@ -231,9 +187,7 @@ fn encryption_profile_and_ec_keys() {
         )
     );
     // EC keys never get key or data encipherment.
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "ec", "--key", "p256", "--out", "ec",
-    ]);
+    env.issue(&cli("client --ca pki --cn ec --key p256 --out ec"));
     let ec = env.x509_text("ec.pem");
     assert_contains(
         &ec,
@@ -247,17 +201,9 @@ fn encryption_profile_and_ec_keys() {
         Some("X509v3 Key Usage: critical | Digital Signature")
     );
     // --eku adds OIDs.
-    env.issue(&[
-        "client",
-        "--ca",
-        "pki",
-        "--cn",
-        "mail",
-        "--eku",
-        "1.3.6.1.5.5.7.3.4",
-        "--out",
-        "mail",
-    ]);
+    env.issue(&cli(
+        "client --ca pki --cn mail --eku 1.3.6.1.5.5.7.3.4 --out mail",
+    ));
     assert_eq!(
         extension(&env.x509_text("mail.pem"), "X509v3 Extended Key Usage").as_deref(),
         Some("X509v3 Extended Key Usage: | TLS Web Client Authentication, E-mail Protection")
@@ -267,14 +213,9 @@ fn encryption_profile_and_ec_keys() {
 #[test]
 fn self_signed_certificates_verify_against_themselves_and_are_not_recorded() {
     let env = Env::new();
-    let json = env.issue(&[
-        "server",
-        "--self-signed",
-        "--cn",
-        "myservice.cloudapp.net",
-        "--out",
-        "ssl",
-    ]);
+    let json = env.issue(&cli(
+        "server --self-signed --cn myservice.cloudapp.net --out ssl",
+    ));
     assert_eq!(json["self_signed"], true);
     let text = env.x509_text("ssl.pem");
     assert_contains(
@@ -289,14 +230,7 @@ fn self_signed_certificates_verify_against_themselves_and_are_not_recorded() {
         Some("X509v3 Basic Constraints: critical | CA:FALSE")
     );
     assert_contains(
-        &env.openssl_ok(&[
-            "verify",
-            "-purpose",
-            "sslserver",
-            "-CAfile",
-            "ssl.pem",
-            "ssl.pem",
-        ]),
+        &env.openssl_ok(&cli("verify -purpose sslserver -CAfile ssl.pem ssl.pem")),
         &["ssl.pem: OK"],
     );
     env.issue(&["encryption", "--self-signed", "--cn", "enc", "--out", "enc"]);
@@ -307,16 +241,7 @@ fn self_signed_certificates_verify_against_themselves_and_are_not_recorded() {
     // client certificates are always CA-signed
     let out = env.run(
         "certkit-issue",
-        &[
-            "client",
-            "--self-signed",
-            "--cn",
-            "x",
-            "--out",
-            "x",
-            "--key-pass",
-            "env:KEY_PW",
-        ],
+        &cli("client --self-signed --cn x --out x --key-pass env:KEY_PW"),
     );
     assert_eq!(out.status.code(), Some(2));
 }
@@ -326,21 +251,11 @@ fn tls12_mutual_auth_handshake_accepts_our_client_and_refuses_a_foreign_one() {
     let env = Env::new();
     env.init_ca("pki");
     env.init_ca("other");
-    env.issue(&[
-        "server",
-        "--ca",
-        "pki",
-        "--cn",
-        "localhost",
-        "--ip",
-        "127.0.0.1",
-        "--out",
-        "srv",
-    ]);
+    env.issue(&cli(
+        "server --ca pki --cn localhost --ip 127.0.0.1 --out srv",
+    ));
     env.issue(&["client", "--ca", "pki", "--cn", "alice", "--out", "alice"]);
-    env.issue(&[
-        "client", "--ca", "other", "--cn", "mallory", "--out", "mallory",
-    ]);
+    env.issue(&cli("client --ca other --cn mallory --out mallory"));
     let good = tls12_handshake(
         &env,
         ("srv.pem", "srv.key"),
@@ -383,39 +298,13 @@ fn tls12_mutual_auth_handshake_accepts_our_client_and_refuses_a_foreign_one() {
 fn csr_is_signed_and_the_key_stays_with_the_requester() {
     let env = Env::new();
     env.init_ca("pki");
-    env.openssl_ok(&[
-        "req",
-        "-new",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "bob.key",
-        "-subj",
-        "/CN=Bob/O=Evil Corp",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "subjectAltName=DNS:evil.example",
-        "-out",
-        "bob.csr",
-    ]);
+    env.openssl_ok(&cli("req -new -newkey rsa:2048 -nodes -keyout bob.key -subj '/CN=Bob/O=Evil Corp' -addext basicConstraints=critical,CA:TRUE -addext subjectAltName=DNS:evil.example -out bob.csr"));
     let json = env.json(
         "certkit-issue",
-        &[
-            "sign",
-            "--ca",
-            "pki",
-            "--csr",
-            "bob.csr",
-            "--profile",
-            "client",
-            "--out",
-            "bob",
-            "--ca-pass",
-            "env:CA_PW",
-            "--json",
-        ],
+        &cli(
+            "sign --ca pki --csr bob.csr --profile client --out bob --ca-pass \
+            env:CA_PW --json",
+        ),
     );
     assert!(!env.path("bob.key.pem").exists());
     assert_eq!(
@@ -441,38 +330,18 @@ fn csr_is_signed_and_the_key_stays_with_the_requester() {
         Some("X509v3 Basic Constraints: critical | CA:FALSE")
     );
     assert_contains(
-        &env.openssl_ok(&[
-            "verify",
-            "-purpose",
-            "sslclient",
-            "-CAfile",
-            "pki/ca.pem",
-            "bob.pem",
-        ]),
+        &env.openssl_ok(&cli("verify -purpose sslclient -CAfile pki/ca.pem bob.pem")),
         &["bob.pem: OK"],
     );
     assert_eq!(json["profile"], "client");
     // A DER request works too.
-    env.openssl_ok(&[
-        "req", "-in", "bob.csr", "-outform", "DER", "-out", "bob.der",
-    ]);
+    env.openssl_ok(&cli("req -in bob.csr -outform DER -out bob.der"));
     env.ok(
         "certkit-issue",
-        &[
-            "sign",
-            "--ca",
-            "pki",
-            "--csr",
-            "bob.der",
-            "--profile",
-            "server",
-            "--dns",
-            "bob.example.com",
-            "--out",
-            "bob2",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli(
+            "sign --ca pki --csr bob.der --profile server --dns bob.example.com --out \
+            bob2 --ca-pass env:CA_PW",
+        ),
     );
     assert_contains(
         &env.x509_text("bob2.pem"),

@@ -9,12 +9,9 @@ fn a_wrong_ca_password_writes_and_records_nothing() {
     env.init_ca("pki");
     let out = env
         .cmd("certkit-issue")
-        .args(client_args(&[
-            "--ca-pass",
-            "env:WRONG",
-            "--key-pass",
-            "env:KEY_PW",
-        ]))
+        .args(client_args(&cli(
+            "--ca-pass env:WRONG --key-pass env:KEY_PW",
+        )))
         .env("WRONG", "wrong password!!")
         .output()
         .expect("run");
@@ -30,27 +27,17 @@ fn a_date_past_the_ca_or_in_the_past_is_refused() {
     env.init_ca("pki");
     let err = refused(
         &env,
-        &client_args(&[
-            "--days",
-            "5000",
-            "--ca-pass",
-            "env:CA_PW",
-            "--key-pass",
-            "env:KEY_PW",
-        ]),
+        &client_args(&cli(
+            "--days 5000 --ca-pass env:CA_PW --key-pass env:KEY_PW",
+        )),
         2,
     );
     assert_contains(&err, &["outlive its CA", "expires on"]);
     refused(
         &env,
-        &client_args(&[
-            "--expires",
-            "2020-01-01",
-            "--ca-pass",
-            "env:CA_PW",
-            "--key-pass",
-            "env:KEY_PW",
-        ]),
+        &client_args(&cli(
+            "--expires 2020-01-01 --ca-pass env:CA_PW --key-pass env:KEY_PW",
+        )),
         2,
     );
 }
@@ -81,10 +68,9 @@ fn malformed_and_tampered_requests_are_refused() {
     .expect("write");
     let err = refused(&env, &sign("junk.csr"), 2);
     assert_contains(&err, &["junk.csr", "not a certificate signing request"]);
-    env.openssl_ok(&[
-        "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", "r.key", "-subj", "/CN=r",
-        "-outform", "DER", "-out", "r.der",
-    ]);
+    env.openssl_ok(&cli(
+        "req -new -newkey rsa:2048 -nodes -keyout r.key -subj /CN=r -outform DER -out r.der",
+    ));
     let mut der = env.read("r.der");
     let last = der.len() - 5;
     der[last] ^= 0xFF;
@@ -99,31 +85,17 @@ fn bad_names_are_refused() {
     env.init_ca("pki");
     refused(
         &env,
-        &[
-            "server",
-            "--ca",
-            "pki",
-            "--cn",
-            "not a host",
-            "--out",
-            "a",
-            "--ca-pass",
-            "env:CA_PW",
-            "--key-pass",
-            "env:KEY_PW",
-        ],
+        &cli(
+            "server --ca pki --cn 'not a host' --out a --ca-pass env:CA_PW --key-pass \
+            env:KEY_PW",
+        ),
         2,
     );
     refused(
         &env,
-        &client_args(&[
-            "--email",
-            "nope",
-            "--ca-pass",
-            "env:CA_PW",
-            "--key-pass",
-            "env:KEY_PW",
-        ]),
+        &client_args(&cli(
+            "--email nope --ca-pass env:CA_PW --key-pass env:KEY_PW",
+        )),
         2,
     );
 }
@@ -133,19 +105,7 @@ fn a_missing_ca_names_certkit_ca_init() {
     let env = Env::new();
     let err = env.fails(
         "certkit-issue",
-        &[
-            "client",
-            "--ca",
-            "nope",
-            "--cn",
-            "a",
-            "--out",
-            "a",
-            "--ca-pass",
-            "env:CA_PW",
-            "--key-pass",
-            "env:KEY_PW",
-        ],
+        &cli("client --ca nope --cn a --out a --ca-pass env:CA_PW --key-pass env:KEY_PW"),
         2,
     );
     assert_contains(&err, &["certkit-ca init"]);
@@ -159,19 +119,7 @@ fn an_existing_output_is_never_overwritten() {
     std::fs::write(env.path("taken.pem"), "mine").expect("write");
     env.fails(
         "certkit-issue",
-        &[
-            "client",
-            "--ca",
-            "pki",
-            "--cn",
-            "a",
-            "--out",
-            "taken",
-            "--ca-pass",
-            "env:CA_PW",
-            "--key-pass",
-            "env:KEY_PW",
-        ],
+        &cli("client --ca pki --cn a --out taken --ca-pass env:CA_PW --key-pass env:KEY_PW"),
         1,
     );
     assert_eq!(env.read("taken.pem"), b"mine");
@@ -257,25 +205,11 @@ fn eight_parallel_issues_all_land_in_the_inventory() {
 fn list_filters_and_orders_newest_first() {
     let env = Env::new();
     env.init_ca("pki");
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "first", "--key", "p256", "--out", "first",
-    ]);
-    env.issue(&[
-        "server",
-        "--ca",
-        "pki",
-        "--cn",
-        "srv.example.com",
-        "--key",
-        "p256",
-        "--days",
-        "10",
-        "--out",
-        "srv",
-    ]);
-    env.issue(&[
-        "client", "--ca", "pki", "--cn", "last", "--key", "p256", "--out", "last",
-    ]);
+    env.issue(&cli("client --ca pki --cn first --key p256 --out first"));
+    env.issue(&cli(
+        "server --ca pki --cn srv.example.com --key p256 --days 10 --out srv",
+    ));
+    env.issue(&cli("client --ca pki --cn last --key p256 --out last"));
     let all = env.json("certkit-ca", &["list", "--ca", "pki", "--json"]);
     let cns: Vec<&str> = all
         .as_array()

@@ -92,19 +92,10 @@ fn crl_out_replaces_only_a_crl_of_this_ca() {
     );
     env.ok(
         "certkit-export",
-        &[
-            "pfx",
-            "--cert",
-            "alice.cer",
-            "--key-file",
-            "alice.key",
-            "--out",
-            "alice.pfx",
-            "--key-pass",
-            "env:KEY_PW",
-            "--pfx-pass",
-            "env:PFX_PW",
-        ],
+        &cli(
+            "pfx --cert alice.cer --key-file alice.key --out alice.pfx --key-pass \
+            env:KEY_PW --pfx-pass env:PFX_PW",
+        ),
     );
     std::fs::copy(env.path("other/ca.crl"), env.path("foreign.crl")).expect("copy");
     symlink(env.path("pki/ca.key"), env.path("link-to-key.crl")).expect("symlink");
@@ -139,28 +130,12 @@ fn crl_out_replaces_only_a_crl_of_this_ca() {
     // Republishing over this CA's own CRL, elsewhere and through a link, is what --out is for.
     env.ok(
         "certkit-ca",
-        &[
-            "crl",
-            "--ca",
-            "pki",
-            "--out",
-            "public.crl",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("crl --ca pki --out public.crl --ca-pass env:CA_PW"),
     );
     symlink(env.path("public.crl"), env.path("www.crl")).expect("symlink");
     env.ok(
         "certkit-ca",
-        &[
-            "crl",
-            "--ca",
-            "pki",
-            "--out",
-            "www.crl",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        &cli("crl --ca pki --out www.crl --ca-pass env:CA_PW"),
     );
     assert!(
         env.path("www.crl")
@@ -170,15 +145,7 @@ fn crl_out_replaces_only_a_crl_of_this_ca() {
             .is_symlink()
     );
     assert_contains(
-        &env.openssl_ok(&[
-            "crl",
-            "-in",
-            "public.crl",
-            "-inform",
-            "DER",
-            "-noout",
-            "-crlnumber",
-        ]),
+        &env.openssl_ok(&cli("crl -in public.crl -inform DER -noout -crlnumber")),
         &["crlNumber=0x02"],
     );
 }
@@ -192,22 +159,13 @@ fn no_output_of_any_command_lands_in_a_ca_folder() {
     let mut refusals: Vec<(&str, Vec<&str>)> = vec![
         (
             "certkit-issue",
-            Env::with_passwords(&[
-                "client", "--ca", "pki", "--cn", "x", "--out", "pki/x", "--key", "p256",
-            ]),
+            Env::with_passwords(&cli("client --ca pki --cn x --out pki/x --key p256")),
         ),
         (
             "certkit-issue",
-            Env::with_passwords(&[
-                "server",
-                "--self-signed",
-                "--cn",
-                "x.example",
-                "--out",
-                "pki/issued/x",
-                "--key",
-                "p256",
-            ]),
+            Env::with_passwords(&cli(
+                "server --self-signed --cn x.example --out pki/issued/x --key p256",
+            )),
         ),
         (
             "certkit-export",
@@ -277,33 +235,17 @@ fn no_output_of_any_command_lands_in_a_ca_folder() {
     std::fs::write(env.path("people.csv"), "cn\ndave\n").expect("csv");
     let err = env.fails(
         "certkit-issue",
-        &Env::with_passwords(&[
-            "client",
-            "--ca",
-            "pki",
-            "--batch",
-            "people.csv",
-            "--out-dir",
-            "pki",
-            "--key",
-            "p256",
-        ]),
+        &Env::with_passwords(&cli(
+            "client --ca pki --batch people.csv --out-dir pki --key p256",
+        )),
         2,
     );
     assert_contains(&err, &["is a file of the CA"]);
     let err = env.fails(
         "certkit-issue",
-        &Env::with_passwords(&[
-            "client",
-            "--ca",
-            "pki",
-            "--batch",
-            "people.csv",
-            "--out-dir",
-            "pki/team/2027",
-            "--key",
-            "p256",
-        ]),
+        &Env::with_passwords(&cli(
+            "client --ca pki --batch people.csv --out-dir pki/team/2027 --key p256",
+        )),
         2,
     );
     assert_contains(&err, &["is a file of the CA"]);
@@ -383,9 +325,7 @@ fn the_chain_and_the_checkpoint_verify_with_independent_tools() {
         "syncfs",
         1,
         "certkit-issue",
-        &Env::with_passwords(&[
-            "client", "--ca", "pki", "--cn", "dave", "--out", "dave", "--key", "p256",
-        ]),
+        &Env::with_passwords(&cli("client --ca pki --cn dave --out dave --key p256")),
     );
     assert!(!killed.status.success());
     env.ok(
@@ -515,9 +455,9 @@ fn audit_finds_a_record_appended_by_hand() {
 fn audit_finds_a_forged_file_in_issued() {
     let (codes, _env) = tamper(|env| {
         env.init_ca("rogue");
-        env.issue(&[
-            "client", "--ca", "rogue", "--cn", "mallory", "--out", "mallory", "--key", "p256",
-        ]);
+        env.issue(&cli(
+            "client --ca rogue --cn mallory --out mallory --key p256",
+        ));
         env.tampered("rogue");
         std::fs::copy(env.path("mallory.cer"), env.path("pki/issued/7EADBEEF.cer")).expect("copy");
     });

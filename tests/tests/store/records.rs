@@ -72,30 +72,11 @@ fn two_overlapping_renewals_of_one_certificate_issue_one() {
     // Asked again, it says so; --force renews anyway.
     let again = env.ok(
         "certkit-issue",
-        &[
-            "renew",
-            "--ca",
-            "pki",
-            "alice.cer",
-            "--out",
-            "third",
-            "--ca-pass",
-            "env:CA_PW",
-            "--key-pass",
-            "env:KEY_PW",
-        ],
+        &cli("renew --ca pki alice.cer --out third --ca-pass env:CA_PW --key-pass env:KEY_PW"),
     );
     assert_contains(&again, &["was already renewed", "--force"]);
     assert!(!env.path("third.cer").exists());
-    env.issue(&[
-        "renew",
-        "--ca",
-        "pki",
-        "alice.cer",
-        "--out",
-        "third",
-        "--force",
-    ]);
+    env.issue(&cli("renew --ca pki alice.cer --out third --force"));
     assert!(env.path("third.cer").exists());
 }
 
@@ -146,21 +127,10 @@ fn a_certkit_0_1_ca_is_upgraded_and_audits_clean() {
     // And it keeps working: a new certificate lands on the chain.
     env.ok(
         "certkit-issue",
-        &[
-            "client",
-            "--ca",
-            "pki",
-            "--cn",
-            "dave",
-            "--out",
-            "dave",
-            "--key",
-            "p256",
-            "--ca-pass",
-            "file:pw",
-            "--key-pass",
-            "env:KEY_PW",
-        ],
+        &cli(
+            "client --ca pki --cn dave --out dave --key p256 --ca-pass file:pw \
+            --key-pass env:KEY_PW",
+        ),
     );
     assert_eq!(audit(&env, "pki").0, 0);
 }
@@ -207,14 +177,7 @@ fn list_csv_is_a_spreadsheet_python_reads() {
     three_clients(&env);
     env.ok(
         "certkit-ca",
-        &[
-            "revoke",
-            "--ca",
-            "pki",
-            "bob.cer",
-            "--reason",
-            "keyCompromise",
-        ],
+        &cli("revoke --ca pki bob.cer --reason keyCompromise"),
     );
     let csv = env.ok("certkit-ca", &["list", "--ca", "pki", "--csv"]);
     std::fs::write(env.path("list.csv"), &csv).expect("write");
