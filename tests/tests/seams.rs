@@ -389,11 +389,7 @@ fn no_ca_is_made_inside_another_cas_folder() {
 
 #[test]
 fn a_rekeyed_cas_earlier_key_crl_goes_where_the_crl_is_published_and_status_takes_it() {
-    let env = Env::with_fixture(Fixture::FileCa);
-    env.ok(
-        "certkit-ca",
-        &["rekey", "--ca", "pki", "--ca-pass", "env:CA_PW"],
-    );
+    let env = Env::with_fixture(Fixture::Rekeyed);
     // The web server's folder holds a link to where the CRL is kept.
     std::fs::create_dir_all(env.path("store")).expect("mkdir");
     std::fs::create_dir_all(env.path("www")).expect("mkdir");
@@ -589,12 +585,7 @@ fn cscfg_refuses_an_edit_its_own_check_calls_an_error_unless_forced() {
 
 #[test]
 fn temporary_files_in_keys_and_history_are_reported_and_removed() {
-    let env = Env::new();
-    env.init_ca_with("pki", &["--key", "p256"]);
-    env.ok(
-        "certkit-ca",
-        &["rekey", "--ca", "pki", "--ca-pass", "env:CA_PW"],
-    );
+    let env = Env::with_fixture(Fixture::Rekeyed);
     // What a kill between the temporary file and its rename leaves (files::write_new's names).
     let key = env.read("pki/ca.key");
     std::fs::write(env.path("pki/keys/.certkit-1234-key"), &key).expect("plant");
