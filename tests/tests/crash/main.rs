@@ -229,11 +229,12 @@ fn normalised(word: &str) -> String {
 /// - a run of the same call on the same file (a file written in many pieces) is killed before its first and
 ///   its second call, except in the index (SQLite, whose own journal undoes a half-written transaction):
 ///   there before the first call of each run only;
-/// - a step is killed again only where the steps before it differ (it is kept when the last [`CONTEXT`]
-///   steps and itself were not seen together before), so that a loop over certificates is killed in its first
-///   round and where it ends, and the index's update after each record of the log once per kind of record.
+/// - a step is killed again only where the step before it differs (it is kept when the last [`CONTEXT`]
+///   step and itself were not seen together before), so that a loop over certificates is killed in its first
+///   round and where it ends, a file written again later in the command (a checkpoint) is killed there too,
+///   and the index's update after each record of the log once per kind of record.
 fn distinct_steps(calls: Vec<KillPoint>) -> Vec<KillPoint> {
-    const CONTEXT: usize = 4;
+    const CONTEXT: usize = 1;
     let mut runs: Vec<String> = Vec::new();
     let mut seen = HashSet::new();
     let mut kept = Vec::new();
