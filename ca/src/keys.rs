@@ -19,6 +19,26 @@ pub const KEY_FILE_PBKDF2_ITERATIONS: u32 = 600_000;
 /// fraction of a second here). A key file asking for more is a mistake or an attack (2^31 would take minutes),
 /// and is refused before any work is done.
 pub const MAX_KEY_FILE_PBKDF2_ITERATIONS: u32 = 1_000_000;
+/// The environment variable a debug build takes another count of iterations from ([`key_file_iterations`]).
+pub const DEBUG_KDF_ITERATIONS_VAR: &str = "CERTKIT_DEBUG_KDF_ITERATIONS";
+
+/// The PBKDF2 iterations certkit encrypts a key file with: [`KEY_FILE_PBKDF2_ITERATIONS`], always, in a release
+/// build. A debug build (`cargo build`, `debug_assertions` on) takes another count from 1 to
+/// [`MAX_KEY_FILE_PBKDF2_ITERATIONS`] from `CERTKIT_DEBUG_KDF_ITERATIONS`: the test suite unlocks and writes
+/// keys thousands of times, and spent most of its time deriving keys (docs/testing.md). Reading a key file
+/// always uses the count the file names.
+pub fn key_file_iterations() -> u32 {
+    if cfg!(debug_assertions)
+        && let Some(n) = std::env::var(DEBUG_KDF_ITERATIONS_VAR)
+            .ok()
+            .and_then(|v| v.parse::<u32>().ok())
+            .filter(|n| (1..=MAX_KEY_FILE_PBKDF2_ITERATIONS).contains(n))
+    {
+        return n;
+    }
+    KEY_FILE_PBKDF2_ITERATIONS
+}
+
 /// The most memory (128 · N · r bytes) an scrypt-protected key file may ask for: twice OpenSSL's own limit.
 pub const MAX_SCRYPT_MEMORY: u64 = 64 << 20;
 
@@ -203,7 +223,7 @@ pub fn encrypt_pkcs8_der(der: &[u8], password: &Secret) -> Result<Zeroizing<Stri
     openssl::rand::rand_bytes(&mut salt)?;
     openssl::rand::rand_bytes(&mut iv)?;
     let params =
-        pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(KEY_FILE_PBKDF2_ITERATIONS, &salt, iv)
+        pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(key_file_iterations(), &salt, iv)
             .map_err(|e| Error::crypto("key encryption parameters", e))?;
     let encrypted = info
         .encrypt_with_params(params, password.expose().as_bytes())

@@ -15,6 +15,11 @@ use std::process::{Command, Output, Stdio};
 pub const CA_PW: &str = "ca password 0123";
 pub const KEY_PW: &str = "key password 0123";
 pub const PFX_PW: &str = "pfx password 0123";
+/// The PBKDF2 iterations the test binaries (debug builds) encrypt key files with, through
+/// `CERTKIT_DEBUG_KDF_ITERATIONS`: 600,000 for each of the thousands of keys the tests write and unlock were
+/// most of the suite's time (docs/testing.md). Release builds ignore the variable; the test that pins the
+/// default, `inspect`'s `csrs_crls_and_keys_are_recognised_and_unreadable_input_is_exit_2`, unsets it.
+pub const TEST_KDF_ITERATIONS: &str = "1000";
 
 /// Folder of the built binaries: the parent of `deps/` that holds this test executable.
 pub fn bin_dir() -> PathBuf {
@@ -167,6 +172,7 @@ impl Env {
             .env("CA_PW", CA_PW)
             .env("KEY_PW", KEY_PW)
             .env("PFX_PW", PFX_PW)
+            .env("CERTKIT_DEBUG_KDF_ITERATIONS", TEST_KDF_ITERATIONS)
             .envs(self.vars.borrow().iter().map(|(n, v)| (n, v)))
             .stdin(Stdio::null());
         cmd
