@@ -218,21 +218,11 @@ fn bad_subnets_are_refused_and_the_file_stays_byte_for_byte() {
         (vec!["--deny-subnet", "office"], "not a CIDR subnet"),
         (vec!["--allow-subnet", "0.0.0.0/0"], "use --allow-all-https"),
         (
-            vec![
-                "--allow-subnet",
-                "10.1.0.0/16",
-                "--deny-subnet",
-                "10.0.0.0/8",
-            ],
+            cli("--allow-subnet 10.1.0.0/16 --deny-subnet 10.0.0.0/8"),
             "would never be let in",
         ),
         (
-            vec![
-                "--allow-subnet",
-                "10.0.0.0/8",
-                "--allow-subnet",
-                "10.0.0.0/8",
-            ],
+            cli("--allow-subnet 10.0.0.0/8 --allow-subnet 10.0.0.0/8"),
             "given twice",
         ),
         (
@@ -245,37 +235,16 @@ fn bad_subnets_are_refused_and_the_file_stays_byte_for_byte() {
             "has no role \"SplitMergeWeb\" (its roles: Web, Worker)",
         ),
         (
-            vec![
-                "--role",
-                "Web",
-                "--allow-subnet",
-                "10.0.0.0/8",
-                "--acl-name",
-                " X",
-            ],
+            cli("--role Web --allow-subnet 10.0.0.0/8 --acl-name ' X'"),
             "--acl-name must be a name",
         ),
         // Plain HTTP is never opened: not by rewriting the access control it is bound to, not by binding it.
         (
-            vec![
-                "--role",
-                "Web",
-                "--acl-name",
-                "DenyAll",
-                "--allow-subnet",
-                "10.0.0.0/8",
-            ],
+            cli("--role Web --acl-name DenyAll --allow-subnet 10.0.0.0/8"),
             "access control \"DenyAll\" guards the plain HTTP endpoint HttpIn of role \"Web\"",
         ),
         (
-            vec![
-                "--role",
-                "Web",
-                "--endpoint",
-                "HttpIn",
-                "--allow-subnet",
-                "10.0.0.0/8",
-            ],
+            cli("--role Web --endpoint HttpIn --allow-subnet 10.0.0.0/8"),
             "HttpIn is the plain HTTP endpoint",
         ),
         (
@@ -284,14 +253,7 @@ fn bad_subnets_are_refused_and_the_file_stays_byte_for_byte() {
         ),
         // Endpoint names without regard to case, as Azure matches them (issue 29, 19).
         (
-            vec![
-                "--role",
-                "Web",
-                "--endpoint",
-                "httpin",
-                "--allow-subnet",
-                "10.0.0.0/8",
-            ],
+            cli("--role Web --endpoint httpin --allow-subnet 10.0.0.0/8"),
             "HttpIn is the plain HTTP endpoint",
         ),
         (

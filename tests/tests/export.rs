@@ -12,13 +12,7 @@ fn setup(env: &Env) {
 }
 
 fn pfx(env: &Env, extra: &[&str]) -> String {
-    let mut args = vec![
-        "pfx",
-        "--key-pass",
-        "env:KEY_PW",
-        "--pfx-pass",
-        "env:PFX_PW",
-    ];
+    let mut args = cli("pfx --key-pass env:KEY_PW --pfx-pass env:PFX_PW");
     args.extend_from_slice(extra);
     env.ok("certkit-export", &args)
 }
@@ -478,5 +472,5 @@ fn client_pfx_works_in_a_tls12_mutual_auth_handshake() {
         "pki/ca.pem",
         &[],
     );
-    assert!(hs.ok, "{}\n{}", hs.client_output, hs.server_output);
+    hs.assert_ok();
 }

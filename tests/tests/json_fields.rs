@@ -217,25 +217,10 @@ fn json_field_names_are_pinned_and_documented() {
         "file:shares/share-3-of-3.txt",
         "--json",
     ];
-    let mut drill = vec![
-        "restore",
-        "--backup",
-        "pki-backup.key",
-        "--check",
-        "--ca",
-        "pki",
-    ];
+    let mut drill = cli("restore --backup pki-backup.key --check --ca pki");
     drill.extend(two_shares);
     add("certkit-ca restore --check", env.json("certkit-ca", &drill));
-    let mut restore = vec![
-        "restore",
-        "--backup",
-        "pki-backup.key",
-        "--ca",
-        "restored",
-        "--ca-pass",
-        "env:CA_PW",
-    ];
+    let mut restore = cli("restore --backup pki-backup.key --ca restored --ca-pass env:CA_PW");
     restore.extend(two_shares);
     add("certkit-ca restore", env.json("certkit-ca", &restore));
     add(

@@ -148,11 +148,7 @@ fn token_ca_does_everything(key: &str) {
         "pki/ca.pem",
         &[],
     );
-    assert!(
-        shake.ok,
-        "client:\n{}\nserver:\n{}",
-        shake.client_output, shake.server_output
-    );
+    shake.assert_ok();
     let shown = env.json("certkit-ca", &["show", "--ca", "pki", "--json"]);
     assert_eq!(shown["key_location"]["uri"], recorded);
     assert_eq!(shown["key_location"]["token"]["label"], TOKEN);
@@ -283,17 +279,7 @@ fn token_problems_are_one_line_errors_that_write_nothing() {
     softhsm(&env);
     std::fs::write(env.path("not-a-module.so"), "not a shared library").expect("write");
     fn init<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-        let mut args = vec![
-            "init",
-            "--ca",
-            "pki",
-            "--cn",
-            "X",
-            "--key",
-            "p256",
-            "--ca-pass",
-            "env:TOKEN_PIN",
-        ];
+        let mut args = cli("init --ca pki --cn X --key p256 --ca-pass env:TOKEN_PIN");
         args.extend_from_slice(extra);
         args
     }

@@ -242,16 +242,10 @@ fn splitmerge_setup_runs_the_whole_guide() {
     assert_eq!(view["subject"], "CN=Alice Smith");
     // Running it again into the same folder refuses (the CA exists) and changes nothing.
     let cscfg = env.read("deploy/ServiceConfiguration.cscfg");
-    let mut again = vec![
-        "--dir",
-        "deploy",
-        "--service",
-        "svc.cloudapp.net",
-        "--people",
-        "Carol",
-        "--cscfg",
-        "deploy/ServiceConfiguration.cscfg",
-    ];
+    let mut again = cli(
+        "--dir deploy --service svc.cloudapp.net --people Carol --cscfg \
+        deploy/ServiceConfiguration.cscfg",
+    );
     again.extend_from_slice(&PASSES);
     assert!(!script(&env, "splitmerge-setup.sh", &again).status.success());
     assert_eq!(env.read("deploy/ServiceConfiguration.cscfg"), cscfg);
@@ -315,16 +309,7 @@ fn rotation_is_idempotent_and_keeps_old_thumbprints_until_retire() {
         .iter()
         .map(|c| env.openssl_thumbprint(&format!("{c}.pem")))
         .collect();
-    let mut args = vec![
-        "--ca",
-        "pki",
-        "--cscfg",
-        "svc.cscfg",
-        "--out-dir",
-        "renewed",
-        "--within",
-        "30",
-    ];
+    let mut args = cli("--ca pki --cscfg svc.cscfg --out-dir renewed --within 30");
     args.extend_from_slice(&PASSES);
     let first = ok_script(&env, "rotate-client-certs.sh", &args);
     assert_contains(

@@ -10,14 +10,8 @@ use common::*;
 
 /// Chromium, headless, on `args` (as root it needs --no-sandbox).
 fn chromium(env: &Env, args: &[&str]) -> std::process::Output {
-    let mut all = vec![
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-extensions",
-        "--user-data-dir=chromium-profile",
-    ];
+    let mut all = cli("--headless --no-sandbox --disable-gpu --no-first-run \
+        --disable-extensions --user-data-dir=chromium-profile");
     all.extend(args);
     env.tool("chromium", &all)
 }

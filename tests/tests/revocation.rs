@@ -113,11 +113,7 @@ fn a_crl_checking_tls_server_refuses_the_revoked_client() {
         "pki/ca.pem",
         &crl_args,
     );
-    assert!(
-        accepted.ok,
-        "{}\n{}",
-        accepted.client_output, accepted.server_output
-    );
+    accepted.assert_ok();
 }
 
 #[test]

@@ -79,45 +79,11 @@ fn a_wildcard_or_a_dns_like_cn_is_refused_where_a_verifier_would_refuse_it() {
     );
     let refused = [
         // OpenSSL accepts *.example.com for bad.example.com: the wildcard stands for the excluded name.
-        vec![
-            "server",
-            "--ca",
-            "pki",
-            "--cn",
-            "*.example.com",
-            "--key",
-            "p256",
-            "--out",
-            "w1",
-        ],
-        vec![
-            "server",
-            "--ca",
-            "pki",
-            "--cn",
-            "www.example.com",
-            "--dns",
-            "*.example.com",
-            "--key",
-            "p256",
-            "--out",
-            "w2",
-        ],
+        cli("server --ca pki --cn *.example.com --key p256 --out w1"),
+        cli("server --ca pki --cn www.example.com --dns *.example.com --key p256 --out w2"),
         // OpenSSL checks these CNs as DNS names (letters, digits and _), and they are outside example.com.
-        vec![
-            "client",
-            "--ca",
-            "pki",
-            "--cn",
-            "svc_a.other.org",
-            "--key",
-            "p256",
-            "--out",
-            "c1",
-        ],
-        vec![
-            "client", "--ca", "pki", "--cn", "123.456", "--key", "p256", "--out", "c2",
-        ],
+        cli("client --ca pki --cn svc_a.other.org --key p256 --out c1"),
+        cli("client --ca pki --cn 123.456 --key p256 --out c2"),
     ];
     for args in &refused {
         let err = env.fails("certkit-issue", &Env::with_passwords(args), 2);

@@ -35,18 +35,10 @@ fn rekeyed(env: &Env, extra: &[&str]) -> serde_json::Value {
         "certkit-ca",
         &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW"],
     );
-    let mut args = vec![
-        "rekey",
-        "--ca",
-        "pki",
-        "--key",
-        "p384",
-        "--crl-url",
-        "http://pki.example.com/ca-2.crl",
-        "--ca-pass",
-        "env:CA_PW",
-        "--json",
-    ];
+    let mut args = cli(
+        "rekey --ca pki --key p384 --crl-url http://pki.example.com/ca-2.crl \
+        --ca-pass env:CA_PW --json",
+    );
     args.extend_from_slice(extra);
     let report = env.json("certkit-ca", &args);
     std::fs::copy(env.path("pki/ca.pem"), env.path("new.pem")).expect("copy");
@@ -210,11 +202,7 @@ print(json.dumps({
         "old.pem",
         &["-cert_chain", "new-by-old.pem"],
     );
-    assert!(
-        handshake.ok,
-        "{}\n{}",
-        handshake.client_output, handshake.server_output
-    );
+    handshake.assert_ok();
     let handshake = tls12_handshake_with(
         &env,
         ("srv-new.pem", "srv-new.key"),
@@ -224,11 +212,7 @@ print(json.dumps({
         &[],
         &["-cert_chain", "old-by-new.pem"],
     );
-    assert!(
-        handshake.ok,
-        "{}\n{}",
-        handshake.client_output, handshake.server_output
-    );
+    handshake.assert_ok();
     let handshake = tls12_handshake(
         &env,
         ("srv-new.pem", "srv-new.key"),

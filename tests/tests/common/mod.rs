@@ -528,6 +528,17 @@ pub struct Handshake {
     pub server_output: String,
 }
 
+impl Handshake {
+    /// Asserts that the handshake completed, showing both sides' output when it did not.
+    pub fn assert_ok(&self) {
+        assert!(
+            self.ok,
+            "client:\n{}\nserver:\n{}",
+            self.client_output, self.server_output
+        );
+    }
+}
+
 /// Runs `openssl s_server -tls1_2 -Verify 1 -verify_return_error` with the server certificate and key, trusting
 /// `server_ca` for clients, and `openssl s_client -tls1_2` with the client certificate and key, trusting
 /// `client_ca`; succeeds when the request gets the server's answer. Extra server arguments (e.g. a CRL) go in

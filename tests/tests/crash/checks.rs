@@ -153,6 +153,23 @@ pub(crate) fn valid(env: &Env, cn: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The valid renewals, among the inventory's `list`, of the certificate in `file`.
+pub(crate) fn valid_renewals<'a>(
+    env: &Env,
+    list: &'a [serde_json::Value],
+    file: &str,
+) -> Vec<&'a serde_json::Value> {
+    let old = env.openssl_thumbprint(file);
+    let old_serial = list
+        .iter()
+        .find(|e| e["thumbprint"] == old.as_str())
+        .map(|e| e["serial"].clone())
+        .expect("the renewed certificate is recorded");
+    list.iter()
+        .filter(|e| e["renewal_of"] == old_serial && e["status"] == "valid")
+        .collect()
+}
+
 /// After a rerun of a single issuance to PREFIX: it succeeded (when the killed run had delivered everything
 /// but not finished, by reporting that delivery), or, when the killed run had finished its work (its checkpoint
 /// covers the certificate) and was only printing, it refused to overwrite; either way exactly one valid

@@ -41,17 +41,8 @@ pub(crate) const RENEW: Scenario = Scenario {
         --key-pass env:KEY_PW --pfx-pass env:PFX_PW",
     after_rerun: |env, rerun| {
         assert!(rerun.status.success(), "{}", text(&rerun.stderr));
-        let old = env.openssl_thumbprint("alice.cer");
         let list = env.list("pki");
-        let old_serial = list
-            .iter()
-            .find(|e| e["thumbprint"] == old.as_str())
-            .map(|e| e["serial"].clone())
-            .expect("old");
-        let renewals: Vec<_> = list
-            .iter()
-            .filter(|e| e["renewal_of"] == old_serial && e["status"] == "valid")
-            .collect();
+        let renewals = valid_renewals(env, &list, "alice.cer");
         assert_eq!(renewals.len(), 1, "{renewals:?}");
         assert_eq!(
             renewals[0]["thumbprint"],
@@ -102,22 +93,14 @@ pub(crate) const RENEW_DUE: Scenario = Scenario {
         let report: serde_json::Value = serde_json::from_slice(&rerun.stdout).expect("json");
         let list = env.list("pki");
         for cn in ["alice", "bob"] {
-            let old = env.openssl_thumbprint(&format!("{cn}.cer"));
-            let old_serial = list
-                .iter()
-                .find(|e| e["thumbprint"] == old.as_str())
-                .map(|e| e["serial"].clone())
-                .expect("old");
-            let renewals: Vec<_> = list
-                .iter()
-                .filter(|e| e["renewal_of"] == old_serial && e["status"] == "valid")
-                .collect();
+            let renewals = valid_renewals(env, &list, &format!("{cn}.cer"));
             assert_eq!(renewals.len(), 1, "{cn}: {renewals:?}");
+            let old_serial = &renewals[0]["renewal_of"];
             let row = report["rows"]
                 .as_array()
                 .expect("rows")
                 .iter()
-                .find(|r| r["old_serial"] == old_serial)
+                .find(|r| r["old_serial"] == *old_serial)
                 .expect("row");
             assert_eq!(row["thumbprint"], renewals[0]["thumbprint"], "{cn}");
             // The renewal's files are where the rows of this run or the killed one said.

@@ -80,14 +80,7 @@ fn groups_of_custodians_restore_with_enough_of_enough_groups() {
     // A scheme one share could open alone, and a group named twice, are refused before anything is made.
     for (args, expected) in [
         (
-            vec![
-                "--group",
-                "a=1-of-1",
-                "--group",
-                "b=2-of-2",
-                "--group-threshold",
-                "1",
-            ],
+            cli("--group a=1-of-1 --group b=2-of-2 --group-threshold 1"),
             "one share alone",
         ),
         (
@@ -96,15 +89,7 @@ fn groups_of_custodians_restore_with_enough_of_enough_groups() {
         ),
         (vec!["--group", "a=2of3"], "not a group"),
     ] {
-        let mut all = vec![
-            "backup",
-            "--ca",
-            "pki",
-            "--out",
-            "x.key",
-            "--share-dir",
-            "x",
-        ];
+        let mut all = cli("backup --ca pki --out x.key --share-dir x");
         all.extend(args);
         all.extend(["--ca-pass", "env:CA_PW"]);
         let err = env.fails("certkit-ca", &all, 2);

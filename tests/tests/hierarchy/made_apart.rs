@@ -156,11 +156,7 @@ fn an_issuing_ca_made_apart_signs_nothing_until_installed_then_issues_full_chain
         "root/ca.pem",
         &["-cert_chain", "issuing/ca.pem"],
     );
-    assert!(
-        handshake.ok,
-        "{}\n{}",
-        handshake.client_output, handshake.server_output
-    );
+    handshake.assert_ok();
     // And the reverse: the server trusts only the root; the client presents its certificate with the
     // issuing CA's (as the PFX carries it).
     let handshake = tls12_handshake_with(
@@ -172,11 +168,7 @@ fn an_issuing_ca_made_apart_signs_nothing_until_installed_then_issues_full_chain
         &["-cert_chain", "issuing/ca.pem"],
         &["-cert_chain", "issuing/ca.pem"],
     );
-    assert!(
-        handshake.ok,
-        "{}\n{}",
-        handshake.client_output, handshake.server_output
-    );
+    handshake.assert_ok();
     // Without the issuing CA the server cannot build the client's path: the handshake fails.
     let handshake = tls12_handshake(
         &env,

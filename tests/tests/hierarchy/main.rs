@@ -12,12 +12,7 @@ use common::*;
 
 /// A root (P-256, pathLen 1, a CRL URL) and a request for "Issuing CA 1" made by the openssl CLI.
 fn root_and_request(env: &Env, root_flags: &[&str]) {
-    let mut flags = vec![
-        "--key",
-        "p256",
-        "--crl-url",
-        "http://pki.example.com/root.crl",
-    ];
+    let mut flags = cli("--key p256 --crl-url http://pki.example.com/root.crl");
     flags.extend(root_flags);
     env.init_ca_with("root", &flags);
     env.openssl_ok(&cli(
@@ -27,18 +22,8 @@ fn root_and_request(env: &Env, root_flags: &[&str]) {
 }
 
 fn sign_ca(env: &Env, extra: &[&str]) -> serde_json::Value {
-    let mut args = vec![
-        "sign-ca",
-        "--ca",
-        "root",
-        "--csr",
-        "issuing.csr",
-        "--out",
-        "issuing",
-        "--ca-pass",
-        "env:CA_PW",
-        "--json",
-    ];
+    let mut args =
+        cli("sign-ca --ca root --csr issuing.csr --out issuing --ca-pass env:CA_PW --json");
     args.extend(extra);
     env.json("certkit-ca", &args)
 }

@@ -82,16 +82,8 @@ fn a_dry_run_shows_no_unchanged_setting_value() {
     std::fs::copy(example_cscfg(), env.path("svc.cscfg")).expect("copy");
     for json in [false, true] {
         // DataEncryptionPrimaryCertificateThumbprint sits right below the connection string.
-        let mut args = vec![
-            "cscfg",
-            "--file",
-            "svc.cscfg",
-            "--allow",
-            "alice.cer",
-            "--encryption",
-            "enc.cer",
-            "--dry-run",
-        ];
+        let mut args =
+            cli("cscfg --file svc.cscfg --allow alice.cer --encryption enc.cer --dry-run");
         if json {
             args.push("--json");
         }
@@ -192,31 +184,13 @@ fn huge_numbers_are_one_line_errors_naming_the_flag_and_the_range() {
     for (bin_name, args, flag, range) in [
         (
             "certkit-ca",
-            vec![
-                "init",
-                "--ca",
-                "big",
-                "--cn",
-                "X",
-                "--days",
-                "3000000",
-                "--ca-pass",
-                "env:CA_PW",
-            ],
+            cli("init --ca big --cn X --days 3000000 --ca-pass env:CA_PW"),
             "--days",
             "1 to 36525",
         ),
         (
             "certkit-ca",
-            vec![
-                "crl",
-                "--ca",
-                "pki",
-                "--days",
-                "3000000",
-                "--ca-pass",
-                "env:CA_PW",
-            ],
+            cli("crl --ca pki --days 3000000 --ca-pass env:CA_PW"),
             "--days",
             "1 to 36525",
         ),

@@ -52,18 +52,10 @@ fn a_full_disk_on_the_last_append_is_finished_by_the_rerun() {
     ca_with_alice(&env, &[]);
     let args = Env::with_passwords(&cli("client --ca pki --cn bob --out bob --key p256"));
     // The second write to the inventory is the "delivered" event; the disk is full there.
-    let mut strace = vec![
-        "-f",
-        "-qq",
-        "-o",
-        "/dev/null",
-        "-P",
-        "pki/inventory.jsonl",
-        "-e",
-        "trace=write",
-        "-e",
-        "inject=write:error=ENOSPC:when=2",
-    ];
+    let mut strace = cli(
+        "-f -qq -o /dev/null -P pki/inventory.jsonl -e trace=write -e \
+        inject=write:error=ENOSPC:when=2",
+    );
     let issue = bin("certkit-issue").display().to_string();
     strace.push(&issue);
     strace.extend(args.iter().copied());

@@ -268,21 +268,10 @@ fn a_pkcs11_module_planted_in_ca_json_is_never_loaded() {
         ),
         (
             "certkit-issue",
-            vec![
-                "client",
-                "--ca",
-                "pki",
-                "--cn",
-                "bob",
-                "--out",
-                "bob",
-                "--key",
-                "p256",
-                "--key-pass",
-                "env:KEY_PW",
-                "--ca-pass",
-                "env:TOKEN_PIN",
-            ],
+            cli(
+                "client --ca pki --cn bob --out bob --key p256 --key-pass env:KEY_PW \
+                --ca-pass env:TOKEN_PIN",
+            ),
         ),
     ] {
         let err = env.fails(bin, &args, 1);

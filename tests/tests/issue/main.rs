@@ -264,11 +264,7 @@ fn tls12_mutual_auth_handshake_accepts_our_client_and_refuses_a_foreign_one() {
         "pki/ca.pem",
         &[],
     );
-    assert!(
-        good.ok,
-        "client:\n{}\nserver:\n{}",
-        good.client_output, good.server_output
-    );
+    good.assert_ok();
     assert_contains(
         &good.client_output,
         &["Protocol  : TLSv1.2", "Verify return code: 0 (ok)"],

@@ -169,19 +169,10 @@ fn no_output_of_any_command_lands_in_a_ca_folder() {
         ),
         (
             "certkit-export",
-            vec![
-                "pfx",
-                "--cert",
-                "alice.cer",
-                "--key-file",
-                "alice.key",
-                "--out",
-                "pki/alice.pfx",
-                "--key-pass",
-                "env:KEY_PW",
-                "--pfx-pass",
-                "env:PFX_PW",
-            ],
+            cli(
+                "pfx --cert alice.cer --key-file alice.key --out pki/alice.pfx --key-pass \
+                env:KEY_PW --pfx-pass env:PFX_PW",
+            ),
         ),
         (
             "certkit-export",
@@ -193,14 +184,7 @@ fn no_output_of_any_command_lands_in_a_ca_folder() {
         ),
         (
             "certkit-ca",
-            vec![
-                "revoke",
-                "--ca",
-                "pki",
-                "alice.cer",
-                "--cscfg",
-                "pki/svc.cscfg",
-            ],
+            cli("revoke --ca pki alice.cer --cscfg pki/svc.cscfg"),
         ),
     ];
     // Anywhere below the folder, through folders that do not exist yet or through a link into it.
@@ -218,15 +202,7 @@ fn no_output_of_any_command_lands_in_a_ca_folder() {
     }
     refusals.push((
         "certkit-ca",
-        vec![
-            "crl",
-            "--ca",
-            "pki",
-            "--out",
-            "pki/pub/x.crl",
-            "--ca-pass",
-            "env:CA_PW",
-        ],
+        cli("crl --ca pki --out pki/pub/x.crl --ca-pass env:CA_PW"),
     ));
     for (bin, args) in refusals {
         let err = env.fails(bin, &args, 2);
