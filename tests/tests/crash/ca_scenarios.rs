@@ -244,21 +244,7 @@ pub(crate) const REKEY: Scenario = Scenario {
         // cross-certificate under the first one); what the old key signed still verifies; the audit passes
         // (check_invariants ran it after the kill).
         assert!(rerun.status.success(), "{}", text(&rerun.stderr));
-        let key = |file: &str| env.openssl_ok(&["x509", "-in", file, "-noout", "-pubkey"]);
-        assert_ne!(key("first.pem"), key("pki/ca.pem"), "the rerun re-keys");
-        assert_contains(
-            &env.openssl_ok(&["verify", "-CAfile", "first.pem", "alice.pem"]),
-            &["alice.pem: OK"],
-        );
-        env.issue(&cli("client --ca pki --cn after --out after --key p256"));
-        assert_contains(
-            &env.openssl_ok(&["verify", "-CAfile", "pki/ca.pem", "after.pem"]),
-            &["after.pem: OK"],
-        );
-        env.ok(
-            "certkit-ca",
-            &["crl", "--ca", "pki", "--ca-pass", "env:CA_PW"],
-        );
+        rekeyed_and_signing(env, "env:CA_PW");
         every_ca_certificate_is_the_cas_or_revoked(env);
     },
 };

@@ -153,6 +153,26 @@ pub(crate) fn valid(env: &Env, cn: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The CA in `pki` ends re-keyed and signing (`ca_pass` unlocks it): its certificate's key is not
+/// `first.pem`'s, what the first key signed (`alice.pem`) still verifies under `first.pem`, a client issued now
+/// verifies under the new certificate, and it signs a CRL.
+pub(crate) fn rekeyed_and_signing(env: &Env, ca_pass: &str) {
+    let key = |file: &str| env.openssl_ok(&["x509", "-in", file, "-noout", "-pubkey"]);
+    assert_ne!(key("first.pem"), key("pki/ca.pem"), "re-keyed");
+    assert_contains(
+        &env.openssl_ok(&["verify", "-CAfile", "first.pem", "alice.pem"]),
+        &["alice.pem: OK"],
+    );
+    let mut issue = cli("client --ca pki --cn after --out after --key p256 --ca-pass");
+    issue.push(ca_pass);
+    env.issue(&issue);
+    assert_contains(
+        &env.openssl_ok(&["verify", "-CAfile", "pki/ca.pem", "after.pem"]),
+        &["after.pem: OK"],
+    );
+    env.ok("certkit-ca", &["crl", "--ca", "pki", "--ca-pass", ca_pass]);
+}
+
 /// The valid renewals, among the inventory's `list`, of the certificate in `file`.
 pub(crate) fn valid_renewals<'a>(
     env: &Env,

@@ -70,23 +70,7 @@ pub(crate) const REKEY_TOKEN: Scenario = Scenario {
                 ),
             );
         }
-        let key = |file: &str| env.openssl_ok(&["x509", "-in", file, "-noout", "-pubkey"]);
-        assert_ne!(key("first.pem"), key("pki/ca.pem"), "re-keyed");
-        env.issue(&cli(
-            "client --ca pki --cn after --out after --key p256 --ca-pass env:TOKEN_PIN",
-        ));
-        assert_contains(
-            &env.openssl_ok(&["verify", "-CAfile", "pki/ca.pem", "after.pem"]),
-            &["after.pem: OK"],
-        );
-        assert_contains(
-            &env.openssl_ok(&["verify", "-CAfile", "first.pem", "alice.pem"]),
-            &["alice.pem: OK"],
-        );
-        env.ok(
-            "certkit-ca",
-            &["crl", "--ca", "pki", "--ca-pass", "env:TOKEN_PIN"],
-        );
+        rekeyed_and_signing(env, "env:TOKEN_PIN");
         env.ok("certkit-ca", &["audit", "--ca", "pki"]);
     },
 };
