@@ -18,7 +18,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 
-for target in cscfg_edit cscfg_network thumbprint certificates csr pfx_read encrypted_key inventory batch_csv dates secret_source pkcs11_uri inspect ca_settings slip39_share backup_file name_constraints crl_file; do
+for target in cscfg_edit cscfg_network thumbprint certificates csr pfx_read encrypted_key inventory batch_csv dates secret_source pkcs11_uri inspect ca_settings slip39_share backup_file name_constraints crl_file ocsp_request ocsp_window; do
   rm -rf "${CORPUS:?}/$target"
   mkdir -p "$CORPUS/$target"
 done
@@ -55,6 +55,15 @@ seed certificates pki/ca.crl
 certkit-ca crl --ca pki --series 2 --every 30 --out-dir crls --ca-pass env:FUZZ_PW >/dev/null
 certkit-ca crl --ca pki --series 1 --every 7 --out-dir crls-pem --pem --ca-pass env:FUZZ_PW >/dev/null
 for f in pki/ca.crl crls/*.crl crls-pem/*.crl.pem; do seed crl_file "$f"; done
+certkit-ca ocsp --ca pki --series 1 --out-dir ocsp --ca-pass env:FUZZ_PW >/dev/null
+for f in ocsp/*.resp; do seed ocsp_window "$f"; done
+# Requests: a POST body (first byte even) and a GET path (first byte odd), as openssl makes them.
+openssl ocsp -issuer pki/ca.pem -cert alice.pem -no_nonce -reqout alice.req 2>/dev/null
+openssl ocsp -issuer pki/ca.pem -cert alice.pem -reqout alice-nonce.req 2>/dev/null
+{ printf '\000'; cat alice.req; } > "$CORPUS/ocsp_request/post.der"
+{ printf '\000'; cat alice-nonce.req; } > "$CORPUS/ocsp_request/post-nonce.der"
+{ printf '\001/ocsp/'; base64 -w0 alice.req; } > "$CORPUS/ocsp_request/get.txt"
+{ printf '\001/'; base64 -w0 alice.req | sed 's|/|%2F|g; s|+|%2B|g; s|=|%3D|g'; } > "$CORPUS/ocsp_request/get-encoded.txt"
 
 seed csr dave.csr
 certkit-ca init --ca constrained --cn "Constrained CA" --key p256 --permit-dns example.com --exclude-dns \

@@ -303,6 +303,14 @@ impl IssuerCheck {
             .is_ok_and(|(_, cert)| self.issued_parsed(&cert, Signature::Verify))
     }
 
+    /// True if one of the CA's keys made `signature` over `message` with the algorithm `algorithm` (a dotted
+    /// OID): a CRL's or an OCSP response's signature.
+    pub fn signed(&self, algorithm: &str, message: &[u8], signature: &[u8]) -> bool {
+        self.keys
+            .iter()
+            .any(|k| k.algorithm == algorithm && k.key.verify(message, signature).is_ok())
+    }
+
     /// [`IssuerCheck::issued`] for a certificate parsed already.
     fn issued_parsed(&self, cert: &X509Certificate<'_>, signature: Signature) -> bool {
         let algorithm = cert.signature_algorithm.algorithm.to_id_string();

@@ -87,12 +87,17 @@ pub struct SeriesPlan {
 impl SeriesPlan {
     /// A checked plan: 1 to [`MAX_SERIES`] CRLs, each window within a hundred years.
     pub fn new(count: u32, every_days: u32, overlap_days: u32) -> Result<SeriesPlan> {
+        Self::of("CRLs", count, every_days, overlap_days)
+    }
+
+    /// [`SeriesPlan::new`] for a series of `what` (CRLs, OCSP windows), as messages name them.
+    pub fn of(what: &str, count: u32, every_days: u32, overlap_days: u32) -> Result<SeriesPlan> {
         if count == 0 || count > MAX_SERIES {
             return Err(Error::BadInput(format!(
-                "--series {count} is out of range: sign 1 to {MAX_SERIES} CRLs at once"
+                "--series {count} is out of range: sign 1 to {MAX_SERIES} {what} at once"
             )));
         }
-        crate::dates::check_days("--every", every_days, "CRLs")?;
+        crate::dates::check_days("--every", every_days, what)?;
         let span = u64::from(count) * u64::from(every_days) + u64::from(overlap_days);
         if span > u64::from(crate::dates::MAX_DAYS) {
             return Err(Error::BadInput(format!(

@@ -23,6 +23,7 @@ pub mod error;
 pub mod files;
 pub mod keys;
 pub mod naming;
+pub mod ocsp;
 pub mod pfx;
 pub mod profile;
 pub mod report;

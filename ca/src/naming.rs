@@ -122,6 +122,21 @@ pub fn check_crl_url(url: &str) -> Result<()> {
     }
 }
 
+/// Fails unless `url` is an http:// URL for an OCSP responder: plain HTTP, as RFC 5019 says (a client checking
+/// revocation over TLS would need revocation checked for the TLS server first).
+pub fn check_ocsp_url(url: &str) -> Result<()> {
+    let ok = url.starts_with("http://")
+        && url.len() > 7
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::BadInput(format!(
+            "'{url}' is not an OCSP URL; give the http:// URL the responder (certkit-ca ocsp serve) answers at, e.g. http://ocsp.example.com/ (plain http: OCSP responses are signed, and clients do not check revocation over TLS)"
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

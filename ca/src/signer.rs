@@ -80,6 +80,8 @@ pub struct SigningCa {
     pub crl_url: Option<String>,
     /// Where clients fetch the CA's certificate (authorityInfoAccess caIssuers in what it issues), if anywhere.
     pub aia_url: Option<String>,
+    /// Where clients ask about revocation (authorityInfoAccess id-ad-ocsp in what it issues), if anywhere.
+    pub ocsp_url: Option<String>,
     /// The names its certificates may have, from its certificate's nameConstraints.
     pub constraints: NameConstraints,
     /// The CAs above it (from its `chain.pem`): the one that signed it first, the root last; none for a root.
@@ -131,6 +133,7 @@ impl SigningCa {
             key_type,
             crl_url,
             aia_url: None,
+            ocsp_url: None,
             constraints,
             above: Vec::new(),
             above_constraints: Vec::new(),
@@ -138,9 +141,11 @@ impl SigningCa {
         })
     }
 
-    /// The same CA, naming `aia_url` as where clients fetch its certificate in everything it signs.
-    pub fn with_aia(mut self, aia_url: Option<String>) -> Self {
+    /// The same CA, naming in everything it signs `aia_url` as where clients fetch its certificate and
+    /// `ocsp_url` as where they ask about revocation.
+    pub fn with_aia(mut self, aia_url: Option<String>, ocsp_url: Option<String>) -> Self {
         self.aia_url = aia_url;
+        self.ocsp_url = ocsp_url;
         self
     }
 
@@ -167,8 +172,10 @@ impl SigningCa {
             constraints.check_params(params)?;
         }
         let mut params = params.clone();
-        if let Some(url) = &self.aia_url {
-            params.custom_extensions.push(ca_issuers(url));
+        if let Some(extension) =
+            authority_info_access(self.ocsp_url.as_deref(), self.aia_url.as_deref())
+        {
+            params.custom_extensions.push(extension);
         }
         params.key_identifier_method = rcgen::KeyIdMethod::PreSpecified(
             crate::keys::subject_key_id(&public_key.subject_public_key_info())?,
@@ -242,15 +249,32 @@ pub fn check_can_sign(cert: &CertInfo, origin: &Path) -> Result<()> {
 
 /// An authorityInfoAccess extension (RFC 5280 4.2.2.1) with one caIssuers access description: where the
 /// issuer's certificate is, as a URI.
-fn ca_issuers(url: &str) -> rcgen::CustomExtension {
+/// The authorityInfoAccess extension naming the OCSP responder and where the CA's certificate is (either may be
+/// absent; None when both are): one AccessDescription each, OCSP first as CAs write it.
+fn authority_info_access(
+    ocsp: Option<&str>,
+    ca_issuers: Option<&str>,
+) -> Option<rcgen::CustomExtension> {
     const AUTHORITY_INFO_ACCESS: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 1, 1];
-    // id-ad-caIssuers 1.3.6.1.5.5.7.48.2, DER.
+    // id-ad-ocsp 1.3.6.1.5.5.7.48.1 and id-ad-caIssuers 1.3.6.1.5.5.7.48.2, DER.
+    const OCSP: &[u8] = &[0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01];
     const CA_ISSUERS: &[u8] = &[0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02];
-    let mut description = CA_ISSUERS.to_vec();
-    // accessLocation: GeneralName uniformResourceIdentifier [6] IA5String.
-    description.extend(der_tlv(0x86, url.as_bytes()));
-    let syntax = der_tlv(0x30, &der_tlv(0x30, &description));
-    rcgen::CustomExtension::from_oid_content(AUTHORITY_INFO_ACCESS, syntax)
+    let mut descriptions = Vec::new();
+    for (method, url) in [(OCSP, ocsp), (CA_ISSUERS, ca_issuers)] {
+        if let Some(url) = url {
+            let mut description = method.to_vec();
+            // accessLocation: GeneralName uniformResourceIdentifier [6] IA5String.
+            description.extend(der_tlv(0x86, url.as_bytes()));
+            descriptions.extend(der_tlv(0x30, &description));
+        }
+    }
+    if descriptions.is_empty() {
+        return None;
+    }
+    Some(rcgen::CustomExtension::from_oid_content(
+        AUTHORITY_INFO_ACCESS,
+        der_tlv(0x30, &descriptions),
+    ))
 }
 
 /// One DER TLV (definite length, short or long form).

@@ -51,6 +51,9 @@ deps_test() {
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   command -v vfychain >/dev/null 2>&1 || missing+=(libnss3-tools)
   command -v faketime >/dev/null 2>&1 || missing+=(faketime)
+  # nginx: a real OCSP consumer (ssl_ocsp on) for the responder's tests; curl for GET requests.
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
   [ -e /etc/ssl/certs/DigiCert_Global_Root_G2.pem ] || missing+=(ca-certificates)
   command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
   deps_apt "${missing[@]}"

@@ -125,6 +125,13 @@ fn json_field_names_are_pinned_and_documented() {
             &cli("crl publish --from crls --to published.crl --ca-cert pki/ca.cer --json"),
         ),
     );
+    add(
+        "certkit-ca ocsp",
+        env.json(
+            "certkit-ca",
+            &cli("ocsp --ca pki --series 2 --every 7 --out-dir ocsp --ca-pass env:CA_PW --json"),
+        ),
+    );
     env.openssl_p256_csr("sub", "/CN=Sub CA");
     add(
         "certkit-ca sign-ca",

@@ -37,6 +37,10 @@ pub struct InitArgs {
     /// certificates this CA issues, so a client that lacks the issuing CA can build the path.
     #[arg(long, value_name = "URL")]
     pub aia_url: Option<String>,
+    /// Where clients ask about revocation: an authorityInfoAccess OCSP URL (http://) put into certificates this
+    /// CA issues; certkit-ca ocsp signs the responses ahead and certkit-ca ocsp serve answers there.
+    #[arg(long, value_name = "URL")]
+    pub ocsp_url: Option<String>,
     /// Make the key on a PKCS#11 token, never on disk: an RFC 7512 URI naming the token and the key's label, e.g. pkcs11:token=certkit-ca;object=MyCA.
     #[arg(long, value_name = "URI")]
     pub pkcs11: Option<TokenUri>,
@@ -82,6 +86,7 @@ impl InitArgs {
             pathlen: self.pathlen.unwrap_or(store::DEFAULT_PATHLEN),
             crl_url: self.crl_url,
             aia_url: self.aia_url,
+            ocsp_url: self.ocsp_url,
             constraints: self.constraints.constraints()?,
         };
         let format = Format::json_if(self.json.json);

@@ -11,6 +11,7 @@ mod init;
 mod install;
 mod list;
 mod move_key;
+mod ocsp;
 mod reindex;
 mod rekey;
 mod renew;
@@ -18,6 +19,7 @@ mod report;
 mod restore;
 mod retire_key;
 mod revoke;
+mod settings;
 mod show;
 mod sign_ca;
 mod status;
@@ -61,6 +63,10 @@ pub enum Command {
     Revoke(revoke::RevokeArgs),
     /// Sign a CRL listing every revoked certificate that has not expired, or a series ahead; crl publish puts one in place.
     Crl(crl::CrlArgs),
+    /// Show the CA's signed settings, or change one (--ocsp-url) under the CA key.
+    Settings(settings::SettingsArgs),
+    /// Sign OCSP responses ahead for every certificate the CA issued (a series of windows at one unlock); ocsp serve answers with them, with no key.
+    Ocsp(ocsp::OcspArgs),
     /// Verify the CA folder: the inventory's hash chain, the signed checkpoint, issued/ and the CRL.
     Audit(audit::AuditArgs),
     /// Move the CA key from ca.key onto a PKCS#11 token (same certificate, same thumbprint).
@@ -97,6 +103,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Crl(args) => match args.request()? {
             crl::CrlCommand::Sign(req) => commands::crl::run(req),
             crl::CrlCommand::Publish(req) => commands::crl_publish::run(req),
+        },
+        Command::Settings(args) => commands::settings::run(args.request()?),
+        Command::Ocsp(args) => match args.request()? {
+            ocsp::OcspCommand::Sign(req) => commands::ocsp::run(req),
+            ocsp::OcspCommand::Serve(req) => commands::ocsp::serve(req),
         },
         Command::Audit(args) => commands::audit::run(args.request()?),
         Command::MoveKey(args) => commands::move_key::run(args.request()),

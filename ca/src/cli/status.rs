@@ -20,6 +20,10 @@ pub struct StatusArgs {
     /// lapsed by then.
     #[arg(long, value_name = "DATE", value_parser = super::values::moment)]
     pub at: Option<time::OffsetDateTime>,
+    /// Warn when the CRLs or OCSP responses signed ahead run out within this many days.
+    #[arg(long, value_name = "DAYS", default_value_t = crate::commands::status::CRL_WARN_DAYS as u32,
+          value_parser = clap::value_parser!(u32).range(0..=36_500))]
+    pub warn_days: u32,
     /// A published CRL file to check too (signed by this CA, not stale); repeatable.
     #[arg(long, value_name = "FILE")]
     pub crl: Vec<PathBuf>,
@@ -37,6 +41,7 @@ impl StatusArgs {
         StatusRequest {
             ca: self.ca.ca,
             within: self.within,
+            warn_days: self.warn_days,
             at: self.at,
             crls: self.crl,
             module: self.module.pkcs11_module,

@@ -211,6 +211,7 @@ impl BackupPlan {
         let backed_up = custody::BackupSettings {
             crl_url: ca.crl_url.clone(),
             aia_url: settings.aia_url,
+            ocsp_url: settings.ocsp_url,
             parent: settings.parent,
             chain: store.chain_above(&ca.cert)?,
         };

@@ -174,12 +174,14 @@ fn backed_up_on_token(
     let backed_up = crate::custody::BackupSettings {
         crl_url: spec.crl_url.clone(),
         aia_url: spec.aia_url.clone(),
+        ocsp_url: spec.ocsp_url.clone(),
         parent: None,
         chain: Vec::new(),
     };
     let settings = store::CaSettings {
         crl_url: spec.crl_url.clone(),
         aia_url: spec.aia_url.clone(),
+        ocsp_url: spec.ocsp_url.clone(),
         ..Default::default()
     };
     let split = plan.split(&cert, &key, backed_up)?;

@@ -118,6 +118,7 @@ pub fn run(req: ReportRequest) -> Result<()> {
     let status = status::gather(&StatusRequest {
         ca: req.ca.clone(),
         within: 30,
+        warn_days: status::CRL_WARN_DAYS as u32,
         at: Some(now),
         crls: Vec::new(),
         module: req.module.clone(),

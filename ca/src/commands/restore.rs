@@ -68,6 +68,9 @@ pub struct RestoredSettings {
     pub crl_url: Option<String>,
     /// The AIA caIssuers URL.
     pub aia_url: Option<String>,
+    /// The OCSP responder URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ocsp_url: Option<String>,
     /// The CA above, for an issuing CA.
     pub parent: Option<store::ParentRecord>,
     /// The subjects of the CAs above, the root last.
@@ -79,6 +82,7 @@ impl RestoredSettings {
         RestoredSettings {
             crl_url: backup.settings.crl_url.clone(),
             aia_url: backup.settings.aia_url.clone(),
+            ocsp_url: backup.settings.ocsp_url.clone(),
             parent: backup.settings.parent.clone(),
             chain: backup
                 .settings
@@ -128,6 +132,9 @@ fn check_settings(req: &RestoreRequest, backup: &BackupFile) -> Result<()> {
         .flatten()
     {
         crate::naming::check_crl_url(url).map_err(|e| bad(e.to_string()))?;
+    }
+    if let Some(url) = &backup.settings.ocsp_url {
+        crate::naming::check_ocsp_url(url).map_err(|e| bad(e.to_string()))?;
     }
     let chain = &backup.settings.chain;
     let mut below = &backup.cert;
@@ -289,6 +296,7 @@ pub fn run(req: RestoreRequest) -> Result<()> {
     let settings = store::CaSettings {
         crl_url: backup.settings.crl_url.clone(),
         aia_url: backup.settings.aia_url.clone(),
+        ocsp_url: backup.settings.ocsp_url.clone(),
         parent: backup.settings.parent.clone(),
         ..Default::default()
     };
@@ -372,6 +380,9 @@ impl Report for RestoreReport {
                 "  AIA URL     {}",
                 settings.aia_url.as_deref().unwrap_or("(none)")
             )?;
+            if let Some(url) = &settings.ocsp_url {
+                writeln!(out, "  OCSP URL    {url}")?;
+            }
             match &settings.parent {
                 Some(parent) => {
                     writeln!(

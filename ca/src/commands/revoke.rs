@@ -62,10 +62,26 @@ pub struct RevokeReport {
     /// When CRLs were signed ahead, until when they run (without this revocation).
     #[serde(with = "time::serde::rfc3339::option")]
     pub series_until: Option<OffsetDateTime>,
+    /// When OCSP responses were signed ahead and still run: the command that signs a series holding the
+    /// revocation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sign_ocsp: Option<String>,
+    /// The thisUpdate of each window of that series still to come or current, which says good for it.
+    #[serde(skip_serializing_if = "Vec::is_empty", with = "rfc3339_list")]
+    pub ocsp_windows_without: Vec<OffsetDateTime>,
     #[serde(skip)]
     warnings: Vec<String>,
     #[serde(skip)]
     backup: Option<String>,
+}
+
+mod rfc3339_list {
+    use serde::Serializer;
+    use time::OffsetDateTime;
+
+    pub fn serialize<S: Serializer>(list: &[OffsetDateTime], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(list.iter().map(|t| crate::dates::rfc3339(*t)))
+    }
 }
 
 /// Revokes the certificate. The revocation is recorded first; a problem with the .cscfg is reported afterwards
@@ -92,7 +108,7 @@ pub fn run(req: RevokeRequest) -> Result<()> {
     }
     drop(lock);
     let (sign_crl, series_until) = crl_to_sign(&ca, &req.ca, record.revoked_at)?;
-    let warnings = series_until
+    let mut warnings: Vec<String> = series_until
         .map(|until| {
             vec![format!(
                 "the CRLs signed ahead (current until {}) do not hold this revocation: sign a new series: {sign_crl}",
@@ -100,6 +116,21 @@ pub fn run(req: RevokeRequest) -> Result<()> {
             )]
         })
         .unwrap_or_default();
+    let (sign_ocsp, ocsp_windows_without) = match ocsp_to_sign(&ca, &req.ca, record.revoked_at)? {
+        Some((command, windows)) => {
+            warnings.push(format!(
+                "the OCSP responses signed ahead say good for it in {} window(s) (from {} until {}): sign a new series: {command}",
+                windows.len(),
+                windows.first().map(|w| rfc3339(w.this_update)).unwrap_or_default(),
+                windows.last().map(|w| rfc3339(w.next_update)).unwrap_or_default()
+            ));
+            (
+                Some(command),
+                windows.iter().map(|w| w.this_update).collect(),
+            )
+        }
+        None => (None, Vec::new()),
+    };
     let edited = req
         .cscfg
         .as_deref()
@@ -121,6 +152,8 @@ pub fn run(req: RevokeRequest) -> Result<()> {
         checkpoint_signed: signing.is_some(),
         sign_crl,
         series_until,
+        sign_ocsp,
+        ocsp_windows_without,
         warnings,
         backup,
     };
@@ -165,6 +198,42 @@ fn crl_to_sign(
         )),
         _ => Ok((plain, None)),
     }
+}
+
+/// When the CA's last OCSP series still runs at `now`: the command that signs it again, and its windows that
+/// have not ended (signed before the revocation, they say good).
+fn ocsp_to_sign(
+    ca: &CaStore,
+    dir: &Path,
+    now: OffsetDateTime,
+) -> Result<Option<(String, Vec<crate::crl::Window>)>> {
+    let Some((_, last)) = ca.last_ocsp()? else {
+        return Ok(None);
+    };
+    if last.next_update <= now {
+        return Ok(None);
+    }
+    let series = &last.series;
+    let plan = crate::crl::SeriesPlan::of(
+        "OCSP windows",
+        series.count,
+        series.every_days,
+        series.overlap_days,
+    )?;
+    let windows: Vec<crate::crl::Window> = plan
+        .windows(last.produced_at)
+        .into_iter()
+        .filter(|w| w.next_update > now)
+        .collect();
+    let command = format!(
+        "certkit-ca ocsp --ca {} --series {} --every {} --overlap {} --out-dir {}",
+        path_text(dir),
+        series.count,
+        series.every_days,
+        series.overlap_days,
+        series.out_dir
+    );
+    Ok(Some((command, windows)))
 }
 
 /// Takes `thumbprint` out of the allow-list; returns whether it was there and the backup written.

@@ -53,6 +53,9 @@ pub struct ShowReport {
     pub sha256: String,
     /// CRL distribution point, if any.
     pub crl_url: Option<String>,
+    /// OCSP responder the CA names in what it issues, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ocsp_url: Option<String>,
     /// Certificates issued.
     pub issued: usize,
     /// Of which valid.
@@ -140,6 +143,7 @@ pub fn run(req: ShowRequest) -> Result<()> {
         thumbprint: cert.thumbprint,
         sha256: cert.sha256,
         crl_url: ca.settings()?.crl_url,
+        ocsp_url: ca.settings()?.ocsp_url,
         issued: counts.issued,
         valid: counts.valid,
         revoked: counts.revoked,
@@ -234,6 +238,9 @@ impl Report for ShowReport {
         term::output::constraint_lines(out, &self.permitted_names, &self.excluded_names)?;
         if let Some(url) = &self.crl_url {
             writeln!(out, "  CRL URL     {url}")?;
+        }
+        if let Some(url) = &self.ocsp_url {
+            writeln!(out, "  OCSP URL    {url}")?;
         }
         let undelivered = match self.undelivered {
             0 => String::new(),

@@ -38,6 +38,8 @@ pub struct BackupSettings {
     pub crl_url: Option<String>,
     /// Where its certificate is published (authorityInfoAccess caIssuers).
     pub aia_url: Option<String>,
+    /// Its OCSP responder (authorityInfoAccess id-ad-ocsp).
+    pub ocsp_url: Option<String>,
     /// The CA above it, for an issuing CA.
     pub parent: Option<ParentRecord>,
     /// The CAs above it, the one that signed it first, the root last (what `chain.pem` holds above it).
@@ -146,6 +148,10 @@ impl BackupFile {
             self.settings.crl_url.as_deref().unwrap_or(""),
             self.settings.aia_url.as_deref().unwrap_or(""),
         );
+        // Only when there is one: a backup made before the OCSP URL existed keeps the text its MAC covers.
+        if let Some(url) = &self.settings.ocsp_url {
+            text.push_str(&format!("ocsp-url: {url}\n"));
+        }
         if let Some(parent) = &self.settings.parent {
             text.push_str(&format!(
                 "parent: {} {}\n",
@@ -199,6 +205,9 @@ impl BackupFile {
         }
         if let Some(url) = &self.settings.aia_url {
             head.push_str(&format!("aia-url: {url}\n"));
+        }
+        if let Some(url) = &self.settings.ocsp_url {
+            head.push_str(&format!("ocsp-url: {url}\n"));
         }
         if let Some(parent) = &self.settings.parent {
             head.push_str(&format!(
@@ -297,6 +306,7 @@ impl BackupFile {
             settings: BackupSettings {
                 crl_url: header("crl-url").map(String::from),
                 aia_url: header("aia-url").map(String::from),
+                ocsp_url: header("ocsp-url").map(String::from),
                 parent,
                 chain,
             },

@@ -57,6 +57,8 @@ pub struct CaSpec {
     pub crl_url: Option<String>,
     /// Where clients fetch its certificate (authorityInfoAccess caIssuers in what it signs).
     pub aia_url: Option<String>,
+    /// Its OCSP responder (authorityInfoAccess id-ad-ocsp in what it signs).
+    pub ocsp_url: Option<String>,
     /// The names the certificates under it may have (none: any).
     pub constraints: NameConstraints,
 }
@@ -67,6 +69,9 @@ impl CaSpec {
         check_cn(&self.cn)?;
         for url in self.crl_url.iter().chain(&self.aia_url) {
             check_crl_url(url)?;
+        }
+        if let Some(url) = &self.ocsp_url {
+            crate::naming::check_ocsp_url(url)?;
         }
         let validity = Validity::starting_now(self.lifetime)?;
         check_can_init(&self.dir)?;
@@ -211,6 +216,7 @@ pub fn restore(
                 crl_url: restored.crl_url.clone(),
                 pkcs11: pkcs11.clone(),
                 aia_url: restored.aia_url.clone(),
+                ocsp_url: restored.ocsp_url.clone(),
                 parent: restored.parent.clone(),
                 binding: None,
                 earlier_keys: Vec::new(),
@@ -352,6 +358,7 @@ pub(super) fn init_files(
         crl_url: spec.crl_url.clone(),
         pkcs11: record,
         aia_url: spec.aia_url.clone(),
+        ocsp_url: spec.ocsp_url.clone(),
         parent: None,
         binding: None,
         earlier_keys: Vec::new(),

@@ -435,7 +435,7 @@ impl CaStore {
         };
         let above = self.chain_above(&cert)?;
         SigningCa::new(cert, key, settings.crl_url, &self.path(CA_PEM), &key_origin)?
-            .with_aia(settings.aia_url)
+            .with_aia(settings.aia_url, settings.ocsp_url)
             .with_above(above)
     }
 

@@ -167,7 +167,7 @@ impl Log {
                     })?;
                     entries[at].delivered = true;
                 }
-                Event::Crl(_) | Event::Custody(_) => {}
+                Event::Crl(_) | Event::Custody(_) | Event::Ocsp(_) => {}
             }
         }
         Ok(entries)

@@ -44,6 +44,9 @@ pub fn request(
     for url in spec.crl_url.iter().chain(&spec.aia_url) {
         check_crl_url(url)?;
     }
+    if let Some(url) = &spec.ocsp_url {
+        crate::naming::check_ocsp_url(url)?;
+    }
     check_can_init(&spec.dir)?;
     let dir = &spec.dir;
     in_new_folder(dir, wait, &mut |work, wait| {
@@ -87,6 +90,7 @@ pub fn request(
                 crl_url: spec.crl_url.clone(),
                 pkcs11: pkcs11.clone(),
                 aia_url: spec.aia_url.clone(),
+                ocsp_url: spec.ocsp_url.clone(),
                 parent: None,
                 binding: None,
                 earlier_keys: Vec::new(),

@@ -15,7 +15,7 @@ use super::folder::CaStore;
 use super::index::{Counts, IndexedCert, ListFilter};
 use super::inventory::{self, Event, LineReader, Log};
 use super::layout::INVENTORY;
-use super::records::{CrlRecord, CustodyRecord, Entry, IssuedRecord};
+use super::records::{CrlRecord, CustodyRecord, Entry, IssuedRecord, OcspRecord};
 use crate::error::{Error, Result};
 use crate::serial::Serial;
 use crate::thumbprint::Thumbprint;
@@ -374,6 +374,27 @@ impl CaStore {
                 Some(Ok((Event::Crl(record), _))) => return Ok(Some((line, record))),
                 _ if attempt == 0 => {
                     self.rebuild_index(&format!("its CRL on line {line} is not the log's"))?;
+                }
+                _ => return Err(changed_record(self, line)),
+            }
+        }
+        Err(Error::Bug("the index was rebuilt and asked again"))
+    }
+
+    /// The last OCSP window the log records (the last of the last series), with its line, read from the log
+    /// where the index says it is; an index that points elsewhere is rebuilt.
+    pub fn last_ocsp(&self) -> Result<Option<(usize, OcspRecord)>> {
+        for attempt in 0..2 {
+            let Some((line, start, end)) = self.with_index(|index| index.last_ocsp())? else {
+                return Ok(None);
+            };
+            let mut reader = LineReader::open(&self.path(INVENTORY))?;
+            match reader.read(start, end)?.map(|b| inventory::parse_line(&b)) {
+                Some(Ok((Event::Ocsp(record), _))) => return Ok(Some((line, record))),
+                _ if attempt == 0 => {
+                    self.rebuild_index(&format!(
+                        "its OCSP window on line {line} is not the log's"
+                    ))?;
                 }
                 _ => return Err(changed_record(self, line)),
             }

@@ -276,7 +276,32 @@ pub struct CrlRecord {
     pub series: Option<CrlSeries>,
 }
 
-/// A series of CRLs signed at one unlock, whose windows follow each other.
+/// The OCSP responses of one window, signed ahead: one response for every certificate the CA issued that had
+/// not expired by the window's start, all in one file.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OcspRecord {
+    /// When they were signed (the responses' producedAt).
+    #[serde(with = "time::serde::rfc3339")]
+    pub produced_at: OffsetDateTime,
+    /// Their thisUpdate.
+    #[serde(with = "time::serde::rfc3339")]
+    pub this_update: OffsetDateTime,
+    /// Their nextUpdate.
+    #[serde(with = "time::serde::rfc3339")]
+    pub next_update: OffsetDateTime,
+    /// How many responses (certificates).
+    pub responses: usize,
+    /// How many of them say revoked.
+    pub revoked: usize,
+    /// The file's name in the series folder.
+    pub file: String,
+    /// SHA-256 of the file, lowercase hex.
+    pub sha256: String,
+    /// The series the window belongs to.
+    pub series: CrlSeries,
+}
+
+/// A series of CRLs (or of OCSP windows) signed at one unlock, whose windows follow each other.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct CrlSeries {
     /// How many CRLs.
@@ -355,6 +380,8 @@ pub enum Event {
     Crl(CrlRecord),
     /// A step in the custody of the CA key.
     Custody(CustodyRecord),
+    /// The OCSP responses of one window of a series were signed (`certkit-ca ocsp`).
+    Ocsp(OcspRecord),
 }
 
 /// A certificate's current state.

@@ -21,6 +21,10 @@ pub struct CaSettings {
     /// Where clients fetch this CA's certificate (authorityInfoAccess caIssuers in what it signs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aia_url: Option<String>,
+    /// Where clients ask about revocation (authorityInfoAccess id-ad-ocsp in what it signs): the responder
+    /// that serves the OCSP responses it signs ahead (`certkit-ca ocsp`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocsp_url: Option<String>,
     /// The CA that signed this one, for a CA below a root (`install`, `init --parent`); its chain is in
     /// `chain.pem`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -201,6 +205,13 @@ impl CaSettings {
                 "aia_url {} where the CA key signed {}",
                 show(self.aia_url.clone()),
                 show(signed.aia_url.clone())
+            ));
+        }
+        if self.ocsp_url != signed.ocsp_url {
+            found.push(format!(
+                "ocsp_url {} where the CA key signed {}",
+                show(self.ocsp_url.clone()),
+                show(signed.ocsp_url.clone())
             ));
         }
         let ids = |s: &CaSettings| {

@@ -117,3 +117,11 @@ fn one_line(rendered: &str) -> String {
         .trim_end_matches('.')
         .to_string()
 }
+
+/// One line of a long-running command's log (the OCSP responder's), to stderr: `PROGRAM: LINE`. Never a
+/// secret: the responder holds none.
+pub fn log_line(program: &str, line: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{program}: {line}");
+}

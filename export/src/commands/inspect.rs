@@ -150,6 +150,12 @@ fn write_cert(out: &mut dyn Write, cert: &CertFacts, indent: &str) -> io::Result
     for url in &cert.crl_distribution_points {
         writeln!(out, "{indent}CRL          {url}")?;
     }
+    for url in &cert.ocsp_urls {
+        writeln!(out, "{indent}OCSP         {url}")?;
+    }
+    for url in &cert.ca_issuers_urls {
+        writeln!(out, "{indent}CA issuers   {url}")?;
+    }
     writeln!(out, "{indent}thumbprint   {}", cert.thumbprint)
 }
 

@@ -62,6 +62,12 @@ pub struct CertFacts {
     pub authority_key_id: Option<String>,
     /// CRL distribution point URLs.
     pub crl_distribution_points: Vec<String>,
+    /// OCSP responder URLs (authorityInfoAccess id-ad-ocsp).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ocsp_urls: Vec<String>,
+    /// Where the issuer's certificate is published (authorityInfoAccess caIssuers).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ca_issuers_urls: Vec<String>,
     /// SHA-1 thumbprint.
     pub thumbprint: Thumbprint,
     /// SHA-256 fingerprint.
@@ -122,6 +128,8 @@ impl CertFacts {
             subject_key_id: info.subject_key_id.as_deref().map(hex_upper),
             authority_key_id: info.authority_key_id.as_deref().map(hex_upper),
             crl_distribution_points: Vec::new(),
+            ocsp_urls: Vec::new(),
+            ca_issuers_urls: Vec::new(),
             thumbprint: info.thumbprint,
             sha256: info.sha256.clone(),
             rsa_bits: None,
@@ -185,6 +193,18 @@ impl CertFacts {
                                     facts.crl_distribution_points.push(uri.to_string());
                                 }
                             }
+                        }
+                    }
+                }
+                ParsedExtension::AuthorityInfoAccess(access) => {
+                    for description in &access.accessdescs {
+                        let GeneralName::URI(uri) = &description.access_location else {
+                            continue;
+                        };
+                        match description.access_method.to_id_string().as_str() {
+                            "1.3.6.1.5.5.7.48.1" => facts.ocsp_urls.push(uri.to_string()),
+                            "1.3.6.1.5.5.7.48.2" => facts.ca_issuers_urls.push(uri.to_string()),
+                            _ => {}
                         }
                     }
                 }

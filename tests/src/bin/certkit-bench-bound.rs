@@ -51,6 +51,7 @@ fn run(n: usize, key: KeyType, mode: &str, jobs: usize) -> certkit_ca::Result<()
         pathlen: 0,
         crl_url: None,
         aia_url: None,
+        ocsp_url: None,
         constraints: Default::default(),
     };
     store::init(&spec, &store::NewCaKey::File(&password), &mut |_| {})?;

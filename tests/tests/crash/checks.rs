@@ -366,3 +366,22 @@ pub(crate) fn token_ca_whole_or_absent(
         std::fs::remove_file(env.path(&format!("after.{ext}"))).expect("rm");
     }
 }
+
+/// Every OCSP window file in `ocsp/` is recorded in the log (by its SHA-256): a window is recorded before it
+/// is put in place, so a kill never leaves a file a responder would serve that the CA has no record of.
+pub(crate) fn window_files_recorded(env: &Env, point: &str) {
+    if !env.path("ocsp").is_dir() {
+        return;
+    }
+    let log = text(&env.read("pki/inventory.jsonl"));
+    for name in env.listing("ocsp") {
+        if !name.ends_with(".resp") {
+            continue;
+        }
+        let sha = sha256_hex(&env.read(&format!("ocsp/{name}")));
+        assert!(
+            log.contains(&format!("\"sha256\":\"{sha}\"")),
+            "{point}: ocsp/{name} is in place but not in the log"
+        );
+    }
+}

@@ -260,3 +260,54 @@ pub(crate) const CRL_SERIES: Scenario = Scenario {
         );
     },
 };
+
+pub(crate) const OCSP_SERIES: Scenario = Scenario {
+    name: "ocsp-series",
+    setup: |env| {
+        init(env);
+        env.issue(&cli("client --ca pki --cn bob --out bob --key p256"));
+        env.ok(
+            "certkit-ca",
+            &cli("revoke --ca pki alice.cer --reason keyCompromise"),
+        );
+    },
+    prepare: |_| {},
+    bin: "certkit-ca",
+    args: "ocsp --ca pki --series 3 --every 7 --out-dir ocsp --ca-pass env:CA_PW",
+    after_rerun: |env, rerun| {
+        assert!(rerun.status.success(), "{}", text(&rerun.stderr));
+        assert_contains(&text(&rerun.stdout), &["for 3 window(s)"]);
+        // Every window file a killed run left is whole, signed by the CA, says revoked for alice, and was
+        // recorded in the log (by its SHA-256) before it was put in place.
+        window_files_recorded(env, "after the rerun");
+        let files: Vec<String> = env
+            .listing("ocsp")
+            .into_iter()
+            .filter(|n| n.ends_with(".resp"))
+            .collect();
+        assert!(files.len() >= 3, "{files:?}");
+        let mut args = vec![peer("ocsp_facts.py"), "pki/ca.pem".to_string()];
+        for name in &files {
+            args.push(format!("ocsp/{name}"));
+        }
+        let out = env.tool(
+            "python3",
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let facts: Vec<serde_json::Value> = text(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json"))
+            .collect();
+        assert_eq!(facts.len(), files.len() * 2, "two responses a window");
+        for fact in &facts {
+            assert_eq!(fact["signature_verified"], true, "{fact}");
+        }
+        let revoked = facts
+            .iter()
+            .filter(|f| f["singles"][0]["status"] == "REVOKED")
+            .count();
+        assert_eq!(revoked, files.len(), "alice is revoked in every window");
+        assert_eq!(env.read("ocsp/ca.cer"), env.read("pki/ca.cer"));
+    },
+};

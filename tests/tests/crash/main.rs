@@ -311,6 +311,7 @@ fn crash_everywhere(scenario: &Scenario) -> usize {
             }
         }
         backup_whole_or_absent(&env, &point);
+        window_files_recorded(&env, &point);
         let words = cli(scenario.args);
         if words.contains(&"--pkcs11") && words[0] != "move-key" {
             let (dir, first) = match words[0] {
@@ -424,6 +425,11 @@ fn sign_ca_survives_a_crash_at_every_step() {
 #[test]
 fn crl_series_survives_a_crash_at_every_step() {
     assert!(crash_everywhere(&CRL_SERIES) > 2);
+}
+
+#[test]
+fn ocsp_series_survives_a_crash_at_every_step() {
+    assert!(crash_everywhere(&OCSP_SERIES) > 2);
 }
 
 #[test]

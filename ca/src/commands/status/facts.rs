@@ -3,6 +3,7 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::dates::rfc3339;
 use crate::error::Error;
 
 /// How bad a fact is.
@@ -31,7 +32,9 @@ impl Level {
 #[derive(Debug, Serialize)]
 pub struct Fact {
     /// What: `ca-certificate`, `ca-chain`, `certificates`, `crl`, `crl-gap`, `crl-file`, `undelivered`,
-    /// `checkpoint`, `drill`, `integrity` (the audit's errors), `ca-folder` (a CA folder that cannot be read).
+    /// `checkpoint`, `drill`, `integrity` (the audit's errors), `ca-folder` (a CA folder that cannot be read),
+    /// `ocsp` (how far the OCSP responses signed ahead reach), `ocsp-gap` (revocations and certificates they
+    /// do not hold yet).
     pub check: &'static str,
     /// How bad.
     pub level: Level,
@@ -49,5 +52,43 @@ pub(super) fn broken(check: &'static str, e: Error) -> Fact {
         level: Level::Critical,
         message: e.to_string(),
         until: None,
+    }
+}
+
+/// Days from `now` to `then`, rounded down (negative once past).
+pub(super) fn days_until(now: OffsetDateTime, then: OffsetDateTime) -> i64 {
+    (then - now).whole_days()
+}
+
+/// A fact about something that runs out at `until`: critical once past, a warning within `warn_days`.
+pub(super) fn lapsing(
+    check: &'static str,
+    what: &str,
+    now: OffsetDateTime,
+    until: OffsetDateTime,
+    warn_days: i64,
+) -> Fact {
+    let days = days_until(now, until);
+    let (level, message) = if until <= now {
+        (
+            Level::Critical,
+            format!("{what} ran out on {} ({} days ago)", rfc3339(until), -days),
+        )
+    } else if days < warn_days {
+        (
+            Level::Warning,
+            format!("{what} runs out on {} (in {days} days)", rfc3339(until)),
+        )
+    } else {
+        (
+            Level::Ok,
+            format!("{what} runs until {} ({days} days)", rfc3339(until)),
+        )
+    };
+    Fact {
+        check,
+        level,
+        message,
+        until: Some(until),
     }
 }

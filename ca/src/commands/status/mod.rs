@@ -20,8 +20,9 @@ use crate::term::{self, Format, Report, output::path_text};
 
 mod facts;
 mod integrity;
-use facts::broken;
+mod ocsp;
 pub use facts::{Fact, Level};
+use facts::{broken, days_until, lapsing};
 use integrity::{damaged, holds_a_ca, integrity};
 
 /// A CA certificate that expires within this many days (or `--within`, if longer) is a warning: replacing a
@@ -41,6 +42,8 @@ pub struct StatusRequest {
     pub ca: PathBuf,
     /// Warn about certificates that expire within this many days.
     pub within: u32,
+    /// Warn when the CRLs or OCSP responses signed ahead run out within this many days.
+    pub warn_days: u32,
     /// The moment to look at (default: now).
     pub at: Option<OffsetDateTime>,
     /// Published CRL files to check too.
@@ -78,44 +81,6 @@ pub struct StatusReport {
     pub facts: Vec<Fact>,
     /// The certificates that expire within the window, soonest first.
     pub expiring: Vec<Expiring>,
-}
-
-/// Days from `now` to `then`, rounded down (negative once past).
-fn days_until(now: OffsetDateTime, then: OffsetDateTime) -> i64 {
-    (then - now).whole_days()
-}
-
-/// A fact about something that runs out at `until`: critical once past, a warning within `warn_days`.
-fn lapsing(
-    check: &'static str,
-    what: &str,
-    now: OffsetDateTime,
-    until: OffsetDateTime,
-    warn_days: i64,
-) -> Fact {
-    let days = days_until(now, until);
-    let (level, message) = if until <= now {
-        (
-            Level::Critical,
-            format!("{what} ran out on {} ({} days ago)", rfc3339(until), -days),
-        )
-    } else if days < warn_days {
-        (
-            Level::Warning,
-            format!("{what} runs out on {} (in {days} days)", rfc3339(until)),
-        )
-    } else {
-        (
-            Level::Ok,
-            format!("{what} runs until {} ({days} days)", rfc3339(until)),
-        )
-    };
-    Fact {
-        check,
-        level,
-        message,
-        until: Some(until),
-    }
 }
 
 /// Looks at everything and prints the report; an error means the status could not be found out (UNKNOWN),
@@ -226,9 +191,13 @@ pub fn gather(req: &StatusRequest) -> Result<StatusReport> {
             (Vec::new(), 0)
         }
     };
-    match crl_facts(&store, &req.ca, now) {
+    match crl_facts(&store, &req.ca, now, i64::from(req.warn_days)) {
         Ok(found) => facts.extend(found),
         Err(e) => facts.push(broken("crl", e)),
+    }
+    match ocsp::facts(&store, &req.ca, now, i64::from(req.warn_days)) {
+        Ok(found) => facts.extend(found),
+        Err(e) => facts.push(broken("ocsp", e)),
     }
     // A re-keyed CA's earlier keys sign CRLs too (one per key): any key of its lineage.
     let signers = store
@@ -318,7 +287,12 @@ fn inventory_facts(
 
 /// The CA's last CRL (or the last of a series signed ahead), as the log records it, and the revocations no
 /// CRL holds yet.
-fn crl_facts(store: &CaStore, ca: &std::path::Path, now: OffsetDateTime) -> Result<Vec<Fact>> {
+fn crl_facts(
+    store: &CaStore,
+    ca: &std::path::Path,
+    now: OffsetDateTime,
+    warn_days: i64,
+) -> Result<Vec<Fact>> {
     let settings = store.settings()?;
     let Some((line, crl)) = store.last_crl()? else {
         return Ok(vec![match settings.crl_url {
@@ -350,7 +324,7 @@ fn crl_facts(store: &CaStore, ca: &std::path::Path, now: OffsetDateTime) -> Resu
         &format!("{what})"),
         now,
         crl.next_update,
-        CRL_WARN_DAYS,
+        warn_days,
     )];
     let missing: Vec<Entry> = store
         .revoked_after(line)?

@@ -274,6 +274,8 @@ fn read(
                 pending.retain(|(_, r)| r.serial != d.serial);
             }
             Event::Crl(crl) => pass.crls.push((crl.number, crl.sha256)),
+            // OCSP windows carry no certificate; the responder checks each response's signature.
+            Event::Ocsp(_) => {}
             // Custody steps carry no certificate: the chain covers them like every line.
             Event::Custody(step) => {
                 if step.action == CustodyAction::Drill {

@@ -2,7 +2,7 @@
 //!
 //! `certs` has one row per certificate the log records: where its record is in the log (line and byte range),
 //! the columns the questions filter on (thumbprint, profile, dates, renewal, status), and the record itself as
-//! JSON without the certificate. `crls` has one row per CRL recorded (where it is in the log), `custody` one per custody step (where it is in the log). `meta` says how far into the log the index
+//! JSON without the certificate. `crls` has one row per CRL recorded (where it is in the log), `custody` one per custody step and `ocsp` one per OCSP window (where it is in the log). `meta` says how far into the log the index
 //! went. A certificate's status is in the columns: `revoked_line` (revoked), `pending` without `delivered_line`
 //! (undelivered), `not_after` (expired).
 
@@ -11,7 +11,7 @@ use rusqlite::{Transaction, params};
 use crate::store::inventory::{Event, LogLine};
 
 /// The index's format; a file of another format is rebuilt.
-pub const VERSION: i64 = 4;
+pub const VERSION: i64 = 5;
 
 /// Drops whatever the file holds and creates the tables, empty.
 ///
@@ -26,6 +26,7 @@ pub fn create(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
          DROP TABLE IF EXISTS live;
          DROP TABLE IF EXISTS crls;
          DROP TABLE IF EXISTS custody;
+         DROP TABLE IF EXISTS ocsp;
          CREATE TABLE meta (
              id INTEGER PRIMARY KEY CHECK (id = 1),
              binding TEXT NOT NULL,
@@ -54,6 +55,7 @@ pub fn create(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
          CREATE TABLE crls (line INTEGER PRIMARY KEY, number INTEGER NOT NULL, sha256 TEXT NOT NULL,
              start INTEGER NOT NULL, end INTEGER NOT NULL);
          CREATE TABLE custody (line INTEGER PRIMARY KEY, start INTEGER NOT NULL, end INTEGER NOT NULL);
+         CREATE TABLE ocsp (line INTEGER PRIMARY KEY, start INTEGER NOT NULL, end INTEGER NOT NULL);
          CREATE INDEX certs_thumbprint ON certs (thumbprint);
          CREATE INDEX certs_not_after ON certs (not_after);
          CREATE INDEX certs_profile ON certs (profile, line);
@@ -177,6 +179,12 @@ pub fn apply(tx: &Transaction<'_>, line: &LogLine) -> Result<(), ApplyError> {
         Event::Custody(_) => {
             tx.execute(
                 "INSERT OR REPLACE INTO custody (line, start, end) VALUES (?1, ?2, ?3)",
+                params![number, line.start as i64, line.end as i64],
+            )?;
+        }
+        Event::Ocsp(_) => {
+            tx.execute(
+                "INSERT OR REPLACE INTO ocsp (line, start, end) VALUES (?1, ?2, ?3)",
                 params![number, line.start as i64, line.end as i64],
             )?;
         }
