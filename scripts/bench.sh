@@ -13,10 +13,17 @@
 # scripts/bench.sh --records [N]   (default 100000): each command on a P-256 CA of N records against a fresh
 # CA and against `openssl ca` (scripts/lib/bench_records.sh). About 2.5 minutes per 100,000 records, and
 # about 7 GB of disk per 1,000,000.
+#
+# scripts/bench.sh --ocsp [N]   (default 100000): OCSP responses signed for N certificates against the
+# signature bound, and the responder against `openssl ocsp -index` under wrk (scripts/lib/bench_ocsp.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RECORDS=""
-if [ "${1:-}" = "--records" ]; then
+OCSP=""
+if [ "${1:-}" = "--ocsp" ]; then
+  OCSP=${2:-100000}
+  [[ "$OCSP" =~ ^[1-9][0-9]*$ ]] || { echo "bench: --ocsp takes a number of certificates" >&2; exit 2; }
+elif [ "${1:-}" = "--records" ]; then
   RECORDS=${2:-100000}
   [[ "$RECORDS" =~ ^[1-9][0-9]*$ ]] && [ "$RECORDS" -ge 200 ] \
     || { echo "bench: --records takes a number of records, at least 200" >&2; exit 2; }
@@ -52,6 +59,10 @@ mean() { printf '%s\n' "$@" | awk '{ t += $1 } END { printf "%.3f", t / NR }'; }
 maxrss() { awk -F': ' '/Maximum resident set size/ { print $2 }' "$1"; }
 if [ -n "$RECORDS" ]; then
   . "$ROOT/scripts/lib/bench_records.sh"
+  exit 0
+fi
+if [ -n "$OCSP" ]; then
+  . "$ROOT/scripts/lib/bench_ocsp.sh"
   exit 0
 fi
 P=$((N * 5))
