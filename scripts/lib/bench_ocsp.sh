@@ -32,7 +32,7 @@ bound=$(awk -v n="$OCSP" -v w="$WINDOWS" -v s="$signs_per_s" 'BEGIN { printf "%.
 echo "OCSP signing, $OCSP certificates x $WINDOWS windows: ${signing}s; bound (openssl speed, $cores cores: $signs_per_s signatures/s) ${bound}s; ratio $(ratio "$signing" "$bound")"
 
 # Serving: certkit's responder against openssl's.
-openssl ocsp -issuer pki/ca.pem -cert out/person0000001.cer -no_nonce -reqout req.der 2>/dev/null
+openssl ocsp -issuer pki/ca.pem -cert out/person0000001.pem -no_nonce -reqout req.der 2>/dev/null
 lua_body=$(od -An -v -tx1 req.der | tr -d ' \n' | sed 's/../\\x&/g')
 cat > post.lua <<LUA
 wrk.method = "POST"
@@ -51,23 +51,30 @@ done | awk -F'=' '/^serial=/ { s = $2 } /^notAfter=/ { e = $2 } /^subject=/ { pr
       printf 'V\t%s\t\t%s\tunknown\t%s\n' "$(date -u -d "$end" +%y%m%d%H%M%SZ)" "$serial" "$subject"
     done > index.txt
 openssl pkey -in pki/ca.key -passin file:ca.pass -out ca-plain.key
-openssl ocsp -index index.txt -port "127.0.0.1:$p2" -rsigner pki/ca.pem -rkey ca-plain.key -CA pki/ca.pem \
+openssl ocsp -index index.txt -port "$p2" -rsigner pki/ca.pem -rkey ca-plain.key -CA pki/ca.pem \
   -multi "$cores" -ignore_err > openssl-ocsp.log 2>&1 &
 openssl_pid=$!
 trap 'kill $certkit_pid $openssl_pid 2>/dev/null; rm -rf "$WORK"' EXIT
 sleep 2
 # Both answer good before they are measured.
 for p in "$p1" "$p2"; do
-  openssl ocsp -issuer pki/ca.pem -cert out/person0000001.cer -url "http://127.0.0.1:$p/" -CAfile pki/ca.pem \
+  openssl ocsp -issuer pki/ca.pem -cert out/person0000001.pem -url "http://127.0.0.1:$p/" -CAfile pki/ca.pem \
     -no_nonce 2>&1 | grep -q ': good' || fail "the responder on port $p does not answer good"
 done
 rss() { awk '/VmRSS/ { print $2 }' "/proc/$1/status"; }
 before=$(rss "$certkit_pid")
 measure() { # measure PORT: "requests/s p99-ms"
   wrk -t "$cores" -c 64 -d 10s --latency -s post.lua "http://127.0.0.1:$1/" > "wrk-$1.txt"
-  awk '/^Requests\/sec/ { r = $2 } /^ +99%/ { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 } \
-    else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v *= 1000 } p = v } \
-    END { printf "%s %.2f", r, p }' "wrk-$1.txt"
+  awk '
+    /^Requests\/sec/ { r = $2 }
+    /^ +99%/ {
+      v = $2
+      if (v ~ /us$/) { sub(/us$/, "", v); v = v / 1000 }
+      else if (v ~ /ms$/) { sub(/ms$/, "", v) }
+      else if (v ~ /s$/) { sub(/s$/, "", v); v = v * 1000 }
+      p = v
+    }
+    END { printf "%s %.2f\n", r, p }' "wrk-$1.txt"
 }
 read -r certkit_rps certkit_p99 < <(measure "$p1")
 read -r openssl_rps openssl_p99 < <(measure "$p2")

@@ -199,24 +199,8 @@ fn hostile_requests_and_idle_connections_never_stop_the_responder() {
 
 /// `request` (one Request in its requestList) with that Request repeated `count` times.
 fn request_for_many(request: &[u8], count: usize) -> Vec<u8> {
-    // OCSPRequest { TBSRequest { requestList SEQUENCE OF Request } }: each a short-form SEQUENCE here.
-    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-        let mut out = vec![tag];
-        let len = content.len();
-        if len < 0x80 {
-            out.push(len as u8);
-        } else {
-            let bytes: Vec<u8> = len
-                .to_be_bytes()
-                .into_iter()
-                .skip_while(|b| *b == 0)
-                .collect();
-            out.push(0x80 | bytes.len() as u8);
-            out.extend(bytes);
-        }
-        out.extend_from_slice(content);
-        out
-    }
+    // OCSPRequest { TBSRequest { requestList SEQUENCE OF Request } }.
+    use common::der::tlv;
     let inner = |der: &[u8]| -> (usize, usize) {
         // (header length, content length) of a short- or long-form TLV.
         if der[1] & 0x80 == 0 {
