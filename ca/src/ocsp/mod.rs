@@ -6,4 +6,5 @@ pub mod responder;
 pub mod response;
 pub mod series;
 pub mod serve;
+mod signing;
 pub mod window;

@@ -112,14 +112,43 @@ impl ResponseTemplate {
         })
     }
 
-    /// The DER of the ResponseData for `serial` in `window`, produced at `produced`: what the CA key signs.
-    pub fn tbs(
+    /// The whole OCSPResponse for `serial` in `window`, produced at `produced`, its ResponseData signed by
+    /// `sign` (which gets the DER to sign and gives the signature).
+    pub fn sign(
         &self,
         serial: &Serial,
         status: Status,
         window: &Window,
         produced: OffsetDateTime,
+        sign: &dyn Fn(&[u8]) -> Result<Vec<u8>>,
     ) -> Result<Vec<u8>> {
+        let data = self.data(serial, status, window, produced)?;
+        let bad = |e: der::Error| Error::crypto("encoding an OCSP response", e);
+        let signature = sign(&data.to_der().map_err(bad)?)?;
+        let basic = BasicOcspResponse {
+            tbs_response_data: data,
+            signature_algorithm: self.algorithm.clone(),
+            signature: BitString::from_bytes(&signature).map_err(bad)?,
+            certs: None,
+        };
+        let response = OcspResponse {
+            response_status: OcspResponseStatus::Successful,
+            response_bytes: Some(x509_ocsp::ResponseBytes {
+                response_type: BASIC,
+                response: OctetString::new(basic.to_der().map_err(bad)?).map_err(bad)?,
+            }),
+        };
+        response.to_der().map_err(bad)
+    }
+
+    /// The ResponseData for `serial` in `window`, produced at `produced`: what the CA key signs.
+    fn data(
+        &self,
+        serial: &Serial,
+        status: Status,
+        window: &Window,
+        produced: OffsetDateTime,
+    ) -> Result<ResponseData> {
         let serial = SerialNumber::new(serial.bytes())
             .map_err(|e| Error::crypto("encoding a serial for OCSP", e))?;
         let cert_status = match status {
@@ -130,6 +159,8 @@ impl ResponseTemplate {
                 revocation_reason: crl_reason(reason),
             }),
         };
+        let this_update = time_of(window.this_update)?;
+        let next_update = time_of(window.next_update)?;
         let responses = self
             .hashes
             .iter()
@@ -145,40 +176,19 @@ impl ResponseTemplate {
                         serial_number: serial.clone(),
                     },
                     cert_status,
-                    this_update: time_of(window.this_update)?,
-                    next_update: Some(time_of(window.next_update)?),
+                    this_update,
+                    next_update: Some(next_update),
                     single_extensions: None,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let data = ResponseData {
+        Ok(ResponseData {
             version: Version::V1,
             responder_id: ResponderId::ByKey(octets(&self.hashes[0].key_hash)?),
             produced_at: time_of(produced)?,
             responses,
             response_extensions: None,
-        };
-        data.to_der()
-            .map_err(|e| Error::crypto("encoding an OCSP response", e))
-    }
-
-    /// The OCSPResponse (status successful) around the ResponseData `tbs` and its `signature`.
-    pub fn wrap(&self, tbs: &[u8], signature: &[u8]) -> Result<Vec<u8>> {
-        let bad = |e: der::Error| Error::crypto("encoding an OCSP response", e);
-        let basic = BasicOcspResponse {
-            tbs_response_data: ResponseData::from_der(tbs).map_err(bad)?,
-            signature_algorithm: self.algorithm.clone(),
-            signature: BitString::from_bytes(signature).map_err(bad)?,
-            certs: None,
-        };
-        let response = OcspResponse {
-            response_status: OcspResponseStatus::Successful,
-            response_bytes: Some(x509_ocsp::ResponseBytes {
-                response_type: BASIC,
-                response: OctetString::new(basic.to_der().map_err(bad)?).map_err(bad)?,
-            }),
-        };
-        response.to_der().map_err(bad)
+        })
     }
 }
 

@@ -6,13 +6,13 @@ use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
 use super::response::{ResponseTemplate, Status};
-use super::window::{self, WindowFile};
+use super::signing::{Signed, Subject, Work};
+use super::window;
 use crate::certinfo::IssuerCheck;
-use crate::crl::{Scope, SeriesPlan, Window};
+use crate::crl::{Scope, SeriesPlan};
 use crate::dates::{now_utc_seconds, rfc3339};
 use crate::error::{Error, Result};
 use crate::files::{self, PUBLIC};
-use crate::serial::Serial;
 use crate::signer::{CaKey, SigningCa};
 use crate::store::inventory::{CrlSeries, Event, OcspRecord};
 use crate::store::{CaStore, StoreLock};
@@ -43,13 +43,6 @@ pub struct SignedSeries {
     pub warnings: Vec<String>,
 }
 
-/// A certificate to answer for.
-struct Subject {
-    serial: Serial,
-    not_after: OffsetDateTime,
-    status: Status,
-}
-
 /// Signs the windows of `plan` from now into `out_dir`: every window's responses are signed and staged, then
 /// recorded in the log (one record per window, before any file is in place), then put in place. A run killed
 /// before the records leaves nothing a responder reads; after them, whole files (each placed atomically) and a
@@ -74,7 +67,6 @@ pub fn sign_series(
             rfc3339(ca.cert.not_after)
         ));
     }
-    let subjects = subjects(store, ca, scope, produced)?;
     let template = ResponseTemplate::new(&ca.cert, ca.key_type)?;
     let absolute = std::path::absolute(out_dir).map_err(|e| Error::io("find", out_dir, e))?;
     let series = CrlSeries {
@@ -86,37 +78,52 @@ pub fn sign_series(
     let mut staged = Vec::new();
     let mut records = Vec::new();
     let mut signed = Vec::new();
-    for window in &windows {
-        let listed: Vec<&Subject> = subjects
-            .iter()
-            .filter(|s| s.not_after >= window.this_update)
-            .collect();
-        let responses = sign_window(&template, ca.issuer().key(), &listed, window, produced)?;
-        let bytes = WindowFile::join(responses);
+    // Each window is staged as soon as it is signed, while the next is being signed.
+    let mut finish = |index: usize, window_signed: Signed| -> Result<()> {
+        let window = &windows[index];
         let name = window::file_name(window.this_update, produced);
         let path = out_dir.join(&name);
-        let revoked = listed
-            .iter()
-            .filter(|s| matches!(s.status, Status::Revoked(..)))
-            .count();
         records.push(Event::Ocsp(OcspRecord {
             produced_at: produced,
             this_update: window.this_update,
             next_update: window.next_update,
-            responses: listed.len(),
-            revoked,
+            responses: window_signed.responses,
+            revoked: window_signed.revoked,
             file: name,
-            sha256: files::sha256_hex(&bytes),
+            sha256: files::sha256_hex(&window_signed.bytes),
             series: series.clone(),
         }));
-        staged.push(files::stage(&path, &bytes, PUBLIC)?);
+        staged.push(files::stage(&path, &window_signed.bytes, PUBLIC)?);
         signed.push(SignedWindow {
             path,
             this_update: window.this_update,
             next_update: window.next_update,
-            responses: listed.len(),
-            revoked,
+            responses: window_signed.responses,
+            revoked: window_signed.revoked,
         });
+        Ok(())
+    };
+    let work = Work {
+        template: &template,
+        windows: &windows,
+        produced,
+    };
+    let list = Box::new(|each: &mut dyn FnMut(Subject) -> Result<()>| {
+        subjects(store, ca, scope, produced, each)
+    });
+    match ca.issuer().key() {
+        CaKey::File(pair) => {
+            use rcgen::SigningKey;
+            let sign = |tbs: &[u8]| {
+                pair.sign(tbs)
+                    .map_err(|e| Error::crypto("signing an OCSP response", e))
+            };
+            work.on_every_core(list, &sign, &mut finish)?;
+        }
+        key @ CaKey::Token(_) => {
+            let sign = |tbs: &[u8]| key.sign_message(tbs, "signing an OCSP response");
+            work.one_at_a_time(list, &sign, &mut finish)?;
+        }
     }
     files::flush(&staged)?;
     // Recorded before any is in place (the write-ahead rule): every file a responder can read is in the log.
@@ -140,7 +147,8 @@ fn subjects(
     ca: &SigningCa,
     scope: Scope,
     now: OffsetDateTime,
-) -> Result<Vec<Subject>> {
+    each: &mut dyn FnMut(Subject) -> Result<()>,
+) -> Result<()> {
     let check = match scope {
         Scope::Everything => None,
         Scope::IssuedByThisKey => Some(IssuerCheck::new(&ca.cert)?),
@@ -149,7 +157,6 @@ fn subjects(
         with_certificates: check.is_some(),
         ..Default::default()
     };
-    let mut subjects = Vec::new();
     store.list(&filter, now, &mut |entry| {
         if entry.issued.not_after < now || (!entry.delivered && entry.revoked.is_none()) {
             return Ok(true);
@@ -163,64 +170,14 @@ fn subjects(
                 return Ok(true);
             }
         }
-        subjects.push(Subject {
+        each(Subject {
             serial: entry.issued.serial.clone(),
             not_after: entry.issued.not_after,
             status: match &entry.revoked {
                 Some(r) => Status::Revoked(r.revoked_at, r.reason),
                 None => Status::Good,
             },
-        });
+        })?;
         Ok(true)
-    })?;
-    Ok(subjects)
-}
-
-/// Signs one response per subject for `window`: on every core with a key in memory (the signatures are the
-/// whole cost), one at a time on a token (a session signs one thing at a time).
-fn sign_window(
-    template: &ResponseTemplate,
-    key: &CaKey,
-    subjects: &[&Subject],
-    window: &Window,
-    produced: OffsetDateTime,
-) -> Result<Vec<(Serial, Vec<u8>)>> {
-    let sign_all = |part: &[&Subject], sign: &dyn Fn(&[u8]) -> Result<Vec<u8>>| {
-        part.iter()
-            .map(|s| {
-                let tbs = template.tbs(&s.serial, s.status, window, produced)?;
-                let signature = sign(&tbs)?;
-                Ok((s.serial.clone(), template.wrap(&tbs, &signature)?))
-            })
-            .collect::<Result<Vec<_>>>()
-    };
-    match key {
-        CaKey::File(pair) => {
-            use rcgen::SigningKey;
-            let cores = std::thread::available_parallelism().map_or(1, usize::from);
-            let chunk = subjects.len().div_ceil(cores).max(1);
-            let sign = |tbs: &[u8]| {
-                pair.sign(tbs)
-                    .map_err(|e| Error::crypto("signing an OCSP response", e))
-            };
-            std::thread::scope(|scope| {
-                let workers: Vec<_> = subjects
-                    .chunks(chunk)
-                    .map(|part| scope.spawn(move || sign_all(part, &sign)))
-                    .collect();
-                let mut all = Vec::with_capacity(subjects.len());
-                for worker in workers {
-                    all.extend(
-                        worker
-                            .join()
-                            .map_err(|_| Error::Bug("a signing thread panicked"))??,
-                    );
-                }
-                Ok(all)
-            })
-        }
-        CaKey::Token(_) => sign_all(subjects, &|tbs: &[u8]| {
-            key.sign_message(tbs, "signing an OCSP response")
-        }),
-    }
+    })
 }

@@ -1,5 +1,5 @@
 //! A window's file: the OCSP responses the CA signed for one window of a series, one per certificate, each a
-//! whole DER OCSPResponse, one after the other in order of serial. `openssl ocsp -respin` reads the first;
+//! whole DER OCSPResponse, one after the other in the order the CA lists them. `openssl ocsp -respin` reads the first;
 //! the responder reads them all. The file's name says when the window starts and when the series was signed
 //! (`ocsp-2027-01-01T120000Z-20261205T093000Z.resp`); the responses themselves say the same, signed.
 
@@ -79,12 +79,6 @@ impl std::fmt::Debug for WindowFile {
 }
 
 impl WindowFile {
-    /// Joins `responses` (DER, with their serials) into a window file's bytes, in order of serial.
-    pub fn join(mut responses: Vec<(Serial, Vec<u8>)>) -> Vec<u8> {
-        responses.sort_by(|a, b| a.0.cmp(&b.0));
-        responses.into_iter().flat_map(|(_, der)| der).collect()
-    }
-
     /// Reads the file at `path`: every response must be a whole DER value with a serial (their signatures are
     /// checked when served).
     pub fn read(path: &Path) -> Result<WindowFile> {
