@@ -128,6 +128,19 @@ impl SeriesPlan {
     }
 }
 
+/// The warning that the last of `windows` (`what`: "CRL", "last window") runs past the end of the CA `ca`,
+/// whose signatures then prove nothing.
+pub fn outlives_ca(windows: &[Window], ca: &CertInfo, what: &str) -> Option<String> {
+    let last = windows.last()?;
+    (last.next_update > ca.not_after).then(|| {
+        format!(
+            "the {what}'s nextUpdate ({}) is after the CA expires ({})",
+            rfc3339(last.next_update),
+            rfc3339(ca.not_after)
+        )
+    })
+}
+
 /// A CRL that was signed and written.
 #[derive(Debug)]
 pub struct Signed {
@@ -259,16 +272,7 @@ fn sign_windows(
     (pem, scope): (bool, Scope),
     target: impl Fn(&Window, u64) -> PathBuf,
 ) -> Result<SignedCrls> {
-    let mut warnings = Vec::new();
-    if let Some(last) = windows.last()
-        && last.next_update > ca.cert.not_after
-    {
-        warnings.push(format!(
-            "the CRL's nextUpdate ({}) is after the CA expires ({})",
-            rfc3339(last.next_update),
-            rfc3339(ca.cert.not_after)
-        ));
-    }
+    let warnings: Vec<String> = outlives_ca(windows, &ca.cert, "CRL").into_iter().collect();
     // What is revoked comes from the index, checked against the checkpoint, each record read again from the
     // log: the cost is the number of revoked certificates, not of issued ones.
     let mut revoked: Vec<(RevokedRecord, OffsetDateTime)> = Vec::new();

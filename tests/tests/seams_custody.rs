@@ -40,23 +40,6 @@ fn restore_with(env: &Env, ca: &str, backup: &str, extra: &[&str]) -> std::proce
     env.run("certkit-ca", &args)
 }
 
-/// Rewrites the backup file `name` with `edit` applied to its text and its checksum made right again (what an
-/// intruder without the shares can do).
-fn edit_backup(env: &Env, name: &str, edit: &dyn Fn(&str) -> String) {
-    let text = String::from_utf8(env.read(name)).expect("text");
-    let edited = edit(&text);
-    let start = edited.find("\nchecksum: ").expect("checksum") + 1;
-    let end = start + edited[start..].find('\n').expect("line") + 1;
-    let rest = format!("{}{}", &edited[..start], &edited[end..]);
-    let fixed = format!(
-        "{}checksum: {}\n{}",
-        &edited[..start],
-        sha256_hex(rest.as_bytes()),
-        &edited[end..]
-    );
-    std::fs::write(env.path(name), fixed).expect("write");
-}
-
 #[test]
 fn a_backup_header_is_proven_by_the_shares_and_an_issuing_ca_comes_back_whole() {
     let env = Env::new();

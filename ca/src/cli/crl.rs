@@ -70,8 +70,8 @@ pub struct PublishArgs {
     pub ca_cert: Option<PathBuf>,
     /// The SHA-1 thumbprint FROM/ca.cer must have (what crl --series prints): the trust anchor is never taken
     /// from the folder being checked on its own word.
-    #[arg(long, value_name = "SHA1", conflicts_with = "ca_cert")]
-    pub ca_thumbprint: Option<String>,
+    #[arg(long, value_name = "SHA1", conflicts_with = "ca_cert", value_parser = super::values::ca_thumbprint)]
+    pub ca_thumbprint: Option<crate::thumbprint::Thumbprint>,
     /// Exit 1 when the CRLs run out within this many days.
     #[arg(long, value_name = "DAYS", default_value_t = crate::commands::crl_publish::WARN_DAYS,
           value_parser = clap::value_parser!(u32).range(0..=36_500))]
@@ -98,16 +98,7 @@ impl CrlArgs {
     pub fn request(self) -> Result<CrlCommand> {
         if let Some(CrlAction::Publish(args)) = self.action {
             return Ok(CrlCommand::Publish(PublishRequest {
-                ca_pin: args
-                    .ca_thumbprint
-                    .as_deref()
-                    .map(crate::thumbprint::Thumbprint::parse)
-                    .transpose()
-                    .map_err(|e| {
-                        crate::Error::BadInput(format!(
-                            "--ca-thumbprint: {e}; give the 40 hex digits crl --series printed"
-                        ))
-                    })?,
+                ca_pin: args.ca_thumbprint,
                 ca_cert: args.ca_cert.unwrap_or_else(|| args.from.join("ca.cer")),
                 from: args.from,
                 to: args.to,

@@ -67,8 +67,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "CERT")]
     pub ca_cert: Option<PathBuf>,
     /// The SHA-1 thumbprint the CA certificate must have (certkit-ca ocsp prints it).
-    #[arg(long, value_name = "SHA1")]
-    pub ca_thumbprint: Option<String>,
+    #[arg(long, value_name = "SHA1", value_parser = super::values::ca_thumbprint)]
+    pub ca_thumbprint: Option<crate::thumbprint::Thumbprint>,
     /// The most connections open at once; more are closed as they arrive.
     #[arg(long, value_name = "N", default_value_t = crate::ocsp::serve::defaults::MAX_CONNECTIONS,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
@@ -89,16 +89,7 @@ impl OcspArgs {
         if let Some(OcspAction::Serve(args)) = self.action {
             return Ok(OcspCommand::Serve(ServeRequest {
                 ca_cert: args.ca_cert.unwrap_or_else(|| args.from.join("ca.cer")),
-                ca_pin: args
-                    .ca_thumbprint
-                    .as_deref()
-                    .map(crate::thumbprint::Thumbprint::parse)
-                    .transpose()
-                    .map_err(|e| {
-                        crate::Error::BadInput(format!(
-                            "--ca-thumbprint: {e}; give the 40 hex digits certkit-ca ocsp printed"
-                        ))
-                    })?,
+                ca_pin: args.ca_thumbprint,
                 from: args.from,
                 listen: args.listen,
                 max_connections: args.max_connections as usize,

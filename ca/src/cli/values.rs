@@ -106,6 +106,13 @@ impl clap::builder::ValueParserFactory for TokenUri {
     }
 }
 
+/// Parses `--ca-thumbprint`: the CA certificate's SHA-1 thumbprint, as the signing command printed it.
+pub fn ca_thumbprint(text: &str) -> Result<crate::thumbprint::Thumbprint, String> {
+    crate::thumbprint::Thumbprint::parse(text).map_err(|e| {
+        format!("{e}; give the CA's thumbprint as the command that signed the folder printed it")
+    })
+}
+
 /// Parses `YYYY-MM-DD` for `--expires`.
 pub fn date(text: &str) -> Result<time::Date, String> {
     crate::dates::parse_date(text)

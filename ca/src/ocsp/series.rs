@@ -10,7 +10,7 @@ use super::signing::{Signed, Subject, Work};
 use super::window;
 use crate::certinfo::IssuerCheck;
 use crate::crl::{Scope, SeriesPlan};
-use crate::dates::{now_utc_seconds, rfc3339};
+use crate::dates::now_utc_seconds;
 use crate::error::{Error, Result};
 use crate::files::{self, PUBLIC};
 use crate::signer::{CaKey, SigningCa};
@@ -57,16 +57,9 @@ pub fn sign_series(
 ) -> Result<SignedSeries> {
     let produced = now_utc_seconds()?;
     let windows = plan.windows(produced);
-    let mut warnings = Vec::new();
-    if let Some(last) = windows.last()
-        && last.next_update > ca.cert.not_after
-    {
-        warnings.push(format!(
-            "the last window's nextUpdate ({}) is after the CA expires ({})",
-            rfc3339(last.next_update),
-            rfc3339(ca.cert.not_after)
-        ));
-    }
+    let warnings = crate::crl::outlives_ca(&windows, &ca.cert, "last window")
+        .into_iter()
+        .collect();
     let template = ResponseTemplate::new(&ca.cert, ca.key_type)?;
     let absolute = std::path::absolute(out_dir).map_err(|e| Error::io("find", out_dir, e))?;
     let series = CrlSeries {

@@ -512,6 +512,36 @@ pub fn peer(name: &str) -> String {
     format!("{}/peers/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
+/// What the peer script `name` (Python, in tests/peers) prints about `args`: one JSON value a line.
+pub fn peer_facts(env: &Env, name: &str, args: &[&str]) -> Vec<serde_json::Value> {
+    let script = peer(name);
+    let mut all = vec![script.as_str()];
+    all.extend_from_slice(args);
+    let out = env.tool("python3", &all);
+    assert!(out.status.success(), "{name}: {}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect()
+}
+
+/// Rewrites the backup file `name` with `edit` applied to its text and its checksum made right again (what an
+/// intruder without the shares can do).
+pub fn edit_backup(env: &Env, name: &str, edit: &dyn Fn(&str) -> String) {
+    let text = String::from_utf8(env.read(name)).expect("text");
+    let edited = edit(&text);
+    let start = edited.find("\nchecksum: ").expect("checksum") + 1;
+    let end = start + edited[start..].find('\n').expect("line") + 1;
+    let rest = format!("{}{}", &edited[..start], &edited[end..]);
+    let fixed = format!(
+        "{}checksum: {}\n{}",
+        &edited[..start],
+        sha256_hex(rest.as_bytes()),
+        &edited[end..]
+    );
+    std::fs::write(env.path(name), fixed).expect("write");
+}
+
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -286,19 +286,10 @@ pub(crate) const OCSP_SERIES: Scenario = Scenario {
             .filter(|n| n.ends_with(".resp"))
             .collect();
         assert!(files.len() >= 3, "{files:?}");
-        let mut args = vec![peer("ocsp_facts.py"), "pki/ca.pem".to_string()];
-        for name in &files {
-            args.push(format!("ocsp/{name}"));
-        }
-        let out = env.tool(
-            "python3",
-            &args.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        let facts: Vec<serde_json::Value> = text(&out.stdout)
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("json"))
-            .collect();
+        let paths: Vec<String> = files.iter().map(|name| format!("ocsp/{name}")).collect();
+        let mut args = vec!["pki/ca.pem"];
+        args.extend(paths.iter().map(String::as_str));
+        let facts = peer_facts(env, "ocsp_facts.py", &args);
         assert_eq!(facts.len(), files.len() * 2, "two responses a window");
         for fact in &facts {
             assert_eq!(fact["signature_verified"], true, "{fact}");

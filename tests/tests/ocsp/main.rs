@@ -250,17 +250,9 @@ pub fn request_der(env: &Env, cert: &str, name: &str) -> Vec<u8> {
 
 /// What Python `cryptography` reads in each response of `files` (window files or single responses).
 pub fn ocsp_facts(env: &Env, ca: &str, files: &[&str]) -> Vec<serde_json::Value> {
-    let mut args = vec![peer("ocsp_facts.py"), ca.to_string()];
-    args.extend(files.iter().map(|f| f.to_string()));
-    let out = env.tool(
-        "python3",
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    text(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json"))
-        .collect()
+    let mut args = vec![ca];
+    args.extend_from_slice(files);
+    peer_facts(env, "ocsp_facts.py", &args)
 }
 
 /// A serial as a number's hex digits (no leading zeros), for comparing across tools.

@@ -485,29 +485,20 @@ impl Index {
 
     /// Where the log records its last OCSP window (line, start, end).
     pub fn last_ocsp(&self) -> Result<Option<(usize, u64, u64)>> {
-        use rusqlite::OptionalExtension;
-        self.conn
-            .query_row(
-                "SELECT line, start, end FROM ocsp ORDER BY line DESC LIMIT 1",
-                [],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)? as usize,
-                        r.get::<_, i64>(1)? as u64,
-                        r.get::<_, i64>(2)? as u64,
-                    ))
-                },
-            )
-            .optional()
-            .map_err(sql(&self.log))
+        self.last_of("ocsp")
     }
 
     /// Where the log records its last CRL (line, start, end).
     pub fn last_crl(&self) -> Result<Option<(usize, u64, u64)>> {
+        self.last_of("crls")
+    }
+
+    /// Where the log records the last row of `table` (line, start, end).
+    fn last_of(&self, table: &'static str) -> Result<Option<(usize, u64, u64)>> {
         use rusqlite::OptionalExtension;
         self.conn
             .query_row(
-                "SELECT line, start, end FROM crls ORDER BY line DESC LIMIT 1",
+                &format!("SELECT line, start, end FROM {table} ORDER BY line DESC LIMIT 1"),
                 [],
                 |r| {
                     Ok((
