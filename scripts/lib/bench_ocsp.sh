@@ -59,7 +59,9 @@ openssl pkey -in pki/ca.key -passin file:ca.pass -out ca-plain.key
 openssl ocsp -index index.txt -port "$p2" -rsigner pki/ca.pem -rkey ca-plain.key -CA pki/ca.pem \
   -multi "$cores" -ignore_err > openssl-ocsp.log 2>&1 &
 openssl_pid=$!
-trap 'kill $certkit_pid $openssl_pid 2>/dev/null; rm -rf "$WORK"' EXIT
+# openssl's -multi children outlive their parent (and spin): stopped with it.
+stop_openssl() { pkill -P "$openssl_pid" 2>/dev/null || true; kill "$openssl_pid" 2>/dev/null || true; }
+trap 'stop_openssl; kill $certkit_pid 2>/dev/null; rm -rf "$WORK"' EXIT
 sleep 2
 # Both answer good before they are measured.
 for p in "$p1" "$p2"; do
@@ -83,6 +85,7 @@ measure() { # measure PORT: "requests/s p99-ms"
 }
 read -r certkit_rps certkit_p99 < <(measure "$p1")
 read -r openssl_rps openssl_p99 < <(measure "$p2")
+stop_openssl
 echo "OCSP serving (wrk, 64 connections, 10 s, $cores cores): certkit-ca ocsp serve $certkit_rps responses/s, p99 ${certkit_p99} ms; openssl ocsp -index $openssl_rps/s, p99 ${openssl_p99} ms; ratio $(ratio "$certkit_rps" "$openssl_rps")"
 # Memory: on until the responder has answered at least 1,000,000 requests.
 served=$(awk '/requests in/ { print $1 }' "wrk-$p1.txt")

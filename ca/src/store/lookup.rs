@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use super::checkpoint::{Checkpoint, EMPTY_SHA256, Tally, chain_revocation, undelivered_tally};
 use super::folder::CaStore;
-use super::index::{Counts, IndexedCert, ListFilter};
+use super::index::{Counts, Index, IndexedCert, ListFilter, LogPlace};
 use super::inventory::{self, Event, LineReader, Log};
 use super::layout::INVENTORY;
 use super::records::{CrlRecord, CustodyRecord, Entry, IssuedRecord, OcspRecord};
@@ -365,38 +365,41 @@ impl CaStore {
     /// The last CRL the log records, with its line, read from the log where the index says it is; an index
     /// that points elsewhere is rebuilt.
     pub fn last_crl(&self) -> Result<Option<(usize, CrlRecord)>> {
-        for attempt in 0..2 {
-            let Some((line, start, end)) = self.with_index(|index| index.last_crl())? else {
-                return Ok(None);
-            };
-            let mut reader = LineReader::open(&self.path(INVENTORY))?;
-            match reader.read(start, end)?.map(|b| inventory::parse_line(&b)) {
-                Some(Ok((Event::Crl(record), _))) => return Ok(Some((line, record))),
-                _ if attempt == 0 => {
-                    self.rebuild_index(&format!("its CRL on line {line} is not the log's"))?;
-                }
-                _ => return Err(changed_record(self, line)),
-            }
-        }
-        Err(Error::Bug("the index was rebuilt and asked again"))
+        self.last_event("CRL", Index::last_crl, |event| match event {
+            Event::Crl(record) => Some(record),
+            _ => None,
+        })
     }
 
     /// The last OCSP window the log records (the last of the last series), with its line, read from the log
     /// where the index says it is; an index that points elsewhere is rebuilt.
     pub fn last_ocsp(&self) -> Result<Option<(usize, OcspRecord)>> {
+        self.last_event("OCSP window", Index::last_ocsp, |event| match event {
+            Event::Ocsp(record) => Some(record),
+            _ => None,
+        })
+    }
+
+    /// The last event of a kind (`what`) the log records, where `locate` says the index has it, read from the
+    /// log and taken by `take`; an index that points elsewhere is rebuilt once.
+    fn last_event<T>(
+        &self,
+        what: &str,
+        locate: fn(&Index) -> Result<Option<LogPlace>>,
+        take: fn(Event) -> Option<T>,
+    ) -> Result<Option<(usize, T)>> {
         for attempt in 0..2 {
-            let Some((line, start, end)) = self.with_index(|index| index.last_ocsp())? else {
+            let Some((line, start, end)) = self.with_index(|index| locate(index))? else {
                 return Ok(None);
             };
             let mut reader = LineReader::open(&self.path(INVENTORY))?;
-            match reader.read(start, end)?.map(|b| inventory::parse_line(&b)) {
-                Some(Ok((Event::Ocsp(record), _))) => return Ok(Some((line, record))),
-                _ if attempt == 0 => {
-                    self.rebuild_index(&format!(
-                        "its OCSP window on line {line} is not the log's"
-                    ))?;
+            let read = reader.read(start, end)?.map(|b| inventory::parse_line(&b));
+            match read.and_then(|r| r.ok()).and_then(|(event, _)| take(event)) {
+                Some(record) => return Ok(Some((line, record))),
+                None if attempt == 0 => {
+                    self.rebuild_index(&format!("its {what} on line {line} is not the log's"))?;
                 }
-                _ => return Err(changed_record(self, line)),
+                None => return Err(changed_record(self, line)),
             }
         }
         Err(Error::Bug("the index was rebuilt and asked again"))

@@ -16,7 +16,7 @@ mod query;
 mod schema;
 
 pub use file::{INDEX, Index, Refresh};
-pub use query::{Counts, IndexedCert, IndexedRow, ListFilter};
+pub use query::{Counts, IndexedCert, IndexedRow, ListFilter, LogPlace};
 
 #[cfg(test)]
 mod tests;

@@ -11,6 +11,9 @@ use crate::serial::Serial;
 use crate::store::records::{Entry, IssuedRecord, RevocationReason, RevokedRecord, Status};
 use crate::thumbprint::Thumbprint;
 
+/// Where the log holds a record: its line, and the byte range of that line.
+pub type LogPlace = (usize, u64, u64);
+
 /// A certificate as the index has it.
 #[derive(Clone, Debug)]
 pub struct IndexedCert {
@@ -484,17 +487,17 @@ impl Index {
     }
 
     /// Where the log records its last OCSP window (line, start, end).
-    pub fn last_ocsp(&self) -> Result<Option<(usize, u64, u64)>> {
+    pub fn last_ocsp(&self) -> Result<Option<LogPlace>> {
         self.last_of("ocsp")
     }
 
     /// Where the log records its last CRL (line, start, end).
-    pub fn last_crl(&self) -> Result<Option<(usize, u64, u64)>> {
+    pub fn last_crl(&self) -> Result<Option<LogPlace>> {
         self.last_of("crls")
     }
 
     /// Where the log records the last row of `table` (line, start, end).
-    fn last_of(&self, table: &'static str) -> Result<Option<(usize, u64, u64)>> {
+    fn last_of(&self, table: &'static str) -> Result<Option<LogPlace>> {
         use rusqlite::OptionalExtension;
         self.conn
             .query_row(
