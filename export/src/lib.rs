@@ -10,6 +10,7 @@ pub mod acl;
 pub mod check;
 pub mod inspect;
 pub mod sources;
+pub mod targets;
 pub mod tls12;
 
 pub mod cli;

@@ -285,6 +285,14 @@ fn every_design_note_the_code_cites_exists() {
     for krate in CRATES {
         for (_, path, text) in modules(krate) {
             for (at, _) in text.match_indices("docs/") {
+                // A web address's path (`https://nginx.org/en/docs/...`) is not a design note.
+                if text[..at]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_alphanumeric() || matches!(c, '/' | '.'))
+                {
+                    continue;
+                }
                 let name: String = text[at..]
                     .chars()
                     .take_while(|c| c.is_alphanumeric() || matches!(c, '/' | '-' | '.' | '_'))

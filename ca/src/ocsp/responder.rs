@@ -188,7 +188,8 @@ impl Responder {
         Ok(found)
     }
 
-    /// Reads a window's file and checks that its first response is this CA's, for the window its name says.
+    /// Reads a window's file and checks that its first response (the lowest serial's) is this CA's, for the
+    /// window its name says.
     fn load(
         &self,
         name: &str,

@@ -10,10 +10,20 @@ use clap::builder::PossibleValue;
 
 use crate::commands::inspect::InspectRequest;
 use crate::inspect::Role;
+use crate::targets::Target;
 
 impl ValueEnum for Role {
     fn value_variants<'a>() -> &'a [Self] {
         &Role::ALL
+    }
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name()).help(self.description()))
+    }
+}
+
+impl ValueEnum for Target {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Target::ALL
     }
     fn to_possible_value(&self) -> Option<PossibleValue> {
         Some(PossibleValue::new(self.name()).help(self.description()))
@@ -37,6 +47,10 @@ pub struct InspectArgs {
     /// What the (first) certificate is for in the guide (default: guessed from its extensions).
     #[arg(long, value_enum)]
     pub role: Option<Role>,
+    /// Check the files against the rules of this consumer (docs/kits.md): each broken rule is an error
+    /// naming the rule, its limit and a command that makes a file it takes.
+    #[arg(long = "for", value_enum, value_name = "TARGET")]
+    pub target: Option<Target>,
     /// Output format.
     #[command(flatten)]
     pub json: JsonArg,
@@ -50,6 +64,7 @@ impl InspectArgs {
             pfx_pass: self.pfx_pass,
             chain: self.chain,
             role: self.role,
+            target: self.target,
             format: Format::json_if(self.json.json),
         }
     }

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::inspect::cert::CertFacts;
 use crate::inspect::{self, Facts, Inspection, Level, Role};
+use crate::targets::{self, Target};
 
 /// What `certkit-export inspect` was asked to do.
 #[derive(Debug)]
@@ -22,6 +23,8 @@ pub struct InspectRequest {
     pub chain: Vec<PathBuf>,
     /// The role of the certificates.
     pub role: Option<Role>,
+    /// The consumer whose rules the files are checked against (`--for`).
+    pub target: Option<Target>,
     /// How to print.
     pub format: Format,
 }
@@ -76,7 +79,18 @@ pub fn run(req: InspectRequest) -> Result<()> {
                 .findings
                 .extend(inspect::chain::findings(&leaf, &chain));
         }
+        if let Some(target) = req.target {
+            let found = targets::findings_for_file(target, path, &bytes, &inspection);
+            inspection.findings.extend(found);
+        }
         report.files.push(inspection);
+    }
+    // Counts across the files (APIM's ten CAs, Application Gateway's chains) are reported on the first.
+    if let Some(target) = req.target {
+        let found = targets::findings_for_set(target, &report.files);
+        if let Some(first) = report.files.first_mut() {
+            first.findings.extend(found);
+        }
     }
     term::render(&report, req.format)?;
     let failing = report.files.iter().filter(|f| f.has_errors()).count();

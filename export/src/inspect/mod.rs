@@ -467,7 +467,7 @@ fn inspect_pfx(
 
 /// `word` as one word of a POSIX shell command line, quoted when it needs to be (a file named
 /// `my cert $(id).pfx` must not run `id` when the fix is pasted).
-fn shell_word(word: &str) -> String {
+pub(crate) fn shell_word(word: &str) -> String {
     shlex::try_quote(word).map_or_else(
         |_| format!("'{}'", word.replace('\0', "")),
         |q| q.into_owned(),

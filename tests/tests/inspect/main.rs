@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod peer_verdicts;
+mod targets;
 
 use common::*;
 

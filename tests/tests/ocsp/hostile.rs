@@ -45,16 +45,20 @@ fn a_tampered_response_another_cas_series_and_other_cas_requests_are_never_answe
     )
     .expect("copy");
 
-    // In our window file, the later of the two responses is changed: one byte of its signature is enough to
-    // prove it is not the CA's. (The first is checked when the file is loaded: a changed first response
-    // keeps the whole file from being served.)
+    // In our window file, the response of the higher serial is changed: one byte of its signature is enough
+    // to prove it is not the CA's. (The lowest serial's response is checked when the file is loaded: a change
+    // there keeps the whole file from being served.)
     let file = ours["windows"][0]["file"]
         .as_str()
         .expect("file")
         .to_string();
     let mut bytes = env.read(&file);
     let (alice_at, lost_at) = (find_response(&bytes, &alice), find_response(&bytes, &lost));
-    let (changed, (intact, intact_status)) = if lost_at.start > alice_at.start {
+    let number = |serial: &str| {
+        let d = digits(serial);
+        (d.len(), d)
+    };
+    let (changed, (intact, intact_status)) = if number(&lost) > number(&alice) {
         (("lost.pem", lost_at), ("alice.pem", "good"))
     } else {
         (("alice.pem", alice_at), ("lost.pem", "revoked"))
