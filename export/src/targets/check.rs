@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::rules::{RULES, Rule, rule};
+use super::rules::{Rule, rule};
 use super::target::Target;
 use crate::inspect::cert::CertFacts;
 use crate::inspect::{Facts, Finding, Inspection, Level, shell_word};
@@ -11,18 +11,12 @@ use crate::inspect::{Facts, Finding, Inspection, Level, shell_word};
 /// id-kp-serverAuth, as `inspect` lists extended key usages.
 const SERVER_AUTH: &str = "1.3.6.1.5.5.7.3.1";
 
-/// The message of a broken rule: what the file is, then the rule as the target states it.
+/// The finding of a broken rule: what the file is, then the rule as the target states it.
 fn broken(code: &'static str, what: impl std::fmt::Display, fix: impl Into<String>) -> Finding {
-    let rule: &Rule = RULES
-        .iter()
-        .find(|r| r.code == code)
-        .expect("every code used here is in RULES (tested)");
-    Finding::new(
-        Level::Error,
-        code,
-        format!("{what}: {} ({})", rule.rule, rule.target.name()),
-        fix,
-    )
+    let rule = rule(code).map_or_else(String::new, |r: &Rule| {
+        format!(": {} ({})", r.rule, r.target.name())
+    });
+    Finding::new(Level::Error, code, format!("{what}{rule}"), fix)
 }
 
 fn warned(code: &'static str, what: impl std::fmt::Display, fix: impl Into<String>) -> Finding {
@@ -311,5 +305,31 @@ pub fn findings_for_set(target: Target, inspections: &[Inspection]) -> Vec<Findi
             "split the chains across SSL profiles",
         )],
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::target::Target;
+
+    /// Every code this file names (a string that starts with a target's name and a dash) is a rule of the
+    /// table, and so has its row and source in docs/kits.md.
+    #[test]
+    fn every_code_named_is_a_rule() {
+        let source = include_str!("check.rs");
+        let code = source.split("mod tests").next().unwrap_or_default();
+        let mut named = Vec::new();
+        for literal in code.split('"').skip(1).step_by(2) {
+            if Target::ALL
+                .iter()
+                .any(|t| literal.starts_with(&format!("{}-", t.name())))
+            {
+                named.push(literal);
+            }
+        }
+        assert!(named.len() >= 15, "{named:?}");
+        for code in named {
+            assert!(super::rule(code).is_some(), "{code} is not in RULES");
+        }
     }
 }
