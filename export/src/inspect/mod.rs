@@ -122,7 +122,7 @@ impl Inspection {
 }
 
 /// Finds a PEM block's label, if the text holds one.
-fn pem_labels(bytes: &[u8]) -> Vec<String> {
+pub(crate) fn pem_labels(bytes: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(bytes);
     text.lines()
         .filter_map(|l| {

@@ -6,7 +6,7 @@ use std::path::Path;
 use super::rules::{Rule, rule};
 use super::target::Target;
 use crate::inspect::cert::CertFacts;
-use crate::inspect::{Facts, Finding, Inspection, Level, shell_word};
+use crate::inspect::{Facts, Finding, Inspection, Level, pem_labels, shell_word};
 
 /// id-kp-serverAuth, as `inspect` lists extended key usages.
 const SERVER_AUTH: &str = "1.3.6.1.5.5.7.3.1";
@@ -35,19 +35,6 @@ fn stem(path: &Path) -> String {
         .map_or("file".into(), |s| s.to_string_lossy().into_owned())
 }
 
-/// What the PEM blocks of `bytes` are labelled.
-fn labels(bytes: &[u8]) -> Vec<String> {
-    String::from_utf8_lossy(bytes)
-        .lines()
-        .filter_map(|l| {
-            l.trim()
-                .strip_prefix("-----BEGIN ")
-                .and_then(|r| r.strip_suffix("-----"))
-        })
-        .map(str::to_string)
-        .collect()
-}
-
 /// The findings of one file for `target`.
 pub fn findings_for_file(
     target: Target,
@@ -56,7 +43,7 @@ pub fn findings_for_file(
     inspection: &Inspection,
 ) -> Vec<Finding> {
     let file = shell_word(&path.display().to_string());
-    let labels = labels(bytes);
+    let labels = pem_labels(bytes);
     let is_pem = !labels.is_empty();
     let mut out = Vec::new();
     match (target, &inspection.facts) {

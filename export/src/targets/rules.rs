@@ -137,7 +137,7 @@ pub const RULES: &[Rule] = &[
     Rule {
         target: Target::Keyvault,
         code: "keyvault-pkcs1-key",
-        rule: "a PEM import holds an unencrypted PKCS#8 key (BEGIN PRIVATE KEY), never PKCS#1 (BEGIN RSA PRIVATE KEY)",
+        rule: "a PEM import holds an unencrypted PKCS#8 key (PEM label PRIVATE KEY), never PKCS#1 (label RSA PRIVATE KEY) or SEC1 (label EC PRIVATE KEY)",
         limit: None,
         source: KEYVAULT_FORMATS,
     },
