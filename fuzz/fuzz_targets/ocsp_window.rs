@@ -13,7 +13,9 @@ fuzz_target!(|data: &[u8]| {
     };
     for (i, der) in file.responses().enumerate() {
         let Ok(read) = response::read(der) else {
-            panic!("a response the file holds does not read again: the finding this target looks for");
+            panic!(
+                "a response the file holds does not read again: the finding this target looks for"
+            );
         };
         assert!(file.find(&read.serial).is_some());
         assert!(i < file.len());
