@@ -2,10 +2,13 @@
 # Renews every client certificate of a CA that expires within N days, writes the new PFX files, and adds the
 # new thumbprints to AllowedClientCertificateThumbprints while keeping the old ones (a grace period for people
 # to install their new PFX). With --retire, removes the thumbprints of renewed (superseded) certificates.
-# Safe to run from a scheduled job: a second run right after the first changes nothing.
+# With --kit DIR (repeatable), brings each kit certkit-export kit wrote up to date (CRL, allow-list, CA files,
+# a renewed server certificate, an API Management policy) and, when one changed, runs --reload CMD (e.g.
+# "nginx -s reload"). Safe to run from a scheduled job: a second run right after the first changes nothing.
 #
-# usage: rotate-client-certs.sh --ca DIR --cscfg FILE --out-dir DIR [--within DAYS] [--days N] [--retire]
-#          [--ca-pass SOURCE] [--key-pass SOURCE] [--pfx-pass SOURCE] [--pfx-profile compat|modern]
+# usage: rotate-client-certs.sh --ca DIR (--cscfg FILE | --kit DIR...) --out-dir DIR [--within DAYS] [--days N]
+#          [--retire] [--reload CMD] [--ca-pass SOURCE] [--key-pass SOURCE] [--pfx-pass SOURCE]
+#          [--pfx-profile compat|modern]
 # Password sources as certkit takes them (env:VAR, file:PATH, fd:N, stdin); without one, each renewal asks on
 # the terminal (once: one run renews them all). A source given as `stdin` is read once, one line each in the
 # order --ca-pass, --key-pass, --pfx-pass.
@@ -13,8 +16,8 @@
 set -euo pipefail
 
 die() { echo "rotate-client-certs: $*" >&2; exit 2; }
-CA= CSCFG= OUT= WITHIN=30 RETIRE=0 PFX_PROFILE=compat
-EXTRA=()
+CA= CSCFG= OUT= WITHIN=30 RETIRE=0 PFX_PROFILE=compat RELOAD=
+EXTRA=() KITS=()
 declare -A SOURCE=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -24,9 +27,11 @@ while [ $# -gt 0 ]; do
     --within) WITHIN=$2; shift 2 ;;
     --days) EXTRA+=(--days "$2"); shift 2 ;;
     --retire) RETIRE=1; shift ;;
+    --kit) KITS+=("$2"); shift 2 ;;
+    --reload) RELOAD=$2; shift 2 ;;
     --pfx-profile) PFX_PROFILE=$2; shift 2 ;;
     --ca-pass|--key-pass|--pfx-pass) SOURCE[$1]=$2; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
@@ -58,10 +63,13 @@ with_secrets() {
          5< <(printf '%s\n' "${SECRET[${fds[2]}]}") 6< <(printf '%s\n' "${SECRET[${fds[4]}]}") ;;
   esac
 }
-[ -n "$CA" ] && [ -n "$CSCFG" ] && [ -n "$OUT" ] || die "--ca, --cscfg and --out-dir are required"
+[ -n "$CA" ] && [ -n "$OUT" ] || die "--ca and --out-dir are required"
+[ -n "$CSCFG" ] || [ ${#KITS[@]} -gt 0 ] || die "give --cscfg FILE or --kit DIR (or both)"
+[ -z "$RELOAD" ] || [ ${#KITS[@]} -gt 0 ] || die "--reload runs after a kit changed: give --kit DIR"
 [[ "$WITHIN" =~ ^[0-9]+$ ]] || die "--within takes a number of days"
 command -v jq >/dev/null || die "jq is required (apt-get install jq)"
-[ -f "$CSCFG" ] || die "$CSCFG not found"
+[ -z "$CSCFG" ] || [ -f "$CSCFG" ] || die "$CSCFG not found"
+for kit in "${KITS[@]}"; do [ -f "$kit/kit.json" ] || die "$kit is not a kit (no kit.json); make it with certkit-export kit"; done
 
 # Every valid client certificate that expires within the window, renewed in one run that unlocks the CA once
 # (already renewed ones are skipped, revoked ones never renewed; when nothing is due, no password is asked).
@@ -82,8 +90,30 @@ if [ "$RETIRE" = 1 ]; then
   mapfile -t retire < <(jq -r '[.[] | .renewal_of // empty] as $r | .[] | select(.serial as $s | $r | index($s)) | .thumbprint' <<< "$inventory")
   for t in "${retire[@]}"; do args+=(--disallow "$t"); done
 fi
-if [ ${#args[@]} -gt 0 ]; then
+if [ -z "$CSCFG" ]; then
+  :
+elif [ ${#args[@]} -gt 0 ]; then
   certkit-export cscfg --file "$CSCFG" "${args[@]}" 2> >(grep -v '^note: ' >&2)
 else
   echo "rotate-client-certs: no renewed certificates; $CSCFG unchanged"
+fi
+
+# Each kit brought up to date; the reload command once, when a kit changed.
+changed=0
+for kit in "${KITS[@]}"; do
+  kit_extra=()
+  for flag in --key-pass --pfx-pass; do
+    [ -n "${SOURCE[$flag]:-}" ] && [ "${SOURCE[$flag]}" != stdin ] && kit_extra+=("$flag" "${SOURCE[$flag]}")
+  done
+  refreshed=$(certkit-export kit --refresh "$kit" "${kit_extra[@]}" --json)
+  jq -r --arg kit "$kit" '.files[] | select(.outcome != "unchanged") | "kit \($kit): \(.outcome) \(.name)"' <<< "$refreshed"
+  if jq -e '[.files[] | select(.outcome != "unchanged")] | length > 0' <<< "$refreshed" >/dev/null; then
+    changed=1
+  fi
+done
+if [ "$changed" = 1 ] && [ -n "$RELOAD" ]; then
+  echo "rotate-client-certs: reloading: $RELOAD"
+  bash -c "$RELOAD" || { echo "rotate-client-certs: the reload command failed" >&2; exit 1; }
+elif [ ${#KITS[@]} -gt 0 ] && [ "$changed" = 0 ]; then
+  echo "rotate-client-certs: every kit is up to date"
 fi

@@ -84,6 +84,34 @@ pub fn replace(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     sync_folder(path)
 }
 
+/// Writes `edited` over `target`, a file certkit read as `original` and edited in place (a `.cscfg`, an API
+/// Management policy): refused with `changed()` when the file is no longer `original` on disk; otherwise
+/// `original` is kept as `TARGET.bak`, then the file is replaced atomically, both with the file's mode.
+/// Returns the backup's path.
+pub fn replace_keeping_backup(
+    target: &Path,
+    original: &[u8],
+    edited: &[u8],
+    changed: impl FnOnce() -> Error,
+) -> Result<PathBuf> {
+    crate::store::guard::check_output(target, &[])?;
+    if read(target)? != original {
+        return Err(changed());
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(target)
+        .map_err(|e| Error::io("read", target, e))?
+        .permissions()
+        .mode()
+        & 0o777;
+    let mut backup = target.as_os_str().to_owned();
+    backup.push(".bak");
+    let backup = PathBuf::from(backup);
+    replace(&backup, original, mode)?;
+    replace(target, edited, mode)?;
+    Ok(backup)
+}
+
 /// Moves `from` to `to` (in the same folder), replacing what is there, and flushes the folder.
 pub fn rename_into_place(from: &Path, to: &Path) -> Result<()> {
     fs::rename(from, to).map_err(|e| Error::io("write", to, e))?;

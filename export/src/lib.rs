@@ -9,6 +9,7 @@
 pub mod acl;
 pub mod check;
 pub mod inspect;
+pub mod kit;
 pub mod sources;
 pub mod targets;
 pub mod tls12;

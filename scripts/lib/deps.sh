@@ -54,6 +54,8 @@ deps_test() {
   # nginx: a real OCSP consumer (ssl_ocsp on) for the responder's tests; curl for GET requests.
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
+  # HAProxy: a real client-certificate consumer for the kits' tests (crt, ca-file, crl-file, verify required).
+  command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
   [ -e /etc/ssl/certs/DigiCert_Global_Root_G2.pem ] || missing+=(ca-certificates)
   command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
   deps_apt "${missing[@]}"

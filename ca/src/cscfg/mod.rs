@@ -380,24 +380,12 @@ impl Cscfg {
             return Ok(None);
         }
         self.parse()?;
-        crate::store::guard::check_output(&self.target, &[])?;
-        let current = files::read(&self.target)?;
-        if current != self.original.as_bytes() {
-            return Err(
-                self.error("changed on disk while certkit was editing it; run the command again")
-            );
-        }
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&self.target)
-            .map_err(|e| Error::io("read", &self.target, e))?
-            .permissions()
-            .mode()
-            & 0o777;
-        let mut backup = self.target.as_os_str().to_owned();
-        backup.push(".bak");
-        let backup = PathBuf::from(backup);
-        files::replace(&backup, self.original.as_bytes(), mode)?;
-        files::replace(&self.target, self.text.as_bytes(), mode)?;
+        let backup = files::replace_keeping_backup(
+            &self.target,
+            self.original.as_bytes(),
+            self.text.as_bytes(),
+            || self.error("changed on disk while certkit was editing it; run the command again"),
+        )?;
         Ok(Some(backup))
     }
 }

@@ -4,6 +4,7 @@
 mod cer;
 mod cscfg;
 mod inspect;
+mod kit;
 mod pfx;
 mod thumbprint;
 mod tls12;
@@ -36,6 +37,9 @@ pub enum Command {
     Cscfg(cscfg::CscfgArgs),
     /// Say what certificate, PFX, CSR, CRL or key files are, whether they will load where they go, and what is wrong.
     Inspect(inspect::InspectArgs),
+    /// The files one consumer of client certificates takes (appgw, appservice, apim, keyvault, cses, nginx,
+    /// haproxy), checked against its rules, and kept up to date with --refresh.
+    Kit(kit::KitArgs),
     /// TLS 1.2 readiness: the registry file for old Windows, and Azure's root CAs in a trust store.
     Tls12(tls12::Tls12Args),
     /// Print the shell completion script (source it, or install it as the README says).
@@ -53,6 +57,7 @@ pub fn run(cli: Cli) -> Result<()> {
             commands::cscfg::CscfgAction::Check(req) => commands::cscfg::check(req),
         },
         Command::Inspect(a) => commands::inspect::run(a.request()),
+        Command::Kit(a) => commands::kit::run(a.request()?),
         Command::Tls12(a) => commands::tls12::run(a.request()),
         Command::Completions(a) => certkit_ca::commands::completions::run(
             a.shell,

@@ -4,6 +4,7 @@
 pub mod cer;
 pub mod cscfg;
 pub mod inspect;
+pub mod kit;
 pub mod pfx;
 pub mod thumbprint;
 pub mod tls12;

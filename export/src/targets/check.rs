@@ -12,14 +12,22 @@ use crate::inspect::{Facts, Finding, Inspection, Level, pem_labels, shell_word};
 const SERVER_AUTH: &str = "1.3.6.1.5.5.7.3.1";
 
 /// The finding of a broken rule: what the file is, then the rule as the target states it.
-fn broken(code: &'static str, what: impl std::fmt::Display, fix: impl Into<String>) -> Finding {
+pub(crate) fn broken(
+    code: &'static str,
+    what: impl std::fmt::Display,
+    fix: impl Into<String>,
+) -> Finding {
     let rule = rule(code).map_or_else(String::new, |r: &Rule| {
         format!(": {} ({})", r.rule, r.target.name())
     });
     Finding::new(Level::Error, code, format!("{what}{rule}"), fix)
 }
 
-fn warned(code: &'static str, what: impl std::fmt::Display, fix: impl Into<String>) -> Finding {
+pub(crate) fn warned(
+    code: &'static str,
+    what: impl std::fmt::Display,
+    fix: impl Into<String>,
+) -> Finding {
     Finding {
         level: Level::Warning,
         ..broken(code, what, fix)

@@ -6,6 +6,7 @@ mod check;
 mod rules;
 mod target;
 
+pub(crate) use check::{broken, warned};
 pub use check::{findings_for_file, findings_for_set};
 pub use rules::{RULES, Rule, rule};
 pub use target::Target;

@@ -33,6 +33,8 @@ const KEYVAULT_FORMATS: &str =
     "https://learn.microsoft.com/azure/key-vault/certificates/certificate-scenarios";
 const NGINX: &str = "https://nginx.org/en/docs/http/ngx_http_ssl_module.html";
 const HAPROXY: &str = "https://docs.haproxy.org/2.8/configuration.html#5.1-crt";
+const HAPROXY_CRL: &str = "https://docs.haproxy.org/2.8/configuration.html#5.1-crl-file";
+const NGINX_CRL: &str = "https://nginx.org/en/docs/http/ngx_http_ssl_module.html#ssl_crl";
 
 /// Every rule certkit checks, by target.
 pub const RULES: &[Rule] = &[
@@ -77,6 +79,13 @@ pub const RULES: &[Rule] = &[
         rule: "a listener PFX is at most 16 KB",
         limit: Some(16 * 1024),
         source: APPGW_LISTENER,
+    },
+    Rule {
+        target: Target::Appgw,
+        code: "appgw-no-ocsp",
+        rule: "client certificate revocation is checked by OCSP only (verifyClientRevocation OCSP): the client certificates name an OCSP responder",
+        limit: None,
+        source: APPGW_MTLS,
     },
     Rule {
         target: Target::Appservice,
@@ -177,6 +186,13 @@ pub const RULES: &[Rule] = &[
         source: NGINX,
     },
     Rule {
+        target: Target::Nginx,
+        code: "nginx-crl-missing",
+        rule: "with ssl_crl, every CA of a client's chain has a CRL in force in the file, or every client is refused",
+        limit: None,
+        source: NGINX_CRL,
+    },
+    Rule {
         target: Target::Haproxy,
         code: "haproxy-not-pem",
         rule: "crt, ca-file and crl-file read PEM files",
@@ -189,6 +205,13 @@ pub const RULES: &[Rule] = &[
         rule: "a crt file holds the certificate, its chain and its private key",
         limit: None,
         source: HAPROXY,
+    },
+    Rule {
+        target: Target::Haproxy,
+        code: "haproxy-crl-missing",
+        rule: "with crl-file, every CA of a client's chain has a CRL in force in the file, or every client is refused",
+        limit: None,
+        source: HAPROXY_CRL,
     },
 ];
 

@@ -1,9 +1,9 @@
 //! The consumers certkit knows the file rules of.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A consumer of certificates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Target {
     /// Azure Application Gateway, mutual TLS.

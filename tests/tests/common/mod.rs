@@ -4,6 +4,7 @@
 
 pub mod der;
 pub mod fixtures;
+pub mod servers;
 pub mod token;
 
 #[allow(unused_imports)]
