@@ -9,6 +9,7 @@ mod azure;
 #[path = "../common/mod.rs"]
 mod common;
 mod refresh;
+mod seams;
 mod servers;
 
 use common::*;
