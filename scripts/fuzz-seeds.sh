@@ -18,7 +18,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 
-for target in cscfg_edit cscfg_network thumbprint certificates csr pfx_read encrypted_key inventory batch_csv dates secret_source pkcs11_uri inspect ca_settings slip39_share backup_file name_constraints crl_file ocsp_request ocsp_window; do
+for target in cscfg_edit cscfg_network thumbprint certificates csr pfx_read encrypted_key inventory batch_csv dates secret_source pkcs11_uri inspect ca_settings slip39_share backup_file name_constraints crl_file ocsp_request ocsp_window apim_policy kit_record; do
   rm -rf "${CORPUS:?}/$target"
   mkdir -p "$CORPUS/$target"
 done
@@ -141,6 +141,13 @@ for number, (_, mnemonics, _, _) in enumerate(json.load(open(sys.argv[1])), 1):
     with open(f"{sys.argv[2]}/vector-{number}", "w") as f:
         f.write("\n".join(mnemonics) + "\n")
 PY
+
+# A kit with an API Management policy (the tests' fixture) and a kit.json.
+cp "$ROOT/tests/fixtures/apim-policy.xml" policy.xml
+certkit-export kit --target apim --ca pki --out-dir apim-kit --policy policy.xml >/dev/null 2>&1
+seed apim_policy policy.xml
+seed apim_policy policy.xml.bak
+seed kit_record apim-kit/kit.json
 
 # inspect reads every kind of file: the seeds of the other readers, and a CRL.
 cp "$CORPUS"/certificates/* "$CORPUS"/pfx_read/* "$CORPUS"/csr/* "$CORPUS"/encrypted_key/* "$CORPUS/inspect/"

@@ -85,7 +85,7 @@ pub fn replace(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
 }
 
 /// Writes `edited` over `target`, a file certkit read as `original` and edited in place (a `.cscfg`, an API
-/// Management policy): refused with `changed()` when the file is no longer `original` on disk; otherwise
+/// Management policy; the caller has checked it is not a CA file): refused with `changed()` when the file is no longer `original` on disk; otherwise
 /// `original` is kept as `TARGET.bak`, then the file is replaced atomically, both with the file's mode.
 /// Returns the backup's path.
 pub fn replace_keeping_backup(
@@ -94,7 +94,6 @@ pub fn replace_keeping_backup(
     edited: &[u8],
     changed: impl FnOnce() -> Error,
 ) -> Result<PathBuf> {
-    crate::store::guard::check_output(target, &[])?;
     if read(target)? != original {
         return Err(changed());
     }

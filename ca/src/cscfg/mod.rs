@@ -19,7 +19,7 @@ pub const NAMESPACE: &str =
     "http://schemas.microsoft.com/ServiceHosting/2008/10/ServiceConfiguration";
 
 /// One value that changed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Change {
     /// The role's name.
     pub role: String,
@@ -380,6 +380,7 @@ impl Cscfg {
             return Ok(None);
         }
         self.parse()?;
+        crate::store::guard::check_output(&self.target, &[])?;
         let backup = files::replace_keeping_backup(
             &self.target,
             self.original.as_bytes(),

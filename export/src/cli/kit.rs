@@ -70,6 +70,10 @@ pub struct KitArgs {
     /// place, previous version kept as FILE.bak).
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    /// The Cloud Services (extended support) service configuration whose SSL and CA thumbprints and allowed
+    /// clients the kit keeps (cses; edited in place, previous version kept as FILE.cscfg.bak).
+    #[arg(long, value_name = "FILE.cscfg")]
+    pub cscfg: Option<PathBuf>,
     /// How the policy lists the clients.
     #[arg(
         long,
@@ -91,7 +95,7 @@ pub struct KitArgs {
     pub crls: Vec<PathBuf>,
     /// Bring the kit in DIR up to date from its CA (CRL, allow-list, CA files, a renewed server certificate,
     /// the policy's identities), as kit.json records it.
-    #[arg(long, value_name = "DIR", conflicts_with_all = ["target", "ca", "out_dir", "server", "policy", "crls", "require_revocation"])]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["target", "ca", "out_dir", "server", "policy", "cscfg", "crls", "require_revocation"])]
     pub refresh: Option<PathBuf>,
     /// Check everything and show what would be written (and the policy diff); write nothing.
     #[arg(long)]
@@ -112,6 +116,7 @@ impl KitArgs {
                 out_dir,
                 server: self.server,
                 policy: self.policy,
+                cscfg: self.cscfg,
                 key_format: self.format,
                 require_revocation: self.require_revocation,
                 identities: self.identities,

@@ -263,26 +263,13 @@ pub struct CscfgRequest {
     pub format: Format,
 }
 
-/// One value that changed.
-#[derive(Debug, Serialize)]
-pub struct ChangeRow {
-    /// The role.
-    pub role: String,
-    /// What changed, e.g. `Certificate "SSL" thumbprint`.
-    pub what: String,
-    /// The old value.
-    pub old: String,
-    /// The new value.
-    pub new: String,
-}
-
 /// What `cscfg` changed.
 #[derive(Debug, Serialize)]
 pub struct CscfgReport {
     /// The service configuration.
     pub file: String,
     /// Every value that changed.
-    pub changes: Vec<ChangeRow>,
+    pub changes: Vec<certkit_ca::cscfg::Change>,
     /// True with --dry-run.
     pub dry_run: bool,
     /// True if the file was rewritten.
@@ -532,16 +519,7 @@ pub fn run(req: CscfgRequest) -> Result<()> {
     for warning in &warnings {
         term::warn(warning);
     }
-    let changes: Vec<ChangeRow> = file
-        .changes()
-        .iter()
-        .map(|c| ChangeRow {
-            role: c.role.clone(),
-            what: c.what.clone(),
-            old: c.old.clone(),
-            new: c.new.clone(),
-        })
-        .collect();
+    let changes = file.changes().to_vec();
     let (diff, backup) = if changes.is_empty() {
         (None, None)
     } else if req.dry_run {

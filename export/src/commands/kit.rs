@@ -4,8 +4,10 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use certkit_ca::cscfg::Cscfg;
 use certkit_ca::secret::{self, SecretUse};
 use certkit_ca::store::CaStore;
+use certkit_ca::store::inventory::Status;
 use certkit_ca::term::output::path_text;
 use certkit_ca::term::secrets::Passwords;
 use certkit_ca::term::{self, Format, Report};
@@ -33,6 +35,8 @@ pub struct NewKit {
     pub server: Option<PathBuf>,
     /// The API Management policy to keep the identities of.
     pub policy: Option<PathBuf>,
+    /// The service configuration to keep the thumbprints of (cses).
+    pub cscfg: Option<PathBuf>,
     /// Key Vault's format.
     pub key_format: KeyFormat,
     /// Refuse a client CA without OCSP (Application Gateway).
@@ -113,6 +117,19 @@ pub struct PolicyLine {
     pub diff: Option<String>,
 }
 
+/// The service configuration edit (cses).
+#[derive(Debug, Serialize)]
+pub struct CscfgLine {
+    /// The .cscfg file.
+    pub file: String,
+    /// Each value changed: role, what, old and new.
+    pub changes: Vec<certkit_ca::cscfg::Change>,
+    /// The previous file, when it was written.
+    pub backup: Option<String>,
+    /// The unified diff (with --dry-run).
+    pub diff: Option<String>,
+}
+
 /// What `kit` did.
 #[derive(Debug, Serialize)]
 pub struct KitReport {
@@ -142,6 +159,8 @@ pub struct KitReport {
     pub steps: Vec<String>,
     /// The API Management policy edit.
     pub policy: Option<PolicyLine>,
+    /// The service configuration edit (cses).
+    pub cscfg: Option<CscfgLine>,
     #[serde(skip)]
     warnings: Vec<String>,
 }
@@ -242,6 +261,60 @@ fn edit_policy(
     Ok((policy, change))
 }
 
+/// Puts the kit's thumbprints into a service configuration (not saved yet): the server certificate as
+/// `SSL`, the CA as `CA` where the file has one, every valid client of the CA allowed and every client it
+/// revoked (or that expired) no longer allowed; other thumbprints stay.
+fn edit_cscfg(
+    path: &Path,
+    store: &CaStore,
+    ca: &CaMaterial,
+    server: Option<&Thumbprint>,
+    now: OffsetDateTime,
+) -> Result<Cscfg> {
+    use certkit_ca::profile::names;
+    let mut file = Cscfg::load(path)?;
+    if let Some(thumbprint) = server {
+        file.set_certificate(names::SSL, thumbprint)?;
+    }
+    if file.certificate(names::CA)?.is_some() {
+        file.set_certificate(names::CA, &ca.ca().thumbprint)?;
+    }
+    let mut listed = Vec::new();
+    for role in file.roles()? {
+        if let Some(value) = role.setting(names::ALLOWED_CLIENTS) {
+            listed.extend(certkit_ca::cscfg::parse_allow_list(value).unwrap_or_default());
+        }
+    }
+    if !listed.is_empty() || !ca.clients.is_empty() {
+        let has_setting = file
+            .roles()?
+            .iter()
+            .any(|r| r.setting(names::ALLOWED_CLIENTS).is_some());
+        if has_setting {
+            let mut gone = Vec::new();
+            for thumbprint in &listed {
+                if let Some(entry) = store.entry_by_thumbprint(thumbprint)?
+                    && entry.status(now) != Status::Valid
+                {
+                    gone.push(*thumbprint);
+                }
+            }
+            let allow: Vec<Thumbprint> = ca.clients.iter().map(|c| c.thumbprint).collect();
+            file.edit_allowed_clients(&allow, &gone)?;
+        }
+    }
+    Ok(file)
+}
+
+fn cscfg_line(path: &Path, file: &Cscfg, dry_run: bool) -> CscfgLine {
+    CscfgLine {
+        file: path_text(path),
+        changes: file.changes().to_vec(),
+        backup: None,
+        diff: (dry_run && !file.changes().is_empty()).then(|| file.diff()),
+    }
+}
+
 /// Orders the kit's files: certificate, key and CRL files first, configuration lines last.
 fn ordered(mut files: Vec<KitFile>) -> Vec<KitFile> {
     files.sort_by_key(|f| !f.checked);
@@ -334,6 +407,11 @@ fn check_options(new: &NewKit) -> Result<()> {
             "--policy names an API Management policy file: use it with --target apim".into(),
         ));
     }
+    if new.cscfg.is_some() && target != Target::Cses {
+        return Err(Error::BadInput(
+            "--cscfg names the Cloud Services (extended support) service configuration: use it with --target cses".into(),
+        ));
+    }
     if new.key_format == KeyFormat::Pem && !matches!(target, Target::Keyvault | Target::Cses) {
         return Err(Error::BadInput(format!(
             "--format pem is for --target keyvault or cses; {name} takes the files its kit writes"
@@ -406,6 +484,19 @@ fn make(new: &NewKit, req: &KitRequest) -> Result<()> {
         )),
         None => None,
     };
+    let cscfg = match &new.cscfg {
+        Some(path) => Some((
+            path.clone(),
+            edit_cscfg(
+                path,
+                &store,
+                &ca,
+                server.as_ref().map(|s| &s.server.cert.thumbprint),
+                now,
+            )?,
+        )),
+        None => None,
+    };
     let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
     let mut report = KitReport {
         kit: path_text(&out_dir),
@@ -438,6 +529,9 @@ fn make(new: &NewKit, req: &KitRequest) -> Result<()> {
             backup: None,
             diff: req.dry_run.then(|| p.diff()),
         }),
+        cscfg: cscfg
+            .as_ref()
+            .map(|(path, file)| cscfg_line(path, file, req.dry_run)),
         warnings: Vec::new(),
     };
     refuse_if_broken(&report, req.format)?;
@@ -457,6 +551,10 @@ fn make(new: &NewKit, req: &KitRequest) -> Result<()> {
             Some(p) => Some(absolute(p)?),
             None => None,
         },
+        cscfg: match &new.cscfg {
+            Some(p) => Some(absolute(p)?),
+            None => None,
+        },
         identities: new.identities,
         crls,
         files: kit::recorded(&files),
@@ -468,9 +566,11 @@ fn make(new: &NewKit, req: &KitRequest) -> Result<()> {
         .collect();
     report.files = file_lines(&out_dir, &files, &outcomes);
     report.warnings = clear_key_warning(new.target, &files, &out_dir);
-    if let (Some((_, (p, _))), Some(line)) = (&policy, report.policy.as_mut()) {
-        line.backup = p.save()?.map(|b| path_text(&b));
-    }
+    save_edits(
+        &mut report,
+        policy.as_ref().map(|(_, (p, _))| p),
+        cscfg.as_ref().map(|(_, f)| f),
+    )?;
     report.dry_run = false;
     report.written = true;
     term::render(&report, req.format)
@@ -560,6 +660,22 @@ fn refresh(dir: &Path, req: &KitRequest) -> Result<()> {
         )),
         None => None,
     };
+    let cscfg = match &old.cscfg {
+        Some(path) => Some((
+            path.clone(),
+            edit_cscfg(
+                path,
+                &store,
+                &ca,
+                renewed
+                    .as_ref()
+                    .map(|s| &s.server.cert.thumbprint)
+                    .or(old.server_thumbprint.as_ref()),
+                now,
+            )?,
+        )),
+        None => None,
+    };
     if let Some(input) = &renewed {
         new.server = Some(input.server.prefix.clone());
         new.server_thumbprint = Some(input.server.cert.thumbprint);
@@ -615,6 +731,9 @@ fn refresh(dir: &Path, req: &KitRequest) -> Result<()> {
             backup: None,
             diff: req.dry_run.then(|| p.diff()),
         }),
+        cscfg: cscfg
+            .as_ref()
+            .map(|(path, file)| cscfg_line(path, file, req.dry_run)),
         warnings,
     };
     refuse_if_broken(&report, req.format)?;
@@ -640,12 +759,29 @@ fn refresh(dir: &Path, req: &KitRequest) -> Result<()> {
             });
         }
     }
-    if let (Some((_, (p, _))), Some(line)) = (&policy, report.policy.as_mut()) {
-        line.backup = p.save()?.map(|b| path_text(&b));
-    }
+    save_edits(
+        &mut report,
+        policy.as_ref().map(|(_, (p, _))| p),
+        cscfg.as_ref().map(|(_, f)| f),
+    )?;
     report.dry_run = false;
     report.written = true;
     term::render(&report, req.format)
+}
+
+/// Saves the policy and service configuration edits, each with its `.bak`, into the report.
+fn save_edits(
+    report: &mut KitReport,
+    policy: Option<&Policy>,
+    cscfg: Option<&Cscfg>,
+) -> Result<()> {
+    if let (Some(p), Some(line)) = (policy, report.policy.as_mut()) {
+        line.backup = p.save()?.map(|b| path_text(&b));
+    }
+    if let (Some(f), Some(line)) = (cscfg, report.cscfg.as_mut()) {
+        line.backup = f.save()?.map(|b| path_text(&b));
+    }
+    Ok(())
 }
 
 impl Report for KitReport {
@@ -701,6 +837,24 @@ impl Report for KitReport {
                     .map_or_else(String::new, |b| format!(" (previous file kept as {b})"))
             )?;
             if let Some(diff) = &policy.diff {
+                write!(out, "{diff}")?;
+            }
+        }
+        if let Some(cscfg) = &self.cscfg {
+            writeln!(
+                out,
+                "  cscfg     {}: {} value(s) changed{}",
+                cscfg.file,
+                cscfg.changes.len(),
+                cscfg
+                    .backup
+                    .as_ref()
+                    .map_or_else(String::new, |b| format!(" (previous file kept as {b})"))
+            )?;
+            for change in &cscfg.changes {
+                writeln!(out, "            {}: {}", change.role, change.what)?;
+            }
+            if let Some(diff) = &cscfg.diff {
                 write!(out, "{diff}")?;
             }
         }

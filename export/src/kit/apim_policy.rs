@@ -277,6 +277,7 @@ impl Policy {
         if !self.changed() {
             return Ok(None);
         }
+        certkit_ca::store::guard::check_output(&self.target, &[])?;
         let backup = files::replace_keeping_backup(
             &self.target,
             self.original.as_bytes(),

@@ -17,5 +17,5 @@ pub use contents::{
 };
 pub use material::{CaMaterial, ClientCert, ServerMaterial, TrustedCa, cert_file, with_suffix};
 pub use place::{Outcome, recorded, refresh, write_new};
-pub use record::{KIT_JSON, KitRecord, RecordedFile, VERSION};
+pub use record::{KIT_JSON, KitRecord, RecordedFile, VERSION, is_plain_name};
 pub use verdict::{Demands, RuleVerdict, check, verdicts};

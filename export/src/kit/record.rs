@@ -53,6 +53,9 @@ pub struct KitRecord {
     /// The API Management policy file the kit keeps the identities of, absolute.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<PathBuf>,
+    /// The service configuration the kit keeps the thumbprints of (cses), absolute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cscfg: Option<PathBuf>,
     /// How the identities are written.
     pub identities: Identities,
     /// CRL files of the CAs above, absolute.
@@ -60,6 +63,15 @@ pub struct KitRecord {
     pub crls: Vec<PathBuf>,
     /// The files, in the order written.
     pub files: Vec<RecordedFile>,
+}
+
+/// Whether `name` is a plain file name: not empty, no path separator, not `.` or `..`, not the record itself.
+pub fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && name != KIT_JSON
+        && !name.contains(['/', '\\', '\0'])
 }
 
 impl KitRecord {
@@ -74,15 +86,29 @@ impl KitRecord {
                 dir.display()
             )));
         }
-        let bytes = files::read(&path)?;
-        let record: KitRecord = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::malformed(&path, format!("not a kit record ({e})")))?;
+        KitRecord::parse(&files::read(&path)?, &path)
+    }
+
+    /// Reads a kit record's bytes; `path` names it in errors.
+    pub fn parse(bytes: &[u8], path: &Path) -> Result<KitRecord> {
+        let record: KitRecord = serde_json::from_slice(bytes)
+            .map_err(|e| Error::malformed(path, format!("not a kit record ({e})")))?;
         if record.kit != VERSION {
             return Err(Error::malformed(
-                &path,
+                path,
                 format!(
                     "kit format {} (this certkit reads {VERSION}); use the certkit that made it",
                     record.kit
+                ),
+            ));
+        }
+        // A refresh writes and removes the files the record names: only plain names in the kit folder.
+        if let Some(bad) = record.files.iter().find(|f| !is_plain_name(&f.name)) {
+            return Err(Error::malformed(
+                path,
+                format!(
+                    "names the file {:?}, which is not a plain file name in the kit folder; make the kit again",
+                    bad.name
                 ),
             ));
         }

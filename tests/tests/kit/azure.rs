@@ -290,3 +290,59 @@ fn cses_kit_adds_the_os_profile_fragment() {
     let info = pkcs12_info(&env, "cses/server.pfx");
     assert!(info.contains("MAC: sha1"), "{info}");
 }
+
+#[test]
+fn cses_kit_keeps_the_service_configuration_thumbprints() {
+    let env = Env::new();
+    two_cas(&env);
+    let original = env.cscfg_fixture("two-roles.cscfg");
+    let report = kit(
+        &env,
+        "--target cses --ca pki --out-dir cses --server www --cscfg svc.cscfg",
+    );
+    assert!(codes(&report).is_empty(), "{report}");
+    let (www, ca, alice, bob) = (
+        thumbprint(&env, "www.cer"),
+        thumbprint(&env, "pki/ca.cer"),
+        thumbprint(&env, "alice.cer"),
+        thumbprint(&env, "bob.cer"),
+    );
+    let edited = text(&env.read("svc.cscfg"));
+    assert_eq!(env.read("svc.cscfg.bak"), original.as_bytes());
+    let allowed = |list: &str| {
+        format!("<Setting value=\"{list}\" name=\"AllowedClientCertificateThumbprints\" />")
+    };
+    let expected = original
+        .replace(
+            "name=\"SSL\" thumbprint=\"\"",
+            &format!("name=\"SSL\" thumbprint=\"{www}\""),
+        )
+        .replacen(
+            "<Certificate name=\"CA\"\r\n                   thumbprint=\"\"",
+            &format!("<Certificate name=\"CA\"\r\n                   thumbprint=\"{ca}\""),
+            1,
+        )
+        .replace(
+            &allowed("0000000000000000000000000000000000000001,  aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+            &allowed(&format!(
+                "0000000000000000000000000000000000000001,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,{alice},{bob}"
+            )),
+        );
+    assert_eq!(edited, expected);
+
+    // Bob revoked: the refresh takes him out of the allow-list and changes nothing else.
+    env.ok(
+        "certkit-ca",
+        &cli("revoke --ca pki bob.cer --reason keyCompromise --ca-pass env:CA_PW"),
+    );
+    let report = kit(&env, "--refresh cses");
+    assert_eq!(
+        report["cscfg"]["changes"].as_array().map(Vec::len),
+        Some(1),
+        "{report}"
+    );
+    assert_eq!(
+        text(&env.read("svc.cscfg")),
+        expected.replace(&format!(",{bob}"), "")
+    );
+}

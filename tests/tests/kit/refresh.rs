@@ -141,3 +141,30 @@ fn a_refresh_cut_short_is_finished_by_the_next() {
         .to_string();
     assert!(crl.contains(&bob), "{crl}");
 }
+
+#[test]
+fn a_record_naming_a_file_outside_the_kit_is_refused() {
+    let env = Env::new();
+    two_cas(&env);
+    kit(&env, "--target apim --ca pki --out-dir kit");
+    std::fs::write(env.path("victim.txt"), "not the kit's").expect("victim");
+    // An intruder who can write the kit folder names a file outside it, with its hash, as no longer part
+    // of the kit (a refresh removes those).
+    let mut record: serde_json::Value =
+        serde_json::from_slice(&env.read("kit/kit.json")).expect("record");
+    let hash = env
+        .tool("sha256sum", &["victim.txt"])
+        .stdout
+        .split(|b| *b == b' ')
+        .next()
+        .map(text)
+        .unwrap_or_default();
+    record["files"]
+        .as_array_mut()
+        .expect("files")
+        .push(serde_json::json!({"name": "../victim.txt", "sha256": hash}));
+    std::fs::write(env.path("kit/kit.json"), record.to_string()).expect("record");
+    let out = env.fails("certkit-export", &cli("kit --refresh kit"), 2);
+    assert!(out.contains("not a plain file name"), "{out}");
+    assert!(env.path("victim.txt").exists());
+}

@@ -112,7 +112,10 @@ fn an_issuing_ca_kit_needs_the_roots_crl_and_verifies_the_whole_chain() {
         &cli("kit --target nginx --ca issuing --out-dir kit --server www --key-pass env:KEY_PW --crl stranger/ca.crl"),
         2,
     );
-    assert!(out.contains("stranger/ca.crl is not signed by CN=Issuing CA 1 or a CA above it"), "{out}");
+    assert!(
+        out.contains("stranger/ca.crl is not signed by CN=Issuing CA 1 or a CA above it"),
+        "{out}"
+    );
 
     sign_crl(&env, "root");
     let report = kit(
