@@ -61,7 +61,8 @@ pub struct Responder {
 
 impl Responder {
     /// `certkit-ca ocsp serve --from FROM --listen 127.0.0.1:PORT` with `extra` flags, pinned to `pki`'s
-    /// thumbprint unless `extra` names the CA another way; waits until it accepts connections.
+    /// thumbprint unless `extra` names the CA another way; waits until it has loaded its folder and accepts
+    /// connections.
     pub fn start(env: &Env, from: &str, port: u16, extra: &[&str]) -> Responder {
         Self::start_at(env, from, port, extra, None)
     }
@@ -104,7 +105,11 @@ impl Responder {
             .expect("start the responder");
         let mut responder = Responder { child, port, log };
         let deadline = Instant::now() + Duration::from_secs(15);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        // It binds first, then loads the folder (logging what it skips), then says it is listening: ready
+        // when it says so and accepts connections.
+        while !responder.log().contains("listening on ")
+            || TcpStream::connect(("127.0.0.1", port)).is_err()
+        {
             if let Ok(Some(status)) = responder.child.try_wait() {
                 panic!("the responder exited ({status}):\n{}", responder.log());
             }
