@@ -104,3 +104,33 @@ fn the_tests_command_lines_split_as_written() {
     assert_eq!(cli("  a  'b  c' '' d "), ["a", "b  c", "", "d"]);
     assert!(cli("").is_empty());
 }
+
+/// A bare binary asks nothing: it prints its help on stdout and exits 0. A usage error of the commands
+/// monitoring systems run (`status`, `crl publish`) exits 3, UNKNOWN to Nagios, never 2 (CRITICAL); other
+/// commands' usage errors exit 2.
+#[test]
+fn a_bare_binary_helps_and_monitoring_commands_fail_usage_as_unknown() {
+    let env = Env::new();
+    for bin in ["certkit-ca", "certkit-issue", "certkit-export"] {
+        let out = env.run(bin, &[]);
+        assert_eq!(out.status.code(), Some(0), "{bin}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains("Usage:"),
+            "{bin}: {}",
+            text(&out.stdout)
+        );
+        assert!(
+            !text(&out.stdout).contains('\u{1b}'),
+            "no colour into a pipe"
+        );
+        assert!(out.stderr.is_empty(), "{bin}: {}", text(&out.stderr));
+    }
+    for (args, code) in [
+        ("status --ca pki --within abc", 3),
+        ("crl publish --from crls --bogus", 3),
+        ("list --ca pki --bogus", 2),
+    ] {
+        let err = env.fails("certkit-ca", &cli(args), code);
+        assert!(err.starts_with("certkit-ca: error: "), "{err}");
+    }
+}

@@ -458,7 +458,7 @@ fn crl_publish_never_takes_its_trust_anchor_from_the_folder_it_checks() {
     let err = env.fails(
         "certkit-ca",
         &["crl", "publish", "--from", "crls", "--to", "pub.crl"],
-        2,
+        3, // a usage error of crl publish: UNKNOWN to monitoring
     );
     assert_contains(&err, &["--ca-cert"]);
     // The intruder who can write crls/ puts another CA's certificate and CRL there.

@@ -14,7 +14,8 @@ use crate::store::{CaStore, StoreLock};
 
 pub use output::{Format, Report, RowStream, note, render, terminal_safe, waiting_for_lock, warn};
 
-/// The whole life of a certkit binary: parse the command line (usage errors as one line, exit 2), run, report.
+/// The whole life of a certkit binary: parse the command line (usage errors as one line, exit 2, or 3 for the
+/// monitoring commands; nothing asked: the help, exit 0), run, report.
 pub fn main<T: clap::Parser>(program: &str, run: fn(T) -> Result<()>) -> ExitCode {
     use clap::error::ErrorKind;
     match T::try_parse() {
@@ -28,15 +29,43 @@ pub fn main<T: clap::Parser>(program: &str, run: fn(T) -> Result<()>) -> ExitCod
             let _ = err.print();
             ExitCode::SUCCESS
         }
+        // Nothing was asked (a bare `certkit-ca`, or a command group without its subcommand): the help, on
+        // stdout, and success.
+        Err(err) if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            use std::io::IsTerminal;
+            let help = err.render();
+            let _ = if std::io::stdout().is_terminal() {
+                write!(std::io::stdout(), "{}", help.ansi())
+            } else {
+                write!(std::io::stdout(), "{help}")
+            };
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             let _ = writeln!(
                 std::io::stderr(),
                 "{program}: error: {}; see {program} --help",
                 one_line(&err.render().to_string())
             );
-            ExitCode::from(2)
+            ExitCode::from(usage_exit_code(program, std::env::args().skip(1)))
         }
     }
+}
+
+/// The commands monitoring systems run (Nagios and its kin read exit 2 as CRITICAL, 3 as UNKNOWN): their usage
+/// errors exit 3, every other command's exit 2.
+const MONITORING_COMMANDS: &[(&str, &[&str])] = &[
+    ("certkit-ca", &["status"]),
+    ("certkit-ca", &["crl", "publish"]),
+];
+
+/// The exit code of a usage error of `program` run with `args`.
+fn usage_exit_code(program: &str, args: impl Iterator<Item = String>) -> u8 {
+    let words: Vec<String> = args.filter(|a| !a.starts_with('-')).take(2).collect();
+    let monitoring = MONITORING_COMMANDS.iter().any(|(p, path)| {
+        *p == program && path.iter().zip(&words).all(|(w, a)| w == a) && words.len() >= path.len()
+    });
+    if monitoring { 3 } else { 2 }
 }
 
 /// Prints a failure as one line on stderr and turns it into the documented exit code. A closed pipe on
@@ -124,4 +153,23 @@ pub fn log_line(program: &str, line: &str) {
     use std::io::Write;
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{program}: {line}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::usage_exit_code;
+
+    fn code(program: &str, line: &str) -> u8 {
+        usage_exit_code(program, line.split_whitespace().map(String::from))
+    }
+
+    #[test]
+    fn usage_errors_of_monitoring_commands_are_unknown() {
+        assert_eq!(code("certkit-ca", "status --within abc"), 3);
+        assert_eq!(code("certkit-ca", "status --ca pki --bogus"), 3);
+        assert_eq!(code("certkit-ca", "crl publish --from x --bogus"), 3);
+        assert_eq!(code("certkit-ca", "crl --bogus"), 2);
+        assert_eq!(code("certkit-ca", "list --profile status"), 2);
+        assert_eq!(code("certkit-issue", "status"), 2);
+    }
 }
