@@ -6,7 +6,7 @@
 # a renewed server certificate, an API Management policy) and, when one changed, runs --reload CMD (e.g.
 # "nginx -s reload"). Safe to run from a scheduled job: a second run right after the first changes nothing.
 #
-# usage: rotate-client-certs.sh --ca DIR (--cscfg FILE | --kit DIR...) --out-dir DIR [--within DAYS] [--days N]
+# usage: rotate-client-certs.sh --ca DIR (--cscfg FILE | --kit DIR...) --out-dir DIR [--expiring-within DAYS] [--days N]
 #          [--retire] [--reload CMD] [--ca-pass SOURCE] [--key-pass SOURCE] [--pfx-pass SOURCE]
 #          [--pfx-profile compat|modern]
 # Password sources as certkit takes them (env:VAR, file:PATH, fd:N, stdin); without one, each renewal asks on
@@ -24,7 +24,9 @@ while [ $# -gt 0 ]; do
     --ca) CA=$2; shift 2 ;;
     --cscfg) CSCFG=$2; shift 2 ;;
     --out-dir) OUT=$2; shift 2 ;;
-    --within) WITHIN=$2; shift 2 ;;
+    --expiring-within) WITHIN=$2; shift 2 ;;
+    --within) WITHIN=$2; shift 2
+      echo "rotate-client-certs: note: --within is an old spelling: use --expiring-within" >&2 ;;
     --days) EXTRA+=(--days "$2"); shift 2 ;;
     --retire) RETIRE=1; shift ;;
     --kit) KITS+=("$2"); shift 2 ;;
@@ -36,13 +38,15 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-# Passwords from stdin are read here, once; the others are passed on as given.
+# Passwords from stdin are read here, once; the others are passed on as given. The renewals are PFX files only
+# (their keys are inside), so --key-pass is only for a kit's server key (kit --refresh --from-pass).
 declare -A SECRET=()
 for flag in --ca-pass --key-pass --pfx-pass; do
   [ -n "${SOURCE[$flag]:-}" ] || continue
   if [ "${SOURCE[$flag]}" = stdin ]; then
-    IFS= read -r SECRET[$flag] || die "$flag stdin: no line on standard input"
-  else
+    IFS= read -r line || die "$flag stdin: no line on standard input"
+    [ "$flag" = --key-pass ] || SECRET[$flag]=$line
+  elif [ "$flag" != --key-pass ]; then
     EXTRA+=("$flag" "${SOURCE[$flag]}")
   fi
 done
@@ -66,7 +70,7 @@ with_secrets() {
 [ -n "$CA" ] && [ -n "$OUT" ] || die "--ca and --out-dir are required"
 [ -n "$CSCFG" ] || [ ${#KITS[@]} -gt 0 ] || die "give --cscfg FILE or --kit DIR (or both)"
 [ -z "$RELOAD" ] || [ ${#KITS[@]} -gt 0 ] || die "--reload runs after a kit changed: give --kit DIR"
-[[ "$WITHIN" =~ ^[0-9]+$ ]] || die "--within takes a number of days"
+[[ "$WITHIN" =~ ^[0-9]+$ ]] || die "--expiring-within takes a number of days"
 command -v jq >/dev/null || die "jq is required (apt-get install jq)"
 [ -z "$CSCFG" ] || [ -f "$CSCFG" ] || die "$CSCFG not found"
 for kit in "${KITS[@]}"; do [ -f "$kit/kit.json" ] || die "$kit is not a kit (no kit.json); make it with certkit-export kit"; done
@@ -102,9 +106,9 @@ fi
 changed=0
 for kit in "${KITS[@]}"; do
   kit_extra=()
-  for flag in --key-pass --pfx-pass; do
-    [ -n "${SOURCE[$flag]:-}" ] && [ "${SOURCE[$flag]}" != stdin ] && kit_extra+=("$flag" "${SOURCE[$flag]}")
-  done
+  # The server key's password opens an existing key: the kit calls it --from-pass.
+  [ -n "${SOURCE[--key-pass]:-}" ] && [ "${SOURCE[--key-pass]}" != stdin ] && kit_extra+=(--from-pass "${SOURCE[--key-pass]}")
+  [ -n "${SOURCE[--pfx-pass]:-}" ] && [ "${SOURCE[--pfx-pass]}" != stdin ] && kit_extra+=(--pfx-pass "${SOURCE[--pfx-pass]}")
   refreshed=$(certkit-export kit --refresh "$kit" "${kit_extra[@]}" --json)
   jq -r --arg kit "$kit" '.files[] | select(.outcome != "unchanged") | "kit \($kit): \(.outcome) \(.name)"' <<< "$refreshed"
   if jq -e '[.files[] | select(.outcome != "unchanged")] | length > 0' <<< "$refreshed" >/dev/null; then

@@ -61,7 +61,10 @@ step "doc tests" cargo test --workspace --locked --doc --quiet
 step "quickstart" scripts/quickstart.sh
 demo=pki-demo/deployment
 step "quickstart's cscfg --check" target/debug/certkit-export cscfg --file "$demo/ServiceConfiguration.cscfg" --check \
-  --certs "$demo"/keys/*.cer "$demo/upload/ca.cer" --ca-dir "$demo/ca"
+  --certs "$demo"/keys/*.cer "$demo/upload/ca.cer" --ca "$demo/ca"
+# The packages an offline machine installs: built from the tested binaries, installed with dpkg -i, and a short
+# flow run with the installed files only (scripts/lib/package_check.sh).
+step "package: build, dpkg -i, short flow" scripts/lib/package_check.sh
 # The fuzz targets: formatting and lints, then each target for a short fixed time (docs/fuzzing.md).
 step "fuzz: cargo fmt --check" bash -c 'cd fuzz && cargo fmt --check'
 # The fuzz targets are linted as they build (RUSTC_WORKSPACE_WRAPPER above).

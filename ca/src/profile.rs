@@ -162,4 +162,14 @@ impl Profile {
     pub fn is_end_entity(self) -> bool {
         self != Profile::Ca
     }
+
+    /// The extended key usage the profile always writes (none for a CA).
+    pub fn eku(self) -> Option<&'static str> {
+        match self {
+            Profile::Server => Some(crate::certinfo::EKU_SERVER_AUTH),
+            Profile::Client => Some(crate::certinfo::EKU_CLIENT_AUTH),
+            Profile::Encryption => Some(crate::certinfo::EKU_DOCUMENT_ENCRYPTION),
+            Profile::Ca => None,
+        }
+    }
 }

@@ -34,10 +34,10 @@ h1{font-size:1.7em;margin:0 0 .2em}h2{font-size:1.3em;border-bottom:2px solid #d
 h3{font-size:1.05em;margin:1.4em 0 .4em}
 .meta{color:#57606a}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25em 1.2em}dl.facts dt{font-weight:600}dl.facts dd{margin:0}
-code,.mono,td.mono{font-family:ui-monospace,'DejaVu Sans Mono',Menlo,Consolas,monospace;font-size:.92em;word-break:break-all}
+code,.mono,td.mono{font-family:ui-monospace,'DejaVu Sans Mono',Menlo,Consolas,monospace;font-size:.92em;white-space:nowrap}
 table{border-collapse:collapse;width:100%;margin:.4em 0 1em}th,td{text-align:left;padding:.25em .5em;border-bottom:1px solid #d8dee4;vertical-align:top}
 th{background:#f6f8fa;font-weight:600}thead{display:table-header-group}tr{break-inside:avoid}
-.level-ok,.status-valid{color:#1a7f37}.level-warning,.status-undelivered{color:#9a6700}
+.level-ok,.status-valid,.status-renewed{color:#1a7f37}.level-warning,.status-undelivered{color:#9a6700}
 .level-critical,.level-error,.status-revoked,.status-forged{color:#cf222e;font-weight:600}.status-expired{color:#57606a}
 .verdict{font-size:1.15em;font-weight:600;padding:.5em .8em;border-radius:6px;display:inline-block}
 .verdict.pass{background:#dafbe1;color:#116329}.verdict.fail{background:#ffebe9;color:#a40e26}

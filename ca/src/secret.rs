@@ -147,6 +147,13 @@ pub const KEY_PASS: SecretKind = SecretKind {
     what: "key file password",
     order: 2,
 };
+/// One password for a new key file and its PFX, asked once at the terminal when neither has a source (a
+/// certificate with --pfx would otherwise take four entries besides the CA's).
+pub const KEY_AND_PFX_PASS: SecretKind = SecretKind {
+    flag: "--key-pass and --pfx-pass",
+    what: "key file and PFX password",
+    order: 2,
+};
 /// The password of the PFX given with `--from`.
 pub const FROM_PASS: SecretKind = SecretKind {
     flag: "--from-pass",
@@ -240,6 +247,34 @@ enum Stream {
     File(PathBuf),
     Fd(u32),
     Stdin,
+}
+
+impl SecretSource {
+    /// Whether this source can be read, looked at without reading it (nothing is consumed from a descriptor
+    /// or stdin): an environment variable that is set, a file that can be opened, a descriptor that is open.
+    /// Commands check every source before they wait for the CA's lock or do any work, so that a typo in
+    /// `env:NAME` is said at once.
+    pub fn check(&self, kind: SecretKind) -> Result<()> {
+        let unreadable = |why: String| {
+            Error::Secret(format!(
+                "cannot read the {} from {}: {why}",
+                kind.what, self
+            ))
+        };
+        match self {
+            SecretSource::Empty | SecretSource::Stdin => Ok(()),
+            SecretSource::Env(var) => match std::env::var_os(var) {
+                Some(_) => Ok(()),
+                None => Err(unreadable(format!("environment variable {var} is not set"))),
+            },
+            SecretSource::File(path) => File::open(path)
+                .map(drop)
+                .map_err(|e| unreadable(e.to_string())),
+            SecretSource::Fd(n) => std::fs::metadata(format!("/dev/fd/{n}"))
+                .map(drop)
+                .map_err(|e| unreadable(e.to_string())),
+        }
+    }
 }
 
 impl SecretReader {

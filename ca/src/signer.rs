@@ -109,6 +109,30 @@ impl SigningCa {
         origin: &Path,
         key_origin: &Path,
     ) -> Result<Self> {
+        check_can_sign(&cert, origin)?;
+        Self::with_key(cert, key, crl_url, origin, key_origin)
+    }
+
+    /// As [`SigningCa::new`], for a CA whose certificate has expired and is being renewed (the same key signs
+    /// its own renewal): every check but the validity period.
+    pub fn lapsed_for_renewal(
+        cert: CertInfo,
+        key: CaKey,
+        crl_url: Option<String>,
+        origin: &Path,
+        key_origin: &Path,
+    ) -> Result<Self> {
+        check_is_ca(&cert, origin)?;
+        Self::with_key(cert, key, crl_url, origin, key_origin)
+    }
+
+    fn with_key(
+        cert: CertInfo,
+        key: CaKey,
+        crl_url: Option<String>,
+        origin: &Path,
+        key_origin: &Path,
+    ) -> Result<Self> {
         if key.subject_public_key_info() != cert.spki_der {
             return Err(Error::CaUnusable(format!(
                 "{} does not belong to {}; restore the matching key or certificate",
@@ -116,7 +140,6 @@ impl SigningCa {
                 origin.display()
             )));
         }
-        check_can_sign(&cert, origin)?;
         let constraints = NameConstraints::of_cert(&cert.der)?;
         let key_type = KeyType::of_spki_der(&cert.spki_der)?;
         let issuer = Issuer::from_ca_cert_der(&cert.der.clone().into(), key)?;
@@ -221,20 +244,29 @@ impl SigningCa {
     }
 }
 
-/// Fails unless `cert` is a CA certificate valid now.
-pub fn check_can_sign(cert: &CertInfo, origin: &Path) -> Result<()> {
+/// Fails unless `cert` is a CA certificate.
+fn check_is_ca(cert: &CertInfo, origin: &Path) -> Result<()> {
     if !cert.is_ca {
         return Err(Error::CaUnusable(format!(
             "{} is not a CA certificate (basicConstraints CA:FALSE or missing); use a folder made by certkit-ca init",
             origin.display()
         )));
     }
+    Ok(())
+}
+
+/// Fails unless `cert` is a CA certificate valid now.
+pub fn check_can_sign(cert: &CertInfo, origin: &Path) -> Result<()> {
+    check_is_ca(cert, origin)?;
     let now = OffsetDateTime::now_utc();
     if cert.not_after < now {
+        // Its key still proves who it is: a renewal gives it a new validity (same key, same subject).
+        let folder = origin.parent().filter(|p| !p.as_os_str().is_empty());
         return Err(Error::CaUnusable(format!(
-            "the CA {} expired on {}; create a new CA with certkit-ca init",
+            "the CA {} expired on {}; renew it (the same key and subject): certkit-ca renew --ca {}",
             cert.subject,
-            rfc3339(cert.not_after)
+            rfc3339(cert.not_after),
+            folder.map_or_else(|| ".".to_string(), |p| p.display().to_string())
         )));
     }
     if cert.not_before > now {

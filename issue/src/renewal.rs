@@ -14,7 +14,7 @@ use certkit_ca::san::San;
 use certkit_ca::secret::Secret;
 use certkit_ca::signer::SigningCa;
 use certkit_ca::store::StoreLock;
-use certkit_ca::store::inventory::{Entry, IssuedRecord, RevokedRecord, Status};
+use certkit_ca::store::inventory::{Entry, IssuedRecord, RevokedRecord};
 use certkit_ca::{CaStore, Error, KeyType, Result};
 
 use crate::batch::{CertSummary, slug};
@@ -24,7 +24,7 @@ use crate::outputs::OutputPlan;
 use crate::pipeline::{InOrder, KeyPool, Progress, deliver_all};
 
 /// What the renewal rules make of a certificate.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Decision {
     /// It is to be renewed.
     Due,
@@ -32,6 +32,31 @@ pub enum Decision {
     AlreadyRenewed(Box<Entry>),
     /// It was revoked: it is never renewed (issue a new certificate instead).
     Revoked(RevokedRecord),
+}
+
+/// The outcome of `old` when `decision` says there is nothing to make: revoked, or renewed already (by the
+/// renewal it names); None when it is due.
+pub fn settled_outcome(old: &Entry, decision: Decision) -> Option<RenewalOutcome> {
+    let mut old_record = old.issued.clone();
+    old_record.der = None;
+    let (new, status) = match decision {
+        Decision::Due => return None,
+        Decision::Revoked(_) => (None, RenewalStatus::Revoked),
+        Decision::AlreadyRenewed(renewal) => (
+            Some(CertSummary {
+                serial: renewal.issued.serial.clone(),
+                thumbprint: renewal.issued.thumbprint,
+                not_after: renewal.issued.not_after,
+            }),
+            RenewalStatus::Skipped,
+        ),
+    };
+    Some(RenewalOutcome {
+        old: old_record,
+        new,
+        status,
+        files: vec![],
+    })
 }
 
 /// What to do with `old` at `now`, as its record and the log's renewals of it say; `force` renews a
@@ -43,12 +68,7 @@ pub fn decide(store: &CaStore, old: &Entry, force: bool, now: OffsetDateTime) ->
     if force {
         return Ok(Decision::Due);
     }
-    let renewal = store
-        .renewals_of(&old.issued.serial)?
-        .into_iter()
-        .rev()
-        .find(|e| e.status(now) == Status::Valid);
-    Ok(match renewal {
+    Ok(match store.successor(&old.issued.serial, now)? {
         Some(renewal) => Decision::AlreadyRenewed(Box::new(renewal)),
         None => Decision::Due,
     })
@@ -136,8 +156,8 @@ pub struct RenewalJob<'a> {
     pub key_type: Option<KeyType>,
     /// The CA's CRL URL, for old certificates that had none.
     pub crl_url: Option<String>,
-    /// The password of every new key file.
-    pub key_password: &'a Secret,
+    /// The password of every new key file; none with a PFX only.
+    pub key_password: Option<&'a Secret>,
     /// A PFX for every renewal, when asked.
     pub pfx: Option<PfxOutput<'a>>,
     /// Worker threads.
@@ -148,7 +168,7 @@ impl RenewalJob<'_> {
     fn plan(&self, name: &str) -> OutputPlan {
         OutputPlan {
             prefix: self.out_dir.join(name),
-            with_key: true,
+            with_key: self.key_password.is_some(),
             with_pfx: self.pfx.is_some(),
         }
     }
@@ -222,31 +242,10 @@ pub fn run(
         .map_err(|e| Error::io("create folder", &job.out_dir, e))?;
     let engine = Engine::new(Signer::Ca { store, ca, lock })?;
     let mut in_order = InOrder::default();
-    for (index, (old, decision)) in decided.iter_mut().enumerate() {
-        let mut old_record = old.issued.clone();
-        old_record.der = None;
-        let (new, status) = match decision {
-            Decision::Due => continue,
-            Decision::Revoked(_) => (None, RenewalStatus::Revoked),
-            Decision::AlreadyRenewed(renewal) => (
-                Some(CertSummary {
-                    serial: renewal.issued.serial.clone(),
-                    thumbprint: renewal.issued.thumbprint,
-                    not_after: renewal.issued.not_after,
-                }),
-                RenewalStatus::Skipped,
-            ),
-        };
-        in_order.push(
-            index,
-            RenewalOutcome {
-                old: old_record,
-                new,
-                status,
-                files: vec![],
-            },
-            each,
-        )?;
+    for (index, (old, decision)) in decided.iter().enumerate() {
+        if let Some(outcome) = settled_outcome(old, decision.clone()) {
+            in_order.push(index, outcome, each)?;
+        }
     }
     keys.want(
         todo.iter()
@@ -261,7 +260,7 @@ pub fn run(
             spec: spec(old, job.validity, key_type, job.crl_url.clone())?,
             key: SubjectKey::New(keys.take(key_type)?),
             plan: plan.clone(),
-            key_password: Some(job.key_password),
+            key_password: job.key_password,
             pfx: job.pfx,
             renewal_of: Some(old.serial.clone()),
         };

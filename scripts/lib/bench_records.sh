@@ -79,7 +79,7 @@ measure crl '"$R/certkit-ca" crl --ca $ca --ca-pass file:ca.pass'
 list_json=$(timed list.log "$R/certkit-ca" list --ca big --json)
 list_first=$(timed list-head.log bash -c "set -o pipefail; \"$R/certkit-ca\" list --ca big | head -1")
 audit=$(timed audit.log "$R/certkit-ca" audit --ca big)
-report=$(timed report.log "$R/certkit-ca" report --ca big --html big-report.html)
+report=$(timed report.log "$R/certkit-ca" report --ca big --out big-report.html)
 # A CA rollover's plans build the chain of every valid certificate offline (openssl, on every core).
 renew_plan=$(timed renew-plan.log "$R/certkit-ca" renew --ca big --plan)
 rekey_plan=$(timed rekey-plan.log "$R/certkit-ca" rekey --ca big --plan)
@@ -171,5 +171,5 @@ certkit-ca list --ca (all $RECORDS) --json:  $list_json s  (target at 100000: <=
 certkit-ca list | head -1:                  $list_first s
 certkit-ca audit ($RECORDS records):         $audit s  (target at 100000: <= 3 s)
 certkit-ca renew --plan ($RECORDS records): $renew_plan s, rekey --plan: $rekey_plan s  ($(awk -v r="$renew_plan" -v a="$audit" 'BEGIN { printf "%.2f", r / a }')x the audit: a chain built for every valid certificate)
-certkit-ca report --html ($RECORDS records): $report s, $report_mb MB  (target at 100000: <= 2 s; $(awk -v r="$report" -v a="$audit" 'BEGIN { printf "%.2f", r / a }')x the audit, which it runs)
+certkit-ca report --out ($RECORDS records): $report s, $report_mb MB  (target at 100000: <= 2 s; $(awk -v r="$report" -v a="$audit" 'BEGIN { printf "%.2f", r / a }')x the audit, which it runs)
 REPORT

@@ -79,7 +79,15 @@ if mode == "backup":
             answer(words[int(match.group(1)) - 1])
             if not mistake_made:
                 mistake_made = True
-                read_until(r"it is shown again")
+                read_until(r"not what the share says; press Enter and it is shown again")
+                # The message stays until it is read: nothing clears the screen before Enter.
+                time.sleep(0.5)
+                ready, _, _ = select.select([fd], [], [], 0)
+                if ready:
+                    screen += os.read(fd, 65536).decode("utf-8", "replace")
+                if "\x1b[2J" in screen.split("not what the share says")[-1]:
+                    sys.exit("ceremony: the screen was cleared before the custodian could read the message")
+                answer("")
                 continue
             break
         shares.append(" ".join(words))

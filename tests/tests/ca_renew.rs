@@ -328,7 +328,7 @@ fn the_plan_builds_every_chain_and_names_what_a_shorter_renewal_would_cut_off() 
     // The service configuration that still trusts the old certificate is named as a rollover to finish.
     let check = env.run(
         "certkit-export",
-        &cli("cscfg --check --file svc.cscfg --ca-dir pki --json"),
+        &cli("cscfg --check --file svc.cscfg --ca pki --json"),
     );
     assert_eq!(check.status.code(), Some(1), "{}", text(&check.stderr));
     assert_contains(&text(&check.stdout), &["ca-earlier-certificate"]);
@@ -338,7 +338,7 @@ fn the_plan_builds_every_chain_and_names_what_a_shorter_renewal_would_cut_off() 
     );
     let check = env.run(
         "certkit-export",
-        &cli("cscfg --check --file svc.cscfg --ca-dir pki --json"),
+        &cli("cscfg --check --file svc.cscfg --ca pki --json"),
     );
     assert!(!text(&check.stdout).contains("ca-earlier-certificate"));
     assert_eq!(

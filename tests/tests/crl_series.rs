@@ -66,7 +66,7 @@ fn at(unix: i64) -> String {
     text(&out.stdout).trim().to_string()
 }
 
-/// `crl publish --from crls --to www/ca.crl` and extra `args` run at the moment `when` (libfaketime: `--at`
+/// `crl publish --from crls --out www/ca.crl` and extra `args` run at the moment `when` (libfaketime: `--at`
 /// only looks): exit code, stdout, stderr.
 fn publish(env: &Env, when: i64, args: &[&str]) -> (i32, String, String) {
     let out = publish_at(env, when, args);
@@ -77,7 +77,7 @@ fn publish(env: &Env, when: i64, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-/// `certkit-ca crl publish --from crls --to www/ca.crl ARGS` as if it were `when` (unix seconds).
+/// `certkit-ca crl publish --from crls --out www/ca.crl ARGS` as if it were `when` (unix seconds).
 fn publish_at(env: &Env, when: i64, args: &[&str]) -> std::process::Output {
     let moment = at(when).replace('T', " ").replace('Z', "");
     let program = bin("certkit-ca");
@@ -92,7 +92,7 @@ fn publish_at(env: &Env, when: i64, args: &[&str]) -> std::process::Output {
         "publish",
         "--from",
         "crls",
-        "--to",
+        "--out",
         "www/ca.crl",
     ];
     // The trust anchor: the folder's ca.cer pinned by its thumbprint, unless the test gives a copy.
@@ -239,7 +239,7 @@ fn publish_picks_the_current_crl_at_each_boundary_and_warns_in_the_last_week() {
             "publish",
             "--from",
             "crls",
-            "--to",
+            "--out",
             "www/ca.crl",
             "--ca-cert",
             "pki/ca.cer",
@@ -499,7 +499,7 @@ fn bad_series_requests_are_refused_in_one_line() {
     assert_contains(&err, &["--ca"]);
     let err = env.fails(
         "certkit-ca",
-        &["crl", "publish", "--from", "nowhere", "--to", "x.crl"],
+        &["crl", "publish", "--from", "nowhere", "--out", "x.crl"],
         3, // a usage error of crl publish: UNKNOWN to monitoring
     );
     assert_contains(&err, &["--ca-cert"]);

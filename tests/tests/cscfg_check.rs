@@ -43,7 +43,7 @@ fn check(env: &Env, file: &str, code: i32) -> serde_json::Value {
             "d/keys/client-alice.cer",
             "d/keys/client-bob.cer",
             "d/upload/ca.cer",
-            "--ca-dir",
+            "--ca",
             "d/ca",
             "--json",
         ],

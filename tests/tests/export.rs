@@ -12,7 +12,7 @@ fn setup(env: &Env) {
 }
 
 fn pfx(env: &Env, extra: &[&str]) -> String {
-    let mut args = cli("pfx --key-pass env:KEY_PW --pfx-pass env:PFX_PW");
+    let mut args = cli("pfx --from-pass env:KEY_PW --pfx-pass env:PFX_PW");
     args.extend_from_slice(extra);
     env.ok("certkit-export", &args)
 }
@@ -169,12 +169,12 @@ fn cer_from_pfx_equals_the_original_and_issuer_gives_the_ca() {
     );
     env.ok(
         "certkit-export",
-        &cli("cer --in alice.pfx --out back.cer --pfx-pass env:PFX_PW"),
+        &cli("cer --in alice.pfx --out back.cer --from-pass env:PFX_PW"),
     );
     assert_eq!(env.read("back.cer"), env.read("alice.cer"));
     let out = env.ok(
         "certkit-export",
-        &cli("cer --in alice.pfx --issuer --out ca-from-pfx.cer --pfx-pass env:PFX_PW"),
+        &cli("cer --in alice.pfx --issuer --out ca-from-pfx.cer --from-pass env:PFX_PW"),
     );
     assert_eq!(env.read("ca-from-pfx.cer"), env.read("pki/ca.cer"));
     assert_contains(
@@ -196,7 +196,7 @@ fn cer_from_pfx_equals_the_original_and_issuer_gives_the_ca() {
     );
     let err = env.fails(
         "certkit-export",
-        &cli("cer --in nochain.pfx --issuer --out x.cer --pfx-pass env:PFX_PW"),
+        &cli("cer --in nochain.pfx --issuer --out x.cer --from-pass env:PFX_PW"),
         2,
     );
     assert_contains(
@@ -222,7 +222,7 @@ fn thumbprints_match_openssl_in_every_format() {
     );
     let plain = env.ok(
         "certkit-export",
-        &cli("thumbprint alice.cer bob.pfx --pfx-pass env:PFX_PW"),
+        &cli("thumbprint alice.cer bob.pfx --from-pass env:PFX_PW"),
     );
     assert_eq!(plain, format!("{a}  alice.cer\n{b}  bob.pfx\n"));
     let allowed = env.ok(
@@ -286,7 +286,7 @@ fn wrong_key_password_or_someone_elses_key_is_refused() {
     let out = env
         .cmd("certkit-export")
         .args(cli(
-            "pfx --cert alice.cer --key-file alice.key --out a.pfx --key-pass \
+            "pfx --cert alice.cer --key-file alice.key --out a.pfx --from-pass \
             env:PFX_PW --pfx-pass env:PFX_PW",
         ))
         .output()
@@ -297,7 +297,7 @@ fn wrong_key_password_or_someone_elses_key_is_refused() {
     let err = env.fails(
         "certkit-export",
         &cli(
-            "pfx --cert alice.cer --key-file bob.key --out a.pfx --key-pass \
+            "pfx --cert alice.cer --key-file bob.key --out a.pfx --from-pass \
             env:KEY_PW --pfx-pass env:PFX_PW",
         ),
         2,
@@ -347,12 +347,12 @@ fn a_damaged_pfx_a_wrong_password_and_a_keyless_pfx_are_refused() {
     std::fs::write(env.path("trunc.pfx"), &full[..full.len() - 40]).expect("write");
     env.fails(
         "certkit-export",
-        &cli("cer --in trunc.pfx --out a.cer --pfx-pass env:PFX_PW"),
+        &cli("cer --in trunc.pfx --out a.cer --from-pass env:PFX_PW"),
         2,
     );
     let err = env.fails(
         "certkit-export",
-        &cli("cer --in alice.pfx --out a.cer --pfx-pass env:KEY_PW"),
+        &cli("cer --in alice.pfx --out a.cer --from-pass env:KEY_PW"),
         2,
     );
     assert_contains(&err, &["wrong password"]);
@@ -381,7 +381,7 @@ fn an_existing_pfx_is_never_overwritten() {
     env.fails(
         "certkit-export",
         &cli(
-            "pfx --cert alice.cer --key-file alice.key --out taken.pfx --key-pass \
+            "pfx --cert alice.cer --key-file alice.key --out taken.pfx --from-pass \
             env:KEY_PW --pfx-pass env:PFX_PW",
         ),
         1,
@@ -401,7 +401,7 @@ fn a_short_new_pfx_password_is_refused() {
     let out = env
         .cmd("certkit-export")
         .args(cli(
-            "pfx --cert alice.cer --key-file alice.key --out a.pfx --key-pass \
+            "pfx --cert alice.cer --key-file alice.key --out a.pfx --from-pass \
             env:KEY_PW --pfx-pass env:SHORT",
         ))
         .env("SHORT", "short")

@@ -126,7 +126,7 @@ fn a_bare_binary_helps_and_monitoring_commands_fail_usage_as_unknown() {
         assert!(out.stderr.is_empty(), "{bin}: {}", text(&out.stderr));
     }
     for (args, code) in [
-        ("status --ca pki --within abc", 3),
+        ("status --ca pki --expiring-within abc", 3),
         ("crl publish --from crls --bogus", 3),
         ("list --ca pki --bogus", 2),
     ] {

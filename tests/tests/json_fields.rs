@@ -1,6 +1,6 @@
 //! The JSON field names scripts rely on, pinned: every command's `--json` output is reduced to its field paths
-//! (`rows[].thumbprint`), compared with tests/golden/json-fields.txt, and the README lists exactly those.
-//! After a deliberate change, rerun with CERTKIT_BLESS=1 and copy the file into the README's JSON section.
+//! (`rows[].thumbprint`), compared with tests/golden/json-fields.txt, and docs/json.md lists exactly those.
+//! After a deliberate change, rerun with CERTKIT_BLESS=1 and copy the file into docs/json.md.
 
 mod common;
 
@@ -122,7 +122,7 @@ fn json_field_names_are_pinned_and_documented() {
         "certkit-ca crl publish",
         env.json(
             "certkit-ca",
-            &cli("crl publish --from crls --to published.crl --ca-cert pki/ca.cer --json"),
+            &cli("crl publish --from crls --out published.crl --ca-cert pki/ca.cer --json"),
         ),
     );
     add(
@@ -189,7 +189,7 @@ fn json_field_names_are_pinned_and_documented() {
         "certkit-ca report",
         env.json(
             "certkit-ca",
-            &["report", "--ca", "pki", "--html", "report.html", "--json"],
+            &["report", "--ca", "pki", "--out", "report.html", "--json"],
         ),
     );
     add(
@@ -200,7 +200,14 @@ fn json_field_names_are_pinned_and_documented() {
     // Status exits 1 here (certificates expire within a year's window); its JSON is the same at every level.
     let status = env.run(
         "certkit-ca",
-        &["status", "--ca", "pki", "--within", "3650", "--json"],
+        &[
+            "status",
+            "--ca",
+            "pki",
+            "--expiring-within",
+            "3650",
+            "--json",
+        ],
     );
     assert_eq!(status.status.code(), Some(1), "{}", text(&status.stderr));
     add(
@@ -248,7 +255,7 @@ fn json_field_names_are_pinned_and_documented() {
         "certkit-export cer",
         env.json(
             "certkit-export",
-            &cli("cer --in alice.pfx --issuer --out ca-copy.cer --pfx-pass env:PFX_PW --json"),
+            &cli("cer --in alice.pfx --issuer --out ca-copy.cer --from-pass env:PFX_PW --json"),
         ),
     );
     add(
@@ -267,7 +274,7 @@ fn json_field_names_are_pinned_and_documented() {
     ] {
         let shown = env.json(
             "certkit-export",
-            &["inspect", file, "--pfx-pass", "env:PFX_PW", "--json"],
+            &["inspect", file, "--from-pass", "env:PFX_PW", "--json"],
         );
         add(&format!("certkit-export inspect ({kind})"), shown);
     }
@@ -292,7 +299,7 @@ fn json_field_names_are_pinned_and_documented() {
         "certkit-export tls12",
         env.json(
             "certkit-export",
-            &cli("tls12 --reg t.reg --roots /etc/ssl/certs --json"),
+            &cli("tls12 --out t.reg --roots /etc/ssl/certs --json"),
         ),
     );
     common::token::softhsm(&env);
@@ -363,12 +370,39 @@ fn json_field_names_are_pinned_and_documented() {
     let expected = std::fs::read_to_string(&golden).expect("golden file");
     assert_eq!(
         shown, expected,
-        "JSON fields changed; if intended, rerun with CERTKIT_BLESS=1 and update the README"
+        "JSON fields changed; if intended, rerun with CERTKIT_BLESS=1 and update docs/json.md"
     );
-    let readme = std::fs::read_to_string(format!("{}/../README.md", env!("CARGO_MANIFEST_DIR")))
+    let readme = std::fs::read_to_string(format!("{}/../docs/json.md", env!("CARGO_MANIFEST_DIR")))
         .expect("README");
     assert!(
         readme.contains(&format!("```text\n{expected}```")),
-        "the README's JSON field list differs from tests/golden/json-fields.txt"
+        "docs/json.md's JSON field list differs from tests/golden/json-fields.txt"
     );
+}
+
+#[test]
+fn one_field_has_one_name_in_every_command() {
+    // Issue 32: the CA folder was `dir` in some commands and `ca` in others, the extended key usages `ekus` in
+    // certkit-issue and `extra_ekus` in list. Each pair now has one name, in every command's output.
+    let golden = std::fs::read_to_string(format!(
+        "{}/golden/json-fields.txt",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("golden file");
+    let names: std::collections::BTreeSet<&str> = golden
+        .lines()
+        .filter_map(|l| l.split_once(": ").map(|(_, f)| f))
+        .flat_map(|fields| fields.split(", "))
+        .map(|f| {
+            f.rsplit(['.'])
+                .next()
+                .unwrap_or(f)
+                .trim_start_matches("[]")
+                .trim_end_matches("[]")
+        })
+        .collect();
+    for (one, other) in [("ca", "dir"), ("ekus", "extra_ekus")] {
+        assert!(names.contains(one), "no command has {one}");
+        assert!(!names.contains(other), "{other} is {one} in other commands");
+    }
 }

@@ -78,7 +78,7 @@ fn chromium_renders_the_report_and_its_numbers_are_the_inventorys() {
     demo(&env);
     let summary = env.json(
         "certkit-ca",
-        &["report", "--ca", "pki", "--html", "report.html", "--json"],
+        &["report", "--ca", "pki", "--out", "report.html", "--json"],
     );
     assert_eq!(summary["certificates"], 4, "{summary}");
     assert_eq!(summary["audit_ok"], true, "{summary}");
@@ -176,7 +176,7 @@ fn a_failed_audit_and_a_forged_record_show_in_the_report() {
     }
     let run = env.run(
         "certkit-ca",
-        &["report", "--ca", "pki", "--html", "report.html", "--json"],
+        &["report", "--ca", "pki", "--out", "report.html", "--json"],
     );
     assert!(run.status.success(), "{}", text(&run.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&run.stdout).expect("json");
@@ -193,9 +193,48 @@ fn the_report_is_never_written_into_the_ca_folder() {
     env.init_ca_with("pki", &["--key", "p256"]);
     let err = env.fails(
         "certkit-ca",
-        &["report", "--ca", "pki", "--html", "pki/report.html"],
+        &["report", "--ca", "pki", "--out", "pki/report.html"],
         2,
     );
     assert_contains(&err, &["CA folder"]);
     assert!(!env.path("pki/report.html").exists());
+}
+
+#[test]
+fn a_renewed_certificate_shows_as_renewed_and_hashes_never_break() {
+    // Issue 32: the report showed superseded certificates as valid, and broke hashes mid-token.
+    let env = Env::new();
+    env.init_ca_with("pki", &cli("--key p256"));
+    env.issue_client("pki", "alice", "alice");
+    let renewal = env.json(
+        "certkit-issue",
+        &Env::with_passwords(&cli(
+            "renew --ca pki alice.cer --out alice-2 --key p256 --json",
+        )),
+    );
+    let new_serial = renewal["serial"].as_str().expect("serial");
+    env.ok("certkit-ca", &cli("report --ca pki --out report.html"));
+    let dom = chromium(
+        &env,
+        &[
+            "--dump-dom",
+            &format!("file://{}", env.path("report.html").display()),
+        ],
+    );
+    let dom = text(&dom.stdout);
+    assert!(
+        dom.contains(&format!(
+            "class=\"status-renewed\">renewed by {new_serial}<"
+        )),
+        "{dom}"
+    );
+    // Thumbprints, serials and hashes keep to one line; they are never broken between two characters.
+    let html = text(&env.read("report.html"));
+    let style = html
+        .split("<style>")
+        .nth(1)
+        .and_then(|s| s.split("</style>").next())
+        .expect("style");
+    assert!(!style.contains("break-all"), "{style}");
+    assert!(style.contains(".mono,td.mono{") && style.contains("white-space:nowrap"));
 }

@@ -294,7 +294,7 @@ fn a_tampered_index_is_rebuilt_and_no_message_ever_says_to_delete_the_log() {
     );
 }
 
-// 22. `report --html FILE` replaced any file, a private key included.
+// 22. `report --out FILE` replaced any file, a private key included.
 
 #[test]
 fn a_report_replaces_only_an_earlier_report() {
@@ -302,19 +302,19 @@ fn a_report_replaces_only_an_earlier_report() {
     let key = env.read("alice.key");
     let err = env.fails(
         "certkit-ca",
-        &["report", "--ca", "pki", "--html", "alice.key"],
+        &["report", "--ca", "pki", "--out", "alice.key"],
         1,
     );
     assert_contains(&err, &["alice.key exists"]);
     assert_eq!(env.read("alice.key"), key, "the key was replaced");
     env.ok(
         "certkit-ca",
-        &["report", "--ca", "pki", "--html", "report.html"],
+        &["report", "--ca", "pki", "--out", "report.html"],
     );
     env.issue_client("pki", "bob", "bob");
     env.ok(
         "certkit-ca",
-        &["report", "--ca", "pki", "--html", "report.html"],
+        &["report", "--ca", "pki", "--out", "report.html"],
     );
     assert_contains(&text(&env.read("report.html")), &["CN=bob"]);
 }
@@ -457,7 +457,7 @@ fn crl_publish_never_takes_its_trust_anchor_from_the_folder_it_checks() {
     // Neither a copy kept apart nor a pin: refused, naming both.
     let err = env.fails(
         "certkit-ca",
-        &["crl", "publish", "--from", "crls", "--to", "pub.crl"],
+        &["crl", "publish", "--from", "crls", "--out", "pub.crl"],
         3, // a usage error of crl publish: UNKNOWN to monitoring
     );
     assert_contains(&err, &["--ca-cert"]);
@@ -475,7 +475,7 @@ fn crl_publish_never_takes_its_trust_anchor_from_the_folder_it_checks() {
             "publish",
             "--from",
             "crls",
-            "--to",
+            "--out",
             "pub.crl",
             "--ca-thumbprint",
             &pin,
@@ -487,7 +487,7 @@ fn crl_publish_never_takes_its_trust_anchor_from_the_folder_it_checks() {
     // With the CA's own certificate kept apart, its CRLs are published and the planted one passed over.
     let out = env.run(
         "certkit-ca",
-        &cli("crl publish --from crls --to pub.crl --ca-cert pki/ca.cer"),
+        &cli("crl publish --from crls --out pub.crl --ca-cert pki/ca.cer"),
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_contains(

@@ -57,7 +57,7 @@ fn each_lapse_sets_the_level_and_the_exit_code() {
         "client --ca pki --cn bob --out bob --key p256 --days 90",
     ));
     // Everything fine for the next few days (the CA's 400 days are over a year only with --within 30).
-    let (code, first, json) = status(&env, &["--within", "5"]);
+    let (code, first, json) = status(&env, &["--expiring-within", "5"]);
     assert_eq!(code, 0, "{first}");
     assert!(first.starts_with("CERTKIT OK - CN=Test CA"), "{first}");
     assert_eq!(fact(&json, "checkpoint")["level"], "OK");
@@ -74,9 +74,9 @@ fn each_lapse_sets_the_level_and_the_exit_code() {
         ],
     );
     // In eight days the CRL is in its last week; in eleven it has run out: critical.
-    let (code, _, json) = status(&env, &["--within", "5", "--at", &in_days(8)]);
+    let (code, _, json) = status(&env, &["--expiring-within", "5", "--at", &in_days(8)]);
     assert_eq!((code, &fact(&json, "crl")["level"]), (1, &"WARNING".into()));
-    let (code, first, json) = status(&env, &["--within", "5", "--at", &in_days(11)]);
+    let (code, first, json) = status(&env, &["--expiring-within", "5", "--at", &in_days(11)]);
     assert_eq!(code, 2, "{first}");
     assert_eq!(fact(&json, "crl")["level"], "CRITICAL");
     assert!(
@@ -84,10 +84,10 @@ fn each_lapse_sets_the_level_and_the_exit_code() {
         "{first}"
     );
     // The CA certificate: a warning within a year of its end, critical after it.
-    let (_, _, json) = status(&env, &["--within", "5", "--crl", "pki/ca.crl"]);
+    let (_, _, json) = status(&env, &["--expiring-within", "5", "--crl", "pki/ca.crl"]);
     assert_eq!(fact(&json, "ca-certificate")["level"], "OK");
     assert_eq!(fact(&json, "crl-file")["level"], "OK");
-    let (_, _, json) = status(&env, &["--within", "5", "--at", &in_days(40)]);
+    let (_, _, json) = status(&env, &["--expiring-within", "5", "--at", &in_days(40)]);
     assert_eq!(fact(&json, "ca-certificate")["level"], "WARNING");
     let (code, _, json) = status(&env, &["--at", &in_days(401)]);
     assert_eq!(code, 2);
@@ -152,7 +152,7 @@ fn a_published_crl_of_another_ca_or_a_damaged_folder_is_critical() {
     assert_contains(&first, &["is not valid until", "clock"]);
     let out = env.run(
         "certkit-ca",
-        &cli("status --ca pki --at 9999-12-31 --within 36500"),
+        &cli("status --ca pki --at 9999-12-31 --expiring-within 36500"),
     );
     assert_eq!(out.status.code(), Some(3));
     assert_contains(&text(&out.stderr), &["past the year 9999"]);
@@ -189,4 +189,150 @@ fn a_failed_or_missing_drill_of_a_backed_up_key_is_a_warning() {
         fact(&json, "drill")["message"].as_str().expect("message"),
         &["over a year ago"],
     );
+}
+
+#[test]
+fn a_rotation_that_renewed_everything_due_ends_green() {
+    // Issue 32: after renew --expiring-within renewed what was due, status no longer warns about the old
+    // certificates: it lists them as renewed, with the new serials; list and the report say so too. Revoking
+    // a renewal brings its old certificate back into the warning (the seam between renewal and revocation).
+    let env = Env::new();
+    env.init_ca_with("pki", &cli("--key p256"));
+    for cn in ["alice", "bob"] {
+        env.issue(&cli(&format!(
+            "client --ca pki --cn {cn} --out {cn} --key p256 --days 10"
+        )));
+    }
+    env.issue(&cli(
+        "client --ca pki --cn carol --out carol --key p256 --days 200",
+    ));
+    let (code, first, json) = status(&env, &["--expiring-within", "30"]);
+    assert_eq!(code, 1, "{first}");
+    assert_eq!(json["expiring"].as_array().map(Vec::len), Some(2));
+
+    // The rotation: PFX files only, no key password read, no key file written.
+    let renewed = env.json(
+        "certkit-issue",
+        &cli(
+            "renew --ca pki --expiring-within 30 --profile client --out-dir renewed --pfx \
+             --ca-pass env:CA_PW --pfx-pass env:PFX_PW --json",
+        ),
+    );
+    assert_eq!(renewed["renewed"], 2, "{renewed}");
+    let files = env.listing("renewed");
+    assert!(
+        files.iter().all(|f| !f.ends_with(".key")) && files.iter().any(|f| f.ends_with(".pfx")),
+        "{files:?}"
+    );
+    let new_serial = |cn: &str| -> String {
+        renewed["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|r| r["cn"] == cn)
+            .and_then(|r| r["serial"].as_str())
+            .expect("serial")
+            .to_string()
+    };
+    // Each renewal opens with the PFX password and holds its key (openssl, not certkit).
+    for f in files.iter().filter(|f| f.ends_with(".pfx")) {
+        let out = env.openssl_ok(&[
+            "pkcs12",
+            "-in",
+            &format!("renewed/{f}"),
+            "-passin",
+            "env:PFX_PW",
+            "-nodes",
+        ]);
+        assert!(out.contains("PRIVATE KEY"), "{f}");
+    }
+
+    let (code, first, json) = status(&env, &["--expiring-within", "30"]);
+    assert_eq!(code, 0, "{first}");
+    assert!(first.starts_with("CERTKIT OK - "), "{first}");
+    assert_eq!(json["expiring"], serde_json::json!([]));
+    let mut shown: Vec<(String, String)> = json["renewed"]
+        .as_array()
+        .expect("renewed")
+        .iter()
+        .map(|r| {
+            (
+                r["renewed_by"].as_str().unwrap_or("").to_string(),
+                r["subject"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    shown.sort_by(|a, b| a.1.cmp(&b.1));
+    assert_eq!(
+        shown,
+        [
+            (new_serial("alice"), "CN=alice".to_string()),
+            (new_serial("bob"), "CN=bob".to_string())
+        ]
+    );
+    assert_contains(
+        &fact(&json, "certificates")["message"].to_string(),
+        &["0 certificate(s) expire within 30 days (2 more renewed already)"],
+    );
+    let text_out = env.ok("certkit-ca", &cli("status --ca pki --expiring-within 30"));
+    assert!(
+        text_out.contains(&format!("(by {}", new_serial("alice"))),
+        "{text_out}"
+    );
+
+    // list: the old certificates are still valid, and renewed by the new ones.
+    let list = env.list("pki");
+    let row = |cn: &str, renewal: bool| {
+        list.iter()
+            .find(|r| r["cn"] == cn && r["renewal_of"].is_null() != renewal)
+            .unwrap_or_else(|| panic!("{cn} in {list:?}"))
+            .clone()
+    };
+    assert_eq!(
+        row("alice", false)["renewed_by"],
+        new_serial("alice").as_str()
+    );
+    assert_eq!(row("alice", false)["status"], "valid");
+    assert!(row("alice", true)["renewed_by"].is_null());
+    assert!(row("carol", false)["renewed_by"].is_null());
+    let table = env.ok("certkit-ca", &cli("list --ca pki"));
+    assert!(
+        table.contains(&format!("renewed by {}", new_serial("bob"))),
+        "{table}"
+    );
+
+    // Bob's renewal is revoked: his old certificate is due again, and status says so.
+    env.ok(
+        "certkit-ca",
+        &[
+            "revoke",
+            "--ca",
+            "pki",
+            &new_serial("bob"),
+            "--reason",
+            "keyCompromise",
+        ],
+    );
+    let (code, _, json) = status(&env, &["--expiring-within", "30"]);
+    assert_eq!(code, 1);
+    assert_eq!(json["expiring"][0]["subject"], "CN=bob");
+    assert_eq!(json["renewed"].as_array().map(Vec::len), Some(1));
+    // And a rerun of the rotation renews bob again, asking for no password it does not need: with nothing
+    // due, no password at all (no source given, no terminal: it would fail if it asked).
+    env.json(
+        "certkit-issue",
+        &cli(
+            "renew --ca pki --expiring-within 30 --profile client --out-dir again --pfx \
+             --ca-pass env:CA_PW --pfx-pass env:PFX_PW --json",
+        ),
+    );
+    let nothing = env.json(
+        "certkit-issue",
+        &cli("renew --ca pki --expiring-within 30 --profile client --out-dir third --pfx --json"),
+    );
+    assert_eq!(
+        (nothing["renewed"].as_u64(), nothing["skipped"].as_u64()),
+        (Some(0), Some(2))
+    );
+    assert!(!env.path("third").exists());
 }

@@ -24,7 +24,7 @@ const GUIDE: &str = "Windows Registry Editor Version 5.00\r\n\
 #[test]
 fn the_reg_file_holds_the_guides_settings_in_utf16_and_is_never_overwritten() {
     let env = Env::new();
-    let shown = env.json("certkit-export", &["tls12", "--reg", "tls12.reg", "--json"]);
+    let shown = env.json("certkit-export", &["tls12", "--out", "tls12.reg", "--json"]);
     assert_eq!(shown["reg"], "tls12.reg");
     let bytes = env.read("tls12.reg");
     assert_eq!(&bytes[..2], &[0xFF, 0xFE], "UTF-16LE byte order mark");
@@ -41,7 +41,7 @@ fn the_reg_file_holds_the_guides_settings_in_utf16_and_is_never_overwritten() {
         ],
     );
     assert_eq!(text(&python.stdout), GUIDE);
-    let err = env.fails("certkit-export", &["tls12", "--reg", "tls12.reg"], 1);
+    let err = env.fails("certkit-export", &["tls12", "--out", "tls12.reg"], 1);
     assert_contains(&err, &["exists already"]);
     assert_eq!(env.read("tls12.reg"), bytes);
 }

@@ -17,10 +17,17 @@ struct Flag {
     possible: Vec<String>,
     aliases: Vec<String>,
     hidden_aliases: Vec<String>,
+    help: String,
+    /// A list flag (appends) and whether one occurrence takes several values.
+    appends: bool,
+    several_values: bool,
+    /// The command also takes operands (positional arguments), which a flag of several values would swallow.
+    command_has_operands: bool,
 }
 
 fn walk(cmd: &clap::Command, path: &str, out: &mut Vec<Flag>, leaves: &mut Vec<(String, bool)>) {
     let mut has_json = false;
+    let has_operands = cmd.get_positionals().next().is_some();
     for arg in cmd.get_arguments() {
         let Some(long) = arg.get_long() else { continue };
         if arg.is_hide_set() {
@@ -67,6 +74,10 @@ fn walk(cmd: &clap::Command, path: &str, out: &mut Vec<Flag>, leaves: &mut Vec<(
                 .cloned()
                 .collect(),
             aliases: all,
+            help: arg.get_help().map(|h| h.to_string()).unwrap_or_default(),
+            appends: matches!(arg.get_action(), clap::ArgAction::Append),
+            several_values: arg.get_num_args().is_some_and(|n| n.max_values() > 1),
+            command_has_operands: has_operands,
         });
     }
     let subs: Vec<&clap::Command> = cmd
@@ -131,10 +142,61 @@ fn documented() -> BTreeMap<String, Vec<String>> {
         .collect()
 }
 
-/// The flags that mean something else in one command (docs/vocabulary.md, "The two exceptions").
-const EXCEPTIONS: [(&str, &str); 2] = [
-    ("profile", "certkit-export pfx"),
-    ("role", "certkit-export cscfg"),
+/// The flags that mean something else in one command (docs/vocabulary.md, "The one exception").
+const EXCEPTIONS: [(&str, &str); 1] = [("role", "certkit-export cscfg")];
+
+/// A concept, the one flag it has, and how a flag for it is recognised.
+type Concept = (&'static str, &'static str, fn(&Flag) -> bool);
+
+/// The concepts that once had several flags (issue 32), each with the one flag it has now and how a flag for
+/// it is recognised from its value name and help, whatever it is called: a new flag for an old concept fails
+/// `every_concept_has_one_flag`.
+const CONCEPTS: &[Concept] = &[
+    ("the window of days before expiry", "expiring-within", |f| {
+        f.help.to_lowercase().contains("expire within")
+    }),
+    ("the one file a command writes", "out", |f| {
+        let help = f.help.to_lowercase();
+        f.value_name.starts_with("FILE")
+            && [
+                "file to write",
+                "where to write",
+                "write the .reg file",
+                "the published crl to replace",
+                "the backup file (default",
+            ]
+            .iter()
+            .any(|p| help.contains(p))
+    }),
+    (
+        "the password that opens an existing PFX or key",
+        "from-pass",
+        |f| {
+            let help = f.help.to_lowercase();
+            f.value_name == "SOURCE"
+                && help.contains("password")
+                && (help.contains("pfx")
+                    || help.contains("key file")
+                    || help.contains("server key"))
+                && !help.contains("new")
+        },
+    ),
+    ("the CA folder", "ca", |f| {
+        let help = f.help.to_lowercase();
+        let help = help.strip_prefix("with --check: ").unwrap_or(&help);
+        let first_clause = help.split('(').next().unwrap_or("");
+        f.value_name == "DIR"
+            && first_clause.contains("ca folder")
+            && !help.contains("signed it")
+            && !help.contains("signs")
+            && !help.contains("above")
+    }),
+    ("the consumer a file or kit is for", "target", |f| {
+        f.value_name == "TARGET"
+    }),
+    ("how a PFX is protected", "pfx-profile", |f| {
+        f.possible.contains(&"compat".to_string())
+    }),
 ];
 
 #[test]
@@ -188,16 +250,99 @@ fn every_flag_is_documented_and_means_one_thing() {
 
 #[test]
 fn the_walk_would_see_a_flag_with_two_meanings() {
-    // The rule above must be able to fail: --profile really does differ in certkit-export pfx.
+    // The rule above must be able to fail: --role really does differ in certkit-export cscfg.
     let (flags, _) = all_flags();
-    let profile = |cmd: &str| {
+    let role = |cmd: &str| {
         flags
             .iter()
-            .find(|f| f.long == "profile" && f.command == cmd)
-            .map(|f| f.possible.clone())
-            .expect("--profile")
+            .find(|f| f.long == "role" && f.command == cmd)
+            .map(|f| (f.takes_value, f.possible.clone()))
+            .expect("--role")
     };
-    assert_ne!(profile("certkit-export pfx"), profile("certkit-issue sign"));
+    assert_ne!(role("certkit-export cscfg"), role("certkit-export inspect"));
+}
+
+#[test]
+fn every_concept_has_one_flag() {
+    let (flags, _) = all_flags();
+    let mut problems = Vec::new();
+    for (concept, name, is) in CONCEPTS {
+        let found: Vec<&Flag> = flags.iter().filter(|f| is(f)).collect();
+        // Each rule recognises its flag somewhere (a rule that matches nothing could never fail).
+        if !found.iter().any(|f| f.long == *name) {
+            problems.push(format!(
+                "{concept}: no --{name} recognised; the rule is stale"
+            ));
+        }
+        for flag in found.iter().filter(|f| f.long != *name) {
+            problems.push(format!(
+                "{concept} is --{name}, but {} calls it --{}",
+                flag.command, flag.long
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_concept_rules_would_see_a_second_name() {
+    // The old spellings, as flags of their own, are each caught by a rule.
+    let old = |long: &str, value_name: &str, help: &str| Flag {
+        command: "certkit-ca test".into(),
+        long: long.into(),
+        takes_value: true,
+        value_name: value_name.into(),
+        possible: vec![],
+        aliases: vec![],
+        hidden_aliases: vec![],
+        help: help.into(),
+        appends: false,
+        several_values: false,
+        command_has_operands: false,
+    };
+    for flag in [
+        old(
+            "within",
+            "DAYS",
+            "Warn about certificates that expire within this many days",
+        ),
+        old("html", "FILE", "The HTML file to write"),
+        old(
+            "reg",
+            "FILE.reg",
+            "Write the .reg file that turns on TLS 1.2",
+        ),
+        old("to", "FILE", "The published CRL to replace"),
+        old(
+            "pfx-pass",
+            "SOURCE",
+            "Source of the PFX password (default: ask)",
+        ),
+        old("key-pass", "SOURCE", "Source of the server key's password"),
+        old("ca-dir", "DIR", "With --check: the CA folder"),
+        old("for", "TARGET", "The consumer"),
+    ] {
+        assert!(
+            CONCEPTS
+                .iter()
+                .any(|(_, name, is)| is(&flag) && *name != flag.long),
+            "--{} would not be caught",
+            flag.long
+        );
+    }
+}
+
+#[test]
+fn every_list_flag_takes_several_values() {
+    // `--allow a.cer b.cer c.cer`, not one flag per certificate; where a command also takes operands, a flag
+    // of several values would swallow them, so there each value has its flag (inspect's --chain).
+    let (flags, _) = all_flags();
+    let one_each: Vec<String> = flags
+        .iter()
+        .filter(|f| f.appends && f.takes_value && !f.several_values && !f.command_has_operands)
+        .map(|f| format!("{} --{}", f.command, f.long))
+        .collect();
+    assert!(one_each.is_empty(), "one value per flag: {one_each:?}");
 }
 
 #[test]
@@ -240,7 +385,27 @@ fn old_spellings_are_hidden_aliases() {
     // old spelling working (tests/tests/renew_and_scripts.rs runs it).
     assert!(alias_of("certkit-issue renew", "pfx-profile").is_empty());
     assert_eq!(alias_of("certkit-export pfx", "key-file"), ["key"]);
-    assert_eq!(alias_of("certkit-export cscfg", "ca-cert"), ["ca"]);
+    // Issue 32: one name per concept; the names each replaced stay as hidden aliases.
+    for (cmd, long, old) in [
+        ("certkit-ca status", "expiring-within", "within"),
+        ("certkit-ca report", "out", "html"),
+        ("certkit-ca crl publish", "out", "to"),
+        ("certkit-export tls12", "out", "reg"),
+        ("certkit-export cscfg", "ca", "ca-dir"),
+        ("certkit-export cscfg", "from-pass", "pfx-pass"),
+        ("certkit-export cer", "from-pass", "pfx-pass"),
+        ("certkit-export thumbprint", "from-pass", "pfx-pass"),
+        ("certkit-export inspect", "from-pass", "pfx-pass"),
+        ("certkit-export inspect", "target", "for"),
+        ("certkit-export pfx", "from-pass", "key-pass"),
+        ("certkit-export pfx", "pfx-profile", "profile"),
+        ("certkit-export kit", "from-pass", "key-pass"),
+    ] {
+        assert_eq!(alias_of(cmd, long), [old], "{cmd} --{long}");
+    }
+    // cscfg's --ca was the CA certificate in certkit 0.1; now the CA folder (a file given to it is still taken
+    // as the certificate, with a note: scripts_written_for_the_old_spellings_still_run).
+    assert!(alias_of("certkit-export cscfg", "ca-cert").is_empty());
     assert!(
         flags.iter().all(|f| f.aliases == f.hidden_aliases),
         "aliases are for old spellings and stay out of the help"
@@ -284,13 +449,111 @@ fn scripts_written_for_the_old_spellings_still_run() {
         env.openssl_thumbprint("alice.cer").as_str()
     );
     std::fs::copy(example_cscfg(), env.path("svc.cscfg")).expect("copy");
-    env.ok(
+    let run = env.run(
         "certkit-export",
         &["cscfg", "--file", "svc.cscfg", "--ca", "pki/ca.cer"],
+    );
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert_contains(
+        &text(&run.stderr),
+        &["note: certkit-export cscfg: --ca CERT is an old spelling: use --ca-cert CERT"],
     );
     assert!(
         String::from_utf8(env.read("svc.cscfg"))
             .expect("utf8")
             .contains(&env.openssl_thumbprint("pki/ca.cer"))
     );
+}
+
+#[test]
+fn every_old_spelling_still_works_and_says_its_new_name() {
+    let env = Env::new();
+    env.ok(
+        "certkit-ca",
+        &cli("init --ca pki --cn Old --key p256 --ca-pass env:CA_PW"),
+    );
+    env.ok(
+        "certkit-issue",
+        &Env::with_passwords(&cli(
+            "client --ca pki --cn alice --out alice --key p256 --pfx",
+        )),
+    );
+    // Each old spelling: the command does its work, and stderr names the new spelling in one line.
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "certkit-ca",
+            "status --ca pki --within 5 --json",
+            "certkit-ca status: --within is an old spelling: use --expiring-within",
+        ),
+        (
+            "certkit-ca",
+            "report --ca pki --html r.html",
+            "certkit-ca report: --html is an old spelling: use --out",
+        ),
+        (
+            "certkit-export",
+            "tls12 --reg tls.reg",
+            "certkit-export tls12: --reg is an old spelling: use --out",
+        ),
+        (
+            "certkit-export",
+            "cer --in alice.pfx --out a.cer --pfx-pass env:PFX_PW",
+            "certkit-export cer: --pfx-pass is an old spelling: use --from-pass",
+        ),
+        (
+            "certkit-export",
+            "thumbprint alice.pfx --pfx-pass env:PFX_PW",
+            "certkit-export thumbprint: --pfx-pass is an old spelling: use --from-pass",
+        ),
+        (
+            "certkit-export",
+            "inspect pki/ca.pem --for apim",
+            "certkit-export inspect: --for is an old spelling: use --target",
+        ),
+        (
+            "certkit-export",
+            "pfx --cert alice.cer --key-file alice.key --key-pass env:KEY_PW --pfx-pass env:PFX_PW --out b.pfx --profile modern",
+            "certkit-export pfx: --key-pass is an old spelling: use --from-pass\ncertkit-export pfx: --profile is an old spelling: use --pfx-profile",
+        ),
+    ];
+    for (bin, line, note) in cases {
+        let out = env.run(bin, &cli(line));
+        let stderr = text(&out.stderr);
+        // status exits 0 or 1 (a warning); every other command succeeds.
+        assert!(
+            out.status.code() == Some(0)
+                || (line.starts_with("status") && out.status.code() == Some(1)),
+            "{bin} {line}: {stderr}"
+        );
+        assert_eq!(
+            stderr
+                .lines()
+                .filter(|l| l.contains("old spelling"))
+                .collect::<Vec<_>>(),
+            note.lines()
+                .map(|n| format!("note: {n}"))
+                .collect::<Vec<_>>(),
+            "{bin} {line}"
+        );
+    }
+    assert!(
+        env.path("r.html").exists() && env.path("tls.reg").exists() && env.path("a.cer").exists()
+    );
+    assert_contains(
+        &env.openssl_ok(&cli("pkcs12 -info -in b.pfx -passin env:PFX_PW -noout")),
+        &["AES-256-CBC"],
+    );
+    // The old --ca-dir of cscfg --check.
+    std::fs::copy(example_cscfg(), env.path("svc.cscfg")).expect("copy");
+    let out = env.run(
+        "certkit-export",
+        &cli("cscfg --file svc.cscfg --check --ca-dir pki --json"),
+    );
+    assert_contains(
+        &text(&out.stderr),
+        &["note: certkit-export cscfg: --ca-dir is an old spelling: use --ca"],
+    );
+    // The new spellings say nothing of the kind.
+    let out = env.run("certkit-ca", &cli("status --ca pki --expiring-within 5"));
+    assert!(!text(&out.stderr).contains("old spelling"));
 }

@@ -13,13 +13,13 @@ pub struct AuditArgs {
     /// The CA.
     #[command(flatten)]
     pub ca: CaDirArg,
-    /// A published CRL of this CA to compare with the folder (repeatable): a CRL with a number the inventory
+    /// A published CRL of this CA to compare with the folder (one or more): a CRL with a number the inventory
     /// does not record, or listing a revocation it lacks, shows the folder was rolled back.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, num_args = 1.., value_name = "FILE")]
     pub crl: Vec<PathBuf>,
-    /// A head hash written down outside the folder (the key-ceremony log), or a file of them (repeatable):
+    /// A head hash written down outside the folder (the key-ceremony log), or a file of them (one or more):
     /// each must still be in the inventory.
-    #[arg(long, value_name = "HASH|FILE")]
+    #[arg(long, num_args = 1.., value_name = "HASH|FILE")]
     pub expect_head: Vec<String>,
     /// Output format.
     #[command(flatten)]

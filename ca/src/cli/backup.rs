@@ -24,7 +24,7 @@ pub struct BackupArgs {
     pub threshold: Option<u8>,
     /// A group of custodians instead, e.g. officers=2-of-3 or safe=1-of-1 (repeat for each group; SLIP-39
     /// groups: any M of the group's N make its part).
-    #[arg(long, value_name = "NAME=M-of-N", value_parser = parse_group)]
+    #[arg(long, num_args = 1.., value_name = "NAME=M-of-N", value_parser = parse_group)]
     pub group: Vec<Group>,
     /// How many groups restore the key (default: all of them).
     #[arg(long, value_name = "G", requires = "group", value_parser = clap::value_parser!(u8).range(1..=i64::from(MAX_SHARES)))]

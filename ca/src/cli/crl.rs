@@ -62,8 +62,8 @@ pub struct PublishArgs {
     #[arg(long, value_name = "DIR")]
     pub from: PathBuf,
     /// The published CRL to replace (atomically, only by a newer CRL of the same CA).
-    #[arg(long, value_name = "FILE")]
-    pub to: PathBuf,
+    #[arg(long, alias = "to", value_name = "FILE")]
+    pub out: PathBuf,
     /// The CA certificate the CRLs must be signed by: a copy kept apart from FROM (whoever can write FROM could
     /// replace FROM/ca.cer). Or pin FROM/ca.cer with --ca-thumbprint.
     #[arg(long, value_name = "CERT", required_unless_present = "ca_thumbprint")]
@@ -101,7 +101,7 @@ impl CrlArgs {
                 ca_pin: args.ca_thumbprint,
                 ca_cert: args.ca_cert.unwrap_or_else(|| args.from.join("ca.cer")),
                 from: args.from,
-                to: args.to,
+                to: args.out,
                 warn_days: args.warn_days,
                 at: args.at,
                 format: Format::json_if(args.json.json),

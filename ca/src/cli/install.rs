@@ -15,9 +15,9 @@ pub struct InstallArgs {
     /// Its certificate, as the CA above signed it (certkit-ca sign-ca).
     #[arg(long, value_name = "FILE")]
     pub cert: PathBuf,
-    /// The CA above (repeatable, or one bundle): the one that signed it first, the self-signed root last
+    /// The CA above (one or more, or one bundle): the one that signed it first, the self-signed root last
     /// (needed for a folder made by init --request; a renewal keeps the folder's chain).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, num_args = 1.., value_name = "FILE")]
     pub chain: Vec<PathBuf>,
     /// What opens the CA key.
     #[command(flatten)]

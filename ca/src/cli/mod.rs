@@ -1,6 +1,7 @@
 //! certkit-ca's command line: the clap definitions, mirroring the command tree (one file per command), each
 //! turned once into a validated request for the matching module in `commands`.
 
+pub mod guide;
 pub mod shared;
 pub mod values;
 

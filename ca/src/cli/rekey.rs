@@ -28,8 +28,8 @@ pub struct RekeyArgs {
     /// Only say what would change (no password, nothing written).
     #[arg(long)]
     pub plan: bool,
-    /// A service configuration to look at: does it trust the current CA thumbprint (repeatable).
-    #[arg(long, value_name = "FILE.cscfg")]
+    /// A service configuration to look at: does it trust the current CA thumbprint (one or more).
+    #[arg(long, num_args = 1.., value_name = "FILE.cscfg")]
     pub cscfg: Vec<PathBuf>,
     /// For a CA key on a token: where the new key is made, an RFC 7512 URI naming the same token and a new
     /// label, e.g. pkcs11:token=certkit-ca;object=MyCA-2 (a key file CA moves onto the token first: move-key).

@@ -19,8 +19,8 @@ pub struct RenewArgs {
     /// Only say what would change (no password, nothing written).
     #[arg(long)]
     pub plan: bool,
-    /// A service configuration to look at: does it trust the current CA thumbprint (repeatable).
-    #[arg(long, value_name = "FILE.cscfg")]
+    /// A service configuration to look at: does it trust the current CA thumbprint (one or more).
+    #[arg(long, num_args = 1.., value_name = "FILE.cscfg")]
     pub cscfg: Vec<PathBuf>,
     /// For a CA below another (an issuing CA): the CA folder on this machine that signed it, which signs the
     /// renewal (its key is unlocked with --parent-pass).

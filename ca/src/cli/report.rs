@@ -13,8 +13,8 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub ca: CaDirArg,
     /// The HTML file to write (replaced atomically; one self-contained page, no script, nothing fetched).
-    #[arg(long, value_name = "FILE")]
-    pub html: PathBuf,
+    #[arg(long, alias = "html", value_name = "FILE")]
+    pub out: PathBuf,
     /// The token's module, for a CA key on a token.
     #[command(flatten)]
     pub module: ModuleArg,
@@ -28,7 +28,7 @@ impl ReportArgs {
     pub fn request(self) -> ReportRequest {
         ReportRequest {
             ca: self.ca.ca,
-            html: self.html,
+            html: self.out,
             module: self.module.pkcs11_module,
             format: Format::json_if(self.json.json),
         }

@@ -24,7 +24,7 @@ pub struct RestoreArgs {
     pub check: bool,
     /// A share: file:PATH (a share file), env:VAR, fd:N or stdin (one share a line); repeat for each share
     /// (default: ask on the terminal, one at a time).
-    #[arg(long, value_name = "SOURCE")]
+    #[arg(long, num_args = 1.., value_name = "SOURCE")]
     pub share: Vec<SecretSource>,
     /// Source of the restored CA key's new password (with --pkcs11: the token's user PIN): env:VAR, file:PATH,
     /// fd:N or stdin (default: ask, twice for a new password).

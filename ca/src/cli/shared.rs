@@ -112,20 +112,20 @@ impl BackupSharesArgs {
 pub struct NameConstraintArgs {
     /// Certificates under this CA may name only this DNS domain and the names below it (.DOMAIN: only below
     /// it); repeat for more. Written as a critical nameConstraints extension and enforced when certkit issues.
-    #[arg(long, value_name = "DOMAIN")]
+    #[arg(long, num_args = 1.., value_name = "DOMAIN")]
     pub permit_dns: Vec<String>,
-    /// Certificates under this CA may not name this DNS domain or any name below it; repeatable.
-    #[arg(long, value_name = "DOMAIN")]
+    /// Certificates under this CA may not name this DNS domain or any name below it; one or more.
+    #[arg(long, num_args = 1.., value_name = "DOMAIN")]
     pub exclude_dns: Vec<String>,
     /// Certificates under this CA may carry only e-mail addresses at this host (.DOMAIN: any host below it;
-    /// USER@HOST: that mailbox); repeatable.
-    #[arg(long, value_name = "DOMAIN")]
+    /// USER@HOST: that mailbox); one or more.
+    #[arg(long, num_args = 1.., value_name = "DOMAIN")]
     pub permit_email: Vec<String>,
-    /// Certificates under this CA may name only IP addresses in this range, e.g. 10.0.0.0/8; repeatable.
-    #[arg(long, value_name = "CIDR")]
+    /// Certificates under this CA may name only IP addresses in this range, e.g. 10.0.0.0/8; one or more.
+    #[arg(long, num_args = 1.., value_name = "CIDR")]
     pub permit_ip: Vec<String>,
-    /// Certificates under this CA may not name an IP address in this range; repeatable.
-    #[arg(long, value_name = "CIDR")]
+    /// Certificates under this CA may not name an IP address in this range; one or more.
+    #[arg(long, num_args = 1.., value_name = "CIDR")]
     pub exclude_ip: Vec<String>,
 }
 
@@ -168,8 +168,8 @@ pub struct JsonArg {
 /// `--eku OID`, repeatable.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct EkuArgs {
-    /// Extra extended key usage OID (repeatable), e.g. 1.3.6.1.5.5.7.3.4.
-    #[arg(long, value_name = "OID")]
+    /// Extra extended key usage OID (one or more), e.g. 1.3.6.1.5.5.7.3.4.
+    #[arg(long, num_args = 1.., value_name = "OID")]
     pub eku: Vec<String>,
 }
 
@@ -184,11 +184,11 @@ pub struct CrlUrlArg {
 /// `--dns NAME` and `--ip ADDR`, repeatable: a server certificate's extra names.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct SanArgs {
-    /// Extra DNS name for the SAN (repeatable; wildcards such as *.cloudapp.net allowed).
-    #[arg(long, value_name = "NAME")]
+    /// Extra DNS name for the SAN (one or more; wildcards such as *.cloudapp.net allowed).
+    #[arg(long, num_args = 1.., value_name = "NAME")]
     pub dns: Vec<String>,
-    /// IP address for the SAN (repeatable).
-    #[arg(long, value_name = "ADDR")]
+    /// IP address for the SAN (one or more).
+    #[arg(long, num_args = 1.., value_name = "ADDR")]
     pub ip: Vec<IpAddr>,
 }
 

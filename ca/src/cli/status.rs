@@ -12,10 +12,10 @@ pub struct StatusArgs {
     /// The CA.
     #[command(flatten)]
     pub ca: CaDirArg,
-    /// Warn about certificates that expire within this many days.
-    #[arg(long, value_name = "DAYS", default_value_t = 30,
+    /// Warn about certificates that expire within this many days (a renewed one is listed as renewed).
+    #[arg(long, alias = "within", value_name = "DAYS", default_value_t = 30,
           value_parser = clap::value_parser!(u32).range(1..=36_500))]
-    pub within: u32,
+    pub expiring_within: u32,
     /// Look as of this day (YYYY-MM-DD, from its start, UTC) or time (RFC 3339) instead of now: what will have
     /// lapsed by then.
     #[arg(long, value_name = "DATE", value_parser = super::values::moment)]
@@ -24,8 +24,8 @@ pub struct StatusArgs {
     #[arg(long, value_name = "DAYS", default_value_t = crate::commands::status::CRL_WARN_DAYS as u32,
           value_parser = clap::value_parser!(u32).range(0..=36_500))]
     pub warn_days: u32,
-    /// A published CRL file to check too (signed by this CA, not stale); repeatable.
-    #[arg(long, value_name = "FILE")]
+    /// A published CRL file to check too (signed by this CA, not stale); one or more.
+    #[arg(long, num_args = 1.., value_name = "FILE")]
     pub crl: Vec<PathBuf>,
     /// The token's module, for a CA key on a token.
     #[command(flatten)]
@@ -40,7 +40,7 @@ impl StatusArgs {
     pub fn request(self) -> StatusRequest {
         StatusRequest {
             ca: self.ca.ca,
-            within: self.within,
+            within: self.expiring_within,
             warn_days: self.warn_days,
             at: self.at,
             crls: self.crl,

@@ -380,7 +380,7 @@ impl Report for SeriesReport {
         }
         writeln!(
             out,
-            "Copy {} (with {}) to the web server, and run there from cron: certkit-ca crl publish --from DIR --to PATH --ca-thumbprint {}",
+            "Copy {} (with {}) to the web server, and run there from cron: certkit-ca crl publish --from DIR --out PATH --ca-thumbprint {}",
             self.out_dir, self.ca_cert, self.ca_thumbprint
         )?;
         writeln!(

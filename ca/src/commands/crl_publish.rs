@@ -148,7 +148,7 @@ fn published(to: &Path, given: &Path, ca: &CertInfo) -> Result<Option<publish::F
     }
     let refuse = || {
         Error::BadInput(format!(
-            "{} exists and is not a CRL of this CA; crl publish replaces only the CA's own CRL: check --to and --ca-cert",
+            "{} exists and is not a CRL of this CA; crl publish replaces only the CA's own CRL: check --out and --ca-cert",
             given.display()
         ))
     };

@@ -25,6 +25,7 @@ use crate::token::ModuleSearch;
 #[derive(Debug, Serialize)]
 pub struct RequestReport {
     /// The CA folder, waiting for its certificate.
+    #[serde(rename = "ca")]
     pub dir: String,
     /// The request file given.
     pub request: String,
@@ -156,6 +157,7 @@ pub struct InstallRequest {
 #[derive(Debug, Serialize)]
 pub struct InstallReport {
     /// The CA folder.
+    #[serde(rename = "ca")]
     pub dir: String,
     /// Its subject.
     pub subject: String,

@@ -105,8 +105,8 @@ pub struct ListRow {
     pub profile: Profile,
     /// Subject alternative names.
     pub sans: Vec<San>,
-    /// Extended key usages beyond the profile's.
-    pub extra_ekus: Vec<String>,
+    /// Extended key usages: the profile's, then any given beyond it (as `certkit-issue` reports them).
+    pub ekus: Vec<String>,
     /// Key type.
     pub key: KeyType,
     /// Start of validity.
@@ -127,6 +127,9 @@ pub struct ListRow {
     pub revocation_reason: Option<String>,
     /// The serial it renews.
     pub renewal_of: Option<Serial>,
+    /// For a valid certificate whose renewal was delivered (valid too): the newest renewal's serial. It stays
+    /// `valid` until it expires, but nothing needs doing about it.
+    pub renewed_by: Option<Serial>,
     /// Its CRL distribution point.
     pub crl_url: Option<String>,
     /// The CA key that signed it (the subject key identifier of that key, uppercase hex), for a CA re-keyed
@@ -172,7 +175,13 @@ impl ListRow {
             cn: r.cn.clone(),
             profile: r.profile,
             sans: r.sans.clone(),
-            extra_ekus: r.extra_ekus.clone(),
+            ekus: r
+                .profile
+                .eku()
+                .map(String::from)
+                .into_iter()
+                .chain(r.extra_ekus.iter().cloned())
+                .collect(),
             key: r.key,
             not_before: r.not_before,
             not_after: r.not_after,
@@ -181,6 +190,7 @@ impl ListRow {
             revoked_at: e.revoked.as_ref().map(|v| v.revoked_at),
             revocation_reason: e.revoked.as_ref().map(|v| v.reason.to_string()),
             renewal_of: r.renewal_of.clone(),
+            renewed_by: None,
             crl_url: r.crl_url.clone(),
             issuer_key: issuer_keys.key_of(e),
         }
@@ -227,8 +237,12 @@ pub fn run(req: ListRequest) -> Result<()> {
     let mut out = stdout.lock();
     let mut table = Output::new(&req);
     let mut undelivered = 0;
+    let successors = ca.successors(now)?;
     let listed = ca.list(&filter, now, &mut |entry| {
         let mut row = ListRow::new(&entry, now, &issuer_keys);
+        if row.status == "valid" {
+            row.renewed_by = successors.get(&row.serial).map(|s| s.issued.serial.clone());
+        }
         if untrue.iter().any(|u| u.serial == row.serial) {
             row.status = "forged".into();
         }
@@ -353,9 +367,10 @@ impl Output {
 }
 
 fn table_cells(r: &ListRow) -> [String; 6] {
-    let status = match &r.revocation_reason {
-        Some(reason) => format!("revoked ({reason})"),
-        None => r.status.clone(),
+    let status = match (&r.revocation_reason, &r.renewed_by) {
+        (Some(reason), _) => format!("revoked ({reason})"),
+        (None, Some(by)) => format!("renewed by {by}"),
+        (None, None) => r.status.clone(),
     };
     [
         r.serial.to_string(),
@@ -389,13 +404,13 @@ fn write_table_row(out: &mut dyn Write, widths: &[usize; 5], cells: &[String; 6]
     writeln!(out, "{}", term::terminal_safe(line.trim_end())).map_err(output_error)
 }
 
-const CSV_HEADER: [&str; 16] = [
+const CSV_HEADER: [&str; 17] = [
     "serial",
     "subject",
     "cn",
     "profile",
     "sans",
-    "extra_ekus",
+    "ekus",
     "key",
     "not_before",
     "not_after",
@@ -404,12 +419,13 @@ const CSV_HEADER: [&str; 16] = [
     "revoked_at",
     "revocation_reason",
     "renewal_of",
+    "renewed_by",
     "crl_url",
     "issuer_key",
 ];
 
 /// A row's CSV cells: the JSON field names' values, lists joined with spaces.
-fn csv_cells(r: &ListRow) -> [String; 16] {
+fn csv_cells(r: &ListRow) -> [String; 17] {
     let sans: Vec<String> = r.sans.iter().map(ToString::to_string).collect();
     [
         r.serial.to_string(),
@@ -417,7 +433,7 @@ fn csv_cells(r: &ListRow) -> [String; 16] {
         r.cn.clone(),
         r.profile.to_string(),
         sans.join(" "),
-        r.extra_ekus.join(" "),
+        r.ekus.join(" "),
         r.key.to_string(),
         rfc3339(r.not_before),
         rfc3339(r.not_after),
@@ -429,13 +445,17 @@ fn csv_cells(r: &ListRow) -> [String; 16] {
             .as_ref()
             .map(ToString::to_string)
             .unwrap_or_default(),
+        r.renewed_by
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
         r.crl_url.clone().unwrap_or_default(),
         r.issuer_key.clone().unwrap_or_default(),
     ]
     .map(spreadsheet_text)
 }
 
-fn write_csv_record(out: &mut dyn Write, cells: &[String; 16]) -> Result<()> {
+fn write_csv_record(out: &mut dyn Write, cells: &[String; 17]) -> Result<()> {
     let mut writer = csv::WriterBuilder::new().from_writer(Vec::new());
     writer
         .write_record(cells)

@@ -36,6 +36,7 @@ pub struct MoveKeyRequest {
 #[derive(Debug, Serialize)]
 pub struct MoveKeyReport {
     /// The CA folder.
+    #[serde(rename = "ca")]
     pub dir: String,
     /// The CA certificate's thumbprint: the same as before.
     pub thumbprint: Thumbprint,

@@ -146,7 +146,7 @@ fn renew_below(
     let parent_signing = parent.unlock(&parent_secret)?;
     drop(parent_secret);
     let own = passwords.take(store.secret_kind()?, SecretUse::Existing)?;
-    let signing = store.unlock(&own)?;
+    let signing = store.unlock_to_renew(&own)?;
     drop(own);
     let new = match recorded_renewal(parent, &current)? {
         Some(new) => new,
@@ -302,7 +302,7 @@ pub fn run(req: RenewCaRequest) -> Result<()> {
                 store.secret_kind()?,
                 SecretUse::Existing,
             )?;
-            let signing = store.unlock(&password)?;
+            let signing = store.unlock_to_renew(&password)?;
             drop(password);
             let lock = term::lock(&store)?;
             let renewed = store.renew_ca(&lock, &signing, validity)?;

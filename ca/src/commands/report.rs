@@ -197,6 +197,8 @@ fn month_of(t: OffsetDateTime) -> (String, i64) {
 /// Streams the inventory, newest first, into grouped tables.
 fn inventory(store: &crate::store::CaStore, now: OffsetDateTime) -> Result<(InventoryPage, Tally)> {
     let untrue = store.untrue_records()?;
+    // A valid certificate whose renewal was delivered is shown as renewed, not as one more thing to do.
+    let successors = store.successors(now)?;
     let this_month = month_of(now).1;
     let mut page = InventoryPage {
         html: String::with_capacity(1 << 20),
@@ -247,7 +249,10 @@ fn inventory(store: &crate::store::CaStore, now: OffsetDateTime) -> Result<(Inve
                     Some(slot) => *slot += 1,
                     None => page.later += 1,
                 }
-                "valid".to_string()
+                match successors.get(&entry.issued.serial) {
+                    Some(renewal) => format!("renewed by {}", renewal.issued.serial),
+                    None => "valid".to_string(),
+                }
             }
             Status::Revoked(reason) => {
                 tally.revoked += 1;
@@ -266,6 +271,8 @@ fn inventory(store: &crate::store::CaStore, now: OffsetDateTime) -> Result<(Inve
             "status-{}",
             if forged {
                 "forged".to_string()
+            } else if shown.starts_with("renewed") {
+                "renewed".to_string()
             } else {
                 status.to_string()
             }

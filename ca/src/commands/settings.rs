@@ -36,6 +36,7 @@ pub enum SettingsChange {
 #[derive(Debug, Serialize)]
 pub struct SettingsReport {
     /// The CA folder.
+    #[serde(rename = "ca")]
     pub dir: String,
     /// The CRL distribution point.
     pub crl_url: Option<String>,

@@ -32,6 +32,7 @@ pub struct ShowRequest {
 #[derive(Debug, Serialize)]
 pub struct ShowReport {
     /// The CA folder.
+    #[serde(rename = "ca")]
     pub dir: String,
     /// The CA's subject.
     pub subject: String,
@@ -95,6 +96,24 @@ pub struct ShowReport {
 
 /// Shows the CA.
 pub fn run(req: ShowRequest) -> Result<()> {
+    // A folder made by init --request waits for its certificate: show what it is and what comes next.
+    let request = req.ca.join(crate::store::layout::CA_REQUEST);
+    if !req.ca.join(crate::store::layout::CA_PEM).exists() && request.is_file() {
+        let csr = crate::csr::read(&request)?;
+        let report = WaitingReport {
+            ca: path_text(&req.ca),
+            status: "waiting",
+            cn: csr.cn,
+            key: csr.key_type,
+            request: path_text(&request),
+            next: format!(
+                "have the CA above sign it (certkit-ca sign-ca --ca ROOT --csr {}), then: certkit-ca install --ca {} --cert CERT --chain ROOT.cer",
+                path_text(&request),
+                path_text(&req.ca)
+            ),
+        };
+        return term::render(&report, req.format);
+    }
     let ca = term::open_ca(&req.ca, req.module.clone())?;
     let cert = ca.cert()?;
     let key = KeyType::of_spki_der(&cert.spki_der)?;
@@ -206,6 +225,33 @@ pub fn undelivered_warning(undelivered: usize, dir: &std::path::Path) -> Option<
             dir.display()
         )
     })
+}
+
+/// `show` on a CA folder that waits for its certificate (made by `init --request`).
+#[derive(Debug, Serialize)]
+pub struct WaitingReport {
+    /// The CA folder.
+    pub ca: String,
+    /// `waiting`: the folder signs nothing until its certificate is installed.
+    pub status: &'static str,
+    /// The common name it asked for.
+    pub cn: String,
+    /// Its key type.
+    pub key: KeyType,
+    /// The request the CA above signs.
+    pub request: String,
+    /// What to do next.
+    pub next: String,
+}
+
+impl Report for WaitingReport {
+    fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(out, "CA in {} waits for its certificate", self.ca)?;
+        writeln!(out, "  subject     CN={}", self.cn)?;
+        writeln!(out, "  key         {}", self.key)?;
+        writeln!(out, "  request     {}", self.request)?;
+        writeln!(out, "Next: {}", self.next)
+    }
 }
 
 impl Report for ShowReport {

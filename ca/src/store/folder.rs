@@ -78,6 +78,18 @@ impl CaStore {
             dir: dir.into(),
             file: name.into(),
         };
+        if dir.is_file() {
+            // `--ca pki/ca.cer`: the CA's certificate, not its folder.
+            let folder = dir.parent().filter(|p| !p.as_os_str().is_empty());
+            return Err(Error::BadInput(format!(
+                "{} is a file, not a CA folder: --ca takes the folder certkit-ca init made{}",
+                dir.display(),
+                match folder {
+                    Some(f) if f.join(CA_PEM).is_file() => format!(" (here: --ca {})", f.display()),
+                    _ => String::new(),
+                }
+            )));
+        }
         if !dir.join(CA_PEM).is_file() {
             if dir.join(CA_REQUEST).is_file() {
                 return Err(Error::CaUnusable(format!(
@@ -413,6 +425,16 @@ impl CaStore {
     /// Decrypts the CA key (or logs in to the token that holds it, `secret` being the PIN) and checks the CA
     /// can sign now: it is a CA, it is within its validity, and the key belongs to the certificate.
     pub fn unlock(&self, secret: &Secret) -> Result<SigningCa> {
+        self.unlock_checked(secret, false)
+    }
+
+    /// As [`CaStore::unlock`], also for a CA whose certificate has expired: for its renewal, which its own key
+    /// signs (`certkit-ca renew`).
+    pub fn unlock_to_renew(&self, secret: &Secret) -> Result<SigningCa> {
+        self.unlock_checked(secret, true)
+    }
+
+    fn unlock_checked(&self, secret: &Secret, lapsed_ok: bool) -> Result<SigningCa> {
         let cert = self.cert()?;
         let settings = self.settings()?;
         // A re-key that stopped before ca.pem changed: the key of ca.pem is an earlier key on the token.
@@ -434,7 +456,17 @@ impl CaStore {
             }
         };
         let above = self.chain_above(&cert)?;
-        SigningCa::new(cert, key, settings.crl_url, &self.path(CA_PEM), &key_origin)?
+        let signing = match lapsed_ok {
+            false => SigningCa::new(cert, key, settings.crl_url, &self.path(CA_PEM), &key_origin)?,
+            true => SigningCa::lapsed_for_renewal(
+                cert,
+                key,
+                settings.crl_url,
+                &self.path(CA_PEM),
+                &key_origin,
+            )?,
+        };
+        signing
             .with_aia(settings.aia_url, settings.ocsp_url)
             .with_above(above)
     }

@@ -135,6 +135,40 @@ impl CaStore {
         )
     }
 
+    /// The newest renewal of `serial` that is valid at `now` (delivered, neither revoked nor expired): the
+    /// certificate that has taken its place, if one has.
+    pub fn successor(&self, serial: &Serial, now: OffsetDateTime) -> Result<Option<Entry>> {
+        Ok(self
+            .renewals_of(serial)?
+            .into_iter()
+            .rev()
+            .find(|e| e.status(now) == super::records::Status::Valid))
+    }
+
+    /// Every certificate whose place a valid renewal has taken at `now`, with its newest such renewal: what
+    /// `status`, `list` and the report show as renewed, not as expiring.
+    pub fn successors(
+        &self,
+        now: OffsetDateTime,
+    ) -> Result<std::collections::BTreeMap<Serial, Entry>> {
+        self.verified_revocations()?;
+        let renewals = self.confirmed(
+            |index| index.renewals(),
+            |entry| entry.issued.renewal_of.is_some(),
+        )?;
+        let mut successors = std::collections::BTreeMap::new();
+        for renewal in renewals {
+            if renewal.status(now) != super::records::Status::Valid {
+                continue;
+            }
+            if let Some(of) = renewal.issued.renewal_of.clone() {
+                // Log order: a later renewal of the same certificate replaces an earlier one.
+                successors.insert(of, renewal);
+            }
+        }
+        Ok(successors)
+    }
+
     /// The certificates recorded after line `line`, in log order (read again from the log).
     pub fn recorded_after(&self, line: usize) -> Result<Vec<Entry>> {
         self.confirmed(

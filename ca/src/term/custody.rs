@@ -78,7 +78,11 @@ pub fn show_shares(shares: &[(String, Share)], what: &str) -> Result<()> {
             if right {
                 break;
             }
-            writeln!(tty, "That is not what the share says; it is shown again.")
+            // Left on the screen until the custodian has read it: the share is shown again only then.
+            dialoguer::Input::<String>::with_theme(&theme)
+                .with_prompt("That is not what the share says; press Enter and it is shown again")
+                .allow_empty(true)
+                .interact_text()
                 .map_err(term_error)?;
         }
         write!(tty, "{CLEAR}").map_err(term_error)?;

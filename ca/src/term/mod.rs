@@ -3,6 +3,7 @@
 //! values and warnings, and this layer shows them.
 
 pub mod custody;
+pub mod help;
 pub mod output;
 pub mod secrets;
 
@@ -15,11 +16,25 @@ use crate::store::{CaStore, StoreLock};
 pub use output::{Format, Report, RowStream, note, render, terminal_safe, waiting_for_lock, warn};
 
 /// The whole life of a certkit binary: parse the command line (usage errors as one line, exit 2, or 3 for the
-/// monitoring commands; nothing asked: the help, exit 0), run, report.
-pub fn main<T: clap::Parser>(program: &str, run: fn(T) -> Result<()>) -> ExitCode {
+/// monitoring commands; nothing asked: the help, exit 0; an old spelling of a flag: a note), run, report.
+pub fn main<T: clap::Parser>(
+    program: &str,
+    guide: &help::Guide,
+    run: fn(T) -> Result<()>,
+) -> ExitCode {
     use clap::error::ErrorKind;
-    match T::try_parse() {
-        Ok(cli) => finish(program, run(cli)),
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut command = guide.decorate(T::command());
+    let parsed = command
+        .try_get_matches_from_mut(&args)
+        .and_then(|matches| T::from_arg_matches(&matches));
+    match parsed {
+        Ok(cli) => {
+            for line in help::deprecation_notes(&command, &args) {
+                note(&line);
+            }
+            finish(program, run(cli))
+        }
         Err(err)
             if matches!(
                 err.kind(),

@@ -40,6 +40,11 @@ impl Passwords {
         Ok(Passwords { read, empty })
     }
 
+    /// Whether a password of `kind` was read from a source (else `take` asks on the terminal).
+    pub fn has(&self, kind: SecretKind) -> bool {
+        self.read.iter().any(|(k, _)| *k == kind)
+    }
+
     /// The password for `kind`: the one read from its source, or asked for on the terminal now. Checked for
     /// `usage` (a new password must be long enough).
     pub fn take(&mut self, kind: SecretKind, usage: SecretUse) -> Result<Secret> {

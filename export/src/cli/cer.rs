@@ -27,8 +27,8 @@ pub struct CerArgs {
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// Source of the PFX password (default: ask).
-    #[arg(long, value_name = "SOURCE")]
-    pub pfx_pass: Option<SecretSource>,
+    #[arg(long, alias = "pfx-pass", value_name = "SOURCE")]
+    pub from_pass: Option<SecretSource>,
     /// Output format.
     #[command(flatten)]
     pub json: JsonArg,
@@ -43,7 +43,7 @@ impl CerArgs {
             root: self.root,
             pem: self.pem,
             out: self.out,
-            pfx_pass: self.pfx_pass,
+            pfx_pass: self.from_pass,
             format: Format::json_if(self.json.json),
         }
     }

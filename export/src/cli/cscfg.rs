@@ -110,17 +110,17 @@ pub struct CscfgArgs {
     #[arg(long, value_name = "CERT")]
     pub ssl: Option<PathBuf>,
     /// CA certificate: sets <Certificate name="CA"> and AdditionalTrustedRootCertificationAuthorities.
-    #[arg(long, alias = "ca", value_name = "CERT")]
+    #[arg(long, value_name = "CERT")]
     pub ca_cert: Option<PathBuf>,
     /// Data encryption certificate: sets <Certificate name="DataEncryptionPrimary"> (and the
     /// DataEncryptionPrimaryCertificateThumbprint setting where a role has it).
     #[arg(long, value_name = "CERT")]
     pub encryption: Option<PathBuf>,
-    /// Add a client certificate (file or thumbprint) to AllowedClientCertificateThumbprints (repeatable).
-    #[arg(long, value_name = "CERT|THUMBPRINT")]
+    /// Add a client certificate (file or thumbprint) to AllowedClientCertificateThumbprints (one or more).
+    #[arg(long, num_args = 1.., value_name = "CERT|THUMBPRINT")]
     pub allow: Vec<String>,
-    /// Remove a client certificate (file or thumbprint, pasted from Windows is fine) (repeatable).
-    #[arg(long, value_name = "CERT|THUMBPRINT")]
+    /// Remove a client certificate (file or thumbprint, pasted from Windows is fine) (one or more).
+    #[arg(long, num_args = 1.., value_name = "CERT|THUMBPRINT")]
     pub disallow: Vec<String>,
     /// Set ClientCertificateRevocationCheck.
     #[arg(long, value_enum)]
@@ -128,12 +128,12 @@ pub struct CscfgArgs {
     /// Turn client-certificate authentication on or off (off also points the CA entry at the SSL certificate).
     #[arg(long, value_enum, conflicts_with = "ca_cert")]
     pub client_auth: Option<Switch>,
-    /// Let only this IP range reach the HTTPS endpoint (CIDR, IPv4 or IPv6; repeatable, in order); all other
+    /// Let only this IP range reach the HTTPS endpoint (CIDR, IPv4 or IPv6; one or more, in order); all other
     /// addresses are denied.
-    #[arg(long, value_name = "CIDR", value_parser = subnet)]
+    #[arg(long, num_args = 1.., value_name = "CIDR", value_parser = subnet)]
     pub allow_subnet: Vec<Subnet>,
-    /// Keep this IP range out of the HTTPS endpoint (CIDR; repeatable); checked before the allowed ranges.
-    #[arg(long, value_name = "CIDR", value_parser = subnet)]
+    /// Keep this IP range out of the HTTPS endpoint (CIDR; one or more); checked before the allowed ranges.
+    #[arg(long, num_args = 1.., value_name = "CIDR", value_parser = subnet)]
     pub deny_subnet: Vec<Subnet>,
     /// Let every address reach the HTTPS endpoint again (the guide's default, AllowAll).
     #[arg(long, conflicts_with_all = ["allow_subnet", "deny_subnet"])]
@@ -171,11 +171,11 @@ pub struct CscfgArgs {
     #[arg(long, value_name = "FILE", num_args = 1.., requires = "check")]
     pub certs: Vec<PathBuf>,
     /// With --check: the CA folder; allow-list entries must be certificates it issued and has not revoked.
-    #[arg(long, value_name = "DIR", requires = "check")]
-    pub ca_dir: Option<PathBuf>,
+    #[arg(long, alias = "ca-dir", value_name = "DIR")]
+    pub ca: Option<PathBuf>,
     /// Source of the PFX password, for certificates given as PFX files (default: ask).
-    #[arg(long, value_name = "SOURCE")]
-    pub pfx_pass: Option<SecretSource>,
+    #[arg(long, alias = "pfx-pass", value_name = "SOURCE")]
+    pub from_pass: Option<SecretSource>,
     /// Output format.
     #[command(flatten)]
     pub json: JsonArg,
@@ -183,13 +183,34 @@ pub struct CscfgArgs {
 
 impl CscfgArgs {
     /// The validated request: a check, or an edit.
-    pub fn request(self) -> Result<CscfgAction> {
+    pub fn request(mut self) -> Result<CscfgAction> {
+        // certkit 0.1 spelled --ca-cert `--ca`: a certificate file given to --ca is still taken as one.
+        if let Some(ca) = self.ca.take_if(|path| path.is_file() && !self.check) {
+            if self.ca_cert.is_some() {
+                return Err(Error::BadInput(
+                    "--ca names the CA folder and --ca-cert the CA certificate: give the certificate once, with --ca-cert".into(),
+                ));
+            }
+            certkit_ca::term::note(
+                "certkit-export cscfg: --ca CERT is an old spelling: use --ca-cert CERT (--ca now names the CA folder)",
+            );
+            self.ca_cert = Some(ca);
+        }
+        if let Some(ca) = &self.ca
+            && !self.check
+        {
+            return Err(Error::BadInput(format!(
+                "--ca {} names the CA folder, which only --check reads; for <Certificate name=\"CA\"> give --ca-cert {}",
+                crate::inspect::shell_word(&ca.display().to_string()),
+                crate::inspect::shell_word(&ca.join("ca.cer").display().to_string())
+            )));
+        }
         if self.check {
             return Ok(CscfgAction::Check(CheckRequest {
                 file: self.file,
                 certs: self.certs,
-                ca_dir: self.ca_dir,
-                pfx_pass: self.pfx_pass,
+                ca_dir: self.ca,
+                pfx_pass: self.from_pass,
                 format: Format::json_if(self.json.json),
             }));
         }
@@ -270,7 +291,7 @@ impl CscfgArgs {
             },
             dry_run: self.dry_run,
             force: self.force,
-            pfx_pass: self.pfx_pass,
+            pfx_pass: self.from_pass,
             format: Format::json_if(self.json.json),
         })))
     }

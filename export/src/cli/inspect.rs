@@ -38,8 +38,8 @@ pub struct InspectArgs {
     pub files: Vec<PathBuf>,
     /// Source of the PFX password, to open a PFX's certificates and key (default: ask on a terminal; without
     /// one, only what needs no password is shown).
-    #[arg(long, value_name = "SOURCE")]
-    pub pfx_pass: Option<SecretSource>,
+    #[arg(long, alias = "pfx-pass", value_name = "SOURCE")]
+    pub from_pass: Option<SecretSource>,
     /// CA certificates above the certificate (files or bundles; repeatable): its names are checked against their
     /// name constraints.
     #[arg(long, value_name = "FILE")]
@@ -49,7 +49,7 @@ pub struct InspectArgs {
     pub role: Option<Role>,
     /// Check the files against the rules of this consumer (docs/kits.md): each broken rule is an error
     /// naming the rule, its limit and a command that makes a file it takes.
-    #[arg(long = "for", value_enum, value_name = "TARGET")]
+    #[arg(long, alias = "for", value_enum, value_name = "TARGET")]
     pub target: Option<Target>,
     /// Output format.
     #[command(flatten)]
@@ -61,7 +61,7 @@ impl InspectArgs {
     pub fn request(self) -> InspectRequest {
         InspectRequest {
             files: self.files,
-            pfx_pass: self.pfx_pass,
+            pfx_pass: self.from_pass,
             chain: self.chain,
             role: self.role,
             target: self.target,

@@ -61,8 +61,8 @@ pub struct KitArgs {
     #[arg(long, value_name = "PREFIX")]
     pub server: Option<PathBuf>,
     /// Source of the server key's password (default: ask).
-    #[arg(long, value_name = "SOURCE")]
-    pub key_pass: Option<SecretSource>,
+    #[arg(long, alias = "key-pass", value_name = "SOURCE")]
+    pub from_pass: Option<SecretSource>,
     /// Source of the new PFX password for the kit's PFX (default: ask twice).
     #[arg(long, value_name = "SOURCE")]
     pub pfx_pass: Option<SecretSource>,
@@ -89,9 +89,9 @@ pub struct KitArgs {
     /// Refuse the kit (not only warn) when the client certificates name no OCSP responder (appgw).
     #[arg(long)]
     pub require_revocation: bool,
-    /// The CRL of a CA above this one (a root's, for an issuing CA's kit; repeatable): nginx and HAProxy check
+    /// The CRL of a CA above this one (a root's, for an issuing CA's kit; one or more): nginx and HAProxy check
     /// the CRL of every CA of a client's chain.
-    #[arg(long = "crl", value_name = "FILE")]
+    #[arg(long = "crl", num_args = 1.., value_name = "FILE")]
     pub crls: Vec<PathBuf>,
     /// Bring the kit in DIR up to date from its CA (CRL, allow-list, CA files, a renewed server certificate,
     /// the policy's identities), as kit.json records it.
@@ -130,7 +130,7 @@ impl KitArgs {
         };
         Ok(KitRequest {
             job,
-            key_pass: self.key_pass,
+            key_pass: self.from_pass,
             pfx_pass: self.pfx_pass,
             dry_run: self.dry_run,
             format: Format::json_if(self.json.json),

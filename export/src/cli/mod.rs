@@ -3,6 +3,7 @@
 
 mod cer;
 mod cscfg;
+pub mod guide;
 mod inspect;
 mod kit;
 mod pfx;

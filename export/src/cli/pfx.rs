@@ -26,27 +26,24 @@ pub struct PfxArgs {
     /// Re-export an existing PFX (e.g. modern -> compat for Azure) instead of --cert/--key-file.
     #[arg(long, value_name = "FILE.pfx", conflicts_with = "cert")]
     pub from: Option<PathBuf>,
-    /// CA certificate to include (repeatable): "include all certificates in the certification path".
-    #[arg(long, value_name = "FILE")]
+    /// CA certificate to include (one or more): "include all certificates in the certification path".
+    #[arg(long, num_args = 1.., value_name = "FILE")]
     pub chain: Vec<PathBuf>,
     /// Protection profile: compat for Windows/Azure Cloud Services, modern for Windows 10 1709+ and OpenSSL 3.
-    #[arg(long, value_enum, default_value_t = PfxProfile::Compat)]
-    pub profile: PfxProfile,
+    #[arg(long, alias = "profile", value_enum, default_value_t = PfxProfile::Compat)]
+    pub pfx_profile: PfxProfile,
     /// friendlyName shown by Windows (default: the certificate's CN).
     #[arg(long, value_name = "FRIENDLY")]
     pub name: Option<String>,
     /// The PFX file to write.
     #[arg(long, value_name = "FILE.pfx")]
     pub out: PathBuf,
-    /// Source of the key file's password (default: ask).
-    #[arg(long, value_name = "SOURCE")]
-    pub key_pass: Option<SecretSource>,
-    /// Source of the new PFX password (default: ask twice). With --from, the old PFX's password comes from
-    /// --from-pass.
+    /// Source of the new PFX password (default: ask twice).
     #[arg(long, value_name = "SOURCE")]
     pub pfx_pass: Option<SecretSource>,
-    /// Source of the password of the PFX given with --from (default: ask).
-    #[arg(long, value_name = "SOURCE", requires = "from")]
+    /// Source of the password that opens what is read: the --key-file, or the PFX given with --from (default:
+    /// ask).
+    #[arg(long, alias = "key-pass", value_name = "SOURCE")]
     pub from_pass: Option<SecretSource>,
     /// Output format.
     #[command(flatten)]
@@ -64,7 +61,7 @@ impl PfxArgs {
             (None, Some(cert), Some(key)) => PfxInput::CertAndKey {
                 cert,
                 key,
-                pass: self.key_pass,
+                pass: self.from_pass,
             },
             _ => {
                 return Err(Error::BadInput(
@@ -75,7 +72,7 @@ impl PfxArgs {
         Ok(PfxRequest {
             input,
             chain: self.chain,
-            profile: self.profile,
+            profile: self.pfx_profile,
             name: self.name,
             out: self.out,
             pfx_pass: self.pfx_pass,

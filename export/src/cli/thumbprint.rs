@@ -35,8 +35,8 @@ pub struct ThumbprintArgs {
     #[arg(long = "as", value_enum, default_value_t = ThumbprintFormat::Plain)]
     pub format: ThumbprintFormat,
     /// Source of the PFX password, used for every PFX given (default: ask).
-    #[arg(long, value_name = "SOURCE")]
-    pub pfx_pass: Option<SecretSource>,
+    #[arg(long, alias = "pfx-pass", value_name = "SOURCE")]
+    pub from_pass: Option<SecretSource>,
     /// Print a JSON array of {file, subject, thumbprint, sha256, not_after} instead of lines.
     #[arg(long)]
     pub json: bool,
@@ -57,7 +57,7 @@ impl ThumbprintArgs {
         ThumbprintRequest {
             files: self.files,
             lines,
-            pfx_pass: self.pfx_pass,
+            pfx_pass: self.from_pass,
         }
     }
 }

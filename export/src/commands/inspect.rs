@@ -66,7 +66,7 @@ pub fn run(req: InspectRequest) -> Result<()> {
                 )?);
             } else {
                 report.warnings.push(format!(
-                    "{}: a PFX, shown without opening it; give --pfx-pass to check its key and certificates",
+                    "{}: a PFX, shown without opening it; give --from-pass to check its key and certificates",
                     path.display()
                 ));
             }
@@ -143,11 +143,11 @@ fn write_cert(out: &mut dyn Write, cert: &CertFacts, indent: &str) -> io::Result
         None => "(none)".to_string(),
     };
     writeln!(out, "{indent}key usage    {}", list(&cert.key_usage))?;
-    writeln!(
-        out,
-        "{indent}ext. usage   {}",
-        list(&cert.extended_key_usage)
-    )?;
+    let named: Option<Vec<String>> = cert
+        .extended_key_usage
+        .as_ref()
+        .map(|ekus| ekus.iter().map(|oid| eku_shown(oid)).collect());
+    writeln!(out, "{indent}ext. usage   {}", list(&named))?;
     if !cert.subject_alt_names.is_empty() {
         writeln!(
             out,
@@ -211,14 +211,14 @@ impl Report for InspectReport {
                         };
                         writeln!(
                             out,
-                            "  {:<13}{}, {}, {} iterations{extra}",
+                            "  {:<14}{}, {}, {} iterations{extra}",
                             part.part, part.algorithm, part.kdf, part.iterations
                         )?;
                     }
                     if pfx.opened {
                         writeln!(
                             out,
-                            "  key          {}",
+                            "  key           {}",
                             match (pfx.has_key, pfx.key_matches) {
                                 (Some(true), Some(true)) => "present, matches the certificate",
                                 (Some(true), _) => "present, DOES NOT match the certificate",
@@ -226,7 +226,7 @@ impl Report for InspectReport {
                             }
                         )?;
                         if let Some(name) = &pfx.friendly_name {
-                            writeln!(out, "  friendlyName {name}")?;
+                            writeln!(out, "  friendlyName  {name}")?;
                         }
                         for (n, cert) in pfx.certificates.iter().enumerate() {
                             writeln!(out, "  {}", if n == 0 { "certificate:" } else { "chain:" })?;
@@ -237,7 +237,7 @@ impl Report for InspectReport {
                     for verdict in &pfx.compatibility {
                         writeln!(
                             out,
-                            "    {:<15}{}  {}",
+                            "    {:<17}{}  {}",
                             verdict.consumer,
                             if verdict.ok { "yes" } else { "NO " },
                             verdict.reason
@@ -317,5 +317,36 @@ impl Report for InspectReport {
 
     fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+}
+
+/// An extended key usage as people know it, with its OID: `clientAuth (1.3.6.1.5.5.7.3.2)`; an OID certkit
+/// has no name for as it is.
+fn eku_shown(oid: &str) -> String {
+    let name = match oid {
+        "1.3.6.1.5.5.7.3.1" => "serverAuth",
+        "1.3.6.1.5.5.7.3.2" => "clientAuth",
+        "1.3.6.1.5.5.7.3.3" => "codeSigning",
+        "1.3.6.1.5.5.7.3.4" => "emailProtection",
+        "1.3.6.1.5.5.7.3.8" => "timeStamping",
+        "1.3.6.1.5.5.7.3.9" => "OCSPSigning",
+        "1.3.6.1.4.1.311.20.2.2" => "smartcardLogon",
+        "1.3.6.1.4.1.311.80.1" => "Document Encryption",
+        "1.3.6.1.4.1.311.10.3.4" => "Encrypting File System",
+        "2.5.29.37.0" => "anyExtendedKeyUsage",
+        _ => return oid.to_string(),
+    };
+    format!("{name} ({oid})")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn extended_key_usages_are_named() {
+        assert_eq!(
+            super::eku_shown("1.3.6.1.5.5.7.3.2"),
+            "clientAuth (1.3.6.1.5.5.7.3.2)"
+        );
+        assert_eq!(super::eku_shown("1.2.3.4"), "1.2.3.4");
     }
 }

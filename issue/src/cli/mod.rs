@@ -3,6 +3,7 @@
 
 mod args;
 mod client;
+pub mod guide;
 mod renew;
 mod sign;
 

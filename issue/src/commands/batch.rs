@@ -89,7 +89,14 @@ pub struct BatchReport {
     /// The thumbprints that may be allowed: the valid certificates of the batch.
     pub allowed: Vec<Thumbprint>,
     ca_subject: String,
+    /// The batch's folder, for the command that puts a long allow-list into a .cscfg.
+    out_dir: String,
 }
+
+/// Up to this many thumbprints, the text shows the AllowedClientCertificateThumbprints line itself; beyond,
+/// a line nobody copies by hand (2,000 make 82 KB) gives way to the command that writes it (`--json` keeps
+/// `config_line` whole).
+const LINE_SHOWN_UP_TO: usize = 20;
 
 impl BatchReport {
     /// The AllowedClientCertificateThumbprints line.
@@ -218,6 +225,7 @@ impl Progress for Bar {
 /// Runs the batch.
 pub fn run(req: BatchRequest) -> Result<()> {
     let rows = batch::read_rows(&req.file)?;
+    req.secrets.check(Some(certkit_ca::secret::CA_PASS))?;
     let context = ca::open(
         &req.ca,
         &req.validity,
@@ -276,6 +284,7 @@ pub fn run(req: BatchRequest) -> Result<()> {
     };
     let ca = context.store.unlock(&ca_password)?;
     drop(ca_password);
+    let job_out_dir = req.out_dir.clone();
     let job = BatchJob {
         rows,
         out_dir: req.out_dir,
@@ -309,6 +318,7 @@ pub fn run(req: BatchRequest) -> Result<()> {
         expired: 0,
         allowed: Vec::new(),
         ca_subject: ca.cert.subject.clone(),
+        out_dir: certkit_ca::term::output::path_text(&job_out_dir),
     };
     let lock = term::lock(&context.store)?;
     let ran = batch::run(
@@ -381,6 +391,16 @@ impl Report for BatchReport {
             counts.push_str(&format!(", {} expired", self.expired));
         }
         writeln!(out, "{counts} (signed by {})", self.ca_subject)?;
+        if self.allowed.len() > LINE_SHOWN_UP_TO {
+            return writeln!(
+                out,
+                "AllowedClientCertificateThumbprints: {} thumbprints, too many to copy by hand; put them into the \
+                 service configuration with: certkit-export cscfg --file ServiceConfiguration.cscfg --allow {}/*.cer \
+                 (--json gives the whole line as config_line)",
+                self.allowed.len(),
+                self.out_dir
+            );
+        }
         if self.revoked + self.expired > 0 {
             writeln!(
                 out,

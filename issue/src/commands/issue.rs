@@ -53,6 +53,7 @@ pub struct IssueRequest {
 
 /// Issues the certificate.
 pub fn run(req: IssueRequest) -> Result<()> {
+    req.secrets.check(Some(secret::CA_PASS))?;
     let mut spec = req.spec;
     let context = match &req.ca {
         Some(dir) => Some(ca::open(
@@ -85,7 +86,7 @@ pub fn run(req: IssueRequest) -> Result<()> {
 
 /// The passwords of a new key: its key file's, and the PFX's with its profile.
 pub(super) struct NewKeyPasswords {
-    key: Secret,
+    key: Option<Secret>,
     pfx: Option<(PfxProfile, Secret)>,
 }
 
@@ -102,12 +103,64 @@ impl NewKeySecrets {
         }
         Passwords::read(&wanted)
     }
+
+    /// Checks every password source given (without reading one), before any lock is waited for.
+    pub(super) fn check(&self, ca: Option<SecretKind>) -> Result<()> {
+        if let (Some(kind), Some(source)) = (ca, &self.ca_pass) {
+            source.check(kind)?;
+        }
+        if let Some(source) = &self.key_pass {
+            source.check(secret::KEY_PASS)?;
+        }
+        if let Some(source) = self.pfx.as_ref().and_then(|p| p.pass.as_ref()) {
+            source.check(secret::PFX_PASS)?;
+        }
+        Ok(())
+    }
+
+    /// Whether a PFX is asked for.
+    pub(super) fn has_pfx(&self) -> bool {
+        self.pfx.is_some()
+    }
+
+    /// Whether a source was given for the new key file's password.
+    pub(super) fn key_pass_given(&self) -> bool {
+        self.key_pass.is_some()
+    }
 }
 
 impl NewKeyPasswords {
     /// The new key file's and PFX's passwords (asked for now when they have no source).
     pub(super) fn take(passwords: &mut Passwords, secrets: &NewKeySecrets) -> Result<Self> {
-        let key = passwords.take(secret::KEY_PASS, SecretUse::New)?;
+        Self::take_for(passwords, secrets, true)
+    }
+
+    /// As [`NewKeyPasswords::take`]; the key file's password only `with_key_file` (a renewal of many with
+    /// --pfx writes none).
+    pub(super) fn take_for(
+        passwords: &mut Passwords,
+        secrets: &NewKeySecrets,
+        with_key_file: bool,
+    ) -> Result<Self> {
+        // At a terminal, with neither password given: one password, asked once, protects both the key file
+        // and the PFX (it opens the same key either way).
+        if let Some(pfx) = &secrets.pfx
+            && with_key_file
+            && !passwords.has(secret::KEY_PASS)
+            && !passwords.has(secret::PFX_PASS)
+            && std::io::IsTerminal::is_terminal(&std::io::stdin())
+        {
+            let both = passwords.take(secret::KEY_AND_PFX_PASS, SecretUse::New)?;
+            let copy = Secret::new(zeroize::Zeroizing::new(both.expose().to_string()));
+            return Ok(NewKeyPasswords {
+                key: Some(both),
+                pfx: Some((pfx.profile, copy)),
+            });
+        }
+        let key = match with_key_file {
+            true => Some(passwords.take(secret::KEY_PASS, SecretUse::New)?),
+            false => None,
+        };
         let pfx = match &secrets.pfx {
             Some(pfx) => Some((
                 pfx.profile,
@@ -119,9 +172,9 @@ impl NewKeyPasswords {
     }
 
     /// The new key file's password, and the PFX to write (when asked).
-    pub(super) fn protection(&self) -> (&Secret, Option<PfxOutput<'_>>) {
+    pub(super) fn protection(&self) -> (Option<&Secret>, Option<PfxOutput<'_>>) {
         (
-            &self.key,
+            self.key.as_ref(),
             self.pfx.as_ref().map(|(profile, password)| PfxOutput {
                 profile: *profile,
                 password,
@@ -140,7 +193,7 @@ impl NewKeyPasswords {
             key: SubjectKey::Generate(spec.key_type),
             spec,
             plan,
-            key_password: Some(&self.key),
+            key_password: self.key.as_ref(),
             pfx: self.pfx.as_ref().map(|(profile, password)| PfxOutput {
                 profile: *profile,
                 password,

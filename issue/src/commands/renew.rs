@@ -86,6 +86,7 @@ pub struct RenewReport {
 
 /// Renews the certificate.
 pub fn run(req: RenewRequest) -> Result<()> {
+    req.secrets.check(Some(certkit_ca::secret::CA_PASS))?;
     let context = ca::open(&req.ca, &req.validity, None, req.secrets.module.clone())?;
     let old = context.store.find(&req.certificate)?;
     if let Some(report) = renewed_already(&context.store, &old, req.force)? {
@@ -287,6 +288,7 @@ pub struct RenewManyReport {
 /// Renews every certificate that expires within the window, unlocking the CA once. Nothing due: nothing is
 /// asked for.
 pub fn run_many(req: RenewManyRequest) -> Result<()> {
+    req.secrets.check(Some(certkit_ca::secret::CA_PASS))?;
     let context = ca::open(&req.ca, &req.validity, None, req.secrets.module.clone())?;
     let now = OffsetDateTime::now_utc();
     let by = (now + time::Duration::days(req.within_days.into()))
@@ -311,24 +313,6 @@ pub fn run_many(req: RenewManyRequest) -> Result<()> {
     if due.is_empty() {
         return stream.finish(&report);
     }
-    // Keys are made ahead for the key type most renewals need.
-    let pool_type = req.key.unwrap_or_else(|| most_common_key(&due));
-    let keys = KeyPool::start(pool_type, req.jobs);
-    let mut read = req.secrets.read(Some(context.secret))?;
-    let password = read.take(context.secret, SecretUse::Existing)?;
-    let ca = context.store.unlock(&password)?;
-    drop(password);
-    let passwords = NewKeyPasswords::take(&mut read, &req.secrets)?;
-    let (key_password, pfx) = passwords.protection();
-    let job = RenewalJob {
-        out_dir: req.out_dir.clone(),
-        validity: req.validity,
-        key_type: req.key,
-        crl_url: context.crl_url.clone(),
-        key_password,
-        pfx,
-        jobs: req.jobs,
-    };
     let width = due
         .iter()
         .map(|e| e.issued.cn.chars().count())
@@ -342,6 +326,49 @@ pub fn run_many(req: RenewManyRequest) -> Result<()> {
             "CN", "OLD THUMBPRINT", "NEW THUMBPRINT", "STATUS"
         )
     });
+    // The work is decided before any password is read: when every certificate due has been renewed already,
+    // nothing is asked and nothing is unlocked.
+    let mut settled = Vec::new();
+    for old in &due {
+        match renewal::decide(&context.store, old, false, now)? {
+            Decision::Due => {
+                settled.clear();
+                break;
+            }
+            decision => settled.extend(renewal::settled_outcome(old, decision)),
+        }
+    }
+    if settled.len() == due.len() {
+        for outcome in settled {
+            count(&mut report, &outcome);
+            let row = RenewalRow::of(outcome);
+            stream.row(&row, |out| row.write_text(out, width));
+        }
+        return stream.finish(&report);
+    }
+    // Keys are made ahead for the key type most renewals need.
+    let pool_type = req.key.unwrap_or_else(|| most_common_key(&due));
+    let keys = KeyPool::start(pool_type, req.jobs);
+    let mut read = req.secrets.read(Some(context.secret))?;
+    let password = read.take(context.secret, SecretUse::Existing)?;
+    let ca = context.store.unlock(&password)?;
+    drop(password);
+    // With --pfx, every renewal is a PFX file only (its key inside it), as in a batch: no key file, no key
+    // password. Without it, an encrypted key file each.
+    let passwords = NewKeyPasswords::take_for(&mut read, &req.secrets, !req.secrets.has_pfx())?;
+    if req.secrets.has_pfx() && req.secrets.key_pass_given() {
+        term::note("--key-pass is not used: with --pfx, each renewal's key is only in its PFX");
+    }
+    let (key_password, pfx) = passwords.protection();
+    let job = RenewalJob {
+        out_dir: req.out_dir.clone(),
+        validity: req.validity,
+        key_type: req.key,
+        crl_url: context.crl_url.clone(),
+        key_password,
+        pfx,
+        jobs: req.jobs,
+    };
     let bar = Bar::new(req.format);
     let lock = term::lock(&context.store)?;
     let ran = renewal::run(
@@ -353,25 +380,8 @@ pub fn run_many(req: RenewManyRequest) -> Result<()> {
         &keys,
         &bar,
         &mut |outcome| {
-            match outcome.status {
-                RenewalStatus::Renewed => report.renewed += 1,
-                RenewalStatus::Skipped => report.skipped += 1,
-                RenewalStatus::Revoked => report.revoked += 1,
-            }
-            let old = outcome.old;
-            let row = RenewalRow {
-                old_serial: old.serial,
-                old_thumbprint: old.thumbprint,
-                old_not_after: old.not_after,
-                cn: old.cn,
-                subject: old.subject,
-                profile: old.profile,
-                serial: outcome.new.as_ref().map(|n| n.serial.clone()),
-                thumbprint: outcome.new.as_ref().map(|n| n.thumbprint),
-                not_after: outcome.new.as_ref().map(|n| n.not_after),
-                status: outcome.status.name(),
-                files: path_texts(&outcome.files),
-            };
+            count(&mut report, &outcome);
+            let row = RenewalRow::of(outcome);
             bar.suspend(|| stream.row(&row, |out| row.write_text(out, width)));
             Ok(())
         },
@@ -381,6 +391,35 @@ pub fn run_many(req: RenewManyRequest) -> Result<()> {
     ran?;
     drop(lock);
     stream.finish(&report)
+}
+
+/// Counts `outcome` in the report's totals.
+fn count(report: &mut RenewManyReport, outcome: &renewal::RenewalOutcome) {
+    match outcome.status {
+        RenewalStatus::Renewed => report.renewed += 1,
+        RenewalStatus::Skipped => report.skipped += 1,
+        RenewalStatus::Revoked => report.revoked += 1,
+    }
+}
+
+impl RenewalRow {
+    /// The row of one outcome.
+    fn of(outcome: renewal::RenewalOutcome) -> Self {
+        let old = outcome.old;
+        RenewalRow {
+            old_serial: old.serial,
+            old_thumbprint: old.thumbprint,
+            old_not_after: old.not_after,
+            cn: old.cn,
+            subject: old.subject,
+            profile: old.profile,
+            serial: outcome.new.as_ref().map(|n| n.serial.clone()),
+            thumbprint: outcome.new.as_ref().map(|n| n.thumbprint),
+            not_after: outcome.new.as_ref().map(|n| n.not_after),
+            status: outcome.status.name(),
+            files: path_texts(&outcome.files),
+        }
+    }
 }
 
 /// The key type most of `due` have.

@@ -47,6 +47,9 @@ pub struct SignRequest {
 
 /// Signs the request.
 pub fn run(req: SignRequest) -> Result<()> {
+    if let Some(source) = &req.ca_pass {
+        source.check(certkit_ca::secret::CA_PASS)?;
+    }
     let context = ca::open(&req.ca, &req.validity, req.crl_url, req.module)?;
     let request = certkit_ca::csr::read(&req.csr)?;
     let spec = LeafSpec {

@@ -249,7 +249,7 @@ pub(crate) const CRL_SERIES: Scenario = Scenario {
         assert_eq!(env.read("crls/ca.cer"), env.read("pki/ca.cer"));
         let out = env.run(
             "certkit-ca",
-            &cli("crl publish --from crls --to published.crl --ca-cert pki/ca.cer --json"),
+            &cli("crl publish --from crls --out published.crl --ca-cert pki/ca.cer --json"),
         );
         assert!(out.status.success(), "{}", text(&out.stderr));
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");

@@ -106,7 +106,7 @@ fn export_and_the_service_configuration_understand_a_chain() {
     // cer --issuer: the issuing CA, with a word that it is not a root; --root: the root, with how to trust it.
     let out = env.run(
         "certkit-export",
-        &cli("cer --in alice.pfx --issuer --out i.cer --pfx-pass env:PFX_PW --json"),
+        &cli("cer --in alice.pfx --issuer --out i.cer --from-pass env:PFX_PW --json"),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let got: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
@@ -166,11 +166,11 @@ fn export_and_the_service_configuration_understand_a_chain() {
         2,
     );
     assert_contains(&err, &["is not a root", "chain.pem"]);
-    // --check --ca-dir of the issuing CA wants the root in the CA entry, and says so when it is the issuing CA.
+    // --check --ca of the issuing CA wants the root in the CA entry, and says so when it is the issuing CA.
     let check = |env: &Env| {
         let out = env.run(
             "certkit-export",
-            &cli("cscfg --file svc.cscfg --check --ca-dir issuing --json"),
+            &cli("cscfg --file svc.cscfg --check --ca issuing --json"),
         );
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
         report["findings"]

@@ -212,7 +212,7 @@ fn absurd_key_derivation_parameters_are_refused_before_deriving() {
                 name,
                 "--out",
                 "a.pfx",
-                "--key-pass",
+                "--from-pass",
                 "env:KEY_PW",
                 "--pfx-pass",
                 "env:PFX_PW",
@@ -225,7 +225,7 @@ fn absurd_key_derivation_parameters_are_refused_before_deriving() {
     env.ok(
         "certkit-export",
         &cli(
-            "pfx --cert alice.cer --key-file alice.key --out good.pfx --key-pass \
+            "pfx --cert alice.cer --key-file alice.key --out good.pfx --from-pass \
             env:KEY_PW --pfx-pass env:PFX_PW",
         ),
     );
@@ -236,7 +236,7 @@ fn absurd_key_derivation_parameters_are_refused_before_deriving() {
     .expect("write");
     let err = refused_without_deriving(
         &env,
-        &["thumbprint", "slow.pfx", "--pfx-pass", "env:PFX_PW"],
+        &["thumbprint", "slow.pfx", "--from-pass", "env:PFX_PW"],
     );
     assert_contains(&err, &["slow.pfx", "2147483647", "iterations"]);
 }

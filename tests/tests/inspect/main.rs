@@ -99,7 +99,7 @@ fn pfx_verdicts_match_what_openssl_and_keytool_do_and_the_fix_loads_everywhere()
     for (file, wanted) in expected {
         let shown = inspect(
             &env,
-            &[file, "--pfx-pass", "env:PFX_PW", "--role", "ssl"],
+            &[file, "--from-pass", "env:PFX_PW", "--role", "ssl"],
             {
                 // Azure Cloud Services (windows-legacy) is where an SSL PFX goes: a "no" there is an error.
                 if wanted[0] { 0 } else { 1 }
@@ -181,7 +181,7 @@ fn pfx_verdicts_match_what_openssl_and_keytool_do_and_the_fix_loads_everywhere()
             );
             let again = inspect(
                 &env,
-                &[&fixed, "--pfx-pass", "env:PFX_PW", "--role", "ssl"],
+                &[&fixed, "--from-pass", "env:PFX_PW", "--role", "ssl"],
                 0,
             );
             assert!(
@@ -197,7 +197,7 @@ fn pfx_verdicts_match_what_openssl_and_keytool_do_and_the_fix_loads_everywhere()
     let shown: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(shown[0]["opened"], false);
     assert!(!verdicts(&shown[0])["openssl3"]);
-    assert_contains(&text(&out.stderr), &["give --pfx-pass"]);
+    assert_contains(&text(&out.stderr), &["give --from-pass"]);
 }
 
 #[test]
@@ -280,7 +280,11 @@ fn a_makecert_like_certificate_gets_every_finding_and_certkit_files_get_none() {
         ("alice.pfx", "client"),
         ("enc.pfx", "encryption"),
     ] {
-        let shown = inspect(&env, &[file, "--role", role, "--pfx-pass", "env:PFX_PW"], 0);
+        let shown = inspect(
+            &env,
+            &[file, "--role", role, "--from-pass", "env:PFX_PW"],
+            0,
+        );
         let errors: Vec<&serde_json::Value> = shown[0]["findings"]
             .as_array()
             .expect("findings")
@@ -358,7 +362,7 @@ fn names_from_a_file_never_reach_the_terminal_raw_and_fix_commands_are_quoted() 
     );
     let out = env.run(
         "certkit-export",
-        &["inspect", "my cert $(id).pfx", "--pfx-pass", "env:PFX_PW"],
+        &["inspect", "my cert $(id).pfx", "--from-pass", "env:PFX_PW"],
     );
     let shown = format!("{}{}", text(&out.stdout), text(&out.stderr));
     assert!(
@@ -369,7 +373,7 @@ fn names_from_a_file_never_reach_the_terminal_raw_and_fix_commands_are_quoted() 
     // JSON keeps the values as they are (JSON escapes them itself).
     let json = env.json(
         "certkit-export",
-        &cli("inspect 'my cert $(id).pfx' --pfx-pass env:PFX_PW --json"),
+        &cli("inspect 'my cert $(id).pfx' --from-pass env:PFX_PW --json"),
     );
     assert_eq!(json[0]["friendly_name"], "\u{1b}[32mfine\u{1b}[0m");
     // The fix is one command a shell reads back with the file name as one word, and nothing run.

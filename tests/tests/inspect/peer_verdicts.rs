@@ -70,7 +70,7 @@ fn the_openssl_and_java_verdicts_are_what_openssl_and_keytool_do() {
             );
         }
         // Whatever the verdicts, certkit itself opens every one of them with the password.
-        let opened = inspected(&env, &[&file, "--pfx-pass", "env:PFX_PW"]);
+        let opened = inspected(&env, &[&file, "--from-pass", "env:PFX_PW"]);
         assert_eq!(opened[0]["key_matches"], true, "{stem}");
     }
 }
@@ -134,7 +134,7 @@ fn a_pfx_without_a_mac_or_with_an_empty_password_is_read_and_converted() {
     env.openssl_ok(&cli(
         "pkcs12 -export -in c.pem -inkey k.pem -passout pass: -out vault.pfx",
     ));
-    let report = inspected(&env, &["nomac.pfx", "--pfx-pass", "env:PFX_PW"]);
+    let report = inspected(&env, &["nomac.pfx", "--from-pass", "env:PFX_PW"]);
     assert_eq!(report[0]["key_matches"], true, "{report}");
     let codes: Vec<&str> = report[0]["findings"]
         .as_array()
@@ -143,7 +143,7 @@ fn a_pfx_without_a_mac_or_with_an_empty_password_is_read_and_converted() {
         .filter_map(|f| f["code"].as_str())
         .collect();
     assert!(codes.contains(&"pfx-no-mac"), "{codes:?}");
-    let report = inspected(&env, &["vault.pfx", "--pfx-pass", "empty"]);
+    let report = inspected(&env, &["vault.pfx", "--from-pass", "empty"]);
     assert_eq!(report[0]["key_matches"], true, "{report}");
     for (from, pass, out) in [
         ("nomac.pfx", "env:PFX_PW", "nomac-compat.pfx"),

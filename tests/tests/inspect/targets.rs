@@ -1,4 +1,4 @@
-//! `inspect --for TARGET`: files made by the openssl CLI, as users bring them, checked against each
+//! `inspect --target TARGET`: files made by the openssl CLI, as users bring them, checked against each
 //! consumer's rules (docs/kits.md): a file one byte or one certificate past a limit is refused, naming the rule
 //! and the limit; the fix is a command, its file names shell-quoted; files that follow the rules pass.
 
@@ -64,7 +64,7 @@ fn application_gateway_takes_one_whole_chain_of_cas_of_at_most_25_kb() {
     let env = Env::new();
     openssl_chain(&env);
     let chain = concat(&env, "chain.pem", &["issuing.pem", "root.pem"]);
-    let good = inspect(&env, &["--for", "appgw", "chain.pem"], 0);
+    let good = inspect(&env, &["--target", "appgw", "chain.pem"], 0);
     assert_eq!(rules(&good[0], "appgw"), Vec::<String>::new(), "{good}");
 
     concat(
@@ -72,7 +72,7 @@ fn application_gateway_takes_one_whole_chain_of_cas_of_at_most_25_kb() {
         "with-leaf.pem",
         &["person.pem", "issuing.pem", "root.pem"],
     );
-    let leaf = inspect(&env, &["--for", "appgw", "with-leaf.pem"], 1);
+    let leaf = inspect(&env, &["--target", "appgw", "with-leaf.pem"], 1);
     assert!(
         rules(&leaf[0], "appgw").contains(&"appgw-leaf-in-chain".into()),
         "{leaf}"
@@ -85,7 +85,7 @@ fn application_gateway_takes_one_whole_chain_of_cas_of_at_most_25_kb() {
     );
 
     concat(&env, "no-root.pem", &["issuing.pem"]);
-    let no_root = inspect(&env, &["--for", "appgw", "no-root.pem"], 1);
+    let no_root = inspect(&env, &["--target", "appgw", "no-root.pem"], 1);
     assert_eq!(rules(&no_root[0], "appgw"), ["appgw-no-root"]);
 
     // 25 KB exactly passes; one byte more is refused, naming the limit.
@@ -94,11 +94,11 @@ fn application_gateway_takes_one_whole_chain_of_cas_of_at_most_25_kb() {
     let mut padded = chain.clone();
     padded.resize(limit, b'\n');
     std::fs::write(env.path("at-limit.pem"), &padded).expect("write");
-    let at = inspect(&env, &["--for", "appgw", "at-limit.pem"], 0);
+    let at = inspect(&env, &["--target", "appgw", "at-limit.pem"], 0);
     assert_eq!(rules(&at[0], "appgw"), Vec::<String>::new(), "{at}");
     padded.push(b'\n');
     std::fs::write(env.path("past-limit.pem"), &padded).expect("write");
-    let past = inspect(&env, &["--for", "appgw", "past-limit.pem"], 1);
+    let past = inspect(&env, &["--target", "appgw", "past-limit.pem"], 1);
     assert_eq!(rules(&past[0], "appgw"), ["appgw-file-too-large"]);
     assert_contains(
         finding(&past[0], "appgw-file-too-large")["message"]
@@ -113,7 +113,7 @@ fn application_gateway_takes_one_whole_chain_of_cas_of_at_most_25_kb() {
         basicConstraints=critical,CA:TRUE -days 3650 -out other.pem",
     ));
     concat(&env, "two.pem", &["root.pem", "other.pem"]);
-    let two = inspect(&env, &["--for", "appgw", "two.pem"], 1);
+    let two = inspect(&env, &["--target", "appgw", "two.pem"], 1);
     assert_eq!(rules(&two[0], "appgw"), ["appgw-several-chains"]);
 }
 
@@ -127,9 +127,9 @@ fn app_service_takes_a_3des_pfx_with_its_whole_chain_and_an_rsa_server_key() {
     let aes = inspect(
         &env,
         &[
-            "--for",
+            "--target",
             "appservice",
-            "--pfx-pass",
+            "--from-pass",
             "env:PFX_PW",
             "my server.pfx",
         ],
@@ -161,9 +161,9 @@ fn app_service_takes_a_3des_pfx_with_its_whole_chain_and_an_rsa_server_key() {
     let fixed = inspect(
         &env,
         &[
-            "--for",
+            "--target",
             "appservice",
-            "--pfx-pass",
+            "--from-pass",
             "env:PFX_PW",
             "fixed.pfx",
         ],
@@ -187,7 +187,13 @@ fn app_service_takes_a_3des_pfx_with_its_whole_chain_and_an_rsa_server_key() {
     ));
     let ec = inspect(
         &env,
-        &["--for", "appservice", "--pfx-pass", "env:PFX_PW", "ec.pfx"],
+        &[
+            "--target",
+            "appservice",
+            "--from-pass",
+            "env:PFX_PW",
+            "ec.pfx",
+        ],
         1,
     );
     let found = rules(&ec[0], "appservice");
@@ -212,7 +218,7 @@ fn key_vault_takes_a_pkcs8_pem_and_its_key_types_and_nginx_and_haproxy_read_pem(
     env.openssl_ok(&cli("pkey -in srv.key -traditional -out srv-rsa.key"));
     assert_contains(&text(&env.read("srv-rsa.key")), &["BEGIN RSA PRIVATE KEY"]);
     concat(&env, "kv-pkcs1.pem", &["srv-rsa.key", "srv.pem"]);
-    let pkcs1 = inspect(&env, &["--for", "keyvault", "kv-pkcs1.pem"], 1);
+    let pkcs1 = inspect(&env, &["--target", "keyvault", "kv-pkcs1.pem"], 1);
     assert_eq!(rules(&pkcs1[0], "keyvault"), ["keyvault-pkcs1-key"]);
     assert_contains(
         finding(&pkcs1[0], "keyvault-pkcs1-key")["fix"]
@@ -223,7 +229,7 @@ fn key_vault_takes_a_pkcs8_pem_and_its_key_types_and_nginx_and_haproxy_read_pem(
     // PKCS#8 in the clear, then the certificate: taken (by cses too).
     concat(&env, "kv.pem", &["srv.key", "srv.pem"]);
     for target in ["keyvault", "cses"] {
-        let good = inspect(&env, &["--for", target, "kv.pem"], 0);
+        let good = inspect(&env, &["--target", target, "kv.pem"], 0);
         assert_eq!(
             rules(&good[0], "keyvault"),
             Vec::<String>::new(),
@@ -235,12 +241,12 @@ fn key_vault_takes_a_pkcs8_pem_and_its_key_types_and_nginx_and_haproxy_read_pem(
         "req -x509 -newkey ed25519 -nodes -keyout ed.key -subj /CN=ed -days 30 -out ed.pem",
     ));
     concat(&env, "kv-ed.pem", &["ed.key", "ed.pem"]);
-    let ed = inspect(&env, &["--for", "keyvault", "kv-ed.pem"], 1);
+    let ed = inspect(&env, &["--target", "keyvault", "kv-ed.pem"], 1);
     assert_eq!(rules(&ed[0], "keyvault"), ["keyvault-key-type"]);
 
     // nginx and HAProxy read PEM: DER and PFX are refused with the conversion.
     env.openssl_ok(&cli("x509 -in srv.pem -outform DER -out srv.cer"));
-    let der = inspect(&env, &["--for", "nginx", "srv.cer"], 1);
+    let der = inspect(&env, &["--target", "nginx", "srv.cer"], 1);
     assert_eq!(rules(&der[0], "nginx"), ["nginx-not-pem"]);
     assert_contains(
         finding(&der[0], "nginx-not-pem")["fix"]
@@ -248,13 +254,13 @@ fn key_vault_takes_a_pkcs8_pem_and_its_key_types_and_nginx_and_haproxy_read_pem(
             .expect("fix"),
         &["openssl x509 -inform DER -in srv.cer -out srv.pem"],
     );
-    let pem = inspect(&env, &["--for", "nginx", "srv.pem"], 0);
+    let pem = inspect(&env, &["--target", "nginx", "srv.pem"], 0);
     assert_eq!(rules(&pem[0], "nginx"), Vec::<String>::new());
     // HAProxy's crt holds the key as well.
-    let no_key = inspect(&env, &["--for", "haproxy", "srv.pem"], 1);
+    let no_key = inspect(&env, &["--target", "haproxy", "srv.pem"], 1);
     assert_eq!(rules(&no_key[0], "haproxy"), ["haproxy-no-key"]);
     concat(&env, "crt.pem", &["srv.pem", "srv.key"]);
-    let crt = inspect(&env, &["--for", "haproxy", "crt.pem"], 0);
+    let crt = inspect(&env, &["--target", "haproxy", "crt.pem"], 0);
     assert_eq!(rules(&crt[0], "haproxy"), Vec::<String>::new(), "{crt}");
 }
 
@@ -268,7 +274,7 @@ fn api_management_takes_at_most_ten_ca_certificates() {
         std::fs::copy(env.path("root.pem"), env.path(&name)).expect("copy");
         files.push(name);
     }
-    let mut args = vec!["--for", "apim"];
+    let mut args = vec!["--target", "apim"];
     args.extend(files[..10].iter().map(String::as_str));
     let ten = inspect(&env, &args, 0);
     assert!(
@@ -287,7 +293,7 @@ fn api_management_takes_at_most_ten_ca_certificates() {
             .expect("message"),
         &["11 CA certificate files", "at most 10"],
     );
-    let leaf = inspect(&env, &["--for", "apim", "person.pem"], 1);
+    let leaf = inspect(&env, &["--target", "apim", "person.pem"], 1);
     assert_eq!(rules(&leaf[0], "apim"), ["apim-not-ca"]);
 }
 

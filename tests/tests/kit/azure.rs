@@ -55,7 +55,7 @@ fn appgw_trusts_the_chain_and_warns_without_ocsp() {
     // With --require-revocation the same kit is refused, naming the rule, and nothing is written.
     let out = env.fails(
         "certkit-export",
-        &cli("kit --target appgw --ca issuing --out-dir strict --server gw --require-revocation --key-pass env:KEY_PW --pfx-pass env:PFX_PW"),
+        &cli("kit --target appgw --ca issuing --out-dir strict --server gw --require-revocation --from-pass env:KEY_PW --pfx-pass env:PFX_PW"),
         1,
     );
     assert!(out.contains("appgw-no-ocsp"), "{out}");
@@ -106,7 +106,7 @@ fn appgw_refuses_a_listener_past_16_kb() {
     env.issue(&cli(&args));
     let out = env.fails(
         "certkit-export",
-        &cli("kit --target appgw --ca pki --out-dir big-kit --server big --key-pass env:KEY_PW --pfx-pass env:PFX_PW"),
+        &cli("kit --target appgw --ca pki --out-dir big-kit --server big --from-pass env:KEY_PW --pfx-pass env:PFX_PW"),
         1,
     );
     assert!(out.contains("appgw-pfx-too-large"), "{out}");
@@ -238,7 +238,7 @@ fn keyvault_pem_holds_a_pkcs8_key_the_certificate_and_its_chain() {
     two_cas(&env);
     let out = env
         .cmd("certkit-export")
-        .args(cli("kit --target keyvault --format pem --ca pki --out-dir kv --server www --key-pass env:KEY_PW --json"))
+        .args(cli("kit --target keyvault --format pem --ca pki --out-dir kv --server www --from-pass env:KEY_PW --json"))
         .output()
         .expect("kit");
     assert!(out.status.success(), "{}", text(&out.stderr));

@@ -63,7 +63,7 @@ pub fn kit(env: &Env, args: &str) -> serde_json::Value {
     env.json(
         "certkit-export",
         &cli(&format!(
-            "kit {args} --key-pass env:KEY_PW --pfx-pass env:PFX_PW --json"
+            "kit {args} --from-pass env:KEY_PW --pfx-pass env:PFX_PW --json"
         )),
     )
 }

@@ -36,7 +36,7 @@ fn refuses_what_it_cannot_do_cleanly() {
     // A server certificate another CA issued is not this CA's.
     let out = env.fails(
         "certkit-export",
-        &cli("kit --target nginx --ca other --out-dir k2 --server www --key-pass env:KEY_PW"),
+        &cli("kit --target nginx --ca other --out-dir k2 --server www --from-pass env:KEY_PW"),
         2,
     );
     assert!(out.contains("is not a certificate the CA"), "{out}");
@@ -58,7 +58,7 @@ fn refuses_what_it_cannot_do_cleanly() {
     ));
     let out = env.fails(
         "certkit-export",
-        &cli("kit --target nginx --ca nocrl --out-dir k3 --server www3 --key-pass env:KEY_PW"),
+        &cli("kit --target nginx --ca nocrl --out-dir k3 --server www3 --from-pass env:KEY_PW"),
         1,
     );
     assert!(out.contains("nginx-crl-missing"), "{out}");

@@ -93,7 +93,7 @@ fn an_issuing_ca_kit_needs_the_roots_crl_and_verifies_the_whole_chain() {
     // Without the root's CRL nginx would refuse every client: the kit says so and names the root.
     let out = env.fails(
         "certkit-export",
-        &cli("kit --target nginx --ca issuing --out-dir kit --server www --key-pass env:KEY_PW"),
+        &cli("kit --target nginx --ca issuing --out-dir kit --server www --from-pass env:KEY_PW"),
         1,
     );
     assert!(
@@ -109,7 +109,7 @@ fn an_issuing_ca_kit_needs_the_roots_crl_and_verifies_the_whole_chain() {
     sign_crl(&env, "stranger");
     let out = env.fails(
         "certkit-export",
-        &cli("kit --target nginx --ca issuing --out-dir kit --server www --key-pass env:KEY_PW --crl stranger/ca.crl"),
+        &cli("kit --target nginx --ca issuing --out-dir kit --server www --from-pass env:KEY_PW --crl stranger/ca.crl"),
         2,
     );
     assert!(

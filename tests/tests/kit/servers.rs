@@ -31,7 +31,7 @@ fn rotate(env: &Env, reload: &str) -> String {
     let out = env
         .script("rotate-client-certs.sh")
         .args(cli(
-            "--ca pki --kit kit --out-dir renewed --within 400 --ca-pass env:CA_PW --key-pass env:KEY_PW --pfx-pass env:PFX_PW",
+            "--ca pki --kit kit --out-dir renewed --expiring-within 400 --ca-pass env:CA_PW --key-pass env:KEY_PW --pfx-pass env:PFX_PW",
         ))
         .args(["--reload", reload])
         .output()
@@ -73,10 +73,13 @@ fn lifecycle(env: &Env, port: u16, reload: &str, log: &dyn Fn() -> String) {
         .expect("renewed")
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .find(|n| n.starts_with("alice") && n.ends_with(".key"))
+        .find(|n| n.starts_with("alice") && n.ends_with(".pfx"))
         .expect("alice's renewal");
-    let stem = format!("renewed/{}", renewed.trim_end_matches(".key"));
-    plain_key(env, &stem);
+    let stem = format!("renewed/{}", renewed.trim_end_matches(".pfx"));
+    // The rotation renews into PFX files only (the key is inside): openssl takes it out for the client.
+    env.openssl_ok(&cli(&format!(
+        "pkcs12 -in {stem}.pfx -passin env:PFX_PW -nocerts -nodes -out {stem}-plain.key"
+    )));
     assert!(admits(env, port, &stem, "alice"), "{}", log());
     assert!(admits(env, port, "alice", "alice"));
     // A second run changes nothing and reloads nothing.

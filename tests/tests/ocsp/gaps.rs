@@ -111,7 +111,7 @@ fn revocations_and_certificates_after_a_series_are_named_until_a_new_series_hold
     assert_eq!(code, 2, "{facts:?}");
     assert_eq!(facts_of(&facts, "ocsp")[0]["level"], "CRITICAL");
     // The report shows how far they reach, beside the CRLs.
-    env.ok("certkit-ca", &cli("report --ca pki --html report.html"));
+    env.ok("certkit-ca", &cli("report --ca pki --out report.html"));
     assert_contains(
         &text(&env.read("report.html")),
         &["OCSP responses signed ahead"],

@@ -93,7 +93,7 @@ fn crl_out_replaces_only_a_crl_of_this_ca() {
     env.ok(
         "certkit-export",
         &cli(
-            "pfx --cert alice.cer --key-file alice.key --out alice.pfx --key-pass \
+            "pfx --cert alice.cer --key-file alice.key --out alice.pfx --from-pass \
             env:KEY_PW --pfx-pass env:PFX_PW",
         ),
     );
@@ -170,7 +170,7 @@ fn no_output_of_any_command_lands_in_a_ca_folder() {
         (
             "certkit-export",
             cli(
-                "pfx --cert alice.cer --key-file alice.key --out pki/alice.pfx --key-pass \
+                "pfx --cert alice.cer --key-file alice.key --out pki/alice.pfx --from-pass \
                 env:KEY_PW --pfx-pass env:PFX_PW",
             ),
         ),

@@ -25,7 +25,7 @@ pub use facts::{Fact, Level};
 use facts::{broken, days_until, lapsing};
 use integrity::{damaged, holds_a_ca, integrity};
 
-/// A CA certificate that expires within this many days (or `--within`, if longer) is a warning: replacing a
+/// A CA certificate that expires within this many days (or `--expiring-within`, if longer) is a warning: replacing a
 /// CA every client trusts takes planning.
 pub const CA_WARN_DAYS: i64 = 365;
 /// A CRL whose next update is this close is a warning: whoever publishes CRLs has a week.
@@ -66,6 +66,23 @@ pub struct Expiring {
     pub not_after: OffsetDateTime,
 }
 
+/// A certificate in the window whose renewal was delivered: nothing to do for it.
+#[derive(Debug, Serialize)]
+pub struct Renewed {
+    /// Its subject.
+    pub subject: String,
+    /// Its serial.
+    pub serial: String,
+    /// When it expires.
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+    /// The serial of its newest valid renewal.
+    pub renewed_by: String,
+    /// When that renewal expires.
+    #[serde(with = "time::serde::rfc3339")]
+    pub renewal_not_after: OffsetDateTime,
+}
+
 /// The status of a CA.
 #[derive(Debug, Serialize)]
 pub struct StatusReport {
@@ -79,8 +96,10 @@ pub struct StatusReport {
     pub subject: String,
     /// Every fact, in the order they were looked at.
     pub facts: Vec<Fact>,
-    /// The certificates that expire within the window, soonest first.
+    /// The certificates that expire within the window and have no valid renewal, soonest first.
     pub expiring: Vec<Expiring>,
+    /// The certificates that expire within the window but were renewed (a valid renewal was delivered).
+    pub renewed: Vec<Renewed>,
 }
 
 /// Looks at everything and prints the report; an error means the status could not be found out (UNKNOWN),
@@ -98,6 +117,7 @@ pub fn run(req: StatusRequest) -> Result<()> {
                 subject: String::new(),
                 facts: vec![fact],
                 expiring: Vec::new(),
+                renewed: Vec::new(),
             }
         }
         Err(e) => return Err(Error::Unknown(Box::new(e))),
@@ -121,7 +141,7 @@ pub fn gather(req: &StatusRequest) -> Result<StatusReport> {
         .is_none()
     {
         return Err(Error::BadInput(
-            "--at and --within reach past the year 9999; look at an earlier day".into(),
+            "--at and --expiring-within reach past the year 9999; look at an earlier day".into(),
         ));
     }
     let mut facts = Vec::new();
@@ -184,11 +204,11 @@ pub fn gather(req: &StatusRequest) -> Result<StatusReport> {
         },
     });
     // What the inventory says; a CA whose inventory cannot be trusted is critical, not unknown.
-    let (expiring, valid) = match inventory_facts(&store, req, now, &mut facts) {
+    let (expiring, renewed, valid) = match inventory_facts(&store, req, now, &mut facts) {
         Ok(found) => found,
         Err(e) => {
             facts.push(broken("inventory", e));
-            (Vec::new(), 0)
+            (Vec::new(), Vec::new(), 0)
         }
     };
     match crl_facts(&store, &req.ca, now, i64::from(req.warn_days)) {
@@ -235,18 +255,23 @@ pub fn gather(req: &StatusRequest) -> Result<StatusReport> {
         subject: cert.subject,
         facts,
         expiring,
+        renewed,
     })
 }
 
 /// The facts the inventory gives: the certificates that expire within the window (pushed as a fact, and
-/// returned), and undelivered records; with how many certificates are valid.
+/// returned; those renewed already apart), and undelivered records; with how many certificates are valid.
 fn inventory_facts(
     store: &CaStore,
     req: &StatusRequest,
     now: OffsetDateTime,
     facts: &mut Vec<Fact>,
-) -> Result<(Vec<Expiring>, usize)> {
-    let expiring = expiring(store, now, req.within)?;
+) -> Result<(Vec<Expiring>, Vec<Renewed>, usize)> {
+    let (expiring, renewed) = expiring(store, now, req.within)?;
+    let renewed_note = match renewed.len() {
+        0 => String::new(),
+        n => format!(" ({n} more renewed already)"),
+    };
     facts.push(Fact {
         check: "certificates",
         level: if expiring.is_empty() {
@@ -255,7 +280,7 @@ fn inventory_facts(
             Level::Warning
         },
         message: format!(
-            "{} certificate(s) expire within {} days{}",
+            "{} certificate(s) expire within {} days{renewed_note}{}",
             expiring.len(),
             req.within,
             if expiring.is_empty() {
@@ -282,7 +307,7 @@ fn inventory_facts(
             until: None,
         });
     }
-    Ok((expiring, counts.valid))
+    Ok((expiring, renewed, counts.valid))
 }
 
 /// The CA's last CRL (or the last of a series signed ahead), as the log records it, and the revocations no
@@ -358,8 +383,13 @@ fn crl_facts(
     Ok(facts)
 }
 
-/// The valid certificates that expire within `within` days, soonest first.
-fn expiring(store: &CaStore, now: OffsetDateTime, within: u32) -> Result<Vec<Expiring>> {
+/// The valid certificates that expire within `within` days, soonest first: those without a valid renewal, and
+/// those with one.
+fn expiring(
+    store: &CaStore,
+    now: OffsetDateTime,
+    within: u32,
+) -> Result<(Vec<Expiring>, Vec<Renewed>)> {
     let by = now
         .checked_add(Duration::days(i64::from(within)))
         .ok_or(Error::Bug("a window past the year 9999 was let through"))?;
@@ -369,15 +399,35 @@ fn expiring(store: &CaStore, now: OffsetDateTime, within: u32) -> Result<Vec<Exp
     };
     let mut found = Vec::new();
     store.list(&filter, now, &mut |entry| {
-        found.push(Expiring {
-            subject: entry.issued.subject.clone(),
-            serial: entry.issued.serial.to_string(),
-            not_after: entry.issued.not_after,
-        });
+        found.push(entry);
         Ok(true)
     })?;
-    found.sort_by_key(|e| e.not_after);
-    Ok(found)
+    let successors = if found.is_empty() {
+        Default::default()
+    } else {
+        store.successors(now)?
+    };
+    let (mut expiring, mut renewed) = (Vec::new(), Vec::new());
+    for entry in found {
+        let issued = entry.issued;
+        match successors.get(&issued.serial) {
+            Some(renewal) => renewed.push(Renewed {
+                subject: issued.subject,
+                serial: issued.serial.to_string(),
+                not_after: issued.not_after,
+                renewed_by: renewal.issued.serial.to_string(),
+                renewal_not_after: renewal.issued.not_after,
+            }),
+            None => expiring.push(Expiring {
+                subject: issued.subject,
+                serial: issued.serial.to_string(),
+                not_after: issued.not_after,
+            }),
+        }
+    }
+    expiring.sort_by_key(|e| e.not_after);
+    renewed.sort_by_key(|e| e.not_after);
+    Ok((expiring, renewed))
 }
 
 /// A published CRL file: readable, signed by this CA, and within its validity.
@@ -487,6 +537,24 @@ impl Report for StatusReport {
                 out,
                 "  ... and {} more (--json lists them all)",
                 self.expiring.len() - SHOWN
+            )?;
+        }
+        for r in self.renewed.iter().take(SHOWN) {
+            writeln!(
+                out,
+                "  renewed   {}  {}  {}  (by {}, until {})",
+                rfc3339(r.not_after),
+                r.serial,
+                r.subject,
+                r.renewed_by,
+                rfc3339(r.renewal_not_after)
+            )?;
+        }
+        if self.renewed.len() > SHOWN {
+            writeln!(
+                out,
+                "  ... and {} more renewed (--json lists them all)",
+                self.renewed.len() - SHOWN
             )?;
         }
         Ok(())

@@ -302,6 +302,14 @@ impl Index {
         self.certs(&query, &[(":serial", &serial)])
     }
 
+    /// Every certificate that renews another, in log order.
+    pub fn renewals(&self) -> Result<Vec<IndexedCert>> {
+        let query = format!(
+            "SELECT {COLUMNS} FROM {FROM} WHERE certs.renewal_of IS NOT NULL ORDER BY certs.line"
+        );
+        self.certs(&query, &[])
+    }
+
     /// The certificates recorded ahead of a delivery that is not recorded (revoked or not), in log order.
     pub fn undelivered(&self) -> Result<Vec<IndexedCert>> {
         let query = format!(
