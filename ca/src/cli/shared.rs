@@ -18,7 +18,8 @@ pub struct CaDirArg {
 /// `--days N | --expires YYYY-MM-DD`.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct LifetimeArgs {
-    /// Valid for this many days from now.
+    /// Valid for this many days from now [default: 365 for a certificate, 3650 for a CA, 1825 for a CA signed
+    /// by sign-ca; never past the end of the CA that signs it].
     #[arg(long, value_name = "N", conflicts_with = "expires")]
     pub days: Option<u32>,
     /// Valid until the end of this day, UTC (YYYY-MM-DD).
