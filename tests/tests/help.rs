@@ -3,27 +3,9 @@
 
 mod common;
 
-use clap::CommandFactory;
 use common::*;
 
-use certkit_ca::term::help::Guide;
-
-fn binaries() -> [(clap::Command, &'static Guide); 3] {
-    [
-        (
-            certkit_ca::cli::Cli::command(),
-            &certkit_ca::cli::guide::GUIDE,
-        ),
-        (
-            certkit_issue::cli::Cli::command(),
-            &certkit_issue::cli::guide::GUIDE,
-        ),
-        (
-            certkit_export::cli::Cli::command(),
-            &certkit_export::cli::guide::GUIDE,
-        ),
-    ]
-}
+use certkit_tests::binaries;
 
 /// Every command path below `cmd` ("init", "crl", "crl publish").
 fn paths(cmd: &clap::Command, prefix: &str, out: &mut Vec<String>) {

@@ -7,7 +7,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use certkit_ca::term::help::{BINARIES, EXIT_CODES, Guide};
-use clap::CommandFactory;
 use clap_mangen::Man;
 
 fn main() {
@@ -19,20 +18,7 @@ fn main() {
         eprintln!("certkit-man: cannot create {}: {e}", dir.display());
         std::process::exit(1);
     }
-    for (command, guide) in [
-        (
-            certkit_ca::cli::Cli::command(),
-            &certkit_ca::cli::guide::GUIDE,
-        ),
-        (
-            certkit_issue::cli::Cli::command(),
-            &certkit_issue::cli::guide::GUIDE,
-        ),
-        (
-            certkit_export::cli::Cli::command(),
-            &certkit_export::cli::guide::GUIDE,
-        ),
-    ] {
+    for (command, guide) in certkit_tests::binaries() {
         let mut command = command.disable_help_subcommand(true);
         command.build();
         if let Err(e) = pages(&command, "", guide, &dir) {
