@@ -109,30 +109,23 @@ impl SigningCa {
         origin: &Path,
         key_origin: &Path,
     ) -> Result<Self> {
-        check_can_sign(&cert, origin)?;
-        Self::with_key(cert, key, crl_url, origin, key_origin)
+        Self::checked(cert, key, crl_url, origin, key_origin, false)
     }
 
-    /// As [`SigningCa::new`], for a CA whose certificate has expired and is being renewed (the same key signs
-    /// its own renewal): every check but the validity period.
-    pub fn lapsed_for_renewal(
+    /// As [`SigningCa::new`]; with `lapsed_ok`, also for a CA whose certificate has expired and is being
+    /// renewed (the same key signs its own renewal): every check but the validity period.
+    pub fn checked(
         cert: CertInfo,
         key: CaKey,
         crl_url: Option<String>,
         origin: &Path,
         key_origin: &Path,
+        lapsed_ok: bool,
     ) -> Result<Self> {
-        check_is_ca(&cert, origin)?;
-        Self::with_key(cert, key, crl_url, origin, key_origin)
-    }
-
-    fn with_key(
-        cert: CertInfo,
-        key: CaKey,
-        crl_url: Option<String>,
-        origin: &Path,
-        key_origin: &Path,
-    ) -> Result<Self> {
+        match lapsed_ok {
+            false => check_can_sign(&cert, origin)?,
+            true => check_is_ca(&cert, origin)?,
+        }
         if key.subject_public_key_info() != cert.spki_der {
             return Err(Error::CaUnusable(format!(
                 "{} does not belong to {}; restore the matching key or certificate",

@@ -456,19 +456,16 @@ impl CaStore {
             }
         };
         let above = self.chain_above(&cert)?;
-        let signing = match lapsed_ok {
-            false => SigningCa::new(cert, key, settings.crl_url, &self.path(CA_PEM), &key_origin)?,
-            true => SigningCa::lapsed_for_renewal(
-                cert,
-                key,
-                settings.crl_url,
-                &self.path(CA_PEM),
-                &key_origin,
-            )?,
-        };
-        signing
-            .with_aia(settings.aia_url, settings.ocsp_url)
-            .with_above(above)
+        SigningCa::checked(
+            cert,
+            key,
+            settings.crl_url,
+            &self.path(CA_PEM),
+            &key_origin,
+            lapsed_ok,
+        )?
+        .with_aia(settings.aia_url, settings.ocsp_url)
+        .with_above(above)
     }
 
     /// The CAs above this one, from `chain.pem` (written by `install`): the one that signed it first, the root
