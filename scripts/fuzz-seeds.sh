@@ -32,7 +32,10 @@ certkit-issue server --ca pki --cn svc.example.com --dns '*.example.com' --ip 10
 certkit-issue client --ca pki --cn "Alice Smith" --email alice@example.com --out alice --pfx \
   --ca-pass env:FUZZ_PW "${PASS[@]}" >/dev/null
 certkit-issue encryption --self-signed --cn "Data Encryption" --out enc --pfx "${PASS[@]}" >/dev/null
-printf 'cn,email,out\nBob Jones,bob@example.com,bob\n"Carol, Jr.",,carol\n' > people.csv
+certkit-issue client --ca pki --cn frank --upn frank@contoso.com --sid S-1-5-21-1004336348-1177238915-682003330-1105 \
+  --sid-extension --uri https://contoso.com/people/frank --smartcard-logon --out frank --key p256 --pfx \
+  --ca-pass env:FUZZ_PW "${PASS[@]}" >/dev/null
+printf 'cn,email,upn,sid,uri,out\nBob Jones,bob@example.com,bob@contoso.com,S-1-5-21-1-2-3-1106,urn:x,bob\n"Carol, Jr.",,,,,carol\n' > people.csv
 certkit-issue client --ca pki --batch people.csv --out-dir team --key p256 --pfx --ca-pass env:FUZZ_PW \
   --pfx-pass env:FUZZ_PW >/dev/null
 certkit-issue renew --ca pki alice.cer --out alice-2 --ca-pass env:FUZZ_PW --key-pass env:FUZZ_PW >/dev/null
@@ -47,7 +50,7 @@ seed inventory pki/inventory.jsonl
 head -c 2000 pki/inventory.jsonl > inventory-torn.jsonl && seed inventory inventory-torn.jsonl
 cp "$ROOT/tests/fixtures/ca-v0.1/inventory.jsonl" inventory-v0.1.jsonl && seed inventory inventory-v0.1.jsonl
 
-for f in pki/ca.cer pki/ca.pem server.cer server.pem alice.pem enc.cer team/carol.pem dave.pem; do
+for f in pki/ca.cer pki/ca.pem server.cer server.pem alice.pem enc.cer team/carol.pem dave.pem frank.pem; do
   cp "$f" "cert-$(basename "$f")" && seed certificates "cert-$(basename "$f")"
 done
 cat server.pem pki/ca.pem > bundle.pem && seed certificates bundle.pem

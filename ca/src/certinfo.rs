@@ -7,6 +7,7 @@ use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::error::{Error, Result};
+use crate::naming::escape_hidden;
 use crate::san::San;
 use crate::serial::Serial;
 use crate::thumbprint::{Thumbprint, hex_upper};
@@ -152,6 +153,10 @@ fn names_and_usages(cert: &X509Certificate<'_>) -> (Vec<San>, Vec<String>) {
                         GeneralName::DNSName(d) => sans.push(San::Dns(d.to_string())),
                         GeneralName::RFC822Name(e) => sans.push(San::Email(e.to_string())),
                         GeneralName::IPAddress(ip) => sans.push(ip_san(ip)),
+                        GeneralName::URI(uri) => {
+                            sans.push(San::Uri(escape_hidden(uri).unwrap_or(uri.to_string())))
+                        }
+                        GeneralName::OtherName(oid, value) => sans.push(other_name(oid, value)),
                         other => sans.push(San::Other(format!("{other}"))),
                     }
                 }
@@ -179,6 +184,17 @@ fn names_and_usages(cert: &X509Certificate<'_>) -> (Vec<San>, Vec<String>) {
         }
     }
     (sans, ekus)
+}
+
+/// An otherName: a user principal name as `UPN:`, anything else by its type.
+fn other_name(oid: &x509_parser::der_parser::oid::Oid<'_>, value: &[u8]) -> San {
+    let oid = oid.to_id_string();
+    match crate::ad_mapping::upn_of_other_name(value) {
+        Some(upn) if oid == crate::ad_mapping::OID_UPN => {
+            San::Upn(escape_hidden(&upn).unwrap_or(upn))
+        }
+        _ => San::Other(format!("otherName:{oid}")),
+    }
 }
 
 /// The facts an inventory record states about its certificate, read from the certificate: what the audit

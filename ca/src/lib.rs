@@ -9,6 +9,7 @@
 //! - every certificate a CA issues is recorded in its inventory before it is reported done.
 #![forbid(unsafe_code)]
 
+pub mod ad_mapping;
 pub mod ber;
 pub mod certinfo;
 pub mod constraints;

@@ -24,6 +24,26 @@ pub fn is_invisible(c: char) -> bool {
     )
 }
 
+/// `text` with control and invisible characters written as `\XX` (their UTF-8 bytes), so that a name read from
+/// a file cannot hide or rewrite what the terminal shows; None when it has none.
+pub fn escape_hidden(text: &str) -> Option<String> {
+    if !text.chars().any(|c| c.is_control() || is_invisible(c)) {
+        return None;
+    }
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_control() || is_invisible(c) {
+            let mut buf = [0u8; 4];
+            for byte in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("\\{byte:02X}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
 /// Checks that `cn` is usable as a common name.
 pub fn check_cn(cn: &str) -> Result<()> {
     if cn.trim().is_empty() {

@@ -1,4 +1,5 @@
-//! Subject alternative names as certkit records and prints them: `DNS:name`, `IP:address`, `email:address`.
+//! Subject alternative names as certkit records and prints them: `DNS:name`, `IP:address`, `email:address`,
+//! `URI:uri`, `UPN:user@domain` (the user principal name otherName, docs/ad-mapping.md).
 
 use std::fmt;
 use std::net::IpAddr;
@@ -18,6 +19,10 @@ pub enum San {
     Ip(IpAddr),
     /// An RFC 822 e-mail address.
     Email(String),
+    /// A URI (the user's SID travels as `tag:microsoft.com,2022-09-14:sid:<SID>`).
+    Uri(String),
+    /// A user principal name: the otherName 1.3.6.1.4.1.311.20.2.3 (a UTF8String).
+    Upn(String),
     /// Any other kind of name, as text; certkit shows it but does not issue it.
     Other(String),
 }
@@ -28,6 +33,8 @@ impl fmt::Display for San {
             San::Dns(name) => write!(f, "DNS:{name}"),
             San::Ip(ip) => write!(f, "IP:{ip}"),
             San::Email(addr) => write!(f, "email:{addr}"),
+            San::Uri(uri) => write!(f, "URI:{uri}"),
+            San::Upn(upn) => write!(f, "UPN:{upn}"),
             San::Other(text) => f.write_str(text),
         }
     }
@@ -40,6 +47,8 @@ impl FromStr for San {
         Ok(match text.split_once(':') {
             Some(("DNS", name)) => San::Dns(name.to_string()),
             Some(("email", addr)) => San::Email(addr.to_string()),
+            Some(("URI", uri)) => San::Uri(uri.to_string()),
+            Some(("UPN", upn)) => San::Upn(upn.to_string()),
             Some(("IP", ip)) => San::Ip(ip.parse().map_err(|_| {
                 Error::BadInput(format!("'{text}' names an IP address that does not parse"))
             })?),
@@ -72,7 +81,9 @@ mod tests {
             "IP:10.0.0.4",
             "IP:::1",
             "email:a@example.com",
-            "URI:x",
+            "URI:tag:microsoft.com,2022-09-14:sid:S-1-5-32-544",
+            "UPN:alice@contoso.com",
+            "otherName:1.2.3.4",
         ] {
             assert_eq!(text.parse::<San>().expect("parse").to_string(), text);
         }

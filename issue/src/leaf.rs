@@ -2,13 +2,14 @@
 
 use std::net::IpAddr;
 
+use certkit_ca::ad_mapping::{self, Sid};
 use certkit_ca::certinfo::{EKU_CLIENT_AUTH, EKU_DOCUMENT_ENCRYPTION, EKU_SERVER_AUTH};
 use certkit_ca::dates::Validity;
 use certkit_ca::naming::check_cn;
 use certkit_ca::{Error, KeyType, Profile, Result, Serial};
 use rcgen::{
-    CertificateParams, CrlDistributionPoint, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-    IsCa, KeyUsagePurpose, SanType,
+    CertificateParams, CrlDistributionPoint, CustomExtension, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, IsCa, KeyUsagePurpose, OtherNameValue, SanType,
 };
 
 /// Everything that decides the content of an end-entity certificate.
@@ -24,6 +25,8 @@ pub struct LeafSpec {
     pub ips: Vec<IpAddr>,
     /// E-mail address (client).
     pub email: Option<String>,
+    /// Who the person is to Active Directory (client).
+    pub identity: Identity,
     /// Extra extended key usages, dotted OIDs.
     pub extra_ekus: Vec<String>,
     /// The subject key's type (decides key usage bits).
@@ -32,6 +35,83 @@ pub struct LeafSpec {
     pub validity: Validity,
     /// CRL distribution point.
     pub crl_url: Option<String>,
+}
+
+/// Who a client certificate's holder is to Active Directory and other relying parties (docs/ad-mapping.md):
+/// the names beyond the e-mail address.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// User principal name (SAN otherName 1.3.6.1.4.1.311.20.2.3).
+    pub upn: Option<String>,
+    /// The account's SID (SAN URI `tag:microsoft.com,2022-09-14:sid:SID`).
+    pub sid: Option<Sid>,
+    /// With a SID: the SID security extension too (1.3.6.1.4.1.311.25.2), as AD CS writes it.
+    pub sid_extension: bool,
+    /// Further SAN URIs.
+    pub uris: Vec<String>,
+}
+
+impl Identity {
+    /// True when it adds nothing.
+    pub fn is_empty(&self) -> bool {
+        self == &Identity::default()
+    }
+
+    /// Checks every value; `--sid-extension` needs a SID.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(upn) = &self.upn {
+            ad_mapping::check_upn(upn)?;
+        }
+        for uri in &self.uris {
+            ad_mapping::check_uri(uri)?;
+            if Sid::of_uri(uri).is_some() {
+                return Err(Error::BadInput(format!(
+                    "--uri {uri} is a SID URI: give the SID with --sid instead"
+                )));
+            }
+        }
+        if self.sid_extension && self.sid.is_none() {
+            return Err(Error::BadInput(
+                "--sid-extension writes the SID given with --sid: add --sid SID".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Its SAN entries: the UPN, the SID URI, the other URIs.
+    fn sans(&self) -> Vec<SanType> {
+        let mut sans = Vec::new();
+        if let Some(upn) = &self.upn
+            && let Ok(oid) = parse_oid(ad_mapping::OID_UPN)
+        {
+            sans.push(SanType::OtherName((
+                oid,
+                OtherNameValue::Utf8String(upn.clone()),
+            )));
+        }
+        let uris = self
+            .sid
+            .iter()
+            .map(Sid::uri)
+            .chain(self.uris.iter().cloned());
+        for uri in uris {
+            if let Ok(ia5) = uri.try_into() {
+                sans.push(SanType::URI(ia5));
+            }
+        }
+        sans
+    }
+
+    /// Its extensions: the SID extension, when asked.
+    fn extensions(&self) -> Result<Vec<CustomExtension>> {
+        match (&self.sid, self.sid_extension) {
+            (Some(sid), true) => Ok(vec![CustomExtension::from_oid_content(
+                &parse_oid(ad_mapping::OID_SID_EXTENSION)?,
+                sid.extension_value(),
+            )]),
+            _ => Ok(Vec::new()),
+        }
+    }
 }
 
 /// Checks a DNS name for a SAN: letters, digits, hyphens, dots; a leading `*.` wildcard is allowed.
@@ -133,6 +213,7 @@ impl LeafSpec {
                 {
                     sans.push(SanType::Rfc822Name(ia5));
                 }
+                sans.extend(self.identity.sans());
             }
             Profile::Encryption | Profile::Ca => {}
         }
@@ -173,6 +254,14 @@ impl LeafSpec {
             }
             check_email(email)?;
         }
+        if !self.identity.is_empty() {
+            if self.profile != Profile::Client {
+                return Err(Error::BadInput(
+                    "--upn, --sid and --uri are for client certificates".into(),
+                ));
+            }
+            self.identity.validate()?;
+        }
         for oid in &self.extra_ekus {
             parse_oid(oid)?;
         }
@@ -192,6 +281,7 @@ impl LeafSpec {
         params.not_after = self.validity.not_after;
         params.use_authority_key_identifier_extension = true;
         params.subject_alt_names = self.sans();
+        params.custom_extensions = self.identity.extensions()?;
         params.key_usages = key_usages(self.profile, self.key_type);
         let profile_eku = match self.profile {
             Profile::Server => EKU_SERVER_AUTH,
@@ -258,6 +348,7 @@ mod tests {
             dns: vec!["*.example.com".into()],
             ips: vec!["10.0.0.4".parse().expect("ip")],
             email: None,
+            identity: Identity::default(),
             extra_ekus: vec![],
             key_type,
             validity: Validity::starting_now(certkit_ca::dates::Lifetime::Days(30))

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use time::OffsetDateTime;
 
+use certkit_ca::ad_mapping::{Sid, StrongMapping};
 use certkit_ca::dates::Validity;
 use certkit_ca::san::San;
 use certkit_ca::secret::Secret;
@@ -19,7 +20,7 @@ use certkit_ca::{CaStore, Error, KeyType, Result};
 
 use crate::batch::{CertSummary, slug};
 use crate::engine::{Engine, Order, PfxOutput, Signer, SubjectKey};
-use crate::leaf::LeafSpec;
+use crate::leaf::{Identity, LeafSpec};
 use crate::outputs::OutputPlan;
 use crate::pipeline::{InOrder, KeyPool, Progress, deliver_all};
 
@@ -47,6 +48,7 @@ pub fn settled_outcome(old: &Entry, decision: Decision) -> Option<RenewalOutcome
                 serial: renewal.issued.serial.clone(),
                 thumbprint: renewal.issued.thumbprint,
                 not_after: renewal.issued.not_after,
+                ad_mapping: None,
             }),
             RenewalStatus::Skipped,
         ),
@@ -74,8 +76,26 @@ pub fn decide(store: &CaStore, old: &Entry, force: bool, now: OffsetDateTime) ->
     })
 }
 
-/// The content of the renewal of `old`: its subject, names, profile, extended key usages and CRL URL (the
-/// CA's `crl_url` when it had none), with a key of `key_type` and `validity`.
+/// `entry` with the certificate its record carries, when its content depends on it: a certificate with a SID
+/// may carry the SID extension, which is not among the names the record lists. (Lookups return records
+/// without their certificates.)
+pub fn with_certificate(store: &CaStore, mut entry: Entry) -> Result<Entry> {
+    let has_sid = entry
+        .issued
+        .sans
+        .iter()
+        .any(|san| matches!(san, San::Uri(uri) if Sid::of_uri(uri).is_some()));
+    if has_sid && entry.issued.der.is_none() {
+        entry.issued.der = store
+            .record_certificate(&entry)?
+            .map(|der| openssl::base64::encode_block(&der));
+    }
+    Ok(entry)
+}
+
+/// The content of the renewal of `old`: its subject, names (with the UPN, SID and URIs, and the SID extension
+/// when it had one), profile, extended key usages and CRL URL (the CA's `crl_url` when it had none), with a key
+/// of `key_type` and `validity`.
 pub fn spec(
     old: &IssuedRecord,
     validity: Validity,
@@ -83,11 +103,17 @@ pub fn spec(
     crl_url: Option<String>,
 ) -> Result<LeafSpec> {
     let (mut dns, mut ips, mut email) = (Vec::new(), Vec::new(), None);
+    let mut identity = Identity::default();
     for san in &old.sans {
         match san {
             San::Dns(name) => dns.push(name.clone()),
             San::Ip(ip) => ips.push(*ip),
             San::Email(addr) => email = Some(addr.clone()),
+            San::Upn(upn) => identity.upn = Some(upn.clone()),
+            San::Uri(uri) => match Sid::of_uri(uri) {
+                Some(sid) if identity.sid.is_none() => identity.sid = Some(sid),
+                _ => identity.uris.push(uri.clone()),
+            },
             San::Other(text) => {
                 return Err(Error::BadInput(format!(
                     "recorded SAN {text} of {} cannot be renewed by certkit; issue a new certificate",
@@ -96,12 +122,19 @@ pub fn spec(
             }
         }
     }
+    // The SID extension is not a name: it is read from the certificate the record carries.
+    identity.sid_extension = identity.sid.is_some()
+        && old
+            .cert_der()
+            .and_then(|der| certkit_ca::ad_mapping::AdMapping::of_der(&der).ok())
+            .is_some_and(|m| m.strong_mapping == StrongMapping::SidExtension);
     let spec = LeafSpec {
         profile: old.profile,
         cn: old.cn.clone(),
         dns,
         ips,
         email,
+        identity,
         extra_ekus: old.extra_ekus.clone(),
         key_type,
         validity,
@@ -218,7 +251,7 @@ pub fn run(
     let mut paths = Vec::new();
     for (index, old) in due.iter().enumerate() {
         // Found again under the lock: an overlapping run may have renewed or revoked it meanwhile.
-        let old = store.find_serial(&old.issued.serial)?;
+        let old = with_certificate(store, store.find_serial(&old.issued.serial)?)?;
         let decision = decide(store, &old, false, now)?;
         if matches!(decision, Decision::Due) {
             let name = file_name(&old.issued, &names);

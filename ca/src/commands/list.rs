@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
+use crate::ad_mapping::AdMapping;
 use crate::dates::rfc3339;
 use crate::error::Result;
 use crate::keys::KeyType;
@@ -135,6 +136,9 @@ pub struct ListRow {
     /// The CA key that signed it (the subject key identifier of that key, uppercase hex), for a CA re-keyed
     /// since: which key's CRL lists it.
     pub issuer_key: Option<String>,
+    /// For a client certificate (in JSON only): how Active Directory maps it, with the `altSecurityIdentities`
+    /// values (docs/ad-mapping.md).
+    pub ad_mapping: Option<AdMapping>,
 }
 
 /// Which CA key signed each certificate: one answer for a CA that has had one key, else each certificate's
@@ -193,6 +197,7 @@ impl ListRow {
             renewed_by: None,
             crl_url: r.crl_url.clone(),
             issuer_key: issuer_keys.key_of(e),
+            ad_mapping: None,
         }
     }
 }
@@ -224,6 +229,7 @@ pub fn run(req: ListRequest) -> Result<()> {
         ));
     }
     let issuer_keys = IssuerKeys::of(&ca)?;
+    let json = matches!(req.format, Format::Json) && !req.csv;
     let filter = ListFilter {
         profile: req.profile,
         status: req.status.map(StatusFilter::status),
@@ -231,7 +237,7 @@ pub fn run(req: ListRequest) -> Result<()> {
             .expiring_within
             .map(|days| now + Duration::days(days.into())),
         before_line: None,
-        with_certificates: matches!(issuer_keys, IssuerKeys::Several),
+        with_certificates: matches!(issuer_keys, IssuerKeys::Several) || json,
     };
     let stdout = io::stdout();
     let mut out = stdout.lock();
@@ -240,6 +246,12 @@ pub fn run(req: ListRequest) -> Result<()> {
     let successors = ca.successors(now)?;
     let listed = ca.list(&filter, now, &mut |entry| {
         let mut row = ListRow::new(&entry, now, &issuer_keys);
+        if json && row.profile == Profile::Client {
+            row.ad_mapping = entry
+                .issued
+                .cert_der()
+                .and_then(|der| AdMapping::of_der(&der).ok());
+        }
         if row.status == "valid" {
             row.renewed_by = successors.get(&row.serial).map(|s| s.issued.serial.clone());
         }

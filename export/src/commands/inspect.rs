@@ -170,6 +170,30 @@ fn write_cert(out: &mut dyn Write, cert: &CertFacts, indent: &str) -> io::Result
     for url in &cert.ca_issuers_urls {
         writeln!(out, "{indent}CA issuers   {url}")?;
     }
+    if let Some(mapping) = &cert.ad_mapping {
+        use certkit_ca::ad_mapping::StrongMapping;
+        let sid = mapping
+            .sid
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let how = match mapping.strong_mapping {
+            StrongMapping::SidExtension => format!("strong: SID extension ({sid})"),
+            StrongMapping::SidUri => {
+                format!("strong: SID URI ({sid}; KDCs on Windows Server 2019 and later, not 2016)")
+            }
+            StrongMapping::ExplicitOnly => {
+                "weak: no SID inside; only an explicit altSecurityIdentities entry maps it"
+                    .to_string()
+            }
+        };
+        writeln!(out, "{indent}AD mapping   {how}")?;
+        let ids = &mapping.alt_security_identities;
+        writeln!(out, "{indent}             {}", ids.issuer_serial_number)?;
+        if let Some(ski) = &ids.ski {
+            writeln!(out, "{indent}             {ski}")?;
+        }
+    }
     writeln!(out, "{indent}thumbprint   {}", cert.thumbprint)
 }
 

@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
+use certkit_ca::ad_mapping::{AdMapping, EKU_SMARTCARD_LOGON};
 use certkit_ca::certinfo::{EKU_CLIENT_AUTH, EKU_DOCUMENT_ENCRYPTION, EKU_SERVER_AUTH};
 use certkit_ca::thumbprint::hex_upper;
 use certkit_ca::{CertInfo, Result, Thumbprint};
@@ -72,6 +73,10 @@ pub struct CertFacts {
     pub thumbprint: Thumbprint,
     /// SHA-256 fingerprint.
     pub sha256: String,
+    /// For a client or smart-card logon certificate: whether and how Active Directory can map it strongly,
+    /// with the `altSecurityIdentities` values that map it explicitly (docs/ad-mapping.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ad_mapping: Option<AdMapping>,
     #[serde(skip)]
     pub(super) info: CertInfo,
     #[serde(skip)]
@@ -133,6 +138,7 @@ impl CertFacts {
             thumbprint: info.thumbprint,
             sha256: info.sha256.clone(),
             rsa_bits: None,
+            ad_mapping: None,
             info: info.clone(),
         };
         (facts.key, facts.rsa_bits) = key_name(&info.spki_der)?;
@@ -210,6 +216,10 @@ impl CertFacts {
                 }
                 _ => {}
             }
+        }
+        let signs_in = info.ekus.iter().any(|e| e == EKU_SMARTCARD_LOGON);
+        if !facts.is_ca() && (signs_in || facts.guessed_role() == Some(Role::Client)) {
+            facts.ad_mapping = AdMapping::of_der(der).ok();
         }
         Ok(facts)
     }

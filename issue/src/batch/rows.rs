@@ -1,5 +1,5 @@
-//! The batch file: a CSV with a `cn` column (and optionally `email` and `out`), checked whole before any key is
-//! made.
+//! The batch file: a CSV with a `cn` column (and optionally `email`, `upn`, `sid`, `uri` and `out`), checked
+//! whole before any key is made.
 
 use std::hash::BuildHasher;
 use std::path::Path;
@@ -7,7 +7,7 @@ use std::path::Path;
 use certkit_ca::naming::check_cn;
 use certkit_ca::{Error, Result};
 
-use crate::leaf::check_email;
+use crate::leaf::{Identity, check_email};
 
 /// One row of the batch file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,26 +18,36 @@ pub struct BatchRow {
     pub cn: String,
     /// E-mail address for the SAN.
     pub email: Option<String>,
+    /// Who the person is to Active Directory: the `upn`, `sid` and `uri` columns (several URIs separated by
+    /// spaces).
+    pub identity: Identity,
     /// Output name inside the output folder (default: derived from the CN).
     pub out: String,
 }
 
+/// The fields of a row, in the order they are packed.
+const FIELDS: usize = 6;
+const CN: usize = 0;
+const EMAIL: usize = 1;
+const UPN: usize = 2;
+const SID: usize = 3;
+const URI: usize = 4;
+const OUT: usize = 5;
+
 /// The rows of a batch file, packed: one string holds every row's fields one after the other, so that a row
-/// costs its text and 24 bytes, however many rows the file has (a `Vec` of rows cost ten times that).
+/// costs its text and 32 bytes, however many rows the file has (a `Vec` of rows cost ten times that).
 #[derive(Debug, Default)]
 pub struct BatchRows {
     text: String,
     rows: Vec<Packed>,
 }
 
-/// Where one row's fields are in [`BatchRows::text`]: CN, e-mail (empty for none) and output name, in turn.
+/// Where one row's fields are in [`BatchRows::text`]: their lengths in turn (empty for none), from `start`.
 #[derive(Clone, Copy, Debug)]
 struct Packed {
     line: u64,
     start: usize,
-    cn: u16,
-    email: u16,
-    out: u16,
+    lengths: [u16; FIELDS],
 }
 
 impl BatchRows {
@@ -54,12 +64,20 @@ impl BatchRows {
     /// Row `index` (from 0).
     pub fn get(&self, index: usize) -> Option<BatchRow> {
         let packed = self.rows.get(index)?;
-        let (cn, email, out) = self.fields(packed);
+        let fields = self.fields(packed);
+        let given = |i: usize| (!fields[i].is_empty()).then(|| fields[i].to_string());
         Some(BatchRow {
             line: packed.line,
-            cn: cn.to_string(),
-            email: (!email.is_empty()).then(|| email.to_string()),
-            out: out.to_string(),
+            cn: fields[CN].to_string(),
+            email: given(EMAIL),
+            identity: Identity {
+                upn: given(UPN),
+                // Checked when the row was read.
+                sid: given(SID).and_then(|sid| sid.parse().ok()),
+                sid_extension: false,
+                uris: fields[URI].split_whitespace().map(str::to_string).collect(),
+            },
+            out: fields[OUT].to_string(),
         })
     }
 
@@ -68,30 +86,29 @@ impl BatchRows {
         (0..self.len()).filter_map(|i| self.get(i))
     }
 
-    fn fields(&self, packed: &Packed) -> (&str, &str, &str) {
-        let cn_end = packed.start + usize::from(packed.cn);
-        let email_end = cn_end + usize::from(packed.email);
-        let out_end = email_end + usize::from(packed.out);
-        (
-            &self.text[packed.start..cn_end],
-            &self.text[cn_end..email_end],
-            &self.text[email_end..out_end],
-        )
+    fn fields(&self, packed: &Packed) -> [&str; FIELDS] {
+        let mut at = packed.start;
+        packed.lengths.map(|len| {
+            let field = &self.text[at..at + usize::from(len)];
+            at += usize::from(len);
+            field
+        })
     }
 
     /// Adds a row whose fields were checked; None when a field is too long to pack (more than 65,535 bytes).
-    fn push(&mut self, line: u64, cn: &str, email: Option<&str>, out: &str) -> Option<()> {
-        let email = email.unwrap_or("");
+    fn push(&mut self, line: u64, fields: [&str; FIELDS]) -> Option<()> {
+        let mut lengths = [0u16; FIELDS];
+        for (length, field) in lengths.iter_mut().zip(fields) {
+            *length = u16::try_from(field.len()).ok()?;
+        }
         let packed = Packed {
             line,
             start: self.text.len(),
-            cn: u16::try_from(cn.len()).ok()?,
-            email: u16::try_from(email.len()).ok()?,
-            out: u16::try_from(out.len()).ok()?,
+            lengths,
         };
-        self.text.push_str(cn);
-        self.text.push_str(email);
-        self.text.push_str(out);
+        for field in fields {
+            self.text.push_str(field);
+        }
         self.rows.push(packed);
         Some(())
     }
@@ -101,8 +118,8 @@ impl BatchRows {
     fn first_duplicate(&self, key: impl Fn(&str, &str) -> String) -> Option<(BatchRow, u64)> {
         let hasher = std::collections::hash_map::RandomState::new();
         let key_of = |i: usize| {
-            let (cn, _, out) = self.fields(&self.rows[i]);
-            key(cn, out)
+            let fields = self.fields(&self.rows[i]);
+            key(fields[CN], fields[OUT])
         };
         let mut hashes: Vec<(u64, usize)> = Vec::with_capacity(self.rows.len());
         hashes.extend((0..self.rows.len()).map(|i| {
@@ -161,8 +178,8 @@ fn csv_problem(e: &csv::Error) -> String {
     }
 }
 
-/// Checks a whole batch file: header with `cn` (and optionally `email`, `out`), no empty or duplicate CN,
-/// valid e-mail addresses, safe output names. `path` names the file in errors.
+/// Checks a whole batch file: header with `cn` (and optionally `email`, `upn`, `sid`, `uri`, `out`), no empty
+/// or duplicate CN, valid e-mail addresses, UPNs, SIDs and URIs, safe output names. `path` names the file in errors.
 pub fn parse_rows(bytes: &[u8], path: &Path) -> Result<BatchRows> {
     let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
     // Line numbers are counted here from byte offsets: after a CRLF line end (Excel writes them) the csv
@@ -207,6 +224,7 @@ pub fn parse_rows(bytes: &[u8], path: &Path) -> Result<BatchRows> {
         )
     })?;
     let (email_col, out_col) = (column("email"), column("out"));
+    let (upn_col, sid_col, uri_col) = (column("upn"), column("sid"), column("uri"));
     let mut rows = BatchRows::default();
     for record in reader.records() {
         let record = record.map_err(|e| bad(line_at(e.position()), csv_problem(&e)))?;
@@ -226,6 +244,22 @@ pub fn parse_rows(bytes: &[u8], path: &Path) -> Result<BatchRows> {
         if let Some(e) = &email {
             check_email(e).map_err(|err| bad(line, err.to_string()))?;
         }
+        let field = |col: Option<usize>| col.and_then(|c| record.get(c)).unwrap_or("");
+        let identity = Identity {
+            upn: Some(field(upn_col))
+                .filter(|v| !v.is_empty())
+                .map(str::to_string),
+            sid: match field(sid_col) {
+                "" => None,
+                sid => Some(sid.parse().map_err(|e: Error| bad(line, e.to_string()))?),
+            },
+            sid_extension: false,
+            uris: field(uri_col)
+                .split_whitespace()
+                .map(str::to_string)
+                .collect(),
+        };
+        identity.validate().map_err(|e| bad(line, e.to_string()))?;
         let out = match out_col
             .and_then(|c| record.get(c))
             .filter(|o| !o.is_empty())
@@ -246,7 +280,21 @@ pub fn parse_rows(bytes: &[u8], path: &Path) -> Result<BatchRows> {
                 ),
             ));
         }
-        rows.push(line, &cn, email.as_deref(), &out)
+        let sid = identity
+            .sid
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let uris = identity.uris.join(" ");
+        let fields = [
+            cn.as_str(),
+            email.as_deref().unwrap_or(""),
+            identity.upn.as_deref().unwrap_or(""),
+            sid.as_str(),
+            uris.as_str(),
+            out.as_str(),
+        ];
+        rows.push(line, fields)
             .ok_or_else(|| bad(line, "a field is longer than 65,535 bytes".into()))?;
     }
     if rows.is_empty() {
@@ -334,6 +382,37 @@ mod tests {
         assert_eq!(parsed[0].out, "alice-smith");
         assert_eq!(parsed[1].email, None);
         assert_eq!(parsed[1].line, 3);
+    }
+
+    #[test]
+    fn identity_columns_are_read_and_checked_by_line() {
+        let parsed = rows(
+            "cn,upn,sid,uri\nAlice,alice@contoso.com,S-1-5-21-1-2-3-1105,urn:a https://b.example/c\nBob,,,\n",
+        )
+        .expect("rows");
+        assert_eq!(parsed[0].identity.upn.as_deref(), Some("alice@contoso.com"));
+        assert_eq!(
+            parsed[0]
+                .identity
+                .sid
+                .as_ref()
+                .map(ToString::to_string)
+                .as_deref(),
+            Some("S-1-5-21-1-2-3-1105")
+        );
+        assert_eq!(parsed[0].identity.uris, ["urn:a", "https://b.example/c"]);
+        assert!(parsed[1].identity.is_empty());
+        let err = rows("cn,sid\nAlice,S-1-5-21-1-2-3-1105\nBob,S-1-5-21-x\n")
+            .expect_err("bad sid")
+            .to_string();
+        assert!(err.contains("line 3") && err.contains("not a SID"), "{err}");
+        let err = rows("cn,upn\nAlice,alice\n")
+            .expect_err("bad upn")
+            .to_string();
+        assert!(
+            err.contains("line 2") && err.contains("user principal name"),
+            "{err}"
+        );
     }
 
     #[test]

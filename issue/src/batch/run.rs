@@ -15,7 +15,7 @@ use certkit_ca::{CaStore, CertInfo, Error, KeyType, Profile, Result, Secret, Ser
 
 use super::rows::{BatchRow, BatchRows};
 use crate::engine::{Engine, Order, PfxOutput, Signer, SubjectKey};
-use crate::leaf::LeafSpec;
+use crate::leaf::{Identity, LeafSpec};
 use crate::outputs::OutputPlan;
 use crate::pipeline::{InOrder, KeyPool, Progress, deliver_all};
 
@@ -59,6 +59,8 @@ pub struct CertSummary {
     pub thumbprint: Thumbprint,
     /// End of validity.
     pub not_after: time::OffsetDateTime,
+    /// How Active Directory maps it (held until its row is reported).
+    pub ad_mapping: Option<Box<certkit_ca::ad_mapping::AdMapping>>,
 }
 
 impl From<&CertInfo> for CertSummary {
@@ -67,6 +69,9 @@ impl From<&CertInfo> for CertSummary {
             serial: cert.serial.clone(),
             thumbprint: cert.thumbprint,
             not_after: cert.not_after,
+            ad_mapping: certkit_ca::ad_mapping::AdMapping::of_der(&cert.der)
+                .ok()
+                .map(Box::new),
         }
     }
 }
@@ -126,6 +131,8 @@ pub struct BatchJob {
     pub validity: Validity,
     /// Extra EKUs for every row.
     pub extra_ekus: Vec<String>,
+    /// `--sid-extension`: the SID extension for every row with a SID.
+    pub sid_extension: bool,
     /// CRL distribution point.
     pub crl_url: Option<String>,
     /// How keys are protected.
@@ -151,6 +158,10 @@ impl BatchJob {
             dns: vec![],
             ips: vec![],
             email: row.email.clone(),
+            identity: Identity {
+                sid_extension: self.sid_extension && row.identity.sid.is_some(),
+                ..row.identity.clone()
+            },
             extra_ekus: self.extra_ekus.clone(),
             key_type: self.key_type,
             validity: self.validity,

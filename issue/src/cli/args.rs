@@ -9,7 +9,7 @@ use certkit_ca::term::Format;
 use certkit_ca::{Error, KeyType, Profile, Result, SecretSource};
 
 use crate::commands::issue::{IssueRequest, NewKeySecrets, PfxRequest};
-use crate::leaf::LeafSpec;
+use crate::leaf::{Identity, LeafSpec};
 
 /// Default leaf validity: one year, the guide's yearly rotation.
 pub const DEFAULT_LEAF_DAYS: u32 = 365;
@@ -61,6 +61,56 @@ impl NewKeyArgs {
     }
 }
 
+/// Who a client certificate's holder is to Active Directory (docs/ad-mapping.md).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct IdentityArgs {
+    /// User principal name for the SAN (otherName 1.3.6.1.4.1.311.20.2.3), e.g. alice@contoso.com.
+    #[arg(long, value_name = "USER@DOMAIN")]
+    pub upn: Option<String>,
+    /// The account's SID, written as the SAN URI tag:microsoft.com,2022-09-14:sid:SID (AD's strong mapping).
+    #[arg(long, value_name = "SID")]
+    pub sid: Option<certkit_ca::ad_mapping::Sid>,
+    /// With --sid: also the SID security extension 1.3.6.1.4.1.311.25.2, as AD CS writes it (KDCs before
+    /// Windows Server 2019 read only this; with --batch, for every row with a sid).
+    #[arg(long)]
+    pub sid_extension: bool,
+    /// URI for the SAN (one or more).
+    #[arg(long, num_args = 1.., value_name = "URI")]
+    pub uri: Vec<String>,
+    /// Add the Smart Card Logon EKU (1.3.6.1.4.1.311.20.2.2) beside clientAuth, for Windows sign-in.
+    #[arg(long)]
+    pub smartcard_logon: bool,
+}
+
+impl IdentityArgs {
+    /// The identity, and the EKUs it adds.
+    pub fn identity(self) -> (Identity, Vec<String>) {
+        let ekus = match self.smartcard_logon {
+            true => vec![certkit_ca::ad_mapping::EKU_SMARTCARD_LOGON.to_string()],
+            false => Vec::new(),
+        };
+        (
+            Identity {
+                upn: self.upn,
+                sid: self.sid,
+                sid_extension: self.sid_extension,
+                uris: self.uri,
+            },
+            ekus,
+        )
+    }
+}
+
+/// Adds `more` EKUs to `ekus`, each once.
+pub fn with_ekus(mut ekus: Vec<String>, more: Vec<String>) -> Vec<String> {
+    for eku in more {
+        if !ekus.contains(&eku) {
+            ekus.push(eku);
+        }
+    }
+    ekus
+}
+
 /// Options every issuing command shares.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CommonArgs {
@@ -98,6 +148,7 @@ impl CommonArgs {
         ca: Option<PathBuf>,
         sans: SanArgs,
         email: Option<String>,
+        identity: IdentityArgs,
     ) -> Result<IssueRequest> {
         let cn = self
             .cn
@@ -111,6 +162,7 @@ impl CommonArgs {
             ));
         }
         let validity = Validity::starting_now(self.lifetime.lifetime(DEFAULT_LEAF_DAYS))?;
+        let (identity, identity_ekus) = identity.identity();
         Ok(IssueRequest {
             ca,
             spec: LeafSpec {
@@ -119,7 +171,8 @@ impl CommonArgs {
                 dns: sans.dns,
                 ips: sans.ip,
                 email,
-                extra_ekus: self.eku.eku,
+                identity,
+                extra_ekus: with_ekus(self.eku.eku, identity_ekus),
                 key_type: self.key,
                 validity,
                 crl_url: self.crl_url.crl_url,
@@ -148,8 +201,13 @@ pub struct ServerArgs {
 impl ServerArgs {
     /// The validated request.
     pub fn request(self) -> Result<IssueRequest> {
-        self.common
-            .request(Profile::Server, self.signer.ca, self.sans, None)
+        self.common.request(
+            Profile::Server,
+            self.signer.ca,
+            self.sans,
+            None,
+            IdentityArgs::default(),
+        )
     }
 }
 
@@ -172,6 +230,7 @@ impl EncryptionArgs {
             self.signer.ca,
             SanArgs::default(),
             None,
+            IdentityArgs::default(),
         )
     }
 }

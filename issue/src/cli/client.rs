@@ -7,7 +7,7 @@ use certkit_ca::dates::Validity;
 use certkit_ca::term::Format;
 use certkit_ca::{Error, Profile, Result};
 
-use super::args::{CommonArgs, DEFAULT_LEAF_DAYS};
+use super::args::{CommonArgs, DEFAULT_LEAF_DAYS, IdentityArgs, with_ekus};
 use crate::commands::batch::BatchRequest;
 use crate::commands::issue::IssueRequest;
 
@@ -20,7 +20,10 @@ pub struct ClientArgs {
     /// E-mail address for the SAN.
     #[arg(long, value_name = "ADDR", conflicts_with = "batch")]
     pub email: Option<String>,
-    /// Issue one certificate per row of this CSV file (header: cn[,email][,out]).
+    /// Who the person is to Active Directory.
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+    /// Issue one certificate per row of this CSV file (header: cn[,email][,upn][,sid][,uri][,out]).
     #[arg(long, value_name = "FILE.csv", requires = "out_dir")]
     pub batch: Option<PathBuf>,
     /// With --batch: the folder for every row's files (OUT.cer, OUT.pem, and OUT.pfx or OUT.key).
@@ -59,6 +62,7 @@ impl ClientArgs {
                 Some(self.ca.ca),
                 SanArgs::default(),
                 self.email,
+                self.identity,
             )?));
         };
         let common = self.common;
@@ -70,6 +74,25 @@ impl ClientArgs {
         let out_dir = self
             .out_dir
             .ok_or_else(|| Error::BadInput("--out-dir DIR is required with --batch".into()))?;
+        let IdentityArgs {
+            upn,
+            sid,
+            sid_extension,
+            uri,
+            smartcard_logon,
+        } = self.identity;
+        if upn.is_some() || sid.is_some() || !uri.is_empty() {
+            return Err(Error::BadInput(
+                "--batch takes each person's --upn, --sid and --uri from the file's upn, sid and uri columns"
+                    .into(),
+            ));
+        }
+        let identity_ekus = IdentityArgs {
+            smartcard_logon,
+            ..IdentityArgs::default()
+        }
+        .identity()
+        .1;
         let jobs = self.jobs.map_or_else(
             || std::thread::available_parallelism().map_or(1, usize::from),
             usize::from,
@@ -82,7 +105,8 @@ impl ClientArgs {
             jobs,
             key_type: common.key,
             validity: Validity::starting_now(common.lifetime.lifetime(DEFAULT_LEAF_DAYS))?,
-            extra_ekus: common.eku.eku,
+            extra_ekus: with_ekus(common.eku.eku, identity_ekus),
+            sid_extension,
             crl_url: common.crl_url.crl_url,
             secrets: common.keys.secrets(),
             format: Format::json_if(common.json.json),

@@ -23,6 +23,7 @@ pub const GUIDE: Guide = Guide {
             "client",
             &[
                 "certkit-issue client --ca pki --cn 'Alice Smith' --email alice@example.com --out alice --pfx",
+                "certkit-issue client --ca pki --cn alice --upn alice@contoso.com --sid S-1-5-21-1004336348-1177238915-682003330-1105 --sid-extension --smartcard-logon --out alice --pfx",
                 "certkit-issue client --ca pki --batch people.csv --out-dir team --pfx --pfx-pass-dir passwords",
             ],
         ),

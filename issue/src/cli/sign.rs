@@ -9,7 +9,7 @@ use certkit_ca::dates::Validity;
 use certkit_ca::term::Format;
 use certkit_ca::{Profile, Result};
 
-use super::args::DEFAULT_LEAF_DAYS;
+use super::args::{DEFAULT_LEAF_DAYS, IdentityArgs, with_ekus};
 use crate::commands::sign::SignRequest;
 
 /// `certkit-issue sign`.
@@ -33,6 +33,9 @@ pub struct SignArgs {
     /// E-mail address (client profile).
     #[arg(long, value_name = "ADDR")]
     pub email: Option<String>,
+    /// Who the person is to Active Directory (client profile).
+    #[command(flatten)]
+    pub identity: IdentityArgs,
     /// Validity (default: 365 days).
     #[command(flatten)]
     pub lifetime: LifetimeArgs,
@@ -53,6 +56,7 @@ pub struct SignArgs {
 impl SignArgs {
     /// The validated request.
     pub fn request(self) -> Result<SignRequest> {
+        let (identity, identity_ekus) = self.identity.identity();
         Ok(SignRequest {
             ca: self.ca.ca,
             csr: self.csr,
@@ -61,8 +65,9 @@ impl SignArgs {
             dns: self.sans.dns,
             ips: self.sans.ip,
             email: self.email,
+            identity,
             validity: Validity::starting_now(self.lifetime.lifetime(DEFAULT_LEAF_DAYS))?,
-            extra_ekus: self.eku.eku,
+            extra_ekus: with_ekus(self.eku.eku, identity_ekus),
             crl_url: self.crl_url.crl_url,
             ca_pass: self.ca_key.ca_pass,
             module: self.ca_key.module.pkcs11_module,

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+use certkit_ca::ad_mapping::AdMapping;
 use certkit_ca::dates::Validity;
 use certkit_ca::profile::{SettingLine, ThumbprintList, names};
 use certkit_ca::secret::{self, SecretSource, SecretUse};
@@ -39,6 +40,8 @@ pub struct BatchRequest {
     pub validity: Validity,
     /// Extra EKUs.
     pub extra_ekus: Vec<String>,
+    /// `--sid-extension`: the SID extension for every row with a SID.
+    pub sid_extension: bool,
     /// `--crl-url`.
     pub crl_url: Option<String>,
     /// Passwords and PFX.
@@ -70,6 +73,8 @@ pub struct BatchRowReport {
     pub status: &'static str,
     /// Files written by this run.
     pub files: Vec<String>,
+    /// How Active Directory maps the certificate, with the `altSecurityIdentities` values (docs/ad-mapping.md).
+    pub ad_mapping: Option<AdMapping>,
 }
 
 /// The batch summary, printed after its rows (in JSON, its fields follow `rows[]`): the counts, the thumbprints
@@ -291,6 +296,7 @@ pub fn run(req: BatchRequest) -> Result<()> {
         key_type: req.key_type,
         validity: req.validity,
         extra_ekus: req.extra_ekus,
+        sid_extension: req.sid_extension,
         crl_url: context.crl_url.clone(),
         protection,
         jobs: req.jobs,
@@ -353,6 +359,7 @@ pub fn run(req: BatchRequest) -> Result<()> {
                 not_after: outcome.cert.not_after,
                 status: outcome.status.name(),
                 files: path_texts(&outcome.files),
+                ad_mapping: outcome.cert.ad_mapping.map(|m| *m),
             };
             bar.suspend(|| stream.row(&row, |out| row.write_text(out, width)));
             Ok(())

@@ -80,6 +80,9 @@ pub struct RenewReport {
     pub files: Vec<String>,
     /// The ready-to-paste .cscfg line.
     pub config_line: String,
+    /// For a client certificate renewed now: how Active Directory maps it, with its `altSecurityIdentities`
+    /// values (a new serial needs a new explicit mapping; docs/ad-mapping.md).
+    pub ad_mapping: Option<certkit_ca::ad_mapping::AdMapping>,
     #[serde(skip)]
     issued: Option<IssueReport>,
 }
@@ -88,7 +91,7 @@ pub struct RenewReport {
 pub fn run(req: RenewRequest) -> Result<()> {
     req.secrets.check(Some(certkit_ca::secret::CA_PASS))?;
     let context = ca::open(&req.ca, &req.validity, None, req.secrets.module.clone())?;
-    let old = context.store.find(&req.certificate)?;
+    let old = renewal::with_certificate(&context.store, context.store.find(&req.certificate)?)?;
     if let Some(report) = renewed_already(&context.store, &old, req.force)? {
         return term::render(&report, req.format);
     }
@@ -147,6 +150,7 @@ pub fn run(req: RenewRequest) -> Result<()> {
         already_renewed: false,
         files: issued.files.clone(),
         config_line: issued.config_line.clone(),
+        ad_mapping: issued.ad_mapping.clone(),
         issued: Some(issued),
     };
     term::render(&report, req.format)
@@ -184,6 +188,7 @@ fn renewed_already(store: &CaStore, old: &Entry, force: bool) -> Result<Option<R
         already_renewed: true,
         files: vec![],
         config_line: r.profile.config_line(&r.thumbprint),
+        ad_mapping: None,
         issued: None,
     }))
 }

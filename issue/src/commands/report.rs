@@ -2,6 +2,7 @@
 
 use std::io::{self, Write};
 
+use certkit_ca::ad_mapping::{AdMapping, StrongMapping};
 use certkit_ca::dates::rfc3339;
 use certkit_ca::pfx::PfxProfile;
 use certkit_ca::san::San;
@@ -50,6 +51,9 @@ pub struct IssueReport {
     pub files: Vec<String>,
     /// The ready-to-paste .cscfg line.
     pub config_line: String,
+    /// For a client certificate: how Active Directory maps it, with the ready-to-paste `altSecurityIdentities`
+    /// values and PowerShell line (docs/ad-mapping.md).
+    pub ad_mapping: Option<AdMapping>,
     #[serde(skip)]
     warnings: Vec<String>,
 }
@@ -65,7 +69,12 @@ impl IssueReport {
         warnings: Vec<String>,
     ) -> Self {
         let cert = issued.cert;
+        let ad_mapping = match profile {
+            Profile::Client => AdMapping::of_der(&cert.der).ok(),
+            _ => None,
+        };
         IssueReport {
+            ad_mapping,
             config_line: profile.config_line(&cert.thumbprint),
             self_signed: issuer.is_none(),
             issuer: issuer.unwrap_or_else(|| cert.subject.clone()),
@@ -85,6 +94,29 @@ impl IssueReport {
             warnings,
         }
     }
+}
+
+/// What Active Directory makes of a client certificate, and the lines that map it to an account explicitly.
+pub fn write_ad_mapping(out: &mut dyn Write, mapping: &AdMapping) -> io::Result<()> {
+    let how = match mapping.strong_mapping {
+        StrongMapping::SidExtension => {
+            "strongly mapped by the SID extension; or map it explicitly on the account:"
+        }
+        StrongMapping::SidUri => {
+            "strongly mapped by the SID URI (KDCs on Windows Server 2019 and later); or map it explicitly on the \
+             account:"
+        }
+        StrongMapping::ExplicitOnly => {
+            "no SID inside (--sid): to sign in to Active Directory, map it explicitly on the account:"
+        }
+    };
+    writeln!(out, "Active Directory: {how}")?;
+    let ids = &mapping.alt_security_identities;
+    writeln!(out, "  altSecurityIdentities  {}", ids.issuer_serial_number)?;
+    if let Some(ski) = &ids.ski {
+        writeln!(out, "  altSecurityIdentities  {ski}")?;
+    }
+    writeln!(out, "  {}", ids.set_aduser)
 }
 
 /// The sentence that says where a profile's configuration line goes.
@@ -130,7 +162,12 @@ impl Report for IssueReport {
         }
         writeln!(out)?;
         writeln!(out, "{}", config_hint(self.profile))?;
-        writeln!(out, "{}", self.config_line)
+        writeln!(out, "{}", self.config_line)?;
+        if let Some(mapping) = &self.ad_mapping {
+            writeln!(out)?;
+            write_ad_mapping(out, mapping)?;
+        }
+        Ok(())
     }
 
     fn warnings(&self) -> &[String] {

@@ -31,6 +31,8 @@ pub struct SignRequest {
     pub ips: Vec<IpAddr>,
     /// E-mail address (client).
     pub email: Option<String>,
+    /// UPN, SID and URIs (client).
+    pub identity: crate::leaf::Identity,
     /// Validity.
     pub validity: Validity,
     /// Extra EKUs.
@@ -58,6 +60,7 @@ pub fn run(req: SignRequest) -> Result<()> {
         dns: req.dns,
         ips: req.ips,
         email: req.email,
+        identity: req.identity,
         extra_ekus: req.extra_ekus,
         key_type: request.key_type,
         validity: req.validity,

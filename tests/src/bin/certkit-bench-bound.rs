@@ -80,6 +80,7 @@ fn run(n: usize, key: KeyType, mode: &str, jobs: usize) -> certkit_ca::Result<()
                                 dns: vec![],
                                 ips: vec![],
                                 email: None,
+                                identity: Default::default(),
                                 extra_ekus: vec![],
                                 key_type: key,
                                 validity,

@@ -1,6 +1,7 @@
 //! `certkit-issue`: every profile parsed by the openssl CLI, chains verified, a real TLS 1.2 mutual-auth
 //! handshake, CSR signing, clean failures, and parallel issuance against one CA.
 
+mod ad_mapping;
 #[path = "../common/mod.rs"]
 mod common;
 mod refusals;

@@ -1,0 +1,521 @@
+//! Active Directory's strong certificate mapping (Microsoft KB5014754; docs/ad-mapping.md): the user's SID in a
+//! certificate (the SAN URI, or the SID security extension that AD CS writes), the user principal name, and the
+//! `altSecurityIdentities` values that map a certificate to an account explicitly.
+//!
+//! Since full enforcement (September 2025), a domain controller refuses a certificate for Kerberos (smart-card
+//! and Windows Hello sign-in, NPS/802.1X EAP-TLS, IIS client mapping) unless it is strongly mapped: the SID in
+//! the certificate, or an explicit `X509IssuerSerialNumber`, `X509SKI` or `X509SHA1PublicKey` entry on the
+//! account.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use x509_parser::prelude::{FromDer, X509Certificate};
+use x509_parser::x509::X509Name;
+
+use crate::ber::{self, tag};
+use crate::error::{Error, Result};
+use crate::thumbprint::{hex_lower, hex_upper};
+
+/// The SAN URI prefix of a SID (Windows Server 2019 and later KDCs): `tag:microsoft.com,2022-09-14:sid:<SID>`.
+pub const SID_URI_PREFIX: &str = "tag:microsoft.com,2022-09-14:sid:";
+/// The SID security extension (szOID_NTDS_CA_SECURITY_EXT), as AD CS writes it into online-template
+/// certificates.
+pub const OID_SID_EXTENSION: &str = "1.3.6.1.4.1.311.25.2";
+/// The otherName inside the SID extension that carries the SID as text (szOID_NTDS_OBJECTSID).
+pub const OID_SID_VALUE: &str = "1.3.6.1.4.1.311.25.2.1";
+/// The user principal name otherName of a SAN (szOID_NT_PRINCIPAL_NAME), a UTF8String.
+pub const OID_UPN: &str = "1.3.6.1.4.1.311.20.2.3";
+/// The Smart Card Logon extended key usage.
+pub const EKU_SMARTCARD_LOGON: &str = "1.3.6.1.4.1.311.20.2.2";
+
+/// The longest SID: revision, authority and 15 sub-authorities.
+const MAX_SUB_AUTHORITIES: usize = 15;
+
+/// A security identifier in its text form, `S-1-5-21-1004336348-1177238915-682003330-512`: revision 1, an
+/// identifier authority below 2^48, and 1 to 15 sub-authorities of 32 bits, all decimal without leading zeros.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct Sid(String);
+
+impl FromStr for Sid {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self> {
+        let bad = |why: &str| {
+            Error::BadInput(format!(
+                "'{text}' is not a SID ({why}); give the account's objectSid as text, e.g. \
+                 S-1-5-21-1004336348-1177238915-682003330-1105 (Get-ADUser NAME | Select SID)"
+            ))
+        };
+        let mut parts = text.split('-');
+        if !matches!(parts.next(), Some("S" | "s")) {
+            return Err(bad("it must start with S-"));
+        }
+        if parts.next() != Some("1") {
+            return Err(bad("the revision after S- must be 1"));
+        }
+        let decimal = |part: &str| -> Option<u64> {
+            let plain = !part.is_empty()
+                && part.len() <= 15
+                && part.bytes().all(|b| b.is_ascii_digit())
+                && (part == "0" || !part.starts_with('0'));
+            plain.then(|| part.parse().ok()).flatten()
+        };
+        match parts.next().map(decimal) {
+            Some(Some(authority)) if authority < 1 << 48 => {}
+            _ => return Err(bad("the identifier authority is not a number below 2^48")),
+        }
+        let subs: Vec<&str> = parts.collect();
+        if subs.is_empty() || subs.len() > MAX_SUB_AUTHORITIES {
+            return Err(bad("it needs 1 to 15 sub-authorities"));
+        }
+        for sub in &subs {
+            match decimal(sub) {
+                Some(value) if value <= u64::from(u32::MAX) => {}
+                _ => return Err(bad("a sub-authority is not a 32-bit number")),
+            }
+        }
+        Ok(Sid(format!("S{}", &text[1..])))
+    }
+}
+
+impl fmt::Display for Sid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<Sid> for String {
+    fn from(sid: Sid) -> String {
+        sid.0
+    }
+}
+
+impl TryFrom<String> for Sid {
+    type Error = Error;
+    fn try_from(text: String) -> Result<Self> {
+        text.parse()
+    }
+}
+
+impl Sid {
+    /// The SAN URI that carries it.
+    pub fn uri(&self) -> String {
+        format!("{SID_URI_PREFIX}{}", self.0)
+    }
+
+    /// The SID a SAN URI carries, if it is the SID URI (and the SID parses).
+    pub fn of_uri(uri: &str) -> Option<Sid> {
+        uri.strip_prefix(SID_URI_PREFIX)?.parse().ok()
+    }
+
+    /// The SID extension's value as AD CS writes it: GeneralNames holding one otherName of type
+    /// 1.3.6.1.4.1.311.25.2.1 whose value is `[0] EXPLICIT OCTET STRING` of the SID's text.
+    pub fn extension_value(&self) -> Vec<u8> {
+        let sid = tlv(tag::OCTET_STRING, self.0.as_bytes());
+        let oid = tlv(tag::OID, &oid_content(OID_SID_VALUE));
+        let other_name = tlv(tag::CONTEXT_0, &[oid, tlv(tag::CONTEXT_0, &sid)].concat());
+        tlv(tag::SEQUENCE, &other_name)
+    }
+
+    /// The SID in a SID extension's value, if it is one (and the SID parses).
+    pub fn of_extension(value: &[u8]) -> Option<Sid> {
+        let (names, rest) = ber::read(value).ok()?;
+        if !rest.is_empty() || names.tag != tag::SEQUENCE {
+            return None;
+        }
+        names.children().ok()?.iter().find_map(|name| {
+            let parts = name.clone().expect_tag(tag::CONTEXT_0, "").ok()?;
+            let parts = parts.children().ok()?;
+            match parts.as_slice() {
+                [oid, value] if oid.oid().ok()? == OID_SID_VALUE => {
+                    let inner = value.clone().expect_tag(tag::CONTEXT_0, "").ok()?;
+                    let (text, _) = ber::read(&inner.content).ok()?;
+                    let text = text.expect_tag(tag::OCTET_STRING, "").ok()?;
+                    std::str::from_utf8(&text.content).ok()?.parse().ok()
+                }
+                _ => None,
+            }
+        })
+    }
+}
+
+/// The text of a user principal name otherName's value (`[0] EXPLICIT UTF8String`), as x509-parser hands it
+/// over after the type OID.
+pub fn upn_of_other_name(value: &[u8]) -> Option<String> {
+    let (outer, rest) = ber::read(value).ok()?;
+    if !rest.is_empty() {
+        return None;
+    }
+    let outer = outer.expect_tag(tag::CONTEXT_0, "").ok()?;
+    let (text, rest) = ber::read(&outer.content).ok()?;
+    if !rest.is_empty() {
+        return None;
+    }
+    let text = text.expect_tag(tag::UTF8_STRING, "").ok()?;
+    std::str::from_utf8(&text.content).ok().map(str::to_string)
+}
+
+/// Checks a user principal name: `name@domain`, one `@`, no spaces or control characters, at most 1024
+/// characters (the attribute's limit in AD).
+pub fn check_upn(upn: &str) -> Result<()> {
+    let ok = match upn.split_once('@') {
+        Some((name, domain)) => {
+            !name.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && upn.chars().count() <= 1024
+                && !upn
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || crate::naming::is_invisible(c))
+        }
+        None => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::BadInput(format!(
+            "'{upn}' is not a user principal name; give the account's userPrincipalName, e.g. alice@contoso.com"
+        )))
+    }
+}
+
+/// Checks a URI for a SAN: a scheme (a letter, then letters, digits, `+`, `-`, `.`), a colon, and printable
+/// ASCII without spaces (RFC 3986; IA5String allows nothing else).
+pub fn check_uri(uri: &str) -> Result<()> {
+    let scheme_ok = uri.split_once(':').is_some_and(|(scheme, rest)| {
+        scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+            && !rest.is_empty()
+    });
+    if scheme_ok && uri.len() <= 2048 && uri.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(())
+    } else {
+        Err(Error::BadInput(format!(
+            "'{uri}' is not a URI; write it with its scheme and no spaces, e.g. https://contoso.com/people/alice"
+        )))
+    }
+}
+
+/// The ready-to-paste lines that map one certificate to an account explicitly: the `altSecurityIdentities`
+/// values (strong: issuer and serial number, subject key identifier) and the PowerShell line that adds the
+/// first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AltSecurityIdentities {
+    /// `X509:<I>issuer<SR>serial`: the issuer's RDNs in the order the certificate encodes them (the reverse
+    /// of the RFC 4514 text) and the serial number's bytes reversed, in uppercase hex.
+    pub issuer_serial_number: String,
+    /// `X509:<SKI>identifier`, the subject key identifier in lowercase hex (when the certificate has one).
+    pub ski: Option<String>,
+    /// `Set-ADUser ACCOUNT -Add @{altSecurityIdentities='...'}` adding the issuer-and-serial value; ACCOUNT
+    /// is the SID when the certificate carries one, else the common name (replace it with the account's
+    /// sAMAccountName if that differs).
+    pub set_aduser: String,
+}
+
+/// How AD can map a certificate strongly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StrongMapping {
+    /// The SID extension (1.3.6.1.4.1.311.25.2): every KDC since the May 2022 update.
+    SidExtension,
+    /// The SID SAN URI: KDCs on Windows Server 2019 and later (not 2016).
+    SidUri,
+    /// Neither: only an explicit `altSecurityIdentities` entry on the account maps it.
+    ExplicitOnly,
+}
+
+impl StrongMapping {
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            StrongMapping::SidExtension => "sid-extension",
+            StrongMapping::SidUri => "sid-uri",
+            StrongMapping::ExplicitOnly => "explicit-only",
+        }
+    }
+}
+
+/// What a certificate says to Active Directory's mapping.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AdMapping {
+    /// How it maps strongly.
+    pub strong_mapping: StrongMapping,
+    /// The SID it carries (in the extension, else in the SAN URI).
+    pub sid: Option<Sid>,
+    /// Its user principal name.
+    pub upn: Option<String>,
+    /// The explicit mapping values.
+    pub alt_security_identities: AltSecurityIdentities,
+}
+
+impl AdMapping {
+    /// Reads a certificate's DER.
+    pub fn of_der(der: &[u8]) -> Result<Self> {
+        let (_, cert) = X509Certificate::from_der(der)
+            .map_err(|e| Error::BadInput(format!("not a certificate AD could map ({e})")))?;
+        let mut extension_sid = None;
+        let mut uri_sid = None;
+        let mut upn = None;
+        for ext in cert.extensions() {
+            if ext.oid.to_id_string() == OID_SID_EXTENSION {
+                extension_sid = Sid::of_extension(ext.value);
+            }
+        }
+        if let Ok(Some(san)) = cert.subject_alternative_name() {
+            use x509_parser::extensions::GeneralName;
+            for name in &san.value.general_names {
+                match name {
+                    GeneralName::URI(uri) if uri_sid.is_none() => uri_sid = Sid::of_uri(uri),
+                    GeneralName::OtherName(oid, value)
+                        if upn.is_none() && oid.to_id_string() == OID_UPN =>
+                    {
+                        upn = upn_of_other_name(value);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let strong_mapping = match (&extension_sid, &uri_sid) {
+            (Some(_), _) => StrongMapping::SidExtension,
+            (None, Some(_)) => StrongMapping::SidUri,
+            (None, None) => StrongMapping::ExplicitOnly,
+        };
+        let sid = extension_sid.or(uri_sid);
+        let account = match &sid {
+            Some(sid) => sid.to_string(),
+            None => cert
+                .subject()
+                .iter_common_name()
+                .next()
+                .and_then(|cn| cn.as_str().ok())
+                .map_or_else(|| "ACCOUNT".to_string(), powershell_quoted),
+        };
+        let issuer_serial_number = format!(
+            "X509:<I>{}<SR>{}",
+            issuer_in_encoded_order(cert.issuer()),
+            hex_upper(&reversed(cert.raw_serial()))
+        );
+        let ski = cert
+            .extensions()
+            .iter()
+            .find_map(|ext| match ext.parsed_extension() {
+                x509_parser::extensions::ParsedExtension::SubjectKeyIdentifier(id) => {
+                    Some(format!("X509:<SKI>{}", hex_lower(id.0)))
+                }
+                _ => None,
+            });
+        let set_aduser = format!(
+            "Set-ADUser {account} -Add @{{altSecurityIdentities={}}}",
+            powershell_quoted(&issuer_serial_number)
+        );
+        Ok(AdMapping {
+            strong_mapping,
+            sid,
+            upn,
+            alt_security_identities: AltSecurityIdentities {
+                issuer_serial_number,
+                ski,
+                set_aduser,
+            },
+        })
+    }
+}
+
+fn reversed(bytes: &[u8]) -> Vec<u8> {
+    bytes.iter().rev().copied().collect()
+}
+
+/// A PowerShell single-quoted string (a `'` inside doubled).
+fn powershell_quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The issuer as `altSecurityIdentities` wants it: RDNs in the order the certificate encodes them (for
+/// `CN=CONTOSO-DC-CA,DC=contoso,DC=com`, `DC=com,DC=contoso,CN=CONTOSO-DC-CA`), joined by `,`; attribute names
+/// as Windows writes them (`S` for stateOrProvinceName, `E` for emailAddress); a value with a special
+/// character in double quotes, a `"` inside doubled (CertNameToStr's CERT_X500_NAME_STR form).
+pub fn issuer_in_encoded_order(name: &X509Name<'_>) -> String {
+    name.iter()
+        .map(|rdn| {
+            rdn.iter()
+                .map(|atv| {
+                    let oid = atv.attr_type().to_id_string();
+                    let key = windows_name(&oid).map_or(oid, str::to_string);
+                    let value = match atv.as_str() {
+                        Ok(text) => windows_quoted(text),
+                        Err(_) => format!("#{}", hex_upper(atv.attr_value().data)),
+                    };
+                    format!("{key}={value}")
+                })
+                .collect::<Vec<_>>()
+                .join("+")
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn windows_name(oid: &str) -> Option<&'static str> {
+    Some(match oid {
+        "2.5.4.3" => "CN",
+        "2.5.4.7" => "L",
+        "2.5.4.8" => "S",
+        "2.5.4.10" => "O",
+        "2.5.4.11" => "OU",
+        "2.5.4.6" => "C",
+        "2.5.4.9" => "STREET",
+        "2.5.4.5" => "SERIALNUMBER",
+        "0.9.2342.19200300.100.1.25" => "DC",
+        "0.9.2342.19200300.100.1.1" => "UID",
+        "1.2.840.113549.1.9.1" => "E",
+        _ => return None,
+    })
+}
+
+fn windows_quoted(value: &str) -> String {
+    let special = value.is_empty()
+        || value.starts_with(' ')
+        || value.ends_with(' ')
+        || value.chars().any(|c| {
+            matches!(
+                c,
+                ',' | '+' | '=' | '"' | '\n' | '\r' | '<' | '>' | '#' | ';'
+            )
+        });
+    if special {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_string()
+    }
+}
+
+/// One DER value: tag, definite length, content.
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// The content octets of a dotted OID certkit writes (every one here is well-formed).
+fn oid_content(dotted: &str) -> Vec<u8> {
+    let arcs: Vec<u64> = dotted.split('.').filter_map(|a| a.parse().ok()).collect();
+    let mut out = Vec::new();
+    let first = arcs.first().copied().unwrap_or(0) * 40 + arcs.get(1).copied().unwrap_or(0);
+    for arc in std::iter::once(first).chain(arcs.iter().skip(2).copied()) {
+        let mut groups = vec![(arc & 0x7F) as u8];
+        let mut rest = arc >> 7;
+        while rest > 0 {
+            groups.push(0x80 | (rest & 0x7F) as u8);
+            rest >>= 7;
+        }
+        out.extend(groups.into_iter().rev());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sids_are_checked_and_written_as_windows_writes_them() {
+        let sid: Sid = "S-1-5-21-1004336348-1177238915-682003330-1105"
+            .parse()
+            .expect("sid");
+        assert_eq!(
+            sid.uri(),
+            "tag:microsoft.com,2022-09-14:sid:S-1-5-21-1004336348-1177238915-682003330-1105"
+        );
+        assert_eq!(Sid::of_uri(&sid.uri()), Some(sid.clone()));
+        assert_eq!(Sid::of_extension(&sid.extension_value()), Some(sid));
+        for bad in [
+            "",
+            "S-1",
+            "S-2-5-21",
+            "S-1-5",
+            "S-1-x-21",
+            "S-1-5-021",
+            "S-1-5-4294967296",
+            "S-1-281474976710656-1",
+            "S-1-5-1-2-3-4-5-6-7-8-9-10-11-12-13-14-15-16",
+            "S-1-5-21-",
+            "X-1-5-21",
+        ] {
+            assert!(bad.parse::<Sid>().is_err(), "{bad}");
+        }
+        assert_eq!(
+            "s-1-5-32-544".parse::<Sid>().expect("lower s").to_string(),
+            "S-1-5-32-544"
+        );
+    }
+
+    #[test]
+    fn the_sid_extension_has_ad_cs_bytes() {
+        // The shape AD CS writes (SEQUENCE { [0] { OID 1.3.6.1.4.1.311.25.2.1, [0] { OCTET STRING } } }),
+        // here for a short SID so that every length is one byte.
+        let sid: Sid = "S-1-5-32-544".parse().expect("sid");
+        let mut expected = vec![0x30, 0x1E, 0xA0, 0x1C, 0x06, 0x0A];
+        expected.extend([0x2B, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x19, 0x02, 0x01]);
+        expected.extend([0xA0, 0x0E, 0x04, 0x0C]);
+        expected.extend(b"S-1-5-32-544");
+        assert_eq!(sid.extension_value(), expected);
+        // A long SID takes long-form lengths and reads back.
+        let long: Sid = "S-1-5-21-4294967295-4294967295-4294967295-4294967295-4294967295-4294967295-4294967295-4294967295-4294967295-4294967295-4294967295-4294967295-4294967295-4294967295"
+            .parse()
+            .expect("long sid");
+        assert_eq!(Sid::of_extension(&long.extension_value()), Some(long));
+    }
+
+    #[test]
+    fn upns_and_uris() {
+        assert!(check_upn("alice@contoso.com").is_ok());
+        assert!(check_upn("bob@local").is_ok());
+        for bad in ["alice", "@contoso.com", "alice@", "a b@c.com", "a@b@c"] {
+            assert!(check_upn(bad).is_err(), "{bad}");
+        }
+        assert!(check_uri("https://contoso.com/people/alice").is_ok());
+        assert!(check_uri("urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6").is_ok());
+        for bad in [
+            "contoso.com",
+            "1http://x",
+            "http://a b",
+            "http:",
+            "https://é.com",
+        ] {
+            assert!(check_uri(bad).is_err(), "{bad}");
+        }
+        let value = [
+            0xA0, 0x13, 0x0C, 0x11, b'a', b'l', b'i', b'c', b'e', b'@', b'c', b'o', b'n', b't',
+            b'o', b's', b'o', b'.', b'c', b'o', b'm',
+        ];
+        assert_eq!(
+            upn_of_other_name(&value).as_deref(),
+            Some("alice@contoso.com")
+        );
+        assert_eq!(upn_of_other_name(&value[..10]), None);
+    }
+
+    #[test]
+    fn windows_quotes_special_values() {
+        assert_eq!(windows_quoted("CONTOSO-DC-CA"), "CONTOSO-DC-CA");
+        assert_eq!(windows_quoted("Contoso, Ltd"), "\"Contoso, Ltd\"");
+        assert_eq!(windows_quoted("say \"hi\", ok"), "\"say \"\"hi\"\", ok\"");
+        assert_eq!(powershell_quoted("O'Brien"), "'O''Brien'");
+    }
+}
