@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::x509::X509Name;
 
-use crate::ber::{self, tag};
+use crate::ber::{self, der, tag};
 use crate::error::{Error, Result};
 use crate::thumbprint::{hex_lower, hex_upper};
 
@@ -114,10 +114,12 @@ impl Sid {
     /// The SID extension's value as AD CS writes it: GeneralNames holding one otherName of type
     /// 1.3.6.1.4.1.311.25.2.1 whose value is `[0] EXPLICIT OCTET STRING` of the SID's text.
     pub fn extension_value(&self) -> Vec<u8> {
-        let sid = tlv(tag::OCTET_STRING, self.0.as_bytes());
-        let oid = tlv(tag::OID, &oid_content(OID_SID_VALUE));
-        let other_name = tlv(tag::CONTEXT_0, &[oid, tlv(tag::CONTEXT_0, &sid)].concat());
-        tlv(tag::SEQUENCE, &other_name)
+        // OID_SID_VALUE, DER.
+        const SID_VALUE_OID: &[u8] = &[0x2B, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x19, 0x02, 0x01];
+        let sid = der(tag::OCTET_STRING, self.0.as_bytes());
+        let oid = der(tag::OID, SID_VALUE_OID);
+        let other_name = der(tag::CONTEXT_0, &[oid, der(tag::CONTEXT_0, &sid)].concat());
+        der(tag::SEQUENCE, &other_name)
     }
 
     /// The SID in a SID extension's value, if it is one (and the SID parses).
@@ -340,23 +342,7 @@ fn powershell_quoted(text: &str) -> String {
 /// as Windows writes them (`S` for stateOrProvinceName, `E` for emailAddress); a value with a special
 /// character in double quotes, a `"` inside doubled (CertNameToStr's CERT_X500_NAME_STR form).
 pub fn issuer_in_encoded_order(name: &X509Name<'_>) -> String {
-    name.iter()
-        .map(|rdn| {
-            rdn.iter()
-                .map(|atv| {
-                    let oid = atv.attr_type().to_id_string();
-                    let key = windows_name(&oid).map_or(oid, str::to_string);
-                    let value = match atv.as_str() {
-                        Ok(text) => windows_quoted(text),
-                        Err(_) => format!("#{}", hex_upper(atv.attr_value().data)),
-                    };
-                    format!("{key}={value}")
-                })
-                .collect::<Vec<_>>()
-                .join("+")
-        })
-        .collect::<Vec<_>>()
-        .join(",")
+    crate::naming::rdn_texts(name, windows_name, windows_quoted).join(",")
 }
 
 fn windows_name(oid: &str) -> Option<&'static str> {
@@ -391,42 +377,6 @@ fn windows_quoted(value: &str) -> String {
     } else {
         value.to_string()
     }
-}
-
-/// One DER value: tag, definite length, content.
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes: Vec<u8> = len
-            .to_be_bytes()
-            .into_iter()
-            .skip_while(|b| *b == 0)
-            .collect();
-        out.push(0x80 | bytes.len() as u8);
-        out.extend(bytes);
-    }
-    out.extend_from_slice(content);
-    out
-}
-
-/// The content octets of a dotted OID certkit writes (every one here is well-formed).
-fn oid_content(dotted: &str) -> Vec<u8> {
-    let arcs: Vec<u64> = dotted.split('.').filter_map(|a| a.parse().ok()).collect();
-    let mut out = Vec::new();
-    let first = arcs.first().copied().unwrap_or(0) * 40 + arcs.get(1).copied().unwrap_or(0);
-    for arc in std::iter::once(first).chain(arcs.iter().skip(2).copied()) {
-        let mut groups = vec![(arc & 0x7F) as u8];
-        let mut rest = arc >> 7;
-        while rest > 0 {
-            groups.push(0x80 | (rest & 0x7F) as u8);
-            rest >>= 7;
-        }
-        out.extend(groups.into_iter().rev());
-    }
-    out
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! A small, strict-where-it-matters BER reader for the structures certkit inspects before handing them to a
+//! A small, strict-where-it-matters BER reader (and the one DER value writer certkit's hand-built structures use) for the structures certkit inspects before handing them to a
 //! crypto library (PKCS#12). BER, not only DER, because PFX files from some tools use indefinite lengths and
 //! constructed OCTET STRINGs. Every length is checked against the input, nesting is bounded, and nothing is
 //! trusted: hostile input gives an error, never a panic or unbounded work.
@@ -45,6 +45,25 @@ pub mod tag {
     pub const CONTEXT_0: u8 = 0xA0;
     /// [0] IMPLICIT, primitive.
     pub const CONTEXT_0_PRIMITIVE: u8 = 0x80;
+}
+
+/// One DER value to write: `tag`, the definite length of `content` (short or long form), `content`.
+pub fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+    let len = content.len();
+    let mut out = vec![tag];
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(content);
+    out
 }
 
 /// Reads one value from the start of `input`; returns it and what follows.

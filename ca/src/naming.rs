@@ -65,15 +65,27 @@ pub fn check_cn(cn: &str) -> Result<()> {
 /// The RFC 4514 string of a name: its RDNs last first, separated by `,`; several attributes in one RDN joined
 /// by `+`; known attribute types by their short names, others as dotted OIDs; values escaped.
 pub fn rfc4514(name: &X509Name<'_>) -> String {
-    let mut rdns: Vec<String> = name
-        .iter()
+    let mut rdns = rdn_texts(name, short_name, escape_value);
+    rdns.reverse();
+    rdns.join(",")
+}
+
+/// Each RDN of `name` as text, in the order the name encodes them: its attributes as `KEY=value` joined by
+/// `+`, KEY as `key_name` gives it (else the dotted OID), a text value as `quote` writes it, any other value as
+/// `#` and its hex.
+pub fn rdn_texts(
+    name: &X509Name<'_>,
+    key_name: fn(&str) -> Option<&'static str>,
+    quote: fn(&str) -> String,
+) -> Vec<String> {
+    name.iter()
         .map(|rdn| {
             rdn.iter()
                 .map(|atv| {
                     let oid = atv.attr_type().to_id_string();
-                    let key = short_name(&oid).map_or(oid, str::to_string);
+                    let key = key_name(&oid).map_or(oid, str::to_string);
                     let value = match atv.as_str() {
-                        Ok(text) => escape_value(text),
+                        Ok(text) => quote(text),
                         Err(_) => {
                             format!("#{}", crate::thumbprint::hex_upper(atv.attr_value().data))
                         }
@@ -83,9 +95,7 @@ pub fn rfc4514(name: &X509Name<'_>) -> String {
                 .collect::<Vec<_>>()
                 .join("+")
         })
-        .collect();
-    rdns.reverse();
-    rdns.join(",")
+        .collect()
 }
 
 fn short_name(oid: &str) -> Option<&'static str> {

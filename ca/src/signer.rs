@@ -289,8 +289,8 @@ fn authority_info_access(
         if let Some(url) = url {
             let mut description = method.to_vec();
             // accessLocation: GeneralName uniformResourceIdentifier [6] IA5String.
-            description.extend(der_tlv(0x86, url.as_bytes()));
-            descriptions.extend(der_tlv(0x30, &description));
+            description.extend(crate::ber::der(0x86, url.as_bytes()));
+            descriptions.extend(crate::ber::der(0x30, &description));
         }
     }
     if descriptions.is_empty() {
@@ -298,25 +298,6 @@ fn authority_info_access(
     }
     Some(rcgen::CustomExtension::from_oid_content(
         AUTHORITY_INFO_ACCESS,
-        der_tlv(0x30, &descriptions),
+        crate::ber::der(0x30, &descriptions),
     ))
-}
-
-/// One DER TLV (definite length, short or long form).
-fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes: Vec<u8> = len
-            .to_be_bytes()
-            .into_iter()
-            .skip_while(|b| *b == 0)
-            .collect();
-        out.push(0x80 | bytes.len() as u8);
-        out.extend(bytes);
-    }
-    out.extend_from_slice(content);
-    out
 }

@@ -9,6 +9,7 @@ use openssl::pkey::PKey;
 use openssl::sign::Signer;
 
 use super::structure;
+use crate::ber::der;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
@@ -64,25 +65,6 @@ fn mac_key(password: &str, salt: &[u8]) -> Vec<u8> {
     let key = hasher.finish().to_vec();
     bmp.iter_mut().for_each(|b| *b = 0);
     key
-}
-
-/// One DER value: `tag`, the definite length of `content`, `content`.
-fn der(tag: u8, content: &[u8]) -> Vec<u8> {
-    let len = content.len();
-    let mut out = vec![tag];
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes: Vec<u8> = len
-            .to_be_bytes()
-            .into_iter()
-            .skip_while(|b| *b == 0)
-            .collect();
-        out.push(0x80 | bytes.len() as u8);
-        out.extend(bytes);
-    }
-    out.extend_from_slice(content);
-    out
 }
 
 #[cfg(test)]

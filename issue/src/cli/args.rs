@@ -83,21 +83,22 @@ pub struct IdentityArgs {
 }
 
 impl IdentityArgs {
-    /// The identity, and the EKUs it adds.
-    pub fn identity(self) -> (Identity, Vec<String>) {
-        let ekus = match self.smartcard_logon {
+    /// The EKUs it adds.
+    pub fn ekus(&self) -> Vec<String> {
+        match self.smartcard_logon {
             true => vec![certkit_ca::ad_mapping::EKU_SMARTCARD_LOGON.to_string()],
             false => Vec::new(),
-        };
-        (
-            Identity {
-                upn: self.upn,
-                sid: self.sid,
-                sid_extension: self.sid_extension,
-                uris: self.uri,
-            },
-            ekus,
-        )
+        }
+    }
+
+    /// The identity.
+    pub fn identity(self) -> Identity {
+        Identity {
+            upn: self.upn,
+            sid: self.sid,
+            sid_extension: self.sid_extension,
+            uris: self.uri,
+        }
     }
 }
 
@@ -162,7 +163,8 @@ impl CommonArgs {
             ));
         }
         let validity = Validity::starting_now(self.lifetime.lifetime(DEFAULT_LEAF_DAYS))?;
-        let (identity, identity_ekus) = identity.identity();
+        let identity_ekus = identity.ekus();
+        let identity = identity.identity();
         Ok(IssueRequest {
             ca,
             spec: LeafSpec {

@@ -74,25 +74,13 @@ impl ClientArgs {
         let out_dir = self
             .out_dir
             .ok_or_else(|| Error::BadInput("--out-dir DIR is required with --batch".into()))?;
-        let IdentityArgs {
-            upn,
-            sid,
-            sid_extension,
-            uri,
-            smartcard_logon,
-        } = self.identity;
-        if upn.is_some() || sid.is_some() || !uri.is_empty() {
+        let identity = &self.identity;
+        if identity.upn.is_some() || identity.sid.is_some() || !identity.uri.is_empty() {
             return Err(Error::BadInput(
                 "--batch takes each person's --upn, --sid and --uri from the file's upn, sid and uri columns"
                     .into(),
             ));
         }
-        let identity_ekus = IdentityArgs {
-            smartcard_logon,
-            ..IdentityArgs::default()
-        }
-        .identity()
-        .1;
         let jobs = self.jobs.map_or_else(
             || std::thread::available_parallelism().map_or(1, usize::from),
             usize::from,
@@ -105,8 +93,8 @@ impl ClientArgs {
             jobs,
             key_type: common.key,
             validity: Validity::starting_now(common.lifetime.lifetime(DEFAULT_LEAF_DAYS))?,
-            extra_ekus: with_ekus(common.eku.eku, identity_ekus),
-            sid_extension,
+            extra_ekus: with_ekus(common.eku.eku, identity.ekus()),
+            sid_extension: identity.sid_extension,
             crl_url: common.crl_url.crl_url,
             secrets: common.keys.secrets(),
             format: Format::json_if(common.json.json),

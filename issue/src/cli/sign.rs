@@ -56,7 +56,8 @@ pub struct SignArgs {
 impl SignArgs {
     /// The validated request.
     pub fn request(self) -> Result<SignRequest> {
-        let (identity, identity_ekus) = self.identity.identity();
+        let identity_ekus = self.identity.ekus();
+        let identity = self.identity.identity();
         Ok(SignRequest {
             ca: self.ca.ca,
             csr: self.csr,

@@ -307,10 +307,9 @@ fn alt_security_identities_match_the_published_worked_examples() {
         // The issuer with openssl, named as written (openssl's -subj is in encoded order), and a client
         // certificate with the example's serial.
         let n = checked.to_string();
-        let (ca_key, ca_pem, key, csr, pem) = (
+        let (ca_key, ca_pem, csr, pem) = (
             format!("ca{n}.key"),
             format!("ca{n}.pem"),
-            format!("c{n}.key"),
             format!("c{n}.csr"),
             format!("c{n}.pem"),
         );
@@ -335,21 +334,7 @@ fn alt_security_identities_match_the_published_worked_examples() {
             "-addext",
             "keyUsage=critical,keyCertSign,cRLSign",
         ]);
-        env.openssl_ok(&[
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-out",
-            &csr,
-            "-subj",
-            "/CN=person",
-        ]);
+        env.openssl_p256_csr(&format!("c{n}"), "/CN=person");
         std::fs::write(env.path("client.ext"), "extendedKeyUsage=clientAuth\n").expect("ext");
         env.openssl_ok(&[
             "x509",
