@@ -11,7 +11,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use x509_parser::prelude::{FromDer, X509Certificate};
+use x509_parser::prelude::FromDer;
 use x509_parser::x509::X509Name;
 
 use crate::ber::{self, der, tag};
@@ -256,61 +256,69 @@ pub struct AdMapping {
 }
 
 impl AdMapping {
-    /// Reads a certificate's DER.
+    /// What a certificate (DER) says to AD's mapping.
     pub fn of_der(der: &[u8]) -> Result<Self> {
-        let (_, cert) = X509Certificate::from_der(der)
-            .map_err(|e| Error::BadInput(format!("not a certificate AD could map ({e})")))?;
-        let mut extension_sid = None;
-        let mut uri_sid = None;
-        let mut upn = None;
-        for ext in cert.extensions() {
-            if ext.oid.to_id_string() == OID_SID_EXTENSION {
-                extension_sid = Sid::of_extension(ext.value);
-            }
-        }
-        if let Ok(Some(san)) = cert.subject_alternative_name() {
-            use x509_parser::extensions::GeneralName;
-            for name in &san.value.general_names {
-                match name {
-                    GeneralName::URI(uri) if uri_sid.is_none() => uri_sid = Sid::of_uri(uri),
-                    GeneralName::OtherName(oid, value)
-                        if upn.is_none() && oid.to_id_string() == OID_UPN =>
-                    {
-                        upn = upn_of_other_name(value);
-                    }
-                    _ => {}
-                }
-            }
-        }
-        let strong_mapping = match (&extension_sid, &uri_sid) {
+        MappingReader::default().read(der)
+    }
+}
+
+/// Reads the AD mapping of many certificates (`list --json`), each issuer's name worked out once: a short walk
+/// over the certificate's DER to the serial, issuer, subject and the three extensions that matter, no full
+/// parse.
+#[derive(Default)]
+pub struct MappingReader {
+    issuers: Vec<(Vec<u8>, String)>,
+}
+
+/// The DER content of the three extension OIDs read here.
+const SAN_OID: &[u8] = &[0x55, 0x1D, 0x11];
+const SKI_OID: &[u8] = &[0x55, 0x1D, 0x0E];
+const SID_EXTENSION_OID: &[u8] = &[0x2B, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x19, 0x02];
+/// The DER content of [`OID_UPN`].
+const UPN_OID: &[u8] = &[0x2B, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x14, 0x02, 0x03];
+/// A SAN's uniformResourceIdentifier ([6] IA5String) and otherName ([0] constructed).
+const URI_TAG: u8 = 0x86;
+const EXTENSIONS_TAG: u8 = 0xA3;
+
+/// The parts of a certificate the mapping is made of.
+struct MappedParts<'a> {
+    serial: Vec<u8>,
+    issuer: &'a [u8],
+    subject: &'a [u8],
+    extension_sid: Option<Sid>,
+    uri_sid: Option<Sid>,
+    upn: Option<String>,
+    ski: Option<Vec<u8>>,
+}
+
+impl MappingReader {
+    /// What one certificate (DER) says to AD's mapping.
+    pub fn read(&mut self, der: &[u8]) -> Result<AdMapping> {
+        let parts = mapped_parts(der)
+            .map_err(|e| Error::BadInput(format!("not a certificate AD could map ({})", e.0)))?;
+        let issuer = self.issuer_text(parts.issuer)?;
+        let strong_mapping = match (&parts.extension_sid, &parts.uri_sid) {
             (Some(_), _) => StrongMapping::SidExtension,
             (None, Some(_)) => StrongMapping::SidUri,
             (None, None) => StrongMapping::ExplicitOnly,
         };
-        let sid = extension_sid.or(uri_sid);
+        let sid = parts.extension_sid.or(parts.uri_sid);
         let account = match &sid {
             Some(sid) => sid.to_string(),
-            None => cert
-                .subject()
-                .iter_common_name()
-                .next()
-                .and_then(|cn| cn.as_str().ok())
-                .map_or_else(|| "ACCOUNT".to_string(), powershell_quoted),
+            None => X509Name::from_der(parts.subject)
+                .ok()
+                .and_then(|(_, name)| {
+                    name.iter_common_name()
+                        .next()
+                        .and_then(|cn| cn.as_str().ok())
+                        .map(powershell_quoted)
+                })
+                .unwrap_or_else(|| "ACCOUNT".to_string()),
         };
         let issuer_serial_number = format!(
-            "X509:<I>{}<SR>{}",
-            issuer_in_encoded_order(cert.issuer()),
-            hex_upper(&reversed(cert.raw_serial()))
+            "X509:<I>{issuer}<SR>{}",
+            hex_upper(&reversed(&parts.serial))
         );
-        let ski = cert
-            .extensions()
-            .iter()
-            .find_map(|ext| match ext.parsed_extension() {
-                x509_parser::extensions::ParsedExtension::SubjectKeyIdentifier(id) => {
-                    Some(format!("X509:<SKI>{}", hex_lower(id.0)))
-                }
-                _ => None,
-            });
         let set_aduser = format!(
             "Set-ADUser {account} -Add @{{altSecurityIdentities={}}}",
             powershell_quoted(&issuer_serial_number)
@@ -318,14 +326,136 @@ impl AdMapping {
         Ok(AdMapping {
             strong_mapping,
             sid,
-            upn,
+            upn: parts.upn,
             alt_security_identities: AltSecurityIdentities {
                 issuer_serial_number,
-                ski,
+                ski: parts.ski.map(|id| format!("X509:<SKI>{}", hex_lower(&id))),
                 set_aduser,
             },
         })
     }
+
+    fn issuer_text(&mut self, raw: &[u8]) -> Result<String> {
+        if let Some((_, text)) = self.issuers.iter().find(|(known, _)| known == raw) {
+            return Ok(text.clone());
+        }
+        let (_, name) = X509Name::from_der(raw).map_err(|e| {
+            Error::BadInput(format!("not a certificate AD could map (its issuer: {e})"))
+        })?;
+        let text = issuer_in_encoded_order(&name);
+        // A CA has one issuer name, or a few after renewals; a foreign listing is not kept without bound.
+        if self.issuers.len() < 16 {
+            self.issuers.push((raw.to_vec(), text.clone()));
+        }
+        Ok(text)
+    }
+}
+
+/// One value at the start of `at`, its whole encoding, and what follows.
+fn next_value(at: &[u8]) -> std::result::Result<(ber::Tlv<'_>, &[u8], &[u8]), ber::BerError> {
+    let (value, rest) = ber::read(at)?;
+    Ok((value, &at[..at.len() - rest.len()], rest))
+}
+
+fn mapped_parts(der: &[u8]) -> std::result::Result<MappedParts<'_>, ber::BerError> {
+    use ber::BerError;
+    let (certificate, _, _) = next_value(der)?;
+    let certificate = certificate.expect_tag(tag::SEQUENCE, "it is not a SEQUENCE")?;
+    let ber::Tlv { content, .. } = certificate;
+    let std::borrow::Cow::Borrowed(content) = content else {
+        return Err(BerError("it is not DER"));
+    };
+    let (tbs, _, _) = next_value(content)?;
+    let tbs = tbs.expect_tag(tag::SEQUENCE, "its TBSCertificate is not a SEQUENCE")?;
+    let std::borrow::Cow::Borrowed(tbs) = tbs.content else {
+        return Err(BerError("it is not DER"));
+    };
+    let (mut value, _, mut at) = next_value(tbs)?;
+    if value.tag == tag::CONTEXT_0 {
+        (value, _, at) = next_value(at)?;
+    }
+    let serial = value
+        .expect_tag(tag::INTEGER, "its serial number is not an INTEGER")?
+        .content
+        .into_owned();
+    let (_, _, at) = next_value(at)?; // signature algorithm
+    let (_, issuer, at) = next_value(at)?;
+    let (_, _, at) = next_value(at)?; // validity
+    let (_, subject, at) = next_value(at)?;
+    let (_, _, mut at) = next_value(at)?; // subject public key info
+    let mut parts = MappedParts {
+        serial,
+        issuer,
+        subject,
+        extension_sid: None,
+        uri_sid: None,
+        upn: None,
+        ski: None,
+    };
+    while !at.is_empty() {
+        let (value, _, rest) = next_value(at)?;
+        at = rest;
+        if value.tag != EXTENSIONS_TAG {
+            continue;
+        }
+        let (extensions, _) = ber::read(&value.content)?;
+        for extension in extensions
+            .expect_tag(tag::SEQUENCE, "its extensions are not a SEQUENCE")?
+            .children()?
+        {
+            let fields = extension.children()?;
+            let (Some(oid), Some(extension_value)) = (fields.first(), fields.last()) else {
+                return Err(BerError("an extension is malformed"));
+            };
+            if oid.tag != tag::OID || extension_value.tag != tag::OCTET_STRING {
+                return Err(BerError("an extension is malformed"));
+            }
+            match &*oid.content {
+                SKI_OID => {
+                    let (id, _) = ber::read(&extension_value.content)?;
+                    parts.ski = Some(
+                        id.expect_tag(tag::OCTET_STRING, "its key identifier is malformed")?
+                            .content
+                            .into_owned(),
+                    );
+                }
+                SID_EXTENSION_OID => {
+                    parts.extension_sid = Sid::of_extension(&extension_value.content)
+                }
+                SAN_OID => read_san(&extension_value.content, &mut parts)?,
+                _ => {}
+            }
+        }
+    }
+    Ok(parts)
+}
+
+/// The first SID URI and the first UPN of a SAN's GeneralNames.
+fn read_san(value: &[u8], parts: &mut MappedParts<'_>) -> std::result::Result<(), ber::BerError> {
+    let (names, _) = ber::read(value)?;
+    for name in names
+        .expect_tag(
+            tag::SEQUENCE,
+            "its subject alternative names are not a SEQUENCE",
+        )?
+        .children()?
+    {
+        match name.tag {
+            URI_TAG if parts.uri_sid.is_none() => {
+                parts.uri_sid = std::str::from_utf8(&name.content)
+                    .ok()
+                    .and_then(Sid::of_uri);
+            }
+            tag::CONTEXT_0 if parts.upn.is_none() => {
+                let (oid, _, value) = next_value(&name.content)?;
+                if oid.tag == tag::OID && *oid.content == *UPN_OID {
+                    parts.upn = upn_of_other_name(value);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn reversed(bytes: &[u8]) -> Vec<u8> {

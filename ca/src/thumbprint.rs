@@ -51,10 +51,12 @@ fn is_format_char(c: char) -> bool {
 
 impl fmt::Display for Thumbprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for byte in self.0 {
-            write!(f, "{byte:02X}")?;
+        let mut text = [0u8; 40];
+        for (pair, byte) in text.chunks_exact_mut(2).zip(self.0) {
+            pair.copy_from_slice(&hex_pair(byte, UPPER_DIGITS));
         }
-        Ok(())
+        // Hex digits are ASCII.
+        f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -84,14 +86,34 @@ impl TryFrom<String> for Thumbprint {
     }
 }
 
+const UPPER_DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+const LOWER_DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+fn hex_pair(byte: u8, digits: &[u8; 16]) -> [u8; 2] {
+    [
+        digits[usize::from(byte >> 4)],
+        digits[usize::from(byte & 0x0F)],
+    ]
+}
+
+fn hex_with(bytes: &[u8], digits: &[u8; 16]) -> String {
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        for digit in hex_pair(*byte, digits) {
+            text.push(char::from(digit));
+        }
+    }
+    text
+}
+
 /// Uppercase hex of `bytes`, e.g. for serial numbers and SHA-256 fingerprints.
 pub fn hex_upper(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02X}")).collect()
+    hex_with(bytes, UPPER_DIGITS)
 }
 
 /// Lowercase hex of `bytes`, as `sha256sum` prints hashes.
 pub fn hex_lower(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex_with(bytes, LOWER_DIGITS)
 }
 
 #[cfg(test)]
@@ -122,5 +144,14 @@ mod tests {
             Thumbprint::of_der(b"abc").to_string(),
             "A9993E364706816ABA3E25717850C26C9CD0D89D"
         );
+    }
+
+    #[test]
+    fn hex_writes_every_nibble() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        let expected: String = bytes.iter().map(|b| format!("{b:02X}")).collect();
+        assert_eq!(hex_upper(&bytes), expected);
+        assert_eq!(hex_lower(&bytes), expected.to_lowercase());
+        assert_eq!(hex_upper(&[]), "");
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
-use crate::ad_mapping::AdMapping;
+use crate::ad_mapping::{AdMapping, MappingReader};
 use crate::dates::rfc3339;
 use crate::error::Result;
 use crate::keys::KeyType;
@@ -239,18 +239,19 @@ pub fn run(req: ListRequest) -> Result<()> {
         before_line: None,
         with_certificates: matches!(issuer_keys, IssuerKeys::Several) || json,
     };
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
+    // Written in 64 KB blocks: a locked stdout flushes at every line break, a write for each row.
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let mut table = Output::new(&req);
     let mut undelivered = 0;
     let successors = ca.successors(now)?;
+    let mut mappings = MappingReader::default();
     let listed = ca.list(&filter, now, &mut |entry| {
         let mut row = ListRow::new(&entry, now, &issuer_keys);
         if json && row.profile == Profile::Client {
             row.ad_mapping = entry
                 .issued
                 .cert_der()
-                .and_then(|der| AdMapping::of_der(&der).ok());
+                .and_then(|der| mappings.read(&der).ok());
         }
         if row.status == "valid" {
             row.renewed_by = successors.get(&row.serial).map(|s| s.issued.serial.clone());
@@ -264,7 +265,9 @@ pub fn run(req: ListRequest) -> Result<()> {
         table.row(&mut out, row)?;
         Ok(true)
     });
-    let finished = listed.and_then(|()| table.finish(&mut out));
+    let finished = listed
+        .and_then(|()| table.finish(&mut out))
+        .and_then(|()| out.flush().map_err(output_error));
     if let Some(warning) = super::show::undelivered_warning(undelivered, &req.ca) {
         term::warn(&warning);
     }
@@ -318,12 +321,19 @@ impl Output {
     fn row(&mut self, out: &mut dyn Write, row: ListRow) -> Result<()> {
         match self {
             Output::Json { rows } => {
-                let json = serde_json::to_string_pretty(&row)
+                let json = serde_json::to_vec_pretty(&row)
                     .map_err(|e| crate::Error::json("a listing row", e))?;
-                let indented = json.replace('\n', "\n  ");
-                let lead = if *rows == 0 { "[\n  " } else { ",\n  " };
+                let lead: &[u8] = if *rows == 0 { b"[\n  " } else { b",\n  " };
                 *rows += 1;
-                write!(out, "{lead}{indented}").map_err(output_error)
+                out.write_all(lead).map_err(output_error)?;
+                // Each line of the row indented by two more spaces, inside the array.
+                for (i, line) in json.split(|b| *b == b'\n').enumerate() {
+                    if i > 0 {
+                        out.write_all(b"\n  ").map_err(output_error)?;
+                    }
+                    out.write_all(line).map_err(output_error)?;
+                }
+                Ok(())
             }
             Output::Csv { header } => {
                 if !*header {
