@@ -18,7 +18,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 
-for target in cscfg_edit cscfg_network thumbprint certificates csr pfx_read encrypted_key inventory batch_csv dates secret_source pkcs11_uri inspect ca_settings slip39_share backup_file name_constraints crl_file ocsp_request ocsp_window apim_policy kit_record; do
+for target in cscfg_edit cscfg_network thumbprint certificates csr pfx_read encrypted_key inventory batch_csv dates secret_source pkcs11_uri inspect ca_settings slip39_share backup_file name_constraints crl_file ocsp_request ocsp_window apim_policy kit_record profile_file; do
   rm -rf "${CORPUS:?}/$target"
   mkdir -p "$CORPUS/$target"
 done
@@ -151,6 +151,33 @@ certkit-export kit --target apim --ca pki --out-dir apim-kit --policy policy.xml
 seed apim_policy policy.xml
 seed apim_policy policy.xml.bak
 seed kit_record apim-kit/kit.json
+
+# Profile files: the issue's example (tests/tests/issue/profiles.rs) and each built-in profile as a file.
+cat > staff.toml <<'TOML'
+base = "client"
+description = "Staff, one per person"
+ekus = ["clientAuth", "1.3.6.1.4.1.311.20.2.2"]
+max_days = 397
+key_types = ["rsa2048", "p256"]
+ocsp_url = "http://ocsp.example.com/staff"
+crl_url = "http://pki.example.com/staff.crl"
+[subject]
+fixed = { O = "Contoso" }
+allowed = { OU = ["Sales", "IT"] }
+required = ["OU"]
+[san]
+allowed = ["email", "upn", "sid"]
+required = ["upn"]
+[[policies]]
+oid = "1.3.6.1.4.1.99999.1.1"
+cps = "https://pki.example.com/cps"
+notice = "Staff certificates only"
+TOML
+seed profile_file staff.toml
+for base in server client encryption; do
+  certkit-ca profile show "$base" > "$base.toml"
+  seed profile_file "$base.toml"
+done
 
 # inspect reads every kind of file: the seeds of the other readers, and a CRL.
 cp "$CORPUS"/certificates/* "$CORPUS"/pfx_read/* "$CORPUS"/csr/* "$CORPUS"/encrypted_key/* "$CORPUS/inspect/"

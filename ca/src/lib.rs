@@ -27,6 +27,7 @@ pub mod naming;
 pub mod ocsp;
 pub mod pfx;
 pub mod profile;
+pub mod profile_file;
 pub mod report;
 pub mod san;
 pub mod secret;

@@ -188,8 +188,14 @@ impl SigningCa {
             constraints.check_params(params)?;
         }
         let mut params = params.clone();
-        if let Some(extension) =
-            authority_info_access(self.ocsp_url.as_deref(), self.aia_url.as_deref())
+        // A profile file's own OCSP URL comes as the certificate's authorityInfoAccess already.
+        let has_aia = params
+            .custom_extensions
+            .iter()
+            .any(|e| e.oid_components().eq(AIA_OID.iter().copied()));
+        if !has_aia
+            && let Some(extension) =
+                authority_info_access(self.ocsp_url.as_deref(), self.aia_url.as_deref())
         {
             params.custom_extensions.push(extension);
         }
@@ -272,15 +278,15 @@ pub fn check_can_sign(cert: &CertInfo, origin: &Path) -> Result<()> {
     Ok(())
 }
 
-/// An authorityInfoAccess extension (RFC 5280 4.2.2.1) with one caIssuers access description: where the
-/// issuer's certificate is, as a URI.
+/// The authorityInfoAccess extension's OID, 1.3.6.1.5.5.7.1.1.
+const AIA_OID: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 1, 1];
+
 /// The authorityInfoAccess extension naming the OCSP responder and where the CA's certificate is (either may be
 /// absent; None when both are): one AccessDescription each, OCSP first as CAs write it.
-fn authority_info_access(
+pub fn authority_info_access(
     ocsp: Option<&str>,
     ca_issuers: Option<&str>,
 ) -> Option<rcgen::CustomExtension> {
-    const AUTHORITY_INFO_ACCESS: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 1, 1];
     // id-ad-ocsp 1.3.6.1.5.5.7.48.1 and id-ad-caIssuers 1.3.6.1.5.5.7.48.2, DER.
     const OCSP: &[u8] = &[0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01];
     const CA_ISSUERS: &[u8] = &[0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02];
@@ -297,7 +303,7 @@ fn authority_info_access(
         return None;
     }
     Some(rcgen::CustomExtension::from_oid_content(
-        AUTHORITY_INFO_ACCESS,
+        AIA_OID,
         crate::ber::der(0x30, &descriptions),
     ))
 }

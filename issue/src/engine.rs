@@ -261,7 +261,7 @@ fn build_pfx(
 
 /// The inventory record of a CA-signed certificate.
 fn record_for(spec: &LeafSpec, cert: &CertInfo, renewal_of: Option<Serial>) -> IssuedRecord {
-    IssuedRecord::new(
+    let mut record = IssuedRecord::new(
         cert,
         &spec.cn,
         spec.profile,
@@ -269,7 +269,9 @@ fn record_for(spec: &LeafSpec, cert: &CertInfo, renewal_of: Option<Serial>) -> I
         spec.key_type,
         spec.crl_url.clone(),
         renewal_of,
-    )
+    );
+    record.profile_file = spec.profile_file.as_ref().map(|p| p.file.name.clone());
+    record
 }
 
 /// Refuses a validity that runs past the CA's own notAfter.

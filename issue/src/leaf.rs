@@ -6,7 +6,11 @@ use certkit_ca::ad_mapping::{self, Sid};
 use certkit_ca::certinfo::{EKU_CLIENT_AUTH, EKU_DOCUMENT_ENCRYPTION, EKU_SERVER_AUTH};
 use certkit_ca::dates::Validity;
 use certkit_ca::naming::check_cn;
+use certkit_ca::profile_file::{KeyUsage, Policy, ProfileRequest, SanKind, SubjectAttribute};
 use certkit_ca::{Error, KeyType, Profile, Result, Serial};
+use std::sync::Arc;
+
+use crate::by_profile::ProfileUse;
 use rcgen::{
     CertificateParams, CrlDistributionPoint, CustomExtension, DistinguishedName, DnType,
     ExtendedKeyUsagePurpose, IsCa, KeyUsagePurpose, OtherNameValue, SanType,
@@ -35,6 +39,10 @@ pub struct LeafSpec {
     pub validity: Validity,
     /// CRL distribution point.
     pub crl_url: Option<String>,
+    /// Subject attributes beyond the CN (`--subject`, and those its profile file fixes).
+    pub subject: Vec<(SubjectAttribute, String)>,
+    /// The profile file it is issued by (`--profile NAME`), if not a built-in profile.
+    pub profile_file: Option<Arc<ProfileUse>>,
 }
 
 /// Who a client certificate's holder is to Active Directory and other relying parties (docs/ad-mapping.md):
@@ -273,6 +281,9 @@ impl LeafSpec {
         self.validate()?;
         let mut params = CertificateParams::default();
         let mut dn = DistinguishedName::new();
+        for (attribute, value) in &self.subject {
+            dn.push(dn_type(*attribute), value.as_str());
+        }
         dn.push(DnType::CommonName, self.cn.as_str());
         params.distinguished_name = dn;
         params.is_ca = IsCa::ExplicitNoCa;
@@ -282,7 +293,25 @@ impl LeafSpec {
         params.use_authority_key_identifier_extension = true;
         params.subject_alt_names = self.sans();
         params.custom_extensions = self.identity.extensions()?;
-        params.key_usages = key_usages(self.profile, self.key_type);
+        params.key_usages = match self.profile_key_usage() {
+            Some(usages) => usages.iter().map(|u| key_usage(*u)).collect(),
+            None => key_usages(self.profile, self.key_type),
+        };
+        if !self.policies().is_empty() {
+            params
+                .custom_extensions
+                .push(CustomExtension::from_oid_content(
+                    certkit_ca::profile_file::CERTIFICATE_POLICIES_OID,
+                    Policy::extension_value(self.policies())?,
+                ));
+        }
+        if let Some(profile) = &self.profile_file
+            && let Some(url) = &profile.file.spec.ocsp_url
+            && let Some(aia) =
+                certkit_ca::signer::authority_info_access(Some(url), profile.aia_url.as_deref())
+        {
+            params.custom_extensions.push(aia);
+        }
         let profile_eku = match self.profile {
             Profile::Server => EKU_SERVER_AUTH,
             Profile::Client => EKU_CLIENT_AUTH,
@@ -299,6 +328,124 @@ impl LeafSpec {
             }];
         }
         Ok(params)
+    }
+}
+
+impl LeafSpec {
+    /// Checks the request against its profile file and takes the profile's content: the EKUs (a flag's EKU
+    /// must be one the profile lists), the CRL URL unless `--crl-url` was given, and the subject attributes it
+    /// fixes. Without a profile file, `--subject` is refused: the built-in profiles write the CN alone.
+    pub fn take_profile(&mut self, crl_flag_given: bool) -> Result<()> {
+        let Some(profile) = self.profile_file.clone() else {
+            if let Some((attribute, value)) = self.subject.first() {
+                return Err(Error::BadInput(format!(
+                    "--subject {attribute}={value} needs --profile NAME: the built-in {} profile writes the CN alone; a profile file says which attributes a request may give (certkit-ca profile add)",
+                    self.profile
+                )));
+            }
+            return Ok(());
+        };
+        let file = &profile.file;
+        if file.spec.base != self.profile {
+            return Err(Error::BadInput(format!(
+                "profile {} is a {base} profile: issue by it with certkit-issue {base} (or sign --profile {})",
+                file.name,
+                file.name,
+                base = file.spec.base
+            )));
+        }
+        // Days from when it was asked (the validity starts a little earlier, for clocks behind).
+        let days =
+            (self.validity.not_after - self.validity.not_before - certkit_ca::dates::BACKDATE)
+                .as_seconds_f64()
+                / 86_400.0;
+        file.check_request(&ProfileRequest {
+            subject: &self.subject,
+            sans: &self.san_kinds(),
+            key_type: self.key_type,
+            days: days.ceil() as i64,
+        })?;
+        if let Some(eku) = self.extra_ekus.iter().find(|e| !file.ekus.contains(e)) {
+            return Err(Error::BadInput(format!(
+                "EKU {eku} is not allowed by profile {}: its EKUs are {}",
+                file.name,
+                file.ekus.join(", ")
+            )));
+        }
+        if let Some(usages) = &file.spec.key_usage
+            && let Some(usage) = usages.iter().find(|u| !u.fits(self.key_type))
+        {
+            return Err(Error::BadInput(format!(
+                "profile {} asks for {}, which a {} key cannot do: give --key with a key type it allows",
+                file.name,
+                usage.name(),
+                self.key_type
+            )));
+        }
+        let base_eku = self.profile.eku().unwrap_or_default();
+        self.extra_ekus = file
+            .ekus
+            .iter()
+            .filter(|e| e.as_str() != base_eku)
+            .cloned()
+            .collect();
+        if !crl_flag_given && let Some(url) = &file.spec.crl_url {
+            self.crl_url = Some(url.clone());
+        }
+        self.subject = file.subject(&self.subject);
+        Ok(())
+    }
+
+    /// The kinds of subject alternative name the request gives itself (a server's CN, which always goes into
+    /// the SAN, is not counted).
+    pub fn san_kinds(&self) -> Vec<SanKind> {
+        let mut kinds = Vec::new();
+        let mut add = |present: bool, kind| {
+            if present {
+                kinds.push(kind);
+            }
+        };
+        add(!self.dns.is_empty(), SanKind::Dns);
+        add(!self.ips.is_empty(), SanKind::Ip);
+        add(self.email.is_some(), SanKind::Email);
+        add(self.identity.upn.is_some(), SanKind::Upn);
+        add(self.identity.sid.is_some(), SanKind::Sid);
+        add(!self.identity.uris.is_empty(), SanKind::Uri);
+        kinds
+    }
+
+    /// The key usage bits its profile file names, if it names them.
+    pub fn profile_key_usage(&self) -> Option<&[KeyUsage]> {
+        self.profile_file
+            .as_ref()
+            .and_then(|p| p.file.spec.key_usage.as_deref())
+    }
+
+    /// The certificate policies its profile file names.
+    pub fn policies(&self) -> &[Policy] {
+        self.profile_file
+            .as_ref()
+            .map_or(&[], |p| p.file.spec.policies.as_slice())
+    }
+}
+
+fn dn_type(attribute: SubjectAttribute) -> DnType {
+    match attribute {
+        SubjectAttribute::C => DnType::CountryName,
+        SubjectAttribute::ST => DnType::StateOrProvinceName,
+        SubjectAttribute::L => DnType::LocalityName,
+        SubjectAttribute::O => DnType::OrganizationName,
+        SubjectAttribute::OU => DnType::OrganizationalUnitName,
+    }
+}
+
+fn key_usage(usage: KeyUsage) -> KeyUsagePurpose {
+    match usage {
+        KeyUsage::DigitalSignature => KeyUsagePurpose::DigitalSignature,
+        KeyUsage::NonRepudiation => KeyUsagePurpose::ContentCommitment,
+        KeyUsage::KeyEncipherment => KeyUsagePurpose::KeyEncipherment,
+        KeyUsage::DataEncipherment => KeyUsagePurpose::DataEncipherment,
+        KeyUsage::KeyAgreement => KeyUsagePurpose::KeyAgreement,
     }
 }
 
@@ -354,6 +501,8 @@ mod tests {
             validity: Validity::starting_now(certkit_ca::dates::Lifetime::Days(30))
                 .expect("validity"),
             crl_url: Some("http://pki.example.com/ca.crl".into()),
+            subject: Vec::new(),
+            profile_file: None,
         }
     }
 

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod batch;
+pub mod by_profile;
 pub mod engine;
 pub mod leaf;
 pub mod outputs;

@@ -4,8 +4,9 @@
 //! delivered renewal is not renewed twice (two overlapping scheduled rotations) unless forced. Renewing many
 //! unlocks the CA once and goes through the batch's pipeline.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use time::OffsetDateTime;
 
@@ -19,6 +20,7 @@ use certkit_ca::store::inventory::{Entry, IssuedRecord, RevokedRecord};
 use certkit_ca::{CaStore, Error, KeyType, Result};
 
 use crate::batch::{CertSummary, slug};
+use crate::by_profile::ProfileUse;
 use crate::engine::{Engine, Order, PfxOutput, Signer, SubjectKey};
 use crate::leaf::{Identity, LeafSpec};
 use crate::outputs::OutputPlan;
@@ -77,15 +79,16 @@ pub fn decide(store: &CaStore, old: &Entry, force: bool, now: OffsetDateTime) ->
 }
 
 /// `entry` with the certificate its record carries, when its content depends on it: a certificate with a SID
-/// may carry the SID extension, which is not among the names the record lists. (Lookups return records
-/// without their certificates.)
+/// may carry the SID extension, and one issued by a profile file subject attributes, which the record does
+/// not list. (Lookups return records without their certificates.)
 pub fn with_certificate(store: &CaStore, mut entry: Entry) -> Result<Entry> {
     let has_sid = entry
         .issued
         .sans
         .iter()
         .any(|san| matches!(san, San::Uri(uri) if Sid::of_uri(uri).is_some()));
-    if has_sid && entry.issued.der.is_none() {
+    let by_profile = entry.issued.profile_file.is_some();
+    if (has_sid || by_profile) && entry.issued.der.is_none() {
         entry.issued.der = store
             .record_certificate(&entry)?
             .map(|der| openssl::base64::encode_block(&der));
@@ -101,6 +104,7 @@ pub fn spec(
     validity: Validity,
     key_type: KeyType,
     crl_url: Option<String>,
+    profile_file: Option<Arc<ProfileUse>>,
 ) -> Result<LeafSpec> {
     let (mut dns, mut ips, mut email) = (Vec::new(), Vec::new(), None);
     let mut identity = Identity::default();
@@ -128,7 +132,7 @@ pub fn spec(
             .cert_der()
             .and_then(|der| certkit_ca::ad_mapping::AdMapping::of_der(&der).ok())
             .is_some_and(|m| m.strong_mapping == StrongMapping::SidExtension);
-    let spec = LeafSpec {
+    let mut spec = LeafSpec {
         profile: old.profile,
         cn: old.cn.clone(),
         dns,
@@ -139,9 +143,49 @@ pub fn spec(
         key_type,
         validity,
         crl_url: old.crl_url.clone().or(crl_url),
+        subject: Vec::new(),
+        profile_file: None,
     };
+    if let Some(profile) = profile_file {
+        // Renewed by the profile as the CA key signs it now: its EKUs and fixed attributes, and the
+        // attributes the old certificate was given, checked again.
+        let fixed = &profile.file.spec.subject.fixed;
+        spec.subject = old
+            .cert_der()
+            .map(|der| certkit_ca::profile_file::subject_attributes(&der))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(attribute, _)| !fixed.contains_key(attribute))
+            .collect();
+        spec.extra_ekus = Vec::new();
+        spec.profile_file = Some(profile);
+        spec.take_profile(old.crl_url.is_some())
+            .map_err(|e| Error::BadInput(format!("{} cannot be renewed: {e}", old.serial)))?;
+    }
     spec.validate()?;
     Ok(spec)
+}
+
+/// The profile file `old` was issued by, as the CA key signs it now (loaded once per name into `loaded`).
+pub fn profile_of(
+    store: &CaStore,
+    old: &IssuedRecord,
+    loaded: &mut HashMap<String, Arc<ProfileUse>>,
+) -> Result<Option<Arc<ProfileUse>>> {
+    let Some(name) = &old.profile_file else {
+        return Ok(None);
+    };
+    if let Some(used) = loaded.get(name) {
+        return Ok(Some(used.clone()));
+    }
+    let used = crate::by_profile::load(store, name).map_err(|e| {
+        Error::BadInput(format!(
+            "{} was issued by profile {name}, which cannot be used now: {e}",
+            old.serial
+        ))
+    })?;
+    loaded.insert(name.clone(), used.clone());
+    Ok(Some(used))
 }
 
 /// What became of a certificate due for renewal.
@@ -249,6 +293,7 @@ pub fn run(
     let mut todo = Vec::new();
     let mut names = HashSet::new();
     let mut paths = Vec::new();
+    let mut profiles = HashMap::new();
     for (index, old) in due.iter().enumerate() {
         // Found again under the lock: an overlapping run may have renewed or revoked it meanwhile.
         let old = with_certificate(store, store.find_serial(&old.issued.serial)?)?;
@@ -264,6 +309,7 @@ pub fn run(
                 job.validity,
                 job.key_type_for(&old.issued),
                 job.crl_url.clone(),
+                profile_of(store, &old.issued, &mut profiles)?,
             )?;
             todo.push((index, plan));
         }
@@ -290,7 +336,15 @@ pub fn run(
         let old = &decided[*index].0.issued;
         let key_type = job.key_type_for(old);
         let order = Order {
-            spec: spec(old, job.validity, key_type, job.crl_url.clone())?,
+            spec: spec(
+                old,
+                job.validity,
+                key_type,
+                job.crl_url.clone(),
+                old.profile_file
+                    .as_ref()
+                    .and_then(|name| profiles.get(name).cloned()),
+            )?,
             key: SubjectKey::New(keys.take(key_type)?),
             plan: plan.clone(),
             key_password: job.key_password,

@@ -197,6 +197,36 @@ fn json_field_names_are_pinned_and_documented() {
         env.json("certkit-ca", &["show", "--ca", "pki", "--json"]),
     );
     add("certkit-ca list", serde_json::Value::Array(env.list("pki")));
+    std::fs::write(
+        env.path("staff.toml"),
+        "base = \"client\"\ndescription = \"Staff\"\n",
+    )
+    .expect("profile");
+    add(
+        "certkit-ca profile add",
+        env.json(
+            "certkit-ca",
+            &[
+                "profile",
+                "add",
+                "--ca",
+                "pki",
+                "--from",
+                "staff.toml",
+                "--ca-pass",
+                "env:CA_PW",
+                "--json",
+            ],
+        ),
+    );
+    add(
+        "certkit-ca profile list",
+        env.json("certkit-ca", &["profile", "list", "--ca", "pki", "--json"]),
+    );
+    add(
+        "certkit-ca profile show",
+        env.json("certkit-ca", &["profile", "show", "client", "--json"]),
+    );
     // Status exits 1 here (certificates expire within a year's window); its JSON is the same at every level.
     let status = env.run(
         "certkit-ca",

@@ -7,7 +7,10 @@ use crate::term::help::Guide;
 pub const GUIDE: Guide = Guide {
     program: "certkit-ca",
     groups: &[
-        ("Set up", &["init", "install", "sign-ca", "settings"]),
+        (
+            "Set up",
+            &["init", "install", "sign-ca", "settings", "profile"],
+        ),
         ("Daily", &["list", "show", "revoke", "crl"]),
         ("Monitor", &["status", "audit", "report", "ocsp"]),
         ("Lifecycle", &["renew", "rekey", "retire-key"]),
@@ -103,6 +106,35 @@ pub const GUIDE: Guide = Guide {
             &[
                 "certkit-ca crl publish --from crls --out /srv/www/ca.crl --ca-cert /etc/certkit/ca.cer",
                 "certkit-ca crl publish --from crls --out /srv/www/ca.crl --ca-thumbprint 8F3C0A6B1E2D4F5A6B7C8D9E0F1A2B3C4D5E6F70",
+            ],
+        ),
+        (
+            "profile",
+            &[
+                "certkit-ca profile show client",
+                "certkit-ca profile add --ca pki --from staff.toml",
+                "certkit-ca profile list --ca pki",
+            ],
+        ),
+        (
+            "profile add",
+            &[
+                "certkit-ca profile add --ca pki --from staff.toml",
+                "certkit-ca profile add --ca pki --from /etc/certkit/contractors.toml",
+            ],
+        ),
+        (
+            "profile list",
+            &[
+                "certkit-ca profile list --ca pki",
+                "certkit-ca profile list --ca pki --json",
+            ],
+        ),
+        (
+            "profile show",
+            &[
+                "certkit-ca profile show client",
+                "certkit-ca profile show staff --ca pki",
             ],
         ),
         (

@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use super::shared::{BackupSharesArgs, JsonArg, LifetimeArgs, ModuleArg, NameConstraintArgs};
+use super::shared::{
+    BackupSharesArgs, CaPolicyArgs, JsonArg, LifetimeArgs, ModuleArg, NameConstraintArgs,
+};
 use crate::commands::init::InitRequest;
 use crate::commands::install::KeyRequest;
 use crate::commands::parent::ParentRequest;
@@ -53,13 +55,16 @@ pub struct InitArgs {
     /// The names the certificates under this CA may have.
     #[command(flatten)]
     pub constraints: NameConstraintArgs,
+    /// The CA certificate's own policies.
+    #[command(flatten)]
+    pub policies: CaPolicyArgs,
     /// A backup of the new key into recovery shares: with --pkcs11 the key is made in memory, backed up, then
     /// imported into the token (where it can never be read out again).
     #[command(flatten)]
     pub backup: BackupSharesArgs,
     /// Make only the key and a certificate signing request for the CA above (written to FILE and to the
     /// folder's ca.csr); the folder signs nothing until certkit-ca install puts its certificate in.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["days", "expires", "pathlen", "backup_shares", "permit_dns", "exclude_dns", "permit_email", "permit_ip", "exclude_ip"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["days", "expires", "pathlen", "backup_shares", "permit_dns", "exclude_dns", "permit_email", "permit_ip", "exclude_ip", "policy"])]
     pub request: Option<PathBuf>,
     /// The CA above, on this machine, that signs this one (an issuing CA under a root): its key is unlocked
     /// once, it records the new CA (profile ca), and the new folder keeps the chain.
@@ -88,6 +93,7 @@ impl InitArgs {
             aia_url: self.aia_url,
             ocsp_url: self.ocsp_url,
             constraints: self.constraints.constraints()?,
+            policies: self.policies.policies()?,
         };
         let format = Format::json_if(self.json.json);
         if let Some(parent) = self.parent {

@@ -13,6 +13,7 @@ mod install;
 mod list;
 mod move_key;
 mod ocsp;
+mod profile;
 mod reindex;
 mod rekey;
 mod renew;
@@ -66,6 +67,8 @@ pub enum Command {
     Crl(crl::CrlArgs),
     /// Show the CA's signed settings, or change one (--ocsp-url) under the CA key.
     Settings(settings::SettingsArgs),
+    /// Profile files: what certificates issued by a name carry and what a request may ask (add, list, show).
+    Profile(profile::ProfileArgs),
     /// Sign OCSP responses ahead for every certificate the CA issued (a series of windows at one unlock); ocsp serve answers with them, with no key.
     Ocsp(ocsp::OcspArgs),
     /// Verify the CA folder: the inventory's hash chain, the signed checkpoint, issued/ and the CRL.
@@ -106,6 +109,11 @@ pub fn run(cli: Cli) -> Result<()> {
             crl::CrlCommand::Publish(req) => commands::crl_publish::run(req),
         },
         Command::Settings(args) => commands::settings::run(args.request()?),
+        Command::Profile(args) => match args.request()? {
+            profile::ProfileCommand::Add(req) => commands::profile::add(req),
+            profile::ProfileCommand::List(req) => commands::profile::list(req),
+            profile::ProfileCommand::Show(req) => commands::profile::show(req),
+        },
         Command::Ocsp(args) => match args.request()? {
             ocsp::OcspCommand::Sign(req) => commands::ocsp::run(req),
             ocsp::OcspCommand::Serve(req) => commands::ocsp::serve(req),

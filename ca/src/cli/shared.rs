@@ -108,6 +108,37 @@ impl BackupSharesArgs {
     }
 }
 
+/// `--policy OID... [--cps URL]`: a CA certificate's own certificatePolicies.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct CaPolicyArgs {
+    /// A certificate policy of the CA certificate (dotted OID; one or more), written as its
+    /// certificatePolicies extension (not critical) and kept by renew and rekey.
+    #[arg(long, num_args = 1.., value_name = "OID")]
+    pub policy: Vec<String>,
+    /// With --policy: the certification practice statement's URL (id-qt-cps), given with each policy.
+    #[arg(long, value_name = "URL", requires = "policy")]
+    pub cps: Option<String>,
+}
+
+impl CaPolicyArgs {
+    /// The policies, each checked.
+    pub fn policies(&self) -> crate::error::Result<Vec<crate::profile_file::Policy>> {
+        let policies: Vec<crate::profile_file::Policy> = self
+            .policy
+            .iter()
+            .map(|oid| crate::profile_file::Policy {
+                oid: oid.clone(),
+                cps: self.cps.clone(),
+                notice: None,
+            })
+            .collect();
+        for policy in &policies {
+            policy.check()?;
+        }
+        Ok(policies)
+    }
+}
+
 /// `--permit-dns`, `--exclude-dns`, `--permit-email`, `--permit-ip`, `--exclude-ip`: a CA's name constraints.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct NameConstraintArgs {

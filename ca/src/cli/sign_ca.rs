@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::shared::{CaDirArg, CaKeyArgs, JsonArg, LifetimeArgs, NameConstraintArgs};
+use super::shared::{CaDirArg, CaKeyArgs, CaPolicyArgs, JsonArg, LifetimeArgs, NameConstraintArgs};
 use crate::commands::sign_ca::{SignCaRequest, SignCaWhat};
 use crate::error::{Error, Result};
 use crate::term::Format;
@@ -37,6 +37,9 @@ pub struct SignCaArgs {
     /// The names the certificates under the lower CA may have.
     #[command(flatten)]
     pub constraints: NameConstraintArgs,
+    /// The lower CA certificate's policies.
+    #[command(flatten)]
+    pub policies: CaPolicyArgs,
     /// What opens the signing CA's key.
     #[command(flatten)]
     pub key: CaKeyArgs,
@@ -51,10 +54,12 @@ impl SignCaArgs {
         let lifetime = (self.lifetime.days.is_some() || self.lifetime.expires.is_some())
             .then(|| self.lifetime.lifetime(crate::store::DEFAULT_SUB_CA_DAYS));
         if self.renew.is_some()
-            && (self.pathlen.is_some() || !self.constraints.constraints()?.is_empty())
+            && (self.pathlen.is_some()
+                || !self.constraints.constraints()?.is_empty()
+                || !self.policies.policy.is_empty())
         {
             return Err(Error::BadInput(
-                "--renew keeps the CA's pathLen and name constraints; leave out --pathlen and the name constraints".into(),
+                "--renew keeps the CA's pathLen, name constraints and policies; leave out --pathlen, the name constraints and --policy".into(),
             ));
         }
         let what = match (self.csr, self.renew) {
@@ -73,6 +78,7 @@ impl SignCaArgs {
             pathlen: self.pathlen,
             lifetime,
             constraints: self.constraints.constraints()?,
+            policies: self.policies.policies()?,
             ca_pass: self.key.ca_pass,
             module: self.key.module.pkcs11_module,
             format: Format::json_if(self.json.json),

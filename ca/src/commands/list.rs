@@ -128,6 +128,8 @@ pub struct ListRow {
     pub revocation_reason: Option<String>,
     /// The serial it renews.
     pub renewal_of: Option<Serial>,
+    /// The profile file it was issued by (`certkit-issue --profile NAME`), if any.
+    pub profile_file: Option<String>,
     /// For a valid certificate whose renewal was delivered (valid too): the newest renewal's serial. It stays
     /// `valid` until it expires, but nothing needs doing about it.
     pub renewed_by: Option<Serial>,
@@ -194,6 +196,7 @@ impl ListRow {
             revoked_at: e.revoked.as_ref().map(|v| v.revoked_at),
             revocation_reason: e.revoked.as_ref().map(|v| v.reason.to_string()),
             renewal_of: r.renewal_of.clone(),
+            profile_file: r.profile_file.clone(),
             renewed_by: None,
             crl_url: r.crl_url.clone(),
             issuer_key: issuer_keys.key_of(e),

@@ -12,6 +12,7 @@ pub mod list;
 pub mod move_key;
 pub mod ocsp;
 pub mod parent;
+pub mod profile;
 pub mod reindex;
 pub mod rekey;
 pub mod renew;

@@ -143,9 +143,12 @@ pub fn run(req: ParentRequest) -> Result<()> {
                 &parent,
                 &signing,
                 &request,
-                req.pathlen,
-                validity,
-                &req.spec.constraints,
+                super::sign_ca::SubCaTerms {
+                    pathlen: req.pathlen,
+                    validity,
+                    constraints: &req.spec.constraints,
+                    policies: &req.spec.policies,
+                },
                 |_| Vec::new(),
             )?
             .0

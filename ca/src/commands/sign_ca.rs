@@ -35,6 +35,8 @@ pub struct SignCaRequest {
     pub lifetime: Option<Lifetime>,
     /// Its name constraints.
     pub constraints: NameConstraints,
+    /// Its certificate policies.
+    pub policies: Vec<crate::profile_file::Policy>,
     /// The signing CA's key password (or token PIN).
     pub ca_pass: Option<SecretSource>,
     /// `--pkcs11-module`.
@@ -119,9 +121,12 @@ pub fn run(req: SignCaRequest) -> Result<()> {
         &store,
         &signing,
         &request,
-        req.pathlen,
-        validity.0,
-        &req.constraints,
+        SubCaTerms {
+            pathlen: req.pathlen,
+            validity: validity.0,
+            constraints: &req.constraints,
+            policies: &req.policies,
+        },
         |cert| cert_files(&cer, &pem, cert),
     )?;
     term::render(
@@ -291,6 +296,19 @@ pub fn sub_ca_validity(
     }
 }
 
+/// What a CA below is given beyond its request: pathLen (None: one less than its signer's), validity, name
+/// constraints and certificate policies.
+pub struct SubCaTerms<'a> {
+    /// `--pathlen`.
+    pub pathlen: Option<u8>,
+    /// Its validity.
+    pub validity: Validity,
+    /// Its name constraints.
+    pub constraints: &'a NameConstraints,
+    /// Its certificate policies.
+    pub policies: &'a [crate::profile_file::Policy],
+}
+
 /// Signs the CA of `request` with `signing` (pathLen as asked, or one less than its own) and records it in
 /// `store`'s inventory by the write-ahead rule, delivered in the files `files` gives (none: the record and
 /// the `issued/` copy are the delivery), then signs a checkpoint. Returns it with its pathLen.
@@ -298,13 +316,17 @@ pub fn sign_and_record(
     store: &CaStore,
     signing: &crate::signer::SigningCa,
     request: &crate::csr::CsrRequest,
-    pathlen: Option<u8>,
-    validity: Validity,
-    constraints: &NameConstraints,
+    terms: SubCaTerms<'_>,
     files: impl Fn(&crate::certinfo::CertInfo) -> Vec<OutputFile>,
 ) -> Result<(crate::certinfo::CertInfo, u8)> {
+    let SubCaTerms {
+        pathlen,
+        validity,
+        constraints,
+        policies,
+    } = terms;
     let pathlen = signing.sub_ca_pathlen(pathlen)?;
-    let mut params = store::ca_params(&request.cn, pathlen, validity, constraints)?;
+    let mut params = store::ca_params(&request.cn, pathlen, validity, constraints, policies)?;
     params.use_authority_key_identifier_extension = true;
     if let Some(url) = &signing.crl_url {
         params.crl_distribution_points = vec![rcgen::CrlDistributionPoint {

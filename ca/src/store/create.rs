@@ -61,6 +61,8 @@ pub struct CaSpec {
     pub ocsp_url: Option<String>,
     /// The names the certificates under it may have (none: any).
     pub constraints: NameConstraints,
+    /// Its own certificate policies (`--policy`, `--cps`).
+    pub policies: Vec<crate::profile_file::Policy>,
 }
 
 impl CaSpec {
@@ -220,6 +222,7 @@ pub fn restore(
                 parent: restored.parent.clone(),
                 binding: None,
                 earlier_keys: Vec::new(),
+                profiles: Default::default(),
             };
             // A CA below another gets its chain back with its parent: without it the constraints of the CAs
             // above would not be checked (and it signs nothing, see `CaStore::chain_above`).
@@ -362,6 +365,7 @@ pub(super) fn init_files(
         parent: None,
         binding: None,
         earlier_keys: Vec::new(),
+        profiles: Default::default(),
     };
     write_folder(
         dir, work, info, key, spec.key, key_file, &settings, location,
@@ -370,7 +374,13 @@ pub(super) fn init_files(
 
 /// The self-signed certificate of the CA `spec` describes, signed by `key`.
 pub fn self_signed_ca(spec: &CaSpec, validity: Validity, key: &CaKey) -> Result<CertInfo> {
-    let mut params = ca_params(&spec.cn, spec.pathlen, validity, &spec.constraints)?;
+    let mut params = ca_params(
+        &spec.cn,
+        spec.pathlen,
+        validity,
+        &spec.constraints,
+        &spec.policies,
+    )?;
     params.key_identifier_method = rcgen::KeyIdMethod::PreSpecified(crate::keys::subject_key_id(
         &rcgen::PublicKeyData::subject_public_key_info(key),
     )?);
@@ -387,6 +397,7 @@ pub fn ca_params(
     pathlen: u8,
     validity: Validity,
     constraints: &NameConstraints,
+    policies: &[crate::profile_file::Policy],
 ) -> Result<CertificateParams> {
     let mut params = CertificateParams::default();
     let mut dn = DistinguishedName::new();
@@ -399,6 +410,14 @@ pub fn ca_params(
     params.not_after = validity.not_after;
     if !constraints.is_empty() {
         params.name_constraints = Some(constraints.to_rcgen());
+    }
+    if !policies.is_empty() {
+        params
+            .custom_extensions
+            .push(rcgen::CustomExtension::from_oid_content(
+                crate::profile_file::CERTIFICATE_POLICIES_OID,
+                crate::profile_file::Policy::extension_value(policies)?,
+            ));
     }
     Ok(params)
 }

@@ -94,6 +94,7 @@ pub fn request(
                 parent: None,
                 binding: None,
                 earlier_keys: Vec::new(),
+                profiles: Default::default(),
             };
             let mut set = NewFiles::new();
             if let Some(pem) = &key_file {

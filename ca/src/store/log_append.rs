@@ -192,6 +192,7 @@ mod tests {
             thumbprint: Thumbprint::of_der(serial.as_bytes()),
             crl_url: None,
             renewal_of: None,
+            profile_file: None,
             der: None,
             outputs: vec![],
             pending: false,

@@ -21,6 +21,7 @@ mod lineage;
 pub(crate) mod log_append;
 mod lookup;
 mod move_key;
+mod profiles;
 pub(crate) mod reconcile;
 pub mod records;
 mod reindex;
@@ -39,6 +40,7 @@ pub use issuing::{Requested, install, request, waiting_key_location, waiting_sec
 pub use layout::*;
 pub use lineage::Lineage;
 pub use move_key::MovedKey;
+pub use profiles::{ProfileEntry, ProfileState, read_profile_text};
 pub use reconcile::{Repairs, UntrueRecord};
 pub use reindex::Reindexed;
 pub use rekey::{RekeyCerts, RekeyKeys, Rekeyed, RetiredKey, rekey_certs};

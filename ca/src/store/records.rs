@@ -54,6 +54,9 @@ pub struct IssuedRecord {
     /// Serial of the certificate this one renews, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renewal_of: Option<Serial>,
+    /// The profile file it was issued by (`certkit-issue --profile NAME`), when not a built-in profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_file: Option<String>,
     /// The certificate itself, base64 DER (records written before certkit 0.2 lack it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub der: Option<String>,
@@ -91,6 +94,7 @@ impl IssuedRecord {
             thumbprint: cert.thumbprint,
             crl_url,
             renewal_of,
+            profile_file: None,
             der: Some(openssl::base64::encode_block(&cert.der)),
             outputs: vec![],
             pending: false,

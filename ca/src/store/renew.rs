@@ -71,6 +71,14 @@ pub(super) fn params_like(old: &CertInfo, validity: Validity) -> Result<rcgen::C
     if !constraints.is_empty() {
         params.name_constraints = Some(constraints.to_rcgen());
     }
+    if let Some(policies) = crate::profile_file::policies_extension_of(&old.der) {
+        params
+            .custom_extensions
+            .push(rcgen::CustomExtension::from_oid_content(
+                crate::profile_file::CERTIFICATE_POLICIES_OID,
+                policies,
+            ));
+    }
     params.serial_number = Some(Serial::random()?.to_rcgen());
     params.not_before = validity.not_before;
     params.not_after = validity.not_after;

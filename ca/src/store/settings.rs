@@ -37,6 +37,10 @@ pub struct CaSettings {
     /// `certkit-ca retire-key`), each in `keys/KEYID.key`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub earlier_keys: Vec<EarlierKey>,
+    /// The profile files the CA issues by (`certkit-ca profile add`): each name with the SHA-256 of its
+    /// `profiles/NAME.toml`, so the CA key's signature covers what each says.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub profiles: std::collections::BTreeMap<String, String>,
 }
 
 /// An earlier CA key, as `ca.json` names it.
@@ -227,6 +231,20 @@ impl CaSettings {
                 "the earlier keys {} where the CA key signed {}",
                 ids(self),
                 ids(signed)
+            ));
+        }
+        if self.profiles != signed.profiles {
+            let names = |s: &CaSettings| {
+                s.profiles
+                    .iter()
+                    .map(|(name, sha)| format!("{name} ({})", &sha[..sha.len().min(12)]))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            found.push(format!(
+                "the profiles [{}] where the CA key signed [{}]",
+                names(self),
+                names(signed)
             ));
         }
         if found.is_empty() && self != signed {

@@ -11,4 +11,6 @@ mod rows;
 mod run;
 
 pub use rows::{BatchRow, BatchRows, parse_rows, read_rows, slug};
-pub use run::{BatchJob, CertSummary, KeyProtection, PfxPasswords, RowOutcome, RowStatus, run};
+pub use run::{
+    BatchJob, CertSummary, KeyProtection, PfxPasswords, Profiles, RowOutcome, RowStatus, run,
+};

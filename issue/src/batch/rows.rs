@@ -1,11 +1,13 @@
-//! The batch file: a CSV with a `cn` column (and optionally `email`, `upn`, `sid`, `uri` and `out`), checked
-//! whole before any key is made.
+//! The batch file: a CSV with a `cn` column (and optionally `email`, `upn`, `sid`, `uri`, `out`, `profile` and
+//! the subject attributes `c`, `st`, `l`, `o`, `ou`), checked whole before any key is made.
 
 use std::hash::BuildHasher;
 use std::path::Path;
 
 use certkit_ca::naming::check_cn;
 use certkit_ca::{Error, Result};
+
+use certkit_ca::profile_file::SubjectAttribute;
 
 use crate::leaf::{Identity, check_email};
 
@@ -23,16 +25,22 @@ pub struct BatchRow {
     pub identity: Identity,
     /// Output name inside the output folder (default: derived from the CN).
     pub out: String,
+    /// The CA's profile file the row is issued by (the `profile` column; default: `--profile`).
+    pub profile: Option<String>,
+    /// Subject attributes beyond the CN (the `c`, `st`, `l`, `o` and `ou` columns), in subject order.
+    pub subject: Vec<(SubjectAttribute, String)>,
 }
 
-/// The fields of a row, in the order they are packed.
-const FIELDS: usize = 6;
+/// The fields of a row, in the order they are packed: six, the profile, then one per subject attribute.
+const FIELDS: usize = 7 + SubjectAttribute::ALL.len();
 const CN: usize = 0;
 const EMAIL: usize = 1;
 const UPN: usize = 2;
 const SID: usize = 3;
 const URI: usize = 4;
 const OUT: usize = 5;
+const PROFILE: usize = 6;
+const SUBJECT: usize = 7;
 
 /// The rows of a batch file, packed: one string holds every row's fields one after the other, so that a row
 /// costs its text and 32 bytes, however many rows the file has (a `Vec` of rows cost ten times that).
@@ -78,6 +86,12 @@ impl BatchRows {
                 uris: fields[URI].split_whitespace().map(str::to_string).collect(),
             },
             out: fields[OUT].to_string(),
+            profile: given(PROFILE),
+            subject: SubjectAttribute::ALL
+                .into_iter()
+                .enumerate()
+                .filter_map(|(i, attribute)| given(SUBJECT + i).map(|value| (attribute, value)))
+                .collect(),
         })
     }
 
@@ -225,6 +239,8 @@ pub fn parse_rows(bytes: &[u8], path: &Path) -> Result<BatchRows> {
     })?;
     let (email_col, out_col) = (column("email"), column("out"));
     let (upn_col, sid_col, uri_col) = (column("upn"), column("sid"), column("uri"));
+    let profile_col = column("profile");
+    let subject_cols = SubjectAttribute::ALL.map(|attribute| column(attribute.name()));
     let mut rows = BatchRows::default();
     for record in reader.records() {
         let record = record.map_err(|e| bad(line_at(e.position()), csv_problem(&e)))?;
@@ -286,14 +302,36 @@ pub fn parse_rows(bytes: &[u8], path: &Path) -> Result<BatchRows> {
             .map(ToString::to_string)
             .unwrap_or_default();
         let uris = identity.uris.join(" ");
-        let fields = [
+        let profile = match field(profile_col) {
+            "" | "client" => "",
+            name => {
+                certkit_ca::profile_file::check_name(name).map_err(|e| bad(line, e.to_string()))?;
+                name
+            }
+        };
+        let mut fields = [""; FIELDS];
+        fields[..=PROFILE].copy_from_slice(&[
             cn.as_str(),
             email.as_deref().unwrap_or(""),
             identity.upn.as_deref().unwrap_or(""),
             sid.as_str(),
             uris.as_str(),
             out.as_str(),
-        ];
+            profile,
+        ]);
+        for ((attribute, col), slot) in SubjectAttribute::ALL
+            .into_iter()
+            .zip(subject_cols)
+            .zip(&mut fields[SUBJECT..])
+        {
+            let value = field(col);
+            if !value.is_empty() {
+                attribute
+                    .check_value(value)
+                    .map_err(|e| bad(line, e.to_string()))?;
+                *slot = value;
+            }
+        }
         rows.push(line, fields)
             .ok_or_else(|| bad(line, "a field is longer than 65,535 bytes".into()))?;
     }

@@ -119,6 +119,75 @@ pub struct RowOutcome {
     pub files: Vec<PathBuf>,
 }
 
+/// The profile files of a batch: `--profile`'s for rows without a `profile` column, each file loaded once.
+#[derive(Debug, Default)]
+pub struct Profiles {
+    default: Option<String>,
+    crl_flag_given: bool,
+    loaded: std::collections::HashMap<String, std::sync::Arc<crate::by_profile::ProfileUse>>,
+}
+
+impl Profiles {
+    /// None loaded yet; `default` for rows that name none.
+    pub fn new(default: Option<String>, crl_flag_given: bool) -> Self {
+        Profiles {
+            default,
+            crl_flag_given,
+            loaded: Default::default(),
+        }
+    }
+
+    fn name_of<'a>(&'a self, row: &'a BatchRow) -> Option<&'a str> {
+        row.profile.as_deref().or(self.default.as_deref())
+    }
+
+    /// Checks a row against its profile file (loading it from `store` the first time), as it will be issued.
+    pub fn check(
+        &mut self,
+        store: &certkit_ca::CaStore,
+        row: &BatchRow,
+        validity: &Validity,
+        key_type: KeyType,
+    ) -> Result<()> {
+        if let Some(name) = self.name_of(row)
+            && !self.loaded.contains_key(name)
+        {
+            let name = name.to_string();
+            let used = crate::by_profile::load(store, &name)?;
+            self.loaded.insert(name, used);
+        }
+        let mut spec = LeafSpec {
+            profile: Profile::Client,
+            cn: row.cn.clone(),
+            dns: vec![],
+            ips: vec![],
+            email: row.email.clone(),
+            identity: row.identity.clone(),
+            extra_ekus: Vec::new(),
+            key_type,
+            validity: *validity,
+            crl_url: None,
+            subject: row.subject.clone(),
+            profile_file: None,
+        };
+        self.apply(row, &mut spec)
+    }
+
+    /// Puts the row's profile file into `spec` and takes what it says (checked by [`Profiles::check`]).
+    fn apply(&self, row: &BatchRow, spec: &mut LeafSpec) -> Result<()> {
+        spec.profile_file = match self.name_of(row) {
+            Some(name) => Some(
+                self.loaded
+                    .get(name)
+                    .cloned()
+                    .ok_or(Error::Bug("a batch row's profile was not loaded"))?,
+            ),
+            None => None,
+        };
+        spec.take_profile(self.crl_flag_given)
+    }
+}
+
 /// Everything a batch run needs.
 pub struct BatchJob {
     /// Rows to issue.
@@ -135,6 +204,8 @@ pub struct BatchJob {
     pub sid_extension: bool,
     /// CRL distribution point.
     pub crl_url: Option<String>,
+    /// The profile files the rows are issued by.
+    pub profiles: Profiles,
     /// How keys are protected.
     pub protection: KeyProtection,
     /// Worker threads.
@@ -152,7 +223,7 @@ impl BatchJob {
     }
 
     fn order(&self, row: &BatchRow, key: KeyPair) -> Result<Order<'_>> {
-        let spec = LeafSpec {
+        let mut spec = LeafSpec {
             profile: Profile::Client,
             cn: row.cn.clone(),
             dns: vec![],
@@ -166,7 +237,10 @@ impl BatchJob {
             key_type: self.key_type,
             validity: self.validity,
             crl_url: self.crl_url.clone(),
+            subject: row.subject.clone(),
+            profile_file: None,
         };
+        self.profiles.apply(row, &mut spec)?;
         let (key_password, pfx) = match &self.protection {
             KeyProtection::KeyFile(password) => (Some(password), None),
             KeyProtection::Pfx { profile, passwords } => {

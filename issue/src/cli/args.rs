@@ -8,6 +8,7 @@ use certkit_ca::pfx::PfxProfile;
 use certkit_ca::term::Format;
 use certkit_ca::{Error, KeyType, Profile, Result, SecretSource};
 
+use crate::by_profile::ProfileChoice;
 use crate::commands::issue::{IssueRequest, NewKeySecrets, PfxRequest};
 use crate::leaf::{Identity, LeafSpec};
 
@@ -102,6 +103,13 @@ impl IdentityArgs {
     }
 }
 
+/// Reads `--subject KEY=VALUE` (clap's value parser).
+pub fn subject_value(
+    text: &str,
+) -> std::result::Result<(certkit_ca::profile_file::SubjectAttribute, String), String> {
+    certkit_ca::profile_file::parse_subject(text).map_err(|e| e.to_string())
+}
+
 /// Adds `more` EKUs to `ekus`, each once.
 pub fn with_ekus(mut ekus: Vec<String>, more: Vec<String>) -> Vec<String> {
     for eku in more {
@@ -130,6 +138,13 @@ pub struct CommonArgs {
     /// Extra extended key usages.
     #[command(flatten)]
     pub eku: EkuArgs,
+    /// Issue by one of the CA's profile files (certkit-ca profile list): the request is checked against it
+    /// and the certificate carries what it says.
+    #[arg(long, value_name = "PROFILE", value_parser = ProfileChoiceParser)]
+    pub profile: Option<ProfileChoice>,
+    /// A subject attribute beyond the CN, as the profile file allows (one or more): C, ST, L, O or OU.
+    #[arg(long, num_args = 1.., value_name = "KEY=VALUE", value_parser = subject_value)]
+    pub subject: Vec<(certkit_ca::profile_file::SubjectAttribute, String)>,
     /// CRL distribution point.
     #[command(flatten)]
     pub crl_url: CrlUrlArg,
@@ -142,15 +157,42 @@ pub struct CommonArgs {
 }
 
 impl CommonArgs {
+    /// The profile file `--profile` names for a certificate of `profile` (None: the built-in one). Its old
+    /// meaning, `--profile compat|modern` for the PFX profile, is still taken with `--pfx`.
+    pub fn profile_file(&mut self, profile: Profile) -> Result<Option<String>> {
+        match self.profile.take() {
+            None => Ok(None),
+            Some(ProfileChoice::File(name)) => Ok(Some(name)),
+            Some(ProfileChoice::Pfx(pfx)) => {
+                if !self.keys.pfx {
+                    return Err(Error::BadInput(
+                        "--profile compat|modern is the PFX profile: it needs --pfx (and is spelt --pfx-profile now)".into(),
+                    ));
+                }
+                certkit_ca::term::note(&format!(
+                    "--profile {name} is an old spelling: use --pfx-profile {name}",
+                    name = pfx.name()
+                ));
+                self.keys.pfx_profile = pfx;
+                Ok(None)
+            }
+            Some(ProfileChoice::Builtin(builtin)) if builtin == profile => Ok(None),
+            Some(ProfileChoice::Builtin(builtin)) => Err(Error::BadInput(format!(
+                "--profile {builtin} does not fit certkit-issue {profile}: issue it with certkit-issue {builtin}"
+            ))),
+        }
+    }
+
     /// The request for one certificate of `profile`, signed by `ca` (None: self-signed).
     pub fn request(
-        self,
+        mut self,
         profile: Profile,
         ca: Option<PathBuf>,
         sans: SanArgs,
         email: Option<String>,
         identity: IdentityArgs,
     ) -> Result<IssueRequest> {
+        let by_profile = self.profile_file(profile)?;
         let cn = self
             .cn
             .ok_or_else(|| Error::BadInput("--cn NAME is required".into()))?;
@@ -178,7 +220,10 @@ impl CommonArgs {
                 key_type: self.key,
                 validity,
                 crl_url: self.crl_url.crl_url,
+                subject: self.subject,
+                profile_file: None,
             },
+            by_profile,
             out,
             secrets: self.keys.secrets(),
             format: Format::json_if(self.json.json),
@@ -188,6 +233,7 @@ impl CommonArgs {
 
 /// `certkit-issue server`.
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("pfx_profile", |arg| arg.alias(None)))]
 pub struct ServerArgs {
     /// Who signs.
     #[command(flatten)]
@@ -215,6 +261,7 @@ impl ServerArgs {
 
 /// `certkit-issue encryption`.
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("pfx_profile", |arg| arg.alias(None)))]
 pub struct EncryptionArgs {
     /// Who signs.
     #[command(flatten)]
@@ -234,5 +281,49 @@ impl EncryptionArgs {
             None,
             IdentityArgs::default(),
         )
+    }
+}
+
+/// `--profile`'s value parser: any built-in profile or profile file name, with the built-in ones (and, hidden,
+/// the PFX profiles of the flag's old meaning) as its possible values, as `list --profile` has them.
+#[derive(Clone, Copy, Debug)]
+pub struct ProfileChoiceParser;
+
+impl clap::builder::TypedValueParser for ProfileChoiceParser {
+    type Value = crate::by_profile::ProfileChoice;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> std::result::Result<crate::by_profile::ProfileChoice, clap::Error> {
+        let text = value.to_str().ok_or_else(|| {
+            clap::Error::raw(
+                clap::error::ErrorKind::InvalidUtf8,
+                "--profile takes a profile name in UTF-8\n",
+            )
+            .with_cmd(cmd)
+        })?;
+        crate::by_profile::ProfileChoice::parse(text).map_err(|e| {
+            clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("{e}\n"))
+                .with_cmd(cmd)
+        })
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        use clap::ValueEnum;
+        let builtin = certkit_ca::Profile::ALL
+            .into_iter()
+            .filter_map(|p| p.to_possible_value());
+        let pfx = [
+            certkit_ca::pfx::PfxProfile::Compat,
+            certkit_ca::pfx::PfxProfile::Modern,
+        ]
+        .into_iter()
+        .filter_map(|p| p.to_possible_value().map(|v| v.hide(true)));
+        Some(Box::new(builtin.chain(pfx)))
     }
 }

@@ -13,6 +13,7 @@ use crate::commands::issue::IssueRequest;
 
 /// `certkit-issue client`.
 #[derive(Debug, clap::Args)]
+#[command(mut_arg("pfx_profile", |arg| arg.alias(None)))]
 pub struct ClientArgs {
     /// The CA.
     #[command(flatten)]
@@ -65,7 +66,7 @@ impl ClientArgs {
                 self.identity,
             )?));
         };
-        let common = self.common;
+        let mut common = self.common;
         if common.cn.is_some() || common.out.is_some() {
             return Err(Error::BadInput(
                 "--batch takes names from the file: drop --cn and --out (use --out-dir)".into(),
@@ -81,6 +82,13 @@ impl ClientArgs {
                     .into(),
             ));
         }
+        if let Some((attribute, _)) = common.subject.first() {
+            return Err(Error::BadInput(format!(
+                "--batch takes each person's subject attributes from the file's columns: drop --subject and add a column {}",
+                attribute.name().to_lowercase()
+            )));
+        }
+        let profile = common.profile_file(Profile::Client)?;
         let jobs = self.jobs.map_or_else(
             || std::thread::available_parallelism().map_or(1, usize::from),
             usize::from,
@@ -96,6 +104,7 @@ impl ClientArgs {
             extra_ekus: with_ekus(common.eku.eku, identity.ekus()),
             sid_extension: identity.sid_extension,
             crl_url: common.crl_url.crl_url,
+            profile,
             secrets: common.keys.secrets(),
             format: Format::json_if(common.json.json),
         }))

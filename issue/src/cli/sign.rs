@@ -2,14 +2,16 @@
 
 use std::path::PathBuf;
 
+use certkit_ca::Result;
 use certkit_ca::cli::shared::{
     CaDirArg, CaKeyArgs, CrlUrlArg, EkuArgs, JsonArg, LifetimeArgs, SanArgs,
 };
 use certkit_ca::dates::Validity;
+use certkit_ca::profile_file::SubjectAttribute;
 use certkit_ca::term::Format;
-use certkit_ca::{Profile, Result};
 
-use super::args::{DEFAULT_LEAF_DAYS, IdentityArgs, with_ekus};
+use super::args::{DEFAULT_LEAF_DAYS, IdentityArgs, subject_value, with_ekus};
+use crate::by_profile::ProfileChoice;
 use crate::commands::sign::SignRequest;
 
 /// `certkit-issue sign`.
@@ -21,9 +23,13 @@ pub struct SignArgs {
     /// The certificate signing request (PEM or DER).
     #[arg(long, value_name = "FILE")]
     pub csr: PathBuf,
-    /// Profile whose extensions the certificate gets (the request's own extensions are ignored).
-    #[arg(long, value_enum)]
-    pub profile: Profile,
+    /// Profile whose extensions the certificate gets (the request's own extensions are ignored): server,
+    /// client, encryption, or one of the CA's profile files (certkit-ca profile list).
+    #[arg(long, value_name = "PROFILE", value_parser = super::args::ProfileChoiceParser)]
+    pub profile: ProfileChoice,
+    /// A subject attribute beyond the CN, as the profile file allows (one or more): C, ST, L, O or OU.
+    #[arg(long, num_args = 1.., value_name = "KEY=VALUE", value_parser = subject_value)]
+    pub subject: Vec<(SubjectAttribute, String)>,
     /// Output prefix: writes PREFIX.cer and PREFIX.pem.
     #[arg(long, value_name = "PREFIX")]
     pub out: PathBuf,
@@ -62,6 +68,7 @@ impl SignArgs {
             ca: self.ca.ca,
             csr: self.csr,
             profile: self.profile,
+            subject: self.subject,
             out: self.out,
             dns: self.sans.dns,
             ips: self.sans.ip,

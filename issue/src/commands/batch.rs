@@ -44,6 +44,8 @@ pub struct BatchRequest {
     pub sid_extension: bool,
     /// `--crl-url`.
     pub crl_url: Option<String>,
+    /// `--profile NAME`: the profile file of rows whose `profile` column is empty.
+    pub profile: Option<String>,
     /// Passwords and PFX.
     pub secrets: NewKeySecrets,
     /// How to print the result.
@@ -261,6 +263,18 @@ pub fn run(req: BatchRequest) -> Result<()> {
                 })?;
         }
     }
+    // Every row against its profile file, each file loaded once, before a key is made.
+    let mut profiles = crate::batch::Profiles::new(req.profile.clone(), req.crl_url.is_some());
+    for row in rows.iter() {
+        profiles
+            .check(&context.store, &row, &req.validity, req.key_type)
+            .map_err(|e| {
+                Error::malformed(
+                    &req.file,
+                    format!("line {}: {e}; nothing was issued", row.line),
+                )
+            })?;
+    }
     // Everything is checked: keys can be made while the passwords are read and the CA key is decrypted.
     let keys = KeyPool::start(req.key_type, req.jobs);
     // The same order as every other command: CA, then the key file's or the PFX's.
@@ -298,6 +312,7 @@ pub fn run(req: BatchRequest) -> Result<()> {
         extra_ekus: req.extra_ekus,
         sid_extension: req.sid_extension,
         crl_url: context.crl_url.clone(),
+        profiles,
         protection,
         jobs: req.jobs,
     };

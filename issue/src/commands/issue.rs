@@ -43,6 +43,8 @@ pub struct IssueRequest {
     pub ca: Option<PathBuf>,
     /// The certificate (its CRL URL is the `--crl-url` flag; the CA's default is filled in here).
     pub spec: LeafSpec,
+    /// The CA's profile file it is issued by (`--profile NAME`).
+    pub by_profile: Option<String>,
     /// Output prefix.
     pub out: PathBuf,
     /// Passwords and PFX.
@@ -55,6 +57,7 @@ pub struct IssueRequest {
 pub fn run(req: IssueRequest) -> Result<()> {
     req.secrets.check(Some(secret::CA_PASS))?;
     let mut spec = req.spec;
+    let crl_flag_given = spec.crl_url.is_some();
     let context = match &req.ca {
         Some(dir) => Some(ca::open(
             dir,
@@ -65,6 +68,15 @@ pub fn run(req: IssueRequest) -> Result<()> {
         None => None,
     };
     spec.crl_url = context.as_ref().and_then(|c| c.crl_url.clone());
+    if let Some(name) = &req.by_profile {
+        let context = context.as_ref().ok_or_else(|| {
+            certkit_ca::Error::BadInput(format!(
+                "--profile {name} needs --ca DIR: a profile file belongs to a CA"
+            ))
+        })?;
+        spec.profile_file = Some(crate::by_profile::load(&context.store, name)?);
+    }
+    spec.take_profile(crl_flag_given)?;
     spec.validate()?;
     if spec.profile == Profile::Client && context.is_none() {
         return Err(certkit_ca::Error::Bug("a client certificate needs a CA"));

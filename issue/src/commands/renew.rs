@@ -100,6 +100,7 @@ pub fn run(req: RenewRequest) -> Result<()> {
         req.validity,
         issued_key(&req, old.issued.key),
         context.crl_url.clone(),
+        renewal::profile_of(&context.store, &old.issued, &mut Default::default())?,
     )?;
     let plan = new_key_plan(req.out.clone(), &req.secrets);
     plan.check_free(Some(&context.store))?;

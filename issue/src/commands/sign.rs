@@ -4,12 +4,14 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use certkit_ca::dates::Validity;
+use certkit_ca::profile_file::SubjectAttribute;
 use certkit_ca::secret::SecretUse;
 use certkit_ca::term::{self, Format, secrets};
-use certkit_ca::{Profile, Result, SecretSource};
+use certkit_ca::{Result, SecretSource};
 
 use super::ca;
 use super::report::IssueReport;
+use crate::by_profile::ProfileChoice;
 use crate::engine::{Engine, Order, Signer, SubjectKey};
 use crate::leaf::LeafSpec;
 use crate::outputs::OutputPlan;
@@ -22,7 +24,9 @@ pub struct SignRequest {
     /// The request file.
     pub csr: PathBuf,
     /// The profile whose extensions the certificate gets.
-    pub profile: Profile,
+    pub profile: ProfileChoice,
+    /// Subject attributes beyond the CN (`--subject`).
+    pub subject: Vec<(SubjectAttribute, String)>,
     /// Output prefix.
     pub out: PathBuf,
     /// Extra DNS names (server).
@@ -52,10 +56,12 @@ pub fn run(req: SignRequest) -> Result<()> {
     if let Some(source) = &req.ca_pass {
         source.check(certkit_ca::secret::CA_PASS)?;
     }
+    let crl_flag_given = req.crl_url.is_some();
     let context = ca::open(&req.ca, &req.validity, req.crl_url, req.module)?;
+    let (profile, profile_file) = req.profile.resolve(&context.store)?;
     let request = certkit_ca::csr::read(&req.csr)?;
-    let spec = LeafSpec {
-        profile: req.profile,
+    let mut spec = LeafSpec {
+        profile,
         cn: request.cn.clone(),
         dns: req.dns,
         ips: req.ips,
@@ -65,7 +71,10 @@ pub fn run(req: SignRequest) -> Result<()> {
         key_type: request.key_type,
         validity: req.validity,
         crl_url: context.crl_url.clone(),
+        subject: req.subject,
+        profile_file,
     };
+    spec.take_profile(crl_flag_given)?;
     spec.validate()?;
     let plan = OutputPlan {
         prefix: req.out,
@@ -73,7 +82,7 @@ pub fn run(req: SignRequest) -> Result<()> {
         with_pfx: false,
     };
     if let Some((issued, issuer)) = super::issue::finished_earlier(&context, &plan, &spec.cn)? {
-        let report = IssueReport::new(issued, req.profile, request.key_type, issuer, None, vec![]);
+        let report = IssueReport::new(issued, profile, request.key_type, issuer, None, vec![]);
         return term::render(&report, req.format);
     }
     plan.check_free(Some(&context.store))?;
@@ -98,7 +107,7 @@ pub fn run(req: SignRequest) -> Result<()> {
     drop(lock);
     let report = IssueReport::new(
         issued,
-        req.profile,
+        profile,
         request.key_type,
         Some(ca.cert.subject.clone()),
         None,

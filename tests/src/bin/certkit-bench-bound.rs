@@ -53,6 +53,7 @@ fn run(n: usize, key: KeyType, mode: &str, jobs: usize) -> certkit_ca::Result<()
         aia_url: None,
         ocsp_url: None,
         constraints: Default::default(),
+        policies: Vec::new(),
     };
     store::init(&spec, &store::NewCaKey::File(&password), &mut |_| {})?;
     let store = CaStore::open(&spec.dir)?;
@@ -85,6 +86,8 @@ fn run(n: usize, key: KeyType, mode: &str, jobs: usize) -> certkit_ca::Result<()
                                 key_type: key,
                                 validity,
                                 crl_url: None,
+                                subject: Vec::new(),
+                                profile_file: None,
                             };
                             let compute = mode == "compute";
                             engine

@@ -4,6 +4,7 @@
 mod ad_mapping;
 #[path = "../common/mod.rs"]
 mod common;
+mod profiles;
 mod refusals;
 
 use common::*;

@@ -326,7 +326,55 @@ fn check_settings(
             );
         }
     }
+    check_profiles(store, &settings, f);
     Ok(Some(settings))
+}
+
+/// Each profile the CA key signed against its file, and every profile file nothing signed.
+fn check_profiles(store: &CaStore, settings: &CaSettings, f: &mut Findings) {
+    use super::profiles::ProfileState;
+    for (name, sha256) in &settings.profiles {
+        let path = store.profile_path(name);
+        match store.signed_profile_text(name, sha256) {
+            Ok((_, ProfileState::Signed)) => {}
+            Ok((_, ProfileState::Staged)) => f.add(
+                Level::Warning,
+                "settings-staged",
+                None,
+                format!(
+                    "profile {name} as the CA key signed it is staged in {}.new (an interrupted profile add); the next profile add moves it into place",
+                    path.display()
+                ),
+            ),
+            Ok((_, state)) => f.add(
+                Level::Error,
+                "settings-changed",
+                None,
+                format!(
+                    "{} is {} after the CA key signed it; certkit refuses to issue by profile {name} until it is restored (or added again with certkit-ca profile add)",
+                    path.display(),
+                    if state == ProfileState::Missing { "gone" } else { "changed" }
+                ),
+            ),
+            Err(e) => f.add(Level::Error, "settings-changed", None, e.to_string()),
+        }
+    }
+    match store.profile_files() {
+        Ok(names) => {
+            for name in names.iter().filter(|n| !settings.profiles.contains_key(*n)) {
+                f.add(
+                    Level::Error,
+                    "settings-changed",
+                    None,
+                    format!(
+                        "{} is a profile file the CA key never signed (planted, or a profile add cut short); certkit does not issue by it: remove it, or add it with certkit-ca profile add",
+                        store.profile_path(name).display()
+                    ),
+                );
+            }
+        }
+        Err(e) => f.add(Level::Error, "settings-unreadable", None, e.to_string()),
+    }
 }
 
 /// The checkpoint against the CA certificate and what the pass saw; returns what the audit saw, and the
