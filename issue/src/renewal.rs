@@ -178,12 +178,7 @@ pub fn profile_of(
     if let Some(used) = loaded.get(name) {
         return Ok(Some(used.clone()));
     }
-    let used = crate::by_profile::load(store, name).map_err(|e| {
-        Error::BadInput(format!(
-            "{} was issued by profile {name}, which cannot be used now: {e}",
-            old.serial
-        ))
-    })?;
+    let used = crate::by_profile::load(store, name)?;
     loaded.insert(name.clone(), used.clone());
     Ok(Some(used))
 }

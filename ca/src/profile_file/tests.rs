@@ -1,4 +1,5 @@
 use super::*;
+use crate::certinfo::EKU_CLIENT_AUTH;
 
 const STAFF: &str = r#"
 base = "client"

@@ -268,11 +268,14 @@ pub fn run(req: BatchRequest) -> Result<()> {
     for row in rows.iter() {
         profiles
             .check(&context.store, &row, &req.validity, req.key_type)
-            .map_err(|e| {
-                Error::malformed(
+            .map_err(|e| match e {
+                // What the row asks that its profile refuses is the file's fault, named by line; a profile
+                // file the CA key did not sign is the CA's (exit 1), said as it is.
+                Error::BadInput(what) => Error::malformed(
                     &req.file,
-                    format!("line {}: {e}; nothing was issued", row.line),
-                )
+                    format!("line {}: {what}; nothing was issued", row.line),
+                ),
+                other => other,
             })?;
     }
     // Everything is checked: keys can be made while the passwords are read and the CA key is decrypted.

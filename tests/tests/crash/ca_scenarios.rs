@@ -248,3 +248,51 @@ pub(crate) const REKEY: Scenario = Scenario {
         every_ca_certificate_is_the_cas_or_revoked(env);
     },
 };
+
+/// A profile replaced (its first version by a second): staged, signed with the settings, moved into place.
+/// Killed anywhere, the CA issues by one version or the other, never by a file its key did not sign.
+pub(crate) const PROFILE_ADD: Scenario = Scenario {
+    name: "profile add",
+    setup: |env| {
+        init(env);
+        std::fs::write(
+            env.path("staff.toml"),
+            "base = \"client\"\ndescription = \"v1\"\n",
+        )
+        .expect("v1");
+        env.ok(
+            "certkit-ca",
+            &[
+                "profile",
+                "add",
+                "--ca",
+                "pki",
+                "--from",
+                "staff.toml",
+                "--ca-pass",
+                "env:CA_PW",
+            ],
+        );
+        std::fs::write(
+            env.path("staff.toml"),
+            "base = \"client\"\ndescription = \"v2\"\n[subject]\nallowed = { OU = [\"IT\"] }\n",
+        )
+        .expect("v2");
+    },
+    prepare: |_| {},
+    bin: "certkit-ca",
+    args: "profile add --ca pki --from staff.toml --ca-pass env:CA_PW",
+    after_rerun: |env, rerun| {
+        assert!(rerun.status.success(), "{}", text(&rerun.stderr));
+        assert_contains(
+            &env.ok("certkit-ca", &["profile", "show", "staff", "--ca", "pki"]),
+            &["description = \"v2\"", "OU = [\"IT\"]"],
+        );
+        let listed = env.json("certkit-ca", &["profile", "list", "--ca", "pki", "--json"]);
+        assert_eq!(listed["profiles"][0]["state"], "signed", "{listed}");
+        assert!(!env.path("pki/profiles/staff.toml.new").exists());
+        env.issue(&cli(
+            "client --ca pki --profile staff --cn bob --subject OU=IT --out bob --key p256",
+        ));
+    },
+};

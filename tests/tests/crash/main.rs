@@ -423,6 +423,11 @@ fn sign_ca_survives_a_crash_at_every_step() {
 }
 
 #[test]
+fn profile_add_survives_a_crash_at_every_step() {
+    assert!(crash_everywhere(&PROFILE_ADD) > 2);
+}
+
+#[test]
 fn crl_series_survives_a_crash_at_every_step() {
     assert!(crash_everywhere(&CRL_SERIES) > 2);
 }

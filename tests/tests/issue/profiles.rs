@@ -201,6 +201,7 @@ fn a_request_the_profile_does_not_allow_is_refused_by_rule_and_value_before_anyt
     let env = Env::new();
     env.init_ca_with("pki", &cli("--key p256"));
     add_profile(&env, "pki", "staff.toml", STAFF);
+    env.openssl_p256_csr("finance", "/CN=finance");
     let before = issued_files(&env);
     let refused = |line: &str, expected: &str| {
         let err = env.fails("certkit-issue", &Env::with_passwords(&cli(line)), 2);
@@ -248,6 +249,11 @@ fn a_request_the_profile_does_not_allow_is_refused_by_rule_and_value_before_anyt
     refused(
         &format!("{base} --upn a@contoso.com --subject CN=alice"),
         "CN is not a subject attribute certkit sets",
+    );
+    // The CSR path refuses the same, for a key that never came here.
+    refused(
+        "sign --ca pki --csr finance.csr --profile staff --subject OU=Finance --upn f@contoso.com --out finance",
+        "OU=Finance is not allowed by profile staff: allowed OU values are Sales, IT",
     );
     // A batch row the profile refuses is named by its line; nothing of the batch is issued.
     std::fs::write(
@@ -333,6 +339,9 @@ fn a_profile_is_checked_before_the_ca_takes_it_and_one_an_intruder_edits_or_plan
             code,
         )
     };
+    env.issue(&cli(
+        "client --ca pki --profile staff --cn early --upn early@contoso.com --key p256 --out early --days 30",
+    ));
     // The intruder can write the CA folder, not use its key: an edited profile is refused, and audit says so.
     let file = env.path("pki/profiles/staff.toml");
     let signed = std::fs::read_to_string(&file).expect("profile");
@@ -345,6 +354,28 @@ fn a_profile_is_checked_before_the_ca_takes_it_and_one_an_intruder_edits_or_plan
     assert_contains(
         &err,
         &["profiles/staff.toml was changed after the CA key signed it"],
+    );
+    // Every other path that issues by it refuses too: the CSR, a batch row, a renewal by the profile.
+    env.openssl_p256_csr("bob", "/CN=bob");
+    std::fs::write(
+        env.path("people.csv"),
+        "cn,upn,ou,profile
+carol,carol@contoso.com,Finance,staff
+",
+    )
+    .expect("csv");
+    for line in [
+        "sign --ca pki --csr bob.csr --profile staff --upn bob@contoso.com --out bob --days 30",
+        "client --ca pki --batch people.csv --out-dir people --key p256 --days 30",
+        "renew --ca pki early.pem --out early-2 --days 30",
+    ] {
+        let err = env.fails("certkit-issue", &Env::with_passwords(&cli(line)), 1);
+        assert_contains(&err, &["staff.toml was changed after the CA key signed it"]);
+    }
+    assert!(
+        !env.path("bob.pem").exists()
+            && !env.path("people").exists()
+            && !env.path("early-2.pem").exists()
     );
     let audit = env.run("certkit-ca", &["audit", "--ca", "pki", "--json"]);
     let audit = String::from_utf8_lossy(&audit.stdout);
