@@ -152,27 +152,8 @@ seed apim_policy policy.xml
 seed apim_policy policy.xml.bak
 seed kit_record apim-kit/kit.json
 
-# Profile files: the issue's example (tests/tests/issue/profiles.rs) and each built-in profile as a file.
-cat > staff.toml <<'TOML'
-base = "client"
-description = "Staff, one per person"
-ekus = ["clientAuth", "1.3.6.1.4.1.311.20.2.2"]
-max_days = 397
-key_types = ["rsa2048", "p256"]
-ocsp_url = "http://ocsp.example.com/staff"
-crl_url = "http://pki.example.com/staff.crl"
-[subject]
-fixed = { O = "Contoso" }
-allowed = { OU = ["Sales", "IT"] }
-required = ["OU"]
-[san]
-allowed = ["email", "upn", "sid"]
-required = ["upn"]
-[[policies]]
-oid = "1.3.6.1.4.1.99999.1.1"
-cps = "https://pki.example.com/cps"
-notice = "Staff certificates only"
-TOML
+# Profile files: the issue's example (tests/fixtures/profiles/staff.toml) and each built-in profile as a file.
+cp "$ROOT/tests/fixtures/profiles/staff.toml" staff.toml
 seed profile_file staff.toml
 for base in server client encryption; do
   certkit-ca profile show "$base" > "$base.toml"

@@ -68,4 +68,4 @@ step "package: build, dpkg -i, short flow" scripts/lib/package_check.sh
 # The fuzz targets: formatting and lints, then each target for a short fixed time (docs/fuzzing.md).
 step "fuzz: cargo fmt --check" bash -c 'cd fuzz && cargo fmt --check'
 # The fuzz targets are linted as they build (RUSTC_WORKSPACE_WRAPPER above).
-step "fuzz: build, lint and run (scripts/fuzz.sh)" scripts/fuzz.sh "${CERTKIT_FUZZ_SECONDS:-6}"
+step "fuzz: build, lint and run (scripts/fuzz.sh)" scripts/fuzz.sh "${CERTKIT_FUZZ_SECONDS:-4}"

@@ -12,5 +12,6 @@ mod run;
 
 pub use rows::{BatchRow, BatchRows, parse_rows, read_rows, slug};
 pub use run::{
-    BatchJob, CertSummary, KeyProtection, PfxPasswords, Profiles, RowOutcome, RowStatus, run,
+    BatchJob, CertSummary, KeyProtection, PfxPasswords, Profiles, RowOutcome, RowStatus, row_spec,
+    run,
 };

@@ -141,13 +141,13 @@ impl Profiles {
         row.profile.as_deref().or(self.default.as_deref())
     }
 
-    /// Checks a row against its profile file (loading it from `store` the first time), as it will be issued.
+    /// Checks a row against its profile file (loading it from `store` the first time): `spec` is the row's
+    /// certificate as the batch will issue it ([`row_spec`]).
     pub fn check(
         &mut self,
         store: &certkit_ca::CaStore,
         row: &BatchRow,
-        validity: &Validity,
-        key_type: KeyType,
+        mut spec: LeafSpec,
     ) -> Result<()> {
         if let Some(name) = self.name_of(row)
             && !self.loaded.contains_key(name)
@@ -156,20 +156,6 @@ impl Profiles {
             let used = crate::by_profile::load(store, &name)?;
             self.loaded.insert(name, used);
         }
-        let mut spec = LeafSpec {
-            profile: Profile::Client,
-            cn: row.cn.clone(),
-            dns: vec![],
-            ips: vec![],
-            email: row.email.clone(),
-            identity: row.identity.clone(),
-            extra_ekus: Vec::new(),
-            key_type,
-            validity: *validity,
-            crl_url: None,
-            subject: row.subject.clone(),
-            profile_file: None,
-        };
         self.apply(row, &mut spec)
     }
 
@@ -185,6 +171,35 @@ impl Profiles {
             None => None,
         };
         spec.take_profile(self.crl_flag_given)
+    }
+}
+
+/// A row's certificate as the batch issues it, before its profile file is taken: the same when the row is
+/// checked (before any key is made) and when it is issued.
+pub fn row_spec(
+    row: &BatchRow,
+    key_type: KeyType,
+    validity: Validity,
+    extra_ekus: &[String],
+    sid_extension: bool,
+    crl_url: Option<String>,
+) -> LeafSpec {
+    LeafSpec {
+        profile: Profile::Client,
+        cn: row.cn.clone(),
+        dns: vec![],
+        ips: vec![],
+        email: row.email.clone(),
+        identity: Identity {
+            sid_extension: sid_extension && row.identity.sid.is_some(),
+            ..row.identity.clone()
+        },
+        extra_ekus: extra_ekus.to_vec(),
+        key_type,
+        validity,
+        crl_url,
+        subject: row.subject.clone(),
+        profile_file: None,
     }
 }
 
@@ -223,23 +238,14 @@ impl BatchJob {
     }
 
     fn order(&self, row: &BatchRow, key: KeyPair) -> Result<Order<'_>> {
-        let mut spec = LeafSpec {
-            profile: Profile::Client,
-            cn: row.cn.clone(),
-            dns: vec![],
-            ips: vec![],
-            email: row.email.clone(),
-            identity: Identity {
-                sid_extension: self.sid_extension && row.identity.sid.is_some(),
-                ..row.identity.clone()
-            },
-            extra_ekus: self.extra_ekus.clone(),
-            key_type: self.key_type,
-            validity: self.validity,
-            crl_url: self.crl_url.clone(),
-            subject: row.subject.clone(),
-            profile_file: None,
-        };
+        let mut spec = row_spec(
+            row,
+            self.key_type,
+            self.validity,
+            &self.extra_ekus,
+            self.sid_extension,
+            self.crl_url.clone(),
+        );
         self.profiles.apply(row, &mut spec)?;
         let (key_password, pfx) = match &self.protection {
             KeyProtection::KeyFile(password) => (Some(password), None),

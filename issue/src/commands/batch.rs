@@ -267,7 +267,18 @@ pub fn run(req: BatchRequest) -> Result<()> {
     let mut profiles = crate::batch::Profiles::new(req.profile.clone(), req.crl_url.is_some());
     for row in rows.iter() {
         profiles
-            .check(&context.store, &row, &req.validity, req.key_type)
+            .check(
+                &context.store,
+                &row,
+                crate::batch::row_spec(
+                    &row,
+                    req.key_type,
+                    req.validity,
+                    &req.extra_ekus,
+                    req.sid_extension,
+                    context.crl_url.clone(),
+                ),
+            )
             .map_err(|e| match e {
                 // What the row asks that its profile refuses is the file's fault, named by line; a profile
                 // file the CA key did not sign is the CA's (exit 1), said as it is.

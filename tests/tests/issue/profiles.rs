@@ -5,25 +5,8 @@
 
 use super::common::*;
 
-/// The issue's example, with the OCSP and CRL URLs a profile may name.
-const STAFF: &str = r#"base = "client"
-description = "Staff, one per person"
-ekus = ["clientAuth", "1.3.6.1.4.1.311.20.2.2"]
-max_days = 397
-key_types = ["rsa2048", "p256"]
-ocsp_url = "http://ocsp.example.com/staff"
-crl_url = "http://pki.example.com/staff.crl"
-[subject]
-fixed = { O = "Contoso" }
-allowed = { OU = ["Sales", "IT"] }
-[san]
-allowed = ["email", "upn", "sid"]
-required = ["upn"]
-[[policies]]
-oid = "1.3.6.1.4.1.99999.1.1"
-cps = "https://pki.example.com/cps"
-notice = "Staff certificates only"
-"#;
+/// The issue's example, with the OCSP and CRL URLs a profile may name (the fuzz seeds start from it too).
+const STAFF: &str = include_str!("../../fixtures/profiles/staff.toml");
 
 const ADD: [&str; 2] = ["--ca-pass", "env:CA_PW"];
 
@@ -277,6 +260,28 @@ fn a_request_the_profile_does_not_allow_is_refused_by_rule_and_value_before_anyt
     );
     assert!(!env.path("people").exists());
     assert_eq!(issued_files(&env), before);
+    assert!(env.list("pki").is_empty());
+    // A batch's --eku is checked against each row's profile before anything is made, as it will be issued.
+    std::fs::write(
+        env.path("people.csv"),
+        "cn,upn,profile\ncarol,carol@contoso.com,staff\n",
+    )
+    .expect("csv");
+    let err = env.fails(
+        "certkit-issue",
+        &Env::with_passwords(&cli(
+            "client --ca pki --batch people.csv --out-dir people --key p256 --eku 1.3.6.1.5.5.7.3.4",
+        )),
+        2,
+    );
+    assert_contains(
+        &err,
+        &[
+            "people.csv: line 2: EKU 1.3.6.1.5.5.7.3.4 is not allowed by profile staff",
+            "nothing was issued",
+        ],
+    );
+    assert!(!env.path("people").exists());
     assert!(env.list("pki").is_empty());
     // The same batch, fixed: each row as its profile says, a row without a profile as the built-in client.
     std::fs::write(
