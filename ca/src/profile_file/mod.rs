@@ -13,6 +13,12 @@ use crate::profile::Profile;
 
 mod values;
 
+/// A refusal, on one line whatever the value it names holds: a control or invisible character from a profile
+/// file (TOML escapes can write any) or a command line is shown as `\XX`.
+pub(crate) fn bad_input(message: String) -> Error {
+    Error::BadInput(crate::naming::escape_hidden(&message).unwrap_or(message))
+}
+
 pub use values::*;
 use values::{EKU_NAMES, check_http_url};
 
@@ -111,12 +117,12 @@ pub fn check_name(name: &str) -> Result<()> {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
     if !plain {
-        return Err(Error::BadInput(format!(
+        return Err(bad_input(format!(
             "'{name}' is not a profile name: use 1 to 32 lower-case letters, digits, - and _, e.g. staff"
         )));
     }
     if Profile::ALL.iter().any(|p| p.name() == name) || ["compat", "modern"].contains(&name) {
-        return Err(Error::BadInput(format!(
+        return Err(bad_input(format!(
             "'{name}' is a built-in profile: name the file's profile otherwise (its base can be {name})"
         )));
     }
@@ -134,14 +140,14 @@ impl ProfileFile {
     pub fn parse(name: &str, text: &str) -> Result<Self> {
         check_name(name)?;
         if text.len() > MAX_PROFILE_BYTES {
-            return Err(Error::BadInput(format!(
+            return Err(bad_input(format!(
                 "profile {name} is larger than {} KB: a profile file is a few lines",
                 MAX_PROFILE_BYTES / 1024
             )));
         }
         let spec: ProfileSpec = toml::from_str(text).map_err(|e| {
             let line = e.span().map_or(1, |span| line_of(text, span.start));
-            Error::BadInput(format!(
+            bad_input(format!(
                 "profile {name}, line {line}: {}",
                 e.message().trim().replace('\n', "; ")
             ))
@@ -152,8 +158,8 @@ impl ProfileFile {
     /// Checks a profile as given in a structure.
     pub fn of_spec(name: &str, spec: ProfileSpec) -> Result<Self> {
         check_name(name)?;
-        let bad = |what: String| Err(Error::BadInput(format!("profile {name}: {what}")));
-        let wrap = |e: Error| Error::BadInput(format!("profile {name}: {e}"));
+        let bad = |what: String| Err(bad_input(format!("profile {name}: {what}")));
+        let wrap = |e: Error| bad_input(format!("profile {name}: {e}"));
         let Some(base_eku) = spec.base.eku().filter(|_| spec.base.is_end_entity()) else {
             return bad("base must be server, client or encryption (a CA below is signed with certkit-ca sign-ca)".into());
         };
@@ -299,7 +305,7 @@ impl ProfileFile {
     /// SAN kinds it has, its key type and its validity in days. A refusal names the rule and the value.
     pub fn check_request(&self, request: &ProfileRequest<'_>) -> Result<()> {
         let name = &self.name;
-        let refuse = |what: String| Err(Error::BadInput(what));
+        let refuse = |what: String| Err(bad_input(what));
         let rules = &self.spec.subject;
         for (attribute, value) in request.subject {
             if let Some(fixed) = rules.fixed.get(attribute) {

@@ -229,3 +229,19 @@ fn policies_encode_as_rfc_5280_says() {
     expected.extend([0x30, 0x04, 0x0C, 0x02, b'H', b'i']);
     assert_eq!(value, expected);
 }
+
+#[test]
+fn a_refusal_stays_on_one_line_whatever_the_value_holds() {
+    // Found by the profile_file fuzz target (fuzz/regressions/profile_file/): a TOML escape put a line break
+    // into an EKU, and the refusal that named it ran over two lines.
+    let err = ProfileFile::parse("p", "base = \"client\"\nekus = [\"docum\\ntEncryption\"]\n")
+        .expect_err("not an EKU");
+    let message = err.to_string();
+    assert!(!message.contains('\n'), "{message}");
+    assert!(
+        message.contains("'docum\\0AtEncryption' is not an EKU"),
+        "{message}"
+    );
+    let err = parse_subject("OU=a\u{202e}b").expect_err("invisible");
+    assert!(err.to_string().contains("a\\E2\\80\\AEb"), "{err}");
+}

@@ -5,8 +5,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::bad_input;
 use crate::certinfo::{EKU_CLIENT_AUTH, EKU_DOCUMENT_ENCRYPTION, EKU_SERVER_AUTH};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::keys::KeyType;
 use crate::profile::Profile;
 
@@ -85,7 +86,7 @@ impl SubjectAttribute {
     /// character; a country is two ASCII letters.
     pub fn check_value(self, value: &str) -> Result<()> {
         let bad = |why: &str| {
-            Err(Error::BadInput(format!(
+            Err(bad_input(format!(
                 "{}={value} is not a subject value: {why}",
                 self.name()
             )))
@@ -230,7 +231,7 @@ impl Policy {
         }
         if let Some(notice) = &self.notice {
             if notice.is_empty() || notice.chars().count() > MAX_NOTICE_CHARS {
-                return Err(Error::BadInput(format!(
+                return Err(bad_input(format!(
                     "the notice of policy {} must be 1 to {MAX_NOTICE_CHARS} characters (RFC 5280)",
                     self.oid
                 )));
@@ -239,7 +240,7 @@ impl Policy {
                 .chars()
                 .any(|c| c.is_control() || crate::naming::is_invisible(c))
             {
-                return Err(Error::BadInput(format!(
+                return Err(bad_input(format!(
                     "the notice of policy {} holds a control or invisible character",
                     self.oid
                 )));
@@ -258,7 +259,7 @@ impl Policy {
         };
         const CPS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.2.1");
         const NOTICE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.2.2");
-        let encoding = |e: der::Error| Error::BadInput(format!("a certificate policy: {e}"));
+        let encoding = |e: der::Error| bad_input(format!("a certificate policy: {e}"));
         let mut infos = Vec::new();
         for policy in policies {
             policy.check()?;
@@ -281,9 +282,8 @@ impl Policy {
                 });
             }
             infos.push(PolicyInformation {
-                policy_identifier: ObjectIdentifier::new(&policy.oid).map_err(|_| {
-                    Error::BadInput(format!("'{}' is not a policy OID", policy.oid))
-                })?,
+                policy_identifier: ObjectIdentifier::new(&policy.oid)
+                    .map_err(|_| bad_input(format!("'{}' is not a policy OID", policy.oid)))?,
                 policy_qualifiers: (!qualifiers.is_empty()).then_some(qualifiers),
             });
         }
@@ -296,7 +296,7 @@ fn policy_oid_der(oid: &str) -> Result<()> {
     let parsed = der::asn1::ObjectIdentifier::new(oid);
     match parsed {
         Ok(_) if oid.split('.').count() >= 2 => Ok(()),
-        _ => Err(Error::BadInput(format!(
+        _ => Err(bad_input(format!(
             "'{oid}' is not an OID; write it dotted, e.g. 1.3.6.1.4.1.99999.1.1"
         ))),
     }
@@ -310,7 +310,7 @@ pub(super) fn check_http_url(url: &str, what: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::BadInput(format!(
+        Err(bad_input(format!(
             "{what} '{url}' is not an http:// or https:// URL without spaces"
         )))
     }
@@ -323,7 +323,7 @@ pub fn eku_oid(text: &str) -> Result<String> {
     }
     match policy_oid_der(text) {
         Ok(()) => Ok(text.to_string()),
-        Err(_) => Err(Error::BadInput(format!(
+        Err(_) => Err(bad_input(format!(
             "'{text}' is not an EKU: use a dotted OID or one of {}",
             EKU_NAMES.map(|(name, _)| name).join(", ")
         ))),
@@ -333,12 +333,12 @@ pub fn eku_oid(text: &str) -> Result<String> {
 /// Parses `KEY=VALUE` as `--subject` takes it.
 pub fn parse_subject(text: &str) -> Result<(SubjectAttribute, String)> {
     let Some((key, value)) = text.split_once('=') else {
-        return Err(Error::BadInput(format!(
+        return Err(bad_input(format!(
             "--subject {text}: write KEY=VALUE, e.g. --subject OU=Sales (KEY is one of C, ST, L, O, OU)"
         )));
     };
     let Some(attribute) = SubjectAttribute::of_name(key.trim()) else {
-        return Err(Error::BadInput(format!(
+        return Err(bad_input(format!(
             "--subject {text}: {key} is not a subject attribute certkit sets; use C, ST, L, O or OU (the CN is --cn)"
         )));
     };
