@@ -13,14 +13,8 @@ use crate::profile::Profile;
 
 mod values;
 
-/// A refusal, on one line whatever the value it names holds: a control or invisible character from a profile
-/// file (TOML escapes can write any) or a command line is shown as `\XX`.
-pub(crate) fn bad_input(message: String) -> Error {
-    Error::BadInput(crate::naming::escape_hidden(&message).unwrap_or(message))
-}
-
 pub use values::*;
-use values::{EKU_NAMES, check_http_url};
+use values::{EKU_NAMES, bad_input, check_http_url};
 
 /// The folder of the CA that holds them.
 pub const PROFILES_DIR: &str = "profiles";

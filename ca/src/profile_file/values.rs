@@ -5,9 +5,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::bad_input;
 use crate::certinfo::{EKU_CLIENT_AUTH, EKU_DOCUMENT_ENCRYPTION, EKU_SERVER_AUTH};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::keys::KeyType;
 use crate::profile::Profile;
 
@@ -367,4 +366,10 @@ pub fn subject_attributes(der: &[u8]) -> Vec<(SubjectAttribute, String)> {
         }
     }
     found
+}
+
+/// A refusal, on one line whatever the value it names holds: a control or invisible character from a profile
+/// file (TOML escapes can write any) or a command line is shown as `\XX`.
+pub(super) fn bad_input(message: String) -> Error {
+    Error::BadInput(crate::naming::escape_hidden(&message).unwrap_or(message))
 }
