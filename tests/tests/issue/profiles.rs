@@ -238,29 +238,28 @@ fn a_request_the_profile_does_not_allow_is_refused_by_rule_and_value_before_anyt
         "sign --ca pki --csr finance.csr --profile staff --subject OU=Finance --upn f@contoso.com --out finance",
         "OU=Finance is not allowed by profile staff: allowed OU values are Sales, IT",
     );
-    // A batch row the profile refuses is named by its line; nothing of the batch is issued.
-    std::fs::write(
-        env.path("people.csv"),
+    // A batch refused: named by its line, nothing of it issued (no folder, no record).
+    let batch_refused = |csv: &str, flags: &str, expected: &str| {
+        std::fs::write(env.path("people.csv"), csv).expect("csv");
+        let line = format!("client --ca pki --batch people.csv --out-dir people --key p256{flags}");
+        let err = env.fails("certkit-issue", &Env::with_passwords(&cli(&line)), 2);
+        assert_contains(&err, &[expected, "nothing was issued"]);
+        assert!(!env.path("people").exists());
+        assert!(env.list("pki").is_empty());
+    };
+    // A batch row the profile refuses.
+    batch_refused(
         "cn,upn,ou,profile\ncarol,carol@contoso.com,IT,staff\ndave,dave@contoso.com,Finance,staff\n",
-    )
-    .expect("csv");
-    let err = env.fails(
-        "certkit-issue",
-        &Env::with_passwords(&cli(
-            "client --ca pki --batch people.csv --out-dir people --key p256",
-        )),
-        2,
+        "",
+        "people.csv: line 3: OU=Finance is not allowed by profile staff",
     );
-    assert_contains(
-        &err,
-        &[
-            "people.csv: line 3: OU=Finance is not allowed by profile staff",
-            "nothing was issued",
-        ],
-    );
-    assert!(!env.path("people").exists());
     assert_eq!(issued_files(&env), before);
-    assert!(env.list("pki").is_empty());
+    // A batch's --eku is checked against each row's profile before anything is made, as it will be issued.
+    batch_refused(
+        "cn,upn,profile\ncarol,carol@contoso.com,staff\n",
+        " --eku 1.3.6.1.5.5.7.3.4",
+        "people.csv: line 2: EKU 1.3.6.1.5.5.7.3.4 is not allowed by profile staff",
+    );
     // A batch's --eku is checked against each row's profile before anything is made, as it will be issued.
     std::fs::write(
         env.path("people.csv"),
