@@ -54,6 +54,8 @@ fn rcgen_reason(reason: RevocationReason) -> rcgen::RevocationReason {
         RevocationReason::AffiliationChanged => rcgen::RevocationReason::AffiliationChanged,
         RevocationReason::Superseded => rcgen::RevocationReason::Superseded,
         RevocationReason::CessationOfOperation => rcgen::RevocationReason::CessationOfOperation,
+        RevocationReason::CaCompromise => rcgen::RevocationReason::CaCompromise,
+        RevocationReason::CertificateHold => rcgen::RevocationReason::CertificateHold,
     }
 }
 

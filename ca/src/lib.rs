@@ -25,6 +25,7 @@ pub mod files;
 pub mod keys;
 pub mod naming;
 pub mod ocsp;
+pub mod openssl_ca;
 pub mod pfx;
 pub mod profile;
 pub mod profile_file;

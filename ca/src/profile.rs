@@ -18,6 +18,9 @@ pub enum Profile {
     Encryption,
     /// A CA below this one (`certkit-ca sign-ca`): CA:TRUE with a pathLen, keyCertSign + cRLSign.
     Ca,
+    /// An imported certificate (`certkit-ca import`) whose extended key usages fit no profile above: kept and
+    /// revocable, never issued or renewed as such.
+    Unknown,
 }
 
 impl Profile {
@@ -36,6 +39,7 @@ impl Profile {
             Profile::Client => "client",
             Profile::Encryption => "encryption",
             Profile::Ca => "ca",
+            Profile::Unknown => "unknown",
         }
     }
 
@@ -51,6 +55,9 @@ impl Profile {
             }
             Profile::Ca => {
                 "A CA below this one, signed with certkit-ca sign-ca: CA:TRUE with a pathLen, keyCertSign + cRLSign"
+            }
+            Profile::Unknown => {
+                "An imported certificate whose extended key usages fit no profile (certkit-ca import)"
             }
         }
     }
@@ -155,6 +162,7 @@ impl Profile {
             Profile::Encryption => certificate_line(names::ENCRYPTION, thumbprint),
             Profile::Client => setting_line(names::ALLOWED_CLIENTS, &thumbprint.to_string()),
             Profile::Ca => setting_line(names::TRUSTED_ROOTS, &thumbprint.to_string()),
+            Profile::Unknown => certificate_line("Imported", thumbprint),
         }
     }
 
@@ -169,7 +177,7 @@ impl Profile {
             Profile::Server => Some(crate::certinfo::EKU_SERVER_AUTH),
             Profile::Client => Some(crate::certinfo::EKU_CLIENT_AUTH),
             Profile::Encryption => Some(crate::certinfo::EKU_DOCUMENT_ENCRYPTION),
-            Profile::Ca => None,
+            Profile::Ca | Profile::Unknown => None,
         }
     }
 }

@@ -114,6 +114,12 @@ pub const CA_PASS: SecretKind = SecretKind {
     what: "CA key password",
     order: 0,
 };
+/// The key password of a CA brought in from another program (`certkit-ca import`): read before the new one.
+pub const SOURCE_PASS: SecretKind = SecretKind {
+    flag: "--source-pass",
+    what: "source CA key password",
+    order: 0,
+};
 /// The user PIN of the token that holds the CA key: given with `--ca-pass`, so that scripts written for a
 /// key file work unchanged.
 pub const CA_PIN: SecretKind = SecretKind {

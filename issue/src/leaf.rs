@@ -223,7 +223,7 @@ impl LeafSpec {
                 }
                 sans.extend(self.identity.sans());
             }
-            Profile::Encryption | Profile::Ca => {}
+            Profile::Encryption | Profile::Ca | Profile::Unknown => {}
         }
         sans
     }
@@ -235,6 +235,12 @@ impl LeafSpec {
                 "certkit-issue makes end-entity certificates; a CA below this one is signed with certkit-ca sign-ca"
                     .into(),
             ));
+        }
+        if self.profile == Profile::Unknown {
+            return Err(Error::BadInput(format!(
+                "{} was imported with extended key usages that fit no certkit profile, so certkit cannot renew it as it is; issue its successor with certkit-issue server, client or encryption",
+                self.cn
+            )));
         }
         check_cn(&self.cn)?;
         if self.profile == Profile::Server {
@@ -316,7 +322,9 @@ impl LeafSpec {
             Profile::Server => EKU_SERVER_AUTH,
             Profile::Client => EKU_CLIENT_AUTH,
             Profile::Encryption => EKU_DOCUMENT_ENCRYPTION,
-            Profile::Ca => return Err(Error::Bug("an end-entity profile was expected")),
+            Profile::Ca | Profile::Unknown => {
+                return Err(Error::Bug("an end-entity profile was expected"));
+            }
         };
         params.insert_extended_key_usage(eku(profile_eku)?);
         for oid in &self.extra_ekus {
@@ -459,6 +467,7 @@ pub fn key_usages(profile: Profile, key: KeyType) -> Vec<KeyUsagePurpose> {
         (Profile::Encryption, true) => vec![KeyEncipherment, DataEncipherment],
         (Profile::Encryption, false) => vec![KeyAgreement],
         (Profile::Ca, _) => vec![KeyCertSign, CrlSign],
+        (Profile::Unknown, _) => vec![DigitalSignature],
     }
 }
 
@@ -563,7 +572,7 @@ mod tests {
                     ["DNS:svc.example.com", "DNS:*.example.com", "IP:10.0.0.4"]
                 ),
                 Profile::Client => assert_eq!(sans, ["email:alice@example.com"]),
-                Profile::Encryption | Profile::Ca => assert!(sans.is_empty()),
+                Profile::Encryption | Profile::Ca | Profile::Unknown => assert!(sans.is_empty()),
             }
         }
     }

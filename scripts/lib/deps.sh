@@ -56,6 +56,8 @@ deps_test() {
   command -v curl >/dev/null 2>&1 || missing+=(curl)
   # HAProxy: a real client-certificate consumer for the kits' tests (crt, ca-file, crl-file, verify required).
   command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+  # easy-rsa: the CA a security officer brings in (certkit-ca import --from-easyrsa), made for real by the tests.
+  [ -x /usr/share/easy-rsa/easyrsa ] || missing+=(easy-rsa)
   [ -e /etc/ssl/certs/DigiCert_Global_Root_G2.pem ] || missing+=(ca-certificates)
   command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
   deps_apt "${missing[@]}"

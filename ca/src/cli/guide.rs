@@ -15,6 +15,7 @@ pub const GUIDE: Guide = Guide {
         ("Monitor", &["status", "audit", "report", "ocsp"]),
         ("Lifecycle", &["renew", "rekey", "retire-key"]),
         ("Custody", &["backup", "restore", "move-key"]),
+        ("Move in and out", &["import", "export-index"]),
         ("Maintenance", &["reindex", "completions"]),
     ],
     examples: &[
@@ -198,6 +199,21 @@ pub const GUIDE: Guide = Guide {
             &[
                 "certkit-ca restore --backup pki-backup.key --ca restored",
                 "certkit-ca restore --backup pki-backup.key --check --ca pki",
+            ],
+        ),
+        (
+            "import",
+            &[
+                "certkit-ca import --from-easyrsa /etc/openvpn/easy-rsa/pki --ca pki",
+                "certkit-ca import --from-openssl-ca /srv/ca --config /srv/ca/openssl.cnf --dry-run",
+                "certkit-ca import --from-index xca-index.txt --certs xca-certs --ca-cert ca.pem --ca-key ca.key --ca pki",
+            ],
+        ),
+        (
+            "export-index",
+            &[
+                "certkit-ca export-index --ca pki --out pki-openssl",
+                "certkit-ca export-index --ca pki --out pki-openssl --json",
             ],
         ),
         (

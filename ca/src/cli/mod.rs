@@ -8,6 +8,7 @@ pub mod values;
 mod audit;
 mod backup;
 mod crl;
+mod import;
 mod init;
 mod install;
 mod list;
@@ -83,6 +84,10 @@ pub enum Command {
     Backup(backup::BackupArgs),
     /// Restore the CA key from a backup and its shares into a new CA folder; --check runs the recovery drill.
     Restore(restore::RestoreArgs),
+    /// Bring in a CA kept by easy-rsa, openssl ca or XCA, with its whole history, every certificate checked against its key.
+    Import(Box<import::ImportArgs>),
+    /// Write the CA's history as openssl ca keeps it (index.txt, serial, crlnumber, newcerts/), for openssl ca and openssl ocsp.
+    ExportIndex(import::ExportIndexArgs),
     /// Print the shell completion script (source it, or install it as the README says).
     Completions(shared::CompletionsArgs),
 }
@@ -124,6 +129,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Report(args) => commands::report::run(args.request()),
         Command::Backup(args) => commands::backup::run(args.request()),
         Command::Restore(args) => commands::restore::run(args.request()?),
+        Command::Import(args) => commands::import::run(args.request()?),
+        Command::ExportIndex(args) => commands::import::export_index(args.request()),
         Command::Completions(args) => {
             commands::completions::run(args.shell, <Cli as clap::CommandFactory>::command())
         }

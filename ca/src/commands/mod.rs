@@ -6,6 +6,7 @@ pub mod completions;
 pub mod crl;
 pub mod crl_publish;
 pub mod events;
+pub mod import;
 pub mod init;
 pub mod install;
 pub mod list;

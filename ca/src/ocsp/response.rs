@@ -335,6 +335,8 @@ fn crl_reason(reason: RevocationReason) -> Option<CrlReason> {
         RevocationReason::AffiliationChanged => Some(CrlReason::AffiliationChanged),
         RevocationReason::Superseded => Some(CrlReason::Superseded),
         RevocationReason::CessationOfOperation => Some(CrlReason::CessationOfOperation),
+        RevocationReason::CaCompromise => Some(CrlReason::CaCompromise),
+        RevocationReason::CertificateHold => Some(CrlReason::CertificateHold),
     }
 }
 
@@ -344,6 +346,8 @@ fn reason_of(reason: CrlReason) -> RevocationReason {
         CrlReason::AffiliationChanged => RevocationReason::AffiliationChanged,
         CrlReason::Superseded => RevocationReason::Superseded,
         CrlReason::CessationOfOperation => RevocationReason::CessationOfOperation,
+        CrlReason::CaCompromise => RevocationReason::CaCompromise,
+        CrlReason::CertificateHold => RevocationReason::CertificateHold,
         _ => RevocationReason::Unspecified,
     }
 }

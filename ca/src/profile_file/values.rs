@@ -164,7 +164,7 @@ impl SanKind {
         match base {
             Profile::Server => &[SanKind::Dns, SanKind::Ip],
             Profile::Client => &[SanKind::Email, SanKind::Upn, SanKind::Sid, SanKind::Uri],
-            Profile::Encryption | Profile::Ca => &[],
+            Profile::Encryption | Profile::Ca | Profile::Unknown => &[],
         }
     }
 }

@@ -313,6 +313,11 @@ pub(super) fn place_if_staged(work: &Path, dir: &Path) -> Result<()> {
     }
 }
 
+/// Moves a complete new folder `work` (made beside `dir`) to `dir`, never over anything that is there.
+pub fn place_new_folder(work: &Path, dir: &Path) -> Result<()> {
+    place_folder(work, dir)
+}
+
 /// Moves the complete staging folder `work` to `dir`, unless something appeared at `dir` meanwhile (another
 /// `init`): then nothing is replaced and the error says what is there.
 pub(super) fn place_folder(work: &Path, dir: &Path) -> Result<()> {

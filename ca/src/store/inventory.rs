@@ -146,7 +146,7 @@ impl Log {
                 what,
             };
             match line.event {
-                Event::Issued(record) => {
+                Event::Issued(record) | Event::Imported(record) => {
                     index.insert(record.serial.clone(), entries.len());
                     entries.push(Entry {
                         delivered: !record.pending,
@@ -167,7 +167,7 @@ impl Log {
                     })?;
                     entries[at].delivered = true;
                 }
-                Event::Crl(_) | Event::Custody(_) | Event::Ocsp(_) => {}
+                Event::Crl(_) | Event::Custody(_) | Event::Ocsp(_) | Event::Missing(_) => {}
             }
         }
         Ok(entries)
@@ -238,7 +238,7 @@ impl Reader {
         match parse_line(line) {
             Ok((mut event, prev)) => {
                 if self.number < self.certificates_from
-                    && let Event::Issued(record) = &mut event
+                    && let Event::Issued(record) | Event::Imported(record) = &mut event
                 {
                     record.der = None;
                 }
@@ -295,7 +295,7 @@ pub fn parse_issued(line: &[u8]) -> Option<IssuedRecord> {
         }
     }
     match parse_line(line) {
-        Ok((Event::Issued(record), _)) => Some(record),
+        Ok((Event::Issued(record) | Event::Imported(record), _)) => Some(record),
         _ => None,
     }
 }
@@ -498,7 +498,9 @@ pub fn visit(
         } else {
             Some(match parse_line(&line) {
                 Ok((mut event, prev)) => {
-                    if !certificates && let Event::Issued(record) = &mut event {
+                    if !certificates
+                        && let Event::Issued(record) | Event::Imported(record) = &mut event
+                    {
                         record.der = None;
                     }
                     LineRead::Line(LogLine {

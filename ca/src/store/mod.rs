@@ -13,6 +13,7 @@ mod create;
 mod deliver;
 mod folder;
 pub mod guard;
+mod import;
 pub mod index;
 pub mod inventory;
 mod issuing;
@@ -32,10 +33,12 @@ mod settings;
 
 pub use chain_check::{ChainCheck, ChainFailure};
 pub use create::{
-    CaSpec, Created, NewCaKey, ca_params, check_can_init, init, restore, self_signed_ca,
+    CaSpec, Created, NewCaKey, ca_params, check_can_init, init, place_new_folder, restore,
+    self_signed_ca,
 };
 pub use deliver::{Delivery, Leftovers, OutputFile};
 pub use folder::{CaStore, StoreLock, chain_gap, on_index_rebuilt};
+pub use import::import;
 pub use issuing::{Requested, install, request, waiting_key_location, waiting_secret_kind};
 pub use layout::*;
 pub use lineage::Lineage;

@@ -261,7 +261,9 @@ impl CaStore {
         let ca = &ca;
         let mut untrue = Vec::new();
         for line in &log.lines {
-            let inventory::Event::Issued(record) = &line.event else {
+            let (inventory::Event::Issued(record) | inventory::Event::Imported(record)) =
+                &line.event
+            else {
                 continue;
             };
             let copy = self.issued_copy(&record.serial);
@@ -308,7 +310,8 @@ impl CaStore {
     fn restore_copies(&self, after: &Log) -> Result<usize> {
         let mut restored = 0;
         for line in &after.lines {
-            if let inventory::Event::Issued(record) = &line.event
+            if let inventory::Event::Issued(record) | inventory::Event::Imported(record) =
+                &line.event
                 && !self.issued_copy(&record.serial).exists()
                 && let Some(der) = record.cert_der()
             {

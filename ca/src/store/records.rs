@@ -133,12 +133,7 @@ impl IssuedRecord {
                 ),
             });
         }
-        let profile_eku = match self.profile {
-            Profile::Server => Some(crate::certinfo::EKU_SERVER_AUTH),
-            Profile::Client => Some(crate::certinfo::EKU_CLIENT_AUTH),
-            Profile::Encryption => Some(crate::certinfo::EKU_DOCUMENT_ENCRYPTION),
-            Profile::Ca => None,
-        };
+        let profile_eku = self.profile.eku();
         let differs = [
             (cert.serial != *serial, "serial"),
             (cert.thumbprint != self.thumbprint, "thumbprint"),
@@ -197,6 +192,12 @@ pub enum RevocationReason {
     /// No longer needed.
     #[serde(rename = "cessationOfOperation")]
     CessationOfOperation,
+    /// The CA's key was exposed: only from an imported CA's history (`certkit-ca import`), never given here.
+    #[serde(rename = "cACompromise")]
+    CaCompromise,
+    /// On hold: only from an imported CA's history (`certkit-ca import`); certkit never releases a hold.
+    #[serde(rename = "certificateHold")]
+    CertificateHold,
 }
 
 impl RevocationReason {
@@ -217,6 +218,8 @@ impl RevocationReason {
             RevocationReason::AffiliationChanged => "affiliationChanged",
             RevocationReason::Superseded => "superseded",
             RevocationReason::CessationOfOperation => "cessationOfOperation",
+            RevocationReason::CaCompromise => "cACompromise",
+            RevocationReason::CertificateHold => "certificateHold",
         }
     }
 
@@ -230,6 +233,10 @@ impl RevocationReason {
             RevocationReason::AffiliationChanged => "The person left or changed role",
             RevocationReason::Superseded => "Replaced by a new certificate",
             RevocationReason::CessationOfOperation => "No longer needed",
+            RevocationReason::CaCompromise => {
+                "The CA key was exposed (from an imported CA's history)"
+            }
+            RevocationReason::CertificateHold => "On hold (from an imported CA's history)",
         }
     }
 }
@@ -386,6 +393,26 @@ pub enum Event {
     Custody(CustodyRecord),
     /// The OCSP responses of one window of a series were signed (`certkit-ca ocsp`).
     Ocsp(OcspRecord),
+    /// A certificate another CA program signed with this CA's key, brought in with its history
+    /// (`certkit-ca import`): the same record as `issued`, delivered, with no outputs.
+    Imported(IssuedRecord),
+    /// A line of an imported CA's `index.txt` whose certificate file was gone (`import --accept-missing`):
+    /// what the line said, never a certificate; its serial stays taken.
+    Missing(MissingRecord),
+}
+
+/// What the `index.txt` of an imported CA said of a certificate whose file was gone.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MissingRecord {
+    /// Its serial.
+    pub serial: Serial,
+    /// Its subject as the line wrote it (OpenSSL's one-line form, `/CN=alice`).
+    pub subject: String,
+    /// Its notAfter as the line gave it.
+    #[serde(with = "time::serde::rfc3339")]
+    pub not_after: OffsetDateTime,
+    /// Its line in the source's `index.txt`.
+    pub index_line: usize,
 }
 
 /// A certificate's current state.

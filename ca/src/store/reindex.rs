@@ -40,7 +40,7 @@ impl CaStore {
             let LineRead::Line(line) = read else {
                 return Ok(true);
             };
-            let Event::Issued(record) = line.event else {
+            let (Event::Issued(record) | Event::Imported(record)) = line.event else {
                 return Ok(true);
             };
             done.certificates += 1;

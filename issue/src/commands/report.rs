@@ -125,6 +125,7 @@ fn config_hint(profile: Profile) -> &'static str {
         Profile::Server => "Service configuration line (the SSL certificate):",
         Profile::Encryption => "Service configuration line (the data encryption certificate):",
         Profile::Ca => "Service configuration line (a CA the service trusts):",
+        Profile::Unknown => "Configuration line (an imported certificate):",
         Profile::Client => {
             "Add this thumbprint to AllowedClientCertificateThumbprints (comma-separated), e.g. with \
              \"certkit-export cscfg --allow\":"

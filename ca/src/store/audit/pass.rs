@@ -218,7 +218,7 @@ fn read(
             pass.heads.insert(line.hash.clone(), line.number);
         }
         match line.event {
-            Event::Issued(mut record) => {
+            Event::Issued(mut record) | Event::Imported(mut record) => {
                 pass.certificates += 1;
                 let seen = Seen {
                     line: line.number,
@@ -272,6 +272,34 @@ fn read(
                     );
                 }
                 pending.retain(|(_, r)| r.serial != d.serial);
+            }
+            // A line of an imported index whose certificate was gone: its serial stays taken.
+            Event::Missing(missing) => {
+                let seen = Seen {
+                    line: line.number,
+                    not_after: missing.not_after,
+                    revoked: false,
+                };
+                if let Some(first) = pass.seen.insert(missing.serial.clone(), seen) {
+                    f.add(
+                        Level::Error,
+                        "serial-duplicate",
+                        Some(line.number),
+                        format!(
+                            "serial {} was already recorded on line {}",
+                            missing.serial, first.line
+                        ),
+                    );
+                }
+                f.add(
+                    Level::Note,
+                    "imported-missing",
+                    Some(line.number),
+                    format!(
+                        "serial {} ({}) was imported without its certificate (line {} of the source's index.txt)",
+                        missing.serial, missing.subject, missing.index_line
+                    ),
+                );
             }
             Event::Crl(crl) => pass.crls.push((crl.number, crl.sha256)),
             // OCSP windows carry no certificate; the responder checks each response's signature.

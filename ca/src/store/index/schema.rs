@@ -101,7 +101,7 @@ impl From<rusqlite::Error> for ApplyError {
 pub fn apply(tx: &Transaction<'_>, line: &LogLine) -> Result<(), ApplyError> {
     let number = line.number as i64;
     match &line.event {
-        Event::Issued(record) => {
+        Event::Issued(record) | Event::Imported(record) => {
             let mut stored = record.clone();
             stored.der = None;
             let json = serde_json::to_string(&stored)
@@ -182,6 +182,8 @@ pub fn apply(tx: &Transaction<'_>, line: &LogLine) -> Result<(), ApplyError> {
                 params![number, line.start as i64, line.end as i64],
             )?;
         }
+        // What an imported index said of a certificate whose file was gone: no certificate to find.
+        Event::Missing(_) => {}
         Event::Ocsp(_) => {
             tx.execute(
                 "INSERT OR REPLACE INTO ocsp (line, start, end) VALUES (?1, ?2, ?3)",
