@@ -406,6 +406,15 @@ pub fn subject_key_id(spki_der: &[u8]) -> Result<Vec<u8>> {
     Ok(crate::digest::sha256(&spki.subject_public_key.data)[..20].to_vec())
 }
 
+/// The key identifier of RFC 5280 section 4.2.1.2 method 1: the SHA-1 of the subjectPublicKey BIT STRING, as
+/// OpenSSL (`subjectKeyIdentifier = hash`), easy-rsa and XCA write it.
+pub fn sha1_key_id(spki_der: &[u8]) -> Result<Vec<u8>> {
+    use x509_parser::prelude::FromDer;
+    let (_, spki) = x509_parser::x509::SubjectPublicKeyInfo::from_der(spki_der)
+        .map_err(|_| Error::Bug("a public key that cannot be read was about to be named"))?;
+    Ok(crate::digest::sha1(&spki.subject_public_key.data).to_vec())
+}
+
 /// The identifier a CA key is known by in file names, `ca.json` and listings: its subject key identifier
 /// (RFC 7093 method 1), uppercase hex.
 pub fn key_id(spki_der: &[u8]) -> Result<String> {

@@ -22,7 +22,6 @@ use crate::files::{self, PRIVATE, PUBLIC};
 use crate::keys::{KeyType, key_id};
 use crate::profile::Profile;
 use crate::signer::{CaKey, SigningCa};
-use crate::thumbprint::hex_upper;
 
 /// The certificates a re-key makes.
 #[derive(Debug, Clone)]
@@ -338,25 +337,56 @@ impl CaStore {
     }
 
     /// [`CaStore::unexpired_signed_by`] for every key that signed anything, in one reading of the log: by key
-    /// identifier (each certificate's authority key identifier).
+    /// identifier ([`key_id`]). Each certificate's authority key identifier names its key in whichever method
+    /// the program that signed it used (certkit's RFC 7093 one; the SHA-1 one of `openssl ca`, easy-rsa and
+    /// XCA for an imported CA): both, and the subject key identifier of each certificate of the lineage, lead
+    /// to the key. A certificate without one (or naming no key of the lineage) is matched by its signature.
     pub fn unexpired_by_key(
         &self,
         now: time::OffsetDateTime,
     ) -> Result<std::collections::BTreeMap<String, (usize, Option<time::OffsetDateTime>)>> {
+        let lineage = self.lineage()?;
+        let mut names: std::collections::HashMap<Vec<u8>, String> =
+            std::collections::HashMap::new();
+        for spki in &lineage.keys {
+            let id = key_id(spki)?;
+            names.insert(crate::keys::subject_key_id(spki)?, id.clone());
+            names.insert(crate::keys::sha1_key_id(spki)?, id);
+        }
+        for cert in &lineage.certs {
+            if let Some(ski) = &cert.subject_key_id {
+                names.insert(ski.clone(), key_id(&cert.spki_der)?);
+            }
+        }
         let mut by_key = std::collections::BTreeMap::new();
         let filter = super::index::ListFilter {
             with_certificates: true,
             ..Default::default()
         };
         self.list(&filter, now, &mut |entry| {
-            if entry.issued.not_after > now
-                && let Some(aki) = entry
-                    .issued
-                    .cert_der()
-                    .and_then(|der| crate::certinfo::authority_key_id_of(&der))
-            {
+            if entry.issued.not_after <= now {
+                return Ok(true);
+            }
+            let Some(der) = entry.issued.cert_der() else {
+                return Ok(true);
+            };
+            let named =
+                crate::certinfo::authority_key_id_of(&der).and_then(|aki| names.get(&aki).cloned());
+            let key = match named {
+                Some(id) => Some(id),
+                None => {
+                    let cert = CertInfo::from_der(&der, &self.path(INVENTORY))?;
+                    lineage
+                        .keys
+                        .iter()
+                        .find(|spki| cert.is_signed_by_key(spki).unwrap_or(false))
+                        .map(|spki| key_id(spki))
+                        .transpose()?
+                }
+            };
+            if let Some(id) = key {
                 let (count, last): &mut (usize, Option<time::OffsetDateTime>) =
-                    by_key.entry(hex_upper(&aki)).or_default();
+                    by_key.entry(id).or_default();
                 *count += 1;
                 *last = (*last).max(Some(entry.issued.not_after));
             }

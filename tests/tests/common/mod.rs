@@ -4,6 +4,7 @@
 
 pub mod der;
 pub mod fixtures;
+pub mod legacy_ca;
 pub mod servers;
 pub mod token;
 

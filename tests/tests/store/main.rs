@@ -4,6 +4,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod import;
 mod records;
 
 use std::os::unix::fs::symlink;
