@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod import;
+mod import_hostile;
 mod records;
 
 use std::os::unix::fs::symlink;
