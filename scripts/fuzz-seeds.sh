@@ -18,7 +18,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
 
-for target in cscfg_edit cscfg_network thumbprint certificates csr pfx_read encrypted_key inventory batch_csv dates secret_source pkcs11_uri inspect ca_settings slip39_share backup_file name_constraints crl_file ocsp_request ocsp_window apim_policy kit_record profile_file; do
+for target in cscfg_edit cscfg_network thumbprint certificates csr pfx_read encrypted_key inventory batch_csv dates secret_source pkcs11_uri inspect ca_settings slip39_share backup_file name_constraints crl_file ocsp_request ocsp_window apim_policy kit_record profile_file index_txt; do
   rm -rf "${CORPUS:?}/$target"
   mkdir -p "$CORPUS/$target"
 done
@@ -159,6 +159,15 @@ for base in server client encryption; do
   certkit-ca profile show "$base" > "$base.toml"
   seed profile_file "$base.toml"
 done
+
+# import reads an openssl ca's index.txt and openssl.cnf: the export of the CA above, and its configuration.
+certkit-ca export-index --ca pki --out pki-openssl >/dev/null
+seed index_txt pki-openssl/index.txt
+seed index_txt pki-openssl/openssl.cnf
+seed_text index_txt 'R	290310042745Z	261206042745Z,keyTime,20261201000000Z	02	unknown	/O=Example/CN=k
+R	20510101000000Z	261206042745Z,certificateHold,holdInstructionReject	04	unknown	/CN=h
+E	210101000000Z		1004	unknown	/CN=old
+' forms.txt
 
 # inspect reads every kind of file: the seeds of the other readers, and a CRL.
 cp "$CORPUS"/certificates/* "$CORPUS"/pfx_read/* "$CORPUS"/csr/* "$CORPUS"/encrypted_key/* "$CORPUS/inspect/"

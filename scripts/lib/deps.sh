@@ -58,6 +58,8 @@ deps_test() {
   command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
   # easy-rsa: the CA a security officer brings in (certkit-ca import --from-easyrsa), made for real by the tests.
   [ -x /usr/share/easy-rsa/easyrsa ] || missing+=(easy-rsa)
+  # XCA: its command line writes the OpenSSL index certkit-ca import --from-index reads (xca --no-gui).
+  command -v xca >/dev/null 2>&1 || missing+=(xca)
   [ -e /etc/ssl/certs/DigiCert_Global_Root_G2.pem ] || missing+=(ca-certificates)
   command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
   deps_apt "${missing[@]}"

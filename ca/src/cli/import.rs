@@ -15,7 +15,8 @@ pub struct ImportArgs {
     /// An easy-rsa 3 PKI folder (the pki/ that easyrsa init-pki and build-ca made).
     #[arg(long, value_name = "DIR", group = "source")]
     pub from_easyrsa: Option<PathBuf>,
-    /// An openssl ca folder; relative paths in its configuration are taken in it.
+    /// The folder openssl ca works in (index.txt, newcerts/, its key and certificate); relative paths in its
+    /// configuration are taken in it.
     #[arg(long, value_name = "DIR", group = "source")]
     pub from_openssl_ca: Option<PathBuf>,
     /// The openssl ca configuration (default: DIR/openssl.cnf, else OpenSSL's own layout in DIR).
@@ -28,7 +29,7 @@ pub struct ImportArgs {
     #[arg(long, value_name = "DIR", requires = "from_index")]
     pub certs: Option<PathBuf>,
     /// The CA certificate (with --from-index).
-    #[arg(long, value_name = "FILE", requires = "from_index")]
+    #[arg(long, value_name = "CERT", requires = "from_index")]
     pub ca_cert: Option<PathBuf>,
     /// The CA key, PEM (with --from-index).
     #[arg(long, value_name = "FILE", requires = "from_index")]

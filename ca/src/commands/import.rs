@@ -242,11 +242,27 @@ fn report_of(
             "{holds} certificate(s) are on hold (certificateHold): certkit keeps them revoked and never releases a hold"
         ));
     }
+    if let Some(line) = plan.ca_line {
+        warnings.push(format!(
+            "line {line} of {} is the CA certificate itself (XCA lists it): left out, the CA did not issue it",
+            layout.index.display()
+        ));
+    }
     if plan.unlisted > 0 {
         warnings.push(format!(
             "{} certificate file(s) signed by this CA are in no line of {} and were not imported",
             plan.unlisted,
             layout.index.display()
+        ));
+    }
+    let pinned = plan
+        .certificates
+        .iter()
+        .filter(|c| c.names_ca_serial && c.cert.not_after > now)
+        .count();
+    if pinned > 0 {
+        warnings.push(format!(
+            "{pinned} unexpired certificate(s) name the CA certificate's serial in their authority key identifier (easy-rsa's issuer:always): they chain only to this very CA certificate, so keep handing it out (it stays in history/ after certkit-ca renew or rekey)"
         ));
     }
     if let Some(unknown) = by_profile.get("unknown") {

@@ -30,6 +30,9 @@ pub struct ImportedCert {
     pub profile: Profile,
     /// Its extended key usages beyond the profile's own.
     pub extra_ekus: Vec<String>,
+    /// Whether its authority key identifier names the CA certificate's issuer and serial (easy-rsa's
+    /// `issuer:always`): then it chains only to that very CA certificate, not to a renewal of it.
+    pub names_ca_serial: bool,
 }
 
 /// A line whose certificate file is gone, brought in as such with `--accept-missing`.
@@ -50,6 +53,8 @@ pub struct ImportPlan {
     pub problems: Vec<String>,
     /// Certificate files of this CA that no line names (not brought in).
     pub unlisted: usize,
+    /// The line that lists the CA certificate itself (XCA's index does), left out: the CA did not issue it.
+    pub ca_line: Option<usize>,
 }
 
 /// The dates and names of a line and its certificate must agree to the second and the byte.
@@ -89,8 +94,22 @@ pub fn plan(
             }
         }
     }
+    // XCA lists the CA certificate itself: the same serial and subject, and (when its file is there) the same
+    // certificate.
+    let is_ca_line = |line: &IndexLine| {
+        line.serial == ca.serial
+            && line.not_after == ca.not_after
+            && found
+                .by_serial
+                .get(&line.serial)
+                .is_none_or(|files| files.iter().all(|f| f.der == ca.der))
+    };
     let results = on_every_core(lines, |line| judge(line, found, &check, ca));
     for (line, result) in lines.iter().zip(results) {
+        if plan.ca_line.is_none() && is_ca_line(line) {
+            plan.ca_line = Some(line.number);
+            continue;
+        }
         match result {
             Judged::Import(cert) => plan.certificates.push(*cert),
             Judged::Missing if line.status == LineStatus::Revoked => plan.problems.push(format!(
@@ -168,9 +187,20 @@ fn judge(line: &IndexLine, found: &Certificates, check: &IssuerCheck, ca: &CertI
             crate::dates::rfc3339(line.not_after)
         ));
     }
-    let subject = X509Certificate::from_der(&file.der)
-        .map(|(_, c)| oneline(c.subject()))
+    let parsed = X509Certificate::from_der(&file.der).ok().map(|(_, c)| c);
+    let subject = parsed
+        .as_ref()
+        .map(|c| oneline(c.subject()))
         .unwrap_or_default();
+    let names_ca_serial = parsed.as_ref().is_some_and(|c| {
+        c.extensions().iter().any(|e| {
+            matches!(
+                e.parsed_extension(),
+                x509_parser::extensions::ParsedExtension::AuthorityKeyIdentifier(aki)
+                    if aki.authority_cert_serial.is_some()
+            )
+        })
+    });
     if subject != line.subject {
         return Judged::Problem(format!(
             "{} has the subject {subject}, the line says {}",
@@ -199,6 +229,7 @@ fn judge(line: &IndexLine, found: &Certificates, check: &IssuerCheck, ca: &CertI
         key,
         profile,
         extra_ekus,
+        names_ca_serial,
     }))
 }
 

@@ -168,3 +168,6 @@ fn expand_depth(
     out.push_str(rest);
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests;

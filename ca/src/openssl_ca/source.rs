@@ -156,10 +156,11 @@ impl Source {
                 kind: "index",
                 root: certs.clone(),
                 index: index.clone(),
+                // Exported by hand or by XCA: named as the user chose, not by serial.
                 certs: vec![CertFolder {
                     path: certs.clone(),
                     recursive: false,
-                    by_serial: true,
+                    by_serial: false,
                 }],
                 ca_cert: ca_cert.clone(),
                 ca_key: ca_key.clone(),

@@ -242,6 +242,7 @@ pub fn restore(
                 key_file.clone(),
                 &settings,
                 location.clone(),
+                None,
             )?;
             log_append::append(
                 &work.join(INVENTORY),
@@ -373,7 +374,7 @@ pub(super) fn init_files(
         profiles: Default::default(),
     };
     write_folder(
-        dir, work, info, key, spec.key, key_file, &settings, location,
+        dir, work, info, key, spec.key, key_file, &settings, location, None,
     )
 }
 
@@ -427,7 +428,21 @@ pub fn ca_params(
     Ok(params)
 }
 
-/// Signs the first checkpoint with `key` and writes the folder's files for the CA certificate `info`.
+/// The log a new CA folder starts with (`import`): its text, chained to the CA, and what it holds.
+pub(super) struct StartingLog<'a> {
+    /// The inventory's text.
+    pub text: &'a str,
+    /// Its last line's hash.
+    pub head: &'a str,
+    /// Its lines.
+    pub count: usize,
+    /// Its revocations and undelivered certificates.
+    pub state: &'a CoveredState,
+}
+
+/// Signs the first checkpoint with `key` and writes the folder's files for the CA certificate `info`: an empty
+/// inventory, or the one `start` gives, which the checkpoint covers. `ca.pem` is written last: the folder is a CA
+/// only once everything else is in place.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn write_folder(
     dir: &Path,
@@ -438,17 +453,24 @@ pub(super) fn write_folder(
     key_file: Option<zeroize::Zeroizing<String>>,
     settings: &CaSettings,
     location: KeyLocation,
+    start: Option<&StartingLog<'_>>,
 ) -> Result<Created> {
-    // The empty inventory's first checkpoint: nothing signed yet, bound to this CA, with its settings.
+    let binding = inventory::ca_binding(&info.der);
+    let empty = CoveredState::of(&inventory::Log::default(), 0);
+    let (text, head, count, state) = match start {
+        Some(s) => (s.text, s.head, s.count, s.state),
+        None => ("", binding.as_str(), 0, &empty),
+    };
+    // The first checkpoint: bound to this CA, with its settings, over the log it starts with (none signed yet).
     let checkpoint = Checkpoint::sign(
         &|m| key.sign_message(m, "signing the first checkpoint"),
         key_type,
         &Coverage {
-            head: &inventory::ca_binding(&info.der),
-            count: 0,
-            bytes: 0,
+            head,
+            count,
+            bytes: text.len() as u64,
             settings,
-            state: &CoveredState::of(&inventory::Log::default(), 0),
+            state,
         },
     )?;
     let mut set = NewFiles::new();
@@ -460,7 +482,7 @@ pub(super) fn write_folder(
     if !work.join(CA_SETTINGS).exists() {
         set.add(work.join(CA_SETTINGS), settings.to_file_bytes()?, PUBLIC);
     }
-    set.add(work.join(INVENTORY), Vec::new(), PUBLIC);
+    set.add(work.join(INVENTORY), text.as_bytes().to_vec(), PUBLIC);
     set.add(work.join(CHECKPOINT), checkpoint.to_bytes()?, PUBLIC);
     // Last: a folder is a CA once ca.pem is in place (`install` relies on it).
     set.add(work.join(CA_PEM), info.pem(), PUBLIC);

@@ -7,8 +7,10 @@ use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use super::checkpoint::{CHECKPOINT, Checkpoint, Coverage, CoveredState};
-use super::create::{Created, check_can_init, in_new_folder, place_if_staged, write_folder};
+use super::checkpoint::CoveredState;
+use super::create::{
+    Created, StartingLog, check_can_init, in_new_folder, place_if_staged, write_folder,
+};
 use super::folder::lock_dir;
 use super::inventory;
 use super::layout::*;
@@ -47,27 +49,27 @@ pub fn import(
     }
     let key_type = KeyType::of_spki_der(&cert.spki_der)?;
     let mut key = Some(key);
+    // The log, and what the first checkpoint says of it, made before anything is written.
+    let binding = inventory::ca_binding(&cert.der);
+    let (text, head) = log_append::chained_events(events, binding.clone())?;
+    let log = inventory::parse(text.as_bytes(), &dir.join(INVENTORY))?;
+    let state = CoveredState::of(&log, log.lines.len());
+    let start = StartingLog {
+        text: &text,
+        head: &head,
+        count: log.lines.len(),
+        state: &state,
+    };
     in_new_folder(dir, wait, &mut |work, wait| {
         let _lock = lock_dir(work, wait)?;
         let key = key
             .take()
             .ok_or(Error::Bug("an imported key placed twice"))?;
         let pem = keys::encrypt_pem(&key, password)?;
-        let placed = CaKey::File(key);
-        let settings = CaSettings::default();
-        let created = write_folder(
-            dir,
-            work,
-            cert.clone(),
-            &placed,
-            key_type,
-            Some(pem),
-            &settings,
-            KeyLocation::file(dir.join(CA_KEY)),
-        )?;
-        let binding = inventory::ca_binding(&cert.der);
-        log_append::append(&work.join(INVENTORY), events, &binding)?;
-        write_copies(&work.join(ISSUED_DIR), events)?;
+        // The copies and the CRL number first: the folder is a CA only once write_folder put ca.pem in place.
+        let issued = work.join(ISSUED_DIR);
+        std::fs::create_dir(&issued).map_err(|e| Error::io("create folder", &issued, e))?;
+        write_copies(&issued, events)?;
         if let Some(number) = crl_number {
             files::write_new(
                 &work.join(CRL_NUMBER),
@@ -75,20 +77,17 @@ pub fn import(
                 PUBLIC,
             )?;
         }
-        let log = inventory::read(&work.join(INVENTORY), false)?;
-        let state = CoveredState::of(&log, log.lines.len());
-        let checkpoint = Checkpoint::sign(
-            &|m| placed.sign_message(m, "signing the checkpoint of the import"),
+        let created = write_folder(
+            dir,
+            work,
+            cert.clone(),
+            &CaKey::File(key),
             key_type,
-            &Coverage {
-                head: &log.head(&binding),
-                count: log.lines.len(),
-                bytes: log.bytes,
-                settings: &settings,
-                state: &state,
-            },
+            Some(pem),
+            &CaSettings::default(),
+            KeyLocation::file(dir.join(CA_KEY)),
+            Some(&start),
         )?;
-        files::replace(&work.join(CHECKPOINT), &checkpoint.to_bytes()?, PUBLIC)?;
         // Everything on disk before the folder appears: one syncfs for the whole folder.
         let folder = std::fs::File::open(work).map_err(|e| Error::io("open", work, e))?;
         nix::unistd::syncfs(&folder).map_err(|e| Error::io("flush to disk", work, e.into()))?;

@@ -233,6 +233,7 @@ pub fn install(
         None,
         &settings,
         location,
+        None,
     )
 }
 

@@ -28,6 +28,22 @@ pub fn chained_text(lines: &[serde_json::Value], binding: &str) -> Result<String
     Ok(text)
 }
 
+/// The lines of `events`, each chained to the one before it and the first to `prev`; and the last one's hash.
+pub fn chained_events(events: &[Event], mut prev: ChainHash) -> Result<(String, ChainHash)> {
+    let mut text = String::new();
+    for event in events {
+        let line = serde_json::to_string(&Line {
+            event: event.clone(),
+            prev,
+        })
+        .map_err(|e| Error::json("an inventory record", e))?;
+        prev = line_hash(line.as_bytes());
+        text.push_str(&line);
+        text.push('\n');
+    }
+    Ok((text, prev))
+}
+
 /// Appends events to the log, chained to its last line (or to `binding`), and flushes them to disk. The caller
 /// holds the CA lock and has upgraded a certkit 0.1 log. Returns the new head.
 pub fn append(path: &Path, events: &[Event], binding: &str) -> Result<ChainHash> {
@@ -41,16 +57,9 @@ pub fn append(path: &Path, events: &[Event], binding: &str) -> Result<ChainHash>
     if needs_newline {
         text.push('\n');
     }
-    for event in events {
-        let line = serde_json::to_string(&Line {
-            event: event.clone(),
-            prev,
-        })
-        .map_err(|e| Error::json("an inventory record", e))?;
-        prev = line_hash(line.as_bytes());
-        text.push_str(&line);
-        text.push('\n');
-    }
+    let (lines, head) = chained_events(events, prev)?;
+    text.push_str(&lines);
+    prev = head;
     file.write_all(text.as_bytes())
         .and_then(|()| file.sync_data())
         .map_err(|e| Error::io("append to", path, e))?;

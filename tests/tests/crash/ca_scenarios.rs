@@ -296,3 +296,24 @@ pub(crate) const PROFILE_ADD: Scenario = Scenario {
         ));
     },
 };
+
+/// A CA brought in from `openssl ca`: the new folder is made beside and moved into place whole, so killed
+/// anywhere there is no CA folder (the rerun makes it) or a whole one that audits clean and holds every
+/// certificate of the source (the rerun says it is there); the source is never touched.
+pub(crate) const IMPORT: Scenario = Scenario {
+    name: "import",
+    setup: |env| {
+        common::legacy_ca::openssl_ca_folder(env, "src");
+    },
+    prepare: |env| env.set_var("SRC_PW", common::legacy_ca::SRC_PW),
+    bin: "certkit-ca",
+    args: "import --from-openssl-ca src --ca pki --source-pass env:SRC_PW --ca-pass env:CA_PW",
+    after_rerun: |env, rerun| {
+        if !rerun.status.success() {
+            assert_contains(&text(&rerun.stderr), &["pki"]);
+        }
+        let listed = env.list("pki");
+        assert_eq!(listed.len(), 5, "{listed:?}");
+        assert!(listed.iter().any(|r| r["status"] == "revoked"));
+    },
+};

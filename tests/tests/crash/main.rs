@@ -428,6 +428,11 @@ fn profile_add_survives_a_crash_at_every_step() {
 }
 
 #[test]
+fn import_survives_a_crash_at_every_step() {
+    assert!(crash_everywhere(&IMPORT) > 3);
+}
+
+#[test]
 fn crl_series_survives_a_crash_at_every_step() {
     assert!(crash_everywhere(&CRL_SERIES) > 2);
 }

@@ -6,7 +6,8 @@
 use super::*;
 use common::legacy_ca::*;
 
-fn import(env: &Env, args: &[&str]) -> serde_json::Value {
+/// `certkit-ca import ARGS --json` with the passwords; its report and its warnings (stderr).
+fn import_warned(env: &Env, args: &[&str]) -> (serde_json::Value, String) {
     let mut all = vec!["import"];
     all.extend_from_slice(args);
     all.extend([
@@ -28,7 +29,14 @@ fn import(env: &Env, args: &[&str]) -> serde_json::Value {
         text(&out.stdout),
         text(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).expect("import --json")
+    (
+        serde_json::from_slice(&out.stdout).expect("import --json"),
+        text(&out.stderr),
+    )
+}
+
+fn import(env: &Env, args: &[&str]) -> serde_json::Value {
+    import_warned(env, args).0
 }
 
 /// certkit's CRL of the CA in `ca`, signed now, as PEM in `NAME.pem` beside the CA certificate in `NAME-chain.pem`
@@ -90,7 +98,12 @@ fn an_easyrsa_pki_comes_in_whole_and_everything_works_on_it() {
     // A dry run writes nothing and says the same as the import.
     let dry = import(&env, &["--from-easyrsa", "pki", "--dry-run"]);
     assert!(!env.path("ck").exists());
-    let report = import(&env, &["--from-easyrsa", "pki", "--ca", "ck"]);
+    let (report, warned) = import_warned(&env, &["--from-easyrsa", "pki", "--ca", "ck"]);
+    // easy-rsa's certificates name the CA certificate's serial in their AKI: the import says what that means.
+    assert_contains(
+        &warned,
+        &["5 unexpired certificate(s) name the CA certificate's serial"],
+    );
     assert_eq!(
         tree_hash(&env.path("pki")),
         source_before,
@@ -449,6 +462,69 @@ fn an_openssl_ca_folder_comes_in_and_goes_back_out_to_openssl() {
     );
     assert_contains(&err, &["have not expired"]);
     assert_eq!(tree_hash(&env.path("src")), source_before);
+}
+
+/// XCA (Debian's xca 2.4, its command line without a GUI) takes in the `openssl ca` CA's certificates and CRL
+/// and writes its OpenSSL index (`xca --index`); certkit imports that index with the certificates as an XCA user
+/// exports them (a folder of PEM files, named as they like, beside their keys and requests).
+#[test]
+fn an_xca_index_comes_in_with_the_certificates_it_lists() {
+    let env = Env::new();
+    let made = openssl_ca_folder(&env, "src");
+    let xca = |args: &[&str]| {
+        let script = peer("xca.py");
+        let mut all = vec![script.as_str(), "xca", "--no-gui", "--database=xca.xdb"];
+        all.extend_from_slice(args);
+        let out = env
+            .command("python3")
+            .env("XCA_PW", "xca password 0123")
+            .args(&all)
+            .output()
+            .expect("xca");
+        assert!(
+            out.status.success(),
+            "xca {args:?}: {}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    };
+    let mut items = vec![
+        "--import".to_string(),
+        "src/cacert.pem".into(),
+        "src/crl.pem".into(),
+    ];
+    for name in ["alice", "bob", "web", "plain", "old"] {
+        items.push(format!("leaves/{name}.pem"));
+    }
+    items.push("--exit".into());
+    xca(&items.iter().map(String::as_str).collect::<Vec<_>>());
+    xca(&["--index=xca-index.txt"]);
+    let index = String::from_utf8(env.read("xca-index.txt")).expect("index");
+    // XCA lists the CA itself, and bob as revoked (from the CRL).
+    assert_eq!(index.lines().count(), 6, "{index}");
+    assert!(
+        index
+            .lines()
+            .any(|l| l.starts_with('R') && l.contains(&made.bob)),
+        "{index}"
+    );
+    let (report, warned) = import_warned(
+        &env,
+        &cli(
+            "--from-index xca-index.txt --certs leaves --ca-cert src/cacert.pem --ca-key src/private/cakey.pem --ca ck",
+        ),
+    );
+    assert_eq!(report["source"], "index");
+    assert_eq!(report["certificates"], 5, "{report}");
+    assert_eq!(report["by_status"]["revoked"], 1, "{report}");
+    assert_contains(&warned, &["is the CA certificate itself (XCA lists it)"]);
+    certkit_crl(&env, "ck", "crl1");
+    assert_eq!(crl_serials(&env, "crl1.pem", "PEM"), vec![made.bob.clone()]);
+    assert!(
+        verify_with_crl(&env, "crl1", "leaves/alice.pem")
+            .status
+            .success()
+    );
 }
 
 fn renewed_serial(renewed: &serde_json::Value) -> String {
