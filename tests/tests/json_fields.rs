@@ -268,6 +268,24 @@ fn json_field_names_are_pinned_and_documented() {
     restore.extend(two_shares);
     add("certkit-ca restore", env.json("certkit-ca", &restore));
     add(
+        "certkit-ca export-index",
+        env.json(
+            "certkit-ca",
+            &cli("export-index --ca pki --out legacy --json"),
+        ),
+    );
+    // The export is an openssl ca folder (its openssl.cnf names pki's own key): it comes in again.
+    add(
+        "certkit-ca import",
+        env.json(
+            "certkit-ca",
+            &cli(
+                "import --from-openssl-ca legacy --ca imported --source-pass env:CA_PW \
+                 --ca-pass env:CA_PW --json",
+            ),
+        ),
+    );
+    add(
         "certkit-ca list --events",
         env.json("certkit-ca", &["list", "--ca", "pki", "--events", "--json"]),
     );
