@@ -16,11 +16,18 @@
 #
 # scripts/bench.sh --ocsp [N]   (default 100000): OCSP responses signed for N certificates against the
 # signature bound, and the responder against `openssl ocsp -index` under wrk (scripts/lib/bench_ocsp.sh).
+#
+# scripts/bench.sh --import [N]   (default 100000): certkit-ca import of an `openssl ca` folder of N certificates
+# against `openssl verify` of the same certificates on every core (scripts/lib/bench_import.sh; goal 1.5x).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RECORDS=""
 OCSP=""
-if [ "${1:-}" = "--ocsp" ]; then
+IMPORT=""
+if [ "${1:-}" = "--import" ]; then
+  IMPORT=${2:-100000}
+  [[ "$IMPORT" =~ ^[1-9][0-9]*$ ]] || { echo "bench: --import takes a number of certificates" >&2; exit 2; }
+elif [ "${1:-}" = "--ocsp" ]; then
   OCSP=${2:-100000}
   [[ "$OCSP" =~ ^[1-9][0-9]*$ ]] || { echo "bench: --ocsp takes a number of certificates" >&2; exit 2; }
 elif [ "${1:-}" = "--records" ]; then
@@ -63,6 +70,10 @@ if [ -n "$RECORDS" ]; then
 fi
 if [ -n "$OCSP" ]; then
   . "$ROOT/scripts/lib/bench_ocsp.sh"
+  exit 0
+fi
+if [ -n "$IMPORT" ]; then
+  . "$ROOT/scripts/lib/bench_import.sh"
   exit 0
 fi
 P=$((N * 5))

@@ -136,6 +136,9 @@ pub fn run(req: ImportRequest) -> Result<()> {
     drop(source_password);
     let found = source::certificates(&layout)?;
     let plan = check::plan(&lines, &found, &ca, req.accept_missing)?;
+    // The plan holds what it needs; the files read are let go before the records are made.
+    drop(found);
+    drop(lines);
     let next_crl_number = last_crl_number(&layout)?.unwrap_or(0) + 1;
     let mut report = report_of(
         &req,
@@ -161,6 +164,7 @@ pub fn run(req: ImportRequest) -> Result<()> {
         .map_err(|e| Error::crypto("reading the source CA key", e))?;
     let password = passwords.take(secret::CA_PASS, SecretUse::New)?;
     let events = events_of(&plan);
+    drop(plan);
     store::import(
         &dir,
         &ca,

@@ -78,9 +78,9 @@ pub fn plan(
     // A file named for one serial that holds another hides which certificate a line means.
     for files in found.by_serial.values() {
         for file in files {
-            let serial = serial_of(&file.der);
-            if let (Some(named), Some(serial)) = (&file.named_serial, serial)
-                && *named != serial
+            let serial = &file.serial;
+            if let Some(named) = &file.named_serial
+                && named != serial
             {
                 let on = lines
                     .iter()
@@ -257,12 +257,6 @@ pub fn profile_of(cert: &CertInfo) -> (Profile, Vec<String>) {
         .cloned()
         .collect();
     (profile, extra)
-}
-
-fn serial_of(der: &[u8]) -> Option<Serial> {
-    X509Certificate::from_der(der)
-        .ok()
-        .map(|(_, c)| Serial::from_der_integer(c.raw_serial()))
 }
 
 /// `f` over every line, on every core, answers in line order.

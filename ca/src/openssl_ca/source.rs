@@ -180,6 +180,8 @@ pub struct Found {
     pub path: PathBuf,
     /// Its DER.
     pub der: Vec<u8>,
+    /// The serial it holds.
+    pub serial: Serial,
     /// The serial its name gives (`SERIAL.pem` in `new_certs_dir` and `certs_by_serial/`), if it is named so.
     pub named_serial: Option<Serial>,
 }
@@ -320,22 +322,25 @@ fn read_found(path: &Path, named_by_serial: bool) -> Result<Option<SerialFile>> 
         .filter(|s| s.len() >= 2 && s.bytes().all(|b| b.is_ascii_hexdigit()))
         .and_then(|s| Serial::parse(s).ok());
     Ok(Some((
-        serial,
+        serial.clone(),
         Found {
             path: path.to_path_buf(),
             der,
+            serial,
             named_serial,
         },
     )))
 }
 
-/// The first certificate of a PEM file (easy-rsa's and OpenSSL's have text before it), or DER bytes.
+/// The first certificate of a PEM file (easy-rsa's and OpenSSL's have text before it), or DER bytes. Decoded
+/// without OpenSSL, whose PEM reading takes a global lock per call (a hundred thousand files on every core).
 fn certificate_der(bytes: &[u8]) -> Option<Vec<u8>> {
     const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
     match bytes.windows(BEGIN.len()).position(|w| w == BEGIN) {
-        Some(at) => crate::certinfo::parse_cert_ders(&bytes[at..], Path::new(""))
+        Some(at) => x509_parser::pem::parse_x509_pem(&bytes[at..])
             .ok()
-            .and_then(|ders| ders.into_iter().next()),
+            .filter(|(_, pem)| pem.label == "CERTIFICATE")
+            .map(|(_, pem)| pem.contents),
         None if bytes.first() == Some(&0x30) => Some(bytes.to_vec()),
         None => None,
     }

@@ -26,7 +26,7 @@ use openssl::hash::MessageDigest;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::inventory::{ChainHash, Event, Log, LogLine};
+use super::inventory::{ChainHash, Event, Log};
 use super::records::RevokedRecord;
 use super::settings::CaSettings;
 use crate::dates::{now_utc_seconds, rfc3339};
@@ -80,15 +80,19 @@ impl CoveredState {
     /// checkpoint yet).
     pub fn of(log: &Log, count: usize) -> Self {
         let lines = &log.lines[..count.min(log.lines.len())];
-        let start = Tally {
+        Self::of_events(lines.iter().map(|l| &l.event))
+    }
+
+    /// The state of a log that holds `events`, in order (a log being made: `import`).
+    pub fn of_events<'a>(events: impl Iterator<Item = &'a Event>) -> Self {
+        let mut revoked = Tally {
             count: 0,
             sha256: EMPTY_SHA256.into(),
         };
-        let revoked = extend_revocations(&start, lines);
         let mut pending: Vec<(Serial, bool)> = Vec::new();
         let mut at: std::collections::HashMap<Serial, usize> = std::collections::HashMap::new();
-        for line in lines {
-            match &line.event {
+        for event in events {
+            match event {
                 Event::Issued(record) if record.pending => {
                     at.insert(record.serial.clone(), pending.len());
                     pending.push((record.serial.clone(), true));
@@ -97,6 +101,10 @@ impl CoveredState {
                     if let Some(&i) = at.get(&done.serial) {
                         pending[i].1 = false;
                     }
+                }
+                Event::Revoked(r) => {
+                    revoked.count += 1;
+                    revoked.sha256 = chain_revocation(&revoked.sha256, r);
                 }
                 _ => {}
             }
@@ -111,18 +119,6 @@ impl CoveredState {
             undelivered: undelivered_tally(undelivered),
         }
     }
-}
-
-/// `tally`, a revocation chain, extended with the revocations among `lines`.
-fn extend_revocations(tally: &Tally, lines: &[LogLine]) -> Tally {
-    let mut next = tally.clone();
-    for line in lines {
-        if let Event::Revoked(r) = &line.event {
-            next.count += 1;
-            next.sha256 = chain_revocation(&next.sha256, r);
-        }
-    }
-    next
 }
 
 /// The undelivered tally of these serials, in the order they were recorded.

@@ -51,13 +51,12 @@ pub fn import(
     let mut key = Some(key);
     // The log, and what the first checkpoint says of it, made before anything is written.
     let binding = inventory::ca_binding(&cert.der);
-    let (text, head) = log_append::chained_events(events, binding.clone())?;
-    let log = inventory::parse(text.as_bytes(), &dir.join(INVENTORY))?;
-    let state = CoveredState::of(&log, log.lines.len());
+    let (text, head) = log_append::chained_events(events, binding)?;
+    let state = CoveredState::of_events(events.iter());
     let start = StartingLog {
         text: &text,
         head: &head,
-        count: log.lines.len(),
+        count: events.len(),
         state: &state,
     };
     in_new_folder(dir, wait, &mut |work, wait| {
