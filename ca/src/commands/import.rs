@@ -430,6 +430,9 @@ pub struct ExportIndexReport {
     pub next_serial: String,
     /// The next CRL number `crlnumber` holds.
     pub next_crl_number: u64,
+    /// Worth knowing.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// Writes the export under the CA lock (so what it reads was reconciled and checked against the checkpoint).
@@ -438,6 +441,14 @@ pub fn export_index(req: ExportIndexRequest) -> Result<()> {
     let lock = term::lock(&store)?;
     let done = export::export(&store, &lock, &req.out, time::OffsetDateTime::now_utc())?;
     drop(lock);
+    let mut warnings = Vec::new();
+    if !store.path(store::CA_KEY).exists() {
+        warnings.push(format!(
+            "the key of the CA in {} is not in a file (a token, or re-keyed away): openssl.cnf names {}, which openssl ca cannot open; point its private_key at the key (OpenSSL's pkcs11 provider for a token)",
+            path_text(&req.ca),
+            store.path(store::CA_KEY).display()
+        ));
+    }
     term::render(
         &ExportIndexReport {
             ca: path_text(&req.ca),
@@ -448,6 +459,7 @@ pub fn export_index(req: ExportIndexRequest) -> Result<()> {
             certificates: done.certificates,
             next_serial: done.next_serial,
             next_crl_number: done.next_crl_number,
+            warnings,
         },
         req.format,
     )
@@ -477,5 +489,9 @@ impl Report for ExportIndexReport {
             "Next: openssl ca -config {}/openssl.cnf -gencrl -out crl.pem (it asks for the CA key's password)",
             self.out
         )
+    }
+
+    fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 }

@@ -61,6 +61,21 @@ pub fn export(
     }
     let mut rows: Vec<(IndexLine, Option<Vec<u8>>)> = Vec::new();
     let mut at: std::collections::HashMap<Serial, usize> = std::collections::HashMap::new();
+    // A valid line, as `openssl ca` writes one for a certificate it signs.
+    let mut add = |serial: Serial, not_after, subject: String, der: Option<Vec<u8>>| {
+        at.insert(serial.clone(), rows.len());
+        let line = IndexLine {
+            number: rows.len() + 1,
+            status: LineStatus::Valid,
+            not_after,
+            revocation: None,
+            serial,
+            file: "unknown".into(),
+            subject,
+        };
+        rows.push((line, der));
+    };
+    let mut revocations = Vec::new();
     for line in log.lines {
         match line.event {
             Event::Issued(record) | Event::Imported(record) => {
@@ -73,45 +88,20 @@ pub fn export(
                             .map(|(_, c)| oneline(c.subject()))
                     })
                     .unwrap_or_else(|| format!("/CN={}", record.cn));
-                at.insert(record.serial.clone(), rows.len());
-                rows.push((
-                    IndexLine {
-                        number: rows.len() + 1,
-                        status: LineStatus::Valid,
-                        not_after: record.not_after,
-                        revocation: None,
-                        serial: record.serial,
-                        file: "unknown".into(),
-                        subject,
-                    },
-                    der,
-                ));
+                add(record.serial, record.not_after, subject, der);
             }
-            Event::Missing(record) => {
-                at.insert(record.serial.clone(), rows.len());
-                rows.push((
-                    IndexLine {
-                        number: rows.len() + 1,
-                        status: LineStatus::Valid,
-                        not_after: record.not_after,
-                        revocation: None,
-                        serial: record.serial,
-                        file: "unknown".into(),
-                        subject: record.subject,
-                    },
-                    None,
-                ));
-            }
-            Event::Revoked(r) => {
-                if let Some(&i) = at.get(&r.serial) {
-                    rows[i].0.status = LineStatus::Revoked;
-                    rows[i].0.revocation = Some(LineRevocation {
-                        at: r.revoked_at,
-                        reason: r.reason,
-                    });
-                }
-            }
+            Event::Missing(record) => add(record.serial, record.not_after, record.subject, None),
+            Event::Revoked(r) => revocations.push(r),
             _ => {}
+        }
+    }
+    for r in revocations {
+        if let Some(&i) = at.get(&r.serial) {
+            rows[i].0.status = LineStatus::Revoked;
+            rows[i].0.revocation = Some(LineRevocation {
+                at: r.revoked_at,
+                reason: r.reason,
+            });
         }
     }
     let mut index = String::new();

@@ -3,7 +3,6 @@
 //! to show an import never touches its source.
 
 use std::path::Path;
-use std::process::Command;
 
 use super::{Env, text};
 
@@ -320,11 +319,4 @@ pub fn crl_number(env: &Env, crl: &str, inform: &str) -> Option<u64> {
     let text = env.openssl_ok(&["crl", "-in", crl, "-inform", inform, "-noout", "-crlnumber"]);
     let hex = text.trim().strip_prefix("crlNumber=")?;
     u64::from_str_radix(hex.trim_start_matches("0x"), 16).ok()
-}
-
-/// `Command` for a peer tool with a current folder under the test folder.
-pub fn tool_in(env: &Env, dir: &str, program: &str) -> Command {
-    let mut cmd = env.command(program);
-    cmd.current_dir(env.path(dir)).env("SRC_PW", SRC_PW);
-    cmd
 }

@@ -289,7 +289,28 @@ fn an_easyrsa_pki_comes_in_whole_and_everything_works_on_it() {
         "certkit-ca",
         &cli("backup --ca ck --shares 3 --threshold 2 --share-dir shares --out ck-backup.key --ca-pass env:CA_PW"),
     );
+    let shown = env.json("certkit-ca", &["show", "--ca", "ck", "--json"]);
+    assert_eq!(shown["thumbprint"], report["thumbprint"], "{shown}");
+    assert_eq!(shown["revoked"], 2, "{shown}");
     assert_eq!(tree_hash(&env.path("pki")), source_before);
+
+    // A link in issued/ that leads out of the PKI: nothing is read through it, nothing written.
+    std::os::unix::fs::symlink(env.path("vpn.pem"), env.path("pki/issued/planted.crt"))
+        .expect("link");
+    let out = env
+        .cmd("certkit-ca")
+        .env("SRC_PW", SRC_PW)
+        .args(cli(
+            "import --from-easyrsa pki --ca ck2 --source-pass env:SRC_PW --ca-pass env:CA_PW",
+        ))
+        .output()
+        .expect("import");
+    assert_eq!(out.status.code(), Some(2));
+    assert_contains(
+        &text(&out.stderr),
+        &["planted.crt is a link to", "outside the source folder"],
+    );
+    assert!(!env.path("ck2").exists());
 }
 
 #[test]
