@@ -8,6 +8,7 @@ import os
 import pty
 import select
 import sys
+import termios
 import time
 
 pid, fd = pty.fork()
@@ -27,9 +28,13 @@ while time.time() < deadline:
     if not data:
         break
     seen += data
-    # One answer per prompt: XCA colours the prompt, so look at the text after the last answer.
+    # One answer per prompt, typed only once XCA reads without echo: it flushes the terminal's input when it
+    # turns echo off, so a password typed before that would be lost (and XCA would wait for ever).
     if seen.count(b"Password:") > answered:
         answered += 1
+        while time.time() < deadline and termios.tcgetattr(fd)[3] & termios.ECHO:
+            time.sleep(0.01)
+        time.sleep(0.05)
         os.write(fd, os.environ["XCA_PW"].encode() + b"\n")
 else:
     os.kill(pid, 9)
