@@ -2,12 +2,13 @@
 
 use std::path::PathBuf;
 
-use super::shared::JsonArg;
+use super::shared::{JsonArg, ModuleArg};
 use crate::commands::import::{ExportIndexRequest, ImportRequest};
 use crate::error::{Error, Result};
 use crate::openssl_ca::source::Source;
 use crate::secret::SecretSource;
 use crate::term::Format;
+use crate::token::TokenUri;
 
 /// `certkit-ca import`.
 #[derive(Debug, clap::Args)]
@@ -23,7 +24,7 @@ pub struct ImportArgs {
     #[arg(long, value_name = "FILE", requires = "from_openssl_ca")]
     pub config: Option<PathBuf>,
     /// An index.txt in OpenSSL's format (XCA's export, any other), with --certs, --ca-cert and --ca-key.
-    #[arg(long, value_name = "FILE", group = "source", requires_all = ["certs", "ca_cert", "ca_key"])]
+    #[arg(long, value_name = "FILE", group = "source", requires_all = ["certs", "ca_cert"])]
     pub from_index: Option<PathBuf>,
     /// The folder of the certificates the index lists (with --from-index).
     #[arg(long, value_name = "DIR", requires = "from_index")]
@@ -31,9 +32,21 @@ pub struct ImportArgs {
     /// The CA certificate (with --from-index).
     #[arg(long, value_name = "CERT", requires = "from_index")]
     pub ca_cert: Option<PathBuf>,
-    /// The CA key, PEM (with --from-index).
-    #[arg(long, value_name = "FILE", requires = "from_index")]
+    /// The CA key, PEM (with --from-index, unless the key is on a token: --pkcs11).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "from_index",
+        conflicts_with = "pkcs11"
+    )]
     pub ca_key: Option<PathBuf>,
+    /// The source CA key is on a PKCS#11 token and stays there: an RFC 7512 URI naming the token and the key's
+    /// label, e.g. pkcs11:token=ca;object=MyCA (--ca-pass is then the token's user PIN).
+    #[arg(long, value_name = "URI", conflicts_with = "source_pass")]
+    pub pkcs11: Option<TokenUri>,
+    /// The token's module.
+    #[command(flatten)]
+    pub module: ModuleArg,
     /// The new certkit CA folder (it must not exist, or be empty).
     #[arg(long, value_name = "DIR", required_unless_present = "dry_run")]
     pub ca: Option<PathBuf>,
@@ -41,8 +54,8 @@ pub struct ImportArgs {
     /// (default: ask).
     #[arg(long, value_name = "SOURCE")]
     pub source_pass: Option<SecretSource>,
-    /// Source of the password the key is encrypted under in the new folder: env:VAR, file:PATH, fd:N or stdin
-    /// (default: ask, twice).
+    /// Source of the password the key is encrypted under in the new folder (with --pkcs11: the token's user
+    /// PIN): env:VAR, file:PATH, fd:N or stdin (default: ask, twice for a new password).
     #[arg(long, value_name = "SOURCE")]
     pub ca_pass: Option<SecretSource>,
     /// Check everything and report what would be imported; write nothing (the key is checked when it is not
@@ -75,9 +88,7 @@ impl ImportArgs {
                 ca_cert: self
                     .ca_cert
                     .ok_or(Error::Bug("--from-index without --ca-cert"))?,
-                ca_key: self
-                    .ca_key
-                    .ok_or(Error::Bug("--from-index without --ca-key"))?,
+                ca_key: self.ca_key,
             },
             _ => {
                 return Err(Error::BadInput(
@@ -86,7 +97,14 @@ impl ImportArgs {
                 ));
             }
         };
+        let token = self.module.token(self.pkcs11)?;
+        if matches!(source, Source::Index { ca_key: None, .. }) && token.is_none() {
+            return Err(Error::BadInput(
+                "--from-index needs the CA key: --ca-key FILE, or --pkcs11 URI for a key on a token".into(),
+            ));
+        }
         Ok(ImportRequest {
+            token,
             source,
             ca: self.ca,
             source_pass: self.source_pass,

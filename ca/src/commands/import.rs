@@ -15,10 +15,11 @@ use crate::openssl_ca::index_txt::{self, LineStatus};
 use crate::openssl_ca::source::{self, Layout, Source};
 use crate::secret::{self, SecretSource, SecretUse};
 use crate::store::inventory::{Event, IssuedRecord, MissingRecord, RevokedRecord};
-use crate::store::{self, CaStore};
+use crate::store::{self, CaStore, ImportedKey, KeyLocation, TokenRecord};
 use crate::term::secrets::Passwords;
 use crate::term::{self, Format, Report, output::path_text};
 use crate::thumbprint::Thumbprint;
+use crate::token::ModuleSearch;
 
 /// What `certkit-ca import` was asked to do.
 #[derive(Debug)]
@@ -29,8 +30,10 @@ pub struct ImportRequest {
     pub ca: Option<PathBuf>,
     /// Where the source key's password comes from.
     pub source_pass: Option<SecretSource>,
-    /// Where the new folder's key password comes from.
+    /// Where the new folder's key password (or, with `token`, the token's PIN) comes from.
     pub ca_pass: Option<SecretSource>,
+    /// The token the source key is on (`--pkcs11`): it stays there.
+    pub token: Option<crate::commands::init::TokenChoice>,
     /// Report only.
     pub dry_run: bool,
     /// Record lines without their certificate as missing.
@@ -107,33 +110,17 @@ pub fn run(req: ImportRequest) -> Result<()> {
         )));
     }
     crate::keys::KeyType::of_spki_der(&ca.spki_der)?;
-    let key_pem = zeroize::Zeroizing::new(
-        String::from_utf8(crate::files::read(&layout.ca_key)?)
-            .map_err(|_| Error::malformed(&layout.ca_key, "not a PEM text file"))?,
-    );
-    let encrypted = source::key_is_encrypted(&key_pem);
-    // Passwords first, from their sources in the one reading order; the new one is asked for last.
+    // Passwords first, from their sources in the one reading order; a new one is asked for last.
+    let ca_kind = if req.token.is_some() {
+        secret::CA_PIN
+    } else {
+        secret::CA_PASS
+    };
     let mut passwords = Passwords::read(&[
         (secret::SOURCE_PASS, req.source_pass.as_ref()),
-        (secret::CA_PASS, req.ca_pass.as_ref()),
+        (ca_kind, req.ca_pass.as_ref()),
     ])?;
-    let open_key = encrypted && (!req.dry_run || passwords.has(secret::SOURCE_PASS));
-    let source_password = if open_key {
-        Some(passwords.take(secret::SOURCE_PASS, SecretUse::Existing)?)
-    } else {
-        None
-    };
-    let key_der = if !encrypted || open_key {
-        Some(source::ca_key(
-            &layout.ca_key,
-            &key_pem,
-            source_password.as_ref(),
-            &ca,
-        )?)
-    } else {
-        None
-    };
-    drop(source_password);
+    let source_key = open_source_key(&req, &layout, &ca, &mut passwords)?;
     let found = source::certificates(&layout)?;
     let plan = check::plan(&lines, &found, &ca, req.accept_missing)?;
     // The plan holds what it needs; the files read are let go before the records are made.
@@ -146,7 +133,7 @@ pub fn run(req: ImportRequest) -> Result<()> {
         &ca,
         &plan,
         next_crl_number,
-        key_der.is_some(),
+        source_key.is_some(),
     );
     if req.dry_run {
         term::render(&report, req.format)?;
@@ -159,23 +146,94 @@ pub fn run(req: ImportRequest) -> Result<()> {
         return Err(problems_error(&layout, &plan.problems));
     }
     let dir = req.ca.clone().ok_or(Error::Bug("import without --ca"))?;
-    let key_der = key_der.ok_or(Error::Bug("import without the source key"))?;
-    let key = rcgen::KeyPair::try_from(key_der.as_slice())
-        .map_err(|e| Error::crypto("reading the source CA key", e))?;
-    let password = passwords.take(secret::CA_PASS, SecretUse::New)?;
+    let password;
+    let key = match source_key.ok_or(Error::Bug("import without the source key"))? {
+        SourceKey::File(der) => {
+            password = passwords.take(secret::CA_PASS, SecretUse::New)?;
+            ImportedKey::File {
+                key: rcgen::KeyPair::try_from(der.as_slice())
+                    .map_err(|e| Error::crypto("reading the source CA key", e))?,
+                password: &password,
+            }
+        }
+        SourceKey::Token(key) => *key,
+    };
     let events = events_of(&plan);
     drop(plan);
     store::import(
         &dir,
         &ca,
         key,
-        &password,
         &events,
         Some(next_crl_number - 1).filter(|n| *n > 0),
         &mut term::waiting_for_lock,
     )?;
     report.ca = Some(path_text(&dir));
     term::render(&report, req.format)
+}
+
+/// The source's CA key, opened and checked to be the CA certificate's.
+enum SourceKey {
+    /// From its file, as PKCS#8 DER.
+    File(zeroize::Zeroizing<Vec<u8>>),
+    /// On its token, where it stays.
+    Token(Box<ImportedKey<'static>>),
+}
+
+/// Opens the source's CA key: from its file (asking its password when it is encrypted), or on the token
+/// `--pkcs11` names (logged in with `--ca-pass`). A dry run opens it only when it needs no question: a key file
+/// that is not encrypted, or a password source given.
+fn open_source_key(
+    req: &ImportRequest,
+    layout: &Layout,
+    ca: &CertInfo,
+    passwords: &mut Passwords,
+) -> Result<Option<SourceKey>> {
+    if let Some(choice) = &req.token {
+        if req.dry_run && !passwords.has(secret::CA_PIN) {
+            return Ok(None);
+        }
+        let pin = passwords.take(secret::CA_PIN, SecretUse::Existing)?;
+        let search = ModuleSearch::new(choice.module.as_deref(), None);
+        let token = crate::token::open(&search, &choice.uri)?;
+        let (key, uri) = token.login(&pin)?.existing(&choice.uri, ca)?;
+        let record = TokenRecord {
+            uri: uri.to_string(),
+            module: Some(token.module.clone()),
+            origin: None,
+        };
+        let location = KeyLocation::token(&record, &token);
+        return Ok(Some(SourceKey::Token(Box::new(ImportedKey::Token {
+            key,
+            record,
+            location,
+        }))));
+    }
+    let path = layout.ca_key.as_ref().ok_or_else(|| {
+        Error::BadInput(
+            "--from-index needs the CA key: --ca-key FILE, or --pkcs11 URI for a key on a token"
+                .into(),
+        )
+    })?;
+    let pem = zeroize::Zeroizing::new(
+        String::from_utf8(crate::files::read(path)?)
+            .map_err(|_| Error::malformed(path, "not a PEM text file"))?,
+    );
+    let encrypted = source::key_is_encrypted(&pem);
+    if encrypted && req.dry_run && !passwords.has(secret::SOURCE_PASS) {
+        return Ok(None);
+    }
+    let password = if encrypted {
+        Some(passwords.take(secret::SOURCE_PASS, SecretUse::Existing)?)
+    } else {
+        None
+    };
+    Ok(Some(SourceKey::File(source::ca_key(
+        path,
+        &pem,
+        password.as_ref(),
+        ca,
+    )?)))
 }
 
 /// The last CRL number the source used, from its `crlnumber` file and its current CRL.
@@ -380,7 +438,7 @@ impl Report for ImportReport {
         if !self.key_checked {
             writeln!(
                 out,
-                "  CA key        not opened (encrypted): give --source-pass to check it too"
+                "  CA key        not opened: give --source-pass (for a key on a token, --ca-pass) to check it too"
             )?;
         }
         for problem in &self.problems {

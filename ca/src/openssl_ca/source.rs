@@ -35,8 +35,8 @@ pub enum Source {
         certs: PathBuf,
         /// The CA certificate.
         ca_cert: PathBuf,
-        /// The CA key.
-        ca_key: PathBuf,
+        /// The CA key (None: it is on a token, `--pkcs11`).
+        ca_key: Option<PathBuf>,
     },
 }
 
@@ -66,8 +66,8 @@ pub struct Layout {
     pub certs: Vec<CertFolder>,
     /// The CA certificate.
     pub ca_cert: PathBuf,
-    /// The CA key.
-    pub ca_key: PathBuf,
+    /// The CA key's file (None for an index whose key is on a token).
+    pub ca_key: Option<PathBuf>,
     /// The next serial (hex), when kept.
     pub serial: Option<PathBuf>,
     /// The next CRL number (hex), when kept.
@@ -100,7 +100,7 @@ impl Source {
                         by_serial: false,
                     }],
                     ca_cert: pki.join("ca.crt"),
-                    ca_key: pki.join("private/ca.key"),
+                    ca_key: Some(pki.join("private/ca.key")),
                     serial: Some(pki.join("serial")),
                     crlnumber: Some(pki.join("crlnumber")),
                     crl: Some(pki.join("crl.pem")),
@@ -141,7 +141,7 @@ impl Source {
                         by_serial: true,
                     }],
                     ca_cert: paths.certificate,
-                    ca_key: paths.private_key,
+                    ca_key: Some(paths.private_key),
                     serial: Some(paths.serial),
                     crlnumber: paths.crlnumber,
                     crl: paths.crl,

@@ -15,7 +15,7 @@ use super::folder::lock_dir;
 use super::inventory;
 use super::layout::*;
 use super::log_append;
-use super::settings::{CaSettings, KeyLocation};
+use super::settings::{CaSettings, KeyLocation, TokenRecord};
 use crate::certinfo::CertInfo;
 use crate::error::{Error, Result};
 use crate::files::{self, PUBLIC};
@@ -24,14 +24,35 @@ use crate::secret::Secret;
 use crate::signer::CaKey;
 use crate::store::records::Event;
 
+/// Where the imported CA's key goes.
+// One value per import, moved once: boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum ImportedKey<'a> {
+    /// Into `ca.key`, encrypted under this password.
+    File {
+        /// The key.
+        key: rcgen::KeyPair,
+        /// Its new password.
+        password: &'a Secret,
+    },
+    /// It stays on the token it is on (checked to be the CA certificate's): the folder records where.
+    Token {
+        /// The key on its token.
+        key: crate::token::TokenKey,
+        /// What `ca.json` records of it.
+        record: TokenRecord,
+        /// Where it is, as commands report it.
+        location: KeyLocation,
+    },
+}
+
 /// Makes the CA folder `dir` (absent, or an empty folder) for the CA certificate `cert` and its `key`, with
-/// `events` as its history and `crl_number` as the last CRL number used. The key is encrypted under
-/// `password`. `wait` is called if another certkit process holds the new folder's lock.
+/// `events` as its history and `crl_number` as the last CRL number used. `wait` is called if another certkit
+/// process holds the new folder's lock.
 pub fn import(
     dir: &Path,
     cert: &CertInfo,
-    key: rcgen::KeyPair,
-    password: &Secret,
+    key: ImportedKey<'_>,
     events: &[Event],
     crl_number: Option<u64>,
     wait: &mut dyn FnMut(&Path),
@@ -61,10 +82,27 @@ pub fn import(
     };
     in_new_folder(dir, wait, &mut |work, wait| {
         let _lock = lock_dir(work, wait)?;
-        let key = key
+        let (placed, key_file, settings, location) = match key
             .take()
-            .ok_or(Error::Bug("an imported key placed twice"))?;
-        let pem = keys::encrypt_pem(&key, password)?;
+            .ok_or(Error::Bug("an imported key placed twice"))?
+        {
+            ImportedKey::File { key, password } => {
+                let pem = keys::encrypt_pem(&key, password)?;
+                let location = KeyLocation::file(dir.join(CA_KEY));
+                (CaKey::File(key), Some(pem), CaSettings::default(), location)
+            }
+            ImportedKey::Token {
+                key,
+                record,
+                location,
+            } => {
+                let settings = CaSettings {
+                    pkcs11: Some(record),
+                    ..CaSettings::default()
+                };
+                (CaKey::Token(key), None, settings, location)
+            }
+        };
         // The copies and the CRL number first: the folder is a CA only once write_folder put ca.pem in place.
         let issued = work.join(ISSUED_DIR);
         std::fs::create_dir(&issued).map_err(|e| Error::io("create folder", &issued, e))?;
@@ -80,11 +118,11 @@ pub fn import(
             dir,
             work,
             cert.clone(),
-            &CaKey::File(key),
+            &placed,
             key_type,
-            Some(pem),
-            &CaSettings::default(),
-            KeyLocation::file(dir.join(CA_KEY)),
+            key_file,
+            &settings,
+            location,
             Some(&start),
         )?;
         // Everything on disk before the folder appears: one syncfs for the whole folder.

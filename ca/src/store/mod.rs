@@ -38,7 +38,7 @@ pub use create::{
 };
 pub use deliver::{Delivery, Leftovers, OutputFile};
 pub use folder::{CaStore, StoreLock, chain_gap, on_index_rebuilt};
-pub use import::import;
+pub use import::{ImportedKey, import};
 pub use issuing::{Requested, install, request, waiting_key_location, waiting_secret_kind};
 pub use layout::*;
 pub use lineage::Lineage;

@@ -548,6 +548,132 @@ fn an_xca_index_comes_in_with_the_certificates_it_lists() {
     );
 }
 
+/// An `openssl ca` whose key is on a PKCS#11 token (SoftHSM2): the import finds it there, checks it against the
+/// CA certificate, and leaves it there; the new folder signs with it (`--ca-pass` is the PIN).
+#[test]
+fn a_ca_key_on_a_token_stays_there() {
+    use common::token::{TOKEN, TOKEN_PIN, module, softhsm};
+    let env = Env::new();
+    let made = openssl_ca_folder(&env, "src");
+    softhsm(&env);
+    env.set_var("SRC_PW", SRC_PW);
+    env.openssl_ok(&cli(
+        "pkey -in src/private/cakey.pem -passin env:SRC_PW -outform DER -out cakey.der",
+    ));
+    let out = env.tool(
+        "pkcs11-tool",
+        &[
+            "--module",
+            &module(),
+            "--token-label",
+            TOKEN,
+            "--login",
+            "--pin",
+            TOKEN_PIN,
+            "--write-object",
+            "cakey.der",
+            "--type",
+            "privkey",
+            "--label",
+            "legacy",
+            "--id",
+            "4c45",
+        ],
+    );
+    assert!(out.status.success(), "pkcs11-tool: {}", text(&out.stderr));
+    // The key file is gone: only the token has the key.
+    std::fs::remove_file(env.path("src/private/cakey.pem")).expect("rm");
+    std::fs::remove_file(env.path("cakey.der")).expect("rm");
+    let uri = format!("pkcs11:token={TOKEN};object=legacy");
+    let args = [
+        "import",
+        "--from-openssl-ca",
+        "src",
+        "--ca",
+        "ck",
+        "--pkcs11",
+        &uri,
+        "--pkcs11-module",
+        &module(),
+        "--ca-pass",
+        "env:TOKEN_PIN",
+        "--json",
+    ];
+    let report = env.json("certkit-ca", &args);
+    assert_eq!(report["certificates"], 5, "{report}");
+    assert_eq!(report["key_checked"], true);
+    assert!(!env.path("ck/ca.key").exists());
+    let settings: serde_json::Value =
+        serde_json::from_slice(&env.read("ck/ca.json")).expect("ca.json");
+    assert_contains(&settings["pkcs11"]["uri"].to_string(), &["object=legacy"]);
+    env.ok(
+        "certkit-ca",
+        &["crl", "--ca", "ck", "--ca-pass", "env:TOKEN_PIN"],
+    );
+    env.openssl_ok(&[
+        "crl",
+        "-inform",
+        "DER",
+        "-in",
+        "ck/ca.crl",
+        "-CAfile",
+        "ck/ca.pem",
+        "-noout",
+    ]);
+    assert_eq!(
+        crl_serials(&env, "ck/ca.crl", "DER"),
+        vec![made.bob.clone()]
+    );
+    env.issue(&cli(
+        "client --ca ck --cn zoe --out zoe --key p256 --ca-pass env:TOKEN_PIN",
+    ));
+    env.openssl_ok(&["verify", "-CAfile", "ck/ca.pem", "zoe.pem"]);
+    // Another key under that label is not the CA's: refused, nothing written.
+    env.openssl_ok(&cli(
+        "genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -outform DER -out other.der",
+    ));
+    let out = env.tool(
+        "pkcs11-tool",
+        &[
+            "--module",
+            &module(),
+            "--token-label",
+            TOKEN,
+            "--login",
+            "--pin",
+            TOKEN_PIN,
+            "--write-object",
+            "other.der",
+            "--type",
+            "privkey",
+            "--label",
+            "other",
+            "--id",
+            "4f54",
+        ],
+    );
+    assert!(out.status.success(), "pkcs11-tool: {}", text(&out.stderr));
+    let other = format!("pkcs11:token={TOKEN};object=other");
+    let err = env.fails(
+        "certkit-ca",
+        &[
+            "import",
+            "--from-openssl-ca",
+            "src",
+            "--ca",
+            "ck2",
+            "--pkcs11",
+            &other,
+            "--pkcs11-module",
+            &module(),
+            "--ca-pass",
+            "env:TOKEN_PIN",
+        ],
+        2,
+    );
+    assert!(!env.path("ck2").exists(), "{err}");
+}
+
 fn renewed_serial(renewed: &serde_json::Value) -> String {
     renewed["serial"].as_str().expect("serial").to_string()
 }
