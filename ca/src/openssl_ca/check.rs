@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use x509_parser::prelude::{FromDer, X509Certificate, X509Name};
 
 use super::index_txt::{IndexLine, LineStatus};
-use super::source::{Certificates, Found};
+use super::source::{Certificates, Found, on_every_core};
 use crate::certinfo::{
     CertInfo, EKU_CLIENT_AUTH, EKU_DOCUMENT_ENCRYPTION, EKU_SERVER_AUTH, IssuerCheck,
 };
@@ -104,7 +104,7 @@ pub fn plan(
                 .get(&line.serial)
                 .is_none_or(|files| files.iter().all(|f| f.der == ca.der))
     };
-    let results = on_every_core(lines, |line| judge(line, found, &check, ca));
+    let results = on_every_core(lines, |line| judge(line, found, &check, ca))?;
     for (line, result) in lines.iter().zip(results) {
         if plan.ca_line.is_none() && is_ca_line(line) {
             plan.ca_line = Some(line.number);
@@ -257,25 +257,6 @@ pub fn profile_of(cert: &CertInfo) -> (Profile, Vec<String>) {
         .cloned()
         .collect();
     (profile, extra)
-}
-
-/// `f` over every line, on every core, answers in line order.
-fn on_every_core<T: Send>(lines: &[IndexLine], f: impl Fn(&IndexLine) -> T + Sync) -> Vec<T> {
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    let chunk = lines.len().div_ceil(workers).max(1);
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = lines
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<T>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    })
 }
 
 /// A name as OpenSSL's `X509_NAME_oneline` writes it into `index.txt`: `/KEY=value` for each attribute, the

@@ -207,40 +207,37 @@ pub fn certificates(layout: &Layout) -> Result<Certificates> {
         }
         walk(&folder.path, folder, &root, 0, &mut paths)?;
     }
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(paths.len().max(1));
-    let chunk = paths.len().div_ceil(workers).max(1);
-    let read: Vec<Result<Vec<Option<SerialFile>>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = paths
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|(p, named)| read_found(p, *named))
-                        .collect()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or(Err(Error::Bug("a worker reading certificates stopped")))
-            })
-            .collect()
-    });
+    let read = on_every_core(&paths, |(path, named)| read_found(path, *named))?;
     let mut all = Certificates::default();
-    for part in read {
-        for found in part? {
-            match found {
-                Some((serial, found)) => all.by_serial.entry(serial).or_default().push(found),
-                None => all.other_files += 1,
-            }
+    for found in read {
+        match found? {
+            Some((serial, found)) => all.by_serial.entry(serial).or_default().push(found),
+            None => all.other_files += 1,
         }
     }
     Ok(all)
+}
+
+/// `f` over every item, on every core, the answers in the items' order; an error if a worker stopped.
+pub fn on_every_core<I: Sync, T: Send>(items: &[I], f: impl Fn(&I) -> T + Sync) -> Result<Vec<T>> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = items.len().div_ceil(workers).max(1);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<T>>()))
+            .collect();
+        let mut all = Vec::with_capacity(items.len());
+        for handle in handles {
+            all.extend(
+                handle
+                    .join()
+                    .map_err(|_| Error::Bug("a worker reading the source CA stopped"))?,
+            );
+        }
+        Ok(all)
+    })
 }
 
 /// The files of `dir` (and of its subfolders, for a recursive folder), each with whether its name is its serial.

@@ -70,15 +70,18 @@ distinguished_name = dn
 
 /// Runs a command in `dir` (under the test folder) with SRC_PW set; it must succeed. Returns stdout.
 pub fn run_in(env: &Env, dir: &str, program: &str, args: &[&str]) -> String {
-    let out = env
-        .command(program)
-        .current_dir(env.path(dir))
+    let mut cmd = env.command(program);
+    cmd.current_dir(env.path(dir))
         .env("SRC_PW", SRC_PW)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("{program} is required for these tests (scripts/test.sh installs it): {e}")
-        });
+        .args(args);
+    succeeded(cmd, program, args)
+}
+
+/// Runs `cmd` (the peer `program` with `args`); it must succeed. Returns its stdout.
+fn succeeded(mut cmd: std::process::Command, program: &str, args: &[&str]) -> String {
+    let out = cmd.output().unwrap_or_else(|e| {
+        panic!("{program} is required for these tests (scripts/test.sh installs it): {e}")
+    });
     assert!(
         out.status.success(),
         "{program} {args:?} failed:\n{}{}",
@@ -238,9 +241,8 @@ pub fn openssl_ca_folder(env: &Env, dir: &str) -> OpensslCa {
 /// Runs easy-rsa on the PKI `pki` (under the test folder) in batch mode, with SRC_PW as its CA passphrase
 /// (`build-ca` names the CA "Easy CA").
 pub fn easyrsa(env: &Env, pki: &str, args: &[&str], extra_env: &[(&str, &str)]) -> String {
-    let out = env
-        .command(EASYRSA)
-        .env("EASYRSA_BATCH", "1")
+    let mut cmd = env.command(EASYRSA);
+    cmd.env("EASYRSA_BATCH", "1")
         .env("EASYRSA_PKI", env.path(pki))
         .env("EASYRSA_PASSIN", format!("pass:{SRC_PW}"))
         .env("EASYRSA_PASSOUT", format!("pass:{SRC_PW}"))
@@ -250,18 +252,8 @@ pub fn easyrsa(env: &Env, pki: &str, args: &[&str], extra_env: &[(&str, &str)]) 
                 .filter(|a| **a == "build-ca")
                 .map(|_| ("EASYRSA_REQ_CN", "Easy CA")),
         )
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("easy-rsa is required for these tests (scripts/test.sh installs it): {e}")
-        });
-    assert!(
-        out.status.success(),
-        "easyrsa {args:?} failed:\n{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
+        .args(args);
+    succeeded(cmd, "easyrsa", args)
 }
 
 /// A SHA-256 over every path, link target, mode and file content under `dir`, in order: any change shows.

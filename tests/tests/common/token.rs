@@ -108,3 +108,29 @@ pub fn private_key_access(env: &Env, label: &str) -> Vec<String> {
     }
     panic!("no private key labelled {label} on the token:\n{listing}");
 }
+
+/// Writes the private key in the DER file `der` onto the test token under `label` and `id` (hex), with
+/// pkcs11-tool: a key that was made elsewhere, as a CA brought in with its key on a token has.
+pub fn write_private_key(env: &Env, der: &str, label: &str, id: &str) {
+    let out = env.tool(
+        "pkcs11-tool",
+        &[
+            "--module",
+            &module(),
+            "--token-label",
+            TOKEN,
+            "--login",
+            "--pin",
+            TOKEN_PIN,
+            "--write-object",
+            der,
+            "--type",
+            "privkey",
+            "--label",
+            label,
+            "--id",
+            id,
+        ],
+    );
+    assert!(out.status.success(), "pkcs11-tool: {}", text(&out.stderr));
+}

@@ -58,6 +58,18 @@ fn certkit_crl(env: &Env, ca: &str, name: &str) {
     std::fs::write(env.path(&format!("{name}-chain.pem")), chain).expect("chain");
 }
 
+/// `cert` verifies with certkit's CRL `crl1` of the CA in `ck`; then certkit revokes it (`serial`, `reason`) and
+/// signs `crl2`: what `openssl verify -crl_check` says of `cert` with that one.
+fn revoked_by_certkit(env: &Env, cert: &str, serial: &str, reason: &str) -> std::process::Output {
+    assert!(verify_with_crl(env, "crl1", cert).status.success());
+    env.ok(
+        "certkit-ca",
+        &["revoke", "--ca", "ck", serial, "--reason", reason],
+    );
+    certkit_crl(env, "ck", "crl2");
+    verify_with_crl(env, "crl2", cert)
+}
+
 fn verify_with_crl(env: &Env, name: &str, cert: &str) -> std::process::Output {
     env.openssl(&[
         "verify",
@@ -195,24 +207,12 @@ fn an_easyrsa_pki_comes_in_whole_and_everything_works_on_it() {
     );
 
     // A client certificate easy-rsa made verifies against certkit's ca.pem, and not once certkit revoked it.
-    assert!(
-        verify_with_crl(&env, "crl1", "pki/issued/alice.crt")
-            .status
-            .success()
+    let refused = revoked_by_certkit(
+        &env,
+        "pki/issued/alice.crt",
+        &serial_of("alice"),
+        "affiliationChanged",
     );
-    env.ok(
-        "certkit-ca",
-        &[
-            "revoke",
-            "--ca",
-            "ck",
-            &serial_of("alice"),
-            "--reason",
-            "affiliationChanged",
-        ],
-    );
-    certkit_crl(&env, "ck", "crl2");
-    let refused = verify_with_crl(&env, "crl2", "pki/issued/alice.crt");
     assert!(!refused.status.success());
     assert_contains(
         &format!("{}{}", text(&refused.stdout), text(&refused.stderr)),
@@ -358,28 +358,8 @@ fn an_openssl_ca_folder_comes_in_and_goes_back_out_to_openssl() {
         crl_serials(&env, "src/crl.pem", "PEM"),
         vec![made.bob.clone()]
     );
-    assert!(
-        verify_with_crl(&env, "crl1", "leaves/alice.pem")
-            .status
-            .success()
-    );
-    env.ok(
-        "certkit-ca",
-        &[
-            "revoke",
-            "--ca",
-            "ck",
-            &made.alice,
-            "--reason",
-            "keyCompromise",
-        ],
-    );
-    certkit_crl(&env, "ck", "crl2");
-    assert!(
-        !verify_with_crl(&env, "crl2", "leaves/alice.pem")
-            .status
-            .success()
-    );
+    let refused = revoked_by_certkit(&env, "leaves/alice.pem", &made.alice, "keyCompromise");
+    assert!(!refused.status.success());
     // A certificate whose EKUs fit no profile is kept and revocable, not renewed.
     let err = env.fails(
         "certkit-issue",
@@ -552,7 +532,7 @@ fn an_xca_index_comes_in_with_the_certificates_it_lists() {
 /// CA certificate, and leaves it there; the new folder signs with it (`--ca-pass` is the PIN).
 #[test]
 fn a_ca_key_on_a_token_stays_there() {
-    use common::token::{TOKEN, TOKEN_PIN, module, softhsm};
+    use common::token::{TOKEN, module, softhsm, write_private_key};
     let env = Env::new();
     let made = openssl_ca_folder(&env, "src");
     softhsm(&env);
@@ -560,27 +540,7 @@ fn a_ca_key_on_a_token_stays_there() {
     env.openssl_ok(&cli(
         "pkey -in src/private/cakey.pem -passin env:SRC_PW -outform DER -out cakey.der",
     ));
-    let out = env.tool(
-        "pkcs11-tool",
-        &[
-            "--module",
-            &module(),
-            "--token-label",
-            TOKEN,
-            "--login",
-            "--pin",
-            TOKEN_PIN,
-            "--write-object",
-            "cakey.der",
-            "--type",
-            "privkey",
-            "--label",
-            "legacy",
-            "--id",
-            "4c45",
-        ],
-    );
-    assert!(out.status.success(), "pkcs11-tool: {}", text(&out.stderr));
+    write_private_key(&env, "cakey.der", "legacy", "4c45");
     // The key file is gone: only the token has the key.
     std::fs::remove_file(env.path("src/private/cakey.pem")).expect("rm");
     std::fs::remove_file(env.path("cakey.der")).expect("rm");
@@ -632,27 +592,7 @@ fn a_ca_key_on_a_token_stays_there() {
     env.openssl_ok(&cli(
         "genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -outform DER -out other.der",
     ));
-    let out = env.tool(
-        "pkcs11-tool",
-        &[
-            "--module",
-            &module(),
-            "--token-label",
-            TOKEN,
-            "--login",
-            "--pin",
-            TOKEN_PIN,
-            "--write-object",
-            "other.der",
-            "--type",
-            "privkey",
-            "--label",
-            "other",
-            "--id",
-            "4f54",
-        ],
-    );
-    assert!(out.status.success(), "pkcs11-tool: {}", text(&out.stderr));
+    write_private_key(&env, "other.der", "other", "4f54");
     let other = format!("pkcs11:token={TOKEN};object=other");
     let err = env.fails(
         "certkit-ca",

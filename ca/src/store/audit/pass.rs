@@ -220,22 +220,13 @@ fn read(
         match line.event {
             Event::Issued(mut record) | Event::Imported(mut record) => {
                 pass.certificates += 1;
-                let seen = Seen {
-                    line: line.number,
-                    not_after: record.not_after,
-                    revoked: false,
-                };
-                if let Some(first) = pass.seen.insert(record.serial.clone(), seen) {
-                    f.add(
-                        Level::Error,
-                        "serial-duplicate",
-                        Some(line.number),
-                        format!(
-                            "serial {} was already recorded on line {}",
-                            record.serial, first.line
-                        ),
-                    );
-                }
+                take_serial(
+                    &mut pass.seen,
+                    f,
+                    &record.serial,
+                    line.number,
+                    record.not_after,
+                );
                 if record.pending {
                     // Kept without the certificate it carries: the workers check that.
                     let der = record.der.take();
@@ -275,22 +266,13 @@ fn read(
             }
             // A line of an imported index whose certificate was gone: its serial stays taken.
             Event::Missing(missing) => {
-                let seen = Seen {
-                    line: line.number,
-                    not_after: missing.not_after,
-                    revoked: false,
-                };
-                if let Some(first) = pass.seen.insert(missing.serial.clone(), seen) {
-                    f.add(
-                        Level::Error,
-                        "serial-duplicate",
-                        Some(line.number),
-                        format!(
-                            "serial {} was already recorded on line {}",
-                            missing.serial, first.line
-                        ),
-                    );
-                }
+                take_serial(
+                    &mut pass.seen,
+                    f,
+                    &missing.serial,
+                    line.number,
+                    missing.not_after,
+                );
                 f.add(
                     Level::Note,
                     "imported-missing",
@@ -381,5 +363,32 @@ fn check_record(
             ),
         ),
         _ => {}
+    }
+}
+
+/// Records that line `line` takes `serial` (a certificate until `not_after`); a serial taken already is
+/// `serial-duplicate`.
+fn take_serial(
+    seen: &mut HashMap<Serial, Seen>,
+    f: &mut Findings,
+    serial: &Serial,
+    line: usize,
+    not_after: OffsetDateTime,
+) {
+    let taken = Seen {
+        line,
+        not_after,
+        revoked: false,
+    };
+    if let Some(first) = seen.insert(serial.clone(), taken) {
+        f.add(
+            Level::Error,
+            "serial-duplicate",
+            Some(line),
+            format!(
+                "serial {serial} was already recorded on line {}",
+                first.line
+            ),
+        );
     }
 }
